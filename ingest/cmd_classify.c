@@ -1,0 +1,2 @@
+/* cmd_classify.c - placeholder until the module lands. */
+#include <stddef.h>

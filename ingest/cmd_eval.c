@@ -1,0 +1,2 @@
+/* cmd_eval.c - placeholder until the module lands. */
+#include <stddef.h>

@@ -1,0 +1,2 @@
+/* cmd_explain.c - placeholder until the module lands. */
+#include <stddef.h>

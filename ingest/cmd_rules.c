@@ -1,0 +1,2 @@
+/* cmd_rules.c - placeholder until the module lands. */
+#include <stddef.h>

@@ -1,0 +1,2 @@
+/* event.c - placeholder until the module lands. */
+#include <stddef.h>

@@ -1,0 +1,2 @@
+/* exim.c - placeholder until the module lands. */
+#include "exim.h"

@@ -1,0 +1,2 @@
+/* kumomta.c - placeholder until the module lands. */
+#include "kumomta.h"

@@ -1,0 +1,2 @@
+/* postfix.c - placeholder until the module lands. */
+#include "postfix.h"

@@ -1,0 +1,2 @@
+/* reply.c - placeholder until the module lands. */
+#include "reply.h"

@@ -1,0 +1,2 @@
+/* sendmail.c - placeholder until the module lands. */
+#include "sendmail.h"

@@ -1,0 +1,2 @@
+/* smtpreply.c - placeholder until the module lands. */
+#include "smtpreply.h"

@@ -1,0 +1,2 @@
+/* syslog.c - placeholder until the module lands. */
+#include "syslog.h"
