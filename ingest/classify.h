@@ -24,7 +24,7 @@
 typedef struct rs_classify_in {
 	const char *text; /* reply text; need not be NUL-terminated */
 	size_t text_len;
-	uint32_t reply_code; /* 0 when none */
+	uint32_t reply_code;       /* 0 when none */
 	const char *enhanced_code; /* "5.7.1", may be NULL */
 	size_t enhanced_len;
 	rs_stage_t stage;
@@ -33,17 +33,18 @@ typedef struct rs_classify_in {
 } rs_classify_in_t;
 
 typedef enum rs_verdict_basis {
-	RS_BASIS_NONE = 0,     /* uncategorized */
-	RS_BASIS_RULE,         /* a text rule decided */
-	RS_BASIS_ENHANCED,     /* the enhanced status code decided */
-	RS_BASIS_BASIC,        /* the basic reply code decided */
+	RS_BASIS_NONE = 0, /* uncategorized */
+	RS_BASIS_RULE,     /* a text rule decided */
+	RS_BASIS_ENHANCED, /* the enhanced status code decided */
+	RS_BASIS_BASIC,    /* the basic reply code decided */
 } rs_verdict_basis_t;
 
 typedef struct rs_verdict {
 	rs_cause_t cause;
 	rs_verdict_basis_t basis;
 	const rs_rule_t *rule; /* winning rule when basis == RS_BASIS_RULE */
-	const char *rule_id;   /* rule id, or "enhanced:5.1.1" / "basic:550"; "" if none */
+	const char *rule_id;   /* rule id, or "enhanced:5.1.1" / "basic:550"; ""
+	                          if none */
 	const char *provider;  /* provider id or NULL */
 	const char *tags[RS_CLASSIFY_MAX_TAGS]; /* "provider:google", ... */
 	size_t ntags;
@@ -54,7 +55,7 @@ typedef struct rs_verdict {
 
 /* Classify one reply. Returns 0, or -1 if Hyperscan failed (a bug). */
 int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
-		const rs_classify_in_t *in, rs_verdict_t *out);
+                const rs_classify_in_t *in, rs_verdict_t *out);
 
 /* Class for an enhanced status code alone ("5.2.2"); UNSPECIFIED if none. */
 rs_cause_t rs_classify_enhanced(const char *code, size_t len);
@@ -64,6 +65,6 @@ rs_cause_t rs_classify_basic(uint32_t code);
 
 /* 4xx temporary, 5xx permanent: "temporary", "permanent" or "unknown". */
 const char *rs_classify_permanence(uint32_t reply_code, const char *enhanced,
-				   size_t enhanced_len);
+                                   size_t enhanced_len);
 
 #endif

@@ -15,6 +15,6 @@ int rs_exim_line_matches(const char *line, size_t len);
 
 /* Parse one Exim main log line. */
 rs_parse_result_t rs_exim_parse(const char *line, size_t len, rs_record_t *rec,
-				const char **why);
+                                const char **why);
 
 #endif

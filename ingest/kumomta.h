@@ -13,6 +13,6 @@
 
 /* Parse one JSON record (one line). */
 rs_parse_result_t rs_kumomta_parse(const char *line, size_t len,
-				   rs_record_t *rec, const char **why);
+                                   rs_record_t *rec, const char **why);
 
 #endif

@@ -32,7 +32,7 @@ const char *rs_parse_format_name(rs_format_t format);
  * Parse one line (without its newline). rec must have been reset. On
  * RS_PARSE_MALFORMED, *why (if not NULL) gets a static sentence.
  */
-rs_parse_result_t rs_parse_line(rs_format_t format, const char *line, size_t len,
-				rs_record_t *rec, const char **why);
+rs_parse_result_t rs_parse_line(rs_format_t format, const char *line,
+                                size_t len, rs_record_t *rec, const char **why);
 
 #endif

@@ -16,6 +16,6 @@ int rs_postfix_program_matches(rs_str_t program);
 /* Parse the message part of a Postfix line. Lines that are not delivery
  * outcomes (smtpd, cleanup, qmgr from=, ...) give RS_PARSE_SKIP. */
 rs_parse_result_t rs_postfix_parse(const rs_syslog_t *sl, rs_record_t *rec,
-				   const char **why);
+                                   const char **why);
 
 #endif

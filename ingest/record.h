@@ -38,21 +38,21 @@ typedef struct rs_delays {
 typedef struct rs_record {
 	rs_mta_t mta;
 	rs_status_t status;
-	rs_stage_t stage;     /* RS_STAGE_UNKNOWN when the log does not say */
-	rs_str_t log_time;    /* timestamp text as logged */
-	int64_t log_time_ms;  /* Unix ms, 0 when unknown or unparseable */
-	rs_str_t log_host;    /* host that wrote the log line */
-	rs_str_t program;     /* "postfix/smtp", "sendmail", ... */
+	rs_stage_t stage;    /* RS_STAGE_UNKNOWN when the log does not say */
+	rs_str_t log_time;   /* timestamp text as logged */
+	int64_t log_time_ms; /* Unix ms, 0 when unknown or unparseable */
+	rs_str_t log_host;   /* host that wrote the log line */
+	rs_str_t program;    /* "postfix/smtp", "sendmail", ... */
 	rs_str_t queue_id;
-	rs_str_t recipient;   /* address without angle brackets */
+	rs_str_t recipient; /* address without angle brackets */
 	rs_str_t recipient_domain;
 	rs_str_t sender;
 	rs_str_t remote_host; /* MX / relay host name */
 	rs_str_t remote_ip;
-	uint32_t remote_port; /* 0 when not logged */
-	uint32_t reply_code;  /* basic code 200..599, 0 when no SMTP reply */
+	uint32_t remote_port;   /* 0 when not logged */
+	uint32_t reply_code;    /* basic code 200..599, 0 when no SMTP reply */
 	rs_str_t enhanced_code; /* "4.7.0", from the reply or the dsn= field */
-	rs_str_t reply_text;  /* the reply or failure reason, whole */
+	rs_str_t reply_text;    /* the reply or failure reason, whole */
 	rs_delays_t delays;
 	/* Caller-provided scratch space for decoded strings. */
 	char *arena;
@@ -62,8 +62,8 @@ typedef struct rs_record {
 
 /* What a parser made of one line. */
 typedef enum rs_parse_result {
-	RS_PARSE_EVENT = 0,     /* a delivery outcome; the record is filled */
-	RS_PARSE_SKIP = 1,      /* a valid line that is not a delivery outcome */
+	RS_PARSE_EVENT = 0, /* a delivery outcome; the record is filled */
+	RS_PARSE_SKIP = 1,  /* a valid line that is not a delivery outcome */
 	RS_PARSE_MALFORMED = 2, /* claims this format but cannot be read */
 } rs_parse_result_t;
 

@@ -12,6 +12,6 @@
 #include "record.h"
 
 rs_parse_result_t rs_reply_parse(const char *line, size_t len, rs_record_t *rec,
-				 const char **why);
+                                 const char **why);
 
 #endif

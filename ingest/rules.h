@@ -40,7 +40,7 @@ const char *rs_rules_dir(const rs_rules_t *rules);
 
 /* One scratch per thread; NULL on failure with the reason in errstr. */
 rs_rules_scratch_t *rs_rules_scratch_new(const rs_rules_t *rules, char *errstr,
-					 size_t errstr_size);
+                                         size_t errstr_size);
 void rs_rules_scratch_destroy(rs_rules_scratch_t *scratch);
 
 /*
@@ -52,7 +52,8 @@ size_t rs_rules_test(const rs_rules_t *rules, FILE *out, size_t *npassed);
 
 /* Rule accessors; the strings live as long as the set. */
 const char *rs_rule_id(const rs_rule_t *rule);
-rs_cause_t rs_rule_cause(const rs_rule_t *rule); /* UNSPECIFIED: tag-only rule */
+rs_cause_t
+rs_rule_cause(const rs_rule_t *rule); /* UNSPECIFIED: tag-only rule */
 const char *rs_rule_description(const rs_rule_t *rule);
 const char *rs_rule_advice(const rs_rule_t *rule);
 const char *rs_rule_file(const rs_rule_t *rule);
@@ -62,7 +63,7 @@ unsigned rs_rule_line(const rs_rule_t *rule);
  * Provider id ("google", "microsoft", ...) for an MX host name by suffix,
  * or NULL. Case-insensitive; a trailing dot is ignored.
  */
-const char *rs_rules_provider_for_host(const rs_rules_t *rules, const char *host,
-				       size_t host_len);
+const char *rs_rules_provider_for_host(const rs_rules_t *rules,
+                                       const char *host, size_t host_len);
 
 #endif

@@ -14,6 +14,6 @@ int rs_sendmail_program_matches(rs_str_t program);
 
 /* Parse the message part of a Sendmail line. */
 rs_parse_result_t rs_sendmail_parse(const rs_syslog_t *sl, rs_record_t *rec,
-				    const char **why);
+                                    const char **why);
 
 #endif

@@ -24,7 +24,7 @@ uint32_t rs_smtpreply_codes(const char *p, size_t n, rs_str_t *enhanced);
  * to it (and fills *code / *enhanced) or NULL.
  */
 const char *rs_smtpreply_find(const char *p, size_t n, uint32_t *code,
-			      rs_str_t *enhanced);
+                              rs_str_t *enhanced);
 
 /*
  * Is [p, p+n) an enhanced status code "c.sss.ddd" with c in 2, 4, 5?

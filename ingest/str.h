@@ -77,7 +77,7 @@ static inline const char *rs_str_ifind(const char *p, size_t n, const char *lit)
 	for (size_t i = 0; i + l <= n; i++) {
 		size_t j = 0;
 		while (j < l && rs_str_lower((unsigned char)p[i + j]) ==
-				      (unsigned char)lit[j]) {
+		                    (unsigned char)lit[j]) {
 			j++;
 		}
 		if (j == l) {
@@ -95,7 +95,7 @@ static inline rs_str_t rs_str_trim(rs_str_t s)
 		s.n--;
 	}
 	while (s.n > 0 && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t' ||
-			   s.p[s.n - 1] == '\r')) {
+	                   s.p[s.n - 1] == '\r')) {
 		s.n--;
 	}
 	return s;

@@ -31,9 +31,10 @@ typedef struct rs_syslog {
 int rs_syslog_split(const char *line, size_t len, rs_syslog_t *out);
 
 /*
- * Parse an ISO 8601 / RFC 3339 timestamp "YYYY-MM-DD[T ]HH:MM:SS[.frac][Z|+hh:mm]"
- * at the start of p. Without a zone, UTC is assumed. Returns the number of
- * bytes used (0 when p is not such a timestamp) and stores Unix ms in *ms.
+ * Parse an ISO 8601 / RFC 3339 timestamp "YYYY-MM-DD[T
+ * ]HH:MM:SS[.frac][Z|+hh:mm]" at the start of p. Without a zone, UTC is
+ * assumed. Returns the number of bytes used (0 when p is not such a timestamp)
+ * and stores Unix ms in *ms.
  */
 size_t rs_syslog_parse_iso(const char *p, size_t n, int64_t *ms);
 
