@@ -1,0 +1,443 @@
+#!/usr/bin/env bash
+# kafka.sh - install, run and stop a real single-node Apache Kafka broker
+# (KRaft combined mode, loopback only) for development, tests and CI.
+#
+# The jars come from Maven (pom.xml beside this script pins the version);
+# no archive is downloaded and nothing runs in a container. All state lives
+# outside the repository, in $RS_KAFKA_HOME (default /var/tmp/replyscan-kafka),
+# so a fresh clone reuses an installed broker and its data:
+#   lib/<version>-<pom checksum>/  runtime jars, one directory per pom.xml
+#                                  (RS_KAFKA_JARS moves them, to share them)
+#   config/                        rendered server.properties and log4j files
+#   data/                          KRaft metadata log and topic partitions
+#   logs/server.log                broker log (`kafka.sh logs` prints the path)
+#   logs/console.log               JVM standard output and error (crashes)
+#   run/kafka.pid, run/address     the running broker
+#   lock                           flock(1) lock serialising start/stop/clean
+#
+# Usage: kafka.sh start | stop | restart | status | topic NAME PARTITIONS |
+#        logs | clean | install | help
+# `start` prints the bootstrap address (only that) on standard output; every
+# message goes to standard error. Hazards: one broker per $RS_KAFKA_HOME;
+# `clean` deletes every topic; data written by a newer Kafka may not load in
+# an older one (change the pinned version forward only, or `clean` first).
+
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly SCRIPT_DIR
+readonly KHOME=${RS_KAFKA_HOME:-/var/tmp/replyscan-kafka}
+readonly PORT=${RS_KAFKA_PORT:-${KAFKA_PORT:-9092}}
+readonly CPORT=${RS_KAFKA_CONTROLLER_PORT:-$((PORT + 1))}
+readonly HEAP_OPTS=${RS_KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+readonly START_TIMEOUT=${RS_KAFKA_START_TIMEOUT:-120}
+readonly STOP_TIMEOUT=${RS_KAFKA_STOP_TIMEOUT:-60}
+readonly JAVA=${JAVA:-java}
+readonly MVN=${MVN:-mvn}
+
+readonly JAR_ROOT=${RS_KAFKA_JARS:-$KHOME/lib}
+readonly CONF_DIR=$KHOME/config
+readonly DATA_DIR=$KHOME/data
+readonly LOG_DIR=$KHOME/logs
+readonly RUN_DIR=$KHOME/run
+readonly PID_FILE=$RUN_DIR/kafka.pid
+readonly ADDR_FILE=$RUN_DIR/address
+readonly SERVER_LOG=$LOG_DIR/server.log
+
+# Print a message on standard error.
+note() {
+	echo "kafka.sh: $*" >&2
+}
+
+# Print a message on standard error and exit with status 1.
+die() {
+	note "$*"
+	exit 1
+}
+
+# Print the Kafka version pinned in pom.xml.
+pinned_version() {
+	local v
+	v=$(sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' \
+		"$SCRIPT_DIR/pom.xml" | head -n 1)
+	[[ -n $v ]] || die "no <kafka.version> in $SCRIPT_DIR/pom.xml"
+	echo "$v"
+}
+
+# Print the jar directory for the current pom.xml (version + checksum).
+lib_dir() {
+	local sum
+	sum=$(sha256sum "$SCRIPT_DIR/pom.xml" | cut -c 1-12)
+	echo "$JAR_ROOT/$(pinned_version)-$sum"
+}
+
+# Take the exclusive lock of $RS_KAFKA_HOME (held until the script exits).
+take_lock() {
+	mkdir -p "$KHOME"
+	exec 9>"$KHOME/lock"
+	if ! flock -w 600 9; then
+		die "could not lock $KHOME/lock within 600 s"
+	fi
+}
+
+# Fail unless java is at least version 17 (Kafka 4.x brokers need it).
+check_java() {
+	local line major
+	command -v "$JAVA" >/dev/null || die "java not found (install openjdk-17-jre-headless)"
+	line=$("$JAVA" -version 2>&1 | head -n 1)
+	major=$(echo "$line" | sed -n 's/.*version "\([0-9]*\).*/\1/p')
+	if [[ -z $major || $major -lt 17 ]]; then
+		die "Kafka needs Java 17 or newer, found: $line"
+	fi
+}
+
+# Resolve the broker jars with Maven unless this pom.xml is already installed.
+cmd_install() {
+	local lib tmp
+	lib=$(lib_dir)
+	if [[ -f $lib/.installed ]]; then
+		return 0
+	fi
+	command -v "$MVN" >/dev/null || die "mvn not found (install maven)"
+	check_java
+	# The jar directory may be shared by several homes (RS_KAFKA_JARS): it
+	# has its own lock, and whoever gets it second finds the work done.
+	mkdir -p "$JAR_ROOT"
+	exec 8>"$JAR_ROOT/.lock"
+	flock -w 900 8 || die "could not lock $JAR_ROOT/.lock within 900 s"
+	if [[ -f $lib/.installed ]]; then
+		exec 8>&-
+		return 0
+	fi
+	rm -rf "$JAR_ROOT"/.tmp.* # left by an interrupted install
+	note "installing Kafka $(pinned_version) into $lib (Maven, first run only)"
+	tmp=$(mktemp -d "$JAR_ROOT/.tmp.XXXXXX")
+	# Maven prints on standard output, which is kept for the address; even
+	# with -q it prints bare colour-reset codes, which sed drops.
+	# shellcheck disable=SC2086 # RS_KAFKA_MVN_ARGS is a list of options.
+	if ! "$MVN" -B -q -f "$SCRIPT_DIR/pom.xml" ${RS_KAFKA_MVN_ARGS:-} \
+		dependency:copy-dependencies -DincludeScope=runtime \
+		-DoutputDirectory="$tmp" 2>&1 |
+		sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2; then
+		rm -rf "$tmp"
+		die "Maven could not resolve the broker (see above)"
+	fi
+	if [[ ! -f $tmp/kafka_2.13-$(pinned_version).jar ]]; then
+		rm -rf "$tmp"
+		die "Maven finished but kafka_2.13-$(pinned_version).jar is missing"
+	fi
+	touch "$tmp/.installed"
+	rm -rf "$lib"
+	mv "$tmp" "$lib"
+	exec 8>&-
+}
+
+# Run one Kafka command-line tool class with the installed jars.
+run_tool() {
+	local cls=$1
+	shift
+	"$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+		-Djava.awt.headless=true \
+		-Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2-tools.xml" \
+		-cp "$(lib_dir)/*" "$cls" "$@"
+}
+
+# Exit 0 if process $1 has a thread that is not a zombie. kill -0 is not
+# enough: a broker that died while this script waited stays a zombie until we
+# exit, and the JVM's main thread shows as a zombie in /proc/PID/stat while
+# the shutdown hooks still run in other threads.
+alive() {
+	local task state
+	for task in "/proc/$1"/task/*/stat; do
+		state=$(sed 's/.*) //' "$task" 2>/dev/null | cut -d ' ' -f 1)
+		if [[ -n $state && $state != Z ]]; then
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Exit 0 if the pid file names a live broker of this $RS_KAFKA_HOME.
+is_running() {
+	local pid
+	[[ -f $PID_FILE ]] || return 1
+	pid=$(cat "$PID_FILE")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	alive "$pid" || return 1
+	# The pid may have been reused by an unrelated process after a reboot.
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		grep -F -- "-Drs.kafka.home=$KHOME kafka.Kafka" >/dev/null || return 1
+	return 0
+}
+
+# Exit 0 if something accepts TCP connections on 127.0.0.1:$1.
+port_busy() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Write config/ from the templates beside this script.
+render_config() {
+	mkdir -p "$CONF_DIR" "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
+	sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CPORT|g" \
+		-e "s|@DATA_DIR@|$DATA_DIR|g" \
+		"$SCRIPT_DIR/server.properties" >"$CONF_DIR/server.properties.new"
+	mv "$CONF_DIR/server.properties.new" "$CONF_DIR/server.properties"
+	cp "$SCRIPT_DIR/log4j2.xml" "$CONF_DIR/log4j2.xml"
+}
+
+# Format the KRaft storage unless it already is (first start, or after clean).
+format_storage() {
+	local id out
+	if [[ -f $DATA_DIR/meta.properties ]]; then
+		return 0
+	fi
+	if [[ ! -s $KHOME/cluster.id ]]; then
+		run_tool kafka.tools.StorageTool random-uuid >"$KHOME/cluster.id"
+	fi
+	id=$(cat "$KHOME/cluster.id")
+	note "formatting $DATA_DIR (cluster id $id)"
+	if ! out=$(run_tool kafka.tools.StorageTool format -t "$id" \
+		-c "$CONF_DIR/server.properties" 2>&1); then
+		echo "$out" >&2
+		die "could not format $DATA_DIR"
+	fi
+}
+
+# Print the tail of the broker logs, for a failed start.
+show_logs() {
+	note "--- last lines of $LOG_DIR/console.log"
+	tail -n 20 "$LOG_DIR/console.log" >&2 2>/dev/null || true
+	note "--- last lines of $SERVER_LOG"
+	tail -n 30 "$SERVER_LOG" >&2 2>/dev/null || true
+}
+
+# Exit 0 once kcat (if installed) sees broker 1 in the metadata of $1.
+metadata_ok() {
+	if ! command -v kcat >/dev/null; then
+		return 0
+	fi
+	# Not grep -q: its early exit would fail the pipeline (pipefail).
+	kcat -b "$1" -L -m 5 2>/dev/null | grep "broker 1 at" >/dev/null
+}
+
+# Start the broker in the background and wait until it serves metadata.
+cmd_start() {
+	local addr=127.0.0.1:$PORT lib pid offset t0 t_launch p
+	if is_running && [[ ! -f $ADDR_FILE ]]; then
+		# A start that was interrupted before the broker became ready.
+		note "broker running but never reported ready: restarting it"
+		cmd_stop_locked
+	fi
+	if is_running; then
+		if [[ $(cat "$ADDR_FILE") != "$addr" ]]; then
+			note "already running at $(cat "$ADDR_FILE"), not at $addr"
+		fi
+		cat "$ADDR_FILE"
+		return 0
+	fi
+	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version"
+	t0=$(date +%s)
+	cmd_install
+	check_java
+	lib=$(lib_dir)
+	for p in "$PORT" "$CPORT"; do
+		if port_busy "$p"; then
+			die "127.0.0.1:$p is in use by another process (set RS_KAFKA_PORT)"
+		fi
+	done
+	render_config
+	format_storage
+	offset=$(stat -c %s "$SERVER_LOG" 2>/dev/null || echo 0)
+	# setsid: a Ctrl-C in the caller's terminal must not kill the broker.
+	# log4j's own shutdown hook would race Kafka's and drop the last lines.
+	# 8>&- 9>&-: the broker must not inherit (and so hold) the locks.
+	# shellcheck disable=SC2086 # option lists are meant to be split.
+	setsid "$JAVA" $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+		-XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+		-Dlog4j2.shutdownHookEnabled=false -Dkafka.logs.dir="$LOG_DIR" \
+		-Dlog4j2.configurationFile="$CONF_DIR/log4j2.xml" \
+		${RS_KAFKA_JVM_OPTS:-} -cp "$lib/*" \
+		-Drs.kafka.home="$KHOME" kafka.Kafka "$CONF_DIR/server.properties" \
+		</dev/null >"$LOG_DIR/console.log" 2>&1 8>&- 9>&- &
+	pid=$!
+	t_launch=$(date +%s)
+	echo "$pid" >"$PID_FILE"
+	while :; do
+		if ! alive "$pid"; then
+			rm -f "$PID_FILE"
+			show_logs
+			die "broker exited during start-up"
+		fi
+		if [[ $(stat -c %s "$SERVER_LOG" 2>/dev/null || echo 0) -lt $offset ]]; then
+			offset=0 # the log rolled over
+		fi
+		if tail -c +"$((offset + 1))" "$SERVER_LOG" 2>/dev/null |
+			grep "Kafka Server started" >/dev/null && metadata_ok "$addr"; then
+			break
+		fi
+		if (($(date +%s) - t_launch > START_TIMEOUT)); then
+			show_logs
+			cmd_stop_locked
+			die "broker not ready after $START_TIMEOUT s (RS_KAFKA_START_TIMEOUT)"
+		fi
+		sleep 0.25
+	done
+	pinned_version >"$RUN_DIR/version"
+	echo "$addr" >"$ADDR_FILE"
+	note "Kafka $(pinned_version) ready at $addr (pid $pid, $(($(date +%s) - t0)) s)"
+	echo "$addr"
+}
+
+# Stop the broker (lock already held): SIGTERM, then wait for it to exit.
+cmd_stop_locked() {
+	local pid waited=0
+	if ! is_running; then
+		rm -f "$PID_FILE" "$ADDR_FILE"
+		note "not running"
+		return 0
+	fi
+	pid=$(cat "$PID_FILE")
+	# SIGTERM makes Kafka run its controlled shutdown and flush the logs.
+	kill -TERM "$pid" 2>/dev/null || true
+	while alive "$pid"; do
+		if ((waited >= STOP_TIMEOUT * 4)); then
+			note "pid $pid still alive after $STOP_TIMEOUT s: killing it" \
+				"(unclean: the next start recovers the logs)"
+			kill -KILL "$pid" 2>/dev/null || true
+			while alive "$pid"; do
+				sleep 0.1
+			done
+			break
+		fi
+		sleep 0.25
+		waited=$((waited + 1))
+	done
+	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version"
+	note "stopped (pid $pid)"
+}
+
+# Print whether the broker runs; exit 0 if it does, 3 if it does not.
+cmd_status() {
+	if is_running; then
+		if [[ -f $ADDR_FILE ]]; then
+			echo "running pid $(cat "$PID_FILE") address $(cat "$ADDR_FILE")" \
+				"kafka $(cat "$RUN_DIR/version" 2>/dev/null) home $KHOME"
+		else
+			echo "starting pid $(cat "$PID_FILE") home $KHOME"
+		fi
+		return 0
+	fi
+	echo "stopped (home $KHOME)"
+	return 3
+}
+
+# Print the partition count of topic $2 as kcat sees it on broker $1.
+partition_count() {
+	kcat -b "$1" -L -t "$2" 2>/dev/null |
+		sed -n "s/^ *topic \"$2\" with \([0-9]*\) partitions:.*/\1/p"
+}
+
+# Create topic $1 with $2 partitions (replication 1); an existing one is fine.
+cmd_topic() {
+	local name=$1 parts=$2 addr have i
+	[[ $name =~ ^[A-Za-z0-9._-]{1,249}$ ]] || die "bad topic name: $name"
+	[[ $parts =~ ^[1-9][0-9]*$ ]] || die "bad partition count: $parts"
+	if ! is_running || [[ ! -f $ADDR_FILE ]]; then
+		die "broker not running or not ready (kafka.sh start)"
+	fi
+	addr=$(cat "$ADDR_FILE")
+	run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$addr" \
+		--create --if-not-exists --topic "$name" --partitions "$parts" \
+		--replication-factor 1 >&2
+	if ! command -v kcat >/dev/null; then
+		return 0
+	fi
+	# Return only once the topic is in the broker's metadata, so a client
+	# started right after does not see UNKNOWN_TOPIC_OR_PART.
+	for ((i = 0; i < 80; i++)); do
+		have=$(partition_count "$addr" "$name")
+		if [[ -n $have ]]; then
+			if [[ $have != "$parts" ]]; then
+				note "topic $name already exists with $have partitions, not $parts"
+			fi
+			return 0
+		fi
+		sleep 0.25
+	done
+	die "topic $name created but not visible in metadata after 20 s"
+}
+
+# Stop the broker if needed and delete its data and logs (jars are kept).
+cmd_clean() {
+	cmd_stop_locked
+	# Guard the rm against an empty or root RS_KAFKA_HOME.
+	[[ -n $KHOME && $KHOME != / ]] || die "refusing to clean '$KHOME'"
+	rm -rf "$DATA_DIR" "$LOG_DIR" "$RUN_DIR" "$CONF_DIR" "$KHOME/cluster.id"
+	note "removed data, logs and config under $KHOME (jars kept in $JAR_ROOT)"
+}
+
+# Print the usage text.
+usage() {
+	cat <<EOF
+usage: kafka.sh COMMAND
+  start                   install if needed, start, print the bootstrap address
+  stop                    stop the broker and wait for it to exit
+  restart                 stop, then start
+  status                  print state; exit 0 if running, 3 if stopped
+  topic NAME PARTITIONS   create a topic (replication 1); existing is fine
+  logs                    print the path of the broker log
+  clean                   stop and delete all data and logs (keeps the jars)
+  install                 only resolve the jars with Maven
+environment: RS_KAFKA_HOME (state, default /var/tmp/replyscan-kafka),
+  RS_KAFKA_PORT or KAFKA_PORT (9092), RS_KAFKA_CONTROLLER_PORT (port+1),
+  RS_KAFKA_HEAP_OPTS, RS_KAFKA_JVM_OPTS, RS_KAFKA_START_TIMEOUT (120),
+  RS_KAFKA_STOP_TIMEOUT (60), RS_KAFKA_JARS (jar cache, \$RS_KAFKA_HOME/lib),
+  RS_KAFKA_MVN_ARGS, JAVA, MVN
+EOF
+}
+
+main() {
+	local cmd=${1:-help}
+	case $cmd in
+	start)
+		take_lock
+		cmd_start
+		;;
+	stop)
+		take_lock
+		cmd_stop_locked
+		;;
+	restart)
+		take_lock
+		cmd_stop_locked
+		cmd_start
+		;;
+	status)
+		cmd_status
+		;;
+	topic)
+		[[ $# -eq 3 ]] || die "usage: kafka.sh topic NAME PARTITIONS"
+		cmd_topic "$2" "$3"
+		;;
+	logs)
+		echo "$SERVER_LOG"
+		;;
+	clean)
+		take_lock
+		cmd_clean
+		;;
+	install)
+		take_lock
+		cmd_install
+		;;
+	help | -h | --help)
+		usage
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+}
+
+main "$@"
