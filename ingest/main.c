@@ -1,7 +1,62 @@
-/* main.c - placeholder */
+/*
+ * main.c - the replyscan command: dispatch to a subcommand.
+ */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+
+static void usage(FILE *out)
 {
-	puts("replyscan " RS_VERSION);
-	return 0;
+	fprintf(out,
+	        "usage: replyscan COMMAND [OPTIONS]\n"
+	        "\n"
+	        "Turn MTA delivery logs into typed deferral events: why the "
+	        "receiver\n"
+	        "refused the mail, and at which SMTP stage.\n"
+	        "\n"
+	        "commands:\n"
+	        "  classify   classify log files or stdin, write events\n"
+	        "  explain    explain one SMTP reply in plain words\n"
+	        "  rules      check or test a rules directory\n"
+	        "  eval       measure accuracy on a labelled file of replies\n"
+	        "  version    print the version\n"
+	        "\n"
+	        "'replyscan COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return RS_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "classify") == 0) {
+		return rs_cmd_classify(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "explain") == 0) {
+		return rs_cmd_explain(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "rules") == 0) {
+		return rs_cmd_rules(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "eval") == 0) {
+		return rs_cmd_eval(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("replyscan %s\n", RS_VERSION);
+		return RS_EXIT_OK;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return RS_EXIT_OK;
+	}
+	fprintf(stderr, "replyscan: unknown command '%s'\n\n", cmd);
+	usage(stderr);
+	return RS_EXIT_USAGE;
 }

@@ -1,8 +1,10 @@
 /*
  * reply.h - bare SMTP reply text, one per line, as a user would paste it.
  *
- * Every non-empty line is an event (status deferred for 4xx, bounced for
- * 5xx, deferred when no code); the stage comes from the text or is unknown.
+ * Every line is an event, also an empty or binary one (status sent for 2xx,
+ * bounced for 5xx, deferred for 4xx, 3xx and no code); the stage comes from
+ * the text or is unknown. A pasted Postfix wrapper ("host X[ip] said: ")
+ * gives the remote host, and reply_text is then the reply after it.
  */
 #ifndef RS_REPLY_H
 #define RS_REPLY_H

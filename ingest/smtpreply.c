@@ -204,17 +204,22 @@ rs_stage_t rs_smtpreply_stage_in_text(const char *p, size_t n)
 			}
 		}
 	}
-	/* Exim: "after RCPT TO:<x>", "after end of data". */
-	m = rs_str_ifind(p, n, " after ");
-	if (m == NULL && n >= 6 && rs_str_ifind(p, 6, "after ") == p) {
-		m = p - 1;
-	}
-	if (m != NULL) {
-		const char *cmd = m + 7;
-		rs_stage_t st =
-		    rs_smtpreply_stage_of_command(cmd, (size_t)(p + n - cmd));
-		if (st != RS_STAGE_UNKNOWN) {
-			return st;
+	/* Exim: "after RCPT TO:<x>", "after end of data". The command
+	 * pointer is computed directly: "p - 1" would point before the
+	 * array, which C does not allow even without a read. */
+	{
+		const char *cmd = NULL;
+		if (n >= 6 && rs_str_ifind(p, 6, "after ") == p) {
+			cmd = p + 6;
+		} else if ((m = rs_str_ifind(p, n, " after ")) != NULL) {
+			cmd = m + 7;
+		}
+		if (cmd != NULL) {
+			rs_stage_t st = rs_smtpreply_stage_of_command(
+			    cmd, (size_t)(p + n - cmd));
+			if (st != RS_STAGE_UNKNOWN) {
+				return st;
+			}
 		}
 	}
 	for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++) {

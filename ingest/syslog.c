@@ -46,6 +46,18 @@ static int digits(const char *p, size_t n, size_t k, int *v)
 	return 0;
 }
 
+/* Days in month m (1-12) of year y; leap years per the Gregorian rule. */
+static int days_in_month(int y, int m)
+{
+	static const int mdays[12] = {31, 28, 31, 30, 31, 30,
+	                              31, 31, 30, 31, 30, 31};
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) {
+		return 29;
+	}
+	return mdays[m - 1];
+}
+
 size_t rs_syslog_parse_iso(const char *p, size_t n, int64_t *ms)
 {
 	int y, mo, d, h, mi, s;
@@ -61,8 +73,8 @@ size_t rs_syslog_parse_iso(const char *p, size_t n, int64_t *ms)
 	    digits(p + 17, n - 17, 2, &s)) {
 		return 0;
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    s > 60) {
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || s > 60) {
 		return 0;
 	}
 	i = 19;
@@ -77,17 +89,30 @@ size_t rs_syslog_parse_iso(const char *p, size_t n, int64_t *ms)
 	}
 	if (i < n && p[i] == 'Z') {
 		i++;
-	} else if (i + 6 <= n && (p[i] == '+' || p[i] == '-') &&
-	           p[i + 3] == ':') {
-		int oh, om;
-		if (digits(p + i + 1, n - i - 1, 2, &oh) == 0 &&
-		    digits(p + i + 4, n - i - 4, 2, &om) == 0) {
-			offset_s = (int64_t)oh * 3600 + om * 60;
-			if (p[i] == '-') {
-				offset_s = -offset_s;
+	} else if (i < n && (p[i] == '+' || p[i] == '-')) {
+		/* "+hh:mm", "+hhmm" or "+hh"; a zone left unread would be
+		 * skipped by the caller and the time taken as UTC. */
+		int oh, om = 0;
+		size_t used = 0;
+		if (digits(p + i + 1, n - i - 1, 2, &oh) == 0) {
+			used = 3;
+			if (i + 6 <= n && p[i + 3] == ':' &&
+			    digits(p + i + 4, n - i - 4, 2, &om) == 0) {
+				used = 6;
+			} else if (digits(p + i + 3, n - i - 3, 2, &om) == 0) {
+				used = 5;
+			} else {
+				om = 0;
 			}
-			i += 6;
 		}
+		if (used == 0 || oh > 23 || om > 59) {
+			return 0;
+		}
+		offset_s = (int64_t)oh * 3600 + om * 60;
+		if (p[i] == '-') {
+			offset_s = -offset_s;
+		}
+		i += used;
 	}
 	*ms = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	        h * 3600 + mi * 60 + s - offset_s) *
@@ -139,8 +164,11 @@ static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 	} else if (digits(p + 4, 2, 2, &d)) {
 		return 0;
 	}
+	/* No year in the stamp: allow Feb 29 whatever the year. */
 	if (digits(p + 7, 2, 2, &h) || digits(p + 10, 2, 2, &mi) ||
-	    digits(p + 13, 2, 2, &s) || d < 1 || d > 31) {
+	    digits(p + 13, 2, 2, &s) || d < 1 ||
+	    d > (mo == 2 ? 29 : days_in_month(1970, mo)) || h > 23 || mi > 59 ||
+	    s > 60) {
 		return 0;
 	}
 	current_year_month(&year, &cur_month);

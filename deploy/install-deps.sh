@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install every Debian package that building, testing and benchmarking
+# replyscan needs. Idempotent: packages already present are not fetched
+# again. Run as root (or through sudo) on Debian 12.
+set -euo pipefail
+
+packages=(
+	# build
+	build-essential cmake ninja-build pkg-config
+	librdkafka-dev libhyperscan-dev libprotobuf-c-dev protobuf-c-compiler
+	libyaml-dev zlib1g-dev libzstd-dev libmicrohttpd-dev
+	# tests and checks
+	libcmocka-dev clang-format valgrind python3 zstd gzip
+	# the local Kafka broker (deploy/kafka) and its command-line client
+	openjdk-17-jre-headless maven kcat
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "install-deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

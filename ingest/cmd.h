@@ -1,0 +1,13 @@
+/*
+ * cmd.h - the subcommands. Each takes main's argc/argv shifted so that
+ * argv[0] is the subcommand name, and returns an RS_EXIT_* status.
+ */
+#ifndef RS_CMD_H
+#define RS_CMD_H
+
+int rs_cmd_classify(int argc, char **argv);
+int rs_cmd_explain(int argc, char **argv);
+int rs_cmd_rules(int argc, char **argv);
+int rs_cmd_eval(int argc, char **argv);
+
+#endif

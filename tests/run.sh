@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The project's test command (the README's and CI's): install what is
+# missing, check formatting, then build and run every test twice - a
+# normal build and an ASan+UBSan build - and the rule examples.
+#   tests/run.sh              everything above
+#   tests/run.sh --valgrind   also run the unit tests under valgrind
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+valgrind=0
+for arg in "$@"; do
+	case "$arg" in
+	--valgrind) valgrind=1 ;;
+	*) echo "usage: tests/run.sh [--valgrind]" >&2; exit 2 ;;
+	esac
+done
+
+bash deploy/install-deps.sh
+
+echo "== formatting (clang-format)"
+bash tests/check-format.sh
+
+echo "== build and unit tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j2
+ctest --test-dir build --output-on-failure -j2
+
+echo "== rule examples"
+build/replyscan rules test
+
+echo "== build and unit tests under ASan+UBSan"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON >/dev/null
+cmake --build build-asan -j2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ctest --test-dir build-asan --output-on-failure -j2
+
+if [ "$valgrind" -eq 1 ]; then
+	echo "== unit tests under valgrind"
+	RS_VALGRIND=1 ctest --test-dir build --output-on-failure \
+		--overwrite MemoryCheckCommandOptions="--error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite" \
+		-T memcheck
+fi
+echo "== all tests passed"

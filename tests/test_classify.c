@@ -1,0 +1,816 @@
+/*
+ * test_classify.c - the classifier: wording rules, precedence, fallbacks to
+ * the enhanced and basic codes, tags, and hostile input.
+ *
+ * Group fixtures load rules/ (RS_RULES_DIR) once, and the hand-written
+ * tests/fixtures/rules-precedence/ for the precedence cases, so that those
+ * do not depend on the shipped rule set. Reply texts quoted below come from
+ * the shipped rules' own examples; their origins are in the rules' source:
+ * fields (Postfix/Exim/KumoMTA test suites, go-sisimai, provider docs).
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "classify.h"
+#include "rules.h"
+
+/* A loaded set and one scratch, shared by a group's tests. */
+struct fixture {
+	rs_rules_t *rules;
+	rs_rules_scratch_t *scratch;
+};
+
+/* Load dir and make a scratch; fails the group on error. */
+static int load_fixture(void **state, const char *dir)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[1024];
+
+	if (f == NULL) {
+		return -1;
+	}
+	f->rules = rs_rules_load(dir, err, sizeof(err));
+	if (f->rules == NULL) {
+		print_error("%s\n", err);
+		free(f);
+		return -1;
+	}
+	f->scratch = rs_rules_scratch_new(f->rules, err, sizeof(err));
+	if (f->scratch == NULL) {
+		print_error("%s\n", err);
+		rs_rules_destroy(f->rules);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int setup_shipped(void **state)
+{
+	return load_fixture(state, RS_RULES_DIR);
+}
+
+static int setup_precedence(void **state)
+{
+	return load_fixture(state, RS_FIXTURES "/rules-precedence");
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	rs_rules_scratch_destroy(f->scratch);
+	rs_rules_destroy(f->rules);
+	free(f);
+	return 0;
+}
+
+/* One classification case. */
+struct tcase {
+	const char *text;
+	uint32_t code;
+	const char *enhanced; /* NULL: none */
+	rs_stage_t stage;
+	const char *mx; /* NULL: none */
+	rs_cause_t cause;
+	rs_verdict_basis_t basis;
+	const char *rule_id;
+	const char *tag; /* a tag that must be present, or NULL */
+};
+
+/* Classify one case with the fixture's set. */
+static void classify(struct fixture *f, const struct tcase *c, rs_verdict_t *v)
+{
+	rs_classify_in_t in;
+
+	memset(&in, 0, sizeof(in));
+	in.text = c->text;
+	in.text_len = strlen(c->text);
+	in.reply_code = c->code;
+	in.enhanced_code = c->enhanced;
+	in.enhanced_len = c->enhanced ? strlen(c->enhanced) : 0;
+	in.stage = c->stage ? c->stage : RS_STAGE_UNKNOWN;
+	in.mx_host = c->mx;
+	in.mx_host_len = c->mx ? strlen(c->mx) : 0;
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, v), 0);
+}
+
+/* Does the verdict carry tag? */
+static int has_tag(const rs_verdict_t *v, const char *tag)
+{
+	for (size_t i = 0; i < v->ntags; i++) {
+		if (strcmp(v->tags[i], tag) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Run a table of cases and check class, basis, rule id and tag. */
+static void run_cases(struct fixture *f, const struct tcase *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct tcase *c = &cases[i];
+		rs_verdict_t v;
+
+		classify(f, c, &v);
+		if (v.cause != c->cause || v.basis != c->basis ||
+		    strcmp(v.rule_id, c->rule_id) != 0 ||
+		    (c->tag != NULL && !has_tag(&v, c->tag))) {
+			print_error("case \"%s\": got %s by '%s' (basis %d), "
+			            "want %s by '%s' (basis %d)\n",
+			            c->text, rs_taxonomy_cause_name(v.cause),
+			            v.rule_id, (int)v.basis,
+			            rs_taxonomy_cause_name(c->cause),
+			            c->rule_id, (int)c->basis);
+		}
+		assert_int_equal(v.cause, c->cause);
+		assert_int_equal(v.basis, c->basis);
+		assert_string_equal(v.rule_id, c->rule_id);
+		if (c->tag != NULL) {
+			assert_true(has_tag(&v, c->tag));
+		}
+		if (c->basis == RS_BASIS_RULE) {
+			assert_non_null(v.rule);
+			assert_ptr_equal(v.matches[0], v.rule);
+			assert_string_equal(rs_rule_id(v.rule), c->rule_id);
+			assert_int_equal(rs_rule_cause(v.rule), c->cause);
+		} else {
+			assert_null(v.rule);
+		}
+	}
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define RULE RS_BASIS_RULE
+#define ENH RS_BASIS_ENHANCED
+#define BASIC RS_BASIS_BASIC
+#define NONE RS_BASIS_NONE
+
+/* ------------------------------------------------------------------ */
+/* Shipped rule set                                                    */
+/* ------------------------------------------------------------------ */
+
+/* The seed case and its advice. */
+static void test_seed(void **state)
+{
+	static const struct tcase cases[] = {
+	    {"421 4.7.0 Not allowed", 421, "4.7.0", RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_IP_POLICY_BLOCK, RULE, "generic.ip_policy.not_allowed",
+	     NULL},
+	    {"421 4.7.0 Not allowed", 421, "4.7.0", RS_STAGE_GREETING, NULL,
+	     RS_CAUSE_IP_POLICY_BLOCK, RULE, "generic.ip_policy.not_allowed",
+	     NULL},
+	    /* The same code without the wording is not a policy block. */
+	    {"421 4.7.0 Try again later", 421, "4.7.0", RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
+	     "generic.service_unavailable.try_later", NULL},
+	};
+	struct fixture *f = *state;
+	rs_verdict_t v;
+	const char *advice;
+
+	run_cases(f, cases, N(cases));
+	classify(f, &cases[0], &v);
+	advice = rs_rule_advice(v.rule);
+	assert_non_null(strstr(advice, "temporary receiver policy refusal"));
+	assert_non_null(strstr(advice, "PTR"));
+	assert_non_null(strstr(advice, "EHLO"));
+	assert_non_null(strstr(advice, "blocklists"));
+	assert_non_null(strstr(advice, "volume spike"));
+	assert_non_null(strstr(advice, "do not hammer"));
+	assert_true(strlen(rs_rule_description(v.rule)) > 20);
+	assert_non_null(strstr(rs_rule_file(v.rule), "/20-policy.yaml"));
+	assert_true(rs_rule_line(v.rule) > 1);
+}
+
+/* Wording decides before the codes. */
+static void test_wording_first(void **state)
+{
+	static const struct tcase cases[] = {
+	    {"550 5.2.2 mailbox full", 550, "5.2.2", 0, NULL,
+	     RS_CAUSE_MAILBOX_FULL, RULE, "generic.mailbox_full", NULL},
+	    /* A 5xx with 5.1.1 that is a rate limit (GoDaddy, TAXONOMY.md). */
+	    {"550 5.1.1 <jane@coolexample.com> too many recipients this hour",
+	     550, "5.1.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_RATE_LIMIT, RULE,
+	     "generic.rate_limit.wording", NULL},
+	    /* A 4xx blocklist listing, with the list's tag. */
+	    {"451 4.7.1 Service unavailable - try again later; Client host "
+	     "[192.0.2.1] blocked using zen.spamhaus.org",
+	     451, "4.7.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_BLOCKLIST, RULE,
+	     "blocklist.spamhaus", "blocklist:spamhaus"},
+	    /* The over-quota wording beats X.1.1 = user_unknown. */
+	    {"452 4.1.1 <h-664d01@h-695da2287.com> user is over quota, please "
+	     "try again later",
+	     452, "4.1.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_MAILBOX_FULL, RULE,
+	     "generic.mailbox_full", NULL},
+	    /* The mailbox cause wins over the expiry it led to. */
+	    {"save to /mail/spool/q002/n2.nyaan mailbox is full: retry timeout "
+	     "exceeded",
+	     0, NULL, 0, NULL, RS_CAUSE_MAILBOX_FULL, RULE,
+	     "generic.mailbox_full", NULL},
+	    /* Gmail PTR wording that also says "rate limited". */
+	    {"421 4.7.23 The sending IP address for this message doesn't have "
+	     "a PTR record, or the PTR record's forward DNS entry doesn't "
+	     "match "
+	     "the sending IP address. To protect users from spam, your email "
+	     "has been temporarily rate limited.",
+	     421, "4.7.23", 0, NULL, RS_CAUSE_REVERSE_DNS, RULE,
+	     "generic.reverse_dns", NULL},
+	    {"551 Server access forbidden by your IP 192.0.2.2 websites "
+	     "spamcop.net, mailspike.net for removal",
+	     551, NULL, 0, NULL, RS_CAUSE_BLOCKLIST, RULE, "blocklist.spamcop",
+	     "blocklist:mailspike"},
+	    {"550 5.7.1 Unfortunately, messages from [95.232.162.33] weren't "
+	     "sent. Please contact your Internet service provider since part "
+	     "of "
+	     "their network is on our block list (S3140).",
+	     550, "5.7.1", RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_SENDER_REPUTATION,
+	     RULE, "microsoft.s3140", "code:S3140"},
+	    {"421 4.7.0 [TSS04] Messages from 10.20.30.40 temporarily deferred "
+	     "due to user complaints - 4.16.55.1; see "
+	     "https://help.yahoo.com/kb/postmaster/SLN3434.html",
+	     421, "4.7.0", RS_STAGE_MAIL_FROM, "mx-aol.mail.gm0.yahoodns.net",
+	     RS_CAUSE_SENDER_REPUTATION, RULE, "yahoo.tss04", "code:TSS04"},
+	    {"554 5.7.1 <postmaster@example.org>: Relay access denied", 554,
+	     "5.7.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_RELAY_DENIED, RULE,
+	     "generic.relay_denied", NULL},
+	    {"451-You have been greylisted. This is part of our standard "
+	     "anti-spam measures 451-and your mail system should automatically "
+	     "try again later.",
+	     451, NULL, RS_STAGE_RCPT_TO, NULL, RS_CAUSE_GREYLISTING, RULE,
+	     "generic.greylisting", NULL},
+	    {"550 5.7.9 The message was rejected because it contains "
+	     "prohibited "
+	     "virus or spam content",
+	     550, "5.7.9", 0, NULL, RS_CAUSE_VIRUS, RULE, "generic.virus",
+	     NULL},
+	};
+
+	run_cases(*state, cases, N(cases));
+}
+
+/* Failure texts that are not SMTP replies. */
+static void test_non_replies(void **state)
+{
+	static const struct tcase cases[] = {
+	    {"connect to x.example[192.0.2.4]:25: Connection timed out", 0,
+	     NULL, RS_STAGE_CONNECT, NULL, RS_CAUSE_NETWORK_CONNECTION, RULE,
+	     "generic.network.connect_failed", NULL},
+	    {"connect to x.example[192.0.2.4]:25: Connection refused", 0, NULL,
+	     RS_STAGE_CONNECT, NULL, RS_CAUSE_NETWORK_CONNECTION, RULE,
+	     "generic.network.connect_failed", NULL},
+	    {"connect to mail2.crabruzzo.it[2.115.207.21]:25: No route to host",
+	     0, NULL, RS_STAGE_CONNECT, NULL, RS_CAUSE_NETWORK_CONNECTION, RULE,
+	     "generic.network.connect_failed", NULL},
+	    {"lost connection with mx3.hotmail.com[65.55.37.72] while "
+	     "receiving the initial server greeting",
+	     0, NULL, RS_STAGE_GREETING, NULL, RS_CAUSE_NETWORK_CONNECTION,
+	     RULE, "generic.network.lost_connection", NULL},
+	    {"conversation with mx00.gmx.com[74.208.5.4] timed out while "
+	     "receiving the initial server greeting",
+	     0, NULL, RS_STAGE_GREETING, NULL, RS_CAUSE_NETWORK_CONNECTION,
+	     RULE, "generic.network.lost_connection", NULL},
+	    {"Host or domain name not found. Name service error for "
+	     "name=example.com type=MX: Host not found, try again",
+	     0, NULL, 0, NULL, RS_CAUSE_DNS_FAILURE, RULE,
+	     "generic.dns.temporary", NULL},
+	    {"Host or domain name not found. Name service error for "
+	     "name=e.mail.com type=A: Host not found",
+	     0, "5.4.4", 0, NULL, RS_CAUSE_BAD_DOMAIN, RULE,
+	     "generic.dns.domain_not_found", NULL},
+	    {"Cannot start TLS: handshake failure", 0, NULL, RS_STAGE_STARTTLS,
+	     NULL, RS_CAUSE_TLS_REQUIRED, RULE, "generic.tls.handshake_failed",
+	     NULL},
+	    {"certificate verification failed for mail.example.com"
+	     "[113.169.17.115]:25: self-signed certificate.",
+	     0, NULL, 0, NULL, RS_CAUSE_TLS_REQUIRED, RULE,
+	     "generic.tls.handshake_failed", NULL},
+	    /* TLS beats the lost connection in the same text. */
+	    {"SSL_connect error to mail.example.org[112.63.65.2]:25: lost "
+	     "connection",
+	     0, NULL, 0, NULL, RS_CAUSE_TLS_REQUIRED, RULE,
+	     "generic.tls.handshake_failed", NULL},
+	    {"KumoMTA internal: failed to connect to any candidate hosts: "
+	     "connect to 127.0.0.1:2025 and read initial banner",
+	     400, NULL, 0, NULL, RS_CAUSE_NETWORK_CONNECTION, RULE,
+	     "generic.network.all_mx_failed", NULL},
+	    {"expired, returned to sender", 0, NULL, RS_STAGE_QUEUE, NULL,
+	     RS_CAUSE_EXPIRED, RULE, "generic.queue.expired", NULL},
+	    {"retry timeout exceeded", 0, NULL, RS_STAGE_QUEUE, NULL,
+	     RS_CAUSE_EXPIRED, RULE, "generic.queue.expired", NULL},
+	};
+
+	run_cases(*state, cases, N(cases));
+}
+
+/* No rule matches: the enhanced code decides, then the basic code. */
+static void test_fallbacks(void **state)
+{
+	static const struct tcase cases[] = {
+	    {"550 5.1.1 Nope", 550, "5.1.1", 0, NULL, RS_CAUSE_USER_UNKNOWN,
+	     ENH, "enhanced:5.1.1", NULL},
+	    {"452 4.2.2 Nope", 452, "4.2.2", 0, NULL, RS_CAUSE_MAILBOX_FULL,
+	     ENH, "enhanced:4.2.2", NULL},
+	    {"550 5.1.10 Nope", 550, "5.1.10", 0, NULL, RS_CAUSE_BAD_DOMAIN,
+	     ENH, "enhanced:5.1.10", NULL},
+	    {"550 5.7.25 Nope", 550, "5.7.25", 0, NULL, RS_CAUSE_REVERSE_DNS,
+	     ENH, "enhanced:5.7.25", NULL},
+	    {"451 4.7.28 Nope", 451, "4.7.28", 0, NULL, RS_CAUSE_RATE_LIMIT,
+	     ENH, "enhanced:4.7.28", NULL},
+	    {"550 5.7.27 Nope", 550, "5.7.27", 0, NULL, RS_CAUSE_INVALID_SENDER,
+	     ENH, "enhanced:5.7.27", NULL},
+	    {"451 4.4.3 Nope", 451, "4.4.3", 0, NULL, RS_CAUSE_DNS_FAILURE, ENH,
+	     "enhanced:4.4.3", NULL},
+	    {"550 5.4.4 Nope", 550, "5.4.4", 0, NULL, RS_CAUSE_BAD_DOMAIN, ENH,
+	     "enhanced:5.4.4", NULL},
+	    {"452 4.5.3 Nope", 452, "4.5.3", 0, NULL,
+	     RS_CAUSE_TOO_MANY_RECIPIENTS, ENH, "enhanced:4.5.3", NULL},
+	    {"554 5.7.1 Nope", 554, "5.7.1", 0, NULL, RS_CAUSE_POLICY_OTHER,
+	     ENH, "enhanced:5.7.1", NULL},
+	    /* Details the table does not list use the subject's default. */
+	    {"550 5.7.606 Nope", 550, "5.7.606", 0, NULL, RS_CAUSE_POLICY_OTHER,
+	     ENH, "enhanced:5.7.x", NULL},
+	    {"451 4.3.9 Nope", 451, "4.3.9", 0, NULL,
+	     RS_CAUSE_SERVICE_UNAVAILABLE, ENH, "enhanced:4.3.x", NULL},
+	    /* X.0.0 says nothing: the basic code decides. */
+	    {"556 5.0.0 Nope", 556, "5.0.0", 0, NULL, RS_CAUSE_BAD_DOMAIN,
+	     BASIC, "basic:556", NULL},
+	    {"421 Nope", 421, NULL, 0, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     BASIC, "basic:421", NULL},
+	    {"503 Nope", 503, NULL, 0, NULL, RS_CAUSE_PROTOCOL_ERROR, BASIC,
+	     "basic:503", NULL},
+	    {"535 Nope", 535, NULL, 0, NULL, RS_CAUSE_AUTH_FAILURE, BASIC,
+	     "basic:535", NULL},
+	    /* 550 and 554 mean nothing specific. */
+	    {"550 Nope", 550, NULL, 0, NULL, RS_CAUSE_UNCATEGORIZED, NONE, "",
+	     NULL},
+	    {"554 5.0.0 Nope", 554, "5.0.0", 0, NULL, RS_CAUSE_UNCATEGORIZED,
+	     NONE, "", NULL},
+	    /* A malformed enhanced code is ignored. */
+	    {"550 Nope", 550, "5.1", 0, NULL, RS_CAUSE_UNCATEGORIZED, NONE, "",
+	     NULL},
+	    {"I am away on vacation until December 20th", 0, NULL, 0, NULL,
+	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
+	};
+
+	run_cases(*state, cases, N(cases));
+}
+
+/* The provider tag comes first, from the MX host or from the wording. */
+static void test_provider_tag(void **state)
+{
+	static const struct tcase mx = {"550 5.1.1 Nope",
+	                                550,
+	                                "5.1.1",
+	                                0,
+	                                "alt1.gmail-smtp-in.l.google.com.",
+	                                RS_CAUSE_USER_UNKNOWN,
+	                                ENH,
+	                                "enhanced:5.1.1",
+	                                NULL};
+	static const struct tcase not_mx = {"550 5.1.1 Nope",
+	                                    550,
+	                                    "5.1.1",
+	                                    0,
+	                                    "mx.notgoogle.com",
+	                                    RS_CAUSE_USER_UNKNOWN,
+	                                    ENH,
+	                                    "enhanced:5.1.1",
+	                                    NULL};
+	static const struct tcase wording = {
+	    "550 5.1.1 Nope od20si504618ejb.621 - gsmtp",
+	    550,
+	    "5.1.1",
+	    0,
+	    NULL,
+	    RS_CAUSE_USER_UNKNOWN,
+	    ENH,
+	    "enhanced:5.1.1",
+	    NULL};
+	/* The MX host wins over the wording. */
+	static const struct tcase both = {
+	    "550 5.1.1 Nope - gsmtp",
+	    550,
+	    "5.1.1",
+	    0,
+	    "example-com.mail.protection.outlook.com",
+	    RS_CAUSE_USER_UNKNOWN,
+	    ENH,
+	    "enhanced:5.1.1",
+	    NULL};
+	struct fixture *f = *state;
+	rs_verdict_t v;
+
+	classify(f, &mx, &v);
+	assert_string_equal(v.provider, "google");
+	assert_int_equal(v.ntags, 1);
+	assert_string_equal(v.tags[0], "provider:google");
+
+	classify(f, &not_mx, &v);
+	assert_null(v.provider);
+	assert_int_equal(v.ntags, 0);
+
+	classify(f, &wording, &v);
+	assert_string_equal(v.provider, "google");
+	assert_string_equal(v.tags[0], "provider:google");
+
+	classify(f, &both, &v);
+	assert_string_equal(v.provider, "microsoft");
+	assert_string_equal(v.tags[0], "provider:microsoft");
+	assert_int_equal(v.ntags, 1);
+}
+
+/* Tags are deduplicated and capped at RS_CLASSIFY_MAX_TAGS. */
+static void test_tag_limits(void **state)
+{
+	static const struct tcase many = {
+	    "421 4.7.0 [TSS04] blocked using zen.spamhaus.org, "
+	    "b.barracudacentral.org, bl.spamcop.net, dnsbl.sorbs.net, "
+	    "dnsbl-1.uceprotect.net, mailspike.net, psbl.surriel.com, "
+	    "spamhaus again",
+	    421,
+	    "4.7.0",
+	    0,
+	    "mta5.am0.yahoodns.net",
+	    RS_CAUSE_SENDER_REPUTATION,
+	    RULE,
+	    "yahoo.tss04",
+	    "code:TSS04"};
+	struct fixture *f = *state;
+	rs_verdict_t v;
+
+	run_cases(f, &many, 1);
+	classify(f, &many, &v);
+	assert_int_equal(v.ntags, RS_CLASSIFY_MAX_TAGS);
+	assert_string_equal(v.tags[0], "provider:yahoo");
+	/* The provider-scoped winner's tags come next. */
+	assert_string_equal(v.tags[1], "code:TSS04");
+	for (size_t i = 0; i < v.ntags; i++) {
+		for (size_t j = i + 1; j < v.ntags; j++) {
+			assert_string_not_equal(v.tags[i], v.tags[j]);
+		}
+	}
+	/* Eight blocklist rules matched besides the winner. */
+	assert_int_equal(v.nmatches, 9);
+	assert_ptr_equal(v.matches[0], v.rule);
+}
+
+/* Invalid UTF-8 and NUL bytes are scanned as bytes, past the NUL. */
+static void test_binary_text(void **state)
+{
+	static const char text[] = "550 5.1.1 \xff\xfe\x00\xc3\x28 user "
+				   "unknown \xe2\x82";
+	struct fixture *f = *state;
+	rs_classify_in_t in;
+	rs_verdict_t v;
+
+	memset(&in, 0, sizeof(in));
+	in.text = text;
+	in.text_len = sizeof(text) - 1;
+	in.reply_code = 550;
+	in.enhanced_code = text + 4;
+	in.enhanced_len = 5;
+	in.stage = RS_STAGE_RCPT_TO;
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	assert_int_equal(v.cause, RS_CAUSE_USER_UNKNOWN);
+	assert_string_equal(v.rule_id, "generic.user_unknown");
+
+	/* Empty and NULL texts fall back to the codes. */
+	in.text = NULL;
+	in.text_len = 0;
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	assert_int_equal(v.cause, RS_CAUSE_USER_UNKNOWN);
+	assert_string_equal(v.rule_id, "enhanced:5.1.1");
+	in.text = "";
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	assert_int_equal(v.basis, RS_BASIS_ENHANCED);
+}
+
+/* A 1 MB reply classifies, and the match at its very end is found. */
+static void test_large_text(void **state)
+{
+	const size_t n = 1024 * 1024;
+	const char *tail = " mailbox full";
+	struct fixture *f = *state;
+	rs_classify_in_t in;
+	rs_verdict_t v;
+	char *text = malloc(n);
+
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++) {
+		text[i] = "abc \xff"[i % 5];
+	}
+	memcpy(text, "452 4.2.2", 9);
+	memcpy(text + n - strlen(tail), tail, strlen(tail));
+	memset(&in, 0, sizeof(in));
+	in.text = text;
+	in.text_len = n;
+	in.reply_code = 452;
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	assert_int_equal(v.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_string_equal(v.rule_id, "generic.mailbox_full");
+	free(text);
+}
+
+/* Worker threads share the set, each with its own scratch. */
+struct worker {
+	const rs_rules_t *rules;
+	int failures;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char err[256];
+	rs_rules_scratch_t *s =
+	    rs_rules_scratch_new(w->rules, err, sizeof(err));
+	static const char *texts[] = {"421 4.7.0 Not allowed",
+	                              "550 5.2.2 mailbox full",
+	                              "450 4.2.0 Greylisted"};
+	static const rs_cause_t want[] = {RS_CAUSE_IP_POLICY_BLOCK,
+	                                  RS_CAUSE_MAILBOX_FULL,
+	                                  RS_CAUSE_GREYLISTING};
+
+	if (s == NULL) {
+		w->failures++;
+		return NULL;
+	}
+	for (int i = 0; i < 3000; i++) {
+		rs_classify_in_t in;
+		rs_verdict_t v;
+
+		memset(&in, 0, sizeof(in));
+		in.text = texts[i % 3];
+		in.text_len = strlen(in.text);
+		if (rs_classify(w->rules, s, &in, &v) != 0 ||
+		    v.cause != want[i % 3]) {
+			w->failures++;
+		}
+	}
+	rs_rules_scratch_destroy(s);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct fixture *f = *state;
+	pthread_t tid[4];
+	struct worker w[4];
+
+	for (int i = 0; i < 4; i++) {
+		w[i].rules = f->rules;
+		w[i].failures = 0;
+		assert_int_equal(
+		    pthread_create(&tid[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(w[i].failures, 0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Code tables and permanence (no rule set needed)                     */
+/* ------------------------------------------------------------------ */
+
+static void test_enhanced_table(void **state)
+{
+	static const struct {
+		const char *code;
+		rs_cause_t cause;
+	} cases[] = {
+	    {"5.1.1", RS_CAUSE_USER_UNKNOWN},
+	    {"5.1.2", RS_CAUSE_BAD_DOMAIN},
+	    {"5.1.3", RS_CAUSE_USER_UNKNOWN},
+	    {"5.1.6", RS_CAUSE_MAILBOX_DISABLED},
+	    {"5.1.7", RS_CAUSE_INVALID_SENDER},
+	    {"5.1.8", RS_CAUSE_INVALID_SENDER},
+	    {"5.1.10", RS_CAUSE_BAD_DOMAIN},
+	    {"5.2.1", RS_CAUSE_MAILBOX_DISABLED},
+	    {"4.2.2", RS_CAUSE_MAILBOX_FULL},
+	    {"5.2.3", RS_CAUSE_MESSAGE_TOO_LARGE},
+	    {"5.3.4", RS_CAUSE_MESSAGE_TOO_LARGE},
+	    {"4.3.2", RS_CAUSE_SERVICE_UNAVAILABLE},
+	    {"4.4.1", RS_CAUSE_NETWORK_CONNECTION},
+	    {"4.4.2", RS_CAUSE_NETWORK_CONNECTION},
+	    {"4.4.3", RS_CAUSE_DNS_FAILURE},
+	    {"5.4.4", RS_CAUSE_BAD_DOMAIN},
+	    {"4.4.5", RS_CAUSE_SERVICE_UNAVAILABLE},
+	    {"5.4.6", RS_CAUSE_ROUTING_ERROR},
+	    {"4.4.7", RS_CAUSE_EXPIRED},
+	    {"5.5.1", RS_CAUSE_PROTOCOL_ERROR},
+	    {"4.5.3", RS_CAUSE_TOO_MANY_RECIPIENTS},
+	    {"5.6.0", RS_CAUSE_CONTENT_POLICY},
+	    {"5.7.1", RS_CAUSE_POLICY_OTHER},
+	    {"5.7.8", RS_CAUSE_AUTH_FAILURE},
+	    {"5.7.10", RS_CAUSE_TLS_REQUIRED},
+	    {"5.7.11", RS_CAUSE_TLS_REQUIRED},
+	    {"5.7.23", RS_CAUSE_AUTH_FAILURE},
+	    {"5.7.24", RS_CAUSE_AUTH_FAILURE},
+	    {"5.7.25", RS_CAUSE_REVERSE_DNS},
+	    {"5.7.26", RS_CAUSE_AUTH_FAILURE},
+	    {"5.7.27", RS_CAUSE_INVALID_SENDER},
+	    {"4.7.28", RS_CAUSE_RATE_LIMIT},
+	    {"5.7.30", RS_CAUSE_TLS_REQUIRED},
+	    {"5.7.999", RS_CAUSE_POLICY_OTHER},
+	    /* Nothing specific, successes and malformed codes. */
+	    {"5.0.0", RS_CAUSE_UNSPECIFIED},
+	    {"5.1.0", RS_CAUSE_UNSPECIFIED},
+	    {"4.4.0", RS_CAUSE_UNSPECIFIED},
+	    {"2.0.0", RS_CAUSE_UNSPECIFIED},
+	    {"5.1", RS_CAUSE_UNSPECIFIED},
+	    {"5.1.1x", RS_CAUSE_UNSPECIFIED},
+	    {"5.1111.1", RS_CAUSE_UNSPECIFIED},
+	    {"6.1.1", RS_CAUSE_UNSPECIFIED},
+	    {"", RS_CAUSE_UNSPECIFIED},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		rs_cause_t got =
+		    rs_classify_enhanced(cases[i].code, strlen(cases[i].code));
+		if (got != cases[i].cause) {
+			print_error("%s: got %s\n", cases[i].code,
+			            rs_taxonomy_cause_name(got));
+		}
+		assert_int_equal(got, cases[i].cause);
+	}
+	/* The length bounds the code: "5.1.10" cut to "5.1.1". */
+	assert_int_equal(rs_classify_enhanced("5.1.10", 5),
+	                 RS_CAUSE_USER_UNKNOWN);
+	assert_int_equal(rs_classify_enhanced(NULL, 0), RS_CAUSE_UNSPECIFIED);
+}
+
+static void test_basic_table(void **state)
+{
+	(void)state;
+	assert_int_equal(rs_classify_basic(421), RS_CAUSE_SERVICE_UNAVAILABLE);
+	assert_int_equal(rs_classify_basic(451), RS_CAUSE_SERVICE_UNAVAILABLE);
+	assert_int_equal(rs_classify_basic(500), RS_CAUSE_PROTOCOL_ERROR);
+	assert_int_equal(rs_classify_basic(504), RS_CAUSE_PROTOCOL_ERROR);
+	assert_int_equal(rs_classify_basic(521), RS_CAUSE_BAD_DOMAIN);
+	assert_int_equal(rs_classify_basic(530), RS_CAUSE_AUTH_FAILURE);
+	assert_int_equal(rs_classify_basic(538), RS_CAUSE_TLS_REQUIRED);
+	assert_int_equal(rs_classify_basic(556), RS_CAUSE_BAD_DOMAIN);
+	assert_int_equal(rs_classify_basic(450), RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(rs_classify_basic(452), RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(rs_classify_basic(550), RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(rs_classify_basic(552), RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(rs_classify_basic(554), RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(rs_classify_basic(250), RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(rs_classify_basic(0), RS_CAUSE_UNSPECIFIED);
+}
+
+static void test_permanence(void **state)
+{
+	(void)state;
+	assert_string_equal(rs_classify_permanence(421, NULL, 0), "temporary");
+	assert_string_equal(rs_classify_permanence(550, "4.2.2", 5),
+	                    "permanent");
+	assert_string_equal(rs_classify_permanence(0, "4.4.1", 5), "temporary");
+	assert_string_equal(rs_classify_permanence(0, "5.1.1", 5), "permanent");
+	assert_string_equal(rs_classify_permanence(0, "2.0.0", 5), "unknown");
+	assert_string_equal(rs_classify_permanence(0, NULL, 0), "unknown");
+	assert_string_equal(rs_classify_permanence(250, NULL, 0), "unknown");
+}
+
+/* ------------------------------------------------------------------ */
+/* Precedence, on the hand-written fixture                             */
+/* ------------------------------------------------------------------ */
+
+static void test_precedence(void **state)
+{
+	static const struct tcase cases[] = {
+	    /* Without a provider the generic rule wins. */
+	    {"550 blocked", 550, NULL, 0, NULL, RS_CAUSE_IP_POLICY_BLOCK, RULE,
+	     "t.generic.blocked", NULL},
+	    /* (1) Provider-scoped beats generic despite priority 100 vs 0,
+	     * with the provider from the MX host ... */
+	    {"550 blocked", 550, NULL, 0, "MX1.ACME.EXAMPLE.",
+	     RS_CAUSE_SENDER_REPUTATION, RULE, "t.acme.blocked",
+	     "provider:acme"},
+	    /* ... or from the wording. */
+	    {"550 blocked by acme-mx", 550, NULL, 0, NULL,
+	     RS_CAUSE_SENDER_REPUTATION, RULE, "t.acme.blocked",
+	     "provider:acme"},
+	    /* A suffix without a label boundary is not acme. */
+	    {"550 blocked", 550, NULL, 0, "notacme.example",
+	     RS_CAUSE_IP_POLICY_BLOCK, RULE, "t.generic.blocked", NULL},
+	    /* (2) Higher priority beats earlier load order. */
+	    {"451 go slower", 451, NULL, 0, NULL, RS_CAUSE_GREYLISTING, RULE,
+	     "t.prio.high", NULL},
+	    {"451 go slow", 451, NULL, 0, NULL, RS_CAUSE_RATE_LIMIT, RULE,
+	     "t.prio.low", NULL},
+	    /* (3) Same priority: earlier file, then earlier in the file. */
+	    {"550 gone away", 550, NULL, 0, NULL, RS_CAUSE_USER_UNKNOWN, RULE,
+	     "t.order.first", NULL},
+	    /* Scope by stage and code. */
+	    {"550 nobody here", 550, NULL, RS_STAGE_RCPT_TO, NULL,
+	     RS_CAUSE_USER_UNKNOWN, RULE, "t.scope.rcpt", NULL},
+	    {"550 nobody here", 550, NULL, RS_STAGE_MAIL_FROM, NULL,
+	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
+	    {"450 nobody here", 450, NULL, RS_STAGE_RCPT_TO, NULL,
+	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
+	    {"550 nobody here", 550, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
+	    /* A tag-only rule tags but does not classify. */
+	    {"421 [X1] later", 421, NULL, 0, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     BASIC, "basic:421", "code:X2"},
+	};
+	struct fixture *f = *state;
+	rs_verdict_t v;
+
+	run_cases(f, cases, N(cases));
+
+	/* Every matching rule is listed, winner first, in precedence order. */
+	classify(f, &cases[1], &v);
+	assert_int_equal(v.nmatches, 2);
+	assert_string_equal(rs_rule_id(v.matches[0]), "t.acme.blocked");
+	assert_string_equal(rs_rule_id(v.matches[1]), "t.generic.blocked");
+	classify(f, &cases[6], &v);
+	assert_int_equal(v.nmatches, 3);
+	assert_string_equal(rs_rule_id(v.matches[0]), "t.order.first");
+	assert_string_equal(rs_rule_id(v.matches[1]), "t.order.same_file");
+	assert_string_equal(rs_rule_id(v.matches[2]), "t.order.second");
+	/* The tag-only rule is matched, and its tags are in order. */
+	classify(f, &cases[11], &v);
+	assert_int_equal(v.nmatches, 1);
+	assert_int_equal(rs_rule_cause(v.matches[0]), RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(v.ntags, 2);
+	assert_string_equal(v.tags[0], "code:X1");
+	assert_string_equal(v.tags[1], "code:X2");
+	/* Rule metadata from the file. */
+	classify(f, &cases[0], &v);
+	assert_string_equal(rs_rule_description(v.rule),
+	                    "Generic reading of \"blocked\".");
+	assert_string_equal(rs_rule_advice(v.rule), "Test advice.");
+	assert_string_equal(rs_rule_file(v.rule),
+	                    RS_FIXTURES "/rules-precedence/10-first.yaml");
+	assert_int_equal(rs_rule_line(v.rule), 5);
+}
+
+/* A scratch belongs to the set it was made for. */
+static void test_foreign_scratch(void **state)
+{
+	struct fixture *f = *state;
+	char err[1024];
+	rs_rules_t *other;
+	rs_classify_in_t in;
+	rs_verdict_t v;
+
+	other =
+	    rs_rules_load(RS_FIXTURES "/rules-precedence", err, sizeof(err));
+	assert_non_null(other);
+	memset(&in, 0, sizeof(in));
+	in.text = "550 blocked";
+	in.text_len = strlen(in.text);
+	assert_int_equal(rs_classify(other, f->scratch, &in, &v), -1);
+	assert_int_equal(v.cause, RS_CAUSE_UNCATEGORIZED);
+	assert_string_equal(v.rule_id, "");
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	assert_int_equal(v.cause, RS_CAUSE_IP_POLICY_BLOCK);
+	rs_rules_destroy(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest shipped[] = {
+	    cmocka_unit_test(test_seed),
+	    cmocka_unit_test(test_wording_first),
+	    cmocka_unit_test(test_non_replies),
+	    cmocka_unit_test(test_fallbacks),
+	    cmocka_unit_test(test_provider_tag),
+	    cmocka_unit_test(test_tag_limits),
+	    cmocka_unit_test(test_binary_text),
+	    cmocka_unit_test(test_large_text),
+	    cmocka_unit_test(test_threads),
+	};
+	const struct CMUnitTest tables[] = {
+	    cmocka_unit_test(test_enhanced_table),
+	    cmocka_unit_test(test_basic_table),
+	    cmocka_unit_test(test_permanence),
+	};
+	const struct CMUnitTest precedence[] = {
+	    cmocka_unit_test(test_precedence),
+	    cmocka_unit_test(test_foreign_scratch),
+	};
+	int failed = 0;
+
+	failed += cmocka_run_group_tests_name("shipped rules", shipped,
+	                                      setup_shipped, teardown);
+	failed +=
+	    cmocka_run_group_tests_name("code tables", tables, NULL, NULL);
+	failed += cmocka_run_group_tests_name("precedence", precedence,
+	                                      setup_precedence, teardown);
+	return failed;
+}

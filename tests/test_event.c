@@ -1,0 +1,262 @@
+/*
+ * test_event.c - DeferralEvent encoding: JSON text, protobuf round trip
+ * through protobuf-c's unpack, UTF-8 cleaning and length bounds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event.h"
+#include "replyscan/v1/event.pb-c.h"
+#include "str.h"
+
+/* A record as the Postfix parser gives it for the seed case. */
+static void seed_record(rs_record_t *rec, const char *line)
+{
+	memset(rec, 0, sizeof(*rec));
+	rs_record_reset(rec);
+	rec->mta = RS_MTA_POSTFIX;
+	rec->status = RS_STATUS_DEFERRED;
+	rec->stage = RS_STAGE_GREETING;
+	rec->log_time = rs_str(line, 15);
+	rec->log_time_ms = 1790000000000;
+	rec->queue_id = rs_str("4F2A81C0B2", 10);
+	rec->recipient = rs_str("user@Receiver.Example", 21);
+	rec->recipient_domain = rs_str("Receiver.Example", 16);
+	rec->remote_host = rs_str("mx.receiver.example", 19);
+	rec->remote_ip = rs_str("203.0.113.25", 12);
+	rec->remote_port = 25;
+	rec->reply_code = 421;
+	rec->enhanced_code = rs_str("4.7.0", 5);
+	rec->reply_text = rs_str("421 4.7.0 Not allowed", 21);
+	rec->delays.total = 1.5;
+	rec->delays.before_queue = 0.1;
+	rec->delays.in_queue = 0;
+	rec->delays.connection = 1.25;
+	rec->delays.transmission = 0.15;
+}
+
+static void seed_verdict(rs_verdict_t *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->cause = RS_CAUSE_IP_POLICY_BLOCK;
+	v->basis = RS_BASIS_RULE;
+	v->rule_id = "generic.ip_policy.not_allowed";
+	v->tags[0] = "provider:example";
+	v->tags[1] = "code:X1";
+	v->ntags = 2;
+}
+
+static const rs_provenance_t file_prov = {"mail.log", 7, -1, -1};
+
+static void test_json_seed(void **state)
+{
+	rs_event_encoder_t *enc = rs_event_encoder_new();
+	rs_record_t rec;
+	rs_verdict_t v;
+	rs_buf_t out = {0};
+	const char *line = "Sep 25 18:26:36 host postfix/smtp[1]: x";
+
+	(void)state;
+	seed_record(&rec, line);
+	seed_verdict(&v);
+	assert_int_equal(rs_event_encode(enc, RS_EVENT_JSON, &rec, &v,
+	                                 &file_prov, 1234, &out),
+	                 0);
+	rs_buf_putc(&out, '\0');
+	assert_string_equal(
+	    out.data,
+	    "{\"status\":\"deferred\",\"cause\":\"ip_policy_block\","
+	    "\"stage\":\"greeting\",\"reply_code\":421,"
+	    "\"enhanced_code\":\"4.7.0\","
+	    "\"reply_text\":\"421 4.7.0 Not allowed\","
+	    "\"rule_id\":\"generic.ip_policy.not_allowed\","
+	    "\"tags\":[\"provider:example\",\"code:X1\"],"
+	    "\"remote_host\":\"mx.receiver.example\","
+	    "\"remote_ip\":\"203.0.113.25\",\"remote_port\":25,"
+	    "\"recipient\":\"user@Receiver.Example\","
+	    "\"recipient_domain\":\"receiver.example\",\"sender\":\"\","
+	    "\"queue_id\":\"4F2A81C0B2\",\"mta\":\"postfix\","
+	    "\"program\":\"\",\"log_host\":\"\","
+	    "\"log_time\":\"Sep 25 18:26:36\","
+	    "\"log_time_unix_ms\":1790000000000,"
+	    "\"ingest_time_unix_ms\":1234,"
+	    "\"delays\":{\"total\":1.5,\"before_queue\":0.1,"
+	    "\"in_queue\":0,\"connection\":1.25,\"transmission\":0.15},"
+	    "\"source\":\"mail.log\",\"line\":7}\n");
+	rs_buf_free(&out);
+	rs_event_encoder_destroy(enc);
+}
+
+static void test_json_escapes_and_kafka(void **state)
+{
+	rs_event_encoder_t *enc = rs_event_encoder_new();
+	rs_record_t rec;
+	rs_verdict_t v;
+	rs_buf_t out = {0};
+	static const char text[] =
+	    "550 \"quoted\" back\\slash\ttab \x01 \xff end";
+	rs_provenance_t kprov = {"mta-logs", 0, 3, 42};
+
+	(void)state;
+	seed_record(&rec, "Sep 25 18:26:36");
+	rec.reply_text = rs_str(text, sizeof(text) - 1);
+	seed_verdict(&v);
+	v.ntags = 0;
+	assert_int_equal(
+	    rs_event_encode(enc, RS_EVENT_JSON, &rec, &v, &kprov, 1, &out), 0);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(
+	    strstr(out.data, "\"reply_text\":\"550 \\\"quoted\\\" "
+	                     "back\\\\slash\\ttab \\u0001 \xef\xbf\xbd end\""));
+	assert_non_null(strstr(out.data, "\"tags\":[]"));
+	assert_non_null(strstr(out.data, "\"source\":\"mta-logs\",\"line\":0,"
+	                                 "\"partition\":3,\"offset\":42}\n"));
+	rs_buf_free(&out);
+	rs_event_encoder_destroy(enc);
+}
+
+static void test_pb_round_trip(void **state)
+{
+	rs_event_encoder_t *enc = rs_event_encoder_new();
+	rs_record_t rec;
+	rs_verdict_t v;
+	rs_buf_t out = {0};
+	Replyscan__V1__DeferralEvent *ev;
+	uint64_t len = 0;
+	size_t i = 0;
+	int shift = 0;
+
+	(void)state;
+	seed_record(&rec, "Sep 25 18:26:36");
+	seed_verdict(&v);
+	assert_int_equal(rs_event_encode(enc, RS_EVENT_PB_DELIM, &rec, &v,
+	                                 &file_prov, 99, &out),
+	                 0);
+	/* Varint length prefix, then exactly one message. */
+	do {
+		len |= (uint64_t)(out.data[i] & 0x7f) << shift;
+		shift += 7;
+	} while ((unsigned char)out.data[i++] & 0x80);
+	assert_int_equal(i + len, out.len);
+	ev = replyscan__v1__deferral_event__unpack(NULL, len,
+	                                           (uint8_t *)out.data + i);
+	assert_non_null(ev);
+	assert_int_equal(ev->status, REPLYSCAN__V1__STATUS__STATUS_DEFERRED);
+	assert_int_equal(ev->cause,
+	                 REPLYSCAN__V1__CAUSE__CAUSE_IP_POLICY_BLOCK);
+	assert_int_equal(ev->stage, REPLYSCAN__V1__STAGE__STAGE_GREETING);
+	assert_int_equal(ev->mta, REPLYSCAN__V1__MTA__MTA_POSTFIX);
+	assert_int_equal(ev->reply_code, 421);
+	assert_string_equal(ev->enhanced_code, "4.7.0");
+	assert_string_equal(ev->reply_text, "421 4.7.0 Not allowed");
+	assert_string_equal(ev->remote_host, "mx.receiver.example");
+	assert_string_equal(ev->remote_ip, "203.0.113.25");
+	assert_int_equal(ev->remote_port, 25);
+	assert_string_equal(ev->recipient, "user@Receiver.Example");
+	assert_string_equal(ev->recipient_domain, "receiver.example");
+	assert_string_equal(ev->queue_id, "4F2A81C0B2");
+	assert_string_equal(ev->rule_id, "generic.ip_policy.not_allowed");
+	assert_int_equal(ev->n_tags, 2);
+	assert_string_equal(ev->tags[1], "code:X1");
+	assert_non_null(ev->delays);
+	assert_true(ev->delays->connection == 1.25);
+	assert_string_equal(ev->source, "mail.log");
+	assert_int_equal(ev->line, 7);
+	assert_int_equal(ev->partition, -1);
+	assert_int_equal(ev->offset, -1);
+	assert_int_equal(ev->ingest_time_unix_ms, 99);
+	assert_int_equal(ev->log_time_unix_ms, 1790000000000);
+	replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+	rs_buf_free(&out);
+	rs_event_encoder_destroy(enc);
+}
+
+static void test_reply_bounded(void **state)
+{
+	rs_event_encoder_t *enc = rs_event_encoder_new();
+	rs_record_t rec;
+	rs_verdict_t v;
+	rs_buf_t out = {0};
+	Replyscan__V1__DeferralEvent *ev;
+	size_t big = 1 << 20;
+	char *text = malloc(big);
+
+	(void)state;
+	/* 1 MB of "é" (2 bytes each): the cut must not split a character. */
+	for (size_t i = 0; i + 1 < big; i += 2) {
+		text[i] = '\xc3';
+		text[i + 1] = '\xa9';
+	}
+	seed_record(&rec, "Sep 25 18:26:36");
+	rec.reply_text = rs_str(text + 1, big - 1); /* starts mid-character */
+	rec.delays.total = -1;
+	rec.delays.before_queue = -1;
+	rec.delays.in_queue = -1;
+	rec.delays.connection = -1;
+	rec.delays.transmission = -1;
+	seed_verdict(&v);
+	assert_int_equal(
+	    rs_event_encode(enc, RS_EVENT_PB, &rec, &v, &file_prov, 1, &out),
+	    0);
+	ev = replyscan__v1__deferral_event__unpack(NULL, out.len,
+	                                           (uint8_t *)out.data);
+	assert_non_null(ev);
+	assert_true(ev->reply_text_truncated);
+	assert_true(strlen(ev->reply_text) <= RS_EVENT_REPLY_MAX);
+	assert_true(strlen(ev->reply_text) >= RS_EVENT_REPLY_MAX - 3);
+	/* The stray continuation byte became U+FFFD, then whole "é"s. */
+	assert_memory_equal(ev->reply_text, "\xef\xbf\xbd\xc3\xa9", 5);
+	assert_null(ev->delays);
+	replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+	rs_buf_free(&out);
+	rs_event_encoder_destroy(enc);
+	free(text);
+}
+
+/* Invalid UTF-8 cases: input, expected output. */
+static void test_utf8_clean(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t n;
+		const char *out;
+	} cases[] = {
+	    {"plain", 5, "plain"},
+	    {"a\0b", 3,
+	     "a\xef\xbf\xbd"
+	     "b"},
+	    {"\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd"}, /* overlong */
+	    {"\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+	    {"\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80"}, /* emoji */
+	    {"\xe2\x82", 2, "\xef\xbf\xbd\xef\xbf\xbd"}, /* truncated */
+	};
+	char dst[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int trunc;
+		size_t n = rs_event_utf8_clean(cases[i].in, cases[i].n, dst,
+		                               sizeof(dst), &trunc);
+		assert_int_equal(n, strlen(cases[i].out));
+		assert_memory_equal(dst, cases[i].out, n);
+		assert_false(trunc);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json_seed),
+	    cmocka_unit_test(test_json_escapes_and_kafka),
+	    cmocka_unit_test(test_pb_round_trip),
+	    cmocka_unit_test(test_reply_bounded),
+	    cmocka_unit_test(test_utf8_clean),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,231 @@
+/*
+ * test_rules.c - loading rule directories: every kind of broken rule file
+ * is refused with "file:line: sentence", and the shipped rules/ loads and
+ * passes all of its own examples.
+ *
+ * Fixtures: tests/fixtures/rules-bad/<case>/x.yaml (hand-written, see the
+ * README there) and tests/fixtures/rules-precedence/ (hand-written).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rules.h"
+
+/* One broken directory, the line the error must name and a key phrase. */
+struct bad_case {
+	const char *dir;
+	unsigned line; /* 0: the error names the directory, not a file */
+	const char *phrase;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"bad_yaml", 5, "YAML syntax error: did not find expected ',' or ']'"},
+    {"unknown_key", 4, "unknown key 'patern' in rule 't.unknown_key'"},
+    {"unknown_class", 3, "unknown class 'no_such_user'"},
+    {"unknown_stage", 6, "unknown stage 'rcpt' in the scope of rule"},
+    {"invalid_regex", 14,
+     "rule 't.invalid_regex': pattern '\\bmailbox (full' does not compile"},
+    {"duplicate_id", 10, "duplicate rule id 't.same'"},
+    {"failing_example", 11,
+     "rule 't.failing_example' does not match its example \"550 5.1.1 No "
+     "such mailbox\""},
+    {"no_match_matches", 11,
+     "rule 't.no_match_matches' matches its no_match example"},
+    {"empty_patterns", 4, "has an empty 'patterns' list"},
+    {"unknown_provider", 6, "unknown provider 'google'"},
+    {"bad_priority", 4, "must be an integer from -1000 to 1000"},
+    {"duplicate_key", 5, "duplicate key 'class' in rule 't.duplicate_key'"},
+    {"missing_source", 2, "has no 'source'"},
+    {"bad_code", 6, "invalid code '6xx'"},
+    {"empty", 0, "no .yaml rule files in the directory"},
+};
+
+/* Each broken directory fails with the expected location and phrase. */
+static void test_bad_directories(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		char dir[512];
+		char want[600];
+		char err[1024];
+		rs_rules_t *rules;
+
+		snprintf(dir, sizeof(dir), "%s/rules-bad/%s", RS_FIXTURES,
+		         c->dir);
+		memset(err, 0, sizeof(err));
+		rules = rs_rules_load(dir, err, sizeof(err));
+		if (rules != NULL) {
+			print_error("case %s loaded but must fail\n", c->dir);
+		}
+		assert_null(rules);
+		if (c->line > 0) {
+			snprintf(want, sizeof(want), "%s/x.yaml:%u: ", dir,
+			         c->line);
+		} else {
+			snprintf(want, sizeof(want), "%s: ", dir);
+		}
+		if (strncmp(err, want, strlen(want)) != 0 ||
+		    strstr(err, c->phrase) == NULL) {
+			print_error("case %s:\n  got:  %s\n  want: %s...%s\n",
+			            c->dir, err, want, c->phrase);
+		}
+		assert_memory_equal(err, want, strlen(want));
+		assert_non_null(strstr(err, c->phrase));
+		/* A sentence: ends with a full stop. */
+		assert_int_equal(err[strlen(err) - 1], '.');
+	}
+}
+
+/* A directory that does not exist is refused with the OS reason. */
+static void test_missing_directory(void **state)
+{
+	char err[512];
+	rs_rules_t *rules;
+
+	(void)state;
+	rules = rs_rules_load(RS_FIXTURES "/no-such-dir", err, sizeof(err));
+	assert_null(rules);
+	assert_string_equal(err, RS_FIXTURES
+	                    "/no-such-dir: cannot open the rule directory: No "
+	                    "such file or directory.");
+}
+
+/* A tiny errstr is filled safely and stays NUL-terminated. */
+static void test_small_errstr(void **state)
+{
+	char err[8];
+	rs_rules_t *rules;
+
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	rules = rs_rules_load(RS_FIXTURES "/rules-bad/unknown_class", err,
+	                      sizeof(err));
+	assert_null(rules);
+	assert_int_equal(strlen(err), sizeof(err) - 1);
+	assert_null(
+	    rs_rules_load(RS_FIXTURES "/rules-bad/unknown_class", NULL, 0));
+}
+
+/* The shipped rule set loads and passes every one of its examples. */
+static void test_shipped_rules(void **state)
+{
+	char err[1024];
+	rs_rules_t *rules;
+	size_t passed = 0;
+	size_t failed;
+
+	(void)state;
+	rules = rs_rules_load(RS_RULES_DIR, err, sizeof(err));
+	if (rules == NULL) {
+		print_error("%s\n", err);
+	}
+	assert_non_null(rules);
+	assert_string_equal(rs_rules_dir(rules), RS_RULES_DIR);
+	assert_true(rs_rules_count(rules) >= 50);
+	failed = rs_rules_test(rules, stderr, &passed);
+	assert_int_equal(failed, 0);
+	assert_true(passed >= 200);
+	rs_rules_destroy(rules);
+}
+
+/* A trailing slash on the directory is not doubled in file names. */
+static void test_trailing_slash(void **state)
+{
+	char err[1024];
+	rs_rules_t *rules;
+
+	(void)state;
+	rules =
+	    rs_rules_load(RS_FIXTURES "/rules-precedence/", err, sizeof(err));
+	assert_non_null(rules);
+	assert_string_equal(rs_rules_dir(rules),
+	                    RS_FIXTURES "/rules-precedence");
+	assert_int_equal(rs_rules_count(rules), 9);
+	rs_rules_destroy(rules);
+}
+
+/* Provider lookup by MX suffix, on label boundaries only. */
+static void test_provider_for_host(void **state)
+{
+	struct {
+		const char *host;
+		const char *want;
+	} cases[] = {
+	    {"google.com", "google"},
+	    {"x.google.com", "google"},
+	    {"ALT2.ASPMX.L.GOOGLE.com", "google"},
+	    {"gmail-smtp-in.l.google.com.", "google"},
+	    {"notgoogle.com", NULL},
+	    {"google.com.evil.example", NULL},
+	    {"oogle.com", NULL},
+	    {"hotmail-com.olc.protection.outlook.com", "microsoft"},
+	    {"mx-aol.mail.gm0.yahoodns.net", "yahoo"},
+	    {"mx6.mail.icloud.com", "apple"},
+	    {"", NULL},
+	    {".", NULL},
+	};
+	char err[1024];
+	rs_rules_t *rules;
+
+	(void)state;
+	rules = rs_rules_load(RS_RULES_DIR, err, sizeof(err));
+	assert_non_null(rules);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = rs_rules_provider_for_host(
+		    rules, cases[i].host, strlen(cases[i].host));
+		if (cases[i].want == NULL) {
+			assert_null(got);
+		} else {
+			assert_non_null(got);
+			assert_string_equal(got, cases[i].want);
+		}
+	}
+	/* The length bounds the host: "google.comX" cut to "google.com". */
+	assert_string_equal(
+	    rs_rules_provider_for_host(rules, "google.comX", 10), "google");
+	assert_null(rs_rules_provider_for_host(rules, NULL, 0));
+	rs_rules_destroy(rules);
+}
+
+/* Scratch and set lifecycle, including NULL arguments. */
+static void test_lifecycle(void **state)
+{
+	char err[1024];
+	rs_rules_t *rules;
+	rs_rules_scratch_t *scratch;
+
+	(void)state;
+	rules =
+	    rs_rules_load(RS_FIXTURES "/rules-precedence", err, sizeof(err));
+	assert_non_null(rules);
+	scratch = rs_rules_scratch_new(rules, err, sizeof(err));
+	assert_non_null(scratch);
+	rs_rules_scratch_destroy(scratch);
+	rs_rules_scratch_destroy(NULL);
+	rs_rules_destroy(rules);
+	rs_rules_destroy(NULL);
+	assert_null(rs_rules_scratch_new(NULL, err, sizeof(err)));
+	assert_int_equal(rs_rules_count(NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bad_directories),
+	    cmocka_unit_test(test_missing_directory),
+	    cmocka_unit_test(test_small_errstr),
+	    cmocka_unit_test(test_shipped_rules),
+	    cmocka_unit_test(test_trailing_slash),
+	    cmocka_unit_test(test_provider_for_host),
+	    cmocka_unit_test(test_lifecycle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
