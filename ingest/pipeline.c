@@ -266,13 +266,16 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			add_bad(batch, i, why);
 			continue;
 		}
-		if (rec->status == RS_STATUS_SENT && !conf->include_sent) {
+		/* Reply input promises one event per line, 2xx included. */
+		if (rec->status == RS_STATUS_SENT && !conf->include_sent &&
+		    conf->input_format != RS_FORMAT_REPLY) {
 			batch->counts.skipped++;
 			continue;
 		}
 		memset(&verdict, 0, sizeof(verdict));
 		verdict.rule_id = "";
-		if (rec->status != RS_STATUS_SENT) {
+		if (rec->status != RS_STATUS_SENT ||
+		    conf->input_format == RS_FORMAT_REPLY) {
 			in.text = rec->reply_text.p ? rec->reply_text.p : "";
 			in.text_len = rec->reply_text.n;
 			in.reply_code = rec->reply_code;

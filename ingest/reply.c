@@ -3,7 +3,8 @@
  *
  * Every line is an event, also an empty or binary one: the caller promises
  * one output object per input line. The basic and enhanced codes are the
- * first ones found in the text (rs_smtpreply_find); the status follows the
+ * first ones found in the text (rs_smtpreply_find), or an enhanced code
+ * alone at the start ("5.7.1 Access denied"); the status follows the basic
  * code: 2xx SENT, 5xx BOUNCED, 4xx, 3xx and no code DEFERRED. The stage is
  * what the text proves (rs_smtpreply_stage_in_text), else unknown.
  *
@@ -161,8 +162,13 @@ rs_parse_result_t rs_reply_parse(const char *line, size_t len, rs_record_t *rec,
 	}
 	if (rs_smtpreply_find(rec->reply_text.p, rec->reply_text.n, &code,
 	                      &rec->enhanced_code) == NULL) {
+		/* "5.7.1 Access denied": an enhanced code without a basic one.
+		 */
+		size_t elen = rs_smtpreply_enhanced_len(rec->reply_text.p,
+		                                        rec->reply_text.n);
 		code = 0;
-		rec->enhanced_code = RS_STR_NULL;
+		rec->enhanced_code =
+		    elen > 0 ? rs_str(rec->reply_text.p, elen) : RS_STR_NULL;
 	}
 	rec->reply_code = code;
 	/* 3xx is no outcome yet: like no code, the mail is still queued. */

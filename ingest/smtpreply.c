@@ -85,8 +85,13 @@ const char *rs_smtpreply_find(const char *p, size_t n, uint32_t *code,
 		if (i > 0 && !is_boundary(p[i - 1])) {
 			continue;
 		}
-		/* "4.7.0" alone is not a basic code. */
+		/* "4.7.0" is not a basic code, and inside text a bare number
+		 * ("X-Unix; 255") is not one either: a code there must be
+		 * followed by a space or '-'. */
 		if (i + 3 < n && p[i + 3] != ' ' && p[i + 3] != '-') {
+			continue;
+		}
+		if (i > 0 && i + 3 == n) {
 			continue;
 		}
 		c = rs_smtpreply_codes(p + i, n - i, enhanced);
@@ -160,6 +165,7 @@ rs_stage_t rs_smtpreply_stage_of_command(const char *p, size_t n)
 
 /* Phrases in reply or reason text that prove a stage. */
 static const struct command_stage phrases[] = {
+    {"delivery temporarily suspended", RS_STAGE_QUEUE},
     {"while receiving the initial server greeting", RS_STAGE_GREETING},
     {"refused to talk to me", RS_STAGE_GREETING},
     {"after initial connection", RS_STAGE_GREETING},

@@ -118,6 +118,11 @@ static const row_t rows[] = {
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_UNKNOWN,
      .text = "850 NONSENSE"},
+    {.input = "5.7.1 Access denied (in reply to MAIL FROM command)",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_MAIL_FROM,
+     .enhanced = "5.7.1",
+     .text = "5.7.1 Access denied (in reply to MAIL FROM command)"},
     {.input = "host mx.example.net[192.0.2.9] said: Service unavailable",
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_UNKNOWN,
@@ -144,9 +149,10 @@ static const row_t rows[] = {
      .stage = RS_STAGE_UNKNOWN,
      .text = ""},
     /* Real Postfix fragments (fixture postfix-msgonly.log). */
+    /* "delivery temporarily suspended": queue, as the Postfix parser says. */
     {.line = 1,
      .status = RS_STATUS_DEFERRED,
-     .stage = RS_STAGE_RCPT_TO,
+     .stage = RS_STAGE_QUEUE,
      .host = "mta7.am0.yahoodns.net",
      .ip = "98.136.216.22",
      .text = "2DC5552A34: to=<user@yahoo.com>,",
@@ -371,9 +377,10 @@ static void test_table(void **state)
 /*
  * Every development reply is one event. The counts follow the first code
  * in each text (found with an independent regular expression over the
- * file): 88 texts carry one, 65 of them 5xx and one "2xx" - the "255" of
- * "X-Unix; 255", which rs_smtpreply_find accepts as a code at the end of
- * the text.
+ * file): 88 numbers look like one, 65 of them 5xx and one "2xx" - the
+ * "255" of "X-Unix; 255", which is a bare number at the end of text and not
+ * a reply code (a code inside text must be followed by a space or '-'), so
+ * 87 carry a code and that line is deferred like other code-less text.
  */
 static void test_dev_replies(void **state)
 {
@@ -394,10 +401,10 @@ static void test_dev_replies(void **state)
 		assert_non_null(rec.reply_text.p);
 		free(copy);
 	}
-	assert_int_equal(with_code, 88);
+	assert_int_equal(with_code, 87);
 	assert_int_equal(status[RS_STATUS_BOUNCED], 65);
-	assert_int_equal(status[RS_STATUS_SENT], 1);
-	assert_int_equal(status[RS_STATUS_DEFERRED], 37);
+	assert_int_equal(status[RS_STATUS_SENT], 0);
+	assert_int_equal(status[RS_STATUS_DEFERRED], 38);
 }
 
 /* Binary input: NUL bytes, invalid UTF-8, a lone CR. */
