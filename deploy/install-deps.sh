@@ -8,9 +8,11 @@ packages=(
 	# build
 	build-essential cmake ninja-build pkg-config
 	librdkafka-dev libhyperscan-dev libprotobuf-c-dev protobuf-c-compiler
-	libyaml-dev zlib1g-dev libzstd-dev libmicrohttpd-dev
+	libyaml-dev zlib1g-dev libzstd-dev libmicrohttpd-dev libjansson-dev
 	# tests and checks
-	libcmocka-dev clang-format valgrind python3 zstd gzip
+	libcmocka-dev clang-format valgrind python3 zstd gzip curl
+	# promtool, to check the metrics exposition
+	prometheus
 	# the local Kafka broker (deploy/kafka) and its command-line client
 	openjdk-17-jre-headless maven kcat
 )

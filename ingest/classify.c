@@ -196,6 +196,7 @@ static const struct enhanced_map *enhanced_lookup(const char *code, size_t len,
 	return dflt;
 }
 
+/* Class of an enhanced code alone, from the table above. */
 rs_cause_t rs_classify_enhanced(const char *code, size_t len)
 {
 	char cls;
@@ -255,6 +256,7 @@ static const struct basic_map *basic_lookup(uint32_t code)
 	return NULL;
 }
 
+/* Class of a basic reply code alone, from the table above. */
 rs_cause_t rs_classify_basic(uint32_t code)
 {
 	const struct basic_map *m = basic_lookup(code);
@@ -262,6 +264,7 @@ rs_cause_t rs_classify_basic(uint32_t code)
 	return m != NULL ? m->cause : RS_CAUSE_UNSPECIFIED;
 }
 
+/* The basic code decides; the enhanced class digit when there is none. */
 const char *rs_classify_permanence(uint32_t reply_code, const char *enhanced,
                                    size_t enhanced_len)
 {
@@ -392,6 +395,7 @@ static long detect_provider(const rs_rules_t *rules,
 	return s->wording_provider;
 }
 
+/* Scan once, rank the matching rules, else fall back to the codes. */
 int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
                 const rs_classify_in_t *in, rs_verdict_t *out)
 {

@@ -5,9 +5,19 @@
 #ifndef RS_CMD_H
 #define RS_CMD_H
 
+#include <stddef.h>
+
 int rs_cmd_classify(int argc, char **argv);
 int rs_cmd_explain(int argc, char **argv);
 int rs_cmd_rules(int argc, char **argv);
 int rs_cmd_eval(int argc, char **argv);
+int rs_cmd_run(int argc, char **argv);
+int rs_cmd_replay(int argc, char **argv);
+int rs_cmd_events(int argc, char **argv);
+
+/* Produce every line of files to topic (replay without the command line). */
+int rs_cmd_replay_files(const char *brokers, const char *topic,
+                        char *const *files, size_t nfiles, long rate,
+                        int quiet);
 
 #endif

@@ -44,6 +44,15 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "rules") == 0) {
 		return rs_cmd_rules(argc - 1, argv + 1);
 	}
+	if (strcmp(cmd, "run") == 0) {
+		return rs_cmd_run(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "events") == 0) {
+		return rs_cmd_events(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "replay") == 0) {
+		return rs_cmd_replay(argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "eval") == 0) {
 		return rs_cmd_eval(argc - 1, argv + 1);
 	}

@@ -1,9 +1,9 @@
 /*
  * pipeline.c - the batch ring between source, workers and sink.
  *
- * The ring has 2 * threads + 2 slots. Each slot moves FREE -> FILLED
- * (source) -> BUSY (a worker) -> DONE (worker) -> FREE (sink, in seq
- * order). One mutex and three condition variables guard the slot states;
+ * The ring has conf->slots (default 2 * threads + 2) slots. Each slot moves
+ * FREE -> FILLED (source) -> BUSY (a worker) -> DONE (worker) -> FREE (sink, in
+ * seq order). One mutex and three condition variables guard the slot states;
  * the work itself happens outside the lock. A failure anywhere sets
  * `abort`, wakes everyone, and the first error's text is kept.
  */
@@ -499,7 +499,7 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 	memset(total, 0, sizeof(*total));
 	r.conf = conf;
 	r.src = src;
-	r.nslots = (size_t)nthreads * 2 + 2;
+	r.nslots = conf->slots >= 2 ? conf->slots : (size_t)nthreads * 2 + 2;
 	r.slots = calloc(r.nslots, sizeof(rs_batch_t));
 	r.state = calloc(r.nslots, sizeof(int));
 	threads = calloc(nthreads, sizeof(pthread_t));

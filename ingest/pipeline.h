@@ -131,6 +131,7 @@ typedef struct rs_pipeline_conf {
 	int include_sent; /* --all */
 	rs_key_t key;
 	unsigned threads;   /* worker threads, >= 1 */
+	unsigned slots;     /* batches in flight; 0: 2 * threads + 2 */
 	size_t batch_bytes; /* target input bytes per batch */
 	size_t max_line;    /* longer lines are cut and counted malformed */
 } rs_pipeline_conf_t;

@@ -628,9 +628,22 @@ static int parse_examples(struct load *ld, yaml_node_t *node, rs_rule_t *rule)
 		return fail_at(ld, node_line(node), "out of memory.");
 	}
 	for (int i = 0; i < 2; i++) {
-		for (long j = 0; j < counts[i]; j++) {
-			yaml_node_t *item = yaml_document_get_node(
-			    ld->doc, lists[i]->data.sequence.items.start[j]);
+		yaml_node_item_t *it;
+
+		if (lists[i] == NULL) {
+			continue;
+		}
+		for (it = lists[i]->data.sequence.items.start;
+		     it < lists[i]->data.sequence.items.top; it++) {
+			yaml_node_t *item =
+			    yaml_document_get_node(ld->doc, *it);
+			if (item == NULL) {
+				return fail_at(
+				    ld, node_line(lists[i]),
+				    "an example of rule '%s' cannot be "
+				    "read.",
+				    rule->id);
+			}
 			if (parse_example(ld, item, rule, i == 0,
 			                  &rule->examples[k]) != 0) {
 				return -1;
@@ -1415,6 +1428,7 @@ rs_rules_t *rs_rules_load(const char *dir, char *errstr, size_t errstr_size)
 	char **names = NULL;
 	size_t nnames = 0;
 	char *path = NULL;
+	size_t path_size;
 	size_t dlen;
 
 	if (errstr != NULL && errstr_size > 0) {
@@ -1451,7 +1465,9 @@ rs_rules_t *rs_rules_load(const char *dir, char *errstr, size_t errstr_size)
 		           rules->dir);
 		goto fail;
 	}
-	path = malloc(dlen + 2 + 256 + 1);
+	/* dir + '/' + a directory entry name (at most 255 bytes) + NUL. */
+	path_size = dlen + 1 + 255 + 1;
+	path = malloc(path_size);
 	if (path == NULL) {
 		fail_plain(errstr, errstr_size, "%s: out of memory.", dir);
 		goto fail;
@@ -1463,7 +1479,7 @@ rs_rules_t *rs_rules_load(const char *dir, char *errstr, size_t errstr_size)
 			if (is_prov != (pass == 0)) {
 				continue;
 			}
-			snprintf(path, dlen + 2 + 256 + 1, "%s/%s", rules->dir,
+			snprintf(path, path_size, "%s/%s", rules->dir,
 			         names[i]);
 			if (load_file(&ld, path, is_prov) != 0) {
 				goto fail;
@@ -1472,9 +1488,7 @@ rs_rules_t *rs_rules_load(const char *dir, char *errstr, size_t errstr_size)
 	}
 	if (rules->nrules == 0) {
 		fail_plain(errstr, errstr_size,
-		           "%s: the rule files define no "
-		           "rules.",
-		           rules->dir);
+		           "%s: the rule files define no rules.", rules->dir);
 		goto fail;
 	}
 	if (compile_db(&ld) != 0) {
@@ -1506,6 +1520,7 @@ fail:
 	return NULL;
 }
 
+/* Free the database, the prototype scratch, the arrays and the arena. */
 void rs_rules_destroy(rs_rules_t *rules)
 {
 	if (rules == NULL) {
@@ -1520,16 +1535,19 @@ void rs_rules_destroy(rs_rules_t *rules)
 	free(rules);
 }
 
+/* Number of rules (classifying and tag-only). */
 size_t rs_rules_count(const rs_rules_t *rules)
 {
 	return rules != NULL ? rules->nrules : 0;
 }
 
+/* The directory the set was loaded from, without a trailing slash. */
 const char *rs_rules_dir(const rs_rules_t *rules)
 {
 	return rules != NULL ? rules->dir : NULL;
 }
 
+/* Clone the prototype Hyperscan scratch and size the match buffers. */
 rs_rules_scratch_t *rs_rules_scratch_new(const rs_rules_t *rules, char *errstr,
                                          size_t errstr_size)
 {
@@ -1566,6 +1584,7 @@ oom:
 	return NULL;
 }
 
+/* Free a scratch; NULL is allowed. */
 void rs_rules_scratch_destroy(rs_rules_scratch_t *scratch)
 {
 	if (scratch == NULL) {
@@ -1578,6 +1597,7 @@ void rs_rules_scratch_destroy(rs_rules_scratch_t *scratch)
 	free(scratch);
 }
 
+/* Run every example with a scratch of its own; print failures to out. */
 size_t rs_rules_test(const rs_rules_t *rules, FILE *out, size_t *npassed)
 {
 	rs_rules_scratch_t *scratch;
@@ -1602,6 +1622,7 @@ size_t rs_rules_test(const rs_rules_t *rules, FILE *out, size_t *npassed)
 	return failed;
 }
 
+/* Accessors: the strings live in the set's arena. */
 const char *rs_rule_id(const rs_rule_t *rule)
 {
 	return rule->id;
@@ -1632,6 +1653,7 @@ unsigned rs_rule_line(const rs_rule_t *rule)
 	return rule->line;
 }
 
+/* Longest MX suffix match on a label boundary; NULL when none. */
 const char *rs_rules_provider_for_host(const rs_rules_t *rules,
                                        const char *host, size_t host_len)
 {

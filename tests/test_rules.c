@@ -22,28 +22,36 @@ struct bad_case {
 	const char *dir;
 	unsigned line; /* 0: the error names the directory, not a file */
 	const char *phrase;
+	const char *file; /* NULL: x.yaml */
 };
 
 static const struct bad_case bad_cases[] = {
-    {"bad_yaml", 5, "YAML syntax error: did not find expected ',' or ']'"},
-    {"unknown_key", 4, "unknown key 'patern' in rule 't.unknown_key'"},
-    {"unknown_class", 3, "unknown class 'no_such_user'"},
-    {"unknown_stage", 6, "unknown stage 'rcpt' in the scope of rule"},
+    {"bad_yaml", 5, "YAML syntax error: did not find expected ',' or ']'",
+     NULL},
+    {"unknown_key", 4, "unknown key 'patern' in rule 't.unknown_key'", NULL},
+    {"unknown_class", 3, "unknown class 'no_such_user'", NULL},
+    {"unknown_stage", 6, "unknown stage 'rcpt' in the scope of rule", NULL},
     {"invalid_regex", 14,
-     "rule 't.invalid_regex': pattern '\\bmailbox (full' does not compile"},
-    {"duplicate_id", 10, "duplicate rule id 't.same'"},
+     "rule 't.invalid_regex': pattern '\\bmailbox (full' does not compile",
+     NULL},
+    {"duplicate_id", 10, "duplicate rule id 't.same'", NULL},
     {"failing_example", 11,
      "rule 't.failing_example' does not match its example \"550 5.1.1 No "
-     "such mailbox\""},
+     "such mailbox\"",
+     NULL},
     {"no_match_matches", 11,
-     "rule 't.no_match_matches' matches its no_match example"},
-    {"empty_patterns", 4, "has an empty 'patterns' list"},
-    {"unknown_provider", 6, "unknown provider 'google'"},
-    {"bad_priority", 4, "must be an integer from -1000 to 1000"},
-    {"duplicate_key", 5, "duplicate key 'class' in rule 't.duplicate_key'"},
-    {"missing_source", 2, "has no 'source'"},
-    {"bad_code", 6, "invalid code '6xx'"},
-    {"empty", 0, "no .yaml rule files in the directory"},
+     "rule 't.no_match_matches' matches its no_match example", NULL},
+    {"empty_patterns", 4, "has an empty 'patterns' list", NULL},
+    {"unknown_provider", 6, "unknown provider 'google'", NULL},
+    {"bad_priority", 4, "must be an integer from -1000 to 1000", NULL},
+    {"duplicate_key", 5, "duplicate key 'class' in rule 't.duplicate_key'",
+     NULL},
+    {"missing_source", 2, "has no 'source'", NULL},
+    {"bad_code", 6, "invalid code '6xx'", NULL},
+    {"empty", 0, "no .yaml rule files in the directory", NULL},
+    {"no_rules", 0, "the rule files define no rules", NULL},
+    {"bad_provider", 3, "invalid mx suffix '.acme.example' of provider 'acme'",
+     "providers.yaml"},
 };
 
 /* Each broken directory fails with the expected location and phrase. */
@@ -66,8 +74,8 @@ static void test_bad_directories(void **state)
 		}
 		assert_null(rules);
 		if (c->line > 0) {
-			snprintf(want, sizeof(want), "%s/x.yaml:%u: ", dir,
-			         c->line);
+			snprintf(want, sizeof(want), "%s/%s:%u: ", dir,
+			         c->file ? c->file : "x.yaml", c->line);
 		} else {
 			snprintf(want, sizeof(want), "%s: ", dir);
 		}

@@ -16,7 +16,7 @@
 #   lock                           flock(1) lock serialising start/stop/clean
 #
 # Usage: kafka.sh start | stop | restart | status | topic NAME PARTITIONS |
-#        logs | clean | install | help
+#        offsets GROUP | logs | clean | install | help
 # `start` prints the bootstrap address (only that) on standard output; every
 # message goes to standard error. Hazards: one broker per $RS_KAFKA_HOME;
 # `clean` deletes every topic; data written by a newer Kafka may not load in
@@ -367,6 +367,19 @@ cmd_topic() {
 	die "topic $name created but not visible in metadata after 20 s"
 }
 
+# Print the committed offsets of consumer group $1: "topic partition offset"
+# per line ("-" where nothing is committed), nothing for an unknown group.
+cmd_offsets() {
+	local group=$1 addr
+	if ! is_running || [[ ! -f $ADDR_FILE ]]; then
+		die "broker not running or not ready (kafka.sh start)"
+	fi
+	addr=$(cat "$ADDR_FILE")
+	run_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+		--bootstrap-server "$addr" --describe --group "$group" 2>/dev/null |
+		awk -v g="$group" '$1 == g && $3 ~ /^[0-9]+$/ { print $2, $3, $4 }'
+}
+
 # Stop the broker if needed and delete its data and logs (jars are kept).
 cmd_clean() {
 	cmd_stop_locked
@@ -385,6 +398,7 @@ usage: kafka.sh COMMAND
   restart                 stop, then start
   status                  print state; exit 0 if running, 3 if stopped
   topic NAME PARTITIONS   create a topic (replication 1); existing is fine
+  offsets GROUP           committed offsets of a group: topic partition offset
   logs                    print the path of the broker log
   clean                   stop and delete all data and logs (keeps the jars)
   install                 only resolve the jars with Maven
@@ -414,6 +428,10 @@ main() {
 		;;
 	status)
 		cmd_status
+		;;
+	offsets)
+		[[ $# -eq 2 ]] || die "usage: kafka.sh offsets GROUP"
+		cmd_offsets "$2"
 		;;
 	topic)
 		[[ $# -eq 3 ]] || die "usage: kafka.sh topic NAME PARTITIONS"

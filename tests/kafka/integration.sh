@@ -1,0 +1,270 @@
+#!/usr/bin/env bash
+# Integration tests of `replyscan run` against a real Apache Kafka broker
+# (deploy/kafka/kafka.sh, KRaft, single node, loopback). Each scenario
+# replays a generated corpus into a fresh input topic, runs the stage, reads
+# the output topic back with `replyscan events` and compares it with
+# `replyscan classify` on the same corpus (tests/kafka/compare.py).
+#
+#   tests/kafka/integration.sh [BUILD_DIR] [SCENARIO...]
+#
+# Scenarios: e2e metrics crash scaleout broker_restart missing_output
+# dead_letter. Ends with "N passed, N failed"; exits 1 if any failed.
+# The broker is started if needed and left as it was found.
+set -uo pipefail
+
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+shift || true
+RS=$BUILD/replyscan
+K=deploy/kafka/kafka.sh
+WORK=$(mktemp -d /tmp/rs-kafka-it.XXXXXX)
+RUN_ID=$$
+passed=0
+failed=0
+failures=()
+started_broker=0
+
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
+	if [ "$started_broker" -eq 1 ]; then
+		$K stop >/dev/null 2>&1
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! $K status >/dev/null 2>&1; then
+	started_broker=1
+fi
+BROKERS=$($K start) || { echo "cannot start the Kafka broker"; exit 1; }
+log "broker at $BROKERS"
+
+# A corpus of N lines (seed S), and what classify makes of it.
+corpus() {
+	local n=$1 seed=$2 out=$WORK/corpus-$1-$2.log
+	if [ ! -f "$out" ]; then
+		python3 bench/gen_corpus.py --lines "$n" --seed "$seed" --out "$out" >/dev/null
+		$RS classify -q "$out" >"$out.expected.json"
+	fi
+	echo "$out"
+}
+
+# Fresh topic names per scenario, so reruns never see old data.
+topic() { echo "it-$1-$RUN_ID"; }
+
+# run_stage NAME ARGS...: the stage in the background, its log in WORK.
+run_stage() {
+	local name=$1
+	shift
+	$RS run --brokers "$BROKERS" --threads 2 "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
+	echo $!
+}
+
+# Wait for pid $1 to exit within $2 seconds; its status is returned.
+wait_for() {
+	local pid=$1 limit=$2 i
+	for ((i = 0; i < limit * 10; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			return $?
+		fi
+		sleep 0.1
+	done
+	echo "process $pid still running after $limit s"
+	kill -9 "$pid" 2>/dev/null
+	return 124
+}
+
+# Events of an output topic, as JSON lines.
+events() {
+	$RS events --brokers "$BROKERS" --topic "$1" --timeout 20 2>"$WORK/events.err"
+}
+
+check() {
+	local name=$1
+	shift
+	log "== $name"
+	if "$@"; then
+		log "PASS $name"
+		passed=$((passed + 1))
+	else
+		log "FAIL $name"
+		failed=$((failed + 1))
+		failures+=("$name")
+		for f in "$WORK"/*.log; do
+			case "$f" in *corpus*) continue ;; esac
+			echo "--- $f (last lines)"
+			tail -n 15 "$f"
+		done
+	fi
+}
+
+# The whole stage: replay, run until idle, compare exactly.
+scenario_e2e() {
+	local c in out pid
+	c=$(corpus 20000 7)
+	in=$(topic e2e-in)
+	out=$(topic e2e-out)
+	$K topic "$in" 3 && $K topic "$out" 3 || return 1
+	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	pid=$(run_stage e2e --group "$in-g" --input "$in" --output "$out" --exit-when-idle 4)
+	wait_for "$pid" 120 || return 1
+	events "$out" >"$WORK/e2e.json" || return 1
+	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/e2e.json" exact || return 1
+	# Every input partition's committed offset is its end.
+	$K offsets "$in-g" >"$WORK/e2e.offsets"
+	[ "$(awk '{ n += $3 } END { print n }' "$WORK/e2e.offsets")" = 20000 ] || {
+		echo "committed offsets do not add up to 20000:"
+		cat "$WORK/e2e.offsets"
+		return 1
+	}
+}
+
+# /metrics, /healthz and /readyz of a running stage.
+scenario_metrics() {
+	local c in out pid port=19464 body
+	c=$(corpus 20000 7)
+	in=$(topic metrics-in)
+	out=$(topic metrics-out)
+	$K topic "$in" 2 && $K topic "$out" 2 || return 1
+	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	pid=$(run_stage metrics --group "$in-g" --input "$in" --output "$out" \
+		--metrics-listen "127.0.0.1:$port" --exit-when-idle 6)
+	sleep 4
+	curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { echo "/healthz failed"; return 1; }
+	curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "/readyz failed"; return 1; }
+	body=$(curl -fsS "http://127.0.0.1:$port/metrics") || { echo "/metrics failed"; return 1; }
+	echo "$body" >"$WORK/metrics.txt"
+	grep -q '^replyscan_lines_total 20000$' "$WORK/metrics.txt" || { echo "lines_total is not 20000"; grep lines_total "$WORK/metrics.txt"; return 1; }
+	grep -q '^replyscan_events_total{cause="' "$WORK/metrics.txt" || { echo "no events_total series"; return 1; }
+	grep -q '^replyscan_processing_latency_seconds_count ' "$WORK/metrics.txt" || { echo "no latency histogram"; return 1; }
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$WORK/metrics.txt" || return 1
+	fi
+	wait_for "$pid" 60 || return 1
+}
+
+# kill -9 mid-stream, restart: every event at least once.
+scenario_crash() {
+	local c in out pid replay_pid
+	c=$(corpus 100000 11)
+	in=$(topic crash-in)
+	out=$(topic crash-out)
+	$K topic "$in" 3 && $K topic "$out" 3 || return 1
+	$RS replay --quiet --rate 25000 --brokers "$BROKERS" --topic "$in" "$c" &
+	replay_pid=$!
+	pid=$(run_stage crash1 --group "$in-g" --input "$in" --output "$out")
+	sleep 2.5
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	log "stage killed with SIGKILL mid-stream; restarting"
+	pid=$(run_stage crash2 --group "$in-g" --input "$in" --output "$out" --exit-when-idle 5)
+	wait "$replay_pid" || return 1
+	wait_for "$pid" 120 || return 1
+	events "$out" >"$WORK/crash.json" || return 1
+	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/crash.json" at-least
+}
+
+# Two members over 6 partitions; one leaves mid-stream; nothing is lost.
+scenario_scaleout() {
+	local c in out a b replay_pid
+	c=$(corpus 100000 13)
+	in=$(topic scale-in)
+	out=$(topic scale-out)
+	$K topic "$in" 6 && $K topic "$out" 6 || return 1
+	$RS replay --quiet --rate 20000 --brokers "$BROKERS" --topic "$in" "$c" &
+	replay_pid=$!
+	a=$(run_stage scaleA --group "$in-g" --input "$in" --output "$out")
+	b=$(run_stage scaleB --group "$in-g" --input "$in" --output "$out" --exit-when-idle 6)
+	sleep 3
+	kill -TERM "$a"
+	wait_for "$a" 60 || { echo "member A did not stop cleanly"; return 1; }
+	log "member A left the group; B takes over"
+	wait "$replay_pid" || return 1
+	wait_for "$b" 120 || return 1
+	grep -q 'partitions assigned' "$WORK/scaleB.log" || return 1
+	events "$out" >"$WORK/scale.json" || return 1
+	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/scale.json" at-least
+}
+
+# The broker restarts mid-stream; the stage rides it out.
+scenario_broker_restart() {
+	local c in out pid replay_pid
+	c=$(corpus 60000 17)
+	in=$(topic restart-in)
+	out=$(topic restart-out)
+	$K topic "$in" 3 && $K topic "$out" 3 || return 1
+	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	pid=$(run_stage restart --group "$in-g" --input "$in" --output "$out" --exit-when-idle 8 \
+		--set kafka.consumer.max.poll.interval.ms=60000)
+	sleep 1
+	log "restarting the broker under the stage"
+	$K restart >/dev/null || return 1
+	wait_for "$pid" 180 || return 1
+	events "$out" >"$WORK/restart.json" || return 1
+	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/restart.json" at-least
+}
+
+# No output topic: nothing committed, a clear error, then it recovers.
+scenario_missing_output() {
+	local c in out pid
+	c=$(corpus 5000 19)
+	in=$(topic missing-in)
+	out=$(topic missing-out)
+	$K topic "$in" 2 || return 1
+	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	pid=$(run_stage missing --group "$in-g" --input "$in" --output "$out" --exit-when-idle 10)
+	sleep 8
+	if [ -n "$($K offsets "$in-g")" ]; then
+		echo "offsets were committed although the output topic is missing:"
+		$K offsets "$in-g"
+		return 1
+	fi
+	grep -qi "unknown topic\|not available\|timed out" "$WORK/missing.log" || {
+		echo "no clear error about the output topic in the stage's log"
+		return 1
+	}
+	log "output topic missing: nothing committed, error logged; creating it"
+	$K topic "$out" 2 || return 1
+	wait_for "$pid" 180 || return 1
+	events "$out" >"$WORK/missing.json" || return 1
+	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/missing.json" at-least || return 1
+	[ -n "$($K offsets "$in-g")" ] || { echo "nothing committed after recovery"; return 1; }
+}
+
+# Unreadable lines go to the dead-letter topic with the reason in a header.
+scenario_dead_letter() {
+	local in out dlq pid n
+	in=$(topic dlq-in)
+	out=$(topic dlq-out)
+	dlq=$(topic dlq-dlq)
+	$K topic "$in" 1 && $K topic "$out" 1 && $K topic "$dlq" 1 || return 1
+	{
+		head -c 2000 /dev/urandom | tr -d '\n' | head -c 1500
+		echo
+		echo 'Nov 27 10:00:00 mta1 postfix/smtp[1]: ABCDEF: to=<a@b.example>, relay=x, status=deferred'
+		echo '{"type":"Bounce","id":'
+	} >"$WORK/junk.log"
+	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$WORK/junk.log" || return 1
+	pid=$(run_stage dlq --group "$in-g" --input "$in" --output "$out" --dead-letter "$dlq" --exit-when-idle 4)
+	wait_for "$pid" 60 || return 1
+	n=$(kcat -b "$BROKERS" -C -t "$dlq" -e -q -f '%h\n' 2>/dev/null | grep -c 'replyscan-error=')
+	[ "$n" -ge 2 ] || { echo "expected at least 2 dead-lettered lines, got $n"; return 1; }
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter)
+if [ $# -gt 0 ]; then
+	all=("$@")
+fi
+for s in "${all[@]}"; do
+	check "$s" "scenario_$s"
+done
+echo
+if [ "$failed" -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "kafka integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
