@@ -28,6 +28,7 @@ typedef struct position {
 
 typedef struct track {
 	long outstanding;
+	int64_t created_ms;
 	position_t *pos;
 	size_t npos;
 	struct track *next;
@@ -55,6 +56,7 @@ struct rs_kafkasink {
 	atomic_int abandon;
 	uint64_t delivered, dead_lettered, failures;
 	int64_t last_error_log_ms;
+	int64_t last_stall_log_ms;
 };
 
 static int64_t mono_ms(void)
@@ -215,12 +217,65 @@ static void complete_tracks(rs_kafkasink_t *sk)
 	}
 }
 
+/* Say so when the oldest batch has waited long for its acknowledgements. */
+static void report_stall(rs_kafkasink_t *sk)
+{
+	int64_t now = mono_ms();
+	long waiting = 0;
+
+	if (sk->head == NULL || now - sk->head->created_ms < 10000 ||
+	    now - sk->last_stall_log_ms < 10000) {
+		return;
+	}
+	for (track_t *t = sk->head; t != NULL; t = t->next) {
+		waiting += t->outstanding;
+	}
+	rs_log(RS_LOG_WARN, "kafka",
+	       "events are not acknowledged; input offsets are held back",
+	       "topic=%s waiting=%ld oldest_s=%lld", sk->conf.topic, waiting,
+	       (long long)((now - sk->head->created_ms) / 1000));
+	sk->last_stall_log_ms = now;
+}
+
 /* Serve delivery reports and retries without blocking longer than ms. */
 static void serve(rs_kafkasink_t *sk, int ms)
 {
 	rd_kafka_poll(sk->rk, ms);
 	run_retries(sk);
 	complete_tracks(sk);
+	report_stall(sk);
+}
+
+/*
+ * Warn at start-up when a topic we write to does not exist: the producer
+ * would otherwise hold the events quietly until message.timeout.ms.
+ */
+static void check_topic(rs_kafkasink_t *sk, const char *topic)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(sk->rk, topic, NULL);
+	rd_kafka_resp_err_t err;
+
+	if (rkt == NULL) {
+		return;
+	}
+	err = rd_kafka_metadata(sk->rk, 0, rkt, &md, 5000);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rs_log(RS_LOG_WARN, "kafka", "cannot read the topic's metadata",
+		       "topic=%s error=\"%s\"", topic, rd_kafka_err2str(err));
+	} else if (md->topic_cnt == 1 && md->topics[0].err) {
+		rs_log(
+		    RS_LOG_ERROR, "kafka",
+		    "output topic does not exist or is not writable; events "
+		    "are held back and no input offset is committed until it "
+		    "is",
+		    "topic=%s error=\"%s\"", topic,
+		    rd_kafka_err2str(md->topics[0].err));
+	}
+	if (md != NULL) {
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
 }
 
 /* Produce one message, waiting while the local queue is full. */
@@ -333,6 +388,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	}
 	sk->tail = t;
 	t->outstanding = 1; /* held until every message is queued */
+	t->created_ms = mono_ms();
 	for (size_t i = 0; i < b->nevents; i++) {
 		const rs_event_meta_t *m = &b->events[i];
 		const rs_line_t *l = &b->lines[m->line_idx];
@@ -478,6 +534,10 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		rd_kafka_conf_destroy(kc);
 		free(sk);
 		return NULL;
+	}
+	check_topic(sk, sk->conf.topic);
+	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
+		check_topic(sk, sk->conf.dead_letter);
 	}
 	sk->sink.write = sk_write;
 	sk->sink.flush = sk_flush;

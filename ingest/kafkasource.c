@@ -382,9 +382,12 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 		}
 		rkm = rd_kafka_consumer_poll(ks->rk, timeout);
 		if (rkm == NULL) {
+			/* Before the first assignment allow 60 s more: the
+			 * group may wait for a dead member's session to end. */
 			if (ks->conf.exit_when_idle > 0 &&
 			    (double)(mono_ms() - ks->last_input_ms) >=
-			        ks->conf.exit_when_idle * 1000.0) {
+			        ks->conf.exit_when_idle * 1000.0 +
+			            (ks->assigned_ever ? 0 : 60000)) {
 				ks->idle_exit = 1;
 				atomic_store(&ks->stopping, 1);
 				rs_log(RS_LOG_INFO, "kafka",

@@ -34,6 +34,9 @@ cmake --build build-asan -j2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir build-asan --output-on-failure -j2
 
+echo "== Kafka integration tests (real broker from deploy/kafka)"
+bash tests/kafka/integration.sh build
+
 if [ "$valgrind" -eq 1 ]; then
 	echo "== unit tests under valgrind"
 	RS_VALGRIND=1 ctest --test-dir build --output-on-failure \
