@@ -110,8 +110,14 @@ static const char *const expiry_phrases[] = {
 
 /* Error texts (errno strings, lower case): no TCP connection was made. */
 static const char *const connect_errors[] = {
-    "connection refused",     "connection timed out", "network error",
-    "network is unreachable", "no route to host",     "host is unreachable",
+    "connection refused",
+    "connection timed out",
+    "network error",
+    "network is unreachable",
+    "no route to host",
+    "host is unreachable",
+    /* DNS failures: no SMTP reply, as Postfix's are counted at connect. */
+    "host lookup did not complete",
 };
 
 /* Message starts (lower case) that prove a TLS failure. */

@@ -52,6 +52,8 @@ static const char *const connect_phrases[] = {
     "host unknown",
     "name server timeout",
     "host not found",
+    /* DNS failures: no SMTP reply, as Postfix's are counted at connect. */
+    "host name lookup failure",
 };
 
 /* Does [p, p+n) equal the literal lit? */
