@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "record.h"
 #include "rules.h"
 #include "taxonomy.h"
 
@@ -52,6 +53,20 @@ typedef struct rs_verdict {
 	const rs_rule_t *matches[RS_CLASSIFY_MAX_MATCHES];
 	size_t nmatches;
 } rs_verdict_t;
+
+/* The classifier's input for a parsed record (slices, nothing copied). */
+static inline void rs_classify_in_from_record(rs_classify_in_t *in,
+                                              const rs_record_t *rec)
+{
+	in->text = rec->reply_text.p ? rec->reply_text.p : "";
+	in->text_len = rec->reply_text.n;
+	in->reply_code = rec->reply_code;
+	in->enhanced_code = rec->enhanced_code.p;
+	in->enhanced_len = rec->enhanced_code.n;
+	in->stage = rec->stage;
+	in->mx_host = rec->remote_host.p;
+	in->mx_host_len = rec->remote_host.n;
+}
 
 /* Classify one reply. Returns 0, or -1 if Hyperscan failed (a bug). */
 int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,

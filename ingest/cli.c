@@ -108,14 +108,6 @@ int rs_cli_classify_text(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 
 	rs_record_reset(rec);
 	rs_reply_parse(text, len, rec, &why);
-	memset(&in, 0, sizeof(in));
-	in.text = rec->reply_text.p ? rec->reply_text.p : "";
-	in.text_len = rec->reply_text.n;
-	in.reply_code = rec->reply_code;
-	in.enhanced_code = rec->enhanced_code.p;
-	in.enhanced_len = rec->enhanced_code.n;
-	in.stage = rec->stage;
-	in.mx_host = rec->remote_host.p;
-	in.mx_host_len = rec->remote_host.n;
+	rs_classify_in_from_record(&in, rec);
 	return rs_classify(rules, scratch, &in, verdict);
 }

@@ -257,14 +257,8 @@ int rs_cmd_explain(int argc, char **argv)
 				break;
 			}
 			if (mx != NULL && rec.remote_host.p == NULL) {
-				rs_classify_in_t in = {0};
-				in.text =
-				    rec.reply_text.p ? rec.reply_text.p : "";
-				in.text_len = rec.reply_text.n;
-				in.reply_code = rec.reply_code;
-				in.enhanced_code = rec.enhanced_code.p;
-				in.enhanced_len = rec.enhanced_code.n;
-				in.stage = rec.stage;
+				rs_classify_in_t in;
+				rs_classify_in_from_record(&in, &rec);
 				in.mx_host = mx;
 				in.mx_host_len = strlen(mx);
 				rs_classify(rules, scratch, &in, &v);

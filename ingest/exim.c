@@ -535,22 +535,17 @@ static void set_recipient(rs_record_t *rec, rs_str_t addr, rs_str_t parent)
 	             memchr(addr.p, '@', addr.n) == NULL ||
 	             (addr.p[0] != '"' && memchr(addr.p, ' ', addr.n) != NULL);
 	rs_str_t r = addr;
-	const char *at;
 
 	if (pseudo && parent.p != NULL &&
 	    memchr(parent.p, '@', parent.n) != NULL) {
 		r = parent;
 		pseudo = 0;
 	}
-	rec->recipient = r;
 	if (pseudo) {
+		rec->recipient = r; /* a pipe, file or bare name: no domain */
 		return;
 	}
-	at = rs_str_rfind(r.p, r.n, "@");
-	if (at != NULL) {
-		rec->recipient_domain =
-		    rs_str(at + 1, (size_t)(r.p + r.n - at - 1));
-	}
+	rs_record_set_recipient(rec, r);
 }
 
 rs_parse_result_t rs_exim_parse(const char *line, size_t len, rs_record_t *rec,

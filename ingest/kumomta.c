@@ -789,7 +789,6 @@ static int read_recipient(rs_record_t *rec, rs_str_t val, const char **why)
 	static const char *const type_why =
 	    "KumoMTA record: \"recipient\" is not a string or an array of "
 	    "strings";
-	const char *at;
 
 	if (!is_null(val) && val.p[0] == '[') {
 		json_iter_t it;
@@ -806,13 +805,8 @@ static int read_recipient(rs_record_t *rec, rs_str_t val, const char **why)
 	if (read_string(rec, val, &rec->recipient, type_why, why) != 0) {
 		return -1;
 	}
-	at = rec->recipient.p != NULL
-	         ? rs_str_rfind(rec->recipient.p, rec->recipient.n, "@")
-	         : NULL;
-	if (at != NULL) {
-		rec->recipient_domain =
-		    rs_str(at + 1, (size_t)(rec->recipient.p +
-		                            rec->recipient.n - at - 1));
+	if (rec->recipient.p != NULL) {
+		rs_record_set_recipient(rec, rec->recipient);
 	}
 	return 0;
 }

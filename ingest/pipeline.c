@@ -276,14 +276,7 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 		verdict.rule_id = "";
 		if (rec->status != RS_STATUS_SENT ||
 		    conf->input_format == RS_FORMAT_REPLY) {
-			in.text = rec->reply_text.p ? rec->reply_text.p : "";
-			in.text_len = rec->reply_text.n;
-			in.reply_code = rec->reply_code;
-			in.enhanced_code = rec->enhanced_code.p;
-			in.enhanced_len = rec->enhanced_code.n;
-			in.stage = rec->stage;
-			in.mx_host = rec->remote_host.p;
-			in.mx_host_len = rec->remote_host.n;
+			rs_classify_in_from_record(&in, rec);
 			if (rs_classify(w->rules, w->scratch, &in, &verdict) <
 			    0) {
 				add_bad(batch, i, "classifier failed");

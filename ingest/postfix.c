@@ -66,14 +66,6 @@ struct fields {
 	const char *after; /* first byte after the status word */
 };
 
-/* Does [p, p+n) equal the literal lit? */
-static int str_eq(const char *p, size_t n, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	return n == l && memcmp(p, lit, l) == 0;
-}
-
 /* Is c a byte of a host name as Postfix logs it? */
 static int is_host_char(char c)
 {
@@ -109,7 +101,7 @@ int rs_postfix_program_matches(rs_str_t program)
 	for (size_t i = 0;
 	     i < sizeof(delivery_services) / sizeof(delivery_services[0]);
 	     i++) {
-		if (str_eq(svc, svc_n, delivery_services[i])) {
+		if (rs_str_eq(svc, svc_n, delivery_services[i])) {
 			return 1;
 		}
 	}
@@ -204,7 +196,7 @@ static void read_fields(const char *p, size_t n, struct fields *f)
 		}
 		key = rs_str(p + i, k - i);
 		v = k + 1;
-		if (str_eq(key.p, key.n, "status")) {
+		if (rs_str_eq(key.p, key.n, "status")) {
 			e = v;
 			while (e < n && p[e] != ' ' && p[e] != ',' &&
 			       p[e] != '(') {
@@ -218,7 +210,7 @@ static void read_fields(const char *p, size_t n, struct fields *f)
 			e = angle_end(p + v, n - v);
 			if (e > 0) {
 				val = rs_str(p + v, e);
-			} else if (str_eq(key.p, key.n, "to")) {
+			} else if (rs_str_eq(key.p, key.n, "to")) {
 				f->to_open = 1;
 			}
 		} else {
@@ -226,17 +218,17 @@ static void read_fields(const char *p, size_t n, struct fields *f)
 			e = sep == NULL ? n - v : (size_t)(sep - p) - v;
 			val = rs_str(p + v, e);
 		}
-		if (str_eq(key.p, key.n, "to")) {
+		if (rs_str_eq(key.p, key.n, "to")) {
 			f->to = val;
-		} else if (str_eq(key.p, key.n, "from")) {
+		} else if (rs_str_eq(key.p, key.n, "from")) {
 			f->from = val;
-		} else if (str_eq(key.p, key.n, "relay")) {
+		} else if (rs_str_eq(key.p, key.n, "relay")) {
 			f->relay = val;
-		} else if (str_eq(key.p, key.n, "delay")) {
+		} else if (rs_str_eq(key.p, key.n, "delay")) {
 			f->delay = val;
-		} else if (str_eq(key.p, key.n, "delays")) {
+		} else if (rs_str_eq(key.p, key.n, "delays")) {
 			f->delays = val;
-		} else if (str_eq(key.p, key.n, "dsn")) {
+		} else if (rs_str_eq(key.p, key.n, "dsn")) {
 			f->dsn = val;
 		}
 		i = next_field_at(p, n, v + e);
@@ -250,26 +242,6 @@ static rs_str_t strip_angle(rs_str_t s)
 		return rs_str(s.p + 1, s.n - 2);
 	}
 	return s;
-}
-
-/* Set recipient and recipient_domain (after the last '@', if any). */
-static void set_recipient(rs_record_t *rec, rs_str_t to)
-{
-	const char *at;
-
-	rec->recipient = strip_angle(to);
-	at = NULL;
-	for (size_t i = rec->recipient.n; i-- > 0;) {
-		if (rec->recipient.p[i] == '@') {
-			at = rec->recipient.p + i;
-			break;
-		}
-	}
-	if (at != NULL && at + 1 < rec->recipient.p + rec->recipient.n) {
-		rec->recipient_domain =
-		    rs_str(at + 1, (size_t)(rec->recipient.p +
-		                            rec->recipient.n - at - 1));
-	}
 }
 
 /* Seconds from "12", "0.18", "411571"; 0 on success, -1 if not a number. */
@@ -335,22 +307,6 @@ static void set_delays(rs_record_t *rec, rs_str_t delay, rs_str_t delays)
 	rec->delays.transmission = part[3];
 }
 
-/* Is [p, p+n) an address literal (IPv4 / IPv6), not a socket path? */
-static int is_ip(const char *p, size_t n)
-{
-	if (n == 0 || n > 64) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (!(rs_str_isdigit(c) || (c >= 'a' && c <= 'f') ||
-		      (c >= 'A' && c <= 'F') || c == ':' || c == '.')) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /*
  * Find the first "name[addr]" (with an optional ":port") in [p, p+n).
  * Returns 1 and fills host, ip (absent when addr is a socket path such as
@@ -380,8 +336,8 @@ static int find_host_addr(const char *p, size_t n, rs_str_t *host, rs_str_t *ip,
 		if (rs_str_starts(p + a, close - a, "IPv6:")) {
 			a += LIT_LEN("IPv6:");
 		}
-		*ip = is_ip(p + a, close - a) ? rs_str(p + a, close - a)
-		                              : RS_STR_NULL;
+		*ip = rs_str_is_ip(p + a, close - a) ? rs_str(p + a, close - a)
+		                                     : RS_STR_NULL;
 		*port = 0;
 		j = close + 1;
 		if (j + 1 < n && p[j] == ':' && rs_str_isdigit(p[j + 1])) {
@@ -552,19 +508,20 @@ static void read_status_text(const char *p, size_t n, rs_record_t *rec,
 /* Map a delivery agent's status word; -1 when it is not one. */
 static int status_of_word(rs_str_t w)
 {
-	if (str_eq(w.p, w.n, "deferred")) {
+	if (rs_str_eq(w.p, w.n, "deferred")) {
 		return RS_STATUS_DEFERRED;
 	}
-	if (str_eq(w.p, w.n, "bounced") ||
-	    str_eq(w.p, w.n, "undeliverable-but-not-cached") ||
-	    str_eq(w.p, w.n, "undeliverable")) {
+	if (rs_str_eq(w.p, w.n, "bounced") ||
+	    rs_str_eq(w.p, w.n, "undeliverable-but-not-cached") ||
+	    rs_str_eq(w.p, w.n, "undeliverable")) {
 		return RS_STATUS_BOUNCED;
 	}
-	if (str_eq(w.p, w.n, "expired") || str_eq(w.p, w.n, "force-expired")) {
+	if (rs_str_eq(w.p, w.n, "expired") ||
+	    rs_str_eq(w.p, w.n, "force-expired")) {
 		return RS_STATUS_EXPIRED;
 	}
 	/* "deliverable" is an address-verification probe that succeeded. */
-	if (str_eq(w.p, w.n, "sent") || str_eq(w.p, w.n, "deliverable")) {
+	if (rs_str_eq(w.p, w.n, "sent") || rs_str_eq(w.p, w.n, "deliverable")) {
 		return RS_STATUS_SENT;
 	}
 	return -1;
@@ -607,7 +564,7 @@ static rs_parse_result_t parse_delivery(const char *p, size_t n,
 	}
 	rec->status = (rs_status_t)status;
 	if (f.to.p != NULL) {
-		set_recipient(rec, f.to);
+		rs_record_set_recipient(rec, strip_angle(f.to));
 	}
 	if (f.relay.p != NULL) {
 		(void)find_host_addr(f.relay.p, f.relay.n, &rec->remote_host,

@@ -42,3 +42,17 @@ char *rs_record_arena_copy(rs_record_t *rec, const char *p, size_t n)
 	}
 	return dst;
 }
+
+void rs_record_set_recipient(rs_record_t *rec, rs_str_t addr)
+{
+	rec->recipient = addr;
+	for (size_t i = addr.n; i-- > 0;) {
+		if (addr.p[i] == '@') {
+			if (i + 1 < addr.n) {
+				rec->recipient_domain.p = addr.p + i + 1;
+				rec->recipient_domain.n = addr.n - i - 1;
+			}
+			return;
+		}
+	}
+}

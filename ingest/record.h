@@ -73,6 +73,10 @@ void rs_record_reset(rs_record_t *rec);
 /* Copy n bytes into the arena; returns the copy, or NULL when it is full. */
 char *rs_record_arena_copy(rs_record_t *rec, const char *p, size_t n);
 
+/* Set recipient to addr and recipient_domain to what follows its last '@'
+ * (left absent when nothing follows). */
+void rs_record_set_recipient(rs_record_t *rec, rs_str_t addr);
+
 /* Reserve n bytes of arena; NULL when it is full. */
 char *rs_record_arena_alloc(rs_record_t *rec, size_t n);
 

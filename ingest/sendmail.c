@@ -56,14 +56,6 @@ static const char *const connect_phrases[] = {
     "host name lookup failure",
 };
 
-/* Does [p, p+n) equal the literal lit? */
-static int str_eq(const char *p, size_t n, const char *lit)
-{
-	size_t l = strlen(lit);
-
-	return n == l && memcmp(p, lit, l) == 0;
-}
-
 int rs_sendmail_program_matches(rs_str_t program)
 {
 	const char *base;
@@ -79,8 +71,8 @@ int rs_sendmail_program_matches(rs_str_t program)
 		base--;
 	}
 	n = (size_t)(program.p + program.n - base);
-	return str_eq(base, n, "sendmail") || str_eq(base, n, "sm-mta") ||
-	       str_eq(base, n, "sm-msp-queue");
+	return rs_str_eq(base, n, "sendmail") || rs_str_eq(base, n, "sm-mta") ||
+	       rs_str_eq(base, n, "sm-msp-queue");
 }
 
 /* Length of an alphanumeric queue id at p followed by ": "; 0 if none. */
@@ -96,7 +88,7 @@ static size_t queue_id_len(const char *p, size_t n)
 	if (i < 6 || i > 32 || i + 1 >= n || p[i] != ':' || p[i + 1] != ' ') {
 		return 0;
 	}
-	if (str_eq(p, i, "NOQUEUE")) {
+	if (rs_str_eq(p, i, "NOQUEUE")) {
 		return 0;
 	}
 	return i;
@@ -222,37 +214,6 @@ static int first_recipient(rs_str_t to, rs_str_t *out)
 	return 0;
 }
 
-/* Set recipient_domain to what follows the last '@' of the recipient. */
-static void set_domain(rs_record_t *rec)
-{
-	for (size_t i = rec->recipient.n; i-- > 0;) {
-		if (rec->recipient.p[i] == '@') {
-			if (i + 1 < rec->recipient.n) {
-				rec->recipient_domain =
-				    rs_str(rec->recipient.p + i + 1,
-				           rec->recipient.n - i - 1);
-			}
-			return;
-		}
-	}
-}
-
-/* Is [p, p+n) an IPv4 / IPv6 address literal? */
-static int is_ip(const char *p, size_t n)
-{
-	if (n == 0 || n > 64) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (!(rs_str_isdigit(c) || (c >= 'a' && c <= 'f') ||
-		      (c >= 'A' && c <= 'F') || c == ':' || c == '.')) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* Address inside "[...]" at p (IPv6: prefix dropped); absent if invalid. */
 static rs_str_t bracket_ip(const char *p, size_t n)
 {
@@ -269,8 +230,9 @@ static rs_str_t bracket_ip(const char *p, size_t n)
 	if (rs_str_starts(p, (size_t)(close - p), "IPv6:")) {
 		p += LIT_LEN("IPv6:");
 	}
-	return is_ip(p, (size_t)(close - p)) ? rs_str(p, (size_t)(close - p))
-	                                     : RS_STR_NULL;
+	return rs_str_is_ip(p, (size_t)(close - p))
+	           ? rs_str(p, (size_t)(close - p))
+	           : RS_STR_NULL;
 }
 
 /*
@@ -378,7 +340,7 @@ static int status_of(rs_str_t stat, rs_str_t dsn, uint32_t code)
 	if (rs_str_starts(stat.p, stat.n, "Deferred")) {
 		return RS_STATUS_DEFERRED;
 	}
-	if (str_eq(stat.p, stat.n, "queued")) {
+	if (rs_str_eq(stat.p, stat.n, "queued")) {
 		return -1;
 	}
 	if (dsn.p != NULL && dsn.n > 0) {
@@ -446,7 +408,7 @@ rs_parse_result_t rs_sendmail_parse(const rs_syslog_t *sl, rs_record_t *rec,
 		*why = "the to= address has no closing '>' (line cut short?)";
 		return RS_PARSE_MALFORMED;
 	}
-	set_domain(rec);
+	rs_record_set_recipient(rec, rec->recipient);
 
 	v = find_key(p, (size_t)(head_end - p), "dsn=");
 	if (v != NULL) {

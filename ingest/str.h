@@ -19,6 +19,13 @@ static inline rs_str_t rs_str(const char *p, size_t n)
 	return s;
 }
 
+/* Does [p, p+n) equal the NUL-terminated literal lit? */
+static inline int rs_str_eq(const char *p, size_t n, const char *lit)
+{
+	size_t l = strlen(lit);
+	return n == l && memcmp(p, lit, l) == 0;
+}
+
 /* Does [p, p+n) start with the NUL-terminated literal lit? */
 static inline int rs_str_starts(const char *p, size_t n, const char *lit)
 {
@@ -104,6 +111,23 @@ static inline rs_str_t rs_str_trim(rs_str_t s)
 static inline int rs_str_isdigit(char c)
 {
 	return c >= '0' && c <= '9';
+}
+
+/* Is [p, p+n) an IPv4 / IPv6 address literal (hex digits, ':' and '.'),
+ * as opposed to a host name or a socket path? */
+static inline int rs_str_is_ip(const char *p, size_t n)
+{
+	if (n == 0 || n > 64) {
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (!(rs_str_isdigit(c) || (c >= 'a' && c <= 'f') ||
+		      (c >= 'A' && c <= 'F') || c == ':' || c == '.')) {
+			return 0;
+		}
+	}
+	return 1;
 }
 
 #endif
