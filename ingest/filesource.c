@@ -154,7 +154,9 @@ static int fs_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 			snprintf(errstr, errstr_size, "out of memory");
 			return -1;
 		}
-		memcpy(b->data, fs->carry, fs->carry_len);
+		if (fs->carry_len > 0) {
+			memcpy(b->data, fs->carry, fs->carry_len);
+		}
 		b->len = fs->carry_len;
 		fs->carry_len = 0;
 		b->source = fs->cur_path;

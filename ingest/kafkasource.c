@@ -328,7 +328,9 @@ static int add_message(rs_kafkasource_t *ks, rs_batch_t *b,
 			b->data = d;
 			b->cap = ncap;
 		}
-		memcpy(b->data + b->len, p + start, len);
+		if (len > 0) {
+			memcpy(b->data + b->len, p + start, len);
+		}
 		/* p holds the buffer offset until the batch is handed over. */
 		if (rs_batch_add_line(b, (const char *)(uintptr_t)b->len, len,
 		                      0, rkm->offset, flags) < 0) {
