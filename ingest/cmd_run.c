@@ -240,6 +240,15 @@ static int run_stage(const rs_config_t *cfg, rs_summary_t *summary,
 	    cfg->pipeline.rules[0] != '\0' ? cfg->pipeline.rules : NULL;
 
 	memset(&ctl, 0, sizeof(ctl));
+	/* Block the signals first (the pipeline's threads inherit the mask),
+	 * so that one arriving while the rules compile waits for the signal
+	 * thread instead of killing the process. */
+	sigemptyset(&ctl.set);
+	sigaddset(&ctl.set, SIGTERM);
+	sigaddset(&ctl.set, SIGINT);
+	sigaddset(&ctl.set, SIGHUP);
+	sigaddset(&ctl.set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &ctl.set, NULL);
 	rules = rs_cli_load_rules(rules_dir);
 	if (rules == NULL) {
 		return RS_EXIT_USAGE;
@@ -316,14 +325,6 @@ static int run_stage(const rs_config_t *cfg, rs_summary_t *summary,
 	ctl.ruleset = ruleset;
 	ctl.metrics = metrics;
 	ctl.rules_dir = rules_dir;
-	sigemptyset(&ctl.set);
-	sigaddset(&ctl.set, SIGTERM);
-	sigaddset(&ctl.set, SIGINT);
-	sigaddset(&ctl.set, SIGHUP);
-	sigaddset(&ctl.set, SIGUSR1);
-	/* Block them before any thread starts, so that only sigwait sees them.
-	 */
-	pthread_sigmask(SIG_BLOCK, &ctl.set, NULL);
 	if (pthread_create(&sigthread, NULL, signal_main, &ctl) == 0) {
 		sigthread_started = 1;
 	}
