@@ -8,7 +8,7 @@
 #   tests/kafka/integration.sh [BUILD_DIR] [SCENARIO...]
 #
 # Scenarios: e2e metrics crash scaleout broker_restart missing_output
-# dead_letter. Ends with "N passed, N failed"; exits 1 if any failed.
+# dead_letter reload. Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -279,7 +279,43 @@ scenario_dead_letter() {
 	[ "$n" -ge 2 ] || { echo "expected at least 2 dead-lettered lines, got $n"; return 1; }
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter)
+# SIGHUP reloads the rules; a broken directory is refused and the old rules
+# stay in force.
+scenario_reload() {
+	local in out pid rules=$WORK/rules port=19465
+	in=$(topic reload-in)
+	out=$(topic reload-out)
+	$K topic "$in" 1 && $K topic "$out" 1 || return 1
+	rm -rf "$rules"
+	cp -r "${REPLYSCAN_RULES:-rules}" "$rules"
+	run_stage reload --group "$in-g" --input "$in" --output "$out" \
+		--rules "$rules" --metrics-listen "127.0.0.1:$port"
+	pid=$STAGE
+	for _ in $(seq 100); do
+		grep -q "stage started" "$WORK/reload.log" && break
+		sleep 0.2
+	done
+	echo "rules: [ {id: broken" >"$rules/99-broken.yaml"
+	kill -HUP "$pid"
+	sleep 1
+	grep -q 'reload refused; the old rules stay' "$WORK/reload.log" || { echo "broken reload not refused"; return 1; }
+	curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^replyscan_rules_reloads_total{result="error"} 1$' ||
+		{ echo "reload error not counted"; return 1; }
+	rm "$rules/99-broken.yaml"
+	kill -HUP "$pid"
+	sleep 1
+	grep -q 'rules reloaded' "$WORK/reload.log" || { echo "good reload not taken"; return 1; }
+	# The stage still works after the swap.
+	$RS replay --quiet --brokers "$BROKERS" --topic "$in" tests/fixtures/sample/mixed.log || return 1
+	sleep 3
+	kill -TERM "$pid"
+	wait_for "$pid" 60 || return 1
+	$RS classify -q tests/fixtures/sample/mixed.log >"$WORK/reload.expected.json"
+	events "$out" >"$WORK/reload.json" || return 1
+	python3 tests/kafka/compare.py "$WORK/reload.expected.json" "$WORK/reload.json" exact
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
