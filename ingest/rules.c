@@ -15,6 +15,8 @@
  */
 #include "rules.h"
 
+#include "hscache.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -1220,8 +1222,8 @@ static int compile_db(struct load *ld)
 	for (size_t i = 0; i < total; i++) {
 		flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
 	}
-	err = hs_compile_multi(exprs, flags, ids, (unsigned)total,
-	                       HS_MODE_BLOCK, NULL, &rules->db, &cerr);
+	err = rs_hscache_compile(exprs, flags, ids, (unsigned)total,
+	                         HS_MODE_BLOCK, &rules->db, &cerr);
 	if (err != HS_SUCCESS) {
 		const char *msg = cerr != NULL && cerr->message != NULL
 		                      ? cerr->message
