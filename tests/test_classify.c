@@ -5,8 +5,11 @@
  * Group fixtures load rules/ (RS_RULES_DIR) once, and the hand-written
  * tests/fixtures/rules-precedence/ for the precedence cases, so that those
  * do not depend on the shipped rule set. Reply texts quoted below come from
- * the shipped rules' own examples; their origins are in the rules' source:
- * fields (Postfix/Exim/KumoMTA test suites, go-sisimai, provider docs).
+ * the shipped rules' own examples or from tests/fixtures/replies-labelled.tsv;
+ * their origins are in the rules' source: fields and in
+ * tests/fixtures/replies-labelled.README.md (Postfix/Exim/KumoMTA test
+ * suites, go-sisimai, provider docs, public bounces). Cases marked "Nope"
+ * or with a cut reply are made up to isolate one code or one provider.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -465,6 +468,199 @@ static void test_tag_limits(void **state)
 	assert_ptr_equal(v.matches[0], v.rule);
 }
 
+/* Does the verdict list the rule id among its matches? */
+static int has_match(const rs_verdict_t *v, const char *id)
+{
+	for (size_t i = 0; i < v->nmatches; i++) {
+		if (strcmp(rs_rule_id(v->matches[i]), id) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A provider-scoped rule beats the generic reading of the same reply, and
+ * the generic reading stays when the provider is not detected.
+ */
+static void test_provider_overrides(void **state)
+{
+	static const struct tcase cases[] = {
+	    /* Gmail documents this HELO-stage reply as DoS protection. */
+	    {"421 4.7.0 Try again later, closing connection.", 421, "4.7.0",
+	     RS_STAGE_UNKNOWN, "gmail-smtp-in.l.google.com",
+	     RS_CAUSE_CONNECTION_LIMIT, RULE, "google.try_again_closing",
+	     "provider:google"},
+	    {"421 4.7.0 Try again later, closing connection.", 421, "4.7.0",
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
+	     "generic.service_unavailable.try_later", NULL},
+	    /* Gmail's 4.7.27 is SPF; the IANA registry says sender null MX. */
+	    {"450-4.7.27 [192.0.2.1] (reply cut by the log) - gsmtp", 450,
+	     "4.7.27", RS_STAGE_MAIL_FROM, "alt1.aspmx.l.google.com",
+	     RS_CAUSE_AUTH_FAILURE, RULE, "google.code.x727",
+	     "code:gmail-x.7.27"},
+	    {"450 4.7.27 Nope", 450, "4.7.27", RS_STAGE_MAIL_FROM, NULL,
+	     RS_CAUSE_INVALID_SENDER, ENH, "enhanced:4.7.27", NULL},
+	    /* Mimecast's "internal resource" deferral is its greylisting. */
+	    {"451 Internal resource temporarily unavailable", 451, NULL,
+	     RS_STAGE_RCPT_TO, "eu-smtp-inbound-1.mimecast.com",
+	     RS_CAUSE_GREYLISTING, RULE, "mimecast.greylisting",
+	     "provider:mimecast"},
+	    {"451 Internal resource temporarily unavailable", 451, NULL,
+	     RS_STAGE_RCPT_TO, NULL, RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
+	     "generic.service_unavailable.wording", NULL},
+	    /* Exchange Online DBEB: the address does not exist. */
+	    {"550 5.4.1 Recipient address rejected: Access denied. "
+	     "AS(201806281) [DM3NAM03FT063.eop-NAM03.prod.protection.outlook."
+	     "com]",
+	     550, "5.4.1", RS_STAGE_RCPT_TO,
+	     "example-com.mail.protection.outlook.com", RS_CAUSE_USER_UNKNOWN,
+	     RULE, "microsoft.dbeb_recipient", "code:DBEB"},
+	    /* The same words from a Postfix access map are a policy. */
+	    {"554 5.7.1 <u@example.com>: Recipient address rejected: Access "
+	     "denied",
+	     554, "5.7.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_POLICY_OTHER, RULE,
+	     "generic.policy.recipient_access_denied", NULL},
+	};
+	struct fixture *f = *state;
+	rs_verdict_t v;
+
+	run_cases(f, cases, N(cases));
+	/* The losing generic rule is still listed after the winner. */
+	classify(f, &cases[0], &v);
+	assert_string_equal(v.tags[0], "provider:google");
+	assert_true(v.nmatches >= 2);
+	assert_true(has_match(&v, "generic.service_unavailable.try_later"));
+	assert_string_not_equal(rs_rule_id(v.matches[0]),
+	                        "generic.service_unavailable.try_later");
+	classify(f, &cases[2], &v);
+	assert_string_equal(v.tags[0], "provider:google");
+	assert_string_equal(v.provider, "google");
+}
+
+/* A 5xx reply that says "rate" is a rate limit, not an unknown user. */
+static void test_rate_limit_5xx(void **state)
+{
+	static const struct tcase cases[] = {
+	    {"550 Sender frequency limited", 550, NULL, RS_STAGE_RCPT_TO, NULL,
+	     RS_CAUSE_RATE_LIMIT, RULE, "generic.rate_limit.wording", NULL},
+	    {"550 5.7.1 [CSR] Our system has detected an unusual amount of "
+	     "unsolicited email originating from your address. Contact your "
+	     "service provider for support",
+	     550, "5.7.1", RS_STAGE_END_OF_DATA, NULL, RS_CAUSE_RATE_LIMIT,
+	     RULE, "generic.rate_limit.wording", NULL},
+	    /* The expiry names its cause: the last deferral was a throttle. */
+	    {"550 5.4.300 Message expired -> 451 4.2.0 Throttled - "
+	     "https://postmaster.comcast.net/smtp-error-codes.php#RL000010",
+	     550, "5.4.300", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_RATE_LIMIT, RULE,
+	     "comcast.rl000010", "code:RL000010"},
+	    {"550 5.2.1 The user you are trying to contact is receiving email "
+	     "at a rate that prevents additional messages from being "
+	     "delivered.",
+	     550, "5.2.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_RATE_LIMIT, RULE,
+	     "generic.rate_limit.wording", NULL},
+	};
+
+	run_cases(*state, cases, N(cases));
+}
+
+/* A temporary reply that names a blocklist is a blocklist, tagged. */
+static void test_blocklist_4xx(void **state)
+{
+	static const struct tcase cases[] = {
+	    {"454 4.7.1 Service unavailable; Client host [198.61.254.16] "
+	     "blocked using bl.spamcop.net; Blocked - see "
+	     "http://www.spamcop.net/bl.shtml?198.61.254.16",
+	     454, "4.7.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_BLOCKLIST, RULE,
+	     "blocklist.spamcop", "blocklist:spamcop"},
+	    {"421 4.7.1 Your IP is listed in an RBL, try again later", 421,
+	     "4.7.1", RS_STAGE_GREETING, NULL, RS_CAUSE_BLOCKLIST, RULE,
+	     "generic.blocklist.dnsbl", NULL},
+	    /* A named list beats the reputation words in the same reply. */
+	    {"451 4.7.1 Service unavailable; Client host [192.0.2.9] blocked "
+	     "using x.r.mail-abuse.com; Mail from 192.0.2.9 blocked using "
+	     "Trend Micro Email Reputation database.",
+	     451, "4.7.1", RS_STAGE_RCPT_TO, NULL, RS_CAUSE_BLOCKLIST, RULE,
+	     "blocklist.trendmicro", "blocklist:trendmicro"},
+	};
+
+	run_cases(*state, cases, N(cases));
+}
+
+/* "mailbox full" with 5.2.2 is a full mailbox whatever the basic code. */
+static void test_mailbox_full_any_code(void **state)
+{
+	static const uint32_t codes[] = {450, 452, 550, 552, 554};
+	struct fixture *f = *state;
+	char text[64];
+
+	for (size_t i = 0; i < N(codes); i++) {
+		struct tcase c = {text,    codes[i],
+		                  "5.2.2", RS_STAGE_RCPT_TO,
+		                  NULL,    RS_CAUSE_MAILBOX_FULL,
+		                  RULE,    "generic.mailbox_full",
+		                  NULL};
+
+		snprintf(text, sizeof(text), "%u 5.2.2 mailbox full",
+		         (unsigned)codes[i]);
+		run_cases(f, &c, 1);
+	}
+}
+
+/* The provider tag comes first, then the provider's code tag. */
+static void test_provider_code_tags(void **state)
+{
+	static const struct tcase cases[] = {
+	    {"550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't "
+	     "sent. Please contact your Internet service provider since part "
+	     "of their network is on our block list (S3140).",
+	     550, "5.7.1", RS_STAGE_MAIL_FROM,
+	     "hotmail-com.olc.protection.outlook.com",
+	     RS_CAUSE_SENDER_REPUTATION, RULE, "microsoft.s3140", "code:S3140"},
+	    {"421 4.7.28 Gmail has detected an unusual rate of email "
+	     "originating from your IP address.",
+	     421, "4.7.28", RS_STAGE_END_OF_DATA, "gmail-smtp-in.l.google.com",
+	     RS_CAUSE_RATE_LIMIT, RULE, "google.code.x728",
+	     "code:gmail-x.7.28"},
+	    /* No MX host: Comcast is recognised from its postmaster link. */
+	    {"554 resimta-po-09v.sys.comcast.net comcast 192.0.2.11 Comcast "
+	     "block for spam. Please see "
+	     "http://postmaster.comcast.net/smtp-error-codes.php#BL000000",
+	     554, NULL, RS_STAGE_GREETING, NULL, RS_CAUSE_SENDER_REPUTATION,
+	     RULE, "comcast.bl000000", "code:BL000000"},
+	    {"421 [IPTS04] Messages from 192.0.2.53 temporarily deferred due "
+	     "to unexpected volume or user complaints",
+	     421, NULL, RS_STAGE_MAIL_FROM, "mx1.mail.yahoo.co.jp",
+	     RS_CAUSE_SENDER_REPUTATION, RULE, "yahoo.ipts04", "code:IPTS04"},
+	    /* "virus infected server" is about the IP, not the message. */
+	    {"550 DY-002 Mail rejected by Outlook.com for policy reasons. The "
+	     "likely cause is a compromised or virus infected server/personal "
+	     "computer.",
+	     550, NULL, RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_IP_POLICY_BLOCK,
+	     RULE, "microsoft.dy002", "code:DY-002"},
+	    /* A tag-only rule adds iCloud's code to the policy verdict. */
+	    {"550 5.7.1 [CS01] Message rejected due to local policy. Please "
+	     "visit https://support.apple.com/en-us/HT204137",
+	     550, "5.7.1", RS_STAGE_END_OF_DATA, "mx01.mail.icloud.com",
+	     RS_CAUSE_POLICY_OTHER, RULE, "apple.local_policy", "code:CS01"},
+	};
+	static const char *const providers[] = {
+	    "provider:microsoft", "provider:google",    "provider:comcast",
+	    "provider:yahoo",     "provider:microsoft", "provider:apple",
+	};
+	struct fixture *f = *state;
+
+	run_cases(f, cases, N(cases));
+	for (size_t i = 0; i < N(cases); i++) {
+		rs_verdict_t v;
+
+		classify(f, &cases[i], &v);
+		assert_true(v.ntags >= 2);
+		assert_string_equal(v.tags[0], providers[i]);
+		assert_string_equal(v.tags[1], cases[i].tag);
+	}
+}
+
 /* Invalid UTF-8 and NUL bytes are scanned as bytes, past the NUL. */
 static void test_binary_text(void **state)
 {
@@ -794,6 +990,11 @@ int main(void)
 	    cmocka_unit_test(test_binary_text),
 	    cmocka_unit_test(test_large_text),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_provider_overrides),
+	    cmocka_unit_test(test_rate_limit_5xx),
+	    cmocka_unit_test(test_blocklist_4xx),
+	    cmocka_unit_test(test_mailbox_full_any_code),
+	    cmocka_unit_test(test_provider_code_tags),
 	};
 	const struct CMUnitTest tables[] = {
 	    cmocka_unit_test(test_enhanced_table),

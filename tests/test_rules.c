@@ -4,7 +4,9 @@
  * passes all of its own examples.
  *
  * Fixtures: tests/fixtures/rules-bad/<case>/x.yaml (hand-written, see the
- * README there) and tests/fixtures/rules-precedence/ (hand-written).
+ * README there), tests/fixtures/rules-precedence/ (hand-written) and
+ * tests/fixtures/replies-labelled.tsv (labelled real replies, see its
+ * README), which the shipped set must classify with >= 97 % accuracy.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -140,6 +142,9 @@ static void test_shipped_rules(void **state)
 	failed = rs_rules_test(rules, stderr, &passed);
 	assert_int_equal(failed, 0);
 	assert_true(passed >= 200);
+	/* The complete default set: every class and the listed providers. */
+	assert_true(rs_rules_count(rules) >= 120);
+	assert_true(passed >= 350);
 	rs_rules_destroy(rules);
 }
 
@@ -176,6 +181,24 @@ static void test_provider_for_host(void **state)
 	    {"hotmail-com.olc.protection.outlook.com", "microsoft"},
 	    {"mx-aol.mail.gm0.yahoodns.net", "yahoo"},
 	    {"mx6.mail.icloud.com", "apple"},
+	    /* Providers added with the full rule set. */
+	    {"example-com.l-v1.mx.microsoft", "microsoft"},
+	    {"mx1.comcast.net", "comcast"},
+	    {"al-ip4-mx-vip1.prodigy.net", "att"},
+	    {"mx00.emig.gmx.net", "gmx"},
+	    {"mx01.mail.com", "gmx"},
+	    {"mx-ha02.web.de", "gmx"},
+	    {"smtp-in.orange.fr", "orange"},
+	    {"mx1.free.fr", "free"},
+	    {"mxs.mail.ru", "mailru"},
+	    {"mx.yandex.net", "yandex"},
+	    {"mx.zoho.eu", "zoho"},
+	    {"mxa-00123401.gslb.pphosted.com", "proofpoint"},
+	    {"us-smtp-inbound-1.mimecast.com", "mimecast"},
+	    {"d123456a.ess.barracudanetworks.com", "barracuda"},
+	    {"mx1.hc1234-56.iphmx.com", "cisco"},
+	    {"mx-aol.mail.gm0.yahoodns.net", "yahoo"},
+	    {"notcomcast.net", NULL},
 	    {"", NULL},
 	    {".", NULL},
 	};
@@ -200,6 +223,47 @@ static void test_provider_for_host(void **state)
 	    rs_rules_provider_for_host(rules, "google.comX", 10), "google");
 	assert_null(rs_rules_provider_for_host(rules, NULL, 0));
 	rs_rules_destroy(rules);
+}
+
+/*
+ * The labelled replies (tests/fixtures/replies-labelled.tsv) meet the
+ * accuracy targets of the rule set: replyscan eval exits 0 with
+ * --min-accuracy 97 --max-uncategorized 1, on at least 400 rows.
+ */
+static void test_labelled_accuracy(void **state)
+{
+	const char *cmd =
+	    RS_BINARY " eval --quiet --rules " RS_RULES_DIR
+		      " --min-accuracy 97 --max-uncategorized 1 " RS_FIXTURES
+		      "/replies-labelled.tsv";
+	char line[512];
+	char last[512] = "";
+	unsigned long rows = 0;
+	double acc = -1, unc = -1;
+	FILE *p;
+	int status;
+
+	(void)state;
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p) != NULL) {
+		if (strstr(line, " rows: accuracy ") != NULL) {
+			snprintf(last, sizeof(last), "%s", line);
+		}
+	}
+	status = pclose(p);
+	if (status != 0) {
+		print_error("%s\n-> exit status %d, %s", cmd, status, last);
+	}
+	assert_int_equal(status, 0);
+	assert_int_equal(sscanf(last, "%lu rows: accuracy %lf%%", &rows, &acc),
+	                 2);
+	assert_non_null(strstr(last, "uncategorized "));
+	assert_int_equal(
+	    sscanf(strstr(last, "uncategorized ") + 14, "%lf%%", &unc), 1);
+	assert_true(rows >= 400);
+	assert_true(acc >= 97.0);
+	assert_true(unc <= 1.0);
 }
 
 /* Scratch and set lifecycle, including NULL arguments. */
@@ -232,6 +296,7 @@ int main(void)
 	    cmocka_unit_test(test_shipped_rules),
 	    cmocka_unit_test(test_trailing_slash),
 	    cmocka_unit_test(test_provider_for_host),
+	    cmocka_unit_test(test_labelled_accuracy),
 	    cmocka_unit_test(test_lifecycle),
 	};
 
