@@ -17,12 +17,20 @@
 #define RS_DEFAULT_RULES_DIR "/usr/share/replyscan/rules"
 #endif
 
-/* Is path an existing directory? */
-static int is_dir(const char *path)
+/* Is path an existing directory? If so, write its canonical form back
+ * ("/usr/bin/../share/x" -> "/usr/share/x"), for readable messages. */
+static int is_dir(char *path, size_t size)
 {
 	struct stat st;
+	char real[PATH_MAX];
 
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		return 0;
+	}
+	if (realpath(path, real) != NULL && strlen(real) < size) {
+		memcpy(path, real, strlen(real) + 1);
+	}
+	return 1;
 }
 
 const char *rs_cli_rules_dir(const char *dir, char *out, size_t out_size)
@@ -48,12 +56,12 @@ const char *rs_cli_rules_dir(const char *dir, char *out, size_t out_size)
 		if (slash != NULL) {
 			*slash = '\0';
 			snprintf(out, out_size, "%s/../rules", exe);
-			if (is_dir(out)) {
+			if (is_dir(out, out_size)) {
 				return out;
 			}
 			snprintf(out, out_size, "%s/../share/replyscan/rules",
 			         exe);
-			if (is_dir(out)) {
+			if (is_dir(out, out_size)) {
 				return out;
 			}
 		}

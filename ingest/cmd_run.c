@@ -207,10 +207,17 @@ static const char *sample_path(char *out, size_t size)
 		if (slash != NULL) {
 			*slash = '\0';
 			for (size_t i = 0; i < 2; i++) {
+				char real[PATH_MAX];
+
 				snprintf(out, size, "%s/%s", exe, rel[i]);
-				if (stat(out, &st) == 0) {
-					return out;
+				if (stat(out, &st) != 0) {
+					continue;
 				}
+				if (realpath(out, real) != NULL &&
+				    strlen(real) < size) {
+					memcpy(out, real, strlen(real) + 1);
+				}
+				return out;
 			}
 		}
 	}
