@@ -9,21 +9,25 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: replyscan COMMAND [OPTIONS]\n"
-	        "\n"
-	        "Turn MTA delivery logs into typed deferral events: why the "
-	        "receiver\n"
-	        "refused the mail, and at which SMTP stage.\n"
-	        "\n"
-	        "commands:\n"
-	        "  classify   classify log files or stdin, write events\n"
-	        "  explain    explain one SMTP reply in plain words\n"
-	        "  rules      check or test a rules directory\n"
-	        "  eval       measure accuracy on a labelled file of replies\n"
-	        "  version    print the version\n"
-	        "\n"
-	        "'replyscan COMMAND --help' describes each command.\n");
+	fprintf(
+	    out,
+	    "usage: replyscan COMMAND [OPTIONS]\n"
+	    "\n"
+	    "Turn MTA delivery logs into typed deferral events: why the "
+	    "receiver\n"
+	    "refused the mail, and at which SMTP stage.\n"
+	    "\n"
+	    "commands:\n"
+	    "  run        the Kafka stage: consume log lines, produce events\n"
+	    "  classify   classify log files or stdin, write events\n"
+	    "  explain    explain one SMTP reply in plain words\n"
+	    "  rules      check or test a rules directory\n"
+	    "  eval       measure accuracy on a labelled file of replies\n"
+	    "  replay     produce a recorded log corpus into a Kafka topic\n"
+	    "  events     print the events of an output topic as JSON\n"
+	    "  version    print the version\n"
+	    "\n"
+	    "'replyscan COMMAND --help' describes each command.\n");
 }
 
 int main(int argc, char **argv)

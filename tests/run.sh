@@ -38,6 +38,9 @@ cmake --build build-asan -j2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir build-asan --output-on-failure -j2
 
+echo "== deploy checks (package, systemd unit, manifests, alerts, docs)"
+bash tests/deploy/check.sh --build build
+
 echo "== Kafka integration tests (real broker from deploy/kafka)"
 bash tests/kafka/integration.sh build
 
