@@ -951,7 +951,9 @@ static int parse_provider(struct load *ld, yaml_node_t *node, size_t *cap)
 			return -1;
 		}
 		p->mx = arena_alloc(&rules->arena, sizeof(*p->mx) * (size_t)n);
-		if (n > 0 && p->mx == NULL) {
+		p->mx_len =
+		    arena_alloc(&rules->arena, sizeof(*p->mx_len) * (size_t)n);
+		if (n > 0 && (p->mx == NULL || p->mx_len == NULL)) {
 			return fail_at(ld, node_line(v), "out of memory.");
 		}
 		for (long i = 0; i < n; i++) {
@@ -970,6 +972,7 @@ static int parse_provider(struct load *ld, yaml_node_t *node, size_t *cap)
 				               s, p->id);
 			}
 			p->mx[i] = s;
+			p->mx_len[i] = strlen(s);
 		}
 		p->nmx = (size_t)n;
 	}
@@ -1668,16 +1671,27 @@ const char *rs_rules_provider_for_host(const rs_rules_t *rules,
 	while (host_len > 0 && host[host_len - 1] == '.') {
 		host_len--;
 	}
+	/* Called for every event: compare from the end, where suffixes of
+	 * other providers differ at once, with lengths known from load. */
 	for (size_t i = 0; i < rules->nproviders; i++) {
 		const rs_provider_t *p = &rules->providers[i];
 		for (size_t j = 0; j < p->nmx; j++) {
-			size_t n = strlen(p->mx[j]);
+			size_t n = p->mx_len[j], k;
 			const char *tail;
 			if (n > host_len || n <= best_len) {
 				continue;
 			}
 			tail = host + host_len - n;
-			if (strncasecmp(tail, p->mx[j], n) != 0) {
+			for (k = n; k > 0; k--) {
+				unsigned char c = (unsigned char)tail[k - 1];
+				if (c >= 'A' && c <= 'Z') {
+					c = (unsigned char)(c + 32);
+				}
+				if (c != (unsigned char)p->mx[j][k - 1]) {
+					break;
+				}
+			}
+			if (k > 0) {
 				continue;
 			}
 			/* Label boundary: "notgoogle.com" is not google. */

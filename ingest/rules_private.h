@@ -65,6 +65,7 @@ typedef struct rs_provider {
 	const char *id;
 	const char *tag; /* "provider:<id>" */
 	const char **mx; /* lower case, no trailing dot */
+	size_t *mx_len;
 	size_t nmx;
 	const char **patterns;
 	unsigned *pattern_lines;
