@@ -20,69 +20,16 @@
 #include <string.h>
 
 #include "exim.h"
+#include "testutil.h"
 
-/* A fixture file split into lines (the newline is not part of a line). */
-typedef struct fixture {
-	char *data;
-	const char **line;
-	size_t *len;
-	size_t count;
-} fixture_t;
-
-static fixture_t testsuite; /* exim-testsuite.log, corpus lines 1-727 */
-static fixture_t legacy;    /* exim-2012.log, corpus lines 728-731 */
-
-/* Read RS_FIXTURES/exim/<name> into f; 0 or -1. */
-static int fixture_load(fixture_t *f, const char *name)
-{
-	char path[1024];
-	FILE *fp;
-	long size;
-	size_t i, start;
-
-	snprintf(path, sizeof(path), "%s/exim/%s", RS_FIXTURES, name);
-	fp = fopen(path, "rb");
-	if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 ||
-	    (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		if (fp != NULL) {
-			fclose(fp);
-		}
-		return -1;
-	}
-	f->data = malloc((size_t)size + 1);
-	f->line = calloc((size_t)size + 1, sizeof(*f->line));
-	f->len = calloc((size_t)size + 1, sizeof(*f->len));
-	if (f->data == NULL || f->line == NULL || f->len == NULL ||
-	    fread(f->data, 1, (size_t)size, fp) != (size_t)size) {
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	f->count = 0;
-	for (i = 0, start = 0; i < (size_t)size; i++) {
-		if (f->data[i] == '\n') {
-			f->line[f->count] = f->data + start;
-			f->len[f->count++] = i - start;
-			start = i + 1;
-		}
-	}
-	return 0;
-}
-
-static void fixture_free(fixture_t *f)
-{
-	free(f->data);
-	free(f->line);
-	free(f->len);
-	memset(f, 0, sizeof(*f));
-}
+static rs_test_fixture_t testsuite; /* exim-testsuite.log, corpus lines 1-727 */
+static rs_test_fixture_t legacy;    /* exim-2012.log, corpus lines 728-731 */
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (fixture_load(&testsuite, "exim-testsuite.log") != 0 ||
-	    fixture_load(&legacy, "exim-2012.log") != 0) {
+	if (rs_test_fixture_load("exim/exim-testsuite.log", &testsuite) != 0 ||
+	    rs_test_fixture_load("exim/exim-2012.log", &legacy) != 0) {
 		return -1;
 	}
 	return 0;
@@ -91,8 +38,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	fixture_free(&testsuite);
-	fixture_free(&legacy);
+	rs_test_fixture_free(&testsuite);
+	rs_test_fixture_free(&legacy);
 	return 0;
 }
 
@@ -119,31 +66,6 @@ static void release(parsed_t *p)
 {
 	free(p->copy);
 	p->copy = NULL;
-}
-
-/* The slice equals want (NULL: absent), compared as NUL-ended strings. */
-static void assert_slice(rs_str_t s, const char *want)
-{
-	char *got;
-
-	if (want == NULL) {
-		if (s.p != NULL) {
-			fprintf(stderr, "expected absent, got \"%.*s\"\n",
-			        (int)s.n, s.p);
-			fail();
-		}
-		return;
-	}
-	if (s.p == NULL) {
-		fprintf(stderr, "expected \"%s\", got absent\n", want);
-		fail();
-	}
-	got = malloc(s.n + 1);
-	assert_non_null(got);
-	memcpy(got, s.p, s.n);
-	got[s.n] = '\0';
-	assert_string_equal(got, want);
-	free(got);
 }
 
 /* One line and what the record must hold. */
@@ -1084,7 +1006,8 @@ static void check_row(const row_t *r)
 		line = r->input;
 		len = strlen(r->input);
 	} else {
-		const fixture_t *f = r->file == 'L' ? &legacy : &testsuite;
+		const rs_test_fixture_t *f =
+		    r->file == 'L' ? &legacy : &testsuite;
 		assert_true(r->line >= 1 && (size_t)r->line <= f->count);
 		line = f->line[r->line - 1];
 		len = f->len[r->line - 1];
@@ -1107,23 +1030,27 @@ static void check_row(const row_t *r)
 	assert_int_equal(p.rec.status, r->status);
 	assert_int_equal(p.rec.stage, r->stage);
 	assert_int_equal(p.rec.reply_code, r->code);
-	assert_slice(p.rec.enhanced_code, r->enhanced);
-	assert_slice(p.rec.remote_host, r->host);
-	assert_slice(p.rec.remote_ip, r->ip);
+	rs_test_check_str("enhanced_code", r->line, p.rec.enhanced_code,
+	                  r->enhanced);
+	rs_test_check_str("remote_host", r->line, p.rec.remote_host, r->host);
+	rs_test_check_str("remote_ip", r->line, p.rec.remote_ip, r->ip);
 	assert_int_equal(p.rec.remote_port, r->port);
-	assert_slice(p.rec.recipient, r->rcpt);
-	assert_slice(p.rec.recipient_domain, r->domain);
-	assert_slice(p.rec.queue_id, r->qid);
-	assert_slice(p.rec.sender, r->sender);
+	rs_test_check_str("recipient", r->line, p.rec.recipient, r->rcpt);
+	rs_test_check_str("recipient_domain", r->line, p.rec.recipient_domain,
+	                  r->domain);
+	rs_test_check_str("queue_id", r->line, p.rec.queue_id, r->qid);
+	rs_test_check_str("sender", r->line, p.rec.sender, r->sender);
 	if (r->text_len > 0) {
 		assert_int_equal(p.rec.reply_text.n, r->text_len);
 		assert_memory_equal(p.rec.reply_text.p, r->text,
 		                    strlen(r->text));
 	} else {
-		assert_slice(p.rec.reply_text, r->text);
+		rs_test_check_str("reply_text", r->line, p.rec.reply_text,
+		                  r->text);
 	}
 	if (r->log_time != NULL) {
-		assert_slice(p.rec.log_time, r->log_time);
+		rs_test_check_str("log_time", r->line, p.rec.log_time,
+		                  r->log_time);
 	}
 	if (r->ms != 0) {
 		assert_int_equal(p.rec.log_time_ms, r->ms);
@@ -1161,7 +1088,7 @@ typedef struct tally {
 } tally_t;
 
 /* Parse every line of f; check each event against the flag on its line. */
-static void tally_fixture(const fixture_t *f, tally_t *t)
+static void tally_fixture(const rs_test_fixture_t *f, tally_t *t)
 {
 	for (size_t i = 0; i < f->count; i++) {
 		const char *line = f->line[i];

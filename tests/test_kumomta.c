@@ -19,61 +19,17 @@
 #include <string.h>
 
 #include "kumomta.h"
+#include "testutil.h"
 
-#define MAX_LINES 32
-
-/* A fixture file split into lines. */
-typedef struct fixture {
-	char *data;
-	const char *line[MAX_LINES];
-	size_t len[MAX_LINES];
-	size_t count;
-} fixture_t;
-
-static fixture_t constructed; /* constructed.jsonl */
-static fixture_t reception;   /* reception.jsonl */
-
-/* Read RS_FIXTURES/kumomta/<name> into f; 0 or -1. */
-static int fixture_load(fixture_t *f, const char *name)
-{
-	char path[1024];
-	FILE *fp;
-	long size;
-	size_t start = 0;
-
-	snprintf(path, sizeof(path), "%s/kumomta/%s", RS_FIXTURES, name);
-	fp = fopen(path, "rb");
-	if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 ||
-	    (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		if (fp != NULL) {
-			fclose(fp);
-		}
-		return -1;
-	}
-	f->data = malloc((size_t)size + 1);
-	if (f->data == NULL ||
-	    fread(f->data, 1, (size_t)size, fp) != (size_t)size) {
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	f->count = 0;
-	for (size_t i = 0; i < (size_t)size && f->count < MAX_LINES; i++) {
-		if (f->data[i] == '\n') {
-			f->line[f->count] = f->data + start;
-			f->len[f->count++] = i - start;
-			start = i + 1;
-		}
-	}
-	return 0;
-}
+static rs_test_fixture_t constructed; /* constructed.jsonl */
+static rs_test_fixture_t reception;   /* reception.jsonl */
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (fixture_load(&constructed, "constructed.jsonl") != 0 ||
-	    fixture_load(&reception, "reception.jsonl") != 0) {
+	if (rs_test_fixture_load("kumomta/constructed.jsonl", &constructed) !=
+	        0 ||
+	    rs_test_fixture_load("kumomta/reception.jsonl", &reception) != 0) {
 		return -1;
 	}
 	return 0;
@@ -82,8 +38,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	free(constructed.data);
-	free(reception.data);
+	rs_test_fixture_free(&constructed);
+	rs_test_fixture_free(&reception);
 	return 0;
 }
 
@@ -118,31 +74,6 @@ static void release(parsed_t *p)
 	free(p->copy);
 	free(p->arena);
 	p->copy = p->arena = NULL;
-}
-
-/* The slice equals want (NULL: absent). */
-static void assert_slice(rs_str_t s, const char *want)
-{
-	char *got;
-
-	if (want == NULL) {
-		if (s.p != NULL) {
-			fprintf(stderr, "expected absent, got \"%.*s\"\n",
-			        (int)s.n, s.p);
-			fail();
-		}
-		return;
-	}
-	if (s.p == NULL) {
-		fprintf(stderr, "expected \"%s\", got absent\n", want);
-		fail();
-	}
-	got = malloc(s.n + 1);
-	assert_non_null(got);
-	memcpy(got, s.p, s.n);
-	got[s.n] = '\0';
-	assert_string_equal(got, want);
-	free(got);
 }
 
 #define INTERNAL "KumoMTA internal: failed to connect to any candidate hosts: "
@@ -341,22 +272,28 @@ static void test_constructed_records(void **state)
 		assert_int_equal(p.rec.status, r->status);
 		assert_int_equal(p.rec.stage, r->stage);
 		assert_int_equal(p.rec.reply_code, r->code);
-		assert_slice(p.rec.enhanced_code, r->enhanced);
-		assert_slice(p.rec.remote_host, r->host);
-		assert_slice(p.rec.remote_ip, r->ip);
+		rs_test_check_str("enhanced_code", r->line, p.rec.enhanced_code,
+		                  r->enhanced);
+		rs_test_check_str("remote_host", r->line, p.rec.remote_host,
+		                  r->host);
+		rs_test_check_str("remote_ip", r->line, p.rec.remote_ip, r->ip);
 		assert_int_equal(p.rec.remote_port, r->port);
-		assert_slice(p.rec.recipient, r->rcpt);
-		assert_slice(p.rec.recipient_domain, r->domain);
-		assert_slice(p.rec.queue_id, r->qid);
-		assert_slice(p.rec.sender, r->sender);
+		rs_test_check_str("recipient", r->line, p.rec.recipient,
+		                  r->rcpt);
+		rs_test_check_str("recipient_domain", r->line,
+		                  p.rec.recipient_domain, r->domain);
+		rs_test_check_str("queue_id", r->line, p.rec.queue_id, r->qid);
+		rs_test_check_str("sender", r->line, p.rec.sender, r->sender);
 		if (r->text_len > 0) {
 			assert_int_equal(p.rec.reply_text.n, r->text_len);
 			assert_memory_equal(p.rec.reply_text.p, r->text,
 			                    strlen(r->text));
 		} else {
-			assert_slice(p.rec.reply_text, r->text);
+			rs_test_check_str("reply_text", r->line,
+			                  p.rec.reply_text, r->text);
 		}
-		assert_slice(p.rec.log_time, r->log_time);
+		rs_test_check_str("log_time", r->line, p.rec.log_time,
+		                  r->log_time);
 		assert_int_equal(p.rec.log_time_ms, r->ms);
 		/* created == timestamp in every Reception record. */
 		assert_true(p.rec.delays.total == 0.0);
@@ -380,7 +317,7 @@ static void test_reception_skipped(void **state)
 /* Every proper prefix of every record is broken JSON. */
 static void test_truncated(void **state)
 {
-	const fixture_t *files[] = {&constructed, &reception};
+	const rs_test_fixture_t *files[] = {&constructed, &reception};
 
 	(void)state;
 	for (size_t f = 0; f < 2; f++) {
@@ -585,15 +522,16 @@ static void test_minimal_record(void **state)
 	assert_int_equal(p.rec.stage, RS_STAGE_DATA);
 	/* 999 is not an SMTP code. */
 	assert_int_equal(p.rec.reply_code, 0);
-	assert_slice(p.rec.reply_text, "x");
-	assert_slice(p.rec.recipient, "a@b.example");
-	assert_slice(p.rec.recipient_domain, "b.example");
-	assert_slice(p.rec.remote_ip, "192.0.2.7");
+	rs_test_check_str("reply_text", 0, p.rec.reply_text, "x");
+	rs_test_check_str("recipient", 0, p.rec.recipient, "a@b.example");
+	rs_test_check_str("recipient_domain", 0, p.rec.recipient_domain,
+	                  "b.example");
+	rs_test_check_str("remote_ip", 0, p.rec.remote_ip, "192.0.2.7");
 	assert_int_equal(p.rec.remote_port, 0);
-	assert_slice(p.rec.remote_host, NULL);
-	assert_slice(p.rec.queue_id, NULL);
-	assert_slice(p.rec.sender, NULL);
-	assert_slice(p.rec.log_time, "1700000010.5");
+	rs_test_check_str("remote_host", 0, p.rec.remote_host, NULL);
+	rs_test_check_str("queue_id", 0, p.rec.queue_id, NULL);
+	rs_test_check_str("sender", 0, p.rec.sender, NULL);
+	rs_test_check_str("log_time", 0, p.rec.log_time, "1700000010.5");
 	assert_int_equal(p.rec.log_time_ms, 1700000010500LL);
 	assert_true(p.rec.delays.total == 10.5);
 	/* Nothing needed decoding: the arena stays empty. */
@@ -662,7 +600,7 @@ static void test_arena_full(void **state)
 	release(&p);
 	parse(&p, constructed.line[3], constructed.len[3], 5);
 	assert_int_equal(p.res, RS_PARSE_EVENT);
-	assert_slice(p.rec.enhanced_code, "5.7.1");
+	rs_test_check_str("enhanced_code", 0, p.rec.enhanced_code, "5.7.1");
 	assert_int_equal(p.rec.arena_used, 5);
 	release(&p);
 	/* Line 16's escaped content needs its raw length (56 bytes) to
@@ -751,8 +689,8 @@ static void test_peer_addr(void **state)
 
 		parse(&p, line, (size_t)n, 64);
 		assert_int_equal(p.res, RS_PARSE_EVENT);
-		assert_slice(p.rec.remote_host, "mx");
-		assert_slice(p.rec.remote_ip, cases[i].ip);
+		rs_test_check_str("remote_host", 0, p.rec.remote_host, "mx");
+		rs_test_check_str("remote_ip", 0, p.rec.remote_ip, cases[i].ip);
 		assert_int_equal(p.rec.remote_port, cases[i].port);
 		release(&p);
 	}

@@ -22,82 +22,11 @@
 #include "str.h"
 #include "syslog.h"
 #include "taxonomy.h"
+#include "testutil.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- helpers */
-
-/* One fixture file in memory, split into lines (no newline, no NUL). */
-struct lines {
-	char *buf;
-	const char *line[64];
-	size_t len[64];
-	size_t count;
-};
-
-/* Load RS_FIXTURES/<rel>; fails the test when it cannot be read. */
-static void load_lines(const char *rel, struct lines *ls)
-{
-	char path[512];
-	FILE *f;
-	long size;
-	char *p, *end;
-
-	snprintf(path, sizeof(path), "%s/%s", RS_FIXTURES, rel);
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		fail_msg("cannot open fixture %s", path);
-	}
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size > 0);
-	rewind(f);
-	ls->buf = malloc((size_t)size);
-	assert_non_null(ls->buf);
-	assert_int_equal(fread(ls->buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	ls->count = 0;
-	p = ls->buf;
-	end = ls->buf + size;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
-		assert_true(ls->count < N_ELEM(ls->line));
-		ls->line[ls->count] = p;
-		ls->len[ls->count] = n;
-		ls->count++;
-		p += n + 1;
-	}
-}
-
-/* Assert that slice s equals want (NULL: absent). */
-static void check_str(const char *what, int line, rs_str_t s, const char *want)
-{
-	if (want == NULL) {
-		if (s.p != NULL) {
-			fail_msg("line %d: %s = [%.*s], want absent", line,
-			         what, (int)s.n, s.p);
-		}
-		return;
-	}
-	if (s.p == NULL) {
-		fail_msg("line %d: %s absent, want [%s]", line, what, want);
-	}
-	if (s.n != strlen(want) || memcmp(s.p, want, s.n) != 0) {
-		fail_msg("line %d: %s = [%.*s], want [%s]", line, what,
-		         (int)s.n, s.p, want);
-	}
-}
-
-/* Assert that two delays agree (they are parsed from short decimals). */
-static void check_secs(const char *what, int line, double got, double want)
-{
-	double d = got - want;
-
-	if (d > 1e-6 || d < -1e-6) {
-		fail_msg("line %d: %s = %g, want %g", line, what, got, want);
-	}
-}
 
 /* Assert that slice s starts with head and ends with tail. */
 static void check_text(int line, rs_str_t s, const char *head, const char *tail)
@@ -421,12 +350,12 @@ static const struct expect grok_sent[] = {
 /* Check every line of one fixture file against its table. */
 static void check_file(const char *rel, const struct expect *ex, size_t n_ex)
 {
-	struct lines ls;
+	rs_test_fixture_t ls;
 	rs_record_t rec;
 	const char *why;
 
 	memset(&rec, 0, sizeof(rec));
-	load_lines(rel, &ls);
+	assert_int_equal(rs_test_fixture_load(rel, &ls), 0);
 	/* The table must cover every line, in order. */
 	assert_int_equal(ls.count, n_ex);
 	for (size_t i = 0; i < n_ex; i++) {
@@ -454,19 +383,22 @@ static void check_file(const char *rel, const struct expect *ex, size_t n_ex)
 			fail_msg("%s line %d: reply_code %u, want %u", rel,
 			         e->line, rec.reply_code, e->code);
 		}
-		check_str("enhanced_code", e->line, rec.enhanced_code, e->enh);
-		check_str("remote_host", e->line, rec.remote_host, e->host);
-		check_str("remote_ip", e->line, rec.remote_ip, e->ip);
+		rs_test_check_str("enhanced_code", e->line, rec.enhanced_code,
+		                  e->enh);
+		rs_test_check_str("remote_host", e->line, rec.remote_host,
+		                  e->host);
+		rs_test_check_str("remote_ip", e->line, rec.remote_ip, e->ip);
 		assert_int_equal(rec.remote_port, e->port);
-		check_str("queue_id", e->line, rec.queue_id, e->qid);
-		check_str("recipient", e->line, rec.recipient, e->rcpt);
-		check_str("recipient_domain", e->line, rec.recipient_domain,
-		          e->domain);
-		check_str("sender", e->line, rec.sender, e->sender);
+		rs_test_check_str("queue_id", e->line, rec.queue_id, e->qid);
+		rs_test_check_str("recipient", e->line, rec.recipient, e->rcpt);
+		rs_test_check_str("recipient_domain", e->line,
+		                  rec.recipient_domain, e->domain);
+		rs_test_check_str("sender", e->line, rec.sender, e->sender);
 		check_text(e->line, rec.reply_text, e->head, e->tail);
-		check_secs("delay", e->line, rec.delays.total, e->total);
+		rs_test_check_secs("delay", e->line, rec.delays.total,
+		                   e->total);
 	}
-	free(ls.buf);
+	rs_test_fixture_free(&ls);
 }
 
 static void test_fixture_lightmeter(void **state)
@@ -512,32 +444,35 @@ static void test_fixture_grok_sent(void **state)
 /* Delay breakdown, syslog fields and the record's MTA on one real line. */
 static void test_delays_and_syslog_fields(void **state)
 {
-	struct lines ls;
+	rs_test_fixture_t ls;
 	rs_record_t rec;
 	const char *why;
 
 	(void)state;
 	memset(&rec, 0, sizeof(rec));
-	load_lines("postfix/agpl/lightmeter.log", &ls);
+	assert_int_equal(
+	    rs_test_fixture_load("postfix/agpl/lightmeter.log", &ls), 0);
 	/* Line 2: delay=2071, delays=2069/0.05/1.9/0.23 */
 	assert_int_equal(parse_line(ls.line[1], ls.len[1], &rec, &why),
 	                 RS_PARSE_EVENT);
-	check_secs("total", 0, rec.delays.total, 2071);
-	check_secs("before_queue", 0, rec.delays.before_queue, 2069);
-	check_secs("in_queue", 0, rec.delays.in_queue, 0.05);
-	check_secs("connection", 0, rec.delays.connection, 1.9);
-	check_secs("transmission", 0, rec.delays.transmission, 0.23);
-	check_str("log_time", 2, rec.log_time, "Sep 25 19:01:05");
-	check_str("log_host", 2, rec.log_host, "smtpnode16");
-	check_str("program", 2, rec.program, "postfix-239.58.50.50/smtp");
+	rs_test_check_secs("total", 0, rec.delays.total, 2071);
+	rs_test_check_secs("before_queue", 0, rec.delays.before_queue, 2069);
+	rs_test_check_secs("in_queue", 0, rec.delays.in_queue, 0.05);
+	rs_test_check_secs("connection", 0, rec.delays.connection, 1.9);
+	rs_test_check_secs("transmission", 0, rec.delays.transmission, 0.23);
+	rs_test_check_str("log_time", 2, rec.log_time, "Sep 25 19:01:05");
+	rs_test_check_str("log_host", 2, rec.log_host, "smtpnode16");
+	rs_test_check_str("program", 2, rec.program,
+	                  "postfix-239.58.50.50/smtp");
 	assert_true(rec.log_time_ms != 0);
 	/* qmgr expiry: no delays logged. */
 	assert_int_equal(parse_line(ls.line[5], ls.len[5], &rec, &why),
 	                 RS_PARSE_EVENT);
-	check_secs("total", 0, rec.delays.total, -1);
-	check_secs("transmission", 0, rec.delays.transmission, -1);
-	check_str("program", 6, rec.program, "postfix-239.58.50.50/qmgr");
-	free(ls.buf);
+	rs_test_check_secs("total", 0, rec.delays.total, -1);
+	rs_test_check_secs("transmission", 0, rec.delays.transmission, -1);
+	rs_test_check_str("program", 6, rec.program,
+	                  "postfix-239.58.50.50/qmgr");
+	rs_test_fixture_free(&ls);
 }
 
 /* ------------------------------------------------ hand-written wordings */
@@ -698,19 +633,20 @@ static void test_handwritten(void **state)
 			fail_msg("case %d: code %u, want %u", no,
 			         rec.reply_code, s->code);
 		}
-		check_str("enhanced_code", no, rec.enhanced_code, s->enh);
-		check_str("remote_host", no, rec.remote_host, s->host);
-		check_str("remote_ip", no, rec.remote_ip, s->ip);
+		rs_test_check_str("enhanced_code", no, rec.enhanced_code,
+		                  s->enh);
+		rs_test_check_str("remote_host", no, rec.remote_host, s->host);
+		rs_test_check_str("remote_ip", no, rec.remote_ip, s->ip);
 		assert_int_equal(rec.remote_port, s->port);
-		check_str("reply_text", no, rec.reply_text, s->text);
-		check_str("recipient", no, rec.recipient,
-		          "user@receiver.example");
-		check_str("recipient_domain", no, rec.recipient_domain,
-		          "receiver.example");
+		rs_test_check_str("reply_text", no, rec.reply_text, s->text);
+		rs_test_check_str("recipient", no, rec.recipient,
+		                  "user@receiver.example");
+		rs_test_check_str("recipient_domain", no, rec.recipient_domain,
+		                  "receiver.example");
 	}
 	/* The long queue id of the last case. */
-	check_str("queue_id", (int)N_ELEM(synth), rec.queue_id,
-	          "4bRQ3G0mxpz9tb2");
+	rs_test_check_str("queue_id", (int)N_ELEM(synth), rec.queue_id,
+	                  "4bRQ3G0mxpz9tb2");
 }
 
 /* Lines of other Postfix services and non-final smtp lines: skipped. */
@@ -902,8 +838,8 @@ static void test_truncation(void **state)
 
 	(void)state;
 	for (size_t f = 0; f < N_ELEM(files); f++) {
-		struct lines ls;
-		load_lines(files[f], &ls);
+		rs_test_fixture_t ls;
+		assert_int_equal(rs_test_fixture_load(files[f], &ls), 0);
 		for (size_t i = 0; i < ls.count; i++) {
 			for (size_t cut = 0; cut <= ls.len[i]; cut++) {
 				if (parse_exact(ls.line[i], cut) ==
@@ -913,7 +849,7 @@ static void test_truncation(void **state)
 				cuts++;
 			}
 		}
-		free(ls.buf);
+		rs_test_fixture_free(&ls);
 	}
 	/* Cuts inside a status text still give events. */
 	assert_true(cuts > 10000);
@@ -987,8 +923,8 @@ static void test_bad_input(void **state)
 		    " said: 550 5.7.1 \xff\xfe\xc3( bad (in reply to "
 		    "RCPT TO command))";
 		assert_int_equal(parse_cstr(bad, &rec, &why), RS_PARSE_EVENT);
-		check_str("reply_text", 0, rec.reply_text,
-		          "550 5.7.1 \xff\xfe\xc3( bad");
+		rs_test_check_str("reply_text", 0, rec.reply_text,
+		                  "550 5.7.1 \xff\xfe\xc3( bad");
 		assert_int_equal(rec.stage, RS_STAGE_RCPT_TO);
 	}
 }

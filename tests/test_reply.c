@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "reply.h"
+#include "testutil.h"
 
 /* Parse a heap copy of exactly len bytes; the caller frees *copy. */
 static rs_parse_result_t parse(const char *line, size_t len, rs_record_t *rec,
@@ -34,31 +35,6 @@ static rs_parse_result_t parse(const char *line, size_t len, rs_record_t *rec,
 	res = rs_reply_parse(*copy, len, rec, &why);
 	assert_null(why);
 	return res;
-}
-
-/* The slice equals want (NULL: absent). */
-static void assert_slice(rs_str_t s, const char *want)
-{
-	char *got;
-
-	if (want == NULL) {
-		if (s.p != NULL) {
-			fprintf(stderr, "expected absent, got \"%.*s\"\n",
-			        (int)s.n, s.p);
-			fail();
-		}
-		return;
-	}
-	if (s.p == NULL) {
-		fprintf(stderr, "expected \"%s\", got absent\n", want);
-		fail();
-	}
-	got = malloc(s.n + 1);
-	assert_non_null(got);
-	memcpy(got, s.p, s.n);
-	got[s.n] = '\0';
-	assert_string_equal(got, want);
-	free(got);
 }
 
 /* A pasted line and the record it must give. */
@@ -273,57 +249,14 @@ static const row_t rows[] = {
      .text = "450 4.3.2 try again later"},
 };
 
-/* Lines of a fixture file, read once. */
-typedef struct lines {
-	char *data;
-	const char *line[256];
-	size_t len[256];
-	size_t count;
-} lines_t;
-
-static lines_t postfix_lines, dev_lines;
-
-/* Read RS_FIXTURES/reply/<name>; 0 or -1. */
-static int lines_load(lines_t *l, const char *name)
-{
-	char path[1024];
-	FILE *fp;
-	long size;
-	size_t start = 0;
-
-	snprintf(path, sizeof(path), "%s/reply/%s", RS_FIXTURES, name);
-	fp = fopen(path, "rb");
-	if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 ||
-	    (size = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		if (fp != NULL) {
-			fclose(fp);
-		}
-		return -1;
-	}
-	l->data = malloc((size_t)size + 1);
-	if (l->data == NULL ||
-	    fread(l->data, 1, (size_t)size, fp) != (size_t)size) {
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	l->count = 0;
-	for (size_t i = 0; i < (size_t)size && l->count < 256; i++) {
-		if (l->data[i] == '\n') {
-			l->line[l->count] = l->data + start;
-			l->len[l->count++] = i - start;
-			start = i + 1;
-		}
-	}
-	return 0;
-}
+static rs_test_fixture_t postfix_lines, dev_lines;
 
 static int group_setup(void **state)
 {
 	(void)state;
-	if (lines_load(&postfix_lines, "postfix-msgonly.log") != 0 ||
-	    lines_load(&dev_lines, "replies-dev.txt") != 0) {
+	if (rs_test_fixture_load("reply/postfix-msgonly.log", &postfix_lines) !=
+	        0 ||
+	    rs_test_fixture_load("reply/replies-dev.txt", &dev_lines) != 0) {
 		return -1;
 	}
 	return 0;
@@ -332,8 +265,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	free(postfix_lines.data);
-	free(dev_lines.data);
+	rs_test_fixture_free(&postfix_lines);
+	rs_test_fixture_free(&dev_lines);
 	return 0;
 }
 
@@ -357,19 +290,22 @@ static void test_table(void **state)
 		assert_int_equal(rec.status, r->status);
 		assert_int_equal(rec.stage, r->stage);
 		assert_int_equal(rec.reply_code, r->code);
-		assert_slice(rec.enhanced_code, r->enhanced);
-		assert_slice(rec.remote_host, r->host);
-		assert_slice(rec.remote_ip, r->ip);
+		rs_test_check_str("enhanced_code", r->line, rec.enhanced_code,
+		                  r->enhanced);
+		rs_test_check_str("remote_host", r->line, rec.remote_host,
+		                  r->host);
+		rs_test_check_str("remote_ip", r->line, rec.remote_ip, r->ip);
 		assert_int_equal(rec.remote_port, r->port);
 		if (r->text_len > 0) {
 			assert_int_equal(rec.reply_text.n, r->text_len);
 			assert_memory_equal(rec.reply_text.p, r->text,
 			                    strlen(r->text));
 		} else {
-			assert_slice(rec.reply_text, r->text);
+			rs_test_check_str("reply_text", r->line, rec.reply_text,
+			                  r->text);
 		}
-		assert_slice(rec.recipient, NULL);
-		assert_slice(rec.queue_id, NULL);
+		rs_test_check_str("recipient", r->line, rec.recipient, NULL);
+		rs_test_check_str("queue_id", r->line, rec.queue_id, NULL);
 		free(copy);
 	}
 }
@@ -420,7 +356,7 @@ static void test_binary(void **state)
 	assert_int_equal(parse(nul, sizeof(nul) - 1, &rec, &copy),
 	                 RS_PARSE_EVENT);
 	assert_int_equal(rec.reply_code, 451);
-	assert_slice(rec.enhanced_code, "4.3.0");
+	rs_test_check_str("enhanced_code", 0, rec.enhanced_code, "4.3.0");
 	assert_int_equal(rec.reply_text.n, sizeof(nul) - 1);
 	free(copy);
 
@@ -473,12 +409,12 @@ static void test_megabyte(void **state)
 	memcpy(line + n - tl, tail, tl);
 	assert_int_equal(parse(line, n, &rec, &copy), RS_PARSE_EVENT);
 	assert_int_equal(rec.reply_code, 452);
-	assert_slice(rec.enhanced_code, "4.5.3");
+	rs_test_check_str("enhanced_code", 0, rec.enhanced_code, "4.5.3");
 	assert_int_equal(rec.stage, RS_STAGE_RCPT_TO);
-	assert_slice(rec.remote_host, "mx.example.net");
-	assert_slice(rec.reply_text,
-	             "452 4.5.3 Too many recipients (in reply to RCPT TO "
-	             "command)");
+	rs_test_check_str("remote_host", 0, rec.remote_host, "mx.example.net");
+	rs_test_check_str("reply_text", 0, rec.reply_text,
+	                  "452 4.5.3 Too many recipients (in reply to RCPT TO "
+	                  "command)");
 	free(copy);
 	free(line);
 }

@@ -21,82 +21,11 @@
 #include "str.h"
 #include "syslog.h"
 #include "taxonomy.h"
+#include "testutil.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---------------------------------------------------------------- helpers */
-
-/* One fixture file in memory, split into lines (no newline, no NUL). */
-struct lines {
-	char *buf;
-	const char *line[64];
-	size_t len[64];
-	size_t count;
-};
-
-/* Load RS_FIXTURES/<rel>; fails the test when it cannot be read. */
-static void load_lines(const char *rel, struct lines *ls)
-{
-	char path[512];
-	FILE *f;
-	long size;
-	char *p, *end;
-
-	snprintf(path, sizeof(path), "%s/%s", RS_FIXTURES, rel);
-	f = fopen(path, "rb");
-	if (f == NULL) {
-		fail_msg("cannot open fixture %s", path);
-	}
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size > 0);
-	rewind(f);
-	ls->buf = malloc((size_t)size);
-	assert_non_null(ls->buf);
-	assert_int_equal(fread(ls->buf, 1, (size_t)size, f), (size_t)size);
-	fclose(f);
-	ls->count = 0;
-	p = ls->buf;
-	end = ls->buf + size;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
-		assert_true(ls->count < N_ELEM(ls->line));
-		ls->line[ls->count] = p;
-		ls->len[ls->count] = n;
-		ls->count++;
-		p += n + 1;
-	}
-}
-
-/* Assert that slice s equals want (NULL: absent). */
-static void check_str(const char *what, int line, rs_str_t s, const char *want)
-{
-	if (want == NULL) {
-		if (s.p != NULL) {
-			fail_msg("line %d: %s = [%.*s], want absent", line,
-			         what, (int)s.n, s.p);
-		}
-		return;
-	}
-	if (s.p == NULL) {
-		fail_msg("line %d: %s absent, want [%s]", line, what, want);
-	}
-	if (s.n != strlen(want) || memcmp(s.p, want, s.n) != 0) {
-		fail_msg("line %d: %s = [%.*s], want [%s]", line, what,
-		         (int)s.n, s.p, want);
-	}
-}
-
-/* Assert that two delays agree to the second. */
-static void check_secs(const char *what, int line, double got, double want)
-{
-	double d = got - want;
-
-	if (d > 1e-6 || d < -1e-6) {
-		fail_msg("line %d: %s = %g, want %g", line, what, got, want);
-	}
-}
 
 /* Split a full syslog line and run the Sendmail parser on it. */
 static rs_parse_result_t parse_line(const char *line, size_t len,
@@ -219,13 +148,13 @@ static const struct expect lines_exp[] = {
 
 static void test_fixture_lines(void **state)
 {
-	struct lines ls;
+	rs_test_fixture_t ls;
 	rs_record_t rec;
 	const char *why;
 
 	(void)state;
 	memset(&rec, 0, sizeof(rec));
-	load_lines("sendmail/sendmail.log", &ls);
+	assert_int_equal(rs_test_fixture_load("sendmail/sendmail.log", &ls), 0);
 	assert_int_equal(ls.count, N_ELEM(lines_exp));
 	for (size_t i = 0; i < ls.count; i++) {
 		const struct expect *e = &lines_exp[i];
@@ -249,28 +178,33 @@ static void test_fixture_lines(void **state)
 			fail_msg("line %d: reply_code %u, want %u", e->line,
 			         rec.reply_code, e->code);
 		}
-		check_str("enhanced_code", e->line, rec.enhanced_code, e->enh);
-		check_str("remote_host", e->line, rec.remote_host, e->host);
-		check_str("remote_ip", e->line, rec.remote_ip, e->ip);
+		rs_test_check_str("enhanced_code", e->line, rec.enhanced_code,
+		                  e->enh);
+		rs_test_check_str("remote_host", e->line, rec.remote_host,
+		                  e->host);
+		rs_test_check_str("remote_ip", e->line, rec.remote_ip, e->ip);
 		assert_int_equal(rec.remote_port, 0);
-		check_str("queue_id", e->line, rec.queue_id, e->qid);
-		check_str("recipient", e->line, rec.recipient, e->rcpt);
-		check_str("recipient_domain", e->line, rec.recipient_domain,
-		          e->domain);
-		check_str("sender", e->line, rec.sender, NULL);
-		check_str("reply_text", e->line, rec.reply_text, e->text);
-		check_secs("delay", e->line, rec.delays.total, e->total);
-		check_secs("xdelay", e->line, rec.delays.transmission,
-		           e->xdelay);
+		rs_test_check_str("queue_id", e->line, rec.queue_id, e->qid);
+		rs_test_check_str("recipient", e->line, rec.recipient, e->rcpt);
+		rs_test_check_str("recipient_domain", e->line,
+		                  rec.recipient_domain, e->domain);
+		rs_test_check_str("sender", e->line, rec.sender, NULL);
+		rs_test_check_str("reply_text", e->line, rec.reply_text,
+		                  e->text);
+		rs_test_check_secs("delay", e->line, rec.delays.total,
+		                   e->total);
+		rs_test_check_secs("xdelay", e->line, rec.delays.transmission,
+		                   e->xdelay);
 	}
 	/* Syslog fields of line 12 (zero-padded day, sm-msp-queue). */
 	assert_int_equal(parse_line(ls.line[11], ls.len[11], &rec, &why),
 	                 RS_PARSE_EVENT);
-	check_str("log_time", 12, rec.log_time, "Apr 09 09:29:47");
-	check_str("log_host", 12, rec.log_host, "infraportal.stfc.ac.uk");
-	check_str("program", 12, rec.program, "sm-msp-queue");
+	rs_test_check_str("log_time", 12, rec.log_time, "Apr 09 09:29:47");
+	rs_test_check_str("log_host", 12, rec.log_host,
+	                  "infraportal.stfc.ac.uk");
+	rs_test_check_str("program", 12, rec.program, "sm-msp-queue");
 	assert_true(rec.log_time_ms != 0);
-	free(ls.buf);
+	rs_test_fixture_free(&ls);
 }
 
 /* ------------------------------------------------ hand-written forms */
@@ -366,16 +300,18 @@ static void test_handwritten(void **state)
 			fail_msg("case %d: code %u, want %u", no,
 			         rec.reply_code, s->code);
 		}
-		check_str("enhanced_code", no, rec.enhanced_code, s->enh);
-		check_str("remote_host", no, rec.remote_host, s->host);
-		check_str("remote_ip", no, rec.remote_ip, s->ip);
-		check_str("reply_text", no, rec.reply_text, s->text);
-		check_str("queue_id", no, rec.queue_id, "401AbCdE012345");
-		check_str("recipient_domain", no, rec.recipient_domain,
-		          "receiver.example");
+		rs_test_check_str("enhanced_code", no, rec.enhanced_code,
+		                  s->enh);
+		rs_test_check_str("remote_host", no, rec.remote_host, s->host);
+		rs_test_check_str("remote_ip", no, rec.remote_ip, s->ip);
+		rs_test_check_str("reply_text", no, rec.reply_text, s->text);
+		rs_test_check_str("queue_id", no, rec.queue_id,
+		                  "401AbCdE012345");
+		rs_test_check_str("recipient_domain", no, rec.recipient_domain,
+		                  "receiver.example");
 	}
-	check_str("recipient", (int)N_ELEM(synth), rec.recipient,
-	          "a@receiver.example");
+	rs_test_check_str("recipient", (int)N_ELEM(synth), rec.recipient,
+	                  "a@receiver.example");
 }
 
 /* Lines that are not delivery attempts: skipped. */
@@ -508,11 +444,11 @@ static rs_parse_result_t parse_exact(const char *line, size_t len)
 
 static void test_truncation(void **state)
 {
-	struct lines ls;
+	rs_test_fixture_t ls;
 	size_t cuts = 0, events = 0, malformed = 0;
 
 	(void)state;
-	load_lines("sendmail/sendmail.log", &ls);
+	assert_int_equal(rs_test_fixture_load("sendmail/sendmail.log", &ls), 0);
 	for (size_t i = 0; i < ls.count; i++) {
 		for (size_t cut = 0; cut <= ls.len[i]; cut++) {
 			rs_parse_result_t res = parse_exact(ls.line[i], cut);
@@ -521,7 +457,7 @@ static void test_truncation(void **state)
 			cuts++;
 		}
 	}
-	free(ls.buf);
+	rs_test_fixture_free(&ls);
 	assert_true(cuts > 3000);
 	assert_true(events > 100);     /* cuts inside the stat text */
 	assert_true(malformed > 1000); /* cuts before stat= */
@@ -583,7 +519,8 @@ static void test_bad_input(void **state)
 	                            "dsn=5.1.1, stat=\xff\xfe\xc3 unknown",
 	                            &rec, &why),
 	                 RS_PARSE_EVENT);
-	check_str("reply_text", 0, rec.reply_text, "\xff\xfe\xc3 unknown");
+	rs_test_check_str("reply_text", 0, rec.reply_text,
+	                  "\xff\xfe\xc3 unknown");
 	assert_int_equal(rec.status, RS_STATUS_BOUNCED);
 }
 

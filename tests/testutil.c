@@ -1,0 +1,183 @@
+/*
+ * testutil.c - fixture loading and slice/delay assertions shared by the
+ * test programs (see testutil.h for the contracts).
+ *
+ * Failure messages name the field, the fixture line and both values, with
+ * lengths and the first differing byte, because a slice may hold bytes
+ * that do not print (NUL, control bytes): those are shown as \xNN. The
+ * message is written in pieces with print_error() so that nothing is
+ * allocated before fail() jumps out of the test.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+int rs_test_fixture_load(const char *rel, rs_test_fixture_t *f)
+{
+	char path[1024];
+	FILE *fp;
+	long size;
+	size_t n, count, i;
+	const char *p, *end;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(path, sizeof(path), "%s/%s", RS_FIXTURES, rel);
+	fp = fopen(path, "rb");
+	if (fp == NULL) {
+		print_error("cannot open fixture %s: %s\n", path,
+		            strerror(errno));
+		return -1;
+	}
+	if (fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) != 0) {
+		print_error("cannot size fixture %s: %s\n", path,
+		            strerror(errno));
+		goto fail;
+	}
+	if (size == 0) {
+		print_error("fixture %s is empty\n", path);
+		goto fail;
+	}
+	n = (size_t)size;
+	f->data = malloc(n);
+	if (f->data == NULL) {
+		print_error("no memory for fixture %s (%zu bytes)\n", path, n);
+		goto fail;
+	}
+	if (fread(f->data, 1, n, fp) != n) {
+		print_error("short read of fixture %s\n", path);
+		goto fail;
+	}
+	fclose(fp);
+	fp = NULL;
+
+	/* Count first so that the arrays fit any file, however many lines. */
+	count = 0;
+	end = f->data + n;
+	for (p = f->data; p < end; count++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl == NULL ? end : nl + 1;
+	}
+	f->line = malloc(count * sizeof(*f->line));
+	f->len = malloc(count * sizeof(*f->len));
+	if (f->line == NULL || f->len == NULL) {
+		print_error("no memory for the %zu lines of fixture %s\n",
+		            count, path);
+		goto fail;
+	}
+	for (p = f->data, i = 0; i < count; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl == NULL ? (size_t)(end - p) : (size_t)(nl - p);
+
+		f->line[i] = p;
+		f->len[i] = len;
+		p += len + 1;
+	}
+	f->count = count;
+	return 0;
+
+fail:
+	if (fp != NULL) {
+		fclose(fp);
+	}
+	rs_test_fixture_free(f);
+	return -1;
+}
+
+void rs_test_fixture_free(rs_test_fixture_t *f)
+{
+	free(f->data);
+	free(f->line);
+	free(f->len);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Print [p, p+n) in brackets, bytes that do not print as \xNN. */
+static void print_slice(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	print_error("[");
+	while (i < n) {
+		size_t run = 0;
+
+		while (i + run < n && (unsigned char)p[i + run] >= 0x20 &&
+		       (unsigned char)p[i + run] != 0x7f) {
+			run++;
+		}
+		if (run > 0) {
+			print_error("%.*s", (int)run, p + i);
+			i += run;
+			continue;
+		}
+		print_error("\\x%02x", (unsigned char)p[i]);
+		i++;
+	}
+	print_error("]");
+}
+
+/* "line N: " before a message, or nothing for line 0. */
+static void print_where(int line)
+{
+	if (line != 0) {
+		print_error("line %d: ", line);
+	}
+}
+
+void rs_test_check_str(const char *what, int line, rs_str_t s, const char *want)
+{
+	size_t wn, i;
+
+	if (want == NULL) {
+		if (s.p != NULL) {
+			print_where(line);
+			print_error("%s = ", what);
+			print_slice(s.p, s.n);
+			print_error(" (%zu bytes), want absent\n", s.n);
+			fail();
+		}
+		return;
+	}
+	wn = strlen(want);
+	if (s.p == NULL) {
+		print_where(line);
+		print_error("%s absent, want ", what);
+		print_slice(want, wn);
+		print_error("\n");
+		fail();
+		return;
+	}
+	if (s.n == wn && memcmp(s.p, want, wn) == 0) {
+		return;
+	}
+	for (i = 0; i < s.n && i < wn && s.p[i] == want[i]; i++) {
+	}
+	print_where(line);
+	print_error("%s = ", what);
+	print_slice(s.p, s.n);
+	print_error(" (%zu bytes), want ", s.n);
+	print_slice(want, wn);
+	print_error(" (%zu bytes), first difference at byte %zu\n", wn, i);
+	fail();
+}
+
+void rs_test_check_secs(const char *what, int line, double got, double want)
+{
+	double d = got - want;
+
+	if (d > 1e-6 || d < -1e-6) {
+		print_where(line);
+		print_error("%s = %g, want %g\n", what, got, want);
+		fail();
+	}
+}

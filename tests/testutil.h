@@ -1,0 +1,52 @@
+/*
+ * testutil.h - helpers shared by the cmocka test programs: a fixture file
+ * read into memory and split into lines, and assertions on rs_str_t slices
+ * and on delays that say which field of which line went wrong.
+ *
+ * Linked into every test program as the static library rs_testutil (see
+ * tests/CMakeLists.txt). The check functions fail the running cmocka test,
+ * so call them only from inside a test; rs_test_fixture_load() only
+ * reports, so it also fits a group setup.
+ */
+#ifndef RS_TESTUTIL_H
+#define RS_TESTUTIL_H
+
+#include <stddef.h>
+
+#include "record.h"
+
+/*
+ * A fixture file in memory, split into lines. Lines point into data, are
+ * not NUL-terminated and hold no '\n'; the caller owns the fixture and
+ * releases it with rs_test_fixture_free().
+ */
+typedef struct rs_test_fixture {
+	char *data;
+	const char **line;
+	size_t *len;
+	size_t count;
+} rs_test_fixture_t;
+
+/*
+ * Read RS_FIXTURES/<rel> into f, one entry per line (a last line without
+ * '\n' counts too; a final '\n' starts no empty line). 0, or -1 after
+ * printing why (missing, unreadable or empty file, no memory) with f left
+ * empty. No cap on the number of lines.
+ */
+int rs_test_fixture_load(const char *rel, rs_test_fixture_t *f);
+
+/* Release what rs_test_fixture_load() allocated; f is left empty. */
+void rs_test_fixture_free(rs_test_fixture_t *f);
+
+/*
+ * Fail the test unless slice s holds exactly the bytes of want (NULL:
+ * s must be absent, s.p == NULL). what names the field and line the
+ * fixture line or table row in the message; line 0 omits it.
+ */
+void rs_test_check_str(const char *what, int line, rs_str_t s,
+                       const char *want);
+
+/* Fail the test unless got is within 1e-6 of want (delays in seconds). */
+void rs_test_check_secs(const char *what, int line, double got, double want);
+
+#endif
