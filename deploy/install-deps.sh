@@ -15,6 +15,8 @@ packages=(
 	prometheus
 	# the local Kafka broker (deploy/kafka) and its command-line client
 	openjdk-17-jre-headless maven kcat
+	# benchmarks (bench/run): the peers and the profiler
+	libpcre2-dev liblognorm-utils linux-perf
 	# deploy checks (tests/deploy/check.sh): Debian package, unit, manifests
 	debhelper dpkg-dev fakeroot lintian yamllint systemd python3-yaml
 	python3-venv man-db groff-base strace time

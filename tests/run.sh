@@ -32,6 +32,9 @@ echo "== accuracy on labelled replies (tests/fixtures/replies-labelled.tsv)"
 build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies-labelled.tsv | tail -n 1
 
+echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
+python3 bench/run --smoke --no-kafka | tail -n 12
+
 echo "== build and unit tests under ASan+UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON >/dev/null
 cmake --build build-asan -j2
