@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cmd.h"
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
 
 static void usage(FILE *out)
 {

@@ -22,8 +22,8 @@
 
 #include <cmocka.h>
 
-#include "classify.h"
-#include "rules.h"
+#include "classify/classify.h"
+#include "classify/rules.h"
 
 /* A loaded set and one scratch, shared by a group's tests. */
 struct fixture {

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #define CONFIG_DIR RS_FIXTURES "/config/"
 

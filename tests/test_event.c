@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "event.h"
+#include "event/event.h"
 #include "replyscan/v1/event.pb-c.h"
-#include "str.h"
+#include "util/str.h"
 
 /* A record as the Postfix parser gives it for the seed case. */
 static void seed_record(rs_record_t *rec, const char *line)

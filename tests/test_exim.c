@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exim.h"
+#include "formats/exim.h"
 #include "testutil.h"
 
 static rs_test_fixture_t testsuite; /* exim-testsuite.log, corpus lines 1-727 */

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "filesource.h"
+#include "files/filesource.h"
 
 /* Collected lines of a whole run. */
 typedef struct lines {

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "hscache.h"
+#include "classify/hscache.h"
 
 static const char *const exprs[] = {"not allowed", "blocked using \\S+",
                                     "mailbox (is )?full"};

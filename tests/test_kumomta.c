@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kumomta.h"
+#include "formats/kumomta.h"
 #include "testutil.h"
 
 static rs_test_fixture_t constructed; /* constructed.jsonl */

@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <pthread.h>
 
-#include "log.h"
+#include "observe/log.h"
 
 /* 2026-11-27T19:00:00.123Z */
 static void fixed_clock(struct timespec *now)

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "metrics.h"
+#include "observe/metrics.h"
 
 /* A librdkafka consumer statistics document, cut to the fields read
  * (shape from librdkafka's STATISTICS.md), with an unassigned partition

@@ -17,11 +17,11 @@
 
 #include <cmocka.h>
 
-#include "postfix.h"
-#include "record.h"
-#include "str.h"
-#include "syslog.h"
-#include "taxonomy.h"
+#include "formats/postfix.h"
+#include "event/record.h"
+#include "util/str.h"
+#include "formats/syslog.h"
+#include "event/taxonomy.h"
 #include "testutil.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))

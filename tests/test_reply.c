@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reply.h"
+#include "formats/reply.h"
 #include "testutil.h"
 
 /* Parse a heap copy of exactly len bytes; the caller frees *copy. */

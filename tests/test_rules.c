@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "rules.h"
+#include "classify/rules.h"
 
 /* One broken directory, the line the error must name and a key phrase. */
 struct bad_case {

@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 
-#include "record.h"
-#include "sendmail.h"
-#include "str.h"
-#include "syslog.h"
-#include "taxonomy.h"
+#include "event/record.h"
+#include "formats/sendmail.h"
+#include "util/str.h"
+#include "formats/syslog.h"
+#include "event/taxonomy.h"
 #include "testutil.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))

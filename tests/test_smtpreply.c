@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "smtpreply.h"
-#include "taxonomy.h"
+#include "formats/smtpreply.h"
+#include "event/taxonomy.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "syslog.h"
+#include "formats/syslog.h"
 
 #define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 

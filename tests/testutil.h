@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "record.h"
+#include "event/record.h"
 
 /*
  * A fixture file in memory, split into lines. Lines point into data, are

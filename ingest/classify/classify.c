@@ -1,0 +1,500 @@
+/*
+ * classify.c - one SMTP reply in, one cause class out.
+ *
+ * The reply text is scanned once with the rule set's Hyperscan database;
+ * the matching rules whose scope holds are ranked by the precedence of
+ * rules/README.md, and the best classifying rule wins. When no rule
+ * classifies, the enhanced status code (RFC 3463 and the IANA registry of
+ * RFC 5248) decides, then the basic reply code (RFC 5321, 4954, 7504).
+ *
+ * @locality any thread; each thread passes its own rs_rules_scratch_t.
+ * Ownership: the verdict points into the rule set and into static tables
+ * of this file; nothing is allocated per call.
+ * Hazards: the text may hold any bytes (invalid UTF-8, NUL) and is not
+ * NUL-terminated; Hyperscan takes an unsigned int length, so a text longer
+ * than UINT_MAX bytes is scanned only up to that length.
+ */
+#include "classify/classify.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include "classify/rules_private.h"
+
+/* ------------------------------------------------------------------ */
+/* Enhanced status codes (RFC 3463, IANA registry of RFC 5248)          */
+/* ------------------------------------------------------------------ */
+
+/* Detail wildcard: the subject's default for details not listed. */
+#define ANY_DETAIL 0xffffu
+
+/* One subject.detail and its class, with static rule ids per class. */
+struct enhanced_map {
+	unsigned subject;
+	unsigned detail;
+	rs_cause_t cause;
+	const char *id4;
+	const char *id5;
+};
+
+#define E(s, d, c)                                                             \
+	{                                                                      \
+		s, d, RS_CAUSE_##c, "enhanced:4." #s "." #d,                   \
+		    "enhanced:5." #s "." #d                                    \
+	}
+#define E_ANY(s, c)                                                            \
+	{                                                                      \
+		s, ANY_DETAIL, RS_CAUSE_##c, "enhanced:4." #s ".x",            \
+		    "enhanced:5." #s ".x"                                      \
+	}
+
+/*
+ * Every registered code of subjects 1-7 whose meaning names a cause; the
+ * others (X.0.0, X.1.0, X.1.4, X.1.5, X.1.9, X.2.0, X.2.4, X.3.6, X.4.0,
+ * X.6.4) fall through to the basic code. An unregistered detail of
+ * subject 3, 5, 6 or 7 takes the subject's default ("enhanced:5.7.x").
+ * The reasoning per code is in rules/README.md.
+ */
+static const struct enhanced_map enhanced_table[] = {
+    E(1, 1, USER_UNKNOWN),         /* bad destination mailbox address */
+    E(1, 2, BAD_DOMAIN),           /* bad destination system address */
+    E(1, 3, USER_UNKNOWN),         /* bad destination mailbox syntax */
+    E(1, 6, MAILBOX_DISABLED),     /* mailbox has moved */
+    E(1, 7, INVALID_SENDER),       /* bad sender's mailbox syntax */
+    E(1, 8, INVALID_SENDER),       /* bad sender's system address */
+    E(1, 10, BAD_DOMAIN),          /* recipient has null MX, RFC 7505 */
+    E(2, 1, MAILBOX_DISABLED),     /* mailbox disabled */
+    E(2, 2, MAILBOX_FULL),         /* mailbox full */
+    E(2, 3, MESSAGE_TOO_LARGE),    /* message length exceeds limit */
+    E(3, 0, SERVICE_UNAVAILABLE),  /* other mail system status */
+    E(3, 1, SERVICE_UNAVAILABLE),  /* mail system full */
+    E(3, 2, SERVICE_UNAVAILABLE),  /* not accepting network messages */
+    E(3, 3, SERVICE_UNAVAILABLE),  /* system not capable of features */
+    E(3, 4, MESSAGE_TOO_LARGE),    /* message too big for system */
+    E(3, 5, SERVICE_UNAVAILABLE),  /* system incorrectly configured */
+    E(3, 6, UNSPECIFIED),          /* priority changed: not a failure */
+    E_ANY(3, SERVICE_UNAVAILABLE), /* mail system status */
+    E(4, 1, NETWORK_CONNECTION),   /* no answer from host */
+    E(4, 2, NETWORK_CONNECTION),   /* bad connection */
+    E(4, 3, DNS_FAILURE),          /* directory server failure */
+    E(4, 4, BAD_DOMAIN),           /* unable to route (no MX/A) */
+    E(4, 5, SERVICE_UNAVAILABLE),  /* mail system congestion */
+    E(4, 6, ROUTING_ERROR),        /* routing loop detected */
+    E(4, 7, EXPIRED),              /* delivery time expired */
+    E(5, 0, PROTOCOL_ERROR),       /* other protocol status */
+    E(5, 1, PROTOCOL_ERROR),       /* invalid command */
+    E(5, 2, PROTOCOL_ERROR),       /* syntax error */
+    E(5, 3, TOO_MANY_RECIPIENTS),  /* too many recipients */
+    E(5, 4, PROTOCOL_ERROR),       /* invalid command arguments */
+    E(5, 5, PROTOCOL_ERROR),       /* wrong protocol version */
+    E(5, 6, PROTOCOL_ERROR),       /* AUTH exchange line too long */
+    E_ANY(5, PROTOCOL_ERROR),      /* mail delivery protocol status */
+    E(6, 0, CONTENT_POLICY),       /* other media error */
+    E(6, 1, CONTENT_POLICY),       /* media not supported */
+    E(6, 2, CONTENT_POLICY),       /* conversion required, prohibited */
+    E(6, 3, CONTENT_POLICY),       /* conversion required, unsupported */
+    E(6, 4, UNSPECIFIED),          /* conversion with loss performed */
+    E(6, 5, CONTENT_POLICY),       /* conversion failed */
+    E(6, 6, CONTENT_POLICY),       /* message content not available */
+    E(6, 7, CONTENT_POLICY),       /* non-ASCII addresses not permitted */
+    E(6, 8, CONTENT_POLICY),       /* UTF-8 reply required */
+    E(6, 9, CONTENT_POLICY),       /* UTF-8 header cannot be transferred */
+    E(6, 10, CONTENT_POLICY),      /* UTF-8 reply required (RFC 6533) */
+    E_ANY(6, CONTENT_POLICY),      /* message content or media */
+    E(7, 0, POLICY_OTHER),         /* other security or policy status */
+    E(7, 1, POLICY_OTHER),         /* delivery not authorized */
+    E(7, 2, POLICY_OTHER),         /* list expansion prohibited */
+    E(7, 3, POLICY_OTHER),         /* security conversion not possible */
+    E(7, 4, POLICY_OTHER),         /* security features not supported */
+    E(7, 5, POLICY_OTHER),         /* cryptographic failure */
+    E(7, 6, POLICY_OTHER),         /* crypto algorithm not supported */
+    E(7, 7, POLICY_OTHER),         /* message integrity failure */
+    E(7, 8, AUTH_FAILURE),         /* authentication credentials invalid */
+    E(7, 9, AUTH_FAILURE),         /* authentication mechanism too weak */
+    E(7, 10, TLS_REQUIRED),        /* encryption needed */
+    E(7, 11, TLS_REQUIRED),        /* encryption required for mechanism */
+    E(7, 12, AUTH_FAILURE),        /* password transition needed */
+    E(7, 13, MAILBOX_DISABLED),    /* user account disabled */
+    E(7, 14, POLICY_OTHER),        /* trust relationship required */
+    E(7, 15, POLICY_OTHER),        /* priority level too low */
+    E(7, 16, MESSAGE_TOO_LARGE),   /* too big for the priority */
+    E(7, 17, MAILBOX_DISABLED),    /* mailbox owner has changed */
+    E(7, 18, POLICY_OTHER),        /* domain owner has changed */
+    E(7, 19, POLICY_OTHER),        /* RRVS test cannot be completed */
+    E(7, 20, AUTH_FAILURE),        /* no passing DKIM signature */
+    E(7, 21, AUTH_FAILURE),        /* no acceptable DKIM signature */
+    E(7, 22, AUTH_FAILURE),        /* no author-matched DKIM signature */
+    E(7, 23, AUTH_FAILURE),        /* SPF validation failed */
+    E(7, 24, AUTH_FAILURE),        /* SPF validation error */
+    E(7, 25, REVERSE_DNS),         /* reverse DNS validation failed */
+    E(7, 26, AUTH_FAILURE),        /* multiple authentication checks */
+    E(7, 27, INVALID_SENDER),      /* sender address has null MX */
+    E(7, 28, RATE_LIMIT),          /* mail flood detected */
+    E(7, 29, AUTH_FAILURE),        /* ARC validation failure */
+    E(7, 30, TLS_REQUIRED),        /* REQUIRETLS support required */
+    E_ANY(7, POLICY_OTHER),        /* security or policy status */
+};
+
+#undef E
+#undef E_ANY
+
+/* Read 1-3 digits at p[*i]; -1 when there are none or too many. */
+static long read_number(const char *p, size_t n, size_t *i)
+{
+	long v = 0;
+	size_t start = *i;
+
+	while (*i < n && p[*i] >= '0' && p[*i] <= '9' && *i - start < 3) {
+		v = v * 10 + (p[*i] - '0');
+		(*i)++;
+	}
+	if (*i == start || (*i < n && p[*i] >= '0' && p[*i] <= '9')) {
+		return -1;
+	}
+	return v;
+}
+
+/*
+ * Look up "c.s.d" (exactly len bytes); class, cause and static rule id,
+ * or NULL when the code is malformed, a success, or not in the table.
+ */
+static const struct enhanced_map *enhanced_lookup(const char *code, size_t len,
+                                                  char *cls)
+{
+	const struct enhanced_map *dflt = NULL;
+	size_t i = 2;
+	long subject;
+	long detail;
+
+	if (code == NULL || len < 5 || (code[0] != '4' && code[0] != '5') ||
+	    code[1] != '.') {
+		return NULL;
+	}
+	subject = read_number(code, len, &i);
+	if (subject < 0 || i >= len || code[i] != '.') {
+		return NULL;
+	}
+	i++;
+	detail = read_number(code, len, &i);
+	if (detail < 0 || i != len) {
+		return NULL;
+	}
+	*cls = code[0];
+	for (size_t k = 0;
+	     k < sizeof(enhanced_table) / sizeof(enhanced_table[0]); k++) {
+		const struct enhanced_map *m = &enhanced_table[k];
+		if (m->subject != (unsigned)subject) {
+			continue;
+		}
+		if (m->detail == (unsigned)detail) {
+			return m;
+		}
+		if (m->detail == ANY_DETAIL) {
+			dflt = m;
+		}
+	}
+	return dflt;
+}
+
+/* Class of an enhanced code alone, from the table above. */
+rs_cause_t rs_classify_enhanced(const char *code, size_t len)
+{
+	char cls;
+	const struct enhanced_map *m = enhanced_lookup(code, len, &cls);
+
+	return m != NULL ? m->cause : RS_CAUSE_UNSPECIFIED;
+}
+
+/* ------------------------------------------------------------------ */
+/* Basic reply codes (RFC 5321, RFC 4954, RFC 7504)                     */
+/* ------------------------------------------------------------------ */
+
+struct basic_map {
+	uint32_t code;
+	rs_cause_t cause;
+	const char *id;
+};
+
+#define B(n, c)                                                                \
+	{                                                                      \
+		n, RS_CAUSE_##c, "basic:" #n                                   \
+	}
+
+/*
+ * Conservative: only codes with one meaning are listed. 450, 452, 454,
+ * 550-554 are used for many different causes and decide nothing.
+ */
+static const struct basic_map basic_table[] = {
+    B(421, SERVICE_UNAVAILABLE), /* service not available, closing */
+    B(451, SERVICE_UNAVAILABLE), /* local error in processing */
+    B(455, PROTOCOL_ERROR),      /* cannot accommodate parameters */
+    B(500, PROTOCOL_ERROR),      /* syntax error, command unrecognised */
+    B(501, PROTOCOL_ERROR),      /* syntax error in arguments */
+    B(502, PROTOCOL_ERROR),      /* command not implemented */
+    B(503, PROTOCOL_ERROR),      /* bad sequence of commands */
+    B(504, PROTOCOL_ERROR),      /* parameter not implemented */
+    B(521, BAD_DOMAIN),          /* host does not accept mail, RFC 7504 */
+    B(530, AUTH_FAILURE),        /* authentication required, RFC 4954 */
+    B(534, AUTH_FAILURE),        /* mechanism too weak, RFC 4954 */
+    B(535, AUTH_FAILURE),        /* credentials invalid, RFC 4954 */
+    B(538, TLS_REQUIRED),        /* encryption required, RFC 4954 */
+    B(555, PROTOCOL_ERROR),      /* MAIL/RCPT parameters not recognised */
+    B(556, BAD_DOMAIN),          /* domain does not accept mail, RFC 7504 */
+};
+
+#undef B
+
+/* Entry of the basic table for code, or NULL. */
+static const struct basic_map *basic_lookup(uint32_t code)
+{
+	for (size_t i = 0; i < sizeof(basic_table) / sizeof(basic_table[0]);
+	     i++) {
+		if (basic_table[i].code == code) {
+			return &basic_table[i];
+		}
+	}
+	return NULL;
+}
+
+/* Class of a basic reply code alone, from the table above. */
+rs_cause_t rs_classify_basic(uint32_t code)
+{
+	const struct basic_map *m = basic_lookup(code);
+
+	return m != NULL ? m->cause : RS_CAUSE_UNSPECIFIED;
+}
+
+/* The basic code decides; the enhanced class digit when there is none. */
+const char *rs_classify_permanence(uint32_t reply_code, const char *enhanced,
+                                   size_t enhanced_len)
+{
+	if (reply_code >= 400 && reply_code < 500) {
+		return "temporary";
+	}
+	if (reply_code >= 500 && reply_code < 600) {
+		return "permanent";
+	}
+	if (enhanced != NULL && enhanced_len >= 5 && enhanced[1] == '.') {
+		if (enhanced[0] == '4') {
+			return "temporary";
+		}
+		if (enhanced[0] == '5') {
+			return "permanent";
+		}
+	}
+	return "unknown";
+}
+
+/* ------------------------------------------------------------------ */
+/* Scan and precedence                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Hyperscan match callback: note each rule once, and the first provider. */
+static int on_match(unsigned int id, unsigned long long from,
+                    unsigned long long to, unsigned int flags, void *ctx)
+{
+	rs_rules_scratch_t *s = ctx;
+	size_t nrules = s->rules->nrules;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < nrules) {
+		if (!s->seen[id]) {
+			s->seen[id] = 1;
+			s->hits[s->nhits++] = id;
+		}
+	} else {
+		long p = (long)(id - nrules);
+		if (s->wording_provider < 0 || p < s->wording_provider) {
+			s->wording_provider = p;
+		}
+	}
+	return 0;
+}
+
+/* Does the rule's scope hold for this input and detected provider? */
+static int scope_holds(const rs_rule_t *r, const rs_classify_in_t *in,
+                       long provider)
+{
+	if (r->stage_mask != 0 && ((unsigned)in->stage >= 32 ||
+	                           (r->stage_mask & (1u << in->stage)) == 0)) {
+		return 0;
+	}
+	if (r->provider >= 0 && r->provider != provider) {
+		return 0;
+	}
+	if (r->ncodes > 0) {
+		size_t i;
+		for (i = 0; i < r->ncodes; i++) {
+			if (in->reply_code >= r->codes[i].lo &&
+			    in->reply_code <= r->codes[i].hi) {
+				break;
+			}
+		}
+		if (i == r->ncodes) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Does a rank before b? Classifying rules before tag-only rules, then
+ * (1) provider-scoped before generic, (2) higher priority, (3) load order.
+ */
+static int ranks_before(const rs_rule_t *a, const rs_rule_t *b)
+{
+	int ac = a->cause != RS_CAUSE_UNSPECIFIED;
+	int bc = b->cause != RS_CAUSE_UNSPECIFIED;
+	int ap = a->provider >= 0;
+	int bp = b->provider >= 0;
+
+	if (ac != bc) {
+		return ac;
+	}
+	if (ap != bp) {
+		return ap;
+	}
+	if (a->priority != b->priority) {
+		return a->priority > b->priority;
+	}
+	return a->order < b->order;
+}
+
+/* Add a tag unless present or the list is full. */
+static void add_tag(rs_verdict_t *out, const char *tag)
+{
+	if (out->ntags >= RS_CLASSIFY_MAX_TAGS) {
+		return;
+	}
+	for (size_t i = 0; i < out->ntags; i++) {
+		if (strcmp(out->tags[i], tag) == 0) {
+			return;
+		}
+	}
+	out->tags[out->ntags++] = tag;
+}
+
+/* Provider index of the MX host, else of the wording, else -1. */
+static long detect_provider(const rs_rules_t *rules,
+                            const rs_rules_scratch_t *s,
+                            const rs_classify_in_t *in)
+{
+	if (in->mx_host != NULL && in->mx_host_len > 0) {
+		const char *id = rs_rules_provider_for_host(rules, in->mx_host,
+		                                            in->mx_host_len);
+		if (id != NULL) {
+			for (size_t i = 0; i < rules->nproviders; i++) {
+				if (rules->providers[i].id == id) {
+					return (long)i;
+				}
+			}
+		}
+	}
+	return s->wording_provider;
+}
+
+/* Scan once, rank the matching rules, else fall back to the codes. */
+int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
+                const rs_classify_in_t *in, rs_verdict_t *out)
+{
+	const char *text = in->text != NULL ? in->text : "";
+	size_t len = in->text != NULL ? in->text_len : 0;
+	const rs_rule_t *winner = NULL;
+	long provider;
+	hs_error_t err;
+
+	memset(out, 0, sizeof(*out));
+	out->cause = RS_CAUSE_UNCATEGORIZED;
+	out->basis = RS_BASIS_NONE;
+	out->rule_id = "";
+	/* A scratch sized for another set would overrun its arrays. */
+	if (scratch == NULL || scratch->rules != rules) {
+		return -1;
+	}
+	scratch->nhits = 0;
+	scratch->ncand = 0;
+	scratch->wording_provider = -1;
+	if (len > UINT_MAX) {
+		len = UINT_MAX;
+	}
+	err = hs_scan(rules->db, text, (unsigned int)len, 0, scratch->hs,
+	              on_match, scratch);
+	for (size_t i = 0; i < scratch->nhits; i++) {
+		scratch->seen[scratch->hits[i]] = 0;
+	}
+	if (err != HS_SUCCESS) {
+		scratch->nhits = 0;
+		return -1;
+	}
+
+	provider = detect_provider(rules, scratch, in);
+	if (provider >= 0) {
+		out->provider = rules->providers[provider].id;
+		add_tag(out, rules->providers[provider].tag);
+	}
+
+	/* Keep rules whose scope holds, insertion-sorted by precedence. */
+	for (size_t i = 0; i < scratch->nhits; i++) {
+		const rs_rule_t *r = &rules->rules[scratch->hits[i]];
+		size_t j;
+
+		if (!scope_holds(r, in, provider)) {
+			continue;
+		}
+		j = scratch->ncand;
+		while (j > 0 &&
+		       ranks_before(r, &rules->rules[scratch->cand[j - 1]])) {
+			scratch->cand[j] = scratch->cand[j - 1];
+			j--;
+		}
+		scratch->cand[j] = scratch->hits[i];
+		scratch->ncand++;
+	}
+	for (size_t i = 0; i < scratch->ncand; i++) {
+		const rs_rule_t *r = &rules->rules[scratch->cand[i]];
+
+		if (i < RS_CLASSIFY_MAX_MATCHES) {
+			out->matches[out->nmatches++] = r;
+		}
+		for (size_t t = 0; t < r->ntags; t++) {
+			add_tag(out, r->tags[t]);
+		}
+	}
+	if (scratch->ncand > 0) {
+		const rs_rule_t *first = &rules->rules[scratch->cand[0]];
+		if (first->cause != RS_CAUSE_UNSPECIFIED) {
+			winner = first;
+		}
+	}
+
+	if (winner != NULL) {
+		out->cause = winner->cause;
+		out->basis = RS_BASIS_RULE;
+		out->rule = winner;
+		out->rule_id = winner->id;
+		return 0;
+	}
+	{
+		char cls;
+		const struct enhanced_map *m =
+		    enhanced_lookup(in->enhanced_code, in->enhanced_len, &cls);
+		if (m != NULL && m->cause != RS_CAUSE_UNSPECIFIED) {
+			out->cause = m->cause;
+			out->basis = RS_BASIS_ENHANCED;
+			out->rule_id = cls == '4' ? m->id4 : m->id5;
+			return 0;
+		}
+	}
+	{
+		const struct basic_map *m = basic_lookup(in->reply_code);
+		if (m != NULL) {
+			out->cause = m->cause;
+			out->basis = RS_BASIS_BASIC;
+			out->rule_id = m->id;
+			return 0;
+		}
+	}
+	return 0;
+}

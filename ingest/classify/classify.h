@@ -1,0 +1,85 @@
+/*
+ * classify.h - the classifier: a pure function from (reply text, basic
+ * code, enhanced code, stage, MX host) to (cause class, rule, tags).
+ *
+ * @locality any thread, with that thread's own scratch.
+ * The reply is scanned once by the Hyperscan database of the rule set;
+ * the winner among matching rules follows the documented precedence
+ * (rules/README.md). Where no classifying rule matches, the enhanced status
+ * code and then the basic code decide (RFC 3463 / IANA registry meanings).
+ * Nothing is allocated.
+ */
+#ifndef RS_CLASSIFY_H
+#define RS_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event/record.h"
+#include "classify/rules.h"
+#include "event/taxonomy.h"
+
+#define RS_CLASSIFY_MAX_TAGS 8
+#define RS_CLASSIFY_MAX_MATCHES 16
+
+typedef struct rs_classify_in {
+	const char *text; /* reply text; need not be NUL-terminated */
+	size_t text_len;
+	uint32_t reply_code;       /* 0 when none */
+	const char *enhanced_code; /* "5.7.1", may be NULL */
+	size_t enhanced_len;
+	rs_stage_t stage;
+	const char *mx_host; /* may be NULL */
+	size_t mx_host_len;
+} rs_classify_in_t;
+
+typedef enum rs_verdict_basis {
+	RS_BASIS_NONE = 0, /* uncategorized */
+	RS_BASIS_RULE,     /* a text rule decided */
+	RS_BASIS_ENHANCED, /* the enhanced status code decided */
+	RS_BASIS_BASIC,    /* the basic reply code decided */
+} rs_verdict_basis_t;
+
+typedef struct rs_verdict {
+	rs_cause_t cause;
+	rs_verdict_basis_t basis;
+	const rs_rule_t *rule; /* winning rule when basis == RS_BASIS_RULE */
+	const char *rule_id;   /* rule id, or "enhanced:5.1.1" / "basic:550"; ""
+	                          if none */
+	const char *provider;  /* provider id or NULL */
+	const char *tags[RS_CLASSIFY_MAX_TAGS]; /* "provider:google", ... */
+	size_t ntags;
+	/* Every rule that matched, winner first, for explain. */
+	const rs_rule_t *matches[RS_CLASSIFY_MAX_MATCHES];
+	size_t nmatches;
+} rs_verdict_t;
+
+/* The classifier's input for a parsed record (slices, nothing copied). */
+static inline void rs_classify_in_from_record(rs_classify_in_t *in,
+                                              const rs_record_t *rec)
+{
+	in->text = rec->reply_text.p ? rec->reply_text.p : "";
+	in->text_len = rec->reply_text.n;
+	in->reply_code = rec->reply_code;
+	in->enhanced_code = rec->enhanced_code.p;
+	in->enhanced_len = rec->enhanced_code.n;
+	in->stage = rec->stage;
+	in->mx_host = rec->remote_host.p;
+	in->mx_host_len = rec->remote_host.n;
+}
+
+/* Classify one reply. Returns 0, or -1 if Hyperscan failed (a bug). */
+int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
+                const rs_classify_in_t *in, rs_verdict_t *out);
+
+/* Class for an enhanced status code alone ("5.2.2"); UNSPECIFIED if none. */
+rs_cause_t rs_classify_enhanced(const char *code, size_t len);
+
+/* Class for a basic reply code alone (550); UNSPECIFIED if none. */
+rs_cause_t rs_classify_basic(uint32_t code);
+
+/* 4xx temporary, 5xx permanent: "temporary", "permanent" or "unknown". */
+const char *rs_classify_permanence(uint32_t reply_code, const char *enhanced,
+                                   size_t enhanced_len);
+
+#endif

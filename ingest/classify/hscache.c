@@ -1,0 +1,175 @@
+/*
+ * hscache.c - cached hs_compile_multi; see hscache.h.
+ *
+ * Files are written to a temporary name and renamed, so a reader never
+ * sees half a database; concurrent writers race harmlessly.
+ */
+#include "classify/hscache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Two FNV-1a lanes with different offsets: a 128-bit key. */
+typedef struct key {
+	uint64_t a, b;
+} key_t_;
+
+static void mix(key_t_ *k, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++) {
+		k->a = (k->a ^ s[i]) * 1099511628211ULL;
+		k->b = (k->b ^ s[i]) * 1099511628211ULL;
+		k->b ^= k->b >> 29;
+	}
+}
+
+/* The cache directory into out; 0, or -1 when caching is off. */
+static int cache_dir(char *out, size_t size)
+{
+	const char *d = getenv("REPLYSCAN_CACHE_DIR");
+	const char *x = getenv("XDG_CACHE_HOME");
+	const char *h = getenv("HOME");
+	int n;
+
+	if (d != NULL) {
+		if (d[0] == '\0') {
+			return -1;
+		}
+		n = snprintf(out, size, "%s", d);
+	} else if (x != NULL && x[0] == '/') {
+		n = snprintf(out, size, "%s/replyscan", x);
+	} else if (h != NULL && h[0] == '/') {
+		n = snprintf(out, size, "%s/.cache/replyscan", h);
+	} else {
+		return -1;
+	}
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* Make dir and its parent (one level is enough for ~/.cache/replyscan). */
+static void make_dirs(const char *dir)
+{
+	char parent[4096];
+	char *slash;
+
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST) {
+		return;
+	}
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash != NULL && slash != parent) {
+		*slash = '\0';
+		mkdir(parent, 0700);
+		mkdir(dir, 0700);
+	}
+}
+
+/* Read a whole file; NULL when absent or unreadable. */
+static char *read_file(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0) {
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    st.st_size > 256 * 1024 * 1024) {
+		close(fd);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size);
+	while (buf != NULL && got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r <= 0) {
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+/* Write the serialized database under path (temp file, then rename). */
+static void write_file(const char *dir, const char *path, const char *bytes,
+                       size_t len)
+{
+	char tmp[4300];
+	int fd;
+	size_t done = 0;
+
+	make_dirs(dir);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		return;
+	}
+	while (done < len) {
+		ssize_t w = write(fd, bytes + done, len - done);
+		if (w <= 0) {
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (close(fd) != 0 || done != len || rename(tmp, path) != 0) {
+		unlink(tmp);
+	}
+}
+
+hs_error_t rs_hscache_compile(const char *const *exprs, const unsigned *flags,
+                              const unsigned *ids, unsigned n, unsigned mode,
+                              hs_database_t **db, hs_compile_error_t **cerr)
+{
+	key_t_ k = {14695981039346656037ULL, 0x6c62272e07bb0142ULL};
+	const char *ver = hs_version();
+	char dir[4096], path[4200];
+	char *bytes;
+	size_t len = 0;
+	hs_error_t err;
+
+	mix(&k, ver, strlen(ver) + 1);
+	mix(&k, &mode, sizeof(mode));
+	mix(&k, &n, sizeof(n));
+	for (unsigned i = 0; i < n; i++) {
+		mix(&k, exprs[i], strlen(exprs[i]) + 1);
+		mix(&k, &flags[i], sizeof(flags[i]));
+		mix(&k, &ids[i], sizeof(ids[i]));
+	}
+	if (cache_dir(dir, sizeof(dir)) == 0) {
+		snprintf(path, sizeof(path), "%s/%016llx%016llx.hsdb", dir,
+		         (unsigned long long)k.a, (unsigned long long)k.b);
+		bytes = read_file(path, &len);
+		if (bytes != NULL) {
+			err = hs_deserialize_database(bytes, len, db);
+			free(bytes);
+			if (err == HS_SUCCESS) {
+				return HS_SUCCESS;
+			}
+		}
+	} else {
+		dir[0] = '\0';
+	}
+	err = hs_compile_multi(exprs, flags, ids, n, mode, NULL, db, cerr);
+	if (err == HS_SUCCESS && dir[0] != '\0') {
+		char *ser = NULL;
+		size_t slen = 0;
+		if (hs_serialize_database(*db, &ser, &slen) == HS_SUCCESS) {
+			write_file(dir, path, ser, slen);
+			free(ser);
+		}
+	}
+	return err;
+}

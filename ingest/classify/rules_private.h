@@ -1,0 +1,106 @@
+/*
+ * rules_private.h - the layout of a loaded rule set, shared by rules.c
+ * (which builds it) and classify.c (which scans with it). Nothing else may
+ * include this file; everyone else goes through rules.h and classify.h.
+ *
+ * Ownership: every string and array hangs off the set's arena and lives as
+ * long as the set. The set is immutable after rs_rules_load returns.
+ * Hyperscan ids: id i < nrules is rules[i]; id nrules + p is providers[p]
+ * (a provider's wording patterns). All patterns of one owner share its id,
+ * so HS_FLAG_SINGLEMATCH reports each rule or provider at most once.
+ */
+#ifndef RS_RULES_PRIVATE_H
+#define RS_RULES_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hs/hs.h>
+
+#include "classify/rules.h"
+#include "event/taxonomy.h"
+
+/* An inclusive range of basic reply codes: "4xx" is 400..499. */
+typedef struct rs_code_range {
+	uint16_t lo;
+	uint16_t hi;
+} rs_code_range_t;
+
+/* One example of a rule: a text that must (or must not) match it. */
+typedef struct rs_rule_example {
+	const char *text;
+	size_t text_len;
+	rs_stage_t stage; /* RS_STAGE_UNSPECIFIED: read from the text */
+	const char *mx;   /* NULL when not given */
+	int must_match;
+	unsigned line;
+} rs_rule_example_t;
+
+struct rs_rule {
+	const char *id;
+	rs_cause_t cause; /* RS_CAUSE_UNSPECIFIED: tag-only rule */
+	int priority;
+	size_t order; /* load order: file name order, then position */
+	const char *description;
+	const char *advice; /* "" for a tag-only rule without advice */
+	const char *source;
+	const char *file;
+	unsigned line;
+	const char **patterns;
+	unsigned *pattern_lines;
+	size_t npatterns;
+	const char **tags;
+	size_t ntags;
+	/* Scope: every given condition must hold. */
+	uint32_t stage_mask; /* bit per rs_stage_t; 0 = any stage */
+	int provider;        /* index into providers, -1 = any */
+	rs_code_range_t *codes;
+	size_t ncodes; /* 0 = any code */
+	rs_rule_example_t *examples;
+	size_t nexamples;
+};
+
+/* A receiving provider: MX host suffixes and wording patterns. */
+typedef struct rs_provider {
+	const char *id;
+	const char *tag; /* "provider:<id>" */
+	const char **mx; /* lower case, no trailing dot */
+	size_t *mx_len;
+	size_t nmx;
+	const char **patterns;
+	unsigned *pattern_lines;
+	size_t npatterns;
+	const char *file;
+	unsigned line;
+} rs_provider_t;
+
+struct rs_arena;
+
+struct rs_rules {
+	char *dir;
+	struct rs_arena *arena;
+	rs_rule_t *rules;
+	size_t nrules;
+	rs_provider_t *providers;
+	size_t nproviders;
+	hs_database_t *db;
+	hs_scratch_t *proto; /* cloned by rs_rules_scratch_new */
+};
+
+/*
+ * Per-thread state. After rs_classify returns, cand[0..ncand) holds the
+ * indexes of the rules that matched and whose scope held, in precedence
+ * order (rs_rules_test reads it to check examples).
+ */
+struct rs_rules_scratch {
+	const rs_rules_t *rules;
+	hs_scratch_t *hs;
+	uint32_t *hits; /* rules reported by Hyperscan, in report order */
+	size_t nhits;
+	uint8_t *seen; /* per rule: already in hits */
+	uint32_t *cand;
+	size_t ncand;
+	long wording_provider; /* lowest provider index whose wording hit */
+};
+
+#endif

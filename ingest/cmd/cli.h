@@ -1,0 +1,44 @@
+/*
+ * cli.h - what every subcommand shares: exit codes, finding and loading
+ * the rules directory, the default thread count.
+ */
+#ifndef RS_CLI_H
+#define RS_CLI_H
+
+#include <stddef.h>
+
+#include "classify/classify.h"
+#include "event/record.h"
+#include "classify/rules.h"
+
+#define RS_EXIT_OK 0
+#define RS_EXIT_FAILURE 1 /* runtime failure */
+#define RS_EXIT_USAGE 2   /* usage or configuration error */
+
+/*
+ * The rules directory to use: dir if given, else $REPLYSCAN_RULES, else
+ * the first that exists of <exe>/../rules (build tree),
+ * <exe>/../share/replyscan/rules (install tree) and the configured install
+ * directory. Writes into out; returns out.
+ */
+const char *rs_cli_rules_dir(const char *dir, char *out, size_t out_size);
+
+/* Load the rules, printing "replyscan: <reason>" on failure. */
+rs_rules_t *rs_cli_load_rules(const char *dir);
+
+/* Online CPUs, at least 1. */
+unsigned rs_cli_default_threads(void);
+
+/* Parse a positive integer option; -1 (and a message) when invalid. */
+long rs_cli_parse_count(const char *opt, const char *value, long min, long max);
+
+/*
+ * Classify one pasted reply text as `--input-format reply` does: the reply
+ * parser fills rec (whose arena the caller provides), then the classifier
+ * fills verdict. 0, or -1 when the classifier failed.
+ */
+int rs_cli_classify_text(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
+                         const char *text, size_t len, rs_record_t *rec,
+                         rs_verdict_t *verdict);
+
+#endif

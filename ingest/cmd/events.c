@@ -1,0 +1,247 @@
+/*
+ * cmd_events.c - `replyscan events --brokers B --topic T`: read the
+ * DeferralEvents of an output topic and print them as JSON lines, the same
+ * JSON that `classify` writes. For operators who want to look at the
+ * stream, and for the end-to-end tests that compare the two.
+ *
+ * The topic is read from the beginning of every partition (no consumer
+ * group, nothing committed) up to the end as it was when reading started
+ * (--follow keeps reading).
+ */
+#include <getopt.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
+#include "event/event.h"
+#include "replyscan/v1/event.pb-c.h"
+#include "util/str.h"
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: replyscan events --brokers HOST:PORT --topic TOPIC "
+	    "[--follow] [--timeout SECS]\n"
+	    "\n"
+	    "Print the replyscan.v1.DeferralEvent messages of TOPIC as JSON "
+	    "lines, the\n"
+	    "same JSON as `replyscan classify`. Reads every partition from "
+	    "the start up\n"
+	    "to its end, or keeps reading with --follow; gives up after "
+	    "--timeout\n"
+	    "seconds (default 30) without a message.\n");
+}
+
+/* Slice of a protobuf-c string ("" stays an empty, present slice). */
+static rs_str_t s(const char *p)
+{
+	return rs_str(p, p ? strlen(p) : 0);
+}
+
+/* Print one decoded event as classify's JSON. */
+static void print_event(rs_event_encoder_t *enc, rs_buf_t *out,
+                        const Replyscan__V1__DeferralEvent *ev)
+{
+	rs_record_t rec;
+	rs_verdict_t v;
+	rs_provenance_t prov;
+
+	memset(&rec, 0, sizeof(rec));
+	rs_record_reset(&rec);
+	rec.mta = (rs_mta_t)ev->mta;
+	rec.status = (rs_status_t)ev->status;
+	rec.stage = (rs_stage_t)ev->stage;
+	rec.log_time = s(ev->log_time);
+	rec.log_time_ms = ev->log_time_unix_ms;
+	rec.log_host = s(ev->log_host);
+	rec.program = s(ev->program);
+	rec.queue_id = s(ev->queue_id);
+	rec.recipient = s(ev->recipient);
+	rec.recipient_domain = s(ev->recipient_domain);
+	rec.sender = s(ev->sender);
+	rec.remote_host = s(ev->remote_host);
+	rec.remote_ip = s(ev->remote_ip);
+	rec.remote_port = ev->remote_port;
+	rec.reply_code = ev->reply_code;
+	rec.enhanced_code = s(ev->enhanced_code);
+	rec.reply_text = s(ev->reply_text);
+	if (ev->delays != NULL) {
+		rec.delays.total = ev->delays->total;
+		rec.delays.before_queue = ev->delays->before_queue;
+		rec.delays.in_queue = ev->delays->in_queue;
+		rec.delays.connection = ev->delays->connection;
+		rec.delays.transmission = ev->delays->transmission;
+	}
+	memset(&v, 0, sizeof(v));
+	v.cause = (rs_cause_t)ev->cause;
+	v.rule_id = ev->rule_id ? ev->rule_id : "";
+	for (size_t i = 0; i < ev->n_tags && i < RS_CLASSIFY_MAX_TAGS; i++) {
+		v.tags[v.ntags++] = ev->tags[i];
+	}
+	prov.source = ev->source ? ev->source : "";
+	prov.line = ev->line;
+	prov.partition = ev->partition;
+	prov.offset = ev->offset;
+	rs_event_encode(enc, RS_EVENT_JSON, &rec, &v, &prov,
+	                ev->ingest_time_unix_ms, out);
+}
+
+int rs_cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"brokers", required_argument, NULL, 'b'},
+	    {"topic", required_argument, NULL, 't'},
+	    {"follow", no_argument, NULL, 'f'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *brokers = NULL, *topic = NULL;
+	int follow = 0, c, rc = RS_EXIT_FAILURE;
+	long timeout_s = 30;
+	rd_kafka_conf_t *kc;
+	rd_kafka_t *rk;
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_topic_partition_list_t *parts;
+	rs_event_encoder_t *enc = NULL;
+	rs_buf_t out = {0};
+	char err[512];
+	int left = 0, bad = 0;
+	uint64_t n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:t:fT:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			brokers = optarg;
+			break;
+		case 't':
+			topic = optarg;
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case 'T':
+			timeout_s =
+			    rs_cli_parse_count("--timeout", optarg, 1, 86400);
+			if (timeout_s < 0) {
+				return RS_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return RS_EXIT_OK;
+		default:
+			usage(stderr);
+			return RS_EXIT_USAGE;
+		}
+	}
+	if (brokers == NULL || topic == NULL || optind != argc) {
+		usage(stderr);
+		return RS_EXIT_USAGE;
+	}
+	kc = rd_kafka_conf_new();
+	if (rd_kafka_conf_set(kc, "bootstrap.servers", brokers, err,
+	                      sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(kc, "group.id", "replyscan-events", err,
+	                      sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(kc, "enable.partition.eof", "true", err,
+	                      sizeof(err)) != RD_KAFKA_CONF_OK ||
+	    rd_kafka_conf_set(kc, "enable.auto.commit", "false", err,
+	                      sizeof(err)) != RD_KAFKA_CONF_OK) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		rd_kafka_conf_destroy(kc);
+		return RS_EXIT_USAGE;
+	}
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err));
+	if (rk == NULL) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		rd_kafka_conf_destroy(kc);
+		return RS_EXIT_FAILURE;
+	}
+	rd_kafka_poll_set_consumer(rk);
+	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) !=
+	        RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    md->topic_cnt != 1 || md->topics[0].err) {
+		fprintf(stderr,
+		        "replyscan: %s: cannot read the topic's "
+		        "metadata (does it exist?)\n",
+		        topic);
+		rd_kafka_topic_destroy(rkt);
+		goto out;
+	}
+	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	for (int i = 0; i < md->topics[0].partition_cnt; i++) {
+		rd_kafka_topic_partition_list_add(
+		    parts, topic, md->topics[0].partitions[i].id)
+		    ->offset = RD_KAFKA_OFFSET_BEGINNING;
+	}
+	left = parts->cnt;
+	rd_kafka_topic_destroy(rkt);
+	rd_kafka_assign(rk, parts);
+	rd_kafka_topic_partition_list_destroy(parts);
+	enc = rs_event_encoder_new();
+	for (int idle = 0; (follow || left > 0) && idle < timeout_s * 10;) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		Replyscan__V1__DeferralEvent *ev;
+
+		if (m == NULL) {
+			idle++;
+			continue;
+		}
+		idle = 0;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			left--;
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (m->err) {
+			fprintf(stderr, "replyscan: %s\n",
+			        rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		ev = replyscan__v1__deferral_event__unpack(NULL, m->len,
+		                                           m->payload);
+		if (ev == NULL) {
+			fprintf(stderr,
+			        "replyscan: %s/%d/%lld: not a DeferralEvent\n",
+			        topic, m->partition, (long long)m->offset);
+			bad++;
+		} else {
+			rs_buf_reset(&out);
+			print_event(enc, &out, ev);
+			fwrite(out.data, 1, out.len, stdout);
+			replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+			n++;
+		}
+		rd_kafka_message_destroy(m);
+	}
+	fflush(stdout);
+	if (left > 0 && !follow) {
+		fprintf(stderr,
+		        "replyscan: gave up after %ld s without messages; %d "
+		        "partitions not read to the end\n",
+		        timeout_s, left);
+		goto out;
+	}
+	fprintf(stderr, "replyscan: %llu events read from %s\n",
+	        (unsigned long long)n, topic);
+	rc = bad > 0 ? RS_EXIT_FAILURE : RS_EXIT_OK;
+out:
+	if (md != NULL) {
+		rd_kafka_metadata_destroy(md);
+	}
+	rs_event_encoder_destroy(enc);
+	rs_buf_free(&out);
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return rc;
+}

@@ -1,0 +1,282 @@
+/*
+ * cmd_explain.c - `replyscan explain "TEXT"`: what one SMTP reply means,
+ * whether it is temporary, at which stage, which rule said so and what to
+ * do about it; --json for scripts.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "cmd/cli.h"
+#include "cmd/cmd.h"
+#include "event/event.h"
+#include "util/str.h"
+
+static void usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: replyscan explain [--json] [--rules DIR] [--mx HOST] "
+	    "TEXT...\n"
+	    "\n"
+	    "Explain an SMTP reply as a user would paste it, e.g.\n"
+	    "  replyscan explain \"421 4.7.0 Not allowed\"\n"
+	    "  replyscan explain \"host mx.example[203.0.113.25] refused to "
+	    "talk to me: 421 4.7.0 Not allowed\"\n"
+	    "Several TEXT arguments are explained one after the other; '-' "
+	    "reads one\n"
+	    "reply per line from stdin.\n"
+	    "\n"
+	    "  --json        one JSON object per reply\n"
+	    "  --rules DIR   rules directory (default: the bundled rules)\n"
+	    "  --mx HOST     the receiving MX host, to pick provider rules\n");
+}
+
+/* Why the verdict is what it is, in words. */
+static const char *basis_words(rs_verdict_basis_t basis)
+{
+	switch (basis) {
+	case RS_BASIS_RULE:
+		return "the reply's wording";
+	case RS_BASIS_ENHANCED:
+		return "the enhanced status code";
+	case RS_BASIS_BASIC:
+		return "the basic reply code";
+	case RS_BASIS_NONE:
+		break;
+	}
+	return "nothing: no rule and no status code explained it";
+}
+
+/* Print one explanation in plain words. */
+static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
+                         const char *text, size_t len)
+{
+	const char *perm = rs_classify_permanence(
+	    rec->reply_code, rec->enhanced_code.p, rec->enhanced_code.n);
+
+	printf("reply:       %.*s\n", (int)len, text);
+	printf("class:       %s\n", rs_taxonomy_cause_name(v->cause));
+	printf("meaning:     %s\n", rs_taxonomy_cause_meaning(v->cause));
+	if (strcmp(perm, "temporary") == 0) {
+		printf("temporary:   yes - a 4xx reply; the sender should "
+		       "retry later\n");
+	} else if (strcmp(perm, "permanent") == 0) {
+		printf("temporary:   no - a 5xx reply; retrying the same "
+		       "message will fail again\n");
+	} else {
+		printf("temporary:   unknown - no SMTP reply code\n");
+	}
+	printf("stage:       %s%s\n", rs_taxonomy_stage_name(rec->stage),
+	       rec->stage == RS_STAGE_UNKNOWN ? " (the text does not say)"
+	                                      : " (from the text)");
+	if (rec->reply_code != 0) {
+		printf("codes:       %u%s%.*s\n", rec->reply_code,
+		       rec->enhanced_code.n ? " " : "",
+		       (int)rec->enhanced_code.n,
+		       rec->enhanced_code.p ? rec->enhanced_code.p : "");
+	}
+	printf("decided by:  %s\n", basis_words(v->basis));
+	if (v->rule != NULL) {
+		printf("rule:        %s (%s:%u)\n", rs_rule_id(v->rule),
+		       rs_rule_file(v->rule), rs_rule_line(v->rule));
+		if (rs_rule_description(v->rule)[0] != '\0') {
+			printf("description: %s\n",
+			       rs_rule_description(v->rule));
+		}
+	} else if (v->rule_id[0] != '\0') {
+		printf("rule:        %s\n", v->rule_id);
+	}
+	for (size_t i = 0; i < v->nmatches; i++) {
+		if (v->matches[i] == v->rule) {
+			continue;
+		}
+		printf("also matched: %s (%s)\n", rs_rule_id(v->matches[i]),
+		       rs_taxonomy_cause_name(rs_rule_cause(v->matches[i])));
+	}
+	if (v->ntags > 0) {
+		printf("tags:        ");
+		for (size_t i = 0; i < v->ntags; i++) {
+			printf("%s%s", i ? ", " : "", v->tags[i]);
+		}
+		printf("\n");
+	}
+	if (v->rule != NULL && rs_rule_advice(v->rule)[0] != '\0') {
+		printf("advice:      %s\n", rs_rule_advice(v->rule));
+	}
+}
+
+/* ,"key":"value" with the value cleaned to UTF-8. */
+static void json_field(rs_buf_t *b, const char *key, const char *v, size_t n)
+{
+	char tmp[RS_EVENT_REPLY_MAX];
+	int trunc;
+	size_t m = rs_event_utf8_clean(v ? v : "", v ? n : 0, tmp, sizeof(tmp),
+	                               &trunc);
+
+	rs_buf_puts(b, key);
+	rs_event_json_string(b, tmp, m);
+}
+
+/* Print one explanation as a JSON object. */
+static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
+                         const char *text, size_t len)
+{
+	rs_buf_t b = {0};
+	const char *perm = rs_classify_permanence(
+	    rec->reply_code, rec->enhanced_code.p, rec->enhanced_code.n);
+	const char *s;
+
+	json_field(&b, "{\"reply\":", text, len);
+	s = rs_taxonomy_cause_name(v->cause);
+	json_field(&b, ",\"cause\":", s, strlen(s));
+	s = rs_taxonomy_cause_meaning(v->cause);
+	json_field(&b, ",\"meaning\":", s, strlen(s));
+	json_field(&b, ",\"permanence\":", perm, strlen(perm));
+	s = rs_taxonomy_stage_name(rec->stage);
+	json_field(&b, ",\"stage\":", s, strlen(s));
+	rs_buf_puts(&b, ",\"reply_code\":");
+	rs_buf_put_u64(&b, rec->reply_code);
+	json_field(&b, ",\"enhanced_code\":", rec->enhanced_code.p,
+	           rec->enhanced_code.n);
+	json_field(&b, ",\"rule_id\":", v->rule_id, strlen(v->rule_id));
+	s = basis_words(v->basis);
+	json_field(&b, ",\"decided_by\":", s, strlen(s));
+	s = v->rule ? rs_rule_description(v->rule) : "";
+	json_field(&b, ",\"description\":", s, strlen(s));
+	s = v->rule ? rs_rule_advice(v->rule) : "";
+	json_field(&b, ",\"advice\":", s, strlen(s));
+	rs_buf_puts(&b, ",\"also_matched\":[");
+	for (size_t i = 0, k = 0; i < v->nmatches; i++) {
+		if (v->matches[i] == v->rule) {
+			continue;
+		}
+		if (k++ > 0) {
+			rs_buf_putc(&b, ',');
+		}
+		s = rs_rule_id(v->matches[i]);
+		rs_event_json_string(&b, s, strlen(s));
+	}
+	rs_buf_puts(&b, "],\"tags\":[");
+	for (size_t i = 0; i < v->ntags; i++) {
+		if (i > 0) {
+			rs_buf_putc(&b, ',');
+		}
+		rs_event_json_string(&b, v->tags[i], strlen(v->tags[i]));
+	}
+	rs_buf_puts(&b, "]}\n");
+	fwrite(b.data, 1, b.len, stdout);
+	rs_buf_free(&b);
+}
+
+int rs_cmd_explain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"rules", required_argument, NULL, 'r'},
+	    {"mx", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *rules_dir = NULL;
+	const char *mx = NULL;
+	int json = 0, c, rc = RS_EXIT_OK;
+	size_t shown = 0;
+	rs_rules_t *rules;
+	rs_rules_scratch_t *scratch;
+	char err[512];
+	static char arena[64 * 1024];
+	rs_record_t rec = {0};
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jr:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'r':
+			rules_dir = optarg;
+			break;
+		case 'm':
+			mx = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return RS_EXIT_OK;
+		default:
+			usage(stderr);
+			return RS_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return RS_EXIT_USAGE;
+	}
+	rules = rs_cli_load_rules(rules_dir);
+	if (rules == NULL) {
+		return RS_EXIT_USAGE;
+	}
+	scratch = rs_rules_scratch_new(rules, err, sizeof(err));
+	if (scratch == NULL) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		rs_rules_destroy(rules);
+		return RS_EXIT_FAILURE;
+	}
+	rec.arena = arena;
+	rec.arena_cap = sizeof(arena);
+	for (int i = optind; i < argc && rc == RS_EXIT_OK; i++) {
+		char *line = NULL;
+		size_t cap = 0;
+		ssize_t n;
+		int from_stdin = strcmp(argv[i], "-") == 0;
+
+		do {
+			const char *text = argv[i];
+			size_t len = strlen(argv[i]);
+			rs_verdict_t v;
+
+			if (from_stdin) {
+				n = getline(&line, &cap, stdin);
+				if (n < 0) {
+					break;
+				}
+				while (n > 0 && (line[n - 1] == '\n' ||
+				                 line[n - 1] == '\r')) {
+					n--;
+				}
+				text = line;
+				len = (size_t)n;
+			}
+			if (rs_cli_classify_text(rules, scratch, text, len,
+			                         &rec, &v) < 0) {
+				fprintf(stderr,
+				        "replyscan: classifier failed\n");
+				rc = RS_EXIT_FAILURE;
+				break;
+			}
+			if (mx != NULL && rec.remote_host.p == NULL) {
+				rs_classify_in_t in;
+				rs_classify_in_from_record(&in, &rec);
+				in.mx_host = mx;
+				in.mx_host_len = strlen(mx);
+				rs_classify(rules, scratch, &in, &v);
+			}
+			if (json) {
+				explain_json(&rec, &v, text, len);
+				shown++;
+			} else {
+				if (shown > 0) {
+					printf("\n");
+				}
+				explain_text(&rec, &v, text, len);
+				shown++;
+			}
+		} while (from_stdin);
+		free(line);
+	}
+	rs_rules_scratch_destroy(scratch);
+	rs_rules_destroy(rules);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * config.h - the configuration of `replyscan run`: a YAML file whose keys
+ * flatten to dotted names (kafka.brokers, pipeline.threads, ...), then
+ * command-line overrides through the same setter.
+ *
+ * One table in config.c names every key with its type, field, range,
+ * default and description; loading, overriding, validation, printing and
+ * the reference all read it, so a key exists in one place only.
+ *
+ * Ownership: rs_config_t owns every string, list and property in it;
+ * rs_config_free releases them. String fields are never NULL ("" means
+ * unset). Errors are sentences of the form "origin: key: reason", where
+ * origin is "file.yaml:LINE" or the flag the value came from.
+ *
+ * @locality start-up (main thread); after rs_config_validate the
+ * structure is read-only and may be read from any thread.
+ */
+#ifndef RS_CONFIG_H
+#define RS_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "kafka/kafkasource.h"
+#include "observe/log.h"
+#include "formats/parse.h"
+#include "pipeline/pipeline.h"
+
+/* Room for the table's keys (config.c checks it at compile time). */
+#define RS_CONFIG_MAX_KEYS 32
+
+typedef enum rs_config_compression {
+	RS_CONFIG_COMPRESSION_NONE = 0,
+	RS_CONFIG_COMPRESSION_GZIP,
+	RS_CONFIG_COMPRESSION_SNAPPY,
+	RS_CONFIG_COMPRESSION_LZ4,
+	RS_CONFIG_COMPRESSION_ZSTD,
+} rs_config_compression_t;
+
+typedef enum rs_config_malformed {
+	RS_CONFIG_MALFORMED_SKIP = 0,    /* count the line and go on */
+	RS_CONFIG_MALFORMED_DEAD_LETTER, /* also produce it to dead_letter */
+} rs_config_malformed_t;
+
+/* A list of strings (topic names). */
+typedef struct rs_config_list {
+	char **v;
+	size_t n;
+} rs_config_list_t;
+
+/* librdkafka properties in the order they were first set. */
+typedef struct rs_config_props {
+	rs_kafka_prop_t *v; /* name and value, owned by the config */
+	char **origin;      /* where each was set, for error messages */
+	size_t n;
+} rs_config_props_t;
+
+typedef struct rs_config {
+	struct {
+		const char *brokers;
+		const char *group;
+		rs_config_list_t input; /* topics to read; required */
+		const char *output;
+		const char *dead_letter; /* "": none */
+		rs_key_t key;
+		rs_config_compression_t compression;
+		rs_config_props_t consumer; /* kafka.consumer.<property> */
+		rs_config_props_t producer; /* kafka.producer.<property> */
+	} kafka;
+	struct {
+		int threads; /* 0: one per online CPU (rs_config_threads) */
+		const char *rules; /* rules directory; "": the bundled rules */
+		rs_format_t input_format;
+		int include_sent;
+		size_t batch_bytes;
+		int queue_batches; /* 0: 2 * threads + 2 */
+		size_t max_line;
+		rs_config_malformed_t on_malformed;
+		double exit_when_idle; /* seconds; 0: never */
+	} pipeline;
+	struct {
+		const char *listen; /* "ADDR:PORT"; "": no endpoint */
+	} metrics;
+	struct {
+		rs_log_level_t level;
+		rs_log_format_t format;
+	} log;
+	/* private: where each key was last set; NULL for its default */
+	char *origins[RS_CONFIG_MAX_KEYS];
+} rs_config_t;
+
+/* Fill cfg with the defaults. */
+void rs_config_init(rs_config_t *cfg);
+
+/*
+ * Apply a YAML file over cfg. Unknown keys, duplicate keys, values of the
+ * wrong kind or out of range are errors naming "path:line: key". On error
+ * the keys set before it stay set. 0 or -1.
+ */
+int rs_config_load_file(rs_config_t *cfg, const char *path, char *errstr,
+                        size_t errstr_size);
+
+/*
+ * Set one key from text, as a command-line override; origin (e.g.
+ * "--threads", may be NULL) starts the error sentence. A list takes
+ * comma-separated names; kafka.consumer.<p> and kafka.producer.<p> set
+ * librdkafka property p. 0 or -1.
+ */
+int rs_config_set(rs_config_t *cfg, const char *key, const char *value,
+                  const char *origin, char *errstr, size_t errstr_size);
+
+/* Check what no single key can: required keys, topic loops. 0 or -1. */
+int rs_config_validate(const rs_config_t *cfg, char *errstr,
+                       size_t errstr_size);
+
+/* Where key was last set ("file.yaml:12", "--threads"), NULL if default. */
+const char *rs_config_origin(const rs_config_t *cfg, const char *key);
+
+/* pipeline.threads and pipeline.queue_batches with 0 resolved. */
+unsigned rs_config_threads(const rs_config_t *cfg);
+unsigned rs_config_queue_batches(const rs_config_t *cfg);
+
+/* "none", "gzip", ... (librdkafka's compression.codec values). */
+const char *rs_config_compression_name(rs_config_compression_t c);
+
+/* Release everything cfg owns; cfg may be initialised again after. */
+void rs_config_free(rs_config_t *cfg);
+
+/* Every key as a Markdown table: key, type, default, allowed, meaning. */
+void rs_config_print_reference(FILE *out);
+
+/*
+ * The effective configuration, one "key: value" line per key, readable
+ * back by rs_config_load_file; secret librdkafka properties print "***".
+ */
+void rs_config_print(const rs_config_t *cfg, FILE *out);
+
+#endif

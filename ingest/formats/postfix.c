@@ -1,0 +1,644 @@
+/*
+ * postfix.c - Postfix delivery outcomes: the "<qid>: to=<...>, relay=...,
+ * delay=..., delays=a/b/c/d, dsn=X.Y.Z, status=<st> (<text>)" lines of the
+ * delivery agents and the qmgr "from=<...>, status=expired, returned to
+ * sender" lines.
+ *
+ * Ownership: every slice written into the record points into the syslog
+ * message the caller passed; nothing is copied or allocated.
+ *
+ * What is an event: only lines that carry a final status= for a recipient
+ * (or a qmgr expiry). The non-final "<qid>: host X[ip] said: ... (in reply
+ * to ...)" and "lost connection with ..." lines are skipped because the
+ * status= line that follows repeats the outcome; counting both would count
+ * one failure twice.
+ *
+ * Hazards: the status text nests parentheses ("(... (nullMX))"), so it ends
+ * at the last ')' of the line, not the first. Lines cut by a syslog size
+ * limit lose that ')'; the text then runs to the end of the line. Fields are
+ * read by key, never by position: optional fields (orig_to=, conn_use=, tls=)
+ * move the others about. Addresses may be quoted with spaces inside the angle
+ * brackets ("<\"user 1234\"@icloud.com>").
+ *
+ * Stage choices that the log cannot prove directly, written down once:
+ *   - DNS failures ("Host or domain name not found. Name service error ...",
+ *     "does not accept mail (nullMX)") are RS_STAGE_CONNECT: no SMTP reply
+ *     was received; the failure is in reaching the host.
+ *   - "delivery temporarily suspended: <reason>" is RS_STAGE_QUEUE: Postfix
+ *     made no new attempt (TAXONOMY.md); the reason stays in reply_text.
+ *   - status=expired / force-expired is RS_STAGE_QUEUE.
+ *
+ * @locality any thread; stateless, allocates nothing.
+ */
+#include "formats/postfix.h"
+
+#include "formats/smtpreply.h"
+#include "util/str.h"
+
+#define LIT_LEN(s) (sizeof(s) - 1)
+
+/* Services that deliver or defer mail; also accepted without "postfix/". */
+static const char *const delivery_services[] = {
+    "smtp", "lmtp", "error", "qmgr", "local", "virtual", "pipe",
+};
+
+/* Postfix wording that proves the TLS stage (lower case). */
+static const char *const tls_phrases[] = {
+    "cannot start tls",
+    "tls is required",
+    "certificate verification",
+    "server certificate not",
+    "ssl_connect error",
+    "tls handshake",
+    "starttls",
+};
+
+/* The parts of one delivery line, as slices into the message. */
+struct fields {
+	rs_str_t to;
+	int to_open; /* to= starts with '<' that never closes */
+	rs_str_t from;
+	rs_str_t relay;
+	rs_str_t delay;
+	rs_str_t delays;
+	rs_str_t dsn;
+	rs_str_t status;   /* the status word */
+	const char *after; /* first byte after the status word */
+};
+
+/* Is c a byte of a host name as Postfix logs it? */
+static int is_host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       rs_str_isdigit(c) || c == '.' || c == '-' || c == '_';
+}
+
+int rs_postfix_program_matches(rs_str_t program)
+{
+	const char *p = program.p;
+	size_t n = program.n;
+	const char *svc;
+	size_t svc_n;
+
+	if (p == NULL || n == 0) {
+		return 0;
+	}
+	svc = p + n;
+	while (svc > p && svc[-1] != '/') {
+		svc--;
+	}
+	svc_n = (size_t)(p + n - svc);
+	if (svc_n == 0) {
+		return 0;
+	}
+	/* "postfix/smtp", "postfix/name/smtp", "postfix-inst/smtp". */
+	if (svc > p && (rs_str_starts(p, n, "postfix/") ||
+	                (rs_str_starts(p, n, "postfix-") && svc > p + 9))) {
+		return 1;
+	}
+	/* A bare "smtp" or a custom syslog_name "mailout/smtp": only the
+	 * services that log delivery outcomes. */
+	for (size_t i = 0;
+	     i < sizeof(delivery_services) / sizeof(delivery_services[0]);
+	     i++) {
+		if (rs_str_eq(svc, svc_n, delivery_services[i])) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Length of the queue id at p, which must be followed by ':'; 0 if there is
+ * none. Short ids are upper-case hex, long ids (enable_long_queue_ids) are
+ * 10 or more alphanumerics. "NOQUEUE" is neither.
+ */
+static size_t queue_id_len(const char *p, size_t n)
+{
+	size_t i = 0;
+	int hex = 1;
+
+	while (i < n && i <= 32 &&
+	       ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'Z') ||
+	        (p[i] >= 'a' && p[i] <= 'z'))) {
+		if (!rs_str_isdigit(p[i]) && !(p[i] >= 'A' && p[i] <= 'F')) {
+			hex = 0;
+		}
+		i++;
+	}
+	if (i > 32 || i >= n || p[i] != ':') {
+		return 0;
+	}
+	if (hex ? i < 5 : i < 10) {
+		return 0;
+	}
+	return i;
+}
+
+/*
+ * End of an angle-bracketed value starting at p[0] == '<': the index just
+ * past the closing '>', or 0 when it does not close (truncated line). A '>'
+ * inside a quoted local part does not close it; an unquoted ", " means the
+ * address ended without '>'.
+ */
+static size_t angle_end(const char *p, size_t n)
+{
+	int quoted = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		if (quoted) {
+			if (p[i] == '\\') {
+				i++;
+			} else if (p[i] == '"') {
+				quoted = 0;
+			}
+			continue;
+		}
+		if (p[i] == '"') {
+			quoted = 1;
+		} else if (p[i] == '>') {
+			return i + 1;
+		} else if (p[i] == ',' && i + 1 < n && p[i + 1] == ' ') {
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Index just past the next ", " at or after i, or n when there is none. */
+static size_t next_field_at(const char *p, size_t n, size_t i)
+{
+	const char *sep = rs_str_find(p + i, n - i, ", ");
+
+	return sep == NULL ? n : (size_t)(sep - p) + 2;
+}
+
+/*
+ * Read the "key=value, key=value, ..., status=<word>" list of a delivery or
+ * qmgr line. Unknown keys are skipped; a field without '=' is skipped up to
+ * the next ", ". Stops after the status word.
+ */
+static void read_fields(const char *p, size_t n, struct fields *f)
+{
+	size_t i = 0;
+
+	memset(f, 0, sizeof(*f));
+	while (i < n) {
+		size_t k = i, v, e;
+		rs_str_t key, val = RS_STR_NULL;
+
+		while (k < n && ((p[k] >= 'a' && p[k] <= 'z') || p[k] == '_')) {
+			k++;
+		}
+		if (k == i || k >= n || p[k] != '=') {
+			i = next_field_at(p, n, i); /* not a field */
+			continue;
+		}
+		key = rs_str(p + i, k - i);
+		v = k + 1;
+		if (rs_str_eq(key.p, key.n, "status")) {
+			e = v;
+			while (e < n && p[e] != ' ' && p[e] != ',' &&
+			       p[e] != '(') {
+				e++;
+			}
+			f->status = rs_str(p + v, e - v);
+			f->after = p + e;
+			return;
+		}
+		if (v < n && p[v] == '<') {
+			e = angle_end(p + v, n - v);
+			if (e > 0) {
+				val = rs_str(p + v, e);
+			} else if (rs_str_eq(key.p, key.n, "to")) {
+				f->to_open = 1;
+			}
+		} else {
+			const char *sep = rs_str_find(p + v, n - v, ", ");
+			e = sep == NULL ? n - v : (size_t)(sep - p) - v;
+			val = rs_str(p + v, e);
+		}
+		if (rs_str_eq(key.p, key.n, "to")) {
+			f->to = val;
+		} else if (rs_str_eq(key.p, key.n, "from")) {
+			f->from = val;
+		} else if (rs_str_eq(key.p, key.n, "relay")) {
+			f->relay = val;
+		} else if (rs_str_eq(key.p, key.n, "delay")) {
+			f->delay = val;
+		} else if (rs_str_eq(key.p, key.n, "delays")) {
+			f->delays = val;
+		} else if (rs_str_eq(key.p, key.n, "dsn")) {
+			f->dsn = val;
+		}
+		i = next_field_at(p, n, v + e);
+	}
+}
+
+/* Strip one pair of angle brackets: "<a@b>" -> "a@b"; "<>" -> "" */
+static rs_str_t strip_angle(rs_str_t s)
+{
+	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>') {
+		return rs_str(s.p + 1, s.n - 2);
+	}
+	return s;
+}
+
+/* Seconds from "12", "0.18", "411571"; 0 on success, -1 if not a number. */
+static int parse_seconds(const char *p, size_t n, double *out)
+{
+	double v = 0, scale = 0.1;
+	size_t i = 0;
+
+	if (n == 0 || n > 24) {
+		return -1;
+	}
+	while (i < n && rs_str_isdigit(p[i])) {
+		v = v * 10 + (p[i] - '0');
+		i++;
+	}
+	if (i == 0) {
+		return -1;
+	}
+	if (i < n && p[i] == '.') {
+		i++;
+		while (i < n && rs_str_isdigit(p[i])) {
+			v += (p[i] - '0') * scale;
+			scale /= 10;
+			i++;
+		}
+	}
+	if (i != n) {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Fill rec->delays from "delay=N" and "delays=a/b/c/d". */
+static void set_delays(rs_record_t *rec, rs_str_t delay, rs_str_t delays)
+{
+	double part[4];
+	size_t i = 0, k = 0;
+
+	if (delay.p != NULL) {
+		(void)parse_seconds(delay.p, delay.n, &rec->delays.total);
+	}
+	if (delays.p == NULL) {
+		return;
+	}
+	while (k < 4 && i <= delays.n) {
+		size_t j = i;
+		while (j < delays.n && delays.p[j] != '/') {
+			j++;
+		}
+		if (parse_seconds(delays.p + i, j - i, &part[k]) != 0) {
+			return;
+		}
+		k++;
+		i = j + 1;
+	}
+	if (k != 4 || i <= delays.n) {
+		return; /* fewer or more than four parts */
+	}
+	rec->delays.before_queue = part[0];
+	rec->delays.in_queue = part[1];
+	rec->delays.connection = part[2];
+	rec->delays.transmission = part[3];
+}
+
+/*
+ * Find the first "name[addr]" (with an optional ":port") in [p, p+n).
+ * Returns 1 and fills host, ip (absent when addr is a socket path such as
+ * "private/dovecot-lmtp") and port; 0 when there is none. A bracket without
+ * a name before it ("messages from [192.0.2.1]") is not a host.
+ */
+static int find_host_addr(const char *p, size_t n, rs_str_t *host, rs_str_t *ip,
+                          uint32_t *port)
+{
+	for (size_t i = 1; i < n; i++) {
+		size_t start = i, a = i + 1, close = i + 1, j;
+		uint32_t v = 0;
+
+		if (p[i] != '[' || !is_host_char(p[i - 1])) {
+			continue;
+		}
+		while (start > 0 && is_host_char(p[start - 1])) {
+			start--;
+		}
+		while (close < n && p[close] != ']' && p[close] != ' ') {
+			close++;
+		}
+		if (close >= n || p[close] != ']' || close == a) {
+			continue;
+		}
+		*host = rs_str(p + start, i - start);
+		if (rs_str_starts(p + a, close - a, "IPv6:")) {
+			a += LIT_LEN("IPv6:");
+		}
+		*ip = rs_str_is_ip(p + a, close - a) ? rs_str(p + a, close - a)
+		                                     : RS_STR_NULL;
+		*port = 0;
+		j = close + 1;
+		if (j + 1 < n && p[j] == ':' && rs_str_isdigit(p[j + 1])) {
+			for (j++; j < n && rs_str_isdigit(p[j]) && v <= 65535;
+			     j++) {
+				v = v * 10 + (uint32_t)(p[j] - '0');
+			}
+			*port = v <= 65535 ? v : 0;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Stage from what Postfix was doing when a connection was lost or timed out:
+ * the words after "while " ("receiving the initial server greeting",
+ * "sending RCPT TO", "performing the EHLO handshake", "sending end of data --
+ * message may be sent more than once", "sending message body").
+ */
+static rs_stage_t stage_of_doing(const char *p, size_t n)
+{
+	rs_stage_t st;
+
+	if (rs_str_starts(p, n, "receiving the initial server greeting")) {
+		return RS_STAGE_GREETING;
+	}
+	if (rs_str_starts(p, n, "performing the ")) {
+		return rs_smtpreply_stage_of_command(
+		    p + LIT_LEN("performing the "),
+		    n - LIT_LEN("performing the "));
+	}
+	st = rs_smtpreply_stage_of_command(p, n);
+	if (st != RS_STAGE_UNKNOWN) {
+		return st;
+	}
+	if (rs_str_starts(p, n, "sending message body")) {
+		return RS_STAGE_END_OF_DATA;
+	}
+	return RS_STAGE_UNKNOWN;
+}
+
+/*
+ * Stage from the part of a status text that Postfix wrote itself (the
+ * "lead", before any remote reply), for texts without "(in reply to ...)".
+ */
+static rs_stage_t stage_of_lead(const char *p, size_t n)
+{
+	const char *w;
+
+	if (rs_str_starts(p, n, "connect to ")) {
+		return RS_STAGE_CONNECT;
+	}
+	if (rs_str_ifind(p, n, "refused to talk to me") != NULL) {
+		return RS_STAGE_GREETING;
+	}
+	if (rs_str_starts(p, n, "lost connection with ") ||
+	    rs_str_starts(p, n, "conversation with ")) {
+		w = rs_str_find(p, n, " while ");
+		if (w != NULL) {
+			w += LIT_LEN(" while ");
+			return stage_of_doing(w, (size_t)(p + n - w));
+		}
+		return RS_STAGE_UNKNOWN;
+	}
+	if (rs_str_ifind(p, n, "sasl authentication failed") != NULL) {
+		return RS_STAGE_AUTH;
+	}
+	for (size_t i = 0; i < sizeof(tls_phrases) / sizeof(tls_phrases[0]);
+	     i++) {
+		if (rs_str_ifind(p, n, tls_phrases[i]) != NULL) {
+			return RS_STAGE_STARTTLS;
+		}
+	}
+	if (rs_str_starts(p, n, "Host or domain name not found") ||
+	    rs_str_find(p, n, "Name service error") != NULL ||
+	    rs_str_find(p, n, "does not accept mail (nullMX)") != NULL) {
+		return RS_STAGE_CONNECT;
+	}
+	return rs_smtpreply_stage_in_text(p, n);
+}
+
+/* Earlier of two optional pointers. */
+static const char *first_of(const char *a, const char *b)
+{
+	if (a == NULL) {
+		return b;
+	}
+	if (b == NULL) {
+		return a;
+	}
+	return a < b ? a : b;
+}
+
+/*
+ * Read the parenthesised status text [p, p+n): the remote reply (without
+ * Postfix's "host X said: " and "(in reply to CMD command)" wrappers), its
+ * codes, the stage, and the host named in the text. *host etc. receive the
+ * text's host for the caller to use when relay= names none.
+ */
+static void read_status_text(const char *p, size_t n, rs_record_t *rec,
+                             int *suspended, rs_str_t *host, rs_str_t *ip,
+                             uint32_t *port)
+{
+	static const char said[] = " said: ";
+	static const char refused[] = " refused to talk to me: ";
+	static const char refused_tls[] = " refused to start TLS: ";
+	const char *s = p, *end = p + n;
+	const char *m_said, *m_ref, *m_tls, *m, *reply = NULL;
+	size_t lead_n;
+	rs_stage_t stage = RS_STAGE_UNKNOWN;
+
+	*suspended = 0;
+	if (rs_str_starts(s, n, "delivery temporarily suspended: ")) {
+		*suspended = 1;
+		s += LIT_LEN("delivery temporarily suspended: ");
+	}
+	m_said = rs_str_find(s, (size_t)(end - s), said);
+	m_ref = rs_str_find(s, (size_t)(end - s), refused);
+	m_tls = rs_str_find(s, (size_t)(end - s), refused_tls);
+	m = first_of(first_of(m_said, m_ref), m_tls);
+	if (m != NULL) {
+		reply = m == m_said  ? m + LIT_LEN(said)
+		        : m == m_ref ? m + LIT_LEN(refused)
+		                     : m + LIT_LEN(refused_tls);
+		lead_n = (size_t)(m - s);
+		if (m == m_ref) {
+			stage = RS_STAGE_GREETING;
+		}
+	} else {
+		lead_n = (size_t)(end - s);
+		/* A reply logged bare: "status=sent (250 2.0.0 Ok ...)". */
+		if (rs_smtpreply_codes(s, lead_n, NULL) != 0) {
+			reply = s;
+			lead_n = 0;
+		}
+	}
+	if (reply != NULL) {
+		rs_str_t r = rs_str_trim(rs_str(reply, (size_t)(end - reply)));
+		const char *w = rs_str_rfind(r.p, r.n, " (in reply to ");
+		if (w != NULL) {
+			const char *cmd = w + LIT_LEN(" (in reply to ");
+			rs_str_t tail = rs_str(cmd, (size_t)(r.p + r.n - cmd));
+			if (tail.n > 0 && tail.p[tail.n - 1] == ')') {
+				tail.n--;
+			}
+			if (rs_str_ends(tail.p, tail.n, " command")) {
+				stage = rs_smtpreply_stage_of_command(
+				    tail.p, tail.n - LIT_LEN(" command"));
+				r.n = (size_t)(w - r.p);
+			}
+		}
+		rec->reply_text = r;
+		rec->reply_code =
+		    rs_smtpreply_codes(r.p, r.n, &rec->enhanced_code);
+	} else {
+		rec->reply_text = rs_str(p, n);
+	}
+	if (stage == RS_STAGE_UNKNOWN && lead_n > 0) {
+		stage = stage_of_lead(s, lead_n);
+	}
+	rec->stage = stage;
+	if (lead_n > 0) {
+		(void)find_host_addr(s, lead_n, host, ip, port);
+	}
+}
+
+/* Map a delivery agent's status word; -1 when it is not one. */
+static int status_of_word(rs_str_t w)
+{
+	if (rs_str_eq(w.p, w.n, "deferred")) {
+		return RS_STATUS_DEFERRED;
+	}
+	if (rs_str_eq(w.p, w.n, "bounced") ||
+	    rs_str_eq(w.p, w.n, "undeliverable-but-not-cached") ||
+	    rs_str_eq(w.p, w.n, "undeliverable")) {
+		return RS_STATUS_BOUNCED;
+	}
+	if (rs_str_eq(w.p, w.n, "expired") ||
+	    rs_str_eq(w.p, w.n, "force-expired")) {
+		return RS_STATUS_EXPIRED;
+	}
+	/* "deliverable" is an address-verification probe that succeeded. */
+	if (rs_str_eq(w.p, w.n, "sent") || rs_str_eq(w.p, w.n, "deliverable")) {
+		return RS_STATUS_SENT;
+	}
+	return -1;
+}
+
+/* "<qid>: to=<...>, ..., status=<st> (<text>)" */
+static rs_parse_result_t parse_delivery(const char *p, size_t n,
+                                        rs_record_t *rec, const char **why)
+{
+	struct fields f;
+	const char *text, *close, *end = p + n;
+	rs_str_t thost = RS_STR_NULL, tip = RS_STR_NULL;
+	uint32_t tport = 0;
+	int status, suspended;
+
+	read_fields(p, n, &f);
+	if (f.to_open) {
+		*why = "the to= address has no closing '>' (line cut short?)";
+		return RS_PARSE_MALFORMED;
+	}
+	if (f.status.p == NULL) {
+		*why = "Postfix delivery line has to= but no status= field";
+		return RS_PARSE_MALFORMED;
+	}
+	status = status_of_word(f.status);
+	if (status < 0) {
+		*why = "Postfix status= value is not one of deferred, bounced, "
+		       "expired, force-expired, undeliverable, sent";
+		return RS_PARSE_MALFORMED;
+	}
+	if (end - f.after < 2 || f.after[0] != ' ' || f.after[1] != '(') {
+		*why = "Postfix status= is not followed by a reason in "
+		       "parentheses (line cut short?)";
+		return RS_PARSE_MALFORMED;
+	}
+	text = f.after + 2;
+	close = rs_str_rfind(text, (size_t)(end - text), ")");
+	if (close == NULL) {
+		close = end; /* cut by a syslog size limit */
+	}
+	rec->status = (rs_status_t)status;
+	if (f.to.p != NULL) {
+		rs_record_set_recipient(rec, strip_angle(f.to));
+	}
+	if (f.relay.p != NULL) {
+		(void)find_host_addr(f.relay.p, f.relay.n, &rec->remote_host,
+		                     &rec->remote_ip, &rec->remote_port);
+	}
+	set_delays(rec, f.delay, f.delays);
+	read_status_text(text, (size_t)(close - text), rec, &suspended, &thost,
+	                 &tip, &tport);
+	if (rec->remote_host.p == NULL && thost.p != NULL) {
+		rec->remote_host = thost;
+		rec->remote_ip = tip;
+		rec->remote_port = tport;
+	}
+	if (rec->enhanced_code.p == NULL && f.dsn.p != NULL &&
+	    rs_smtpreply_enhanced_len(f.dsn.p, f.dsn.n) == f.dsn.n) {
+		rec->enhanced_code = f.dsn;
+	}
+	if (suspended || status == RS_STATUS_EXPIRED) {
+		rec->stage = RS_STAGE_QUEUE;
+	}
+	return RS_PARSE_EVENT;
+}
+
+/* qmgr "<qid>: from=<x>, status=expired, returned to sender" */
+static rs_parse_result_t parse_qmgr(const char *p, size_t n, rs_record_t *rec)
+{
+	struct fields f;
+
+	read_fields(p, n, &f);
+	if (f.status.p == NULL ||
+	    status_of_word(f.status) != RS_STATUS_EXPIRED) {
+		return RS_PARSE_SKIP;
+	}
+	rec->status = RS_STATUS_EXPIRED;
+	rec->stage = RS_STAGE_QUEUE;
+	if (f.from.p != NULL) {
+		rec->sender = strip_angle(f.from);
+	}
+	rec->reply_text =
+	    rs_str_trim(rs_str(f.status.p, (size_t)(p + n - f.status.p)));
+	return RS_PARSE_EVENT;
+}
+
+rs_parse_result_t rs_postfix_parse(const rs_syslog_t *sl, rs_record_t *rec,
+                                   const char **why)
+{
+	const char *p = sl->msg.p;
+	size_t n = sl->msg.n, qlen;
+	const char *dummy;
+
+	if (why == NULL) {
+		why = &dummy;
+	}
+	if (p == NULL) {
+		return RS_PARSE_SKIP;
+	}
+	qlen = queue_id_len(p, n);
+	if (qlen == 0 || qlen + 1 >= n || p[qlen + 1] != ' ') {
+		/* NOQUEUE rejects, warnings, connect/disconnect, TLS notes. */
+		return RS_PARSE_SKIP;
+	}
+	rec->mta = RS_MTA_POSTFIX;
+	rec->log_time = sl->time;
+	rec->log_time_ms = sl->time_ms;
+	rec->log_host = sl->host;
+	rec->program = sl->program;
+	rec->queue_id = rs_str(p, qlen);
+	p += qlen + 2;
+	n -= qlen + 2;
+	if (rs_str_starts(p, n, "to=")) {
+		return parse_delivery(p, n, rec, why);
+	}
+	if (rs_str_starts(p, n, "from=")) {
+		return parse_qmgr(p, n, rec);
+	}
+	return RS_PARSE_SKIP;
+}

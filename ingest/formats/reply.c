@@ -1,0 +1,185 @@
+/*
+ * reply.c - bare SMTP reply text, one per line, as a user pastes it.
+ *
+ * Every line is an event, also an empty or binary one: the caller promises
+ * one output object per input line. The basic and enhanced codes are the
+ * first ones found in the text (rs_smtpreply_find), or an enhanced code
+ * alone at the start ("5.7.1 Access denied"); the status follows the basic
+ * code: 2xx SENT, 5xx BOUNCED, 4xx, 3xx and no code DEFERRED. The stage is
+ * what the text proves (rs_smtpreply_stage_in_text), else unknown.
+ *
+ * Pasted Postfix fragments keep their wrapper; the remote host is read
+ * from it and, when a reply code follows, reply_text is the reply alone:
+ *   "host X[ip] said: <reply>"          -> reply after "said: "
+ *   "[host X[ip]] refused to talk to me: <reply>" -> reply after "me: "
+ *   "SASL authentication failed; server X[ip] said: <reply>"
+ *   "connect to X[ip]:port: <error>"    -> host, ip and port, text kept
+ *   "SSL_connect error to X[ip]:port", "certificate verification failed
+ *   for X[ip]:port" (the same)
+ *   "lost connection with X[ip] ...", "conversation with X[ip] ..."
+ *
+ * Ownership: slices point into the line; nothing is allocated.
+ * @locality any thread; stateless.
+ * Hazards: the line may hold NUL bytes, invalid UTF-8 or a megabyte of
+ * text; everything is bounded by its length and linear in it.
+ */
+#include "formats/reply.h"
+
+#include "formats/smtpreply.h"
+#include "util/str.h"
+
+/* Longest "[...]" read as an address: IPv6 with a zone, or a socket. */
+#define IP_MAX 64
+
+/* What a Postfix wrapper is followed by. */
+enum wrapper_kind {
+	WRAP_REPLY, /* the remote reply */
+	WRAP_PORT,  /* ":port: <error>" */
+	WRAP_HOST,  /* free text; only the host is read */
+};
+
+/* A Postfix wrapper: "<before>X[ip]<after>". */
+struct wrapper {
+	const char *before;
+	const char *after;
+	enum wrapper_kind kind;
+};
+
+/* Wrappers whose host is worth reading, in order of preference. */
+static const struct wrapper wrappers[] = {
+    {"host ", " said: ", WRAP_REPLY},
+    {"host ", " refused to talk to me: ", WRAP_REPLY},
+    {"server ", " said: ", WRAP_REPLY},
+    {"connect to ", ":", WRAP_PORT},
+    {"SSL_connect error to ", ":", WRAP_PORT},
+    {"certificate verification failed for ", ":", WRAP_PORT},
+    {"lost connection with ", " ", WRAP_HOST},
+    {"conversation with ", " ", WRAP_HOST},
+};
+
+/* Read a decimal port (1-5 digits, <= 65535) at p; 0 when there is none. */
+static uint32_t read_port(const char *p, const char *e)
+{
+	uint32_t v = 0;
+	size_t i = 0;
+
+	while (p + i < e && i < 6 && rs_str_isdigit(p[i])) {
+		v = v * 10 + (uint32_t)(p[i] - '0');
+		i++;
+	}
+	return (i > 0 && i <= 5 && v <= 65535) ? v : 0;
+}
+
+/*
+ * Find "<before>X[ip]<after>" in [p, e); fill host and ip and return the
+ * byte after <after>, or NULL.
+ */
+static const char *find_wrapper(const char *p, const char *e,
+                                const struct wrapper *w, rs_record_t *rec)
+{
+	size_t bl = strlen(w->before), al = strlen(w->after);
+
+	for (const char *s = p; s < e;) {
+		const char *hit = rs_str_find(s, (size_t)(e - s), w->before);
+		const char *name, *open, *close;
+
+		if (hit == NULL) {
+			return NULL;
+		}
+		s = hit + 1;
+		name = hit + bl;
+		open = name;
+		while (open < e && *open != '[' && *open != ' ') {
+			open++;
+		}
+		if (open == name || open >= e || *open != '[') {
+			continue;
+		}
+		close = memchr(open, ']',
+		               (size_t)(e - open) < IP_MAX ? (size_t)(e - open)
+		                                           : IP_MAX);
+		if (close == NULL || close == open + 1 ||
+		    memchr(open, ' ', (size_t)(close - open)) != NULL ||
+		    (size_t)(e - close - 1) < al ||
+		    memcmp(close + 1, w->after, al) != 0) {
+			continue;
+		}
+		rec->remote_host = rs_str(name, (size_t)(open - name));
+		rec->remote_ip = rs_str(open + 1, (size_t)(close - open - 1));
+		return close + 1 + al;
+	}
+	return NULL;
+}
+
+/* Read the host out of a pasted Postfix wrapper; the reply part or NULL. */
+static const char *read_wrapper(const char *p, const char *e, rs_record_t *rec)
+{
+	static const char me[] = "refused to talk to me: ";
+	const char *hit;
+
+	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++) {
+		const char *after = find_wrapper(p, e, &wrappers[i], rec);
+
+		if (after == NULL) {
+			continue;
+		}
+		switch (wrappers[i].kind) {
+		case WRAP_REPLY:
+			return after;
+		case WRAP_PORT:
+			rec->remote_port = read_port(after, e);
+			return NULL;
+		case WRAP_HOST:
+			return NULL;
+		}
+	}
+	/* "refused to talk to me: 421 ..." pasted without the host. */
+	hit = rs_str_find(p, (size_t)(e - p), me);
+	return hit != NULL ? hit + sizeof(me) - 1 : NULL;
+}
+
+rs_parse_result_t rs_reply_parse(const char *line, size_t len, rs_record_t *rec,
+                                 const char **why)
+{
+	static const char empty[1] = "";
+	const char *e, *reply;
+	uint32_t code = 0;
+
+	if (line == NULL) {
+		line = empty;
+		len = 0;
+	}
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) {
+		len--;
+	}
+	e = line + len;
+	rec->mta = RS_MTA_REPLY;
+	rec->reply_text = rs_str(line, len);
+	reply = read_wrapper(line, e, rec);
+	if (reply != NULL &&
+	    rs_smtpreply_codes(reply, (size_t)(e - reply), NULL) != 0) {
+		rec->reply_text = rs_str(reply, (size_t)(e - reply));
+	}
+	if (rs_smtpreply_find(rec->reply_text.p, rec->reply_text.n, &code,
+	                      &rec->enhanced_code) == NULL) {
+		/* "5.7.1 Access denied": an enhanced code without a basic one.
+		 */
+		size_t elen = rs_smtpreply_enhanced_len(rec->reply_text.p,
+		                                        rec->reply_text.n);
+		code = 0;
+		rec->enhanced_code =
+		    elen > 0 ? rs_str(rec->reply_text.p, elen) : RS_STR_NULL;
+	}
+	rec->reply_code = code;
+	/* 3xx is no outcome yet: like no code, the mail is still queued. */
+	if (code >= 500) {
+		rec->status = RS_STATUS_BOUNCED;
+	} else if (code >= 200 && code < 300) {
+		rec->status = RS_STATUS_SENT;
+	} else {
+		rec->status = RS_STATUS_DEFERRED;
+	}
+	rec->stage = rs_smtpreply_stage_in_text(line, len);
+	(void)why;
+	return RS_PARSE_EVENT;
+}

@@ -1,0 +1,602 @@
+/*
+ * kafkasink.c - events to Kafka with delivery tracking; see kafkasink.h.
+ *
+ * Each batch gets a track: how many of its messages are unacknowledged,
+ * and for each input partition the offset after its last line. Tracks
+ * complete strictly in batch order, so a committed offset never passes a
+ * line whose events are not yet on the broker.
+ */
+#include "kafka/kafkasink.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "observe/log.h"
+#include "observe/metrics.h"
+
+#define RETRY_BACKOFF_MS 500
+
+typedef struct position {
+	const char *topic;
+	int32_t partition;
+	int64_t next_offset;
+} position_t;
+
+typedef struct track {
+	long outstanding;
+	int64_t created_ms;
+	position_t *pos;
+	size_t npos;
+	struct track *next;
+} track_t;
+
+/* A message whose delivery failed, waiting to be produced again. */
+typedef struct retry {
+	char *topic;
+	void *payload;
+	size_t len;
+	void *key;
+	size_t key_len;
+	rd_kafka_headers_t *headers;
+	track_t *track;
+	int64_t due_ms;
+	struct retry *next;
+} retry_t;
+
+struct rs_kafkasink {
+	rs_sink_t sink;
+	rs_kafkasink_conf_t conf;
+	rd_kafka_t *rk;
+	track_t *head, *tail;
+	retry_t *retries;
+	atomic_int abandon;
+	uint64_t delivered, dead_lettered, failures;
+	int64_t last_error_log_ms;
+	int64_t last_stall_log_ms;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Keep a copy of a message to produce again after a back-off (takes
+ * ownership of hdrs). Out of memory: the track never completes, so its
+ * offsets are never committed and the lines are read again after a
+ * restart - nothing is lost.
+ */
+static void add_retry(rs_kafkasink_t *sk, const char *topic, const void *p,
+                      size_t n, const void *key, size_t key_len,
+                      rd_kafka_headers_t *hdrs, track_t *t)
+{
+	retry_t *r = calloc(1, sizeof(*r));
+
+	if (hdrs == NULL) {
+		hdrs = rd_kafka_headers_new(0);
+	}
+	if (r == NULL) {
+		goto fail;
+	}
+	r->topic = strdup(topic);
+	r->payload = malloc(n ? n : 1);
+	r->key = malloc(key_len ? key_len : 1);
+	if (r->topic == NULL || r->payload == NULL || r->key == NULL) {
+		free(r->topic);
+		free(r->payload);
+		free(r->key);
+		free(r);
+		goto fail;
+	}
+	if (n > 0) {
+		memcpy(r->payload, p, n);
+	}
+	r->len = n;
+	if (key != NULL && key_len > 0) {
+		memcpy(r->key, key, key_len);
+		r->key_len = key_len;
+	}
+	r->headers = hdrs;
+	r->track = t;
+	r->due_ms = mono_ms() + RETRY_BACKOFF_MS;
+	r->next = sk->retries;
+	sk->retries = r;
+	return;
+fail:
+	if (hdrs != NULL) {
+		rd_kafka_headers_destroy(hdrs);
+	}
+}
+
+/* Delivery report. @locality sink thread, inside rd_kafka_poll. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+	rs_kafkasink_t *sk = opaque;
+	track_t *t = rkm->_private;
+	rd_kafka_headers_t *hdrs = NULL;
+	int64_t now;
+
+	(void)rk;
+	if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		t->outstanding--;
+		sk->delivered++;
+		return;
+	}
+	sk->failures++;
+	if (sk->conf.metrics != NULL) {
+		rs_metrics_inc(sk->conf.metrics, RS_METRIC_PRODUCE_ERRORS, 1);
+	}
+	now = mono_ms();
+	if (now - sk->last_error_log_ms >= 5000) {
+		rs_log(RS_LOG_ERROR, "kafka",
+		       "delivery failed; offsets are held back and the message "
+		       "is retried",
+		       "topic=%s error=\"%s\"", rd_kafka_topic_name(rkm->rkt),
+		       rd_kafka_err2str(rkm->err));
+		sk->last_error_log_ms = now;
+	}
+	/* Keep a copy and produce it again later. */
+	if (rd_kafka_message_headers(rkm, &hdrs) !=
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		hdrs = NULL;
+	}
+	add_retry(sk, rd_kafka_topic_name(rkm->rkt), rkm->payload, rkm->len,
+	          rkm->key, rkm->key_len,
+	          hdrs ? rd_kafka_headers_copy(hdrs) : NULL, t);
+}
+
+/* Produce the retries that are due. */
+static void run_retries(rs_kafkasink_t *sk)
+{
+	int64_t now = mono_ms();
+	retry_t **pp = &sk->retries;
+
+	while (*pp != NULL) {
+		retry_t *r = *pp;
+		rd_kafka_resp_err_t err;
+
+		if (r->due_ms > now) {
+			pp = &r->next;
+			continue;
+		}
+		err = rd_kafka_producev(
+		    sk->rk, RD_KAFKA_V_TOPIC(r->topic),
+		    RD_KAFKA_V_VALUE(r->payload, r->len),
+		    RD_KAFKA_V_KEY(r->key_len ? r->key : NULL, r->key_len),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_OPAQUE(r->track), RD_KAFKA_V_HEADERS(r->headers),
+		    RD_KAFKA_V_END);
+		if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			r->due_ms = now + RETRY_BACKOFF_MS;
+			pp = &r->next;
+			continue;
+		}
+		/* headers now belong to librdkafka */
+		*pp = r->next;
+		free(r->topic);
+		free(r->payload);
+		free(r->key);
+		free(r);
+	}
+}
+
+/* Hand completed tracks' offsets to the source, in batch order. */
+static void complete_tracks(rs_kafkasink_t *sk)
+{
+	while (sk->head != NULL && sk->head->outstanding == 0) {
+		track_t *t = sk->head;
+
+		for (size_t i = 0; i < t->npos && sk->conf.source != NULL;
+		     i++) {
+			rs_kafkasource_mark_done(
+			    sk->conf.source, t->pos[i].topic,
+			    t->pos[i].partition, t->pos[i].next_offset);
+		}
+		sk->head = t->next;
+		if (sk->head == NULL) {
+			sk->tail = NULL;
+		}
+		free(t->pos);
+		free(t);
+	}
+}
+
+/* Say so when the oldest batch has waited long for its acknowledgements. */
+static void report_stall(rs_kafkasink_t *sk)
+{
+	int64_t now = mono_ms();
+	long waiting = 0;
+
+	if (sk->head == NULL || now - sk->head->created_ms < 10000 ||
+	    now - sk->last_stall_log_ms < 10000) {
+		return;
+	}
+	for (track_t *t = sk->head; t != NULL; t = t->next) {
+		waiting += t->outstanding;
+	}
+	rs_log(RS_LOG_WARN, "kafka",
+	       "events are not acknowledged; input offsets are held back",
+	       "topic=%s waiting=%ld oldest_s=%lld", sk->conf.topic, waiting,
+	       (long long)((now - sk->head->created_ms) / 1000));
+	sk->last_stall_log_ms = now;
+}
+
+/* Serve delivery reports and retries without blocking longer than ms. */
+static void serve(rs_kafkasink_t *sk, int ms)
+{
+	rd_kafka_poll(sk->rk, ms);
+	run_retries(sk);
+	complete_tracks(sk);
+	report_stall(sk);
+}
+
+/*
+ * Warn at start-up when a topic we write to does not exist: the producer
+ * would otherwise hold the events quietly until message.timeout.ms.
+ */
+static void check_topic(rs_kafkasink_t *sk, const char *topic)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(sk->rk, topic, NULL);
+	rd_kafka_resp_err_t err;
+
+	if (rkt == NULL) {
+		return;
+	}
+	err = rd_kafka_metadata(sk->rk, 0, rkt, &md, 5000);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rs_log(RS_LOG_WARN, "kafka", "cannot read the topic's metadata",
+		       "topic=%s error=\"%s\"", topic, rd_kafka_err2str(err));
+	} else if (md->topic_cnt == 1 && md->topics[0].err) {
+		rs_log(
+		    RS_LOG_ERROR, "kafka",
+		    "output topic does not exist or is not writable; events "
+		    "are held back and no input offset is committed until it "
+		    "is",
+		    "topic=%s error=\"%s\"", topic,
+		    rd_kafka_err2str(md->topics[0].err));
+	}
+	if (md != NULL) {
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+}
+
+/* Produce one message, waiting while the local queue is full. */
+static int produce(rs_kafkasink_t *sk, const char *topic, const void *p,
+                   size_t n, const void *key, size_t key_len, track_t *t,
+                   const char *h1, const char *v1, const char *h2,
+                   const char *v2, char *errstr, size_t errstr_size)
+{
+	for (;;) {
+		rd_kafka_resp_err_t err = rd_kafka_producev(
+		    sk->rk, RD_KAFKA_V_TOPIC(topic),
+		    RD_KAFKA_V_VALUE((void *)p, n),
+		    RD_KAFKA_V_KEY(key_len ? key : NULL, key_len),
+		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		    RD_KAFKA_V_OPAQUE(t),
+		    RD_KAFKA_V_HEADER(h1, v1, (ssize_t)strlen(v1)),
+		    RD_KAFKA_V_HEADER(h2, v2, (ssize_t)strlen(v2)),
+		    RD_KAFKA_V_END);
+
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			t->outstanding++;
+			return 0;
+		}
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+			/* E.g. an unknown topic: hold the offsets and retry
+			 * until the topic is there. */
+			rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+			int64_t now = mono_ms();
+
+			rd_kafka_header_add(h, h1, -1, v1, -1);
+			rd_kafka_header_add(h, h2, -1, v2, -1);
+			add_retry(sk, topic, p, n, key, key_len, h, t);
+			t->outstanding++;
+			sk->failures++;
+			if (now - sk->last_error_log_ms >= 5000) {
+				rs_log(RS_LOG_ERROR, "kafka",
+				       "cannot produce; offsets are held back "
+				       "and the message is retried",
+				       "topic=%s error=\"%s\"", topic,
+				       rd_kafka_err2str(err));
+				sk->last_error_log_ms = now;
+			}
+			return 0;
+		}
+		/* Back-pressure: wait for the broker to take some. */
+		serve(sk, 100);
+		if (atomic_load(&sk->abandon)) {
+			snprintf(errstr, errstr_size,
+			         "stopped while the output queue was full");
+			return -1;
+		}
+	}
+}
+
+/* Offset after the last line of each input partition in the batch. */
+static int batch_positions(const rs_batch_t *b, track_t *t)
+{
+	for (size_t i = 0; i < b->nlines; i++) {
+		const rs_line_t *l = &b->lines[i];
+		size_t k;
+
+		if (l->topic == NULL || l->offset < 0) {
+			continue;
+		}
+		for (k = 0; k < t->npos; k++) {
+			if (t->pos[k].partition == l->partition &&
+			    t->pos[k].topic == l->topic) {
+				break;
+			}
+		}
+		if (k == t->npos) {
+			position_t *p = realloc(t->pos, (k + 1) * sizeof(*p));
+			if (p == NULL) {
+				return -1;
+			}
+			t->pos = p;
+			t->npos++;
+			p[k].topic = l->topic;
+			p[k].partition = l->partition;
+			p[k].next_offset = -1;
+		}
+		if (l->offset + 1 > t->pos[k].next_offset) {
+			t->pos[k].next_offset = l->offset + 1;
+		}
+	}
+	return 0;
+}
+
+/* rs_sink_t.write */
+static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
+                    size_t errstr_size)
+{
+	rs_kafkasink_t *sk = sink->ctx;
+	track_t *t = calloc(1, sizeof(*t));
+	int64_t now = wall_ms();
+
+	if (t == NULL || batch_positions(b, t) < 0) {
+		if (t != NULL) {
+			free(t->pos);
+		}
+		free(t);
+		snprintf(errstr, errstr_size, "out of memory");
+		return -1;
+	}
+	/* Queue the track first: deliveries may complete during produce. */
+	if (sk->tail != NULL) {
+		sk->tail->next = t;
+	} else {
+		sk->head = t;
+	}
+	sk->tail = t;
+	t->outstanding = 1; /* held until every message is queued */
+	t->created_ms = mono_ms();
+	for (size_t i = 0; i < b->nevents; i++) {
+		const rs_event_meta_t *m = &b->events[i];
+		const rs_line_t *l = &b->lines[m->line_idx];
+
+		if (produce(sk, sk->conf.topic, b->out.data + m->off, m->len,
+		            b->keys.data + m->key_off, m->key_len, t,
+		            "content-type", "application/x-protobuf",
+		            "replyscan-schema", "replyscan.v1.DeferralEvent",
+		            errstr, errstr_size) < 0) {
+			return -1;
+		}
+		if (sk->conf.metrics != NULL && l->ts_ms > 0 &&
+		    now >= l->ts_ms) {
+			rs_metrics_observe_latency(sk->conf.metrics,
+			                           (double)(now - l->ts_ms) /
+			                               1000.0);
+		}
+	}
+	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
+		for (size_t i = 0; i < b->nbad; i++) {
+			const rs_line_t *l = &b->lines[b->bad[i].line_idx];
+			char where[256];
+
+			snprintf(where, sizeof(where), "%s/%d/%lld",
+			         l->topic ? l->topic : "?", l->partition,
+			         (long long)l->offset);
+			if (produce(sk, sk->conf.dead_letter, l->p, l->len,
+			            NULL, 0, t, "replyscan-error",
+			            b->bad[i].why, "replyscan-source", where,
+			            errstr, errstr_size) < 0) {
+				return -1;
+			}
+			sk->dead_lettered++;
+		}
+		if (sk->conf.metrics != NULL && b->nbad > 0) {
+			rs_metrics_inc(sk->conf.metrics,
+			               RS_METRIC_DEAD_LETTERED, b->nbad);
+		}
+	}
+	t->outstanding--;
+	if (sk->conf.metrics != NULL) {
+		rs_metrics_add_counts(sk->conf.metrics, &b->counts);
+	}
+	serve(sk, 0);
+	return 0;
+}
+
+/* rs_sink_t.tick */
+static int sk_tick(rs_sink_t *sink, char *errstr, size_t errstr_size)
+{
+	(void)errstr;
+	(void)errstr_size;
+	serve(sink->ctx, 0);
+	return 0;
+}
+
+/* rs_sink_t.flush: wait until every track has completed. */
+static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
+{
+	rs_kafkasink_t *sk = sink->ctx;
+	int64_t deadline = mono_ms() + (int64_t)(sk->conf.drain_timeout * 1000);
+
+	while (sk->head != NULL) {
+		serve(sk, 100);
+		if (atomic_load(&sk->abandon) || mono_ms() > deadline) {
+			long n = 0;
+			for (track_t *t = sk->head; t != NULL; t = t->next) {
+				n += t->outstanding;
+			}
+			snprintf(
+			    errstr, errstr_size,
+			    "%ld messages were not acknowledged within "
+			    "%.0f s; their input offsets are not committed "
+			    "and will be read again",
+			    n, sk->conf.drain_timeout);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Set one producer property, naming the key on error. */
+static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
+                    char *errstr, size_t errstr_size)
+{
+	char err[256];
+
+	if (rd_kafka_conf_set(kc, name, value, err, sizeof(err)) !=
+	    RD_KAFKA_CONF_OK) {
+		snprintf(errstr, errstr_size, "kafka.producer.%s: %s", name,
+		         err);
+		return -1;
+	}
+	return 0;
+}
+
+rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
+                                 size_t errstr_size)
+{
+	rs_kafkasink_t *sk = calloc(1, sizeof(*sk));
+	rd_kafka_conf_t *kc;
+	char err[512];
+
+	if (sk == NULL) {
+		snprintf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	sk->conf = *conf;
+	if (sk->conf.drain_timeout <= 0) {
+		sk->conf.drain_timeout = 30;
+	}
+	atomic_init(&sk->abandon, 0);
+	kc = rd_kafka_conf_new();
+	if (set_prop(kc, "bootstrap.servers", conf->brokers, errstr,
+	             errstr_size) ||
+	    set_prop(kc, "enable.idempotence", "true", errstr, errstr_size) ||
+	    set_prop(kc, "compression.type",
+	             conf->compression ? conf->compression : "lz4", errstr,
+	             errstr_size) ||
+	    set_prop(kc, "linger.ms", "5", errstr, errstr_size) ||
+	    set_prop(kc, "queue.buffering.max.kbytes", "32768", errstr,
+	             errstr_size) ||
+	    set_prop(kc, "message.timeout.ms", "30000", errstr, errstr_size) ||
+	    set_prop(kc, "client.id", "replyscan", errstr, errstr_size)) {
+		rd_kafka_conf_destroy(kc);
+		free(sk);
+		return NULL;
+	}
+	for (size_t i = 0; i < conf->nprops; i++) {
+		if (set_prop(kc, conf->props[i].name, conf->props[i].value,
+		             errstr, errstr_size)) {
+			rd_kafka_conf_destroy(kc);
+			free(sk);
+			return NULL;
+		}
+	}
+	rd_kafka_conf_set_opaque(kc, sk);
+	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
+	sk->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
+	if (sk->rk == NULL) {
+		snprintf(errstr, errstr_size, "cannot create the producer: %s",
+		         err);
+		rd_kafka_conf_destroy(kc);
+		free(sk);
+		return NULL;
+	}
+	check_topic(sk, sk->conf.topic);
+	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
+		check_topic(sk, sk->conf.dead_letter);
+	}
+	sk->sink.write = sk_write;
+	sk->sink.flush = sk_flush;
+	sk->sink.tick = sk_tick;
+	sk->sink.ctx = sk;
+	return sk;
+}
+
+rs_sink_t *rs_kafkasink_sink(rs_kafkasink_t *sk)
+{
+	return &sk->sink;
+}
+
+void rs_kafkasink_abandon(rs_kafkasink_t *sk)
+{
+	atomic_store(&sk->abandon, 1);
+}
+
+uint64_t rs_kafkasink_delivered(const rs_kafkasink_t *sk)
+{
+	return sk->delivered;
+}
+
+uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk)
+{
+	return sk->dead_lettered;
+}
+
+uint64_t rs_kafkasink_failures(const rs_kafkasink_t *sk)
+{
+	return sk->failures;
+}
+
+void rs_kafkasink_destroy(rs_kafkasink_t *sk)
+{
+	if (sk == NULL) {
+		return;
+	}
+	/* Drop anything still queued: its offsets were never committed. */
+	rd_kafka_purge(sk->rk,
+	               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_poll(sk->rk, 0);
+	rd_kafka_destroy(sk->rk);
+	while (sk->retries != NULL) {
+		retry_t *r = sk->retries;
+		sk->retries = r->next;
+		if (r->headers != NULL) {
+			rd_kafka_headers_destroy(r->headers);
+		}
+		free(r->topic);
+		free(r->payload);
+		free(r->key);
+		free(r);
+	}
+	while (sk->head != NULL) {
+		track_t *t = sk->head;
+		sk->head = t->next;
+		free(t->pos);
+		free(t);
+	}
+	free(sk);
+}

@@ -1,0 +1,54 @@
+/*
+ * kafkasink.h - a pipeline sink that produces each event to the output
+ * topic (and unreadable lines to an optional dead-letter topic) and tells
+ * the Kafka source which input offsets are safely written.
+ *
+ * A batch's input offsets become committable only when every message
+ * produced from it, and from every earlier batch, is acknowledged by the
+ * broker: batches are tracked in a FIFO of outstanding-delivery counters.
+ * A message whose delivery fails is produced again (after a back-off)
+ * until it succeeds or the stage stops, so a missing or unwritable output
+ * topic holds commits back instead of losing lines.
+ *
+ * @locality every call on the pipeline's sink thread; delivery reports
+ * are served from rd_kafka_poll on that same thread.
+ */
+#ifndef RS_KAFKASINK_H
+#define RS_KAFKASINK_H
+
+#include <stddef.h>
+
+#include "kafka/kafkasource.h"
+#include "pipeline/pipeline.h"
+
+typedef struct rs_metrics rs_metrics_t;
+
+typedef struct rs_kafkasink_conf {
+	const char *brokers;
+	const char *topic;       /* the output topic */
+	const char *dead_letter; /* NULL or "": unreadable lines are counted */
+	const char *compression; /* none, gzip, snappy, lz4, zstd */
+	const rs_kafka_prop_t *props; /* librdkafka properties, applied last */
+	size_t nprops;
+	rs_kafkasource_t *source; /* told what is written; may be NULL */
+	rs_metrics_t *metrics;    /* may be NULL */
+	double drain_timeout;     /* seconds flush waits for acknowledgements */
+} rs_kafkasink_conf_t;
+
+typedef struct rs_kafkasink rs_kafkasink_t;
+
+rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
+                                 size_t errstr_size);
+rs_sink_t *rs_kafkasink_sink(rs_kafkasink_t *sk);
+
+/* Give up waiting in flush (second signal). Async-signal-safe. */
+void rs_kafkasink_abandon(rs_kafkasink_t *sk);
+
+/* Messages produced and acknowledged, dead-lettered, delivery failures. */
+uint64_t rs_kafkasink_delivered(const rs_kafkasink_t *sk);
+uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk);
+uint64_t rs_kafkasink_failures(const rs_kafkasink_t *sk);
+
+void rs_kafkasink_destroy(rs_kafkasink_t *sk);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * kafkasource.h - a pipeline source over Kafka topics, as a member of a
+ * consumer group (librdkafka high-level consumer).
+ *
+ * Every consumer call - poll, the rebalance callback, pause, resume,
+ * commit - runs on the pipeline's source thread, so none runs at the same
+ * time as another (librdkafka 2.0.2's batch-consume calls are not safe
+ * against a concurrent rebalance or pause; this source uses
+ * rd_kafka_consumer_poll and never calls them from two threads).
+ *
+ * Offsets: the sink reports with rs_kafkasource_mark_done the offset up to
+ * which every line of a partition has been fully written; the source
+ * commits those offsets (every commit interval, before giving partitions
+ * up in a rebalance, and on close). Auto-commit is off.
+ *
+ * Back-pressure: when the pipeline's ring is full the source pauses its
+ * partitions and keeps serving the consumer (rebalances, group
+ * membership); it resumes when a slot is free.
+ */
+#ifndef RS_KAFKASOURCE_H
+#define RS_KAFKASOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pipeline/pipeline.h"
+
+typedef struct rs_kafka_prop {
+	const char *name;
+	const char *value;
+} rs_kafka_prop_t;
+
+typedef struct rs_kafkasource_conf {
+	const char *brokers;
+	const char *group;
+	char *const *topics;
+	size_t ntopics;
+	const rs_kafka_prop_t *props; /* librdkafka properties, applied last */
+	size_t nprops;
+	size_t batch_bytes;
+	size_t max_line;
+	double
+	    exit_when_idle; /* seconds without input before ending; 0 never */
+	int linger_ms;      /* longest wait to fill a batch */
+	int commit_interval_ms;
+	/* librdkafka statistics JSON (statistics.interval.ms), optional. */
+	void (*stats_cb)(void *opaque, const char *json, size_t len);
+	void *stats_opaque;
+} rs_kafkasource_conf_t;
+
+typedef struct rs_kafkasource rs_kafkasource_t;
+
+/* Create the consumer and subscribe. NULL with a sentence in errstr. */
+rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
+                                     char *errstr, size_t errstr_size);
+
+/* The rs_source_t to hand to rs_pipeline_run. */
+rs_source_t *rs_kafkasource_source(rs_kafkasource_t *ks);
+
+/* Ask the source to end: next() returns what it has, then 0.
+ * Async-signal-safe (sets a flag). */
+void rs_kafkasource_stop(rs_kafkasource_t *ks);
+
+/* Did the source end because of exit_when_idle? */
+int rs_kafkasource_idle_exit(const rs_kafkasource_t *ks);
+
+/*
+ * Every line of topic/partition before next_offset is written.
+ * @locality the sink thread (any thread; takes a short lock).
+ */
+void rs_kafkasource_mark_done(rs_kafkasource_t *ks, const char *topic,
+                              int32_t partition, int64_t next_offset);
+
+/*
+ * After rs_pipeline_run returned: commit what is done, leave the group
+ * and destroy the consumer. Returns 0, or -1 when the final commit failed
+ * (errstr says why). ks is freed either way.
+ */
+int rs_kafkasource_close(rs_kafkasource_t *ks, char *errstr,
+                         size_t errstr_size);
+
+/* Committed-offset bookkeeping, for metrics: number of commits done. */
+uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks);
+
+#endif

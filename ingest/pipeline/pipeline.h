@@ -1,0 +1,172 @@
+/*
+ * pipeline.h - one pipeline with pluggable ends: a source yields batches of
+ * lines with their provenance, N workers parse, classify and encode them,
+ * and a sink writes the events in input order and reports what is safely
+ * written so that the source can commit.
+ *
+ * Threads: the source runs on its own thread (rs_source_t.next), the
+ * workers on N threads (rs_pipeline_process), the sink on the thread that
+ * called rs_pipeline_run (rs_sink_t.write, then rs_source_t.release).
+ * Batches travel through a fixed ring of slots guarded by one mutex that
+ * is taken once per batch, never per line; memory is bounded by the ring
+ * size times the batch size.
+ */
+#ifndef RS_PIPELINE_H
+#define RS_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "classify/classify.h"
+#include "event/event.h"
+#include "formats/parse.h"
+#include "classify/rules.h"
+#include "event/taxonomy.h"
+
+#define RS_LINE_OVERSIZED 1 /* the line was longer than max_line; cut */
+
+typedef struct rs_line {
+	const char *p;
+	size_t len;
+	uint64_t line_no;  /* 1-based line of a file; 0 for Kafka */
+	int64_t offset;    /* Kafka offset; -1 for files */
+	int32_t partition; /* Kafka partition; -1 for files */
+	int flags;
+	const char *topic; /* Kafka topic, owned by the source; NULL: file */
+	int64_t ts_ms;     /* Kafka message timestamp; 0 for files */
+} rs_line_t;
+
+/* Which field keys an event (Kafka message key, summary grouping). */
+typedef enum rs_key {
+	RS_KEY_NONE = 0,
+	RS_KEY_RECIPIENT_DOMAIN,
+	RS_KEY_LOG_HOST,
+	RS_KEY_REMOTE_HOST,
+} rs_key_t;
+
+/* One event written into a batch's output. */
+typedef struct rs_event_meta {
+	size_t off, len;         /* bytes in batch->out */
+	size_t key_off, key_len; /* bytes in batch->keys */
+	uint32_t line_idx;
+	uint8_t cause, stage, status;
+} rs_event_meta_t;
+
+/* A line that could not be read, with a static reason. */
+typedef struct rs_bad_line {
+	uint32_t line_idx;
+	const char *why;
+} rs_bad_line_t;
+
+typedef struct rs_counts {
+	uint64_t lines;
+	uint64_t bytes;
+	uint64_t events;
+	uint64_t skipped;   /* not delivery outcomes (and sent, unless --all) */
+	uint64_t malformed; /* claimed a format but could not be read */
+	uint64_t by_cause_stage[RS_CAUSE__COUNT][RS_STAGE__COUNT];
+} rs_counts_t;
+
+typedef struct rs_batch {
+	uint64_t seq;
+	const char
+	    *source; /* file path, "-", or NULL when lines carry topics */
+	/* input, filled by the source */
+	char *data;
+	size_t len, cap;
+	rs_line_t *lines;
+	size_t nlines, lines_cap;
+	void *source_ref; /* the source's own handle (Kafka messages) */
+	/* output, filled by a worker */
+	rs_buf_t out;
+	rs_buf_t keys;
+	rs_event_meta_t *events;
+	size_t nevents, events_cap;
+	rs_bad_line_t *bad;
+	size_t nbad, bad_cap;
+	rs_counts_t counts;
+	int failed; /* out of memory while processing */
+} rs_batch_t;
+
+typedef struct rs_source rs_source_t;
+struct rs_source {
+	/* Fill an empty batch. 1 = filled, 0 = end of input, -1 = error. */
+	int (*next)(rs_source_t *src, rs_batch_t *batch, char *errstr,
+	            size_t errstr_size);
+	/* After the sink wrote the batch: drop references (optional). */
+	void (*release)(rs_source_t *src, rs_batch_t *batch);
+	/* Ask a blocking next() to return 0 soon (optional; any thread). */
+	void (*stop)(rs_source_t *src);
+	/* Called about every RS_PIPELINE_TICK_MS while the ring is full and
+	 * the source waits for a free slot (optional; source thread): time to
+	 * pause input and serve the consumer's callbacks. */
+	void (*tick)(rs_source_t *src);
+	void *ctx;
+};
+
+typedef struct rs_sink rs_sink_t;
+struct rs_sink {
+	/* Write one processed batch; batches arrive in seq order. 0 or -1. */
+	int (*write)(rs_sink_t *sink, rs_batch_t *batch, char *errstr,
+	             size_t errstr_size);
+	/* Make everything written durable (optional). 0 or -1. */
+	int (*flush)(rs_sink_t *sink, char *errstr, size_t errstr_size);
+	/* Called about every RS_PIPELINE_TICK_MS while no batch is ready
+	 * (optional; sink thread): time to serve delivery reports. 0 or -1. */
+	int (*tick)(rs_sink_t *sink, char *errstr, size_t errstr_size);
+	void *ctx;
+};
+
+#define RS_PIPELINE_TICK_MS 50
+
+typedef struct rs_ruleset rs_ruleset_t;
+
+typedef struct rs_pipeline_conf {
+	const rs_rules_t *rules; /* fixed rules, used when ruleset is NULL */
+	rs_ruleset_t *ruleset;   /* replaceable rules (SIGHUP), or NULL */
+	rs_format_t input_format;
+	rs_event_format_t event_format;
+	int encode;       /* 0: classify and count only (summary) */
+	int include_sent; /* --all */
+	rs_key_t key;
+	unsigned threads;   /* worker threads, >= 1 */
+	unsigned slots;     /* batches in flight; 0: 2 * threads + 2 */
+	size_t batch_bytes; /* target input bytes per batch */
+	size_t max_line;    /* longer lines are cut and counted malformed */
+} rs_pipeline_conf_t;
+
+/* Per-worker state: record arena, classifier scratch, event encoder. */
+typedef struct rs_worker rs_worker_t;
+
+rs_worker_t *rs_worker_new(const rs_pipeline_conf_t *conf, char *errstr,
+                           size_t errstr_size);
+void rs_worker_destroy(rs_worker_t *w);
+
+/*
+ * Parse, classify and encode every line of batch (whose output part must
+ * be reset). @locality worker thread; allocates only to grow the batch.
+ */
+void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch);
+
+/* Reset a batch's input and output for reuse, keeping its memory. */
+void rs_batch_reset(rs_batch_t *batch);
+void rs_batch_free(rs_batch_t *batch);
+
+/* Add a line to a batch (the source's helper); partition -1, topic NULL.
+ * 0, or -1 out of memory. */
+int rs_batch_add_line(rs_batch_t *batch, const char *p, size_t len,
+                      uint64_t line_no, int64_t offset, int flags);
+
+/* Add src's counters into dst. */
+void rs_counts_add(rs_counts_t *dst, const rs_counts_t *src);
+
+/*
+ * Run source -> workers -> sink until the source ends, a stage fails or
+ * the source is stopped. Totals go to *total. 0, or -1 with errstr.
+ */
+int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
+                    rs_sink_t *sink, rs_counts_t *total, char *errstr,
+                    size_t errstr_size);
+
+#endif
