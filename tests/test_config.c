@@ -83,7 +83,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.kafka.producer.n, 0);
 	assert_int_equal(cfg.pipeline.threads, 0);
 	assert_string_equal(cfg.pipeline.rules, "");
-	assert_int_equal(cfg.pipeline.input_format, RS_FORMAT_AUTO);
+	assert_ptr_equal(cfg.pipeline.input_format, rs_format_auto());
 	assert_int_equal(cfg.pipeline.include_sent, 0);
 	assert_int_equal(cfg.pipeline.batch_bytes, 1024 * 1024);
 	assert_int_equal(cfg.pipeline.queue_batches, 0);
@@ -152,7 +152,7 @@ static void test_good_full(void **state)
 
 	assert_int_equal(cfg.pipeline.threads, 8);
 	assert_string_equal(cfg.pipeline.rules, "/etc/replyscan/rules");
-	assert_int_equal(cfg.pipeline.input_format, RS_FORMAT_POSTFIX);
+	assert_string_equal(cfg.pipeline.input_format->name, "postfix");
 	assert_int_equal(cfg.pipeline.include_sent, 1);
 	assert_int_equal(cfg.pipeline.batch_bytes, 512 * 1024);
 	assert_int_equal(cfg.pipeline.queue_batches, 20);
@@ -389,14 +389,14 @@ static void test_set_overrides(void **state)
 	assert_int_equal(rs_config_set(&cfg, "pipeline.input_format", "Exim",
 	                               "--format", err, sizeof(err)),
 	                 0);
-	assert_int_equal(cfg.pipeline.input_format, RS_FORMAT_EXIM);
-	assert_int_equal(rs_config_set(&cfg, "pipeline.input_format", "qmail",
+	assert_string_equal(cfg.pipeline.input_format->name, "exim");
+	assert_int_equal(rs_config_set(&cfg, "pipeline.input_format", "nosuch",
 	                               "--format", err, sizeof(err)),
 	                 -1);
 	assert_string_equal(err,
-	                    "--format: pipeline.input_format: qmail is not "
-	                    "one of auto, postfix, exim, sendmail, "
-	                    "kumomta, reply");
+	                    "--format: pipeline.input_format: nosuch is not "
+	                    "one of auto, kumomta, exim, postfix, sendmail, "
+	                    "reply");
 	assert_int_equal(
 	    rs_config_set(&cfg, "kafka.key", "none", NULL, err, sizeof(err)),
 	    0);

@@ -59,7 +59,8 @@ static void parse(parsed_t *p, const char *line, size_t len)
 	assert_non_null(p->copy);
 	memcpy(p->copy, line, len);
 	rs_record_reset(&p->rec);
-	p->res = rs_exim_parse(p->copy, len, &p->rec, &p->why);
+	p->res =
+	    rs_format_parse(&rs_exim_format, p->copy, len, &p->rec, &p->why);
 }
 
 static void release(parsed_t *p)
@@ -986,9 +987,12 @@ static const row_t constructed_rows[] = {
      .res = RS_PARSE_SKIP},
     {.input = "2024-03-01 09:00:00", .res = RS_PARSE_MALFORMED},
     {.input = "2024-03-01 09:00:00.25", .res = RS_PARSE_MALFORMED},
-    /* Not Exim at all, or a delivery line without an address. */
+    /* Not Exim at all, or a delivery line without an address. Another
+     * program's syslog line is a valid line of a shared mail log that is
+     * not an Exim outcome; a line of neither shape is malformed. */
     {.input = "Mar  1 09:00:00 host postfix/smtp[1]: ABC: to=<a@b>",
-     .res = RS_PARSE_MALFORMED},
+     .res = RS_PARSE_SKIP},
+    {.input = "Mar  1 09:00:00 host", .res = RS_PARSE_MALFORMED},
     {.input = "", .res = RS_PARSE_MALFORMED},
     {.input = "2024-03-01 09:00:00 " QID_C " ==", .res = RS_PARSE_MALFORMED},
     {.input = "2024-03-01 09:00:00 " QID_C " ** : Unrouteable address",

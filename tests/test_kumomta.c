@@ -66,7 +66,8 @@ static void parse(parsed_t *p, const char *line, size_t len, size_t arena_cap)
 		p->rec.arena_cap = arena_cap;
 	}
 	rs_record_reset(&p->rec);
-	p->res = rs_kumomta_parse(p->copy, len, &p->rec, &p->why);
+	p->res =
+	    rs_format_parse(&rs_kumomta_format, p->copy, len, &p->rec, &p->why);
 }
 
 static void release(parsed_t *p)

@@ -44,18 +44,18 @@ static void check_text(int line, rs_str_t s, const char *head, const char *tail)
 static rs_parse_result_t parse_line(const char *line, size_t len,
                                     rs_record_t *rec, const char **why)
 {
-	rs_syslog_t sl;
+	rs_logline_t ll;
 
 	rs_record_reset(rec);
 	*why = NULL;
-	if (rs_syslog_split(line, len, &sl) != 0) {
+	rs_logline_init(&ll, line, len);
+	if (rs_logline_syslog(&ll) == NULL) {
 		fail_msg("not a syslog line: %.*s", (int)len, line);
 	}
-	if (!rs_postfix_program_matches(sl.program)) {
-		fail_msg("program not taken for Postfix: %.*s",
-		         (int)sl.program.n, sl.program.p);
+	if (!rs_postfix_format.detect(&ll)) {
+		fail_msg("line not detected as Postfix: %.*s", (int)len, line);
 	}
-	return rs_postfix_parse(&sl, rec, why);
+	return rs_postfix_format.parse(&ll, rec, why);
 }
 
 /* Parse a NUL-terminated line. */
@@ -801,7 +801,7 @@ static void check_bounds(const rs_record_t *rec, const char *buf, size_t len)
 static rs_parse_result_t parse_exact(const char *line, size_t len)
 {
 	char *buf = malloc(len > 0 ? len : 1);
-	rs_syslog_t sl;
+	rs_logline_t ll;
 	rs_record_t rec;
 	const char *why = NULL;
 	rs_parse_result_t res = RS_PARSE_SKIP;
@@ -810,9 +810,9 @@ static rs_parse_result_t parse_exact(const char *line, size_t len)
 	memcpy(buf, line, len);
 	memset(&rec, 0, sizeof(rec));
 	rs_record_reset(&rec);
-	if (rs_syslog_split(buf, len, &sl) == 0 &&
-	    rs_postfix_program_matches(sl.program)) {
-		res = rs_postfix_parse(&sl, &rec, &why);
+	rs_logline_init(&ll, buf, len);
+	if (rs_postfix_format.detect(&ll)) {
+		res = rs_postfix_format.parse(&ll, &rec, &why);
 		assert_true(res == RS_PARSE_EVENT || res == RS_PARSE_SKIP ||
 		            res == RS_PARSE_MALFORMED);
 		if (res == RS_PARSE_MALFORMED) {
@@ -862,7 +862,6 @@ static void test_bad_input(void **state)
 	    PFX RELAY TAIL4 "host " MX " said: 421 4.7.0 Not allowed (in reply "
 			    "to RCPT TO command))";
 	const size_t big = 1024 * 1024;
-	rs_syslog_t sl;
 	rs_record_t rec;
 	const char *why;
 	char *buf;
@@ -873,11 +872,16 @@ static void test_bad_input(void **state)
 	rs_record_reset(&rec);
 
 	/* Empty message, absent message. */
-	memset(&sl, 0, sizeof(sl));
-	sl.msg = rs_str("", 0);
-	assert_int_equal(rs_postfix_parse(&sl, &rec, &why), RS_PARSE_SKIP);
-	sl.msg = RS_STR_NULL;
-	assert_int_equal(rs_postfix_parse(&sl, &rec, &why), RS_PARSE_SKIP);
+	/* An empty message; a line that is not syslog at all. */
+	assert_int_equal(
+	    rs_format_parse(
+		&rs_postfix_format, "Jan  1 00:00:00 h postfix/smtp[1]: ",
+		sizeof("Jan  1 00:00:00 h postfix/smtp[1]: ") - 1, &rec, &why),
+	    RS_PARSE_SKIP);
+	assert_int_equal(
+	    rs_format_parse(&rs_postfix_format, "x", 1, &rec, &why),
+	    RS_PARSE_MALFORMED);
+	assert_non_null(why);
 	assert_int_equal(parse_exact("", 0), RS_PARSE_SKIP);
 
 	/* 1 MB of status text: one event holding all of it. */

@@ -32,7 +32,7 @@ static rs_parse_result_t parse(const char *line, size_t len, rs_record_t *rec,
 	memcpy(*copy, line, len);
 	memset(rec, 0, sizeof(*rec));
 	rs_record_reset(rec);
-	res = rs_reply_parse(*copy, len, rec, &why);
+	res = rs_format_parse(&rs_reply_format, *copy, len, rec, &why);
 	assert_null(why);
 	return res;
 }
@@ -383,7 +383,8 @@ static void test_null_line(void **state)
 	(void)state;
 	memset(&rec, 0, sizeof(rec));
 	rs_record_reset(&rec);
-	assert_int_equal(rs_reply_parse(NULL, 0, &rec, &why), RS_PARSE_EVENT);
+	assert_int_equal(rs_format_parse(&rs_reply_format, NULL, 0, &rec, &why),
+	                 RS_PARSE_EVENT);
 	assert_non_null(rec.reply_text.p);
 	assert_int_equal(rec.reply_text.n, 0);
 }

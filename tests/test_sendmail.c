@@ -31,18 +31,18 @@
 static rs_parse_result_t parse_line(const char *line, size_t len,
                                     rs_record_t *rec, const char **why)
 {
-	rs_syslog_t sl;
+	rs_logline_t ll;
 
 	rs_record_reset(rec);
 	*why = NULL;
-	if (rs_syslog_split(line, len, &sl) != 0) {
+	rs_logline_init(&ll, line, len);
+	if (rs_logline_syslog(&ll) == NULL) {
 		fail_msg("not a syslog line: %.*s", (int)len, line);
 	}
-	if (!rs_sendmail_program_matches(sl.program)) {
-		fail_msg("program not taken for Sendmail: %.*s",
-		         (int)sl.program.n, sl.program.p);
+	if (!rs_sendmail_format.detect(&ll)) {
+		fail_msg("line not detected as Sendmail: %.*s", (int)len, line);
 	}
-	return rs_sendmail_parse(&sl, rec, why);
+	return rs_sendmail_format.parse(&ll, rec, why);
 }
 
 /* Parse a NUL-terminated line. */
@@ -417,7 +417,7 @@ static void check_bounds(const rs_record_t *rec, const char *buf, size_t len)
 static rs_parse_result_t parse_exact(const char *line, size_t len)
 {
 	char *buf = malloc(len > 0 ? len : 1);
-	rs_syslog_t sl;
+	rs_logline_t ll;
 	rs_record_t rec;
 	const char *why = NULL;
 	rs_parse_result_t res = RS_PARSE_SKIP;
@@ -426,9 +426,9 @@ static rs_parse_result_t parse_exact(const char *line, size_t len)
 	memcpy(buf, line, len);
 	memset(&rec, 0, sizeof(rec));
 	rs_record_reset(&rec);
-	if (rs_syslog_split(buf, len, &sl) == 0 &&
-	    rs_sendmail_program_matches(sl.program)) {
-		res = rs_sendmail_parse(&sl, &rec, &why);
+	rs_logline_init(&ll, buf, len);
+	if (rs_sendmail_format.detect(&ll)) {
+		res = rs_sendmail_format.parse(&ll, &rec, &why);
 		assert_true(res == RS_PARSE_EVENT || res == RS_PARSE_SKIP ||
 		            res == RS_PARSE_MALFORMED);
 		if (res == RS_PARSE_MALFORMED) {
@@ -468,7 +468,6 @@ static void test_bad_input(void **state)
 	static const char seed[] =
 	    SM TO RL "dsn=4.7.1, stat=Deferred: 451 4.7.1 Greylisted";
 	const size_t big = 1024 * 1024;
-	rs_syslog_t sl;
 	rs_record_t rec;
 	const char *why;
 	char *buf;
@@ -478,11 +477,16 @@ static void test_bad_input(void **state)
 	memset(&rec, 0, sizeof(rec));
 	rs_record_reset(&rec);
 
-	memset(&sl, 0, sizeof(sl));
-	sl.msg = rs_str("", 0);
-	assert_int_equal(rs_sendmail_parse(&sl, &rec, &why), RS_PARSE_SKIP);
-	sl.msg = RS_STR_NULL;
-	assert_int_equal(rs_sendmail_parse(&sl, &rec, &why), RS_PARSE_SKIP);
+	/* An empty message; a line that is not syslog at all. */
+	assert_int_equal(
+	    rs_format_parse(
+		&rs_sendmail_format, "Jan  1 00:00:00 h sendmail[1]: ",
+		sizeof("Jan  1 00:00:00 h sendmail[1]: ") - 1, &rec, &why),
+	    RS_PARSE_SKIP);
+	assert_int_equal(
+	    rs_format_parse(&rs_sendmail_format, "x", 1, &rec, &why),
+	    RS_PARSE_MALFORMED);
+	assert_non_null(why);
 	assert_int_equal(parse_exact("", 0), RS_PARSE_SKIP);
 
 	/* 1 MB reason text. */

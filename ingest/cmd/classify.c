@@ -21,6 +21,8 @@
 
 static void usage(FILE *out)
 {
+	char names[256];
+
 	fprintf(
 	    out,
 	    "usage: replyscan classify [OPTIONS] [FILE|-]...\n"
@@ -29,8 +31,7 @@ static void usage(FILE *out)
 	    "'-')\n"
 	    "and write one event per delivery failure.\n"
 	    "\n"
-	    "  -i, --input-format F  auto|postfix|exim|sendmail|kumomta|"
-	    "reply (default auto)\n"
+	    "  -i, --input-format F  %s (default auto)\n"
 	    "  -f, --format F        json|pb|summary (default json)\n"
 	    "  -a, --all             also emit successful deliveries "
 	    "(status sent)\n"
@@ -51,7 +52,7 @@ static void usage(FILE *out)
 	    "reply every input line gives exactly one event. Exit status: 0 "
 	    "ok, 1 an\n"
 	    "input or output failed, 2 usage or rules error.\n",
-	    DEFAULT_MAX_LINE);
+	    rs_format_names(names, sizeof(names), "|"), DEFAULT_MAX_LINE);
 }
 
 int rs_cmd_classify(int argc, char **argv)
@@ -94,16 +95,18 @@ int rs_cmd_classify(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "i:f:ar:t:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			v = rs_parse_format_from_name(optarg);
-			if (v < 0) {
+			conf.input_format =
+			    rs_format_find(optarg, strlen(optarg));
+			if (conf.input_format == NULL) {
+				char names[256];
 				fprintf(stderr,
 				        "replyscan: --input-format: unknown "
-				        "format '%s' (auto, postfix, exim, "
-				        "sendmail, kumomta, reply)\n",
-				        optarg);
+				        "format '%s' (%s)\n",
+				        optarg,
+				        rs_format_names(names, sizeof(names),
+				                        ", "));
 				return RS_EXIT_USAGE;
 			}
-			conf.input_format = (rs_format_t)v;
 			break;
 		case 'f':
 			format = optarg;

@@ -115,7 +115,7 @@ int rs_cli_classify_text(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 	const char *why;
 
 	rs_record_reset(rec);
-	rs_reply_parse(text, len, rec, &why);
+	rs_format_parse(&rs_reply_format, text, len, rec, &why);
 	rs_classify_in_from_record(&in, rec);
 	return rs_classify(rules, scratch, &in, verdict);
 }

@@ -30,7 +30,6 @@
 #define CONFIG_SHOW_MAX 64 /* longest value quoted back in an error */
 
 _Static_assert(sizeof(rs_key_t) == sizeof(int), "enum size");
-_Static_assert(sizeof(rs_format_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(rs_log_level_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(rs_log_format_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(rs_config_compression_t) == sizeof(int), "enum size");
@@ -45,11 +44,12 @@ typedef enum config_type {
 	CONFIG_BOOL,    /* int 0/1 */
 	CONFIG_ENUM,    /* int, one of a list of names */
 	CONFIG_PROPS,   /* librdkafka properties under this key */
+	CONFIG_FORMAT,  /* const rs_format_t *, a name of formats/registry.c */
 } config_type_t;
 
 static const char *const type_names[] = {
-    "string",  "list of strings", "integer", "size",
-    "seconds", "boolean",         "enum",    "properties",
+    "string", "list of strings", "integer", "size", "seconds", "boolean",
+    "enum",   "properties",      "format",
 };
 
 typedef struct config_enum {
@@ -170,16 +170,6 @@ static const config_enum_t compression_enums[] = {
     {NULL, 0},
 };
 
-static const config_enum_t format_enums[] = {
-    {"auto", RS_FORMAT_AUTO},
-    {"postfix", RS_FORMAT_POSTFIX},
-    {"exim", RS_FORMAT_EXIM},
-    {"sendmail", RS_FORMAT_SENDMAIL},
-    {"kumomta", RS_FORMAT_KUMOMTA},
-    {"reply", RS_FORMAT_REPLY},
-    {NULL, 0},
-};
-
 static const config_enum_t malformed_enums[] = {
     {"skip", RS_CONFIG_MALFORMED_SKIP},
     {"dead_letter", RS_CONFIG_MALFORMED_DEAD_LETTER},
@@ -239,8 +229,8 @@ static const config_opt_t config_opts[] = {
      NULL,
      "Directory of rule files; empty: the bundled rules. Reloaded on "
      "SIGHUP."},
-    {"pipeline.input_format", CONFIG_ENUM, OFF(pipeline.input_format), 0, 0,
-     "auto", format_enums, NULL, NULL,
+    {"pipeline.input_format", CONFIG_FORMAT, OFF(pipeline.input_format), 0, 0,
+     "auto", NULL, NULL, NULL,
      "Log format of the input lines; auto decides line by line."},
     {"pipeline.include_sent", CONFIG_BOOL, OFF(pipeline.include_sent), 0, 0,
      "false", NULL, NULL, NULL,
@@ -650,6 +640,19 @@ static int opt_set_scalar(rs_config_t *cfg, const config_opt_t *opt,
 		format_enum_names(opt->enums, names, sizeof(names));
 		snprintf(why, why_size, "%s is not one of %s",
 		         show(value, tmp, sizeof(tmp)), names);
+		return -1;
+	}
+	case CONFIG_FORMAT: {
+		const rs_format_t *fmt = rs_format_find(value, strlen(value));
+		char names[256];
+
+		if (fmt != NULL) {
+			*(const rs_format_t **)field(cfg, opt) = fmt;
+			return 0;
+		}
+		snprintf(why, why_size, "%s is not one of %s",
+		         show(value, tmp, sizeof(tmp)),
+		         rs_format_names(names, sizeof(names), ", "));
 		return -1;
 	}
 	case CONFIG_LIST:
@@ -1738,6 +1741,10 @@ static void format_value(const rs_config_t *cfg, const config_opt_t *opt,
 		snprintf(buf, size, "%s",
 		         enum_name(opt->enums, *(const int *)f));
 		break;
+	case CONFIG_FORMAT:
+		snprintf(buf, size, "%s",
+		         (*(const rs_format_t *const *)f)->name);
+		break;
 	default:
 		buf[0] = '\0';
 		break;
@@ -1866,6 +1873,12 @@ void rs_config_print_reference(FILE *out)
 			     e->name != NULL; e++) {
 				fprintf(out, "%s`%s`",
 				        e == opt->enums ? "" : ", ", e->name);
+			}
+			break;
+		case CONFIG_FORMAT:
+			for (size_t f = 0; f < rs_format_count(); f++) {
+				fprintf(out, "%s`%s`", f == 0 ? "" : ", ",
+				        rs_format_at(f)->name);
 			}
 			break;
 		case CONFIG_PROPS:

@@ -23,7 +23,7 @@
 
 #include "kafka/kafkasource.h"
 #include "observe/log.h"
-#include "formats/parse.h"
+#include "formats/format.h"
 #include "pipeline/pipeline.h"
 
 /* Room for the table's keys (config.c checks it at compile time). */
@@ -70,7 +70,7 @@ typedef struct rs_config {
 	struct {
 		int threads; /* 0: one per online CPU (rs_config_threads) */
 		const char *rules; /* rules directory; "": the bundled rules */
-		rs_format_t input_format;
+		const rs_format_t *input_format; /* never NULL */
 		int include_sent;
 		size_t batch_bytes;
 		int queue_batches; /* 0: 2 * threads + 2 */

@@ -548,38 +548,18 @@ static void set_recipient(rs_record_t *rec, rs_str_t addr, rs_str_t parent)
 	rs_record_set_recipient(rec, r);
 }
 
-rs_parse_result_t rs_exim_parse(const char *line, size_t len, rs_record_t *rec,
-                                const char **why)
+/*
+ * The part of a line after the timestamp: "[[pid] ]<msgid> <flag> ...",
+ * up to e. rec->mta and the time are already set.
+ */
+static rs_parse_result_t parse_entry(const char *p, const char *e,
+                                     rs_record_t *rec, const char **why)
 {
-	const char *p, *e, *tok;
+	const char *tok;
 	const char *msg = NULL;
 	rs_str_t addr, parent = RS_STR_NULL, confirm = RS_STR_NULL;
-	const char *unused_why;
 	int defer_body = 0;
-	size_t n;
 
-	if (why == NULL) {
-		why = &unused_why;
-	}
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
-	                   line[len - 1] == ' ' || line[len - 1] == '\t')) {
-		len--;
-	}
-	n = parse_stamp(line, len, &rec->log_time_ms);
-	if (n == 0) {
-		*why = "not an Exim main log line (no \"YYYY-MM-DD HH:MM:SS\" "
-		       "timestamp at the start)";
-		return RS_PARSE_MALFORMED;
-	}
-	rec->mta = RS_MTA_EXIM;
-	rec->log_time = rs_str(line, n);
-	p = line + n;
-	e = line + len;
-	if (p >= e || *p != ' ') {
-		*why = "Exim main log line with nothing after the timestamp";
-		return RS_PARSE_MALFORMED;
-	}
-	p++;
 	/* log_selector +pid: "[1234] " before the message id. */
 	if (p < e && *p == '[') {
 		const char *q = p + 1;
@@ -723,3 +703,120 @@ rs_parse_result_t rs_exim_parse(const char *line, size_t len, rs_record_t *rec,
 	analyse_message(msg, e, rec);
 	return RS_PARSE_EVENT;
 }
+
+/* Drop trailing CR, LF, spaces and tabs. */
+static size_t trim_end(const char *line, size_t len)
+{
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' ||
+	                   line[len - 1] == ' ' || line[len - 1] == '\t')) {
+		len--;
+	}
+	return len;
+}
+
+/* A main log line: "YYYY-MM-DD HH:MM:SS[.fff] [+zone] <entry>". */
+static rs_parse_result_t parse_main(const char *line, size_t len,
+                                    rs_record_t *rec, const char **why)
+{
+	size_t n;
+
+	len = trim_end(line, len);
+	n = parse_stamp(line, len, &rec->log_time_ms);
+	if (n == 0) {
+		*why = "not an Exim main log line (no \"YYYY-MM-DD HH:MM:SS\" "
+		       "timestamp at the start)";
+		return RS_PARSE_MALFORMED;
+	}
+	rec->mta = RS_MTA_EXIM;
+	rec->log_time = rs_str(line, n);
+	if (n >= len || line[n] != ' ') {
+		*why = "Exim main log line with nothing after the timestamp";
+		return RS_PARSE_MALFORMED;
+	}
+	return parse_entry(line + n + 1, line + len, rec, why);
+}
+
+/* Is the syslog program Exim's ("exim", "exim4", ".../exim4")? */
+static int is_exim_program(rs_str_t program)
+{
+	const char *base = program.p + program.n;
+
+	if (program.p == NULL) {
+		return 0;
+	}
+	while (base > program.p && base[-1] != '/') {
+		base--;
+	}
+	return rs_str_starts(base, (size_t)(program.p + program.n - base),
+	                     "exim");
+}
+
+/* A main log line, or an Exim line that came through syslog. */
+static int exim_detect(rs_logline_t *ll)
+{
+	const rs_syslog_t *sl;
+
+	if (ll->n > 0 && rs_str_isdigit(ll->p[0]) &&
+	    rs_exim_line_matches(ll->p, ll->n)) {
+		return 1;
+	}
+	sl = rs_logline_syslog(ll);
+	return sl != NULL && (is_exim_program(sl->program) ||
+	                      rs_exim_line_matches(sl->msg.p, sl->msg.n));
+}
+
+/*
+ * Through syslog the message is the main log line, with its timestamp
+ * (syslog_timestamp, Exim's default) or without it; the syslog prefix
+ * gives the host, the program and, without Exim's own, the time.
+ */
+static rs_parse_result_t exim_parse(rs_logline_t *ll, rs_record_t *rec,
+                                    const char **why)
+{
+	const rs_syslog_t *sl;
+	const char *m;
+	size_t n;
+
+	if (rs_exim_line_matches(ll->p, ll->n)) {
+		rs_parse_result_t res = parse_main(ll->p, ll->n, rec, why);
+		/* A syslog line with an ISO stamp looks alike until its
+		 * message id is read. */
+		if (res != RS_PARSE_SKIP ||
+		    (sl = rs_logline_syslog(ll)) == NULL) {
+			return res;
+		}
+		rs_record_reset(rec);
+	}
+	sl = rs_logline_syslog(ll);
+	if (sl == NULL) {
+		*why = "not an Exim main log line (no \"YYYY-MM-DD HH:MM:SS\" "
+		       "timestamp at the start) nor an Exim syslog line";
+		return RS_PARSE_MALFORMED;
+	}
+	m = sl->msg.p;
+	n = sl->msg.n;
+	if (rs_exim_line_matches(m, n)) {
+		rs_parse_result_t res = parse_main(m, n, rec, why);
+		rec->log_host = sl->host;
+		rec->program = sl->program;
+		return res;
+	}
+	if (!is_exim_program(sl->program)) {
+		return RS_PARSE_SKIP;
+	}
+	rec->mta = RS_MTA_EXIM;
+	rec->log_time = sl->time;
+	rec->log_time_ms = sl->time_ms;
+	rec->log_host = sl->host;
+	rec->program = sl->program;
+	n = trim_end(m, n);
+	return parse_entry(m, m + n, rec, why);
+}
+
+const rs_format_t rs_exim_format = {
+    .name = "exim",
+    .summary = "Exim main log lines, also through syslog (==, **, =>)",
+    .flags = 0,
+    .detect = exim_detect,
+    .parse = exim_parse,
+};

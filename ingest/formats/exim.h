@@ -1,5 +1,6 @@
 /*
- * exim.h - Exim main log delivery lines ("==" defer, "**" bounce, "H=").
+ * exim.h - Exim main log delivery lines ("==" defer, "**" bounce, "=>"),
+ * as Exim writes them to its main log or through syslog.
  *
  * @locality any thread; stateless, allocates nothing.
  */
@@ -9,12 +10,12 @@
 #include <stddef.h>
 
 #include "event/record.h"
+#include "formats/format.h"
+
+/* The Exim format. */
+extern const rs_format_t rs_exim_format;
 
 /* Does the line look like an Exim main log line ("YYYY-MM-DD HH:MM:SS ")? */
 int rs_exim_line_matches(const char *line, size_t len);
-
-/* Parse one Exim main log line. */
-rs_parse_result_t rs_exim_parse(const char *line, size_t len, rs_record_t *rec,
-                                const char **why);
 
 #endif

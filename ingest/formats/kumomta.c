@@ -875,20 +875,23 @@ static int read_times(rs_record_t *rec, const kumo_fields_t *f,
 	return 0;
 }
 
-rs_parse_result_t rs_kumomta_parse(const char *line, size_t len,
-                                   rs_record_t *rec, const char **why)
+/* A JSON object: kumod's one record per line. */
+static int kumomta_detect(rs_logline_t *ll)
 {
-	const char *e = line + len;
-	const char *p = skip_ws(line, e);
+	return ll->n > 0 && ll->p[0] == '{';
+}
+
+/* One kumod log record. */
+static rs_parse_result_t kumomta_parse(rs_logline_t *ll, rs_record_t *rec,
+                                       const char **why)
+{
+	const char *e = ll->p + ll->n;
+	const char *p = skip_ws(ll->p, e);
 	kumo_fields_t f;
 	json_iter_t it;
 	rs_str_t key, val, type;
-	const char *unused_why;
 	int r;
 
-	if (why == NULL) {
-		why = &unused_why;
-	}
 	memset(&f, 0, sizeof(f));
 	if (p >= e || *p != '{') {
 		*why = "KumoMTA record: line is not a JSON object";
@@ -947,3 +950,11 @@ rs_parse_result_t rs_kumomta_parse(const char *line, size_t len,
 	}
 	return RS_PARSE_EVENT;
 }
+
+const rs_format_t rs_kumomta_format = {
+    .name = "kumomta",
+    .summary = "KumoMTA JSON log records (TransientFailure, Bounce, ...)",
+    .flags = 0,
+    .detect = kumomta_detect,
+    .parse = kumomta_parse,
+};

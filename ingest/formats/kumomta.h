@@ -7,12 +7,9 @@
 #ifndef RS_KUMOMTA_H
 #define RS_KUMOMTA_H
 
-#include <stddef.h>
+#include "formats/format.h"
 
-#include "event/record.h"
-
-/* Parse one JSON record (one line). */
-rs_parse_result_t rs_kumomta_parse(const char *line, size_t len,
-                                   rs_record_t *rec, const char **why);
+/* The KumoMTA format: one JSON record per line. */
+extern const rs_format_t rs_kumomta_format;
 
 #endif

@@ -608,16 +608,32 @@ static rs_parse_result_t parse_qmgr(const char *p, size_t n, rs_record_t *rec)
 	return RS_PARSE_EVENT;
 }
 
-rs_parse_result_t rs_postfix_parse(const rs_syslog_t *sl, rs_record_t *rec,
-                                   const char **why)
+/* A syslog line whose program is a Postfix delivery agent. */
+static int postfix_detect(rs_logline_t *ll)
 {
-	const char *p = sl->msg.p;
-	size_t n = sl->msg.n, qlen;
-	const char *dummy;
+	const rs_syslog_t *sl = rs_logline_syslog(ll);
 
-	if (why == NULL) {
-		why = &dummy;
+	return sl != NULL && rs_postfix_program_matches(sl->program);
+}
+
+/* The message part of a Postfix syslog line. */
+static rs_parse_result_t postfix_parse(rs_logline_t *ll, rs_record_t *rec,
+                                       const char **why)
+{
+	const rs_syslog_t *sl = rs_logline_syslog(ll);
+	const char *p;
+	size_t n, qlen;
+
+	if (sl == NULL) {
+		*why = "not a syslog line (expected \"<time> <host> "
+		       "<program>[pid]: <message>\")";
+		return RS_PARSE_MALFORMED;
 	}
+	if (!rs_postfix_program_matches(sl->program)) {
+		return RS_PARSE_SKIP;
+	}
+	p = sl->msg.p;
+	n = sl->msg.n;
 	if (p == NULL) {
 		return RS_PARSE_SKIP;
 	}
@@ -642,3 +658,11 @@ rs_parse_result_t rs_postfix_parse(const rs_syslog_t *sl, rs_record_t *rec,
 	}
 	return RS_PARSE_SKIP;
 }
+
+const rs_format_t rs_postfix_format = {
+    .name = "postfix",
+    .summary = "Postfix syslog lines (smtp, lmtp, error, qmgr status=)",
+    .flags = 0,
+    .detect = postfix_detect,
+    .parse = postfix_parse,
+};

@@ -138,11 +138,13 @@ static const char *read_wrapper(const char *p, const char *e, rs_record_t *rec)
 	return hit != NULL ? hit + sizeof(me) - 1 : NULL;
 }
 
-rs_parse_result_t rs_reply_parse(const char *line, size_t len, rs_record_t *rec,
-                                 const char **why)
+/* One pasted reply per line; every line is an event. */
+static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
+                                     const char **why)
 {
 	static const char empty[1] = "";
-	const char *e, *reply;
+	const char *line = ll->p, *e, *reply;
+	size_t len = ll->n;
 	uint32_t code = 0;
 
 	if (line == NULL) {
@@ -183,3 +185,11 @@ rs_parse_result_t rs_reply_parse(const char *line, size_t len, rs_record_t *rec,
 	(void)why;
 	return RS_PARSE_EVENT;
 }
+
+const rs_format_t rs_reply_format = {
+    .name = "reply",
+    .summary = "one bare SMTP reply per line; every line is an event",
+    .flags = RS_FORMAT_REPLY_PER_LINE | RS_FORMAT_EXPLICIT_ONLY,
+    .detect = NULL,
+    .parse = reply_parse,
+};

@@ -9,11 +9,9 @@
 #ifndef RS_REPLY_H
 #define RS_REPLY_H
 
-#include <stddef.h>
+#include "formats/format.h"
 
-#include "event/record.h"
-
-rs_parse_result_t rs_reply_parse(const char *line, size_t len, rs_record_t *rec,
-                                 const char **why);
+/* The reply format (never chosen by auto-detection). */
+extern const rs_format_t rs_reply_format;
 
 #endif

@@ -361,18 +361,34 @@ static int status_of(rs_str_t stat, rs_str_t dsn, uint32_t code)
 	return RS_STATUS_BOUNCED;
 }
 
-rs_parse_result_t rs_sendmail_parse(const rs_syslog_t *sl, rs_record_t *rec,
-                                    const char **why)
+/* A syslog line whose program is Sendmail's. */
+static int sendmail_detect(rs_logline_t *ll)
 {
-	const char *p = sl->msg.p, *end, *v, *stat_v, *head_end;
-	size_t n = sl->msg.n, qlen;
+	const rs_syslog_t *sl = rs_logline_syslog(ll);
+
+	return sl != NULL && rs_sendmail_program_matches(sl->program);
+}
+
+/* The message part of a Sendmail syslog line. */
+static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
+                                        const char **why)
+{
+	const rs_syslog_t *sl = rs_logline_syslog(ll);
+	const char *p, *end, *v, *stat_v, *head_end;
+	size_t n, qlen;
 	rs_str_t to, stat, dsn = RS_STR_NULL, reply, stage = RS_STR_NULL;
-	const char *dummy;
 	int status;
 
-	if (why == NULL) {
-		why = &dummy;
+	if (sl == NULL) {
+		*why = "not a syslog line (expected \"<time> <host> "
+		       "<program>[pid]: <message>\")";
+		return RS_PARSE_MALFORMED;
 	}
+	if (!rs_sendmail_program_matches(sl->program)) {
+		return RS_PARSE_SKIP;
+	}
+	p = sl->msg.p;
+	n = sl->msg.n;
 	if (p == NULL) {
 		return RS_PARSE_SKIP;
 	}
@@ -454,3 +470,11 @@ rs_parse_result_t rs_sendmail_parse(const rs_syslog_t *sl, rs_record_t *rec,
 	}
 	return RS_PARSE_EVENT;
 }
+
+const rs_format_t rs_sendmail_format = {
+    .name = "sendmail",
+    .summary = "Sendmail syslog lines (sendmail, sm-mta: stat=)",
+    .flags = 0,
+    .detect = sendmail_detect,
+    .parse = sendmail_parse,
+};

@@ -7,13 +7,12 @@
 #define RS_SENDMAIL_H
 
 #include "event/record.h"
-#include "formats/syslog.h"
+#include "formats/format.h"
+
+/* The Sendmail format: syslog lines of sendmail, sm-mta, sm-msp-queue. */
+extern const rs_format_t rs_sendmail_format;
 
 /* Is this syslog program a Sendmail one ("sendmail", "sm-mta", ...)? */
 int rs_sendmail_program_matches(rs_str_t program);
-
-/* Parse the message part of a Sendmail line. */
-rs_parse_result_t rs_sendmail_parse(const rs_syslog_t *sl, rs_record_t *rec,
-                                    const char **why);
 
 #endif

@@ -236,6 +236,10 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 	rs_record_t *rec = &w->rec;
 	rs_provenance_t prov;
 	int64_t ingest = now_ms();
+	const rs_format_t *format =
+	    conf->input_format ? conf->input_format : rs_format_auto();
+	/* Reply input promises one event per line, 2xx included. */
+	int per_line = (format->flags & RS_FORMAT_REPLY_PER_LINE) != 0;
 
 	follow_ruleset(w);
 	for (size_t i = 0; i < batch->nlines; i++) {
@@ -256,8 +260,7 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			continue;
 		}
 		rs_record_reset(rec);
-		res = rs_parse_line(conf->input_format, line->p, line->len, rec,
-		                    &why);
+		res = rs_format_parse(format, line->p, line->len, rec, &why);
 		if (res == RS_PARSE_SKIP) {
 			batch->counts.skipped++;
 			continue;
@@ -266,16 +269,14 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			add_bad(batch, i, why);
 			continue;
 		}
-		/* Reply input promises one event per line, 2xx included. */
 		if (rec->status == RS_STATUS_SENT && !conf->include_sent &&
-		    conf->input_format != RS_FORMAT_REPLY) {
+		    !per_line) {
 			batch->counts.skipped++;
 			continue;
 		}
 		memset(&verdict, 0, sizeof(verdict));
 		verdict.rule_id = "";
-		if (rec->status != RS_STATUS_SENT ||
-		    conf->input_format == RS_FORMAT_REPLY) {
+		if (rec->status != RS_STATUS_SENT || per_line) {
 			rs_classify_in_from_record(&in, rec);
 			if (rs_classify(w->rules, w->scratch, &in, &verdict) <
 			    0) {

@@ -20,7 +20,7 @@
 #include "util/buf.h"
 #include "classify/classify.h"
 #include "event/event.h"
-#include "formats/parse.h"
+#include "formats/format.h"
 #include "classify/rules.h"
 #include "event/taxonomy.h"
 
@@ -125,7 +125,7 @@ typedef struct rs_ruleset rs_ruleset_t;
 typedef struct rs_pipeline_conf {
 	const rs_rules_t *rules; /* fixed rules, used when ruleset is NULL */
 	rs_ruleset_t *ruleset;   /* replaceable rules (SIGHUP), or NULL */
-	rs_format_t input_format;
+	const rs_format_t *input_format; /* NULL: auto */
 	rs_event_format_t event_format;
 	int encode;       /* 0: classify and count only (summary) */
 	int include_sent; /* --all */

@@ -1,0 +1,147 @@
+/*
+ * registry.c - the table of formats, the "auto" format, and the logline
+ * helpers; see format.h.
+ *
+ * Auto-detection asks each format's detect() in table order and parses
+ * with the first one that says yes; a parser that then skips the line
+ * hands it to the next detecting format (a syslog line with an ISO stamp
+ * looks like an Exim main log line until its message id is read). A line
+ * no format detects is skipped, not malformed: the ordinary traffic of a
+ * busy MTA (smtpd, cleanup, qmgr) is thrown away after a few byte
+ * comparisons and at most one syslog split.
+ *
+ * @locality any thread; the table is static and read-only.
+ */
+#include "formats/format.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "formats/exim.h"
+#include "formats/kumomta.h"
+#include "formats/postfix.h"
+#include "formats/reply.h"
+#include "formats/sendmail.h"
+
+static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
+                                    const char **why);
+
+static const rs_format_t auto_format = {
+    .name = "auto",
+    .summary = "decide line by line among the formats below",
+    .flags = RS_FORMAT_EXPLICIT_ONLY,
+    .detect = NULL,
+    .parse = auto_parse,
+};
+
+/* Every format, in auto-detection order; "auto" first. */
+static const rs_format_t *const formats[] = {
+    &auto_format,       &rs_kumomta_format,  &rs_exim_format,
+    &rs_postfix_format, &rs_sendmail_format, &rs_reply_format,
+};
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+void rs_logline_init(rs_logline_t *ll, const char *p, size_t n)
+{
+	if (n > 0 && p[n - 1] == '\r') {
+		n--;
+	}
+	ll->p = p;
+	ll->n = n;
+	ll->syslog_state = 0;
+}
+
+const rs_syslog_t *rs_logline_syslog(rs_logline_t *ll)
+{
+	if (ll->syslog_state == 0) {
+		ll->syslog_state =
+		    rs_syslog_split(ll->p, ll->n, &ll->sl) == 0 ? 1 : -1;
+	}
+	return ll->syslog_state == 1 ? &ll->sl : NULL;
+}
+
+/* The first detecting format that does not skip the line decides. */
+static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
+                                    const char **why)
+{
+	if (ll->n == 0) {
+		return RS_PARSE_SKIP;
+	}
+	for (size_t i = 1; i < NFORMATS; i++) {
+		const rs_format_t *f = formats[i];
+		rs_parse_result_t res;
+
+		if ((f->flags & RS_FORMAT_EXPLICIT_ONLY) || f->detect == NULL ||
+		    !f->detect(ll)) {
+			continue;
+		}
+		res = f->parse(ll, rec, why);
+		if (res != RS_PARSE_SKIP) {
+			return res;
+		}
+		rs_record_reset(rec);
+	}
+	return RS_PARSE_SKIP;
+}
+
+const rs_format_t *rs_format_auto(void)
+{
+	return &auto_format;
+}
+
+const rs_format_t *rs_format_find(const char *name, size_t n)
+{
+	for (size_t i = 0; i < NFORMATS; i++) {
+		if (strlen(formats[i]->name) == n &&
+		    strncasecmp(formats[i]->name, name, n) == 0) {
+			return formats[i];
+		}
+	}
+	return NULL;
+}
+
+size_t rs_format_count(void)
+{
+	return NFORMATS;
+}
+
+const rs_format_t *rs_format_at(size_t i)
+{
+	return i < NFORMATS ? formats[i] : NULL;
+}
+
+const char *rs_format_names(char *buf, size_t size, const char *sep)
+{
+	size_t used = 0;
+
+	if (size == 0) {
+		return buf;
+	}
+	buf[0] = '\0';
+	for (size_t i = 0; i < NFORMATS && used < size; i++) {
+		int w = snprintf(buf + used, size - used, "%s%s",
+		                 i > 0 ? sep : "", formats[i]->name);
+		if (w < 0) {
+			break;
+		}
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+rs_parse_result_t rs_format_parse(const rs_format_t *fmt, const char *line,
+                                  size_t len, rs_record_t *rec,
+                                  const char **why)
+{
+	rs_logline_t ll;
+	const char *dummy;
+
+	if (why == NULL) {
+		why = &dummy;
+	}
+	*why = NULL;
+	rs_logline_init(&ll, line, len);
+	return fmt->parse(&ll, rec, why);
+}
