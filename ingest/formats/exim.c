@@ -54,7 +54,9 @@
  */
 #include "formats/exim.h"
 
+#include "formats/fields.h"
 #include "formats/smtpreply.h"
+#include "util/num.h"
 #include "util/str.h"
 #include "formats/syslog.h"
 
@@ -91,40 +93,6 @@ static const struct lead leads[] = {
     {"LMTP timeout after ", LEAD_COMMAND},
     {"Remote host closed connection in response to ", LEAD_COMMAND},
     {"Malformed SMTP reply", LEAD_MALFORMED},
-};
-
-/* Phrases (lower case) of decisions taken inside the MTA: stage queue. */
-static const char *const queue_phrases[] = {
-    "retry timeout exceeded",   "have been failing for a long time",
-    "retry time not reached",   "retry time not yet reached",
-    "unrouteable address",      "explicitly queued",
-    "first-pass only routing",  "queue_smtp_domains",
-    "connection limit reached", "concurrency limit reached",
-};
-
-/* Of those, the ones that mean the retry period ran out: EXPIRED. */
-static const char *const expiry_phrases[] = {
-    "retry timeout exceeded",
-    "have been failing for a long time",
-};
-
-/* Error texts (errno strings, lower case): no TCP connection was made. */
-static const char *const connect_errors[] = {
-    "connection refused",
-    "connection timed out",
-    "network error",
-    "network is unreachable",
-    "no route to host",
-    "host is unreachable",
-    /* DNS failures: no SMTP reply, as Postfix's are counted at connect. */
-    "host lookup did not complete",
-};
-
-/* Message starts (lower case) that prove a TLS failure. */
-static const char *const tls_phrases[] = {
-    "tls session",
-    "a tls session is required",
-    "tls error on connection",
 };
 
 /* Is c an ASCII letter or digit? */
@@ -256,23 +224,6 @@ static const char *address_end(const char *p, const char *e)
 	return e;
 }
 
-/* Read a decimal port of up to 5 digits; 0 when not a number <= 65535. */
-static uint32_t parse_port(const char *p, size_t n)
-{
-	uint32_t v = 0;
-
-	if (n == 0 || n > 5) {
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (!rs_str_isdigit(p[i])) {
-			return 0;
-		}
-		v = v * 10 + (uint32_t)(p[i] - '0');
-	}
-	return v <= 65535 ? v : 0;
-}
-
 /* A remote host as Exim logs it: "name [ip]:port". */
 typedef struct exim_host {
 	rs_str_t name;
@@ -325,7 +276,7 @@ static const char *parse_host(const char *p, const char *e, exim_host_t *h)
 		while (q < e && (is_alnum(*q) || *q == '_')) {
 			q++;
 		}
-		h->port = parse_port(port, (size_t)(q - port));
+		h->port = rs_fields_port(port, (size_t)(q - port));
 	}
 	if (q < e && *q == '*') {
 		q++;
@@ -341,52 +292,6 @@ static void set_host(rs_record_t *rec, const exim_host_t *h)
 		rec->remote_ip = h->ip;
 		rec->remote_port = h->port;
 	}
-}
-
-/* Read an Exim duration "1w2d3h4m5s" / "0.123s" in seconds; -1 if none. */
-static double parse_duration(const char *p, const char *e)
-{
-	double total = 0;
-	int units = 0;
-
-	while (p < e && rs_str_isdigit(*p)) {
-		double v = 0, scale = 1;
-
-		while (p < e && rs_str_isdigit(*p)) {
-			v = v * 10 + (*p++ - '0');
-		}
-		if (p < e && *p == '.') {
-			p++;
-			while (p < e && rs_str_isdigit(*p)) {
-				scale /= 10;
-				v += (*p++ - '0') * scale;
-			}
-		}
-		if (p >= e) {
-			return -1;
-		}
-		switch (*p++) {
-		case 'w':
-			total += v * 604800;
-			break;
-		case 'd':
-			total += v * 86400;
-			break;
-		case 'h':
-			total += v * 3600;
-			break;
-		case 'm':
-			total += v * 60;
-			break;
-		case 's':
-			total += v;
-			break;
-		default:
-			return -1;
-		}
-		units++;
-	}
-	return units > 0 ? total : -1;
 }
 
 /* End of a C="..." confirmation starting at the quote; Exim escapes \". */
@@ -426,31 +331,6 @@ static rs_str_t reply_after_command(const char *cmd, const char *e,
 		}
 	}
 	return rs_str(r, (size_t)(e - r));
-}
-
-/* Does [p, p+n) contain one of the lower-case phrases? */
-static int has_phrase(const char *p, size_t n, const char *const *phrases,
-                      size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		if (rs_str_ifind(p, n, phrases[i]) != NULL) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Does [p, p+n) start with one of the phrases (case-insensitive)? */
-static int starts_with_phrase(const char *p, size_t n,
-                              const char *const *phrases, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		size_t l = strlen(phrases[i]);
-		if (n >= l && rs_str_ifind(p, l, phrases[i]) == p) {
-			return 1;
-		}
-	}
-	return 0;
 }
 
 /* Fill stage, reply code and reply text from the message [m, e). */
@@ -495,19 +375,10 @@ static void analyse_message(const char *m, const char *e, rs_record_t *rec)
 		}
 		return;
 	}
-	if (has_phrase(m, n, queue_phrases, COUNT(queue_phrases))) {
-		rec->stage = RS_STAGE_QUEUE;
-		if (rec->status == RS_STATUS_BOUNCED &&
-		    has_phrase(m, n, expiry_phrases, COUNT(expiry_phrases))) {
-			rec->status = RS_STATUS_EXPIRED;
-		}
-	} else if (starts_with_phrase(m, n, tls_phrases, COUNT(tls_phrases))) {
-		rec->stage = RS_STAGE_STARTTLS;
-	} else if (rs_str_ifind(m, n, "authentication required") != NULL) {
-		rec->stage = RS_STAGE_AUTH;
-	} else if (starts_with_phrase(m, n, connect_errors,
-	                              COUNT(connect_errors))) {
-		rec->stage = RS_STAGE_CONNECT;
+	rec->stage = rs_smtpreply_stage_of_failure(m, n);
+	if (rec->stage == RS_STAGE_QUEUE && rec->status == RS_STATUS_BOUNCED &&
+	    rs_smtpreply_is_expiry(m, n)) {
+		rec->status = RS_STATUS_EXPIRED;
 	}
 }
 
@@ -676,7 +547,8 @@ static rs_parse_result_t parse_entry(const char *p, const char *e,
 			continue;
 		}
 		if (k == 3 && p[0] == 'Q' && p[1] == 'T') {
-			rec->delays.total = parse_duration(p + 3, e);
+			rec->delays.total =
+			    rs_num_units(p + 3, (size_t)(e - p - 3));
 		}
 		p = value_end(p + k, e);
 	}

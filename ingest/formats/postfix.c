@@ -32,7 +32,9 @@
  */
 #include "formats/postfix.h"
 
+#include "formats/fields.h"
 #include "formats/smtpreply.h"
+#include "util/num.h"
 #include "util/str.h"
 
 #define LIT_LEN(s) (sizeof(s) - 1)
@@ -40,17 +42,6 @@
 /* Services that deliver or defer mail; also accepted without "postfix/". */
 static const char *const delivery_services[] = {
     "smtp", "lmtp", "error", "qmgr", "local", "virtual", "pipe",
-};
-
-/* Postfix wording that proves the TLS stage (lower case). */
-static const char *const tls_phrases[] = {
-    "cannot start tls",
-    "tls is required",
-    "certificate verification",
-    "server certificate not",
-    "ssl_connect error",
-    "tls handshake",
-    "starttls",
 };
 
 /* The parts of one delivery line, as slices into the message. */
@@ -65,13 +56,6 @@ struct fields {
 	rs_str_t status;   /* the status word */
 	const char *after; /* first byte after the status word */
 };
-
-/* Is c a byte of a host name as Postfix logs it? */
-static int is_host_char(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       rs_str_isdigit(c) || c == '.' || c == '-' || c == '_';
-}
 
 int rs_postfix_program_matches(rs_str_t program)
 {
@@ -109,60 +93,19 @@ int rs_postfix_program_matches(rs_str_t program)
 }
 
 /*
- * Length of the queue id at p, which must be followed by ':'; 0 if there is
- * none. Short ids are upper-case hex, long ids (enable_long_queue_ids) are
- * 10 or more alphanumerics. "NOQUEUE" is neither.
+ * Length of the Postfix queue id at p (followed by ':'), 0 if none: short
+ * ids are 5 or more upper-case hex digits, long ids (enable_long_queue_ids)
+ * 10 or more letters and digits.
  */
 static size_t queue_id_len(const char *p, size_t n)
 {
-	size_t i = 0;
+	size_t len = rs_fields_qid(p, n);
 	int hex = 1;
 
-	while (i < n && i <= 32 &&
-	       ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'Z') ||
-	        (p[i] >= 'a' && p[i] <= 'z'))) {
-		if (!rs_str_isdigit(p[i]) && !(p[i] >= 'A' && p[i] <= 'F')) {
-			hex = 0;
-		}
-		i++;
+	for (size_t i = 0; i < len && hex; i++) {
+		hex = rs_str_isdigit(p[i]) || (p[i] >= 'A' && p[i] <= 'F');
 	}
-	if (i > 32 || i >= n || p[i] != ':') {
-		return 0;
-	}
-	if (hex ? i < 5 : i < 10) {
-		return 0;
-	}
-	return i;
-}
-
-/*
- * End of an angle-bracketed value starting at p[0] == '<': the index just
- * past the closing '>', or 0 when it does not close (truncated line). A '>'
- * inside a quoted local part does not close it; an unquoted ", " means the
- * address ended without '>'.
- */
-static size_t angle_end(const char *p, size_t n)
-{
-	int quoted = 0;
-
-	for (size_t i = 1; i < n; i++) {
-		if (quoted) {
-			if (p[i] == '\\') {
-				i++;
-			} else if (p[i] == '"') {
-				quoted = 0;
-			}
-			continue;
-		}
-		if (p[i] == '"') {
-			quoted = 1;
-		} else if (p[i] == '>') {
-			return i + 1;
-		} else if (p[i] == ',' && i + 1 < n && p[i + 1] == ' ') {
-			return 0;
-		}
-	}
-	return 0;
+	return len >= (hex ? 5u : 10u) ? len : 0;
 }
 
 /* Index just past the next ", " at or after i, or n when there is none. */
@@ -207,7 +150,7 @@ static void read_fields(const char *p, size_t n, struct fields *f)
 			return;
 		}
 		if (v < n && p[v] == '<') {
-			e = angle_end(p + v, n - v);
+			e = rs_fields_angle_end(p + v, n - v);
 			if (e > 0) {
 				val = rs_str(p + v, e);
 			} else if (rs_str_eq(key.p, key.n, "to")) {
@@ -235,46 +178,6 @@ static void read_fields(const char *p, size_t n, struct fields *f)
 	}
 }
 
-/* Strip one pair of angle brackets: "<a@b>" -> "a@b"; "<>" -> "" */
-static rs_str_t strip_angle(rs_str_t s)
-{
-	if (s.n >= 2 && s.p[0] == '<' && s.p[s.n - 1] == '>') {
-		return rs_str(s.p + 1, s.n - 2);
-	}
-	return s;
-}
-
-/* Seconds from "12", "0.18", "411571"; 0 on success, -1 if not a number. */
-static int parse_seconds(const char *p, size_t n, double *out)
-{
-	double v = 0, scale = 0.1;
-	size_t i = 0;
-
-	if (n == 0 || n > 24) {
-		return -1;
-	}
-	while (i < n && rs_str_isdigit(p[i])) {
-		v = v * 10 + (p[i] - '0');
-		i++;
-	}
-	if (i == 0) {
-		return -1;
-	}
-	if (i < n && p[i] == '.') {
-		i++;
-		while (i < n && rs_str_isdigit(p[i])) {
-			v += (p[i] - '0') * scale;
-			scale /= 10;
-			i++;
-		}
-	}
-	if (i != n) {
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 /* Fill rec->delays from "delay=N" and "delays=a/b/c/d". */
 static void set_delays(rs_record_t *rec, rs_str_t delay, rs_str_t delays)
 {
@@ -282,7 +185,7 @@ static void set_delays(rs_record_t *rec, rs_str_t delay, rs_str_t delays)
 	size_t i = 0, k = 0;
 
 	if (delay.p != NULL) {
-		(void)parse_seconds(delay.p, delay.n, &rec->delays.total);
+		(void)rs_num_seconds(delay.p, delay.n, &rec->delays.total);
 	}
 	if (delays.p == NULL) {
 		return;
@@ -292,7 +195,7 @@ static void set_delays(rs_record_t *rec, rs_str_t delay, rs_str_t delays)
 		while (j < delays.n && delays.p[j] != '/') {
 			j++;
 		}
-		if (parse_seconds(delays.p + i, j - i, &part[k]) != 0) {
+		if (rs_num_seconds(delays.p + i, j - i, &part[k]) != 0) {
 			return;
 		}
 		k++;
@@ -305,51 +208,6 @@ static void set_delays(rs_record_t *rec, rs_str_t delay, rs_str_t delays)
 	rec->delays.in_queue = part[1];
 	rec->delays.connection = part[2];
 	rec->delays.transmission = part[3];
-}
-
-/*
- * Find the first "name[addr]" (with an optional ":port") in [p, p+n).
- * Returns 1 and fills host, ip (absent when addr is a socket path such as
- * "private/dovecot-lmtp") and port; 0 when there is none. A bracket without
- * a name before it ("messages from [192.0.2.1]") is not a host.
- */
-static int find_host_addr(const char *p, size_t n, rs_str_t *host, rs_str_t *ip,
-                          uint32_t *port)
-{
-	for (size_t i = 1; i < n; i++) {
-		size_t start = i, a = i + 1, close = i + 1, j;
-		uint32_t v = 0;
-
-		if (p[i] != '[' || !is_host_char(p[i - 1])) {
-			continue;
-		}
-		while (start > 0 && is_host_char(p[start - 1])) {
-			start--;
-		}
-		while (close < n && p[close] != ']' && p[close] != ' ') {
-			close++;
-		}
-		if (close >= n || p[close] != ']' || close == a) {
-			continue;
-		}
-		*host = rs_str(p + start, i - start);
-		if (rs_str_starts(p + a, close - a, "IPv6:")) {
-			a += LIT_LEN("IPv6:");
-		}
-		*ip = rs_str_is_ip(p + a, close - a) ? rs_str(p + a, close - a)
-		                                     : RS_STR_NULL;
-		*port = 0;
-		j = close + 1;
-		if (j + 1 < n && p[j] == ':' && rs_str_isdigit(p[j + 1])) {
-			for (j++; j < n && rs_str_isdigit(p[j]) && v <= 65535;
-			     j++) {
-				v = v * 10 + (uint32_t)(p[j] - '0');
-			}
-			*port = v <= 65535 ? v : 0;
-		}
-		return 1;
-	}
-	return 0;
 }
 
 /*
@@ -387,6 +245,7 @@ static rs_stage_t stage_of_doing(const char *p, size_t n)
 static rs_stage_t stage_of_lead(const char *p, size_t n)
 {
 	const char *w;
+	rs_stage_t st;
 
 	if (rs_str_starts(p, n, "connect to ")) {
 		return RS_STAGE_CONNECT;
@@ -403,21 +262,8 @@ static rs_stage_t stage_of_lead(const char *p, size_t n)
 		}
 		return RS_STAGE_UNKNOWN;
 	}
-	if (rs_str_ifind(p, n, "sasl authentication failed") != NULL) {
-		return RS_STAGE_AUTH;
-	}
-	for (size_t i = 0; i < sizeof(tls_phrases) / sizeof(tls_phrases[0]);
-	     i++) {
-		if (rs_str_ifind(p, n, tls_phrases[i]) != NULL) {
-			return RS_STAGE_STARTTLS;
-		}
-	}
-	if (rs_str_starts(p, n, "Host or domain name not found") ||
-	    rs_str_find(p, n, "Name service error") != NULL ||
-	    rs_str_find(p, n, "does not accept mail (nullMX)") != NULL) {
-		return RS_STAGE_CONNECT;
-	}
-	return rs_smtpreply_stage_in_text(p, n);
+	st = rs_smtpreply_stage_of_failure(p, n);
+	return st != RS_STAGE_UNKNOWN ? st : rs_smtpreply_stage_in_text(p, n);
 }
 
 /* Earlier of two optional pointers. */
@@ -501,7 +347,7 @@ static void read_status_text(const char *p, size_t n, rs_record_t *rec,
 	}
 	rec->stage = stage;
 	if (lead_n > 0) {
-		(void)find_host_addr(s, lead_n, host, ip, port);
+		(void)rs_fields_host_addr(s, lead_n, host, ip, port);
 	}
 }
 
@@ -564,11 +410,12 @@ static rs_parse_result_t parse_delivery(const char *p, size_t n,
 	}
 	rec->status = (rs_status_t)status;
 	if (f.to.p != NULL) {
-		rs_record_set_recipient(rec, strip_angle(f.to));
+		rs_record_set_recipient(rec, rs_fields_strip_angle(f.to));
 	}
 	if (f.relay.p != NULL) {
-		(void)find_host_addr(f.relay.p, f.relay.n, &rec->remote_host,
-		                     &rec->remote_ip, &rec->remote_port);
+		(void)rs_fields_host_addr(f.relay.p, f.relay.n,
+		                          &rec->remote_host, &rec->remote_ip,
+		                          &rec->remote_port);
 	}
 	set_delays(rec, f.delay, f.delays);
 	read_status_text(text, (size_t)(close - text), rec, &suspended, &thost,
@@ -601,7 +448,7 @@ static rs_parse_result_t parse_qmgr(const char *p, size_t n, rs_record_t *rec)
 	rec->status = RS_STATUS_EXPIRED;
 	rec->stage = RS_STAGE_QUEUE;
 	if (f.from.p != NULL) {
-		rec->sender = strip_angle(f.from);
+		rec->sender = rs_fields_strip_angle(f.from);
 	}
 	rec->reply_text =
 	    rs_str_trim(rs_str(f.status.p, (size_t)(p + n - f.status.p)));
@@ -620,17 +467,14 @@ static int postfix_detect(rs_logline_t *ll)
 static rs_parse_result_t postfix_parse(rs_logline_t *ll, rs_record_t *rec,
                                        const char **why)
 {
-	const rs_syslog_t *sl = rs_logline_syslog(ll);
+	rs_parse_result_t res;
+	const rs_syslog_t *sl =
+	    rs_fields_syslog_of(ll, rs_postfix_program_matches, &res, why);
 	const char *p;
 	size_t n, qlen;
 
 	if (sl == NULL) {
-		*why = "not a syslog line (expected \"<time> <host> "
-		       "<program>[pid]: <message>\")";
-		return RS_PARSE_MALFORMED;
-	}
-	if (!rs_postfix_program_matches(sl->program)) {
-		return RS_PARSE_SKIP;
+		return res;
 	}
 	p = sl->msg.p;
 	n = sl->msg.n;

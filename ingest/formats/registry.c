@@ -66,6 +66,8 @@ const rs_syslog_t *rs_logline_syslog(rs_logline_t *ll)
 static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
                                     const char **why)
 {
+	int dirty = 0; /* a parser that skipped may have written to rec */
+
 	if (ll->n == 0) {
 		return RS_PARSE_SKIP;
 	}
@@ -77,11 +79,14 @@ static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
 		    !f->detect(ll)) {
 			continue;
 		}
+		if (dirty) {
+			rs_record_reset(rec);
+		}
 		res = f->parse(ll, rec, why);
 		if (res != RS_PARSE_SKIP) {
 			return res;
 		}
-		rs_record_reset(rec);
+		dirty = 1;
 	}
 	return RS_PARSE_SKIP;
 }

@@ -25,6 +25,7 @@
  */
 #include "formats/reply.h"
 
+#include "formats/fields.h"
 #include "formats/smtpreply.h"
 #include "util/str.h"
 
@@ -56,19 +57,6 @@ static const struct wrapper wrappers[] = {
     {"lost connection with ", " ", WRAP_HOST},
     {"conversation with ", " ", WRAP_HOST},
 };
-
-/* Read a decimal port (1-5 digits, <= 65535) at p; 0 when there is none. */
-static uint32_t read_port(const char *p, const char *e)
-{
-	uint32_t v = 0;
-	size_t i = 0;
-
-	while (p + i < e && i < 6 && rs_str_isdigit(p[i])) {
-		v = v * 10 + (uint32_t)(p[i] - '0');
-		i++;
-	}
-	return (i > 0 && i <= 5 && v <= 65535) ? v : 0;
-}
 
 /*
  * Find "<before>X[ip]<after>" in [p, e); fill host and ip and return the
@@ -127,7 +115,8 @@ static const char *read_wrapper(const char *p, const char *e, rs_record_t *rec)
 		case WRAP_REPLY:
 			return after;
 		case WRAP_PORT:
-			rec->remote_port = read_port(after, e);
+			rec->remote_port =
+			    rs_fields_port_prefix(after, (size_t)(e - after));
 			return NULL;
 		case WRAP_HOST:
 			return NULL;

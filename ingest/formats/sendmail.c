@@ -35,26 +35,12 @@
  */
 #include "formats/sendmail.h"
 
+#include "formats/fields.h"
 #include "formats/smtpreply.h"
+#include "util/num.h"
 #include "util/str.h"
 
 #define LIT_LEN(s) (sizeof(s) - 1)
-
-/* Reasons without an SMTP reply that fail before the session (lower case).
- */
-static const char *const connect_phrases[] = {
-    "connection timed out with",
-    "connection refused by",
-    "no route to host",
-    "network is unreachable",
-    "host is unreachable",
-    "host is down",
-    "host unknown",
-    "name server timeout",
-    "host not found",
-    /* DNS failures: no SMTP reply, as Postfix's are counted at connect. */
-    "host name lookup failure",
-};
 
 int rs_sendmail_program_matches(rs_str_t program)
 {
@@ -73,55 +59,6 @@ int rs_sendmail_program_matches(rs_str_t program)
 	n = (size_t)(program.p + program.n - base);
 	return rs_str_eq(base, n, "sendmail") || rs_str_eq(base, n, "sm-mta") ||
 	       rs_str_eq(base, n, "sm-msp-queue");
-}
-
-/* Length of an alphanumeric queue id at p followed by ": "; 0 if none. */
-static size_t queue_id_len(const char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n && i <= 32 &&
-	       ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'A' && p[i] <= 'Z') ||
-	        (p[i] >= 'a' && p[i] <= 'z'))) {
-		i++;
-	}
-	if (i < 6 || i > 32 || i + 1 >= n || p[i] != ':' || p[i + 1] != ' ') {
-		return 0;
-	}
-	if (rs_str_eq(p, i, "NOQUEUE")) {
-		return 0;
-	}
-	return i;
-}
-
-/*
- * First "key=" in [p, p+n) at the start or after a space or a comma;
- * returns a pointer to the value (after '='), or NULL.
- */
-static const char *find_key(const char *p, size_t n, const char *key)
-{
-	size_t l = strlen(key);
-	const char *q = p, *end = p + n;
-
-	while (q < end) {
-		const char *hit = rs_str_find(q, (size_t)(end - q), key);
-		if (hit == NULL) {
-			return NULL;
-		}
-		if (hit == p || hit[-1] == ' ' || hit[-1] == ',') {
-			return hit + l;
-		}
-		q = hit + 1;
-	}
-	return NULL;
-}
-
-/* Value at v up to the next ", " or end. */
-static rs_str_t value_at(const char *v, const char *end)
-{
-	const char *sep = rs_str_find(v, (size_t)(end - v), ", ");
-
-	return rs_str(v, (size_t)((sep == NULL ? end : sep) - v));
 }
 
 /* Start of the field (", key=") whose value begins at v. */
@@ -165,10 +102,10 @@ static rs_str_t optional_field(const char *p, const char *head_end,
                                const char *stat_v, const char *end,
                                const char *key)
 {
-	const char *v = find_key(p, (size_t)(head_end - p), key);
+	const char *v = rs_fields_key(p, (size_t)(head_end - p), key);
 
 	if (v != NULL) {
-		return value_at(v, head_end);
+		return rs_fields_comma_value(v, head_end);
 	}
 	/* Each t points at ", <key>=" (at least 8 bytes before end). */
 	for (const char *t = text_end(stat_v, end); t < end;
@@ -191,48 +128,17 @@ static int first_recipient(rs_str_t to, rs_str_t *out)
 	size_t i;
 
 	if (to.n > 0 && to.p[0] == '<') {
-		int quoted = 0;
-		for (i = 1; i < to.n; i++) {
-			if (quoted) {
-				if (to.p[i] == '\\') {
-					i++;
-				} else if (to.p[i] == '"') {
-					quoted = 0;
-				}
-			} else if (to.p[i] == '"') {
-				quoted = 1;
-			} else if (to.p[i] == '>') {
-				*out = rs_str(to.p + 1, i - 1);
-				return 0;
-			}
+		i = rs_fields_angle_end(to.p, to.n);
+		if (i == 0) {
+			return -1;
 		}
-		return -1;
+		*out = rs_str(to.p + 1, i - 2);
+		return 0;
 	}
 	for (i = 0; i < to.n && to.p[i] != ','; i++) {
 	}
 	*out = rs_str(to.p, i);
 	return 0;
-}
-
-/* Address inside "[...]" at p (IPv6: prefix dropped); absent if invalid. */
-static rs_str_t bracket_ip(const char *p, size_t n)
-{
-	const char *close;
-
-	if (n < 2 || p[0] != '[') {
-		return RS_STR_NULL;
-	}
-	close = memchr(p, ']', n);
-	if (close == NULL) {
-		return RS_STR_NULL;
-	}
-	p++;
-	if (rs_str_starts(p, (size_t)(close - p), "IPv6:")) {
-		p += LIT_LEN("IPv6:");
-	}
-	return rs_str_is_ip(p, (size_t)(close - p))
-	           ? rs_str(p, (size_t)(close - p))
-	           : RS_STR_NULL;
 }
 
 /*
@@ -250,7 +156,8 @@ static void set_relay(rs_record_t *rec, rs_str_t relay)
 	}
 	if (p[0] == '[') {
 		/* An address literal in place of the name. */
-		rec->remote_ip = bracket_ip(p, (size_t)(name_end - p));
+		rec->remote_ip =
+		    rs_fields_bracket_ip(p, (size_t)(name_end - p));
 	} else {
 		size_t hn = (size_t)(name_end - p);
 		if (hn > 0 && p[hn - 1] == '.') {
@@ -261,57 +168,12 @@ static void set_relay(rs_record_t *rec, rs_str_t relay)
 		}
 	}
 	if (sp != NULL && sp + 1 < end && sp[1] == '[') {
-		rs_str_t ip = bracket_ip(sp + 1, (size_t)(end - sp - 1));
+		rs_str_t ip =
+		    rs_fields_bracket_ip(sp + 1, (size_t)(end - sp - 1));
 		if (ip.p != NULL) {
 			rec->remote_ip = ip;
 		}
 	}
-}
-
-/* Seconds of "[D+]HH:MM:SS"; -1 when it is not that. */
-static double parse_hms(rs_str_t s)
-{
-	const char *p = s.p;
-	size_t n = s.n, i = 0;
-	double days = 0;
-	int v[3];
-
-	if (p == NULL) {
-		return -1;
-	}
-	while (i < n && i < 6 && rs_str_isdigit(p[i])) {
-		days = days * 10 + (p[i] - '0');
-		i++;
-	}
-	if (i < n && p[i] == '+' && i > 0) {
-		p += i + 1;
-		n -= i + 1;
-	} else {
-		days = 0;
-	}
-	if (n != 8 || p[2] != ':' || p[5] != ':') {
-		return -1;
-	}
-	for (int k = 0; k < 3; k++) {
-		if (!rs_str_isdigit(p[k * 3]) ||
-		    !rs_str_isdigit(p[k * 3 + 1])) {
-			return -1;
-		}
-		v[k] = (p[k * 3] - '0') * 10 + (p[k * 3 + 1] - '0');
-	}
-	return days * 86400 + v[0] * 3600 + v[1] * 60 + v[2];
-}
-
-/* Stage proved by a reason text without an SMTP reply. */
-static rs_stage_t stage_of_reason(rs_str_t r)
-{
-	for (size_t i = 0;
-	     i < sizeof(connect_phrases) / sizeof(connect_phrases[0]); i++) {
-		if (rs_str_ifind(r.p, r.n, connect_phrases[i]) != NULL) {
-			return RS_STAGE_CONNECT;
-		}
-	}
-	return RS_STAGE_UNKNOWN;
 }
 
 /* The reply part of a stat= text: after "Deferred: ", inside "Sent (...)".
@@ -373,26 +235,26 @@ static int sendmail_detect(rs_logline_t *ll)
 static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
                                         const char **why)
 {
-	const rs_syslog_t *sl = rs_logline_syslog(ll);
+	rs_parse_result_t res;
+	const rs_syslog_t *sl =
+	    rs_fields_syslog_of(ll, rs_sendmail_program_matches, &res, why);
 	const char *p, *end, *v, *stat_v, *head_end;
 	size_t n, qlen;
 	rs_str_t to, stat, dsn = RS_STR_NULL, reply, stage = RS_STR_NULL;
 	int status;
 
 	if (sl == NULL) {
-		*why = "not a syslog line (expected \"<time> <host> "
-		       "<program>[pid]: <message>\")";
-		return RS_PARSE_MALFORMED;
-	}
-	if (!rs_sendmail_program_matches(sl->program)) {
-		return RS_PARSE_SKIP;
+		return res;
 	}
 	p = sl->msg.p;
 	n = sl->msg.n;
 	if (p == NULL) {
 		return RS_PARSE_SKIP;
 	}
-	qlen = queue_id_len(p, n);
+	qlen = rs_fields_qid(p, n);
+	if (qlen < 6 || qlen + 1 >= n || p[qlen + 1] != ' ') {
+		qlen = 0;
+	}
 	if (qlen == 0 || !rs_str_starts(p + qlen + 2, n - qlen - 2, "to=")) {
 		/* from=, NOQUEUE, "lost input channel", "done", DSN notes. */
 		return RS_PARSE_SKIP;
@@ -407,7 +269,7 @@ static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
 	n -= qlen + 2;
 	end = p + n;
 
-	stat_v = find_key(p, n, "stat=");
+	stat_v = rs_fields_key(p, n, "stat=");
 	if (stat_v == NULL) {
 		*why = "Sendmail delivery line has to= but no stat= field";
 		return RS_PARSE_MALFORMED;
@@ -419,28 +281,34 @@ static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
 		*why = "Sendmail stat= is empty";
 		return RS_PARSE_MALFORMED;
 	}
-	to = value_at(p + LIT_LEN("to="), head_end);
+	to = rs_fields_comma_value(p + LIT_LEN("to="), head_end);
 	if (first_recipient(to, &rec->recipient) != 0) {
 		*why = "the to= address has no closing '>' (line cut short?)";
 		return RS_PARSE_MALFORMED;
 	}
 	rs_record_set_recipient(rec, rec->recipient);
 
-	v = find_key(p, (size_t)(head_end - p), "dsn=");
+	v = rs_fields_key(p, (size_t)(head_end - p), "dsn=");
 	if (v != NULL) {
-		dsn = value_at(v, head_end);
+		dsn = rs_fields_comma_value(v, head_end);
 	}
-	v = find_key(p, (size_t)(head_end - p), "relay=");
+	v = rs_fields_key(p, (size_t)(head_end - p), "relay=");
 	if (v != NULL) {
-		set_relay(rec, value_at(v, head_end));
+		set_relay(rec, rs_fields_comma_value(v, head_end));
 	}
-	v = find_key(p, (size_t)(head_end - p), "delay=");
+	v = rs_fields_key(p, (size_t)(head_end - p), "delay=");
 	if (v != NULL) {
-		rec->delays.total = parse_hms(value_at(v, head_end));
+		rs_str_t d = rs_fields_comma_value(v, head_end);
+		double secs;
+		rec->delays.total =
+		    rs_num_hms(d.p, d.n, &secs) == 0 ? secs : -1;
 	}
-	v = find_key(p, (size_t)(head_end - p), "xdelay=");
+	v = rs_fields_key(p, (size_t)(head_end - p), "xdelay=");
 	if (v != NULL) {
-		rec->delays.transmission = parse_hms(value_at(v, head_end));
+		rs_str_t d = rs_fields_comma_value(v, head_end);
+		double secs;
+		rec->delays.transmission =
+		    rs_num_hms(d.p, d.n, &secs) == 0 ? secs : -1;
 	}
 	/* reply= and stage= may sit before stat= or follow its text. */
 	stage = optional_field(p, head_end, stat_v, end, "stage=");
@@ -466,7 +334,7 @@ static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
 	} else if (rs_str_ifind(reply.p, reply.n, "tls handshake") != NULL) {
 		rec->stage = RS_STAGE_STARTTLS;
 	} else if (rec->reply_code == 0) {
-		rec->stage = stage_of_reason(reply);
+		rec->stage = rs_smtpreply_stage_of_failure(reply.p, reply.n);
 	}
 	return RS_PARSE_EVENT;
 }

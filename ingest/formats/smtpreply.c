@@ -8,6 +8,9 @@
  */
 #include "formats/smtpreply.h"
 
+#include <pthread.h>
+#include <stdint.h>
+
 #include "util/str.h"
 
 /* Is c a byte that can end or precede a code token? */
@@ -237,4 +240,118 @@ rs_stage_t rs_smtpreply_stage_in_text(const char *p, size_t n)
 		return RS_STAGE_CONNECT;
 	}
 	return RS_STAGE_UNKNOWN;
+}
+
+/* Failure texts of the sending MTA (lower case), in precedence order. */
+static const struct command_stage failure_phrases[] = {
+    /* Decided inside the MTA, no new attempt: queue. */
+    {"retry timeout exceeded", RS_STAGE_QUEUE},
+    {"have been failing for a long time", RS_STAGE_QUEUE},
+    {"retry time not reached", RS_STAGE_QUEUE},
+    {"retry time not yet reached", RS_STAGE_QUEUE},
+    {"unrouteable address", RS_STAGE_QUEUE},
+    {"explicitly queued", RS_STAGE_QUEUE},
+    {"first-pass only routing", RS_STAGE_QUEUE},
+    {"queue_smtp_domains", RS_STAGE_QUEUE},
+    {"connection limit reached", RS_STAGE_QUEUE},
+    {"concurrency limit reached", RS_STAGE_QUEUE},
+    /* TLS negotiation. */
+    {"cannot start tls", RS_STAGE_STARTTLS},
+    {"tls is required", RS_STAGE_STARTTLS},
+    {"a tls session is required", RS_STAGE_STARTTLS},
+    {"tls session", RS_STAGE_STARTTLS},
+    {"tls error on connection", RS_STAGE_STARTTLS},
+    {"tls handshake", RS_STAGE_STARTTLS},
+    {"certificate verification", RS_STAGE_STARTTLS},
+    {"server certificate not", RS_STAGE_STARTTLS},
+    {"ssl_connect error", RS_STAGE_STARTTLS},
+    {"starttls", RS_STAGE_STARTTLS},
+    /* SMTP AUTH. */
+    {"sasl authentication failed", RS_STAGE_AUTH},
+    {"authentication required", RS_STAGE_AUTH},
+    /* No TCP connection, or no address to connect to: connect. DNS
+     * failures count here too: no SMTP reply was received. */
+    {"connection refused", RS_STAGE_CONNECT},
+    {"connection timed out", RS_STAGE_CONNECT},
+    {"network error", RS_STAGE_CONNECT},
+    {"network is unreachable", RS_STAGE_CONNECT},
+    {"no route to host", RS_STAGE_CONNECT},
+    {"host is unreachable", RS_STAGE_CONNECT},
+    {"host is down", RS_STAGE_CONNECT},
+    {"host unknown", RS_STAGE_CONNECT},
+    {"name server timeout", RS_STAGE_CONNECT},
+    {"host not found", RS_STAGE_CONNECT},
+    {"host name lookup failure", RS_STAGE_CONNECT},
+    {"host lookup did not complete", RS_STAGE_CONNECT},
+    {"host or domain name not found", RS_STAGE_CONNECT},
+    {"name service error", RS_STAGE_CONNECT},
+    {"does not accept mail (nullmx)", RS_STAGE_CONNECT},
+};
+
+#define NFAILURE (sizeof(failure_phrases) / sizeof(failure_phrases[0]))
+_Static_assert(NFAILURE <= 64, "failure phrases are indexed by 64-bit masks");
+
+/* Per byte: the failure phrases that start with it (either case), and
+ * each phrase's length; built once. */
+static uint64_t failure_first[256];
+static size_t failure_len[NFAILURE];
+static pthread_once_t failure_once = PTHREAD_ONCE_INIT;
+
+static void failure_init(void)
+{
+	for (size_t i = 0; i < NFAILURE; i++) {
+		unsigned char c = (unsigned char)failure_phrases[i].name[0];
+
+		failure_len[i] = strlen(failure_phrases[i].name);
+		failure_first[c] |= (uint64_t)1 << i;
+		if (c >= 'a' && c <= 'z') {
+			failure_first[c - 32] |= (uint64_t)1 << i;
+		}
+	}
+}
+
+/* Does [p, p+l) equal lit (lower case) ignoring ASCII case? */
+static int iequal(const char *p, const char *lit, size_t l)
+{
+	for (size_t j = 0; j < l; j++) {
+		if (rs_str_lower((unsigned char)p[j]) !=
+		    (unsigned char)lit[j]) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * One pass over the text: at each byte only the phrases that start with
+ * it, and only those before the best one found so far, are compared.
+ */
+rs_stage_t rs_smtpreply_stage_of_failure(const char *p, size_t n)
+{
+	size_t best = NFAILURE;
+
+	pthread_once(&failure_once, failure_init);
+	for (size_t i = 0; i < n && best > 0; i++) {
+		uint64_t m = failure_first[(unsigned char)p[i]];
+
+		m &= best >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << best) - 1);
+		while (m != 0) {
+			size_t k = (size_t)__builtin_ctzll(m);
+
+			m &= m - 1;
+			if (failure_len[k] <= n - i &&
+			    iequal(p + i, failure_phrases[k].name,
+			           failure_len[k])) {
+				best = k;
+				break;
+			}
+		}
+	}
+	return best < NFAILURE ? failure_phrases[best].stage : RS_STAGE_UNKNOWN;
+}
+
+int rs_smtpreply_is_expiry(const char *p, size_t n)
+{
+	return rs_str_ifind(p, n, "retry timeout exceeded") != NULL ||
+	       rs_str_ifind(p, n, "have been failing for a long time") != NULL;
 }

@@ -1,0 +1,39 @@
+/*
+ * num.h - numbers and durations as logs and configuration files write
+ * them, read from byte slices (no NUL needed, no locale, no allocation).
+ *
+ * @locality any thread; pure functions.
+ */
+#ifndef RS_NUM_H
+#define RS_NUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A decimal number "D[.D]" (no sign, no exponent) at the start of p:
+ * returns the bytes it spans and stores its value, or 0 when p does not
+ * start with a digit. At most 24 bytes are read.
+ */
+size_t rs_num_decimal(const char *p, size_t n, double *out);
+
+/* All of [p, p+n) is a decimal number (Postfix "delay=0.18"). 0 or -1. */
+int rs_num_seconds(const char *p, size_t n, double *out);
+
+/* "[D+]HH:MM:SS" (Sendmail delay=, xdelay=) in seconds. 0 or -1. */
+int rs_num_hms(const char *p, size_t n, double *out);
+
+/*
+ * A duration in unit groups "1w2d3h4m5s", "0.123s", "2m" (Exim QT=/DT=,
+ * OpenSMTPD delay=) at the start of p; the groups end at the first byte
+ * that does not start one. Seconds, or -1 when there is no group.
+ */
+double rs_num_units(const char *p, size_t n);
+
+/* Unix seconds "1691595584" or "1691595584.25" (all of p) to ms. 0/-1. */
+int rs_num_unix_ms(const char *p, size_t n, int64_t *ms);
+
+/* All of [p, p+n) is an unsigned decimal integer below 10^18. 0 or -1. */
+int rs_num_uint(const char *p, size_t n, uint64_t *out);
+
+#endif
