@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "classify/classify.h"
 #include "classify/rules.h"
 
 /* One broken directory, the line the error must name and a key phrase. */
@@ -209,8 +210,8 @@ static void test_provider_for_host(void **state)
 	rules = rs_rules_load(RS_RULES_DIR, err, sizeof(err));
 	assert_non_null(rules);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *got = rs_rules_provider_for_host(
-		    rules, cases[i].host, strlen(cases[i].host));
+		const char *got = rs_classify_provider(rules, cases[i].host,
+		                                       strlen(cases[i].host));
 		if (cases[i].want == NULL) {
 			assert_null(got);
 		} else {
@@ -219,9 +220,9 @@ static void test_provider_for_host(void **state)
 		}
 	}
 	/* The length bounds the host: "google.comX" cut to "google.com". */
-	assert_string_equal(
-	    rs_rules_provider_for_host(rules, "google.comX", 10), "google");
-	assert_null(rs_rules_provider_for_host(rules, NULL, 0));
+	assert_string_equal(rs_classify_provider(rules, "google.comX", 10),
+	                    "google");
+	assert_null(rs_classify_provider(rules, NULL, 0));
 	rs_rules_destroy(rules);
 }
 

@@ -72,6 +72,14 @@ static inline void rs_classify_in_from_record(rs_classify_in_t *in,
 int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
                 const rs_classify_in_t *in, rs_verdict_t *out);
 
+/*
+ * Provider id ("google", "microsoft", ...) for an MX host name by suffix
+ * (providers.yaml), or NULL. Case-insensitive; a trailing dot is ignored;
+ * the longest suffix on a label boundary wins.
+ */
+const char *rs_classify_provider(const rs_rules_t *rules, const char *host,
+                                 size_t host_len);
+
 /* Class for an enhanced status code alone ("5.2.2"); UNSPECIFIED if none. */
 rs_cause_t rs_classify_enhanced(const char *code, size_t len);
 

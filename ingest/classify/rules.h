@@ -9,7 +9,7 @@
  *
  * Errors: loading fails on the first broken file with "file:line: sentence"
  * in errstr (bad YAML, unknown key or class, invalid pattern, duplicate id,
- * an example its own rule does not match when examples are checked).
+ * an example its own rule does not match: loading runs every example).
  */
 #ifndef RS_RULES_H
 #define RS_RULES_H
@@ -58,12 +58,5 @@ const char *rs_rule_description(const rs_rule_t *rule);
 const char *rs_rule_advice(const rs_rule_t *rule);
 const char *rs_rule_file(const rs_rule_t *rule);
 unsigned rs_rule_line(const rs_rule_t *rule);
-
-/*
- * Provider id ("google", "microsoft", ...) for an MX host name by suffix,
- * or NULL. Case-insensitive; a trailing dot is ignored.
- */
-const char *rs_rules_provider_for_host(const rs_rules_t *rules,
-                                       const char *host, size_t host_len);
 
 #endif

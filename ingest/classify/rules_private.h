@@ -1,7 +1,8 @@
 /*
- * rules_private.h - the layout of a loaded rule set, shared by rules.c
- * (which builds it) and classify.c (which scans with it). Nothing else may
- * include this file; everyone else goes through rules.h and classify.h.
+ * rules_private.h - the layout of a loaded rule set, shared by the files
+ * that build it (rules.c, rules_yaml.c, rules_compile.c), classify.c
+ * (which scans with it) and examples.c. Nothing else may include this
+ * file; everyone else goes through rules.h and classify.h.
  *
  * Ownership: every string and array hangs off the set's arena and lives as
  * long as the set. The set is immutable after rs_rules_load returns.
@@ -18,6 +19,7 @@
 #include <hs/hs.h>
 
 #include "classify/rules.h"
+#include "util/arena.h"
 #include "event/taxonomy.h"
 
 /* An inclusive range of basic reply codes: "4xx" is 400..499. */
@@ -74,11 +76,9 @@ typedef struct rs_provider {
 	unsigned line;
 } rs_provider_t;
 
-struct rs_arena;
-
 struct rs_rules {
 	char *dir;
-	struct rs_arena *arena;
+	rs_arena_t *arena;
 	rs_rule_t *rules;
 	size_t nrules;
 	rs_provider_t *providers;
@@ -102,5 +102,13 @@ struct rs_rules_scratch {
 	size_t ncand;
 	long wording_provider; /* lowest provider index whose wording hit */
 };
+
+/* Read every rule file of rules->dir into the set (rules_yaml.c). 0, or
+ * -1 with "file:line: sentence" in errstr. */
+int rs_rules_parse_dir(rs_rules_t *rules, char *errstr, size_t errstr_size);
+
+/* Compile the set's patterns into its database and prototype scratch
+ * (rules_compile.c). 0, or -1 with the failing pattern's file:line. */
+int rs_rules_compile(rs_rules_t *rules, char *errstr, size_t errstr_size);
 
 #endif

@@ -3,8 +3,6 @@
  */
 #include "cmd/cli.h"
 
-#include "formats/reply.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -105,17 +103,4 @@ long rs_cli_parse_count(const char *opt, const char *value, long min, long max)
 		return -1;
 	}
 	return v;
-}
-
-int rs_cli_classify_text(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
-                         const char *text, size_t len, rs_record_t *rec,
-                         rs_verdict_t *verdict)
-{
-	rs_classify_in_t in;
-	const char *why;
-
-	rs_record_reset(rec);
-	rs_format_parse(&rs_reply_format, text, len, rec, &why);
-	rs_classify_in_from_record(&in, rec);
-	return rs_classify(rules, scratch, &in, verdict);
 }

@@ -7,8 +7,6 @@
 
 #include <stddef.h>
 
-#include "classify/classify.h"
-#include "event/record.h"
 #include "classify/rules.h"
 
 #define RS_EXIT_OK 0
@@ -31,14 +29,5 @@ unsigned rs_cli_default_threads(void);
 
 /* Parse a positive integer option; -1 (and a message) when invalid. */
 long rs_cli_parse_count(const char *opt, const char *value, long min, long max);
-
-/*
- * Classify one pasted reply text as `--input-format reply` does: the reply
- * parser fills rec (whose arena the caller provides), then the classifier
- * fills verdict. 0, or -1 when the classifier failed.
- */
-int rs_cli_classify_text(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
-                         const char *text, size_t len, rs_record_t *rec,
-                         rs_verdict_t *verdict);
 
 #endif

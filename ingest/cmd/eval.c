@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/paste.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 
@@ -145,8 +146,9 @@ int rs_cmd_eval(int argc, char **argv)
 			rc = RS_EXIT_USAGE;
 			goto out;
 		}
-		if (rs_cli_classify_text(rules, scratch, line,
-		                         (size_t)(tab - line), &rec, &v) < 0) {
+		if (rs_paste_classify(
+			rules, scratch, line, (size_t)(tab - line),
+			RS_STAGE_UNSPECIFIED, NULL, &rec, &v) < 0) {
 			fprintf(stderr, "replyscan: classifier failed\n");
 			rc = RS_EXIT_FAILURE;
 			goto out;

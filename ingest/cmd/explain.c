@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "classify/paste.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "event/event.h"
@@ -249,19 +250,13 @@ int rs_cmd_explain(int argc, char **argv)
 				text = line;
 				len = (size_t)n;
 			}
-			if (rs_cli_classify_text(rules, scratch, text, len,
-			                         &rec, &v) < 0) {
+			if (rs_paste_classify(rules, scratch, text, len,
+			                      RS_STAGE_UNSPECIFIED, mx, &rec,
+			                      &v) < 0) {
 				fprintf(stderr,
 				        "replyscan: classifier failed\n");
 				rc = RS_EXIT_FAILURE;
 				break;
-			}
-			if (mx != NULL && rec.remote_host.p == NULL) {
-				rs_classify_in_t in;
-				rs_classify_in_from_record(&in, &rec);
-				in.mx_host = mx;
-				in.mx_host_len = strlen(mx);
-				rs_classify(rules, scratch, &in, &v);
 			}
 			if (json) {
 				explain_json(&rec, &v, text, len);
