@@ -12,6 +12,8 @@
 #include <cmocka.h>
 
 #include "event/event.h"
+#include "event/eventjson.h"
+#include "util/utf8.h"
 #include "replyscan/v1/event.pb-c.h"
 #include "util/str.h"
 
@@ -241,12 +243,84 @@ static void test_utf8_clean(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int trunc;
-		size_t n = rs_event_utf8_clean(cases[i].in, cases[i].n, dst,
-		                               sizeof(dst), &trunc);
+		size_t n = rs_utf8_clean(cases[i].in, cases[i].n, dst,
+		                         sizeof(dst), &trunc);
 		assert_int_equal(n, strlen(cases[i].out));
 		assert_memory_equal(dst, cases[i].out, n);
 		assert_false(trunc);
 	}
+}
+
+/* Every field of the message descriptor is written to JSON, under its
+ * protobuf name, and nothing else is: the field table cannot drift from
+ * the schema. */
+static void test_json_covers_schema(void **state)
+{
+	const ProtobufCMessageDescriptor *d =
+	    &replyscan__v1__deferral_event__descriptor;
+	size_t n;
+	const char *const *names = rs_eventjson_names(&n);
+
+	(void)state;
+	assert_int_equal(n, d->n_fields);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		size_t k;
+		for (k = 0; k < n; k++) {
+			if (strcmp(names[k], d->fields[i].name) == 0) {
+				break;
+			}
+		}
+		if (k == n) {
+			fail_msg("field %s is not written to JSON",
+			         d->fields[i].name);
+		}
+	}
+}
+
+/* Encode as JSON directly and as protobuf read back and written as JSON
+ * (what `events` prints): the same bytes, from a file and from Kafka. */
+static void test_json_same_after_pb(void **state)
+{
+	static const rs_provenance_t kafka_prov = {"mta-logs", 0, 3, 12345};
+	const rs_provenance_t *provs[] = {&file_prov, &kafka_prov};
+	rs_event_encoder_t *enc = rs_event_encoder_new();
+	rs_record_t rec;
+	rs_verdict_t v;
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		rs_buf_t json = {0}, pb = {0}, again = {0};
+		Replyscan__V1__DeferralEvent *ev;
+
+		seed_record(&rec, "Sep 25 18:26:36");
+		seed_verdict(&v);
+		if (k == 1) {
+			rec.delays.total = -1;
+			rec.delays.before_queue = -1;
+			rec.delays.in_queue = -1;
+			rec.delays.connection = -1;
+			rec.delays.transmission = -1;
+			rec.reply_text = rs_str("bad \xff\x00 bytes", 12);
+		}
+		assert_int_equal(rs_event_encode(enc, RS_EVENT_JSON, &rec, &v,
+		                                 provs[k], 99, &json),
+		                 0);
+		assert_int_equal(rs_event_encode(enc, RS_EVENT_PB, &rec, &v,
+		                                 provs[k], 99, &pb),
+		                 0);
+		ev = replyscan__v1__deferral_event__unpack(NULL, pb.len,
+		                                           (uint8_t *)pb.data);
+		assert_non_null(ev);
+		rs_eventjson_write(ev, RS_EVENTJSON_CLEAN, &again);
+		rs_buf_putc(&again, '\n');
+		assert_int_equal(again.len, json.len);
+		assert_memory_equal(again.data, json.data, json.len);
+		replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+		rs_buf_free(&json);
+		rs_buf_free(&pb);
+		rs_buf_free(&again);
+	}
+	rs_event_encoder_destroy(enc);
 }
 
 int main(void)
@@ -257,6 +331,8 @@ int main(void)
 	    cmocka_unit_test(test_pb_round_trip),
 	    cmocka_unit_test(test_reply_bounded),
 	    cmocka_unit_test(test_utf8_clean),
+	    cmocka_unit_test(test_json_covers_schema),
+	    cmocka_unit_test(test_json_same_after_pb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
-#include "event/event.h"
+#include "event/eventjson.h"
 #include "replyscan/v1/event.pb-c.h"
 #include "util/str.h"
 
@@ -35,60 +35,6 @@ static void usage(FILE *out)
 	    "to its end, or keeps reading with --follow; gives up after "
 	    "--timeout\n"
 	    "seconds (default 30) without a message.\n");
-}
-
-/* Slice of a protobuf-c string ("" stays an empty, present slice). */
-static rs_str_t s(const char *p)
-{
-	return rs_str(p, p ? strlen(p) : 0);
-}
-
-/* Print one decoded event as classify's JSON. */
-static void print_event(rs_event_encoder_t *enc, rs_buf_t *out,
-                        const Replyscan__V1__DeferralEvent *ev)
-{
-	rs_record_t rec;
-	rs_verdict_t v;
-	rs_provenance_t prov;
-
-	memset(&rec, 0, sizeof(rec));
-	rs_record_reset(&rec);
-	rec.mta = (rs_mta_t)ev->mta;
-	rec.status = (rs_status_t)ev->status;
-	rec.stage = (rs_stage_t)ev->stage;
-	rec.log_time = s(ev->log_time);
-	rec.log_time_ms = ev->log_time_unix_ms;
-	rec.log_host = s(ev->log_host);
-	rec.program = s(ev->program);
-	rec.queue_id = s(ev->queue_id);
-	rec.recipient = s(ev->recipient);
-	rec.recipient_domain = s(ev->recipient_domain);
-	rec.sender = s(ev->sender);
-	rec.remote_host = s(ev->remote_host);
-	rec.remote_ip = s(ev->remote_ip);
-	rec.remote_port = ev->remote_port;
-	rec.reply_code = ev->reply_code;
-	rec.enhanced_code = s(ev->enhanced_code);
-	rec.reply_text = s(ev->reply_text);
-	if (ev->delays != NULL) {
-		rec.delays.total = ev->delays->total;
-		rec.delays.before_queue = ev->delays->before_queue;
-		rec.delays.in_queue = ev->delays->in_queue;
-		rec.delays.connection = ev->delays->connection;
-		rec.delays.transmission = ev->delays->transmission;
-	}
-	memset(&v, 0, sizeof(v));
-	v.cause = (rs_cause_t)ev->cause;
-	v.rule_id = ev->rule_id ? ev->rule_id : "";
-	for (size_t i = 0; i < ev->n_tags && i < RS_CLASSIFY_MAX_TAGS; i++) {
-		v.tags[v.ntags++] = ev->tags[i];
-	}
-	prov.source = ev->source ? ev->source : "";
-	prov.line = ev->line;
-	prov.partition = ev->partition;
-	prov.offset = ev->offset;
-	rs_event_encode(enc, RS_EVENT_JSON, &rec, &v, &prov,
-	                ev->ingest_time_unix_ms, out);
 }
 
 int rs_cmd_events(int argc, char **argv)
@@ -109,7 +55,6 @@ int rs_cmd_events(int argc, char **argv)
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *rkt;
 	rd_kafka_topic_partition_list_t *parts;
-	rs_event_encoder_t *enc = NULL;
 	rs_buf_t out = {0};
 	char err[512];
 	int left = 0, bad = 0;
@@ -187,7 +132,6 @@ int rs_cmd_events(int argc, char **argv)
 	rd_kafka_topic_destroy(rkt);
 	rd_kafka_assign(rk, parts);
 	rd_kafka_topic_partition_list_destroy(parts);
-	enc = rs_event_encoder_new();
 	for (int idle = 0; (follow || left > 0) && idle < timeout_s * 10;) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
 		Replyscan__V1__DeferralEvent *ev;
@@ -217,7 +161,8 @@ int rs_cmd_events(int argc, char **argv)
 			bad++;
 		} else {
 			rs_buf_reset(&out);
-			print_event(enc, &out, ev);
+			rs_eventjson_write(ev, RS_EVENTJSON_CLEAN, &out);
+			rs_buf_putc(&out, '\n');
 			fwrite(out.data, 1, out.len, stdout);
 			replyscan__v1__deferral_event__free_unpacked(ev, NULL);
 			n++;
@@ -239,7 +184,6 @@ out:
 	if (md != NULL) {
 		rd_kafka_metadata_destroy(md);
 	}
-	rs_event_encoder_destroy(enc);
 	rs_buf_free(&out);
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);

@@ -13,6 +13,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "event/event.h"
+#include "util/utf8.h"
 #include "util/str.h"
 
 static void usage(FILE *out)
@@ -114,11 +115,11 @@ static void json_field(rs_buf_t *b, const char *key, const char *v, size_t n)
 {
 	char tmp[RS_EVENT_REPLY_MAX];
 	int trunc;
-	size_t m = rs_event_utf8_clean(v ? v : "", v ? n : 0, tmp, sizeof(tmp),
-	                               &trunc);
+	size_t m =
+	    rs_utf8_clean(v ? v : "", v ? n : 0, tmp, sizeof(tmp), &trunc);
 
 	rs_buf_puts(b, key);
-	rs_event_json_string(b, tmp, m);
+	rs_utf8_json_string(b, tmp, m);
 }
 
 /* Print one explanation as a JSON object. */
@@ -158,14 +159,14 @@ static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
 			rs_buf_putc(&b, ',');
 		}
 		s = rs_rule_id(v->matches[i]);
-		rs_event_json_string(&b, s, strlen(s));
+		rs_utf8_json_string(&b, s, strlen(s));
 	}
 	rs_buf_puts(&b, "],\"tags\":[");
 	for (size_t i = 0; i < v->ntags; i++) {
 		if (i > 0) {
 			rs_buf_putc(&b, ',');
 		}
-		rs_event_json_string(&b, v->tags[i], strlen(v->tags[i]));
+		rs_utf8_json_string(&b, v->tags[i], strlen(v->tags[i]));
 	}
 	rs_buf_puts(&b, "]}\n");
 	fwrite(b.data, 1, b.len, stdout);

@@ -51,16 +51,4 @@ int rs_event_encode(rs_event_encoder_t *enc, rs_event_format_t format,
                     const rs_provenance_t *prov, int64_t ingest_ms,
                     rs_buf_t *out);
 
-/*
- * Copy src into dst as valid UTF-8 of at most max bytes (dst has room for
- * max bytes), replacing invalid sequences and NUL by U+FFFD. Returns the
- * bytes written; *truncated is set when src did not fit.
- */
-size_t rs_event_utf8_clean(const char *src, size_t n, char *dst, size_t max,
-                           int *truncated);
-
-/* Append s as a JSON string literal (quotes included), escaping as needed;
- * s must be valid UTF-8. */
-void rs_event_json_string(rs_buf_t *out, const char *s, size_t n);
-
 #endif

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "util/utf8.h"
+
 /* Room kept at the end of the line for closing quotes and "truncated". */
 #define LOG_TAIL_RESERVE 64
 
@@ -128,43 +130,6 @@ static void line_put_tail(log_line_t *l, const char *s)
 	l->len += n;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t want;
-	uint32_t cp;
-
-	if (s[0] < 0x80) {
-		return 1;
-	} else if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		want = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		want = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		want = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < want) {
-		return 0;
-	}
-	for (size_t i = 1; i < want; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((want == 3 && cp < 0x800) || (want == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-		return 0;
-	}
-	return want;
-}
-
 /*
  * Append s[0..n) escaped for a double-quoted string (JSON rules, which
  * logfmt readers accept too). Stops at the limit, keeping whole escapes.
@@ -209,7 +174,7 @@ static void line_put_escaped(log_line_t *l, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		k = utf8_len(u + i, n - i);
+		k = rs_utf8_seq_len(u + i, n - i);
 		if (k == 0) {
 			line_put(l, "\\ufffd", 6);
 			i++;

@@ -1,0 +1,122 @@
+/*
+ * utf8.c - UTF-8 validation, cleaning and JSON string literals; see
+ * utf8.h.
+ */
+#include "util/utf8.h"
+
+#include <string.h>
+
+size_t rs_utf8_seq_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+
+	if (c < 0x80) {
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		return (n >= 2 && (p[1] & 0xc0) == 0x80) ? 2 : 0;
+	}
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80) {
+			return 0;
+		}
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)) {
+			return 0; /* overlong, or a UTF-16 surrogate */
+		}
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80) {
+			return 0;
+		}
+		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)) {
+			return 0;
+		}
+		return 4;
+	}
+	return 0;
+}
+
+size_t rs_utf8_clean(const char *src, size_t n, char *dst, size_t max,
+                     int *truncated)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0;
+
+	*truncated = 0;
+	while (i < n) {
+		size_t l;
+
+		/* Fast path for printable ASCII runs. */
+		if (s[i] >= 0x20 && s[i] < 0x80) {
+			if (o >= max) {
+				*truncated = 1;
+				break;
+			}
+			dst[o++] = (char)s[i++];
+			continue;
+		}
+		l = s[i] == 0 ? 0 : rs_utf8_seq_len(s + i, n - i);
+		if (l == 0) {
+			if (o + 3 > max) {
+				*truncated = 1;
+				break;
+			}
+			memcpy(dst + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (o + l > max) {
+			*truncated = 1;
+			break;
+		}
+		memcpy(dst + o, s + i, l);
+		o += l;
+		i += l;
+	}
+	return o;
+}
+
+static const char hex[] = "0123456789abcdef";
+
+void rs_utf8_json_string(rs_buf_t *out, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	rs_buf_putc(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			continue;
+		}
+		rs_buf_append(out, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"':
+			rs_buf_append(out, "\\\"", 2);
+			break;
+		case '\\':
+			rs_buf_append(out, "\\\\", 2);
+			break;
+		case '\n':
+			rs_buf_append(out, "\\n", 2);
+			break;
+		case '\r':
+			rs_buf_append(out, "\\r", 2);
+			break;
+		case '\t':
+			rs_buf_append(out, "\\t", 2);
+			break;
+		default: {
+			char esc[6] = {'\\', 'u',         '0',
+			               '0',  hex[c >> 4], hex[c & 15]};
+			rs_buf_append(out, esc, 6);
+		}
+		}
+	}
+	rs_buf_append(out, s + run, n - run);
+	rs_buf_putc(out, '"');
+}
