@@ -17,14 +17,7 @@
 #include <stdint.h>
 
 #include "event/taxonomy.h"
-
-/* A slice of bytes, not NUL-terminated. p == NULL means "absent". */
-typedef struct rs_str {
-	const char *p;
-	size_t n;
-} rs_str_t;
-
-#define RS_STR_NULL ((rs_str_t){NULL, 0})
+#include "util/str.h"
 
 /* Postfix-style delay breakdown in seconds; negative means not logged. */
 typedef struct rs_delays {

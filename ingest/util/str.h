@@ -10,7 +10,13 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "event/record.h"
+/* A slice of bytes, not NUL-terminated. p == NULL means "absent". */
+typedef struct rs_str {
+	const char *p;
+	size_t n;
+} rs_str_t;
+
+#define RS_STR_NULL ((rs_str_t){NULL, 0})
 
 /* Make a slice. */
 static inline rs_str_t rs_str(const char *p, size_t n)

@@ -1,0 +1,439 @@
+/*
+ * test_pipeline.c - the batch ring between source, workers and sink, with
+ * stand-in ends: batches reach the sink in order whatever the number of
+ * workers and slots; every filled batch is released exactly once, also
+ * when the sink or the source fails; the first error is the one reported;
+ * the source is asked to stop on failure; idle ticks reach both ends; the
+ * workers follow a rule set swapped while they run.
+ *
+ * The rules are the bundled ones (RS_RULES_DIR), loaded once per group.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "classify/rules.h"
+#include "classify/ruleset.h"
+#include "pipeline/pipeline.h"
+
+/* A deferral the Postfix parser reads, and a line it skips. */
+#define DEFER                                                                  \
+	"Jul  5 10:00:00 mx postfix/smtp[2]: 3F1A2B4C5D: to=<u@example.com>, " \
+	"relay=mx.example.com[192.0.2.1]:25, delay=1, "                        \
+	"delays=0.1/0/0.5/0.4, dsn=4.7.0, status=deferred (host "              \
+	"mx.example.com[192.0.2.1] said: 421 4.7.0 Not allowed (in reply to "  \
+	"RCPT TO command))"
+#define SKIP "Jul  5 10:00:00 mx postfix/smtpd[2]: connect from x[1.2.3.4]"
+
+static rs_rules_t *rules;
+
+static int group_setup(void **state)
+{
+	char err[1024];
+
+	(void)state;
+	rules = rs_rules_load(RS_RULES_DIR, err, sizeof(err));
+	if (rules == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	rs_rules_destroy(rules);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- ends */
+
+/* A source of nbatches batches; batch b holds (b % 7) + 1 lines, every
+ * third one (lines 1, 4, 7, ...) a deferral. Line numbers run on across
+ * batches. */
+typedef struct fake_source {
+	rs_source_t src;
+	uint64_t nbatches;
+	uint64_t filled;
+	uint64_t fail_at; /* next() fails at this batch; 0: never */
+	uint64_t released;
+	uint64_t line_no;
+	int stopped;
+	unsigned ticks;
+	uint64_t *released_seq; /* how often each seq was released */
+	rs_ruleset_t *swap_set; /* swap to swap_rules at swap_at */
+	rs_rules_t *swap_rules;
+	uint64_t swap_at;
+} fake_source_t;
+
+static int fake_next(rs_source_t *s, rs_batch_t *b, char *err, size_t n)
+{
+	fake_source_t *fs = s->ctx;
+	size_t lines;
+
+	if (fs->fail_at != 0 && fs->filled == fs->fail_at) {
+		snprintf(err, n, "source failed at batch %llu",
+		         (unsigned long long)fs->filled);
+		return -1;
+	}
+	if (fs->filled == fs->nbatches) {
+		return 0;
+	}
+	if (fs->swap_set != NULL && fs->filled == fs->swap_at) {
+		rs_ruleset_swap(fs->swap_set, fs->swap_rules);
+		fs->swap_set = NULL;
+	}
+	lines = (size_t)(fs->filled % 7) + 1;
+	b->source = "fake";
+	b->len = 0;
+	for (size_t i = 0; i < lines; i++) {
+		const char *text = (fs->line_no % 3 == 0) ? DEFER : SKIP;
+		size_t tl = strlen(text);
+		if (b->len + tl > b->cap) {
+			size_t cap = (b->len + tl) * 2 + 1024;
+			char *p = realloc(b->data, cap);
+			assert_non_null(p);
+			b->data = p;
+			b->cap = cap;
+			/* Lines point into data: re-point them. */
+			for (size_t k = 0, off = 0; k < b->nlines; k++) {
+				b->lines[k].p = b->data + off;
+				off += b->lines[k].len;
+			}
+		}
+		memcpy(b->data + b->len, text, tl);
+		assert_int_equal(rs_batch_add_line(b, b->data + b->len, tl,
+		                                   ++fs->line_no, -1, 0),
+		                 0);
+		b->len += tl;
+	}
+	fs->filled++;
+	return 1;
+}
+
+static void fake_release(rs_source_t *s, rs_batch_t *b)
+{
+	fake_source_t *fs = s->ctx;
+
+	fs->released++;
+	fs->released_seq[b->seq]++;
+}
+
+static void fake_stop(rs_source_t *s)
+{
+	((fake_source_t *)s->ctx)->stopped = 1;
+}
+
+static void fake_tick(rs_source_t *s)
+{
+	((fake_source_t *)s->ctx)->ticks++;
+}
+
+static void fake_source_init(fake_source_t *fs, uint64_t nbatches)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->nbatches = nbatches;
+	fs->released_seq = calloc(nbatches + 1, sizeof(uint64_t));
+	assert_non_null(fs->released_seq);
+	fs->src.next = fake_next;
+	fs->src.release = fake_release;
+	fs->src.stop = fake_stop;
+	fs->src.tick = fake_tick;
+	fs->src.ctx = fs;
+}
+
+/* A sink that checks the order and may fail or dawdle. */
+typedef struct fake_sink {
+	rs_sink_t sink;
+	uint64_t next_seq;
+	uint64_t last_line;
+	uint64_t events;
+	uint64_t fail_at; /* write() fails at this batch; 0: never */
+	unsigned delay_us;
+	unsigned ticks;
+	int flushed;
+	const rs_rules_t *expect_rules_after; /* see test_ruleset_swap */
+	uint64_t swapped_events;
+} fake_sink_t;
+
+static int fake_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
+{
+	fake_sink_t *fk = s->ctx;
+
+	if (b->seq != fk->next_seq) {
+		snprintf(err, n, "batch %llu arrived, %llu expected",
+		         (unsigned long long)b->seq,
+		         (unsigned long long)fk->next_seq);
+		return -1;
+	}
+	if (fk->fail_at != 0 && b->seq == fk->fail_at) {
+		snprintf(err, n, "sink failed at batch %llu",
+		         (unsigned long long)b->seq);
+		return -1;
+	}
+	for (size_t i = 0; i < b->nlines; i++) {
+		if (b->lines[i].line_no != fk->last_line + 1) {
+			snprintf(err, n, "line %llu after %llu",
+			         (unsigned long long)b->lines[i].line_no,
+			         (unsigned long long)fk->last_line);
+			return -1;
+		}
+		fk->last_line = b->lines[i].line_no;
+	}
+	for (size_t i = 0; i < b->nevents; i++) {
+		/* Events come in line order within the batch. */
+		if (i > 0 &&
+		    b->events[i].line_idx <= b->events[i - 1].line_idx) {
+			snprintf(err, n, "events out of line order");
+			return -1;
+		}
+		if (b->events[i].cause == RS_CAUSE_UNCATEGORIZED) {
+			fk->swapped_events++;
+		}
+	}
+	fk->events += b->nevents;
+	fk->next_seq++;
+	if (fk->delay_us > 0) {
+		usleep(fk->delay_us);
+	}
+	return 0;
+}
+
+static int fake_flush(rs_sink_t *s, char *err, size_t n)
+{
+	(void)err;
+	(void)n;
+	((fake_sink_t *)s->ctx)->flushed = 1;
+	return 0;
+}
+
+static int fake_sink_tick(rs_sink_t *s, char *err, size_t n)
+{
+	(void)err;
+	(void)n;
+	((fake_sink_t *)s->ctx)->ticks++;
+	return 0;
+}
+
+static void fake_sink_init(fake_sink_t *fk)
+{
+	memset(fk, 0, sizeof(*fk));
+	fk->sink.write = fake_write;
+	fk->sink.flush = fake_flush;
+	fk->sink.tick = fake_sink_tick;
+	fk->sink.ctx = fk;
+}
+
+static void conf_init(rs_pipeline_conf_t *conf, unsigned threads,
+                      unsigned slots)
+{
+	memset(conf, 0, sizeof(*conf));
+	conf->rules = rules;
+	conf->encode = 1;
+	conf->event_format = RS_EVENT_PB;
+	conf->threads = threads;
+	conf->slots = slots;
+	conf->batch_bytes = 4096;
+	conf->max_line = 1 << 20;
+}
+
+/* Deferral lines among the first n lines (lines 1, 4, 7, ...). */
+static uint64_t deferrals(uint64_t n)
+{
+	return (n + 2) / 3;
+}
+
+/* --------------------------------------------------------------- tests */
+
+static void test_order_and_release(void **state)
+{
+	static const unsigned shapes[][2] = {{1, 2}, {2, 2}, {4, 3}, {3, 16}};
+
+	(void)state;
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		fake_source_t fs;
+		fake_sink_t fk;
+		rs_pipeline_conf_t conf;
+		rs_counts_t total;
+		char err[512];
+
+		fake_source_init(&fs, 500);
+		fake_sink_init(&fk);
+		conf_init(&conf, shapes[s][0], shapes[s][1]);
+		assert_int_equal(rs_pipeline_run(&conf, &fs.src, &fk.sink,
+		                                 &total, err, sizeof(err)),
+		                 0);
+		assert_int_equal(fk.next_seq, 500);
+		assert_int_equal(fs.released, 500);
+		for (uint64_t i = 0; i < 500; i++) {
+			assert_int_equal(fs.released_seq[i], 1);
+		}
+		assert_int_equal(total.lines, fs.line_no);
+		assert_int_equal(fk.last_line, fs.line_no);
+		assert_int_equal(total.events, deferrals(fs.line_no));
+		assert_int_equal(fk.events, total.events);
+		assert_int_equal(total.skipped, total.lines - total.events);
+		assert_int_equal(total.malformed, 0);
+		assert_int_equal(total.by_cause_stage[RS_CAUSE_IP_POLICY_BLOCK]
+		                                     [RS_STAGE_RCPT_TO],
+		                 total.events);
+		assert_true(fk.flushed);
+		assert_false(fs.stopped);
+		free(fs.released_seq);
+	}
+}
+
+static void test_sink_failure(void **state)
+{
+	fake_source_t fs;
+	fake_sink_t fk;
+	rs_pipeline_conf_t conf;
+	rs_counts_t total;
+	char err[512];
+
+	(void)state;
+	fake_source_init(&fs, 1000);
+	fake_sink_init(&fk);
+	fk.fail_at = 10;
+	conf_init(&conf, 3, 4);
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &fs.src, &fk.sink, &total, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "sink failed at batch 10");
+	assert_true(fs.stopped);
+	assert_false(fk.flushed);
+	/* Batches before the failure were written; none after. */
+	assert_int_equal(fk.next_seq, 10);
+	/* Every batch the source filled went back to it, once. */
+	assert_int_equal(fs.released, fs.filled);
+	for (uint64_t i = 0; i < fs.filled; i++) {
+		assert_int_equal(fs.released_seq[i], 1);
+	}
+	free(fs.released_seq);
+}
+
+static void test_source_failure(void **state)
+{
+	fake_source_t fs;
+	fake_sink_t fk;
+	rs_pipeline_conf_t conf;
+	rs_counts_t total;
+	char err[512];
+
+	(void)state;
+	fake_source_init(&fs, 1000);
+	fs.fail_at = 25;
+	fake_sink_init(&fk);
+	conf_init(&conf, 2, 6);
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &fs.src, &fk.sink, &total, err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "source failed at batch 25");
+	assert_int_equal(fs.filled, 25);
+	assert_true(fk.next_seq <= 25);
+	assert_int_equal(fs.released, fs.filled);
+	for (uint64_t i = 0; i < fs.filled; i++) {
+		assert_int_equal(fs.released_seq[i], 1);
+	}
+	free(fs.released_seq);
+}
+
+/* A slow sink: the source waits on a full ring and ticks; an empty
+ * source (no batch at all) still flushes the sink. */
+static void test_ticks_and_empty(void **state)
+{
+	fake_source_t fs;
+	fake_sink_t fk;
+	rs_pipeline_conf_t conf;
+	rs_counts_t total;
+	char err[512];
+
+	(void)state;
+	fake_source_init(&fs, 12);
+	fake_sink_init(&fk);
+	fk.delay_us = 80 * 1000; /* longer than RS_PIPELINE_TICK_MS */
+	conf_init(&conf, 1, 2);
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &fs.src, &fk.sink, &total, err, sizeof(err)),
+	    0);
+	assert_int_equal(fk.next_seq, 12);
+	assert_true(fs.ticks > 0);
+	free(fs.released_seq);
+
+	fake_source_init(&fs, 0);
+	fake_sink_init(&fk);
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &fs.src, &fk.sink, &total, err, sizeof(err)),
+	    0);
+	assert_int_equal(total.lines, 0);
+	assert_true(fk.flushed);
+	free(fs.released_seq);
+}
+
+/*
+ * The workers follow a swapped rule set: after the swap the Postfix
+ * deferral meets a set with no rule for it (tests/fixtures/
+ * rules-precedence), so its class comes from its codes, not the
+ * bundled "Not allowed" rule.
+ */
+static void test_ruleset_swap(void **state)
+{
+	fake_source_t fs;
+	fake_sink_t fk;
+	rs_pipeline_conf_t conf;
+	rs_counts_t total;
+	rs_ruleset_t *set;
+	rs_rules_t *first, *second;
+	char err[1024];
+
+	(void)state;
+	first = rs_rules_load(RS_RULES_DIR, err, sizeof(err));
+	second =
+	    rs_rules_load(RS_FIXTURES "/rules-precedence", err, sizeof(err));
+	assert_non_null(first);
+	assert_non_null(second);
+	set = rs_ruleset_new(first);
+	assert_non_null(set);
+	fake_source_init(&fs, 400);
+	fs.swap_set = set;
+	fs.swap_rules = second;
+	fs.swap_at = 200;
+	fake_sink_init(&fk);
+	conf_init(&conf, 3, 4);
+	conf.rules = NULL;
+	conf.ruleset = set;
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &fs.src, &fk.sink, &total, err, sizeof(err)),
+	    0);
+	assert_int_equal(rs_ruleset_generation(set), 2);
+	/* Before the swap every deferral was ip_policy_block; after it
+	 * (from batches filled once the swap was seen) none is. */
+	assert_true(
+	    total.by_cause_stage[RS_CAUSE_IP_POLICY_BLOCK][RS_STAGE_RCPT_TO] >
+	    0);
+	assert_true(
+	    total.by_cause_stage[RS_CAUSE_IP_POLICY_BLOCK][RS_STAGE_RCPT_TO] <
+	    total.events);
+	rs_ruleset_destroy(set);
+	free(fs.released_seq);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_order_and_release),
+	    cmocka_unit_test(test_sink_failure),
+	    cmocka_unit_test(test_source_failure),
+	    cmocka_unit_test(test_ticks_and_empty),
+	    cmocka_unit_test(test_ruleset_swap),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

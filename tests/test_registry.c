@@ -1,0 +1,224 @@
+/*
+ * test_registry.c - the format table and auto-detection: names and
+ * lookups; every real fixture line gives under "auto" what its own format
+ * gives; no format claims another format's lines as events (no false
+ * positives across the fixtures); the syslog prefix of a line is split
+ * once however many formats look at it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event/record.h"
+#include "formats/exim.h"
+#include "formats/format.h"
+#include "formats/kumomta.h"
+#include "formats/postfix.h"
+#include "formats/reply.h"
+#include "formats/sendmail.h"
+#include "testutil.h"
+
+#define ARENA_SIZE 65536
+
+/* Fixture files and the format (and MTA) their lines are written in. */
+static const struct {
+	const char *file;
+	const rs_format_t *format;
+	rs_mta_t mta;
+} fixtures[] = {
+    {"postfix/agpl/lightmeter.log", &rs_postfix_format, RS_MTA_POSTFIX},
+    {"postfix/agpl/cuttlefish.log", &rs_postfix_format, RS_MTA_POSTFIX},
+    {"postfix/kumina.log", &rs_postfix_format, RS_MTA_POSTFIX},
+    {"postfix/winebarrel.log", &rs_postfix_format, RS_MTA_POSTFIX},
+    {"exim/exim-testsuite.log", &rs_exim_format, RS_MTA_EXIM},
+    {"exim/exim-2012.log", &rs_exim_format, RS_MTA_EXIM},
+    {"sendmail/sendmail.log", &rs_sendmail_format, RS_MTA_SENDMAIL},
+    {"kumomta/constructed.jsonl", &rs_kumomta_format, RS_MTA_KUMOMTA},
+    {"kumomta/reception.jsonl", &rs_kumomta_format, RS_MTA_KUMOMTA},
+};
+
+#define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
+
+static char arena[ARENA_SIZE];
+
+/* Parse one line with fmt into a fresh record; the result. */
+static rs_parse_result_t parse(const rs_format_t *fmt, const char *p, size_t n,
+                               rs_record_t *rec)
+{
+	const char *why = NULL;
+	rs_parse_result_t res;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->arena = arena;
+	rec->arena_cap = sizeof(arena);
+	rs_record_reset(rec);
+	res = rs_format_parse(fmt, p, n, rec, &why);
+	if (res == RS_PARSE_MALFORMED) {
+		assert_non_null(why);
+	}
+	return res;
+}
+
+static void test_names(void **state)
+{
+	char buf[256];
+
+	(void)state;
+	assert_ptr_equal(rs_format_find("auto", 4), rs_format_auto());
+	assert_ptr_equal(rs_format_at(0), rs_format_auto());
+	assert_ptr_equal(rs_format_find("POSTFIX", 7), &rs_postfix_format);
+	assert_ptr_equal(rs_format_find("exim", 4), &rs_exim_format);
+	assert_ptr_equal(rs_format_find("reply", 5), &rs_reply_format);
+	assert_null(rs_format_find("exi", 3));
+	assert_null(rs_format_find("", 0));
+	assert_null(rs_format_find("postfixx", 8));
+	assert_null(rs_format_at(rs_format_count()));
+	rs_format_names(buf, sizeof(buf), "|");
+	assert_string_equal(buf, "auto|kumomta|exim|postfix|sendmail|reply");
+	/* A too small buffer is cut, still terminated. */
+	rs_format_names(buf, 8, ", ");
+	assert_int_equal(strlen(buf), 7);
+	for (size_t i = 0; i < rs_format_count(); i++) {
+		const rs_format_t *f = rs_format_at(i);
+		assert_non_null(f->name);
+		assert_non_null(f->summary);
+		assert_non_null(f->parse);
+		assert_ptr_equal(rs_format_find(f->name, strlen(f->name)), f);
+	}
+	/* reply claims every line: never tried by auto. */
+	assert_true(rs_reply_format.flags & RS_FORMAT_EXPLICIT_ONLY);
+	assert_true(rs_reply_format.flags & RS_FORMAT_REPLY_PER_LINE);
+}
+
+/* Every fixture line: auto gives the same result and MTA as the file's
+ * own format; the other formats never make an event of it. */
+static void test_auto_agrees(void **state)
+{
+	(void)state;
+	for (size_t f = 0; f < NFIXTURES; f++) {
+		rs_test_fixture_t fx;
+		size_t events = 0;
+
+		assert_int_equal(rs_test_fixture_load(fixtures[f].file, &fx),
+		                 0);
+		for (size_t i = 0; i < fx.count; i++) {
+			rs_record_t own, aut, other;
+			rs_parse_result_t r_own = parse(
+			    fixtures[f].format, fx.line[i], fx.len[i], &own);
+			rs_parse_result_t r_auto = parse(
+			    rs_format_auto(), fx.line[i], fx.len[i], &aut);
+
+			if (r_own != RS_PARSE_MALFORMED && r_auto != r_own) {
+				fail_msg("%s:%zu: auto gives %d, %s gives %d",
+				         fixtures[f].file, i + 1, r_auto,
+				         fixtures[f].format->name, r_own);
+			}
+			if (r_auto == RS_PARSE_EVENT) {
+				events++;
+				assert_int_equal(aut.mta, fixtures[f].mta);
+				assert_int_equal(aut.status, own.status);
+				assert_int_equal(aut.stage, own.stage);
+				assert_int_equal(aut.reply_code,
+				                 own.reply_code);
+			}
+			for (size_t k = 1; k < rs_format_count(); k++) {
+				const rs_format_t *o = rs_format_at(k);
+				if (o == fixtures[f].format ||
+				    (o->flags & RS_FORMAT_EXPLICIT_ONLY)) {
+					continue;
+				}
+				if (parse(o, fx.line[i], fx.len[i], &other) ==
+				    RS_PARSE_EVENT) {
+					fail_msg("%s:%zu: format %s takes a "
+					         "%s line as an event",
+					         fixtures[f].file, i + 1,
+					         o->name,
+					         fixtures[f].format->name);
+				}
+			}
+		}
+		/* Negative-control files (Reception records) have none. */
+		if (strstr(fixtures[f].file, "reception") == NULL) {
+			assert_true(events > 0);
+		}
+		rs_test_fixture_free(&fx);
+	}
+}
+
+/* Lines no format detects are skipped, not malformed, under auto. */
+static void test_auto_skips_unknown(void **state)
+{
+	static const char *const lines[] = {
+	    "",
+	    "hello world",
+	    "Jan  1 00:00:00 host kernel: eth0 link up",
+	    "Jan  1 00:00:00 host postfix/smtpd[1]: connect from x[1.2.3.4]",
+	    "Jan  1 00:00:00 host postfix/cleanup[1]: ABCDE12345: "
+	    "message-id=<x@y>",
+	    "2024-01-02 03:04:05 1rAbCd-0001Xy-7k <= a@b.example H=x [1.2.3.4]",
+	    "\xff\xfe\x00binary",
+	};
+	rs_record_t rec;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		size_t n = i == 6 ? 9 : strlen(lines[i]);
+		assert_int_equal(parse(rs_format_auto(), lines[i], n, &rec),
+		                 RS_PARSE_SKIP);
+	}
+}
+
+/* A trailing CR is not part of the line for any format. */
+static void test_crlf(void **state)
+{
+	static const char line[] =
+	    "Jul  5 10:00:00 mx postfix/smtp[2]: 3F1A2B4C5D: "
+	    "to=<u@example.com>, relay=mx.example.com[192.0.2.1]:25, "
+	    "delay=1, delays=0.1/0/0.5/0.4, dsn=4.7.0, status=deferred "
+	    "(host mx.example.com[192.0.2.1] said: 421 4.7.0 Not allowed "
+	    "(in reply to RCPT TO command))\r";
+	rs_record_t rec;
+
+	(void)state;
+	assert_int_equal(parse(rs_format_auto(), line, strlen(line), &rec),
+	                 RS_PARSE_EVENT);
+	assert_int_equal(rec.stage, RS_STAGE_RCPT_TO);
+	assert_int_equal(rec.reply_text.p[rec.reply_text.n - 1], 'd');
+}
+
+/* The syslog split is done once and shared. */
+static void test_logline_split_once(void **state)
+{
+	static const char line[] = "Jul  5 10:00:00 mx sm-mta[2]: x";
+	rs_logline_t ll;
+	const rs_syslog_t *a, *b;
+
+	(void)state;
+	rs_logline_init(&ll, line, strlen(line));
+	a = rs_logline_syslog(&ll);
+	b = rs_logline_syslog(&ll);
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_int_equal(a->program.n, 6);
+	rs_logline_init(&ll, "no prefix", 9);
+	assert_null(rs_logline_syslog(&ll));
+	assert_null(rs_logline_syslog(&ll));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_auto_agrees),
+	    cmocka_unit_test(test_auto_skips_unknown),
+	    cmocka_unit_test(test_crlf),
+	    cmocka_unit_test(test_logline_split_once),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
