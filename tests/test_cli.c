@@ -114,7 +114,9 @@ static void test_seed_case_json(void **state)
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "{\"status\":\"deferred\",\"cause\":"
 	                              "\"ip_policy_block\",\"stage\":"
-	                              "\"greeting\",\"reply_code\":421,"
+	                              "\"greeting\",\"stage_inferred\":"
+	                              "\"greeting\",\"stage_source\":"
+	                              "\"log\",\"reply_code\":421,"
 	                              "\"enhanced_code\":\"4.7.0\","));
 	assert_non_null(strstr(r.out, "\"remote_host\":\"mx.receiver.example\","
 	                              "\"remote_ip\":\"203.0.113.25\","));

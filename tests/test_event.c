@@ -45,7 +45,7 @@ static void seed_record(rs_record_t *rec, const char *line)
 
 static void seed_verdict(rs_verdict_t *v)
 {
-	memset(v, 0, sizeof(*v));
+	rs_verdict_init(v, RS_STAGE_GREETING);
 	v->cause = RS_CAUSE_IP_POLICY_BLOCK;
 	v->basis = RS_BASIS_RULE;
 	v->rule_id = "generic.ip_policy.not_allowed";
@@ -74,13 +74,16 @@ static void test_json_seed(void **state)
 	assert_string_equal(
 	    out.data,
 	    "{\"status\":\"deferred\",\"cause\":\"ip_policy_block\","
-	    "\"stage\":\"greeting\",\"reply_code\":421,"
+	    "\"stage\":\"greeting\",\"stage_inferred\":\"greeting\","
+	    "\"stage_source\":\"log\",\"reply_code\":421,"
 	    "\"enhanced_code\":\"4.7.0\","
 	    "\"reply_text\":\"421 4.7.0 Not allowed\","
 	    "\"rule_id\":\"generic.ip_policy.not_allowed\","
 	    "\"tags\":[\"provider:example\",\"code:X1\"],"
 	    "\"remote_host\":\"mx.receiver.example\","
 	    "\"remote_ip\":\"203.0.113.25\",\"remote_port\":25,"
+	    "\"sending_ip\":\"\",\"sending_pool\":\"\",\"vmta\":\"\","
+	    "\"job_id\":\"\",\"tenant\":\"\",\"campaign\":\"\","
 	    "\"recipient\":\"user@Receiver.Example\","
 	    "\"recipient_domain\":\"receiver.example\",\"sender\":\"\","
 	    "\"queue_id\":\"4F2A81C0B2\",\"mta\":\"postfix\","

@@ -442,6 +442,21 @@ static long detect_provider(const rs_rules_t *rules,
 	return s->wording_provider;
 }
 
+void rs_verdict_init(rs_verdict_t *out, rs_stage_t logged)
+{
+	memset(out, 0, sizeof(*out));
+	out->cause = RS_CAUSE_UNCATEGORIZED;
+	out->basis = RS_BASIS_NONE;
+	out->rule_id = "";
+	if (logged != RS_STAGE_UNSPECIFIED && logged != RS_STAGE_UNKNOWN) {
+		out->stage_inferred = logged;
+		out->stage_source = RS_STAGE_SOURCE_LOG;
+	} else {
+		out->stage_inferred = RS_STAGE_UNKNOWN;
+		out->stage_source = RS_STAGE_SOURCE_NONE;
+	}
+}
+
 /* Scan once, rank the matching rules, else fall back to the codes. */
 int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
                 const rs_classify_in_t *in, rs_verdict_t *out)
@@ -452,10 +467,7 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 	long provider;
 	hs_error_t err;
 
-	memset(out, 0, sizeof(*out));
-	out->cause = RS_CAUSE_UNCATEGORIZED;
-	out->basis = RS_BASIS_NONE;
-	out->rule_id = "";
+	rs_verdict_init(out, in->stage);
 	/* A scratch sized for another set would overrun its arrays. */
 	if (scratch == NULL || scratch->rules != rules) {
 		return -1;

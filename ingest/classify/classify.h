@@ -43,6 +43,10 @@ typedef enum rs_verdict_basis {
 typedef struct rs_verdict {
 	rs_cause_t cause;
 	rs_verdict_basis_t basis;
+	/* Where the reply was most likely given: the input's stage when the
+	 * log proved it, else what the wording or the enhanced code imply. */
+	rs_stage_t stage_inferred;
+	rs_stage_source_t stage_source;
 	const rs_rule_t *rule; /* winning rule when basis == RS_BASIS_RULE */
 	const char *rule_id;   /* rule id, or "enhanced:5.1.1" / "basic:550"; ""
 	                          if none */
@@ -67,6 +71,10 @@ static inline void rs_classify_in_from_record(rs_classify_in_t *in,
 	in->mx_host = rec->remote_host.p;
 	in->mx_host_len = rec->remote_host.n;
 }
+
+/* An empty verdict (uncategorized) whose inferred stage is the logged
+ * stage when the log proves one. */
+void rs_verdict_init(rs_verdict_t *out, rs_stage_t logged);
 
 /* Classify one reply. Returns 0, or -1 if Hyperscan failed (a bug). */
 int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,

@@ -30,6 +30,12 @@ enum {
 	F_REMOTE_IP,
 	F_ENHANCED,
 	F_REPLY,
+	F_SENDING_IP,
+	F_SENDING_POOL,
+	F_VMTA,
+	F_JOB_ID,
+	F_TENANT,
+	F_CAMPAIGN,
 	F__COUNT
 };
 
@@ -96,6 +102,12 @@ static void prepare(rs_event_encoder_t *enc, const rs_record_t *rec)
 	put_field(enc, F_REMOTE_IP, rec->remote_ip, RS_EVENT_FIELD_MAX);
 	put_field(enc, F_ENHANCED, rec->enhanced_code, RS_EVENT_FIELD_MAX);
 	put_field(enc, F_REPLY, rec->reply_text, RS_EVENT_REPLY_MAX);
+	put_field(enc, F_SENDING_IP, rec->sending_ip, RS_EVENT_FIELD_MAX);
+	put_field(enc, F_SENDING_POOL, rec->sending_pool, RS_EVENT_FIELD_MAX);
+	put_field(enc, F_VMTA, rec->vmta, RS_EVENT_FIELD_MAX);
+	put_field(enc, F_JOB_ID, rec->job_id, RS_EVENT_FIELD_MAX);
+	put_field(enc, F_TENANT, rec->tenant, RS_EVENT_FIELD_MAX);
+	put_field(enc, F_CAMPAIGN, rec->campaign, RS_EVENT_FIELD_MAX);
 }
 
 /* Were any delays logged? */
@@ -157,6 +169,14 @@ static void fill(rs_event_encoder_t *enc, const rs_record_t *rec,
 	ev->line = prov->line;
 	ev->partition = prov->partition;
 	ev->offset = prov->offset;
+	ev->stage_inferred = (Replyscan__V1__Stage)v->stage_inferred;
+	ev->stage_source = (Replyscan__V1__StageSource)v->stage_source;
+	ev->sending_ip = enc->field[F_SENDING_IP];
+	ev->sending_pool = enc->field[F_SENDING_POOL];
+	ev->vmta = enc->field[F_VMTA];
+	ev->job_id = enc->field[F_JOB_ID];
+	ev->tenant = enc->field[F_TENANT];
+	ev->campaign = enc->field[F_CAMPAIGN];
 }
 
 /* Pack the message, with a varint length prefix if delim. */

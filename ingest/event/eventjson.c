@@ -30,6 +30,7 @@ typedef enum kind {
 	K_CAUSE,
 	K_STAGE,
 	K_MTA,
+	K_STAGE_SOURCE,
 } kind_t;
 
 typedef struct field {
@@ -43,6 +44,8 @@ static const field_t fields[] = {
     {"status", 8, K_STATUS},
     {"cause", 20, K_CAUSE},
     {"stage", 15, K_STAGE},
+    {"stage_inferred", 28, K_STAGE},
+    {"stage_source", 29, K_STAGE_SOURCE},
     {"reply_code", 16, K_UINT},
     {"enhanced_code", 17, K_STRING},
     {"reply_text", 18, K_STRING},
@@ -52,6 +55,12 @@ static const field_t fields[] = {
     {"remote_host", 12, K_STRING},
     {"remote_ip", 13, K_STRING},
     {"remote_port", 14, K_UINT},
+    {"sending_ip", 30, K_STRING},
+    {"sending_pool", 31, K_STRING},
+    {"vmta", 32, K_STRING},
+    {"job_id", 33, K_STRING},
+    {"tenant", 34, K_STRING},
+    {"campaign", 35, K_STRING},
     {"recipient", 9, K_STRING},
     {"recipient_domain", 10, K_STRING},
     {"sender", 11, K_STRING},
@@ -195,6 +204,8 @@ static const char *enum_name(kind_t kind, int v)
 		return rs_taxonomy_cause_name((rs_cause_t)v);
 	case K_STAGE:
 		return rs_taxonomy_stage_name((rs_stage_t)v);
+	case K_STAGE_SOURCE:
+		return rs_taxonomy_stage_source_name((rs_stage_source_t)v);
 	default:
 		return rs_taxonomy_mta_name((rs_mta_t)v);
 	}
@@ -267,6 +278,7 @@ void rs_eventjson_write(const Replyscan__V1__DeferralEvent *ev, int mode,
 		case K_CAUSE:
 		case K_STAGE:
 		case K_MTA:
+		case K_STAGE_SOURCE:
 			rs_buf_putc(out, '"');
 			rs_buf_puts(out,
 			            enum_name(f->kind, (int)get_int(ev, fd)));

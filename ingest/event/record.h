@@ -47,6 +47,13 @@ typedef struct rs_record {
 	rs_str_t enhanced_code; /* "4.7.0", from the reply or the dsn= field */
 	rs_str_t reply_text;    /* the reply or failure reason, whole */
 	rs_delays_t delays;
+	/* The sending side, where the log (or a configured map) says. */
+	rs_str_t sending_ip;
+	rs_str_t sending_pool; /* pool / virtual MTA pool / egress pool */
+	rs_str_t vmta;         /* virtual MTA / egress source name */
+	rs_str_t job_id;
+	rs_str_t tenant;
+	rs_str_t campaign;
 	/* Caller-provided scratch space for decoded strings. */
 	char *arena;
 	size_t arena_cap;

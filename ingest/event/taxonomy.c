@@ -89,11 +89,16 @@ static const char *const stage_names[RS_STAGE__COUNT] = {
 };
 
 static const char *const status_names[RS_STATUS__COUNT] = {
-    "unspecified", "deferred", "bounced", "expired", "sent",
+    "unspecified", "deferred", "bounced", "expired", "sent", "feedback",
 };
 
 static const char *const mta_names[RS_MTA__COUNT] = {
-    "unspecified", "postfix", "exim", "sendmail", "kumomta", "reply",
+    "unspecified", "postfix",  "exim",      "sendmail", "kumomta",
+    "reply",       "powermta", "opensmtpd", "haraka",   "qmail",
+};
+
+static const char *const stage_source_names[RS_STAGE_SOURCE__COUNT] = {
+    "unspecified", "log", "reply_wording", "enhanced_code", "none",
 };
 
 /* Look a value up in a name table, or "unspecified" when out of range. */
@@ -136,6 +141,11 @@ const char *rs_taxonomy_status_name(rs_status_t status)
 const char *rs_taxonomy_mta_name(rs_mta_t mta)
 {
 	return name_at(mta_names, RS_MTA__COUNT, (int)mta);
+}
+
+const char *rs_taxonomy_stage_source_name(rs_stage_source_t source)
+{
+	return name_at(stage_source_names, RS_STAGE_SOURCE__COUNT, (int)source);
 }
 
 int rs_taxonomy_cause_parse(const char *name, size_t n)

@@ -67,6 +67,7 @@ typedef enum rs_status {
 	RS_STATUS_BOUNCED,
 	RS_STATUS_EXPIRED,
 	RS_STATUS_SENT,
+	RS_STATUS_FEEDBACK, /* feedback-loop complaint: counted, not classified */
 	RS_STATUS__COUNT
 } rs_status_t;
 
@@ -77,14 +78,29 @@ typedef enum rs_mta {
 	RS_MTA_SENDMAIL,
 	RS_MTA_KUMOMTA,
 	RS_MTA_REPLY,
+	RS_MTA_POWERMTA,
+	RS_MTA_OPENSMTPD,
+	RS_MTA_HARAKA,
+	RS_MTA_QMAIL,
 	RS_MTA__COUNT
 } rs_mta_t;
+
+/* Where an inferred stage comes from (proto StageSource). */
+typedef enum rs_stage_source {
+	RS_STAGE_SOURCE_UNSPECIFIED = 0,
+	RS_STAGE_SOURCE_LOG,
+	RS_STAGE_SOURCE_REPLY_WORDING,
+	RS_STAGE_SOURCE_ENHANCED_CODE,
+	RS_STAGE_SOURCE_NONE,
+	RS_STAGE_SOURCE__COUNT
+} rs_stage_source_t;
 
 /* Lowercase names ("ip_policy_block", "rcpt_to", ...); never NULL. */
 const char *rs_taxonomy_cause_name(rs_cause_t cause);
 const char *rs_taxonomy_stage_name(rs_stage_t stage);
 const char *rs_taxonomy_status_name(rs_status_t status);
 const char *rs_taxonomy_mta_name(rs_mta_t mta);
+const char *rs_taxonomy_stage_source_name(rs_stage_source_t source);
 
 /* Name to value; -1 when the name is unknown. n is the name's length. */
 int rs_taxonomy_cause_parse(const char *name, size_t n);

@@ -274,8 +274,8 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			batch->counts.skipped++;
 			continue;
 		}
-		memset(&verdict, 0, sizeof(verdict));
-		verdict.rule_id = "";
+		rs_verdict_init(&verdict, rec->stage);
+		verdict.cause = RS_CAUSE_UNSPECIFIED;
 		if (rec->status != RS_STATUS_SENT || per_line) {
 			rs_classify_in_from_record(&in, rec);
 			if (rs_classify(w->rules, w->scratch, &in, &verdict) <
