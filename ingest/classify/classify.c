@@ -17,8 +17,10 @@
 #include "classify/classify.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "classify/normalise.h"
 #include "classify/rules_private.h"
 
 /* ------------------------------------------------------------------ */
@@ -458,20 +460,62 @@ void rs_verdict_init(rs_verdict_t *out, rs_stage_t logged)
 }
 
 /* Scan once, rank the matching rules, else fall back to the codes. */
-int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
-                const rs_classify_in_t *in, rs_verdict_t *out)
+/*
+ * The input as the rules see it: the reply in its normal form (in the
+ * scratch's buffer, grown when a reply is longer), and the leading codes
+ * the normaliser read where the parser had none.
+ */
+static void normalise_input(rs_rules_scratch_t *scratch,
+                            const rs_classify_in_t *in, rs_classify_in_t *eff)
 {
 	const char *text = in->text != NULL ? in->text : "";
 	size_t len = in->text != NULL ? in->text_len : 0;
+	rs_normalised_t nr;
+
+	*eff = *in;
+	eff->text = text;
+	eff->text_len = len;
+	if (len > scratch->norm_cap) {
+		size_t cap =
+		    len > scratch->norm_cap * 2 ? len : scratch->norm_cap * 2;
+		char *p = realloc(scratch->norm, cap);
+		if (p == NULL) {
+			return; /* out of memory: match the text as it is */
+		}
+		scratch->norm = p;
+		scratch->norm_cap = cap;
+	}
+	rs_normalise_reply(text, len, scratch->norm, scratch->norm_cap, &nr);
+	eff->text = scratch->norm;
+	eff->text_len = nr.len;
+	if (eff->reply_code == 0 && nr.code != 0) {
+		eff->reply_code = nr.code;
+	}
+	if (eff->enhanced_code == NULL && nr.enhanced.p != NULL) {
+		eff->enhanced_code = nr.enhanced.p;
+		eff->enhanced_len = nr.enhanced.n;
+	}
+}
+
+int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
+                const rs_classify_in_t *raw, rs_verdict_t *out)
+{
+	rs_classify_in_t eff;
+	const rs_classify_in_t *in = &eff;
+	const char *text;
+	size_t len;
 	const rs_rule_t *winner = NULL;
 	long provider;
 	hs_error_t err;
 
-	rs_verdict_init(out, in->stage);
+	rs_verdict_init(out, raw->stage);
 	/* A scratch sized for another set would overrun its arrays. */
 	if (scratch == NULL || scratch->rules != rules) {
 		return -1;
 	}
+	normalise_input(scratch, raw, &eff);
+	text = eff.text;
+	len = eff.text_len;
 	scratch->nhits = 0;
 	scratch->ncand = 0;
 	scratch->wording_provider = -1;

@@ -115,7 +115,10 @@ rs_rules_scratch_t *rs_rules_scratch_new(const rs_rules_t *rules, char *errstr,
 	s->hits = calloc(n, sizeof(*s->hits));
 	s->cand = calloc(n, sizeof(*s->cand));
 	s->seen = calloc(n, sizeof(*s->seen));
-	if (s->hits == NULL || s->cand == NULL || s->seen == NULL) {
+	s->norm_cap = 4096;
+	s->norm = malloc(s->norm_cap);
+	if (s->hits == NULL || s->cand == NULL || s->seen == NULL ||
+	    s->norm == NULL) {
 		goto oom;
 	}
 	if (hs_clone_scratch(rules->proto, &s->hs) != HS_SUCCESS) {
@@ -141,6 +144,7 @@ void rs_rules_scratch_destroy(rs_rules_scratch_t *scratch)
 	free(scratch->hits);
 	free(scratch->cand);
 	free(scratch->seen);
+	free(scratch->norm);
 	free(scratch);
 }
 

@@ -101,6 +101,8 @@ struct rs_rules_scratch {
 	uint32_t *cand;
 	size_t ncand;
 	long wording_provider; /* lowest provider index whose wording hit */
+	char *norm; /* the normal form of the reply being classified */
+	size_t norm_cap;
 };
 
 /* Read every rule file of rules->dir into the set (rules_yaml.c). 0, or
