@@ -13,8 +13,9 @@ packages=(
 	libcmocka-dev clang-format valgrind python3 zstd gzip curl
 	# promtool, to check the metrics exposition
 	prometheus
-	# the local Kafka broker (deploy/kafka) and its command-line client
-	openjdk-17-jre-headless maven kcat
+	# the local Kafka broker (deploy/kafka), its TLS material (--secure) and
+	# its command-line client
+	openjdk-17-jre-headless maven kcat openssl
 	# benchmarks (bench/run): the peers and the profiler
 	libpcre2-dev liblognorm-utils linux-perf
 	# deploy checks (tests/deploy/check.sh): Debian package, unit, manifests

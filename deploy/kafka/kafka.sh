@@ -12,13 +12,19 @@
 #   data/                          KRaft metadata log and topic partitions
 #   logs/server.log                broker log (`kafka.sh logs` prints the path)
 #   logs/console.log               JVM standard output and error (crashes)
-#   run/kafka.pid, run/address     the running broker
+#   run/kafka.pid, run/address     the running broker (run/secure: its
+#                                  secure listeners, if started so)
+#   tls/                           --secure only, 0700: throw-away CA, broker
+#                                  key, stores, passwords (never in the repo)
 #   lock                           flock(1) lock serialising start/stop/clean
 #
-# Usage: kafka.sh start | stop | restart | status | topic NAME PARTITIONS |
-#        offsets GROUP | logs | clean | install | help
+# Usage: kafka.sh start [--secure] | stop | restart [--secure] | status |
+#        secure-env | topic NAME PARTITIONS | offsets GROUP | logs |
+#        tool CLASS [ARG...] | clean | install | help
 # `start` prints the bootstrap address (only that) on standard output; every
-# message goes to standard error. Hazards: one broker per $RS_KAFKA_HOME;
+# message goes to standard error. `start --secure` (or RS_KAFKA_SECURITY=1)
+# also opens an SSL and a SASL_SSL (SCRAM-SHA-512, PLAIN) listener with a
+# throw-away CA; `secure-env` prints their addresses and credentials' files. Hazards: one broker per $RS_KAFKA_HOME;
 # `clean` deletes every topic; data written by a newer Kafka may not load in
 # an older one (change the pinned version forward only, or `clean` first).
 
@@ -43,6 +49,20 @@ readonly RUN_DIR=$KHOME/run
 readonly PID_FILE=$RUN_DIR/kafka.pid
 readonly ADDR_FILE=$RUN_DIR/address
 readonly SERVER_LOG=$LOG_DIR/server.log
+
+# Secure listeners (start --secure or RS_KAFKA_SECURITY=1): SSL and SASL_SSL
+# beside PLAINTEXT, with key material generated into $TLS_DIR.
+readonly SSL_PORT=${RS_KAFKA_SSL_PORT:-$((PORT + 2))}
+readonly SASL_PORT=${RS_KAFKA_SASL_PORT:-$((PORT + 3))}
+readonly SASL_USER=${RS_KAFKA_SASL_USER:-replyscan}
+readonly TLS_DIR=$KHOME/tls
+readonly SECURE_FILE=$RUN_DIR/secure
+readonly SCRAM_MARK=$TLS_DIR/scram-stored
+readonly CERT_DAYS=365
+# Host name that the broker advertises on the TLS listeners and that clients
+# should verify the certificate against (it is in the certificate's SAN).
+readonly SSL_HOST=127.0.0.1
+secure=${RS_KAFKA_SECURITY:-0}
 
 # Print a message on standard error.
 note() {
@@ -181,15 +201,33 @@ render_config() {
 	sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CPORT|g" \
 		-e "s|@DATA_DIR@|$DATA_DIR|g" \
 		"$SCRIPT_DIR/server.properties" >"$CONF_DIR/server.properties.new"
+	if [[ $secure == 1 ]]; then
+		# The secure part holds the key store password: the file is 0600.
+		chmod 600 "$CONF_DIR/server.properties.new"
+		sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CPORT|g" \
+			-e "s|@SSL_PORT@|$SSL_PORT|g" -e "s|@SASL_PORT@|$SASL_PORT|g" \
+			-e "s|@SSL_HOST@|$SSL_HOST|g" -e "s|@TLS_DIR@|$TLS_DIR|g" \
+			-e "s|@STORE_PASSWORD@|$(cat "$TLS_DIR/store.password")|g" \
+			-e "s|@SASL_USER@|$SASL_USER|g" \
+			-e "s|@SASL_PASSWORD@|$(cat "$TLS_DIR/sasl.password")|g" \
+			"$SCRIPT_DIR/server-secure.properties" \
+			>>"$CONF_DIR/server.properties.new"
+	fi
 	mv "$CONF_DIR/server.properties.new" "$CONF_DIR/server.properties"
 	cp "$SCRIPT_DIR/log4j2.xml" "$CONF_DIR/log4j2.xml"
 }
 
 # Format the KRaft storage unless it already is (first start, or after clean).
 format_storage() {
-	local id out
+	local id out scram=()
 	if [[ -f $DATA_DIR/meta.properties ]]; then
 		return 0
+	fi
+	# The SCRAM user goes into the new metadata log with --secure; without
+	# it, a later secure start adds it with kafka-configs.
+	rm -f "$SCRAM_MARK"
+	if [[ $secure == 1 ]]; then
+		scram=(--add-scram "$(scram_spec)")
 	fi
 	if [[ ! -s $KHOME/cluster.id ]]; then
 		run_tool kafka.tools.StorageTool random-uuid >"$KHOME/cluster.id"
@@ -197,10 +235,210 @@ format_storage() {
 	id=$(cat "$KHOME/cluster.id")
 	note "formatting $DATA_DIR (cluster id $id)"
 	if ! out=$(run_tool kafka.tools.StorageTool format -t "$id" \
-		-c "$CONF_DIR/server.properties" 2>&1); then
+		-c "$CONF_DIR/server.properties" "${scram[@]}" 2>&1); then
 		echo "$out" >&2
 		die "could not format $DATA_DIR"
 	fi
+	if [[ $secure == 1 ]]; then
+		(umask 077 && scram_mark_text >"$SCRAM_MARK")
+	fi
+}
+
+# ---- Secure listeners: key material, SCRAM user, client settings ----------
+
+# Print the path of keytool: beside $JAVA first, so it matches the JRE.
+keytool_path() {
+	local k
+	k=$(dirname "$(readlink -f "$(command -v "$JAVA")")")/keytool
+	if [[ -x $k ]]; then
+		echo "$k"
+	elif command -v keytool >/dev/null; then
+		command -v keytool
+	else
+		die "keytool not found (it comes with openjdk-17-jre-headless)"
+	fi
+}
+
+# Exit 0 if $TLS_DIR holds complete key material valid for 7 more days.
+tls_fresh() {
+	[[ -f $TLS_DIR/.complete ]] &&
+		openssl x509 -checkend $((7 * 86400)) -noout \
+			-in "$TLS_DIR/broker.pem" >/dev/null 2>&1
+}
+
+# Write the openssl configuration used to make the certificates into $1.
+write_openssl_cnf() {
+	cat >"$1" <<CNF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+[ca_ext]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[broker_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+}
+
+# Generate, in the new private directory $1: a throw-away CA, the broker's
+# key and certificate signed by it, the broker's PKCS12 key and trust
+# stores under a random password, and a second CA that signed nothing (for
+# the "untrusted certificate" test). Keys are EC P-256: instant to make.
+generate_tls() {
+	local d=$1 keytool
+	keytool=$(keytool_path)
+	write_openssl_cnf "$d/openssl.cnf"
+	openssl rand -hex 24 >"$d/store.password"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$d/ca.key"
+	openssl req -config "$d/openssl.cnf" -x509 -new -key "$d/ca.key" \
+		-sha256 -days "$CERT_DAYS" -extensions ca_ext \
+		-subj "/O=replyscan/CN=replyscan throw-away test CA $(date +%s)" \
+		-out "$d/ca.pem"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$d/broker.key"
+	openssl req -config "$d/openssl.cnf" -new -key "$d/broker.key" \
+		-subj "/O=replyscan/CN=localhost" -out "$d/broker.csr"
+	openssl x509 -req -in "$d/broker.csr" -CA "$d/ca.pem" \
+		-CAkey "$d/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+		-sha256 -days "$CERT_DAYS" -extfile "$d/openssl.cnf" \
+		-extensions broker_ext -out "$d/broker.pem"
+	openssl pkcs12 -export -in "$d/broker.pem" -inkey "$d/broker.key" \
+		-certfile "$d/ca.pem" -name broker \
+		-passout "file:$d/store.password" -out "$d/broker.keystore.p12"
+	"$keytool" -importcert -noprompt -alias replyscan-test-ca \
+		-file "$d/ca.pem" -storetype PKCS12 \
+		-keystore "$d/broker.truststore.p12" \
+		-storepass:file "$d/store.password"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$d/untrusted-ca.key"
+	openssl req -config "$d/openssl.cnf" -x509 -new \
+		-key "$d/untrusted-ca.key" -sha256 -days "$CERT_DAYS" \
+		-extensions ca_ext \
+		-subj "/O=replyscan/CN=replyscan untrusted test CA $(date +%s)" \
+		-out "$d/untrusted-ca.pem"
+	rm -f "$d/untrusted-ca.key" "$d/broker.csr" "$d/openssl.cnf"
+}
+
+# Make sure $TLS_DIR holds fresh key material and the SCRAM password, and
+# write the librdkafka client settings. Everything there is mode 0600 in a
+# 0700 directory; nothing of it is in the repository. Certificates are kept
+# from start to start (clients keep the CA they loaded) and made anew after
+# `clean`, when removed, or when they have less than 7 days left.
+prepare_tls() {
+	local t rc
+	command -v openssl >/dev/null || die "openssl not found (install openssl)"
+	mkdir -p "$TLS_DIR"
+	chmod 700 "$TLS_DIR"
+	if [[ ! -s $TLS_DIR/sasl.password ]]; then
+		# Hex: SCRAM's "[name=..,password=..]" syntax has no quoting.
+		(umask 077 && openssl rand -hex 24 >"$TLS_DIR/sasl.password")
+		rm -f "$SCRAM_MARK"
+	fi
+	if ! tls_fresh; then
+		rm -f "$TLS_DIR/.complete"
+		t=$(mktemp -d "$KHOME/.tls.XXXXXX")
+		# Not in an if or || context, where set -e would be off in the subshell.
+		set +e
+		(
+			set -e
+			umask 077
+			generate_tls "$t"
+		) >"$t.log" 2>&1
+		rc=$?
+		set -e
+		if ((rc != 0)); then
+			cat "$t.log" >&2
+			rm -rf "$t" "$t.log"
+			die "could not generate the TLS key material (see above)"
+		fi
+		mv -f "$t"/* "$TLS_DIR"/
+		rm -rf "$t" "$t.log"
+		(umask 077 && touch "$TLS_DIR/.complete")
+		note "generated a throw-away CA and broker certificate in $TLS_DIR"
+	fi
+	(
+		umask 077
+		printf '%s\n' "security.protocol=ssl" \
+			"ssl.ca.location=$TLS_DIR/ca.pem" >"$TLS_DIR/client-ssl.properties"
+		printf '%s\n' "security.protocol=sasl_ssl" \
+			"ssl.ca.location=$TLS_DIR/ca.pem" \
+			"sasl.mechanisms=SCRAM-SHA-512" \
+			"sasl.username=$SASL_USER" \
+			"sasl.password=$(cat "$TLS_DIR/sasl.password")" \
+			>"$TLS_DIR/client-sasl.properties"
+		sed 's/^sasl.mechanisms=.*/sasl.mechanisms=PLAIN/' \
+			"$TLS_DIR/client-sasl.properties" \
+			>"$TLS_DIR/client-sasl-plain.properties"
+	)
+}
+
+# Print the SCRAM credential in the syntax of kafka-storage and kafka-configs.
+scram_spec() {
+	echo "SCRAM-SHA-512=[name=$SASL_USER,password=$(cat "$TLS_DIR/sasl.password")]"
+}
+
+# Print what $SCRAM_MARK must hold once the broker knows the SCRAM user:
+# the cluster, the user and a checksum of the password.
+scram_mark_text() {
+	echo "$(cat "$KHOME/cluster.id") $SASL_USER $(sha256sum <"$TLS_DIR/sasl.password" | cut -c 1-16)"
+}
+
+# Store the SCRAM user in a running broker unless the storage was formatted
+# with it (a data directory first started without --secure, or a new
+# password): kafka-configs over the PLAINTEXT listener $1.
+ensure_scram_user() {
+	local out
+	if [[ -f $SCRAM_MARK && $(cat "$SCRAM_MARK") == "$(scram_mark_text)" ]]; then
+		return 0
+	fi
+	note "storing SCRAM-SHA-512 user $SASL_USER in the running broker"
+	if ! out=$(run_tool org.apache.kafka.tools.ConfigCommand \
+		--bootstrap-server "$1" --alter --entity-type users \
+		--entity-name "$SASL_USER" \
+		--add-config "$(scram_spec | sed 's/name=[^,]*,//')" 2>&1); then
+		echo "$out" >&2
+		return 1
+	fi
+	(umask 077 && scram_mark_text >"$SCRAM_MARK")
+}
+
+# Exit 0 once kcat (if installed) gets metadata over SSL and over SASL_SSL.
+# SASL_SSL is probed with PLAIN: kcat's librdkafka may be too old for SCRAM
+# against Kafka 4.x (see server-secure.properties).
+secure_metadata_ok() {
+	if ! command -v kcat >/dev/null; then
+		return 0
+	fi
+	kcat -F "$TLS_DIR/client-ssl.properties" -b "$SSL_HOST:$SSL_PORT" \
+		-L -m 5 2>/dev/null | grep "broker 1 at" >/dev/null &&
+		kcat -F "$TLS_DIR/client-sasl-plain.properties" \
+			-b "$SSL_HOST:$SASL_PORT" -L -m 5 2>/dev/null |
+		grep "broker 1 at" >/dev/null
+}
+
+# Once the broker serves plain clients at $1 (launched at time $2): store
+# the SCRAM user if needed and wait for metadata over SSL and SASL_SSL.
+wait_secure() {
+	if ! ensure_scram_user "$1"; then
+		cmd_stop_locked
+		die "could not store the SCRAM user $SASL_USER"
+	fi
+	until secure_metadata_ok; do
+		if (($(date +%s) - $2 > START_TIMEOUT)); then
+			show_logs
+			cmd_stop_locked
+			die "no metadata over SSL and SASL_SSL after $START_TIMEOUT s"
+		fi
+		sleep 0.25
+	done
 }
 
 # Print the tail of the broker logs, for a failed start.
@@ -222,29 +460,40 @@ metadata_ok() {
 
 # Start the broker in the background and wait until it serves metadata.
 cmd_start() {
-	local addr=127.0.0.1:$PORT lib pid offset t0 t_launch p
+	local addr=127.0.0.1:$PORT lib pid offset t0 t_launch p ports secure_note=
 	if is_running && [[ ! -f $ADDR_FILE ]]; then
 		# A start that was interrupted before the broker became ready.
 		note "broker running but never reported ready: restarting it"
 		cmd_stop_locked
 	fi
 	if is_running; then
+		if [[ $secure == 1 && ! -f $SECURE_FILE ]]; then
+			die "the broker of $KHOME runs without the secure listeners" \
+				"(kafka.sh restart --secure)"
+		fi
 		if [[ $(cat "$ADDR_FILE") != "$addr" ]]; then
 			note "already running at $(cat "$ADDR_FILE"), not at $addr"
 		fi
 		cat "$ADDR_FILE"
 		return 0
 	fi
-	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version"
+	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE"
 	t0=$(date +%s)
 	cmd_install
 	check_java
 	lib=$(lib_dir)
-	for p in "$PORT" "$CPORT"; do
+	ports=("$PORT" "$CPORT")
+	if [[ $secure == 1 ]]; then
+		ports+=("$SSL_PORT" "$SASL_PORT")
+	fi
+	for p in "${ports[@]}"; do
 		if port_busy "$p"; then
 			die "127.0.0.1:$p is in use by another process (set RS_KAFKA_PORT)"
 		fi
 	done
+	if [[ $secure == 1 ]]; then
+		prepare_tls
+	fi
 	render_config
 	format_storage
 	offset=$(stat -c %s "$SERVER_LOG" 2>/dev/null || echo 0)
@@ -282,9 +531,15 @@ cmd_start() {
 		fi
 		sleep 0.25
 	done
+	if [[ $secure == 1 ]]; then
+		wait_secure "$addr" "$t_launch"
+		echo "ssl $SSL_HOST:$SSL_PORT sasl_ssl $SSL_HOST:$SASL_PORT" \
+			"user $SASL_USER" >"$SECURE_FILE"
+		secure_note=", SSL $SSL_HOST:$SSL_PORT, SASL_SSL $SSL_HOST:$SASL_PORT"
+	fi
 	pinned_version >"$RUN_DIR/version"
 	echo "$addr" >"$ADDR_FILE"
-	note "Kafka $(pinned_version) ready at $addr (pid $pid, $(($(date +%s) - t0)) s)"
+	note "Kafka $(pinned_version) ready at $addr$secure_note (pid $pid, $(($(date +%s) - t0)) s)"
 	echo "$addr"
 }
 
@@ -312,14 +567,18 @@ cmd_stop_locked() {
 		sleep 0.25
 		waited=$((waited + 1))
 	done
-	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version"
+	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE"
 	note "stopped (pid $pid)"
 }
 
 # Print whether the broker runs; exit 0 if it does, 3 if it does not.
 cmd_status() {
 	if is_running; then
-		if [[ -f $ADDR_FILE ]]; then
+		if [[ -f $ADDR_FILE && -f $SECURE_FILE ]]; then
+			echo "running pid $(cat "$PID_FILE") address $(cat "$ADDR_FILE")" \
+				"kafka $(cat "$RUN_DIR/version" 2>/dev/null) home $KHOME" \
+				"$(cat "$SECURE_FILE")"
+		elif [[ -f $ADDR_FILE ]]; then
 			echo "running pid $(cat "$PID_FILE") address $(cat "$ADDR_FILE")" \
 				"kafka $(cat "$RUN_DIR/version" 2>/dev/null) home $KHOME"
 		else
@@ -329,6 +588,30 @@ cmd_status() {
 	fi
 	echo "stopped (home $KHOME)"
 	return 3
+}
+
+# Print shell export lines naming the secure listeners and the files a
+# client needs, for `eval "$(kafka.sh secure-env)"` (see README.md).
+cmd_secure_env() {
+	local ssl sasl user
+	if ! is_running || [[ ! -f $ADDR_FILE || ! -f $SECURE_FILE ]]; then
+		die "no broker with secure listeners runs in $KHOME" \
+			"(kafka.sh start --secure)"
+	fi
+	read -r _ ssl _ sasl _ user <"$SECURE_FILE"
+	printf 'export %s=%q\n' \
+		RS_KAFKA_ADDR "$(cat "$ADDR_FILE")" \
+		RS_KAFKA_SSL_ADDR "$ssl" \
+		RS_KAFKA_SASL_ADDR "$sasl" \
+		RS_KAFKA_SSL_WRONG_HOST_ADDR "127.1:${ssl##*:}" \
+		RS_KAFKA_CA "$TLS_DIR/ca.pem" \
+		RS_KAFKA_UNTRUSTED_CA "$TLS_DIR/untrusted-ca.pem" \
+		RS_KAFKA_SASL_MECHANISM SCRAM-SHA-512 \
+		RS_KAFKA_SASL_USER "$user" \
+		RS_KAFKA_SASL_PASSWORD_FILE "$TLS_DIR/sasl.password" \
+		RS_KAFKA_SSL_CONFIG "$TLS_DIR/client-ssl.properties" \
+		RS_KAFKA_SASL_CONFIG "$TLS_DIR/client-sasl.properties" \
+		RS_KAFKA_SASL_PLAIN_CONFIG "$TLS_DIR/client-sasl-plain.properties"
 }
 
 # Print the partition count of topic $2 as kcat sees it on broker $1.
@@ -385,35 +668,67 @@ cmd_clean() {
 	cmd_stop_locked
 	# Guard the rm against an empty or root RS_KAFKA_HOME.
 	[[ -n $KHOME && $KHOME != / ]] || die "refusing to clean '$KHOME'"
-	rm -rf "$DATA_DIR" "$LOG_DIR" "$RUN_DIR" "$CONF_DIR" "$KHOME/cluster.id"
-	note "removed data, logs and config under $KHOME (jars kept in $JAR_ROOT)"
+	rm -rf "$DATA_DIR" "$LOG_DIR" "$RUN_DIR" "$CONF_DIR" "$KHOME/cluster.id" \
+		"$TLS_DIR"
+	note "removed data, logs, config and TLS material under $KHOME" \
+		"(jars kept in $JAR_ROOT)"
 }
 
 # Print the usage text.
 usage() {
 	cat <<EOF
 usage: kafka.sh COMMAND
-  start                   install if needed, start, print the bootstrap address
+  start [--secure]        install if needed, start, print the bootstrap address;
+                          --secure adds SSL and SASL_SSL (SCRAM) listeners
   stop                    stop the broker and wait for it to exit
-  restart                 stop, then start
+  restart [--secure]      stop, then start
   status                  print state; exit 0 if running, 3 if stopped
+  secure-env              print export lines: secure addresses, CA, SASL user
   topic NAME PARTITIONS   create a topic (replication 1); existing is fine
   offsets GROUP           committed offsets of a group: topic partition offset
   logs                    print the path of the broker log
+  tool CLASS [ARG...]     run a Kafka tool class (e.g. ConsoleProducer) with
+                          the installed jars; tools warn on standard error
   clean                   stop and delete all data and logs (keeps the jars)
   install                 only resolve the jars with Maven
 environment: RS_KAFKA_HOME (state, default /var/tmp/replyscan-kafka),
   RS_KAFKA_PORT or KAFKA_PORT (9092), RS_KAFKA_CONTROLLER_PORT (port+1),
   RS_KAFKA_HEAP_OPTS, RS_KAFKA_JVM_OPTS, RS_KAFKA_START_TIMEOUT (120),
   RS_KAFKA_STOP_TIMEOUT (60), RS_KAFKA_JARS (jar cache, \$RS_KAFKA_HOME/lib),
-  RS_KAFKA_MVN_ARGS, JAVA, MVN
+  RS_KAFKA_MVN_ARGS, JAVA, MVN; with --secure: RS_KAFKA_SECURITY (0, or 1
+  for --secure), RS_KAFKA_SSL_PORT (port+2), RS_KAFKA_SASL_PORT (port+3),
+  RS_KAFKA_SASL_USER (replyscan)
 EOF
+}
+
+# Set $secure from RS_KAFKA_SECURITY and the options of start/restart ($@).
+secure_option() {
+	case $secure in
+	0 | 1) ;;
+	*) die "RS_KAFKA_SECURITY must be 0 or 1, not '$secure'" ;;
+	esac
+	shift
+	case $# in
+	0) ;;
+	1)
+		if [[ $1 != --secure ]]; then
+			usage >&2
+			exit 2
+		fi
+		secure=1
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
 }
 
 main() {
 	local cmd=${1:-help}
 	case $cmd in
 	start)
+		secure_option "$@"
 		take_lock
 		cmd_start
 		;;
@@ -422,12 +737,16 @@ main() {
 		cmd_stop_locked
 		;;
 	restart)
+		secure_option "$@"
 		take_lock
 		cmd_stop_locked
 		cmd_start
 		;;
 	status)
 		cmd_status
+		;;
+	secure-env)
+		cmd_secure_env
 		;;
 	offsets)
 		[[ $# -eq 2 ]] || die "usage: kafka.sh offsets GROUP"
@@ -439,6 +758,12 @@ main() {
 		;;
 	logs)
 		echo "$SERVER_LOG"
+		;;
+	tool)
+		[[ $# -ge 2 ]] || die "usage: kafka.sh tool CLASS [ARG...]"
+		[[ -f $(lib_dir)/.installed ]] || die "not installed (kafka.sh install)"
+		shift
+		run_tool "$@"
 		;;
 	clean)
 		take_lock
