@@ -198,6 +198,100 @@ static const struct enhanced_map *enhanced_lookup(const char *code, size_t len,
 	return dflt;
 }
 
+/*
+ * The SMTP command an enhanced code is given in reply to, where RFC 3463
+ * and RFC 5248 make it plain: addressing the recipient (X.1.1-X.1.6,
+ * X.1.10, mailbox status X.2.1/X.2.2, too many recipients X.5.3, account
+ * X.7.13/X.7.17) at RCPT TO; the sender's address (X.1.7/X.1.8, null MX
+ * X.7.27, REQUIRETLS X.7.30) at MAIL FROM; the message's size, media or
+ * content and the checks that need the body (DKIM, DMARC, ARC,
+ * X.7.20-X.7.22, X.7.26, X.7.29) after the end of data; credentials
+ * (X.7.8, X.7.9, X.7.11, X.7.12) at AUTH; delivery time X.4.7 in the
+ * queue. Everything else (X.7.1, X.5.x, X.4.x, X.3.x ...) names no
+ * command. RS_STAGE_UNSPECIFIED when none.
+ */
+static rs_stage_t enhanced_stage(const char *code, size_t len)
+{
+	size_t i = 2;
+	long subject, detail;
+
+	if (code == NULL || len < 5 || (code[0] != '4' && code[0] != '5') ||
+	    code[1] != '.') {
+		return RS_STAGE_UNSPECIFIED;
+	}
+	subject = read_number(code, len, &i);
+	if (subject < 0 || i >= len || code[i] != '.') {
+		return RS_STAGE_UNSPECIFIED;
+	}
+	i++;
+	detail = read_number(code, len, &i);
+	if (detail < 0 || i != len) {
+		return RS_STAGE_UNSPECIFIED;
+	}
+	switch (subject) {
+	case 1:
+		if (detail == 7 || detail == 8) {
+			return RS_STAGE_MAIL_FROM;
+		}
+		if ((detail >= 1 && detail <= 6) || detail == 10) {
+			return RS_STAGE_RCPT_TO;
+		}
+		break;
+	case 2:
+		if (detail == 1 || detail == 2) {
+			return RS_STAGE_RCPT_TO;
+		}
+		if (detail == 3) {
+			return RS_STAGE_END_OF_DATA;
+		}
+		break;
+	case 3:
+		if (detail == 4) {
+			return RS_STAGE_END_OF_DATA;
+		}
+		break;
+	case 4:
+		if (detail == 7) {
+			return RS_STAGE_QUEUE;
+		}
+		break;
+	case 5:
+		if (detail == 3) {
+			return RS_STAGE_RCPT_TO;
+		}
+		break;
+	case 6:
+		return RS_STAGE_END_OF_DATA;
+	case 7:
+		switch (detail) {
+		case 7:
+		case 20:
+		case 21:
+		case 22:
+		case 26:
+		case 29:
+			return RS_STAGE_END_OF_DATA;
+		case 8:
+		case 9:
+		case 11:
+		case 12:
+			return RS_STAGE_AUTH;
+		case 13:
+		case 17:
+			return RS_STAGE_RCPT_TO;
+		case 27:
+		case 30:
+			return RS_STAGE_MAIL_FROM;
+		default:
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+	return RS_STAGE_UNSPECIFIED;
+}
+
 /* Class of an enhanced code alone, from the table above. */
 rs_cause_t rs_classify_enhanced(const char *code, size_t len)
 {
@@ -444,6 +538,35 @@ static long detect_provider(const rs_rules_t *rules,
 	return s->wording_provider;
 }
 
+/*
+ * Where the reply was most likely given when the log does not say: the
+ * first matching rule (in precedence order) that names a stage, else the
+ * enhanced code's command.
+ */
+static void infer_stage(const rs_rules_t *rules,
+                        const rs_rules_scratch_t *scratch,
+                        const rs_classify_in_t *in, rs_verdict_t *out)
+{
+	rs_stage_t st;
+
+	if (out->stage_source == RS_STAGE_SOURCE_LOG) {
+		return;
+	}
+	for (size_t i = 0; i < scratch->ncand; i++) {
+		st = rules->rules[scratch->cand[i]].infers_stage;
+		if (st != RS_STAGE_UNSPECIFIED) {
+			out->stage_inferred = st;
+			out->stage_source = RS_STAGE_SOURCE_REPLY_WORDING;
+			return;
+		}
+	}
+	st = enhanced_stage(in->enhanced_code, in->enhanced_len);
+	if (st != RS_STAGE_UNSPECIFIED) {
+		out->stage_inferred = st;
+		out->stage_source = RS_STAGE_SOURCE_ENHANCED_CODE;
+	}
+}
+
 void rs_verdict_init(rs_verdict_t *out, rs_stage_t logged)
 {
 	memset(out, 0, sizeof(*out));
@@ -571,6 +694,7 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 			winner = first;
 		}
 	}
+	infer_stage(rules, scratch, in, out);
 
 	if (winner != NULL) {
 		out->cause = winner->cause;

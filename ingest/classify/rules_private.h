@@ -41,6 +41,9 @@ typedef struct rs_rule_example {
 struct rs_rule {
 	const char *id;
 	rs_cause_t cause; /* RS_CAUSE_UNSPECIFIED: tag-only rule */
+	/* Stage a reply matched by this rule was most likely given at, for
+	 * replies whose log does not say; RS_STAGE_UNSPECIFIED: none. */
+	rs_stage_t infers_stage;
 	int priority;
 	size_t order; /* load order: file name order, then position */
 	const char *description;

@@ -622,11 +622,12 @@ static const char *rule_name(struct load *ld, yaml_node_t *node, char *buf,
 static int parse_rule(struct load *ld, yaml_node_t *node)
 {
 	struct key_slot keys[] = {
-	    {"id", NULL, 0},          {"class", NULL, 0},
-	    {"priority", NULL, 0},    {"patterns", NULL, 0},
-	    {"scope", NULL, 0},       {"tags", NULL, 0},
-	    {"description", NULL, 0}, {"advice", NULL, 0},
-	    {"source", NULL, 0},      {"examples", NULL, 0},
+	    {"id", NULL, 0},           {"class", NULL, 0},
+	    {"priority", NULL, 0},     {"patterns", NULL, 0},
+	    {"scope", NULL, 0},        {"tags", NULL, 0},
+	    {"description", NULL, 0},  {"advice", NULL, 0},
+	    {"source", NULL, 0},       {"examples", NULL, 0},
+	    {"infers_stage", NULL, 0},
 	};
 	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
 	rs_rules_t *rules = ld->rules;
@@ -694,6 +695,24 @@ static int parse_rule(struct load *ld, yaml_node_t *node)
 			    (const char *)v->data.scalar.value, rule->id);
 		}
 		rule->cause = (rs_cause_t)c;
+	}
+	if ((v = slot(keys, nkeys, "infers_stage")) != NULL) {
+		int st = -1;
+		if (v->type == YAML_SCALAR_NODE) {
+			st = rs_taxonomy_stage_parse(
+			    (const char *)v->data.scalar.value,
+			    v->data.scalar.length);
+		}
+		if (st < 0 || st == RS_STAGE_UNKNOWN) {
+			return fail_at(
+			    ld, node_line(v),
+			    "infers_stage of rule '%s' must be one "
+			    "SMTP stage of TAXONOMY.md (connect, "
+			    "greeting, helo, starttls, auth, mail_from, "
+			    "rcpt_to, data, end_of_data, queue).",
+			    rule->id);
+		}
+		rule->infers_stage = (rs_stage_t)st;
 	}
 	if ((v = slot(keys, nkeys, "priority")) != NULL) {
 		char *end;

@@ -1,6 +1,7 @@
 /*
  * cmd_eval.c - `replyscan eval FILE.tsv`: accuracy of the classifier on
- * labelled replies (text<TAB>expected_class[<TAB>anything]).
+ * labelled replies (text<TAB>expected_class[<TAB>anything], or columns
+ * named by a "text<TAB>..." header, with an optional stage column).
  *
  * Prints the agreement, the uncategorized share, per-class precision and
  * recall, the confusion pairs and every misclassified row; with
@@ -20,15 +21,63 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: replyscan eval [--rules DIR] [--min-accuracy PCT] "
-	    "[--max-uncategorized PCT] [--quiet] FILE.tsv\n"
+	    "[--max-uncategorized PCT]\n"
+	    "                      [--min-stage-agreement PCT] [--quiet] "
+	    "FILE.tsv\n"
 	    "\n"
-	    "Each row is TEXT<TAB>EXPECTED_CLASS; more columns are ignored; "
-	    "a first row\n"
-	    "whose second column is 'class' is a header. Prints accuracy, "
-	    "the\n"
-	    "uncategorized share, a confusion table and the misclassified "
-	    "rows.\n"
+	    "Each row is TEXT<TAB>EXPECTED_CLASS; more columns are ignored. "
+	    "A first row\n"
+	    "starting 'text<TAB>' is a header naming the columns: 'class', "
+	    "and 'stage'\n"
+	    "(an SMTP stage, or empty when unknown) if present. Prints "
+	    "accuracy, the\n"
+	    "uncategorized share, per-class recall and precision, the "
+	    "confusions, the\n"
+	    "misclassified rows and, with a stage column, how often the "
+	    "logged or\n"
+	    "inferred stage agrees. Exit status 1 below a --min-* or above "
+	    "--max-*.\n"
 	    "  --quiet  leave out the misclassified rows\n");
+}
+
+/*
+ * Field i (0-based, tab-separated) of [line, line+n): its start, and its
+ * end in *end; NULL when the line has fewer fields.
+ */
+static char *column(char *line, size_t n, int i, char **end)
+{
+	char *p = line, *e = line + n;
+
+	for (int k = 0; k < i; k++) {
+		p = memchr(p, '\t', (size_t)(e - p));
+		if (p == NULL) {
+			return NULL;
+		}
+		p++;
+	}
+	*end = memchr(p, '\t', (size_t)(e - p));
+	if (*end == NULL) {
+		*end = e;
+	}
+	return p;
+}
+
+/* Read the header's column names after "text\t": class and stage. */
+static void header(char *names, int *class_col, int *stage_col)
+{
+	int i = 1;
+
+	for (char *p = names; p != NULL; i++) {
+		char *tab = strchr(p, '\t');
+		size_t l = tab != NULL ? (size_t)(tab - p) : strlen(p);
+
+		if (l == 5 && memcmp(p, "class", 5) == 0) {
+			*class_col = i;
+		} else if (l == 5 && memcmp(p, "stage", 5) == 0) {
+			*stage_col = i;
+		}
+		p = tab != NULL ? tab + 1 : NULL;
+	}
 }
 
 int rs_cmd_eval(int argc, char **argv)
@@ -37,6 +86,7 @@ int rs_cmd_eval(int argc, char **argv)
 	    {"rules", required_argument, NULL, 'r'},
 	    {"min-accuracy", required_argument, NULL, 'a'},
 	    {"max-uncategorized", required_argument, NULL, 'u'},
+	    {"min-stage-agreement", required_argument, NULL, 's'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -44,7 +94,13 @@ int rs_cmd_eval(int argc, char **argv)
 	static uint64_t confusion[RS_CAUSE__COUNT][RS_CAUSE__COUNT];
 	static char arena[64 * 1024];
 	const char *rules_dir = NULL;
-	double min_acc = -1, max_unc = 101;
+	double min_acc = -1, max_unc = 101, min_stage = -1;
+	/* Columns: text is the first; class the second unless a header
+	 * names them; stage only when a header names it. */
+	int class_col = 1, stage_col = -1;
+	size_t staged = 0, stage_right = 0;
+	size_t by_source[RS_STAGE_SOURCE__COUNT] = {0};
+	size_t right_by_source[RS_STAGE_SOURCE__COUNT] = {0};
 	int quiet = 0, c, rc = RS_EXIT_OK;
 	rs_rules_t *rules;
 	rs_rules_scratch_t *scratch;
@@ -56,7 +112,7 @@ int rs_cmd_eval(int argc, char **argv)
 	FILE *in;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:a:u:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:a:u:s:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			rules_dir = optarg;
@@ -66,6 +122,9 @@ int rs_cmd_eval(int argc, char **argv)
 			break;
 		case 'u':
 			max_unc = atof(optarg);
+			break;
+		case 's':
+			min_stage = atof(optarg);
 			break;
 		case 'q':
 			quiet = 1;
@@ -109,9 +168,9 @@ int rs_cmd_eval(int argc, char **argv)
 		       "text)\n");
 	}
 	while ((n = getline(&line, &cap, in)) >= 0) {
-		char *tab, *cls, *end;
+		char *tab, *cls, *end, *stage_text, *stage_end;
 		rs_verdict_t v;
-		int expected;
+		int expected, want_stage;
 
 		lineno++;
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
@@ -129,14 +188,17 @@ int rs_cmd_eval(int argc, char **argv)
 			rc = RS_EXIT_USAGE;
 			goto out;
 		}
-		cls = tab + 1;
-		end = strchr(cls, '\t');
-		if (end == NULL) {
-			end = line + n;
-		}
-		if (lineno == 1 && (size_t)(end - cls) == 5 &&
-		    memcmp(cls, "class", 5) == 0) {
+		if (lineno == 1 && strncmp(line, "text\t", 5) == 0) {
+			header(tab + 1, &class_col, &stage_col);
 			continue;
+		}
+		cls = column(line, (size_t)n, class_col, &end);
+		if (cls == NULL) {
+			fprintf(stderr,
+			        "replyscan: %s:%zu: no class column %d\n",
+			        argv[optind], lineno, class_col + 1);
+			rc = RS_EXIT_USAGE;
+			goto out;
 		}
 		expected = rs_taxonomy_cause_parse(cls, (size_t)(end - cls));
 		if (expected < 0) {
@@ -145,6 +207,24 @@ int rs_cmd_eval(int argc, char **argv)
 			        argv[optind], lineno, (int)(end - cls), cls);
 			rc = RS_EXIT_USAGE;
 			goto out;
+		}
+		stage_text = stage_col >= 0 ? column(line, (size_t)n, stage_col,
+		                                     &stage_end)
+		                            : NULL;
+		want_stage = -1;
+		if (stage_text != NULL && stage_end > stage_text) {
+			want_stage = rs_taxonomy_stage_parse(
+			    stage_text, (size_t)(stage_end - stage_text));
+			if (want_stage < 0) {
+				fprintf(stderr,
+				        "replyscan: %s:%zu: unknown stage "
+				        "'%.*s'\n",
+				        argv[optind], lineno,
+				        (int)(stage_end - stage_text),
+				        stage_text);
+				rc = RS_EXIT_USAGE;
+				goto out;
+			}
 		}
 		if (rs_paste_classify(
 			rules, scratch, line, (size_t)(tab - line),
@@ -155,6 +235,14 @@ int rs_cmd_eval(int argc, char **argv)
 		}
 		total++;
 		confusion[expected][v.cause]++;
+		if (want_stage >= 0) {
+			staged++;
+			by_source[v.stage_source]++;
+			if ((int)v.stage_inferred == want_stage) {
+				stage_right++;
+				right_by_source[v.stage_source]++;
+			}
+		}
 		if ((int)v.cause == expected) {
 			right++;
 		} else if (!quiet) {
@@ -212,10 +300,32 @@ int rs_cmd_eval(int argc, char **argv)
 		printf("\n%zu rows: accuracy %.2f%% (%zu agree), uncategorized "
 		       "%.2f%% (%zu)\n",
 		       total, acc, right, uncp, unc);
-		if (acc < min_acc || uncp > max_unc) {
+		double stp =
+		    staged ? 100.0 * (double)stage_right / (double)staged : 0;
+
+		if (staged > 0) {
+			printf(
+			    "%zu rows with a known stage: logged or inferred "
+			    "stage agrees on %.2f%% (%zu)",
+			    staged, stp, stage_right);
+			for (int k = 1; k < RS_STAGE_SOURCE__COUNT; k++) {
+				printf("%s %s %zu/%zu", k == 1 ? ";" : ",",
+				       rs_taxonomy_stage_source_name(
+					   (rs_stage_source_t)k),
+				       right_by_source[k], by_source[k]);
+			}
+			printf("\n");
+		}
+		if (acc < min_acc || uncp > max_unc ||
+		    (min_stage >= 0 && stp < min_stage)) {
 			printf("below target: accuracy >= %.2f%%, "
-			       "uncategorized <= %.2f%%\n",
+			       "uncategorized <= %.2f%%",
 			       min_acc, max_unc);
+			if (min_stage >= 0) {
+				printf(", stage agreement >= %.2f%%",
+				       min_stage);
+			}
+			printf("\n");
 			rc = RS_EXIT_FAILURE;
 		}
 	}

@@ -71,9 +71,20 @@ static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
 	} else {
 		printf("temporary:   unknown - no SMTP reply code\n");
 	}
-	printf("stage:       %s%s\n", rs_taxonomy_stage_name(rec->stage),
-	       rec->stage == RS_STAGE_UNKNOWN ? " (the text does not say)"
-	                                      : " (from the text)");
+	if (rec->stage != RS_STAGE_UNKNOWN) {
+		printf("stage:       %s (the text says so)\n",
+		       rs_taxonomy_stage_name(rec->stage));
+	} else if (v->stage_source == RS_STAGE_SOURCE_REPLY_WORDING) {
+		printf("stage:       %s (inferred from the reply's wording; "
+		       "the text does not name the command)\n",
+		       rs_taxonomy_stage_name(v->stage_inferred));
+	} else if (v->stage_source == RS_STAGE_SOURCE_ENHANCED_CODE) {
+		printf("stage:       %s (inferred from the enhanced status "
+		       "code; the text does not name the command)\n",
+		       rs_taxonomy_stage_name(v->stage_inferred));
+	} else {
+		printf("stage:       unknown (the text does not say)\n");
+	}
 	if (rec->reply_code != 0) {
 		printf("codes:       %u%s%.*s\n", rec->reply_code,
 		       rec->enhanced_code.n ? " " : "",
@@ -139,6 +150,10 @@ static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
 	json_field(&b, ",\"permanence\":", perm, strlen(perm));
 	s = rs_taxonomy_stage_name(rec->stage);
 	json_field(&b, ",\"stage\":", s, strlen(s));
+	s = rs_taxonomy_stage_name(v->stage_inferred);
+	json_field(&b, ",\"stage_inferred\":", s, strlen(s));
+	s = rs_taxonomy_stage_source_name(v->stage_source);
+	json_field(&b, ",\"stage_source\":", s, strlen(s));
 	rs_buf_puts(&b, ",\"reply_code\":");
 	rs_buf_put_u64(&b, rec->reply_code);
 	json_field(&b, ",\"enhanced_code\":", rec->enhanced_code.p,
