@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "classify/classify.h"
+#include "formats/smtpreply.h"
 #include "classify/rules.h"
 
 /* A loaded set and one scratch, shared by a group's tests. */
@@ -158,6 +159,7 @@ static void run_cases(struct fixture *f, const struct tcase *cases, size_t n)
 #define ENH RS_BASIS_ENHANCED
 #define BASIC RS_BASIS_BASIC
 #define NONE RS_BASIS_NONE
+#define STAGE RS_BASIS_STAGE
 
 /* ------------------------------------------------------------------ */
 /* Shipped rule set                                                    */
@@ -364,9 +366,78 @@ static void test_fallbacks(void **state)
 	     NULL},
 	    {"I am away on vacation until December 20th", 0, NULL, 0, NULL,
 	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
+	    /* Last: the code's class digit and the stage the log proves. */
+	    {"550 Nope", 550, NULL, RS_STAGE_RCPT_TO, NULL,
+	     RS_CAUSE_USER_UNKNOWN, STAGE, "stage:5xx.rcpt_to", NULL},
+	    {"554 5.0.0 Nope", 554, "5.0.0", RS_STAGE_GREETING, NULL,
+	     RS_CAUSE_IP_POLICY_BLOCK, STAGE, "stage:5xx.greeting", NULL},
+	    {"553 Nope", 553, NULL, RS_STAGE_MAIL_FROM, NULL,
+	     RS_CAUSE_INVALID_SENDER, STAGE, "stage:5xx.mail_from", NULL},
+	    {"454 Nope", 454, NULL, RS_STAGE_STARTTLS, NULL,
+	     RS_CAUSE_TLS_REQUIRED, STAGE, "stage:4xx.starttls", NULL},
+	    /* A 4xx at RCPT TO says nothing more. */
+	    {"450 Nope", 450, NULL, RS_STAGE_RCPT_TO, NULL,
+	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
 	};
 
 	run_cases(*state, cases, N(cases));
+}
+
+/* The inferred stage: the logged one, else the wording's, else the
+ * enhanced code's, else unknown; the logged stage is never changed. */
+static void test_stage_inference(void **state)
+{
+	static const struct {
+		const char *text;
+		rs_stage_t logged;
+		rs_stage_t want;
+		rs_stage_source_t source;
+	} cases[] = {
+	    {"550 5.1.1 Nope", RS_STAGE_GREETING, RS_STAGE_GREETING,
+	     RS_STAGE_SOURCE_LOG},
+	    {"550 5.1.1 Nope", RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO,
+	     RS_STAGE_SOURCE_ENHANCED_CODE},
+	    {"553 5.1.8 Nope", RS_STAGE_UNKNOWN, RS_STAGE_MAIL_FROM,
+	     RS_STAGE_SOURCE_ENHANCED_CODE},
+	    {"552 5.3.4 Nope", RS_STAGE_UNKNOWN, RS_STAGE_END_OF_DATA,
+	     RS_STAGE_SOURCE_ENHANCED_CODE},
+	    {"550 5.7.26 Nope", RS_STAGE_UNKNOWN, RS_STAGE_END_OF_DATA,
+	     RS_STAGE_SOURCE_ENHANCED_CODE},
+	    {"535 5.7.8 Nope", RS_STAGE_UNKNOWN, RS_STAGE_AUTH,
+	     RS_STAGE_SOURCE_ENHANCED_CODE},
+	    /* Codes many commands share infer nothing. */
+	    {"554 5.7.1 Nope", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN,
+	     RS_STAGE_SOURCE_NONE},
+	    {"550 Nope", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN,
+	     RS_STAGE_SOURCE_NONE},
+	    {"", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN, RS_STAGE_SOURCE_NONE},
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		rs_classify_in_t in;
+		rs_verdict_t v;
+		rs_str_t enh;
+
+		memset(&in, 0, sizeof(in));
+		in.text = cases[i].text;
+		in.text_len = strlen(cases[i].text);
+		in.reply_code = rs_smtpreply_codes(in.text, in.text_len, &enh);
+		in.enhanced_code = enh.p;
+		in.enhanced_len = enh.n;
+		in.stage = cases[i].logged;
+		assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+		if (v.stage_inferred != cases[i].want ||
+		    v.stage_source != cases[i].source) {
+			fail_msg(
+			    "case %zu \"%s\": got %s (%s), want %s (%s)", i,
+			    cases[i].text,
+			    rs_taxonomy_stage_name(v.stage_inferred),
+			    rs_taxonomy_stage_source_name(v.stage_source),
+			    rs_taxonomy_stage_name(cases[i].want),
+			    rs_taxonomy_stage_source_name(cases[i].source));
+		}
+	}
 }
 
 /* The provider tag comes first, from the MX host or from the wording. */
@@ -913,8 +984,10 @@ static void test_precedence(void **state)
 	    /* Scope by stage and code. */
 	    {"550 nobody here", 550, NULL, RS_STAGE_RCPT_TO, NULL,
 	     RS_CAUSE_USER_UNKNOWN, RULE, "t.scope.rcpt", NULL},
+	    /* The rcpt-scoped rule does not hold at MAIL FROM; with no other
+	     * word or code, the 5xx at MAIL FROM decides. */
 	    {"550 nobody here", 550, NULL, RS_STAGE_MAIL_FROM, NULL,
-	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
+	     RS_CAUSE_INVALID_SENDER, STAGE, "stage:5xx.mail_from", NULL},
 	    {"450 nobody here", 450, NULL, RS_STAGE_RCPT_TO, NULL,
 	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
 	    {"550 nobody here", 550, NULL, RS_STAGE_UNKNOWN, NULL,
@@ -985,6 +1058,7 @@ int main(void)
 	    cmocka_unit_test(test_wording_first),
 	    cmocka_unit_test(test_non_replies),
 	    cmocka_unit_test(test_fallbacks),
+	    cmocka_unit_test(test_stage_inference),
 	    cmocka_unit_test(test_provider_tag),
 	    cmocka_unit_test(test_tag_limits),
 	    cmocka_unit_test(test_binary_text),

@@ -360,6 +360,54 @@ rs_cause_t rs_classify_basic(uint32_t code)
 	return m != NULL ? m->cause : RS_CAUSE_UNSPECIFIED;
 }
 
+/* ------------------------------------------------------------------ */
+/* The code's class digit and the stage                                */
+/* ------------------------------------------------------------------ */
+
+struct stage_map {
+	char digit; /* '4' or '5' */
+	rs_stage_t stage;
+	rs_cause_t cause;
+	const char *id;
+};
+
+/*
+ * The last resort before uncategorized: a refusal whose words and codes
+ * say nothing more is read by the command it answered. A permanent
+ * refusal of RCPT TO is, in practice, a recipient the receiver does not
+ * take; of MAIL FROM, the sender; of the connection or greeting, the
+ * sending host. TLS and AUTH stages name their own cause whatever the
+ * code.
+ */
+static const struct stage_map stage_table[] = {
+    {'5', RS_STAGE_RCPT_TO, RS_CAUSE_USER_UNKNOWN, "stage:5xx.rcpt_to"},
+    {'5', RS_STAGE_MAIL_FROM, RS_CAUSE_INVALID_SENDER, "stage:5xx.mail_from"},
+    {'5', RS_STAGE_CONNECT, RS_CAUSE_IP_POLICY_BLOCK, "stage:5xx.connect"},
+    {'5', RS_STAGE_GREETING, RS_CAUSE_IP_POLICY_BLOCK, "stage:5xx.greeting"},
+    {'5', RS_STAGE_HELO, RS_CAUSE_HELO_IDENTITY, "stage:5xx.helo"},
+    {'5', RS_STAGE_STARTTLS, RS_CAUSE_TLS_REQUIRED, "stage:5xx.starttls"},
+    {'4', RS_STAGE_STARTTLS, RS_CAUSE_TLS_REQUIRED, "stage:4xx.starttls"},
+    {'5', RS_STAGE_AUTH, RS_CAUSE_AUTH_FAILURE, "stage:5xx.auth"},
+    {'4', RS_STAGE_AUTH, RS_CAUSE_AUTH_FAILURE, "stage:4xx.auth"},
+};
+
+/* Entry for a basic code and a stage, or NULL. */
+static const struct stage_map *stage_lookup(uint32_t code, rs_stage_t stage)
+{
+	char digit = code >= 400 && code < 500   ? '4'
+	             : code >= 500 && code < 600 ? '5'
+	                                         : 0;
+
+	for (size_t i = 0; i < sizeof(stage_table) / sizeof(stage_table[0]);
+	     i++) {
+		if (stage_table[i].digit == digit &&
+		    stage_table[i].stage == stage) {
+			return &stage_table[i];
+		}
+	}
+	return NULL;
+}
+
 /* The basic code decides; the enhanced class digit when there is none. */
 const char *rs_classify_permanence(uint32_t reply_code, const char *enhanced,
                                    size_t enhanced_len)
@@ -721,6 +769,18 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 			out->basis = RS_BASIS_BASIC;
 			out->rule_id = m->id;
 			return 0;
+		}
+	}
+	{
+		rs_stage_t st = in->stage != RS_STAGE_UNKNOWN &&
+		                        in->stage != RS_STAGE_UNSPECIFIED
+		                    ? in->stage
+		                    : out->stage_inferred;
+		const struct stage_map *m = stage_lookup(in->reply_code, st);
+		if (m != NULL) {
+			out->cause = m->cause;
+			out->basis = RS_BASIS_STAGE;
+			out->rule_id = m->id;
 		}
 	}
 	return 0;

@@ -38,6 +38,7 @@ typedef enum rs_verdict_basis {
 	RS_BASIS_RULE,     /* a text rule decided */
 	RS_BASIS_ENHANCED, /* the enhanced status code decided */
 	RS_BASIS_BASIC,    /* the basic reply code decided */
+	RS_BASIS_STAGE,    /* the code's class digit and the stage decided */
 } rs_verdict_basis_t;
 
 typedef struct rs_verdict {

@@ -44,6 +44,9 @@ static const char *basis_words(rs_verdict_basis_t basis)
 		return "the reply's wording";
 	case RS_BASIS_ENHANCED:
 		return "the enhanced status code";
+	case RS_BASIS_STAGE:
+		return "the reply code's class and the SMTP stage (no wording "
+		       "or status code decided)";
 	case RS_BASIS_BASIC:
 		return "the basic reply code";
 	case RS_BASIS_NONE:
