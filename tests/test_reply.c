@@ -2,9 +2,10 @@
  * test_reply.c - the bare SMTP reply parser.
  *
  * Hand-written pastes, Postfix fragments from tests/fixtures/reply/
- * (postfix-msgonly.log, BSD-3-Clause) and the labelled development replies
- * (replies-dev.txt, BSD-2-Clause). Every line must give exactly one event;
- * hostile input (empty, NUL bytes, invalid UTF-8, 1 MB) included.
+ * (postfix-msgonly.log, BSD-3-Clause) and the texts of the labelled
+ * development replies (tests/fixtures/replies/dev.tsv). Every line must
+ * give exactly one event; hostile input (empty, NUL bytes, invalid UTF-8,
+ * 1 MB) included.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -256,7 +257,7 @@ static int group_setup(void **state)
 	(void)state;
 	if (rs_test_fixture_load("reply/postfix-msgonly.log", &postfix_lines) !=
 	        0 ||
-	    rs_test_fixture_load("reply/replies-dev.txt", &dev_lines) != 0) {
+	    rs_test_fixture_load("replies/dev.tsv", &dev_lines) != 0) {
 		return -1;
 	}
 	return 0;
@@ -324,23 +325,36 @@ static void test_dev_replies(void **state)
 	size_t with_code = 0;
 
 	(void)state;
-	assert_int_equal(dev_lines.count, 103);
-	for (size_t i = 0; i < dev_lines.count; i++) {
+	/* Header, then one labelled reply per line: the text column. */
+	assert_true(dev_lines.count > 1000);
+	for (size_t i = 1; i < dev_lines.count; i++) {
+		const char *tab =
+		    memchr(dev_lines.line[i], '\t', dev_lines.len[i]);
+		size_t len;
 		rs_record_t rec;
 		char *copy;
 
-		assert_int_equal(
-		    parse(dev_lines.line[i], dev_lines.len[i], &rec, &copy),
-		    RS_PARSE_EVENT);
+		assert_non_null(tab);
+		len = (size_t)(tab - dev_lines.line[i]);
+		assert_int_equal(parse(dev_lines.line[i], len, &rec, &copy),
+		                 RS_PARSE_EVENT);
 		status[rec.status]++;
 		with_code += rec.reply_code != 0;
 		assert_non_null(rec.reply_text.p);
+		/* The status follows the reply code. */
+		if (rec.reply_code >= 500) {
+			assert_int_equal(rec.status, RS_STATUS_BOUNCED);
+		} else if (rec.reply_code >= 200 && rec.reply_code < 300) {
+			assert_int_equal(rec.status, RS_STATUS_SENT);
+		} else {
+			assert_int_equal(rec.status, RS_STATUS_DEFERRED);
+		}
 		free(copy);
 	}
-	assert_int_equal(with_code, 87);
-	assert_int_equal(status[RS_STATUS_BOUNCED], 65);
-	assert_int_equal(status[RS_STATUS_SENT], 0);
-	assert_int_equal(status[RS_STATUS_DEFERRED], 38);
+	/* Most labelled replies carry a code; both failure statuses occur. */
+	assert_true(with_code * 10 > (dev_lines.count - 1) * 8);
+	assert_true(status[RS_STATUS_BOUNCED] > 0);
+	assert_true(status[RS_STATUS_DEFERRED] > 0);
 }
 
 /* Binary input: NUL bytes, invalid UTF-8, a lone CR. */
