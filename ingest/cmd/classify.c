@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cli.h"
@@ -15,6 +14,7 @@
 #include "pipeline/pipeline.h"
 #include "files/summary.h"
 #include "files/writesink.h"
+#include "util/clock.h"
 
 #define DEFAULT_BATCH_BYTES (1024 * 1024)
 #define DEFAULT_MAX_LINE (4 * 1024 * 1024)
@@ -79,7 +79,7 @@ int rs_cmd_classify(int argc, char **argv)
 	rs_summary_t *summary = NULL;
 	rs_writesink_t *ws = NULL;
 	rs_counts_t totals;
-	struct timespec t0, t1;
+	double t0, secs;
 	long top = 20;
 	int quiet = 0;
 	int rc = RS_EXIT_USAGE;
@@ -186,7 +186,7 @@ int rs_cmd_classify(int argc, char **argv)
 		goto out;
 	}
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = rs_clock_mono_s();
 	if (rs_pipeline_run(&conf, rs_filesource_source(fs),
 	                    rs_writesink_sink(ws), &totals, err,
 	                    sizeof(err)) < 0) {
@@ -194,13 +194,11 @@ int rs_cmd_classify(int argc, char **argv)
 		rc = RS_EXIT_FAILURE;
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = rs_clock_mono_s() - t0;
 	if (summary != NULL) {
 		rs_summary_print(summary, &totals, (size_t)top, stdout);
 	}
 	if (!quiet) {
-		double secs = (double)(t1.tv_sec - t0.tv_sec) +
-		              (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		fprintf(stderr,
 		        "replyscan: %llu lines read, %llu events, %llu "
 		        "skipped, %llu malformed in %.3f s (%.0f lines/s)\n",

@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "files/filesource.h"
+#include "util/clock.h"
 
 static void usage(FILE *out)
 {
@@ -30,14 +30,6 @@ static void usage(FILE *out)
 	    "as possible)\n"
 	    "  -X prop=value   librdkafka producer property (repeatable)\n"
 	    "  --quiet         no progress line\n");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 typedef struct replay_state {
@@ -103,7 +95,7 @@ static int replay(rd_kafka_conf_t *kc, const char *topic, char *const *files,
 	}
 	fs = rs_filesource_new(files, nfiles, 1024 * 1024, 16 * 1024 * 1024);
 	src = rs_filesource_source(fs);
-	t0 = last_report = now_s();
+	t0 = last_report = rs_clock_mono_s();
 	for (;;) {
 		int got;
 
@@ -125,7 +117,7 @@ static int replay(rd_kafka_conf_t *kc, const char *topic, char *const *files,
 			}
 			if (rate > 0) {
 				double due = t0 + (double)sent / (double)rate;
-				double wait = due - now_s();
+				double wait = due - rs_clock_mono_s();
 				if (wait > 0) {
 					usleep((useconds_t)(wait * 1e6));
 				}
@@ -151,20 +143,20 @@ static int replay(rd_kafka_conf_t *kc, const char *topic, char *const *files,
 			sent++;
 		}
 		rd_kafka_poll(rk, 0);
-		if (!quiet && now_s() - last_report >= 1.0) {
-			double el = now_s() - t0;
+		if (!quiet && rs_clock_mono_s() - last_report >= 1.0) {
+			double el = rs_clock_mono_s() - t0;
 			fprintf(stderr,
 			        "\rreplay: %llu lines sent, %llu acknowledged, "
 			        "%.0f lines/s   ",
 			        (unsigned long long)sent,
 			        (unsigned long long)st.acked,
 			        (double)sent / el);
-			last_report = now_s();
+			last_report = rs_clock_mono_s();
 		}
 	}
 	rd_kafka_flush(rk, 60000);
 	if (!quiet) {
-		double el = now_s() - t0;
+		double el = rs_clock_mono_s() - t0;
 		fprintf(
 		    stderr,
 		    "\rreplay: %llu lines sent, %llu acknowledged in %.2f s "

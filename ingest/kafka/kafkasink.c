@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "observe/log.h"
 #include "observe/metrics.h"
+#include "util/clock.h"
 
 #define RETRY_BACKOFF_MS 500
 
@@ -59,22 +59,6 @@ struct rs_kafkasink {
 	int64_t last_stall_log_ms;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Keep a copy of a message to produce again after a back-off (takes
  * ownership of hdrs). Out of memory: the track never completes, so its
@@ -113,7 +97,7 @@ static void add_retry(rs_kafkasink_t *sk, const char *topic, const void *p,
 	}
 	r->headers = hdrs;
 	r->track = t;
-	r->due_ms = mono_ms() + RETRY_BACKOFF_MS;
+	r->due_ms = rs_clock_mono_ms() + RETRY_BACKOFF_MS;
 	r->next = sk->retries;
 	sk->retries = r;
 	return;
@@ -142,7 +126,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 	if (sk->conf.metrics != NULL) {
 		rs_metrics_inc(sk->conf.metrics, RS_METRIC_PRODUCE_ERRORS, 1);
 	}
-	now = mono_ms();
+	now = rs_clock_mono_ms();
 	if (now - sk->last_error_log_ms >= 5000) {
 		rs_log(RS_LOG_ERROR, "kafka",
 		       "delivery failed; offsets are held back and the message "
@@ -164,7 +148,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 /* Produce the retries that are due. */
 static void run_retries(rs_kafkasink_t *sk)
 {
-	int64_t now = mono_ms();
+	int64_t now = rs_clock_mono_ms();
 	retry_t **pp = &sk->retries;
 
 	while (*pp != NULL) {
@@ -220,7 +204,7 @@ static void complete_tracks(rs_kafkasink_t *sk)
 /* Say so when the oldest batch has waited long for its acknowledgements. */
 static void report_stall(rs_kafkasink_t *sk)
 {
-	int64_t now = mono_ms();
+	int64_t now = rs_clock_mono_ms();
 	long waiting = 0;
 
 	if (sk->head == NULL || now - sk->head->created_ms < 10000 ||
@@ -303,7 +287,7 @@ static int produce(rs_kafkasink_t *sk, const char *topic, const void *p,
 			/* E.g. an unknown topic: hold the offsets and retry
 			 * until the topic is there. */
 			rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-			int64_t now = mono_ms();
+			int64_t now = rs_clock_mono_ms();
 
 			rd_kafka_header_add(h, h1, -1, v1, -1);
 			rd_kafka_header_add(h, h2, -1, v2, -1);
@@ -370,7 +354,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 {
 	rs_kafkasink_t *sk = sink->ctx;
 	track_t *t = calloc(1, sizeof(*t));
-	int64_t now = wall_ms();
+	int64_t now = rs_clock_wall_ms();
 
 	if (t == NULL || batch_positions(b, t) < 0) {
 		if (t != NULL) {
@@ -388,7 +372,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	}
 	sk->tail = t;
 	t->outstanding = 1; /* held until every message is queued */
-	t->created_ms = mono_ms();
+	t->created_ms = rs_clock_mono_ms();
 	for (size_t i = 0; i < b->nevents; i++) {
 		const rs_event_meta_t *m = &b->events[i];
 		const rs_line_t *l = &b->lines[m->line_idx];
@@ -449,11 +433,13 @@ static int sk_tick(rs_sink_t *sink, char *errstr, size_t errstr_size)
 static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
 {
 	rs_kafkasink_t *sk = sink->ctx;
-	int64_t deadline = mono_ms() + (int64_t)(sk->conf.drain_timeout * 1000);
+	int64_t deadline =
+	    rs_clock_mono_ms() + (int64_t)(sk->conf.drain_timeout * 1000);
 
 	while (sk->head != NULL) {
 		serve(sk, 100);
-		if (atomic_load(&sk->abandon) || mono_ms() > deadline) {
+		if (atomic_load(&sk->abandon) ||
+		    rs_clock_mono_ms() > deadline) {
 			long n = 0;
 			for (track_t *t = sk->head; t != NULL; t = t->next) {
 				n += t->outstanding;

@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "observe/log.h"
+#include "util/clock.h"
 
 typedef struct commit_entry {
 	const char *topic; /* interned: one of conf->topics */
@@ -46,15 +46,6 @@ struct rs_kafkasource {
 	commit_entry_t *tab;
 	size_t ntab, tabcap;
 };
-
-/* Monotonic clock in ms. */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Our own copy of a topic name, so that lines can point at it. */
 static const char *intern_topic(rs_kafkasource_t *ks, const char *name)
@@ -201,7 +192,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_assign(rk, parts);
 		/* Joining the group is not idleness. */
 		ks->assigned_ever = 1;
-		ks->last_input_ms = mono_ms();
+		ks->last_input_ms = rs_clock_mono_ms();
 		if (ks->paused) {
 			rd_kafka_pause_partitions(rk, parts);
 		}
@@ -286,9 +277,9 @@ static void ks_tick(rs_source_t *src)
 		}
 		rd_kafka_message_destroy(rkm);
 	}
-	maybe_commit(ks, mono_ms());
+	maybe_commit(ks, rs_clock_mono_ms());
 	/* Input paused by back-pressure is not "idle". */
-	ks->last_input_ms = mono_ms();
+	ks->last_input_ms = rs_clock_mono_ms();
 }
 
 /* Append one message (one or more lines) to the batch. -1 out of memory. */
@@ -367,7 +358,7 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 	set_paused(ks, 0);
 	for (;;) {
 		rd_kafka_message_t *rkm;
-		int64_t now = mono_ms();
+		int64_t now = rs_clock_mono_ms();
 		const char *topic;
 		int timeout = 100;
 
@@ -387,7 +378,7 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 			/* Before the first assignment allow 60 s more: the
 			 * group may wait for a dead member's session to end. */
 			if (ks->conf.exit_when_idle > 0 &&
-			    (double)(mono_ms() - ks->last_input_ms) >=
+			    (double)(rs_clock_mono_ms() - ks->last_input_ms) >=
 			        ks->conf.exit_when_idle * 1000.0 +
 			            (ks->assigned_ever ? 0 : 60000)) {
 				ks->idle_exit = 1;
@@ -544,7 +535,7 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 		         rd_kafka_err2str(err));
 		goto fail;
 	}
-	ks->last_input_ms = mono_ms();
+	ks->last_input_ms = rs_clock_mono_ms();
 	ks->last_commit_ms = ks->last_input_ms;
 	ks->src.next = ks_next;
 	ks->src.stop = ks_stop;
