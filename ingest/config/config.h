@@ -3,9 +3,10 @@
  * flatten to dotted names (kafka.brokers, pipeline.threads, ...), then
  * command-line overrides through the same setter.
  *
- * One table in config.c names every key with its type, field, range,
- * default and description; loading, overriding, validation, printing and
- * the reference all read it, so a key exists in one place only.
+ * One table (keys.c) names every key with its type, field, range,
+ * default and description; the setter (config.c), the YAML loader
+ * (load.c), validation, the printers (print.c) and the suggester
+ * (suggest.c) all read it, so a key exists in one place only.
  *
  * Ownership: rs_config_t owns every string, list and property in it;
  * rs_config_free releases them. String fields are never NULL ("" means
@@ -26,7 +27,7 @@
 #include "formats/format.h"
 #include "pipeline/pipeline.h"
 
-/* Room for the table's keys (config.c checks it at compile time). */
+/* Room for the table's keys (keys.c checks it at compile time). */
 #define RS_CONFIG_MAX_KEYS 32
 
 typedef enum rs_config_compression {
