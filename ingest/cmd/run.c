@@ -12,7 +12,6 @@
  * cluster: it replays the bundled sample corpus into an input topic,
  * drains it through the stage and prints the summary by class and stage.
  */
-#include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <limits.h>
@@ -27,6 +26,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "config/cmdline.h"
 #include "config/config.h"
 #include "kafka/kafkasink.h"
 #include "kafka/kafkasource.h"
@@ -37,49 +37,29 @@
 
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: replyscan run [--config FILE] [OPTIONS]\n"
-	    "       replyscan run --demo\n"
-	    "\n"
-	    "Consume MTA log lines from Kafka as a consumer group member, "
-	    "classify\n"
-	    "every delivery failure and produce a replyscan.v1.DeferralEvent "
-	    "per\n"
-	    "failure to the output topic. Input offsets are committed only "
-	    "when\n"
-	    "the events from them are acknowledged (at-least-once).\n"
-	    "\n"
-	    "  -c, --config FILE          YAML configuration (see "
-	    "--config-reference)\n"
-	    "  -b, --brokers HOST:PORT    kafka.brokers\n"
-	    "  -g, --group NAME           kafka.group\n"
-	    "  -i, --input TOPIC          kafka.input (repeatable)\n"
-	    "  -o, --output TOPIC         kafka.output\n"
-	    "      --dead-letter TOPIC    kafka.dead_letter, and "
-	    "pipeline.on_malformed=dead_letter\n"
-	    "  -t, --threads N            pipeline.threads\n"
-	    "  -r, --rules DIR            pipeline.rules\n"
-	    "  -m, --metrics-listen A:P   metrics.listen\n"
-	    "      --exit-when-idle SECS  pipeline.exit_when_idle: commit and "
-	    "exit after\n"
-	    "                             SECS without input\n"
-	    "  -s, --set KEY=VALUE        any configuration key "
-	    "(kafka.consumer.<prop>...)\n"
-	    "      --print-config         print the effective configuration "
-	    "and exit\n"
-	    "      --config-reference     print every configuration key and "
-	    "exit\n"
-	    "      --demo                 run on librdkafka's in-process mock "
-	    "cluster with\n"
-	    "                             the bundled sample corpus\n"
-	    "\n"
-	    "Signals: SIGTERM/SIGINT drain and exit (a second one gives up "
-	    "waiting);\n"
-	    "SIGHUP reloads the rules directory (a broken one is refused and "
-	    "the old\n"
-	    "rules stay). Exit status: 0 ok, 1 runtime failure, 2 "
-	    "configuration error.\n");
+	fputs("usage: replyscan run [--config FILE] [OPTIONS]\n"
+	      "       replyscan run --demo [FILE...]\n"
+	      "\n"
+	      "Consume MTA log lines from Kafka as a consumer group member, "
+	      "classify\n"
+	      "every delivery failure and produce a "
+	      "replyscan.v1.DeferralEvent per\n"
+	      "failure to the output topic. Input offsets are committed only "
+	      "when\n"
+	      "the events from them are acknowledged (at-least-once). Each "
+	      "option sets\n"
+	      "a configuration key, after the file, in command-line order.\n"
+	      "\n",
+	      out);
+	rs_cmdline_usage(RS_CONFIG_RUN, out);
+	fputs("\n"
+	      "Signals: SIGTERM/SIGINT drain and exit (a second one gives up "
+	      "waiting);\n"
+	      "SIGHUP reloads the rules directory (a broken one is refused "
+	      "and the old\n"
+	      "rules stay). Exit status: 0 ok, 1 runtime failure, 2 "
+	      "configuration error.\n",
+	      out);
 }
 
 /* What the signal thread needs. */
@@ -485,170 +465,56 @@ out:
 
 int rs_cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"brokers", required_argument, NULL, 'b'},
-	    {"group", required_argument, NULL, 'g'},
-	    {"input", required_argument, NULL, 'i'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"dead-letter", required_argument, NULL, 'D'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"rules", required_argument, NULL, 'r'},
-	    {"metrics-listen", required_argument, NULL, 'm'},
-	    {"exit-when-idle", required_argument, NULL, 'E'},
-	    {"set", required_argument, NULL, 's'},
-	    {"print-config", no_argument, NULL, 'P'},
-	    {"config-reference", no_argument, NULL, 'R'},
-	    {"demo", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	/* Overrides are applied after the file, in command-line order. */
-	struct override {
-		const char *key;
-		const char *value;
-		const char *flag;
-	} *ov = calloc((size_t)argc + 1, sizeof(*ov));
-	size_t nov = 0;
-	const char *config_path = NULL;
-	char *inputs = NULL;
-	size_t inputs_len = 0;
-	int print_config = 0, demo = 0, c, rc = RS_EXIT_USAGE;
+	rs_cmdline_t cl;
 	rs_config_t cfg;
 	rs_counts_t totals;
 	char err[1024];
+	int rc = RS_EXIT_USAGE;
 
-	if (ov == NULL) {
-		return RS_EXIT_FAILURE;
-	}
 	rs_config_init(&cfg);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:b:g:i:o:t:r:m:s:h", opts,
-	                        NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'b':
-			ov[nov++] = (struct override){"kafka.brokers", optarg,
-			                              "--brokers"};
-			break;
-		case 'g':
-			ov[nov++] =
-			    (struct override){"kafka.group", optarg, "--group"};
-			break;
-		case 'i': {
-			size_t l = strlen(optarg);
-			char *p = realloc(inputs, inputs_len + l + 2);
-			if (p == NULL) {
-				goto out;
-			}
-			inputs = p;
-			if (inputs_len > 0) {
-				inputs[inputs_len++] = ',';
-			}
-			memcpy(inputs + inputs_len, optarg, l + 1);
-			inputs_len += l;
-			break;
-		}
-		case 'o':
-			ov[nov++] = (struct override){"kafka.output", optarg,
-			                              "--output"};
-			break;
-		case 'D':
-			ov[nov++] = (struct override){"kafka.dead_letter",
-			                              optarg, "--dead-letter"};
-			ov[nov++] =
-			    (struct override){"pipeline.on_malformed",
-			                      "dead_letter", "--dead-letter"};
-			break;
-		case 't':
-			ov[nov++] = (struct override){"pipeline.threads",
-			                              optarg, "--threads"};
-			break;
-		case 'r':
-			ov[nov++] = (struct override){"pipeline.rules", optarg,
-			                              "--rules"};
-			break;
-		case 'm':
-			ov[nov++] = (struct override){"metrics.listen", optarg,
-			                              "--metrics-listen"};
-			break;
-		case 'E':
-			ov[nov++] =
-			    (struct override){"pipeline.exit_when_idle", optarg,
-			                      "--exit-when-idle"};
-			break;
-		case 's': {
-			char *eq = strchr(optarg, '=');
-			if (eq == NULL) {
-				fprintf(stderr,
-				        "replyscan: --set %s: expected "
-				        "KEY=VALUE\n",
-				        optarg);
-				goto out;
-			}
-			*eq = '\0';
-			ov[nov++] = (struct override){optarg, eq + 1, "--set"};
-			break;
-		}
-		case 'P':
-			print_config = 1;
-			break;
-		case 'R':
-			rs_config_print_reference(stdout);
-			rc = RS_EXIT_OK;
-			goto out;
-		case 'd':
-			demo = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			rc = RS_EXIT_OK;
-			goto out;
-		default:
-			usage(stderr);
-			goto out;
-		}
-	}
-	if (optind < argc && !demo) {
-		fprintf(stderr, "replyscan: run: unexpected argument '%s'\n",
-		        argv[optind]);
+	switch (rs_cmdline_parse(RS_CONFIG_RUN, argc, argv, &cfg, &cl, err,
+	                         sizeof(err))) {
+	case 0:
+		break;
+	case RS_CMDLINE_USAGE:
+		fprintf(stderr, "replyscan: %s\n", err);
+		usage(stderr);
 		goto out;
-	}
-	if (config_path != NULL &&
-	    rs_config_load_file(&cfg, config_path, err, sizeof(err)) < 0) {
+	default:
 		fprintf(stderr, "replyscan: %s\n", err);
 		goto out;
 	}
-	if (inputs != NULL) {
-		ov[nov++] = (struct override){"kafka.input", inputs, "--input"};
+	if (cl.help) {
+		usage(stdout);
+		rc = RS_EXIT_OK;
+		goto out;
 	}
-	for (size_t i = 0; i < nov; i++) {
-		if (rs_config_set(&cfg, ov[i].key, ov[i].value, ov[i].flag, err,
-		                  sizeof(err)) < 0) {
-			fprintf(stderr, "replyscan: %s\n", err);
-			goto out;
-		}
+	if (cl.config_reference) {
+		rs_config_print_reference(RS_CONFIG_RUN, stdout);
+		rc = RS_EXIT_OK;
+		goto out;
+	}
+	if (cl.nargs > 0 && !cl.demo) {
+		fprintf(stderr, "replyscan: run: unexpected argument '%s'\n",
+		        cl.args[0]);
+		goto out;
 	}
 	rs_log_init(cfg.log.level, cfg.log.format, stderr);
-	if (demo) {
-		rc = run_demo(&cfg, argv + optind, (size_t)(argc - optind));
+	if (cl.demo) {
+		rc = run_demo(&cfg, cl.args, cl.nargs);
 		goto out;
 	}
-	if (rs_config_validate(&cfg, err, sizeof(err)) < 0) {
+	if (rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)) < 0) {
 		fprintf(stderr, "replyscan: %s\n", err);
 		goto out;
 	}
-	if (print_config) {
-		rs_config_print(&cfg, stdout);
+	if (cl.print_config) {
+		rs_config_print(&cfg, RS_CONFIG_RUN, stdout);
 		rc = RS_EXIT_OK;
 		goto out;
 	}
 	rc = run_stage(&cfg, NULL, &totals);
 out:
 	rs_config_free(&cfg);
-	free(inputs);
-	free(ov);
 	return rc;
 }

@@ -256,29 +256,36 @@ oom:
 }
 
 int rs_config_set_list_text(rs_config_t *cfg, const rs_config_key_t *key,
-                            const char *value, char *why, size_t why_size)
+                            const char *value, int append, char *why,
+                            size_t why_size)
 {
+	const rs_config_list_t *have = rs_config_cfield(cfg, key);
+	size_t keep = append ? have->n : 0;
 	char *copy = strdup(value);
 	char **items = NULL;
-	size_t n = 0;
+	size_t n = 0, commas = 0;
 	int rc = -1;
 
 	if (copy == NULL) {
 		snprintf(why, why_size, "out of memory");
 		return -1;
 	}
+	for (const char *p = copy; *p != '\0'; p++) {
+		commas += *p == ',';
+	}
+	items = calloc(keep + commas + 1, sizeof(*items));
+	if (items == NULL) {
+		snprintf(why, why_size, "out of memory");
+		goto out;
+	}
+	/* The names kept are copied again by rs_config_set_list before the
+	 * old list is freed. */
+	for (; n < keep; n++) {
+		items[n] = have->v[n];
+	}
 	if (copy[0] != '\0') {
-		size_t commas = 0;
 		char *save = copy;
 
-		for (const char *p = copy; *p != '\0'; p++) {
-			commas += *p == ',';
-		}
-		items = calloc(commas + 1, sizeof(*items));
-		if (items == NULL) {
-			snprintf(why, why_size, "out of memory");
-			goto out;
-		}
 		for (;;) {
 			char *comma = strchr(save, ',');
 			char *end;
@@ -390,8 +397,10 @@ void rs_config_init(rs_config_t *cfg)
 	}
 }
 
-int rs_config_set(rs_config_t *cfg, const char *name, const char *value,
-                  const char *origin, char *errstr, size_t errstr_size)
+/* rs_config_set and rs_config_append. */
+static int set_key(rs_config_t *cfg, const char *name, const char *value,
+                   int append, const char *origin, char *errstr,
+                   size_t errstr_size)
 {
 	const rs_config_key_t *key;
 	const char *prop;
@@ -420,7 +429,8 @@ int rs_config_set(rs_config_t *cfg, const char *name, const char *value,
 		}
 		break;
 	case RS_CONFIG_LIST:
-		rc = rs_config_set_list_text(cfg, key, value, why, sizeof(why));
+		rc = rs_config_set_list_text(cfg, key, value, append, why,
+		                             sizeof(why));
 		break;
 	default:
 		rc = rs_config_set_scalar(cfg, key, value, why, sizeof(why));
@@ -434,6 +444,38 @@ int rs_config_set(rs_config_t *cfg, const char *name, const char *value,
 		rs_config_note_origin(cfg, key, origin);
 	}
 	return 0;
+}
+
+int rs_config_set(rs_config_t *cfg, const char *name, const char *value,
+                  const char *origin, char *errstr, size_t errstr_size)
+{
+	return set_key(cfg, name, value, 0, origin, errstr, errstr_size);
+}
+
+int rs_config_append(rs_config_t *cfg, const char *name, const char *value,
+                     const char *origin, char *errstr, size_t errstr_size)
+{
+	return set_key(cfg, name, value, 1, origin, errstr, errstr_size);
+}
+
+unsigned rs_config_key_cmds(const char *name)
+{
+	const char *prop;
+	const rs_config_key_t *key = rs_config_key_find(name, &prop);
+
+	return key != NULL ? key->cmds : 0;
+}
+
+const char *rs_config_cmd_name(unsigned cmd)
+{
+	switch (cmd) {
+	case RS_CONFIG_RUN:
+		return "run";
+	case RS_CONFIG_CLASSIFY:
+		return "classify";
+	default:
+		return "?";
+	}
 }
 
 const char *rs_config_origin(const rs_config_t *cfg, const char *name)
@@ -482,11 +524,16 @@ static int validate_error(const rs_config_t *cfg, char *errstr,
 }
 
 /* Rules across keys; errors carry the origin of the key they name. */
-int rs_config_validate(const rs_config_t *cfg, char *errstr, size_t errstr_size)
+int rs_config_validate(const rs_config_t *cfg, unsigned cmds, char *errstr,
+                       size_t errstr_size)
 {
 	const rs_config_list_t *in = &cfg->kafka.input;
 	const char *dl = cfg->kafka.dead_letter;
 
+	/* Only run reads more than one key together. */
+	if ((cmds & RS_CONFIG_RUN) == 0) {
+		return 0;
+	}
 	if (in->n == 0) {
 		return validate_error(cfg, errstr, errstr_size, "kafka.input",
 		                      "required: name the topics of log lines "

@@ -6,8 +6,10 @@
  * (print.c) call.
  *
  * One row per key: its name, type, where it lives in rs_config_t, its
- * range, default and description. Every reader of keys - the setter, the
- * loader, validation, the printers, the suggester - walks this one table.
+ * range, default and description, the commands that read it, and the
+ * command-line flags that set it. Every reader of keys - the setter, the
+ * loader, validation, the printers, the suggester, the command line's
+ * option table and --help (cmdline.c) - walks this one table.
  */
 #ifndef RS_CONFIG_PRIVATE_H
 #define RS_CONFIG_PRIVATE_H
@@ -47,6 +49,27 @@ typedef struct rs_config_check {
 	const char *allowed; /* e.g. "topic names" */
 } rs_config_check_t;
 
+/* A repeated flag adds to its list key instead of replacing it. */
+#define RS_CONFIG_FLAG_APPEND 0x1u
+
+/*
+ * One spelling of a flag. A key has up to RS_CONFIG_MAX_FLAGS of them,
+ * e.g. the same long name with a short letter in one command and none in
+ * another where the letter means something else.
+ */
+typedef struct rs_config_flag {
+	const char *name;  /* long option without "--"; NULL: unused slot */
+	int letter;        /* short option; 0: none */
+	unsigned cmds;     /* RS_CONFIG_* commands that accept this spelling */
+	const char *arg;   /* metavar for --help; NULL: takes no argument */
+	const char *value; /* the value a flag without argument sets */
+	const char *also_key, *also_value; /* a second key the flag sets */
+	const char *help; /* the --help text; "{values}" lists enum names */
+	unsigned opts;    /* RS_CONFIG_FLAG_* */
+} rs_config_flag_t;
+
+#define RS_CONFIG_MAX_FLAGS 2
+
 typedef struct rs_config_key {
 	const char *name;
 	rs_config_type_t type;
@@ -55,8 +78,11 @@ typedef struct rs_config_key {
 	const char *def; /* default as written in a file; NULL: none */
 	const rs_config_enum_t *enums;  /* ENUM: {NULL, 0}-terminated */
 	const rs_config_check_t *check; /* STRING, LIST: each value */
-	const char *zero; /* INT, SECONDS: what 0 means (allowed) */
+	const char *zero;               /* INT, SECONDS: what 0 means (allowed);
+	                                   STRING: what empty means */
 	const char *desc;
+	unsigned cmds; /* RS_CONFIG_* commands that read the key */
+	rs_config_flag_t flags[RS_CONFIG_MAX_FLAGS];
 } rs_config_key_t;
 
 /* ------------------------------------------------------------------ */
@@ -143,9 +169,13 @@ int rs_config_set_list(rs_config_t *cfg, const rs_config_key_t *key,
                        char *const *values, size_t n, char *why,
                        size_t why_size);
 
-/* A list key from comma-separated text ("a, b,c"). 0 or -1 + why. */
+/*
+ * A list key from comma-separated text ("a, b,c"); append: after the
+ * names it has. 0 or -1 + why.
+ */
 int rs_config_set_list_text(rs_config_t *cfg, const rs_config_key_t *key,
-                            const char *value, char *why, size_t why_size);
+                            const char *value, int append, char *why,
+                            size_t why_size);
 
 /* Set or replace (keeping its place) a librdkafka property. 0 or -1. */
 int rs_config_set_prop(rs_config_t *cfg, const rs_config_key_t *key,

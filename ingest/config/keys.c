@@ -126,6 +126,13 @@ static const rs_config_enum_t level_enums[] = {
     {NULL, 0},
 };
 
+static const rs_config_enum_t output_enums[] = {
+    {"json", RS_CONFIG_OUTPUT_JSON},
+    {"pb", RS_CONFIG_OUTPUT_PB},
+    {"summary", RS_CONFIG_OUTPUT_SUMMARY},
+    {NULL, 0},
+};
+
 static const rs_config_enum_t log_format_enums[] = {
     {"logfmt", RS_LOG_LOGFMT},
     {"json", RS_LOG_JSON},
@@ -137,6 +144,9 @@ static const rs_config_enum_t log_format_enums[] = {
 /* ------------------------------------------------------------------ */
 
 #define OFF(field) offsetof(rs_config_t, field)
+#define RUN RS_CONFIG_RUN
+#define CLASSIFY RS_CONFIG_CLASSIFY
+#define BOTH (RS_CONFIG_RUN | RS_CONFIG_CLASSIFY)
 
 const rs_config_key_t rs_config_keys[] = {
     {
@@ -146,6 +156,17 @@ const rs_config_key_t rs_config_keys[] = {
 	.min = 1,
 	.def = "127.0.0.1:9092",
 	.desc = "Bootstrap brokers, comma-separated HOST:PORT.",
+	.cmds = RUN,
+	.flags =
+	    {
+		{
+		    .name = "brokers",
+		    .letter = 'b',
+		    .cmds = RUN,
+		    .arg = "HOST:PORT",
+		    .help = "bootstrap brokers, comma-separated",
+		},
+	    },
     },
     {
 	.name = "kafka.group",
@@ -155,6 +176,17 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "replyscan",
 	.desc = "Consumer group; the instances of one group share the "
 		"input partitions.",
+	.cmds = RUN,
+	.flags =
+	    {
+		{
+		    .name = "group",
+		    .letter = 'g',
+		    .cmds = RUN,
+		    .arg = "NAME",
+		    .help = "consumer group",
+		},
+	    },
     },
     {
 	.name = "kafka.input",
@@ -163,6 +195,18 @@ const rs_config_key_t rs_config_keys[] = {
 	.check = &topic,
 	.desc = "Topics of MTA log lines to read (required): a list, or "
 		"one name.",
+	.cmds = RUN,
+	.flags =
+	    {
+		{
+		    .name = "input",
+		    .letter = 'i',
+		    .cmds = RUN,
+		    .arg = "TOPIC",
+		    .help = "a topic of log lines to read; repeatable",
+		    .opts = RS_CONFIG_FLAG_APPEND,
+		},
+	    },
     },
     {
 	.name = "kafka.output",
@@ -172,6 +216,17 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "deferral-events",
 	.check = &topic,
 	.desc = "Topic the deferral events are produced to.",
+	.cmds = RUN,
+	.flags =
+	    {
+		{
+		    .name = "output",
+		    .letter = 'o',
+		    .cmds = RUN,
+		    .arg = "TOPIC",
+		    .help = "topic the events go to",
+		},
+	    },
     },
     {
 	.name = "kafka.dead_letter",
@@ -181,6 +236,18 @@ const rs_config_key_t rs_config_keys[] = {
 	.check = &topic_or_empty,
 	.desc = "Topic for lines that cannot be read (see "
 		"pipeline.on_malformed); empty: none.",
+	.cmds = RUN,
+	.flags =
+	    {
+		{
+		    .name = "dead-letter",
+		    .cmds = RUN,
+		    .arg = "TOPIC",
+		    .also_key = "pipeline.on_malformed",
+		    .also_value = "dead_letter",
+		    .help = "also produce unreadable lines to TOPIC",
+		},
+	    },
     },
     {
 	.name = "kafka.key",
@@ -190,6 +257,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.enums = key_enums,
 	.desc = "Field that keys each event, so that one domain's events "
 		"stay in order in one partition.",
+	.cmds = RUN,
     },
     {
 	.name = "kafka.compression",
@@ -198,6 +266,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "lz4",
 	.enums = compression_enums,
 	.desc = "Compression of the produced batches.",
+	.cmds = RUN,
     },
     {
 	.name = "kafka.consumer",
@@ -205,6 +274,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.offset = OFF(kafka.consumer),
 	.desc = "librdkafka consumer properties, passed as they are "
 		"(kafka.consumer.session.timeout.ms: 45000).",
+	.cmds = RUN,
     },
     {
 	.name = "kafka.producer",
@@ -212,6 +282,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.offset = OFF(kafka.producer),
 	.desc = "librdkafka producer properties, passed as they are "
 		"(kafka.producer.linger.ms: 50).",
+	.cmds = RUN,
     },
     {
 	.name = "pipeline.threads",
@@ -222,14 +293,37 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "0",
 	.zero = "one per online CPU",
 	.desc = "Worker threads that parse and classify.",
+	.cmds = BOTH,
+	.flags =
+	    {
+		{
+		    .name = "threads",
+		    .letter = 't',
+		    .cmds = BOTH,
+		    .arg = "N",
+		    .help = "worker threads",
+		},
+	    },
     },
     {
 	.name = "pipeline.rules",
 	.type = RS_CONFIG_STRING,
 	.offset = OFF(pipeline.rules),
 	.def = "",
+	.zero = "the bundled rules",
 	.desc = "Directory of rule files; empty: the bundled rules. "
 		"Reloaded on SIGHUP.",
+	.cmds = BOTH,
+	.flags =
+	    {
+		{
+		    .name = "rules",
+		    .letter = 'r',
+		    .cmds = BOTH,
+		    .arg = "DIR",
+		    .help = "rules directory",
+		},
+	    },
     },
     {
 	.name = "pipeline.input_format",
@@ -238,6 +332,17 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "auto",
 	.desc = "Log format of the input lines; auto decides line by "
 		"line.",
+	.cmds = BOTH,
+	.flags =
+	    {
+		{
+		    .name = "input-format",
+		    .letter = 'i',
+		    .cmds = CLASSIFY,
+		    .arg = "F",
+		    .help = "log format: {values}",
+		},
+	    },
     },
     {
 	.name = "pipeline.include_sent",
@@ -245,6 +350,18 @@ const rs_config_key_t rs_config_keys[] = {
 	.offset = OFF(pipeline.include_sent),
 	.def = "false",
 	.desc = "Also emit events for delivered (sent) messages.",
+	.cmds = BOTH,
+	.flags =
+	    {
+		{
+		    .name = "all",
+		    .letter = 'a',
+		    .cmds = CLASSIFY,
+		    .value = "true",
+		    .help = "also emit successful deliveries (status "
+			    "sent)",
+		},
+	    },
     },
     {
 	.name = "pipeline.batch_bytes",
@@ -254,6 +371,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.max = 64 * MIB,
 	.def = "1MiB",
 	.desc = "Input bytes gathered into one batch of work.",
+	.cmds = BOTH,
     },
     {
 	.name = "pipeline.queue_batches",
@@ -265,6 +383,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.zero = "2 * threads + 2",
 	.desc = "Batches in flight between reading and producing; bounds "
 		"memory.",
+	.cmds = BOTH,
     },
     {
 	.name = "pipeline.max_line",
@@ -274,6 +393,16 @@ const rs_config_key_t rs_config_keys[] = {
 	.max = 256 * MIB,
 	.def = "4MiB",
 	.desc = "Longest line; longer ones are cut and counted malformed.",
+	.cmds = BOTH,
+	.flags =
+	    {
+		{
+		    .name = "max-line",
+		    .cmds = CLASSIFY,
+		    .arg = "BYTES",
+		    .help = "longer lines are counted malformed",
+		},
+	    },
     },
     {
 	.name = "pipeline.on_malformed",
@@ -284,6 +413,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.desc = "What to do with a line that claims a format but cannot "
 		"be read: count it (skip) or also produce it to "
 		"kafka.dead_letter.",
+	.cmds = RUN,
     },
     {
 	.name = "pipeline.exit_when_idle",
@@ -295,6 +425,16 @@ const rs_config_key_t rs_config_keys[] = {
 	.zero = "never",
 	.desc = "End after this long without input (30, 1.5s, 500ms, 2m, "
 		"1h).",
+	.cmds = RUN,
+	.flags =
+	    {
+		{
+		    .name = "exit-when-idle",
+		    .cmds = RUN,
+		    .arg = "SECS",
+		    .help = "commit and exit after SECS without input",
+		},
+	    },
     },
     {
 	.name = "metrics.listen",
@@ -305,6 +445,17 @@ const rs_config_key_t rs_config_keys[] = {
 	.desc = "ADDR:PORT of the Prometheus endpoint (/metrics, "
 		"/healthz, /readyz); :PORT listens on every address; "
 		"empty: off.",
+	.cmds = RUN,
+	.flags =
+	    {
+		{
+		    .name = "metrics-listen",
+		    .letter = 'm',
+		    .cmds = RUN,
+		    .arg = "A:P",
+		    .help = "serve /metrics, /healthz and /readyz there",
+		},
+	    },
     },
     {
 	.name = "log.level",
@@ -313,6 +464,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "info",
 	.enums = level_enums,
 	.desc = "Lowest level of the daemon log.",
+	.cmds = RUN,
     },
     {
 	.name = "log.format",
@@ -321,6 +473,66 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "logfmt",
 	.enums = log_format_enums,
 	.desc = "Daemon log lines as logfmt or as JSON objects.",
+	.cmds = RUN,
+    },
+    {
+	.name = "output.format",
+	.type = RS_CONFIG_ENUM,
+	.offset = OFF(output.format),
+	.def = "json",
+	.enums = output_enums,
+	.desc = "What classify writes: JSON lines with the DeferralEvent "
+		"field names, varint-delimited DeferralEvent messages (pb), "
+		"or a summary table by class and stage.",
+	.cmds = CLASSIFY,
+	.flags =
+	    {
+		{
+		    .name = "format",
+		    .letter = 'f',
+		    .cmds = CLASSIFY,
+		    .arg = "F",
+		    .help = "{values}",
+		},
+	    },
+    },
+    {
+	.name = "output.top",
+	.type = RS_CONFIG_INT,
+	.offset = OFF(output.top),
+	.min = 0,
+	.max = 1000000,
+	.def = "20",
+	.desc = "Receivers listed by the summary.",
+	.cmds = CLASSIFY,
+	.flags =
+	    {
+		{
+		    .name = "top",
+		    .cmds = CLASSIFY,
+		    .arg = "N",
+		    .help = "receivers listed by --format summary",
+		},
+	    },
+    },
+    {
+	.name = "output.quiet",
+	.type = RS_CONFIG_BOOL,
+	.offset = OFF(output.quiet),
+	.def = "false",
+	.desc = "Leave out the closing line with the counts on standard "
+		"error.",
+	.cmds = CLASSIFY,
+	.flags =
+	    {
+		{
+		    .name = "quiet",
+		    .letter = 'q',
+		    .cmds = CLASSIFY,
+		    .value = "true",
+		    .help = "no closing line on stderr",
+		},
+	    },
     },
 };
 

@@ -201,7 +201,7 @@ static int load_scalar(loader_t *ld, const char *name,
 			rc = rs_config_set_list(ld->cfg, key, NULL, 0, why,
 			                        sizeof(why));
 		} else {
-			rc = rs_config_set_list_text(ld->cfg, key, text, why,
+			rc = rs_config_set_list_text(ld->cfg, key, text, 0, why,
 			                             sizeof(why));
 		}
 		break;

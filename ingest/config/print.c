@@ -82,12 +82,16 @@ static int is_zero(const rs_config_t *cfg, const rs_config_key_t *key)
 	return *(const int *)rs_config_cfield(cfg, key) == 0;
 }
 
-void rs_config_print(const rs_config_t *cfg, FILE *out)
+void rs_config_print(const rs_config_t *cfg, unsigned cmds, FILE *out)
 {
 	char buf[64];
 
 	for (size_t i = 0; i < rs_config_nkeys; i++) {
 		const rs_config_key_t *key = &rs_config_keys[i];
+
+		if ((key->cmds & cmds) == 0) {
+			continue;
+		}
 
 		switch (key->type) {
 		case RS_CONFIG_STRING:
@@ -212,12 +216,16 @@ static void print_allowed(FILE *out, const rs_config_key_t *key)
 	}
 }
 
-void rs_config_print_reference(FILE *out)
+void rs_config_print_reference(unsigned cmds, FILE *out)
 {
 	fputs("| Key | Type | Default | Allowed | Description |\n", out);
 	fputs("|---|---|---|---|---|\n", out);
 	for (size_t i = 0; i < rs_config_nkeys; i++) {
 		const rs_config_key_t *key = &rs_config_keys[i];
+
+		if ((key->cmds & cmds) == 0) {
+			continue;
+		}
 
 		fprintf(out, "| `%s%s` | %s | ", key->name,
 		        key->type == RS_CONFIG_PROPS ? ".*" : "",
