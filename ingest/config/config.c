@@ -573,8 +573,18 @@ int rs_config_validate(const rs_config_t *cfg, unsigned cmds, char *errstr,
 	return 0;
 }
 
+/* A key the table has (the caller names one of its own). */
+static const rs_config_key_t *key_of(const char *name)
+{
+	const char *prop;
+
+	return rs_config_key_find(name, &prop);
+}
+
 unsigned rs_config_threads(const rs_config_t *cfg)
 {
+	/* One per online CPU, capped by the key's own range. */
+	unsigned max = (unsigned)key_of("pipeline.threads")->max;
 	long n;
 
 	if (cfg->pipeline.threads > 0) {
@@ -584,27 +594,25 @@ unsigned rs_config_threads(const rs_config_t *cfg)
 	if (n < 1) {
 		return 1;
 	}
-	return n > 256 ? 256 : (unsigned)n;
+	return (unsigned long)n > max ? max : (unsigned)n;
 }
 
 unsigned rs_config_queue_batches(const rs_config_t *cfg)
 {
+	unsigned max = (unsigned)key_of("pipeline.queue_batches")->max;
 	unsigned n;
 
 	if (cfg->pipeline.queue_batches > 0) {
 		return (unsigned)cfg->pipeline.queue_batches;
 	}
-	n = 2 * rs_config_threads(cfg) + 2;
-	return n > 1024 ? 1024 : n;
+	n = rs_pipeline_default_slots(rs_config_threads(cfg));
+	return n > max ? max : n;
 }
 
 const char *rs_config_compression_name(rs_config_compression_t c)
 {
-	const rs_config_key_t *key;
-	const char *prop, *name;
-
-	key = rs_config_key_find("kafka.compression", &prop);
-	name = rs_config_enum_name(key->enums, (int)c);
+	const char *name =
+	    rs_config_enum_name(key_of("kafka.compression")->enums, (int)c);
 	return strcmp(name, "?") == 0 ? "none" : name;
 }
 

@@ -118,11 +118,11 @@ static const rs_config_enum_t malformed_enums[] = {
     {NULL, 0},
 };
 
+/* The log's own names (observe/log.h), not a copy of them. */
+#define LOG_ENUM(value, name) {name, value},
+
 static const rs_config_enum_t level_enums[] = {
-    {"debug", RS_LOG_DEBUG},
-    {"info", RS_LOG_INFO},
-    {"warn", RS_LOG_WARN},
-    {"error", RS_LOG_ERROR},
+    RS_LOG_LEVELS(LOG_ENUM) /* every level, then the end */
     {NULL, 0},
 };
 
@@ -134,8 +134,7 @@ static const rs_config_enum_t output_enums[] = {
 };
 
 static const rs_config_enum_t log_format_enums[] = {
-    {"logfmt", RS_LOG_LOGFMT},
-    {"json", RS_LOG_JSON},
+    RS_LOG_FORMATS(LOG_ENUM) /* every format, then the end */
     {NULL, 0},
 };
 

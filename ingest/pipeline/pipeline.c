@@ -1,10 +1,10 @@
 /*
  * pipeline.c - the batch ring between source, workers and sink.
  *
- * The ring has conf->slots (default 2 * threads + 2) slots. Each slot moves
- * FREE -> FILLED (source) -> BUSY (a worker) -> DONE (worker) -> FREE (sink, in
- * seq order). One mutex and three condition variables guard the slot states;
- * the work itself happens outside the lock. A failure anywhere sets
+ * The ring has conf->slots (default rs_pipeline_default_slots) slots. Each slot
+ * moves FREE -> FILLED (source) -> BUSY (a worker) -> DONE (worker) -> FREE
+ * (sink, in seq order). One mutex and three condition variables guard the slot
+ * states; the work itself happens outside the lock. A failure anywhere sets
  * `abort`, wakes everyone, and the first error's text is kept.
  */
 #include "pipeline/pipeline.h"
@@ -474,6 +474,11 @@ static void *worker_main(void *arg)
 	}
 }
 
+unsigned rs_pipeline_default_slots(unsigned threads)
+{
+	return 2 * threads + 2;
+}
+
 int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
                     rs_sink_t *sink, rs_counts_t *total, char *errstr,
                     size_t errstr_size)
@@ -493,7 +498,8 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 	memset(total, 0, sizeof(*total));
 	r.conf = conf;
 	r.src = src;
-	r.nslots = conf->slots >= 2 ? conf->slots : (size_t)nthreads * 2 + 2;
+	r.nslots = conf->slots >= 2 ? conf->slots
+	                            : rs_pipeline_default_slots(nthreads);
 	r.slots = calloc(r.nslots, sizeof(rs_batch_t));
 	r.state = calloc(r.nslots, sizeof(int));
 	threads = calloc(nthreads, sizeof(pthread_t));

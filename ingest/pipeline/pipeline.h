@@ -131,7 +131,7 @@ typedef struct rs_pipeline_conf {
 	int include_sent; /* --all */
 	rs_key_t key;
 	unsigned threads;   /* worker threads, >= 1 */
-	unsigned slots;     /* batches in flight; 0: 2 * threads + 2 */
+	unsigned slots;     /* batches in flight; 0: the default below */
 	size_t batch_bytes; /* target input bytes per batch */
 	size_t max_line;    /* longer lines are cut and counted malformed */
 } rs_pipeline_conf_t;
@@ -160,6 +160,13 @@ int rs_batch_add_line(rs_batch_t *batch, const char *p, size_t len,
 
 /* Add src's counters into dst. */
 void rs_counts_add(rs_counts_t *dst, const rs_counts_t *src);
+
+/*
+ * Batches in flight when none are configured: two per worker and two
+ * more, so that each worker has one while the source fills one and the
+ * sink drains one. The one place this number is made.
+ */
+unsigned rs_pipeline_default_slots(unsigned threads);
 
 /*
  * Run source -> workers -> sink until the source ends, a stage fails or
