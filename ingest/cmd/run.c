@@ -30,6 +30,7 @@
 #include "config/config.h"
 #include "kafka/kafkasink.h"
 #include "kafka/kafkasource.h"
+#include "kafka/replay.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
 #include "classify/ruleset.h"
@@ -386,27 +387,32 @@ out:
 /* --demo: mock cluster, replay the sample, run the stage, summarise. */
 static int run_demo(rs_config_t *cfg, char **inputs, size_t ninputs)
 {
+	/* This handle only hosts the mock cluster; it talks to no broker. */
+	static const rs_kafka_prop_t host_props[] = {{"log_level", "3"}};
 	char sample[PATH_MAX], err[512];
 	char *files[1];
-	rd_kafka_conf_t *kc = rd_kafka_conf_new();
-	rd_kafka_t *rk;
+	rs_kafkaclient_conf_t cc;
+	rs_kafkaclient_t *host;
+	rs_kafkareplay_conf_t replay;
 	rd_kafka_mock_cluster_t *mc;
 	rs_summary_t *summary;
 	rs_counts_t totals;
 	int rc;
 
-	/* This handle only hosts the mock cluster; it talks to no broker. */
-	rd_kafka_conf_set(kc, "log_level", "3", err, sizeof(err));
-
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
-	if (rk == NULL) {
+	memset(&cc, 0, sizeof(cc));
+	cc.type = RD_KAFKA_PRODUCER;
+	cc.name = "mock-cluster";
+	cc.defaults = host_props;
+	cc.ndefaults = 1;
+	host = rs_kafkaclient_new(&cc, err, sizeof(err));
+	if (host == NULL) {
 		fprintf(stderr, "replyscan: %s\n", err);
 		return RS_EXIT_FAILURE;
 	}
-	mc = rd_kafka_mock_cluster_new(rk, 1);
+	mc = rd_kafka_mock_cluster_new(rs_kafkaclient_handle(host), 1);
 	if (mc == NULL) {
 		fprintf(stderr, "replyscan: cannot start the mock cluster\n");
-		rd_kafka_destroy(rk);
+		rs_kafkaclient_destroy(host);
 		return RS_EXIT_FAILURE;
 	}
 	rd_kafka_mock_topic_create(mc, "mta-logs", 3, 1);
@@ -437,9 +443,13 @@ static int run_demo(rs_config_t *cfg, char **inputs, size_t ninputs)
 		printf("replaying %s into topic mta-logs\n", inputs[i]);
 	}
 	fflush(stdout);
-	rc = rs_cmd_replay_files(cfg->kafka.brokers, "mta-logs", inputs,
-	                         ninputs, 0, 0);
-	if (rc != RS_EXIT_OK) {
+	memset(&replay, 0, sizeof(replay));
+	replay.brokers = cfg->kafka.brokers;
+	replay.topic = "mta-logs";
+	replay.files = inputs;
+	replay.nfiles = ninputs;
+	if (rs_kafkareplay(&replay) != RS_KAFKAREPLAY_OK) {
+		rc = RS_EXIT_FAILURE;
 		goto out;
 	}
 	printf("running the stage: mta-logs -> deferral-events "
@@ -459,7 +469,7 @@ static int run_demo(rs_config_t *cfg, char **inputs, size_t ninputs)
 	rs_summary_destroy(summary);
 out:
 	rd_kafka_mock_cluster_destroy(mc);
-	rd_kafka_destroy(rk);
+	rs_kafkaclient_destroy(host);
 	return rc;
 }
 

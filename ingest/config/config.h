@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "kafka/kafkasource.h"
+#include "kafka/client.h"
 #include "observe/log.h"
 #include "formats/format.h"
 #include "pipeline/pipeline.h"

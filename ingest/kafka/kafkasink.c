@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/client.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
 #include "util/clock.h"
@@ -50,11 +51,12 @@ typedef struct retry {
 struct rs_kafkasink {
 	rs_sink_t sink;
 	rs_kafkasink_conf_t conf;
-	rd_kafka_t *rk;
+	rs_kafkaclient_t *client;
+	rd_kafka_t *rk; /* the client's handle */
 	track_t *head, *tail;
 	retry_t *retries;
 	atomic_int abandon;
-	uint64_t delivered, dead_lettered, failures;
+	uint64_t delivered, dead_lettered;
 	int64_t last_error_log_ms;
 	int64_t last_stall_log_ms;
 };
@@ -120,9 +122,9 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 	if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		t->outstanding--;
 		sk->delivered++;
+		rs_kafkaclient_reachable(sk->client);
 		return;
 	}
-	sk->failures++;
 	if (sk->conf.metrics != NULL) {
 		rs_metrics_inc(sk->conf.metrics, RS_METRIC_PRODUCE_ERRORS, 1);
 	}
@@ -293,7 +295,6 @@ static int produce(rs_kafkasink_t *sk, const char *topic, const void *p,
 			rd_kafka_header_add(h, h2, -1, v2, -1);
 			add_retry(sk, topic, p, n, key, key_len, h, t);
 			t->outstanding++;
-			sk->failures++;
 			if (now - sk->last_error_log_ms >= 5000) {
 				rs_log(RS_LOG_ERROR, "kafka",
 				       "cannot produce; offsets are held back "
@@ -456,27 +457,21 @@ static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
 	return 0;
 }
 
-/* Set one producer property, naming the key on error. */
-static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
-                    char *errstr, size_t errstr_size)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(kc, name, value, err, sizeof(err)) !=
-	    RD_KAFKA_CONF_OK) {
-		snprintf(errstr, errstr_size, "kafka.producer.%s: %s", name,
-		         err);
-		return -1;
-	}
-	return 0;
-}
-
 rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
                                  size_t errstr_size)
 {
+	/* Ours first; the user's properties may override them. */
+	const rs_kafka_prop_t defaults[] = {
+	    {"enable.idempotence", "true"},
+	    {"compression.type",
+	     conf->compression != NULL ? conf->compression : "lz4"},
+	    {"linger.ms", "5"},
+	    {"queue.buffering.max.kbytes", "32768"},
+	    {"message.timeout.ms", "30000"},
+	    {"client.id", "replyscan"},
+	};
+	rs_kafkaclient_conf_t cc;
 	rs_kafkasink_t *sk = calloc(1, sizeof(*sk));
-	rd_kafka_conf_t *kc;
-	char err[512];
 
 	if (sk == NULL) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -487,40 +482,25 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		sk->conf.drain_timeout = 30;
 	}
 	atomic_init(&sk->abandon, 0);
-	kc = rd_kafka_conf_new();
-	if (set_prop(kc, "bootstrap.servers", conf->brokers, errstr,
-	             errstr_size) ||
-	    set_prop(kc, "enable.idempotence", "true", errstr, errstr_size) ||
-	    set_prop(kc, "compression.type",
-	             conf->compression ? conf->compression : "lz4", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "linger.ms", "5", errstr, errstr_size) ||
-	    set_prop(kc, "queue.buffering.max.kbytes", "32768", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "message.timeout.ms", "30000", errstr, errstr_size) ||
-	    set_prop(kc, "client.id", "replyscan", errstr, errstr_size)) {
-		rd_kafka_conf_destroy(kc);
+	memset(&cc, 0, sizeof(cc));
+	cc.type = RD_KAFKA_PRODUCER;
+	cc.name = "producer";
+	cc.section = "kafka.producer";
+	cc.brokers = conf->brokers;
+	cc.defaults = defaults;
+	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc.props = conf->props;
+	cc.nprops = conf->nprops;
+	cc.stats_interval_ms =
+	    conf->stats_interval_ms > 0 ? conf->stats_interval_ms : 5000;
+	cc.on_delivery = on_delivery;
+	cc.opaque = sk;
+	sk->client = rs_kafkaclient_new(&cc, errstr, errstr_size);
+	if (sk->client == NULL) {
 		free(sk);
 		return NULL;
 	}
-	for (size_t i = 0; i < conf->nprops; i++) {
-		if (set_prop(kc, conf->props[i].name, conf->props[i].value,
-		             errstr, errstr_size)) {
-			rd_kafka_conf_destroy(kc);
-			free(sk);
-			return NULL;
-		}
-	}
-	rd_kafka_conf_set_opaque(kc, sk);
-	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
-	sk->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
-	if (sk->rk == NULL) {
-		snprintf(errstr, errstr_size, "cannot create the producer: %s",
-		         err);
-		rd_kafka_conf_destroy(kc);
-		free(sk);
-		return NULL;
-	}
+	sk->rk = rs_kafkaclient_handle(sk->client);
 	check_topic(sk, sk->conf.topic);
 	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
 		check_topic(sk, sk->conf.dead_letter);
@@ -552,9 +532,9 @@ uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk)
 	return sk->dead_lettered;
 }
 
-uint64_t rs_kafkasink_failures(const rs_kafkasink_t *sk)
+const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk)
 {
-	return sk->failures;
+	return sk->client;
 }
 
 void rs_kafkasink_destroy(rs_kafkasink_t *sk)
@@ -566,7 +546,7 @@ void rs_kafkasink_destroy(rs_kafkasink_t *sk)
 	rd_kafka_purge(sk->rk,
 	               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 	rd_kafka_poll(sk->rk, 0);
-	rd_kafka_destroy(sk->rk);
+	rs_kafkaclient_destroy(sk->client);
 	while (sk->retries != NULL) {
 		retry_t *r = sk->retries;
 		sk->retries = r->next;

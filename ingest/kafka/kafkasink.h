@@ -33,6 +33,7 @@ typedef struct rs_kafkasink_conf {
 	rs_kafkasource_t *source; /* told what is written; may be NULL */
 	rs_metrics_t *metrics;    /* may be NULL */
 	double drain_timeout;     /* seconds flush waits for acknowledgements */
+	int stats_interval_ms;    /* librdkafka statistics; 0: every 5 s */
 } rs_kafkasink_conf_t;
 
 typedef struct rs_kafkasink rs_kafkasink_t;
@@ -44,10 +45,12 @@ rs_sink_t *rs_kafkasink_sink(rs_kafkasink_t *sk);
 /* Give up waiting in flush (second signal). Async-signal-safe. */
 void rs_kafkasink_abandon(rs_kafkasink_t *sk);
 
-/* Messages produced and acknowledged, dead-lettered, delivery failures. */
+/* Messages produced and acknowledged, and dead-lettered. */
 uint64_t rs_kafkasink_delivered(const rs_kafkasink_t *sk);
 uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk);
-uint64_t rs_kafkasink_failures(const rs_kafkasink_t *sk);
+
+/* The producer's client, for its broker watch (any thread). */
+const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk);
 
 void rs_kafkasink_destroy(rs_kafkasink_t *sk);
 

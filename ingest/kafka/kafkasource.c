@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka/client.h"
 #include "observe/log.h"
 #include "util/clock.h"
 
@@ -34,7 +35,8 @@ typedef struct commit_entry {
 struct rs_kafkasource {
 	rs_source_t src;
 	rs_kafkasource_conf_t conf;
-	rd_kafka_t *rk;
+	rs_kafkaclient_t *client;
+	rd_kafka_t *rk; /* the client's handle */
 	atomic_int stopping;
 	int idle_exit;
 	int paused;
@@ -207,25 +209,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-/* librdkafka's own errors and logs, into the structured log. */
-static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	(void)rk;
-	(void)opaque;
-	rs_log(RS_LOG_WARN, "kafka", "client error",
-	       "error=\"%s\" reason=\"%s\"",
-	       rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
-}
-
-static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+/* librdkafka statistics, to the stage. @locality source thread. */
+static void on_stats(void *opaque, const char *json, size_t len)
 {
 	rs_kafkasource_t *ks = opaque;
 
-	(void)rk;
 	if (ks->conf.stats_cb != NULL) {
 		ks->conf.stats_cb(ks->conf.stats_opaque, json, len);
 	}
-	return 0; /* librdkafka frees json */
 }
 
 /* Pause or resume every assigned partition. @locality source thread. */
@@ -411,6 +402,7 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 			first_ms = now;
 		}
 		ks->last_input_ms = now;
+		rs_kafkaclient_reachable(ks->client);
 		if (add_message(ks, b, rkm, topic) < 0) {
 			rd_kafka_message_destroy(rkm);
 			snprintf(errstr, errstr_size, "out of memory");
@@ -449,29 +441,22 @@ uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks)
 	return ks->commits;
 }
 
-/* Set one property, with the key named in the error. */
-static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
-                    char *errstr, size_t errstr_size)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(kc, name, value, err, sizeof(err)) !=
-	    RD_KAFKA_CONF_OK) {
-		snprintf(errstr, errstr_size, "kafka.consumer.%s: %s", name,
-		         err);
-		return -1;
-	}
-	return 0;
-}
-
 rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
                                      char *errstr, size_t errstr_size)
 {
+	/* Ours first; the user's properties may override them. */
+	const rs_kafka_prop_t defaults[] = {
+	    {"group.id", conf->group},
+	    {"enable.auto.commit", "false"},
+	    {"enable.auto.offset.store", "false"},
+	    {"auto.offset.reset", "earliest"},
+	    {"queued.max.messages.kbytes", "16384"},
+	    {"client.id", "replyscan"},
+	};
+	rs_kafkaclient_conf_t cc;
 	rs_kafkasource_t *ks = calloc(1, sizeof(*ks));
-	rd_kafka_conf_t *kc = NULL;
 	rd_kafka_topic_partition_list_t *subs = NULL;
 	rd_kafka_resp_err_t err;
-	char err2[512];
 
 	if (ks == NULL) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -486,42 +471,25 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 	}
 	pthread_mutex_init(&ks->lock, NULL);
 	atomic_init(&ks->stopping, 0);
-	kc = rd_kafka_conf_new();
-	/* Our defaults first; the user's properties may override them. */
-	if (set_prop(kc, "bootstrap.servers", conf->brokers, errstr,
-	             errstr_size) ||
-	    set_prop(kc, "group.id", conf->group, errstr, errstr_size) ||
-	    set_prop(kc, "enable.auto.commit", "false", errstr, errstr_size) ||
-	    set_prop(kc, "enable.auto.offset.store", "false", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "auto.offset.reset", "earliest", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "queued.max.messages.kbytes", "16384", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "client.id", "replyscan", errstr, errstr_size)) {
+	memset(&cc, 0, sizeof(cc));
+	cc.type = RD_KAFKA_CONSUMER;
+	cc.name = "consumer";
+	cc.section = "kafka.consumer";
+	cc.brokers = conf->brokers;
+	cc.defaults = defaults;
+	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc.props = conf->props;
+	cc.nprops = conf->nprops;
+	cc.stats_interval_ms =
+	    conf->stats_interval_ms > 0 ? conf->stats_interval_ms : 5000;
+	cc.on_stats = on_stats;
+	cc.on_rebalance = on_rebalance;
+	cc.opaque = ks;
+	ks->client = rs_kafkaclient_new(&cc, errstr, errstr_size);
+	if (ks->client == NULL) {
 		goto fail;
 	}
-	if (conf->stats_cb != NULL && set_prop(kc, "statistics.interval.ms",
-	                                       "5000", errstr, errstr_size)) {
-		goto fail;
-	}
-	for (size_t i = 0; i < conf->nprops; i++) {
-		if (set_prop(kc, conf->props[i].name, conf->props[i].value,
-		             errstr, errstr_size)) {
-			goto fail;
-		}
-	}
-	rd_kafka_conf_set_opaque(kc, ks);
-	rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
-	rd_kafka_conf_set_error_cb(kc, on_error);
-	rd_kafka_conf_set_stats_cb(kc, on_stats);
-	ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err2, sizeof(err2));
-	if (ks->rk == NULL) {
-		snprintf(errstr, errstr_size, "cannot create the consumer: %s",
-		         err2);
-		goto fail;
-	}
-	kc = NULL; /* owned by rk now */
+	ks->rk = rs_kafkaclient_handle(ks->client);
 	rd_kafka_poll_set_consumer(ks->rk);
 	subs = rd_kafka_topic_partition_list_new((int)conf->ntopics);
 	for (size_t i = 0; i < conf->ntopics; i++) {
@@ -543,15 +511,15 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 	ks->src.ctx = ks;
 	return ks;
 fail:
-	if (kc != NULL) {
-		rd_kafka_conf_destroy(kc);
-	}
-	if (ks->rk != NULL) {
-		rd_kafka_destroy(ks->rk);
-	}
+	rs_kafkaclient_destroy(ks->client);
 	pthread_mutex_destroy(&ks->lock);
 	free(ks);
 	return NULL;
+}
+
+const rs_kafkaclient_t *rs_kafkasource_client(const rs_kafkasource_t *ks)
+{
+	return ks->client;
 }
 
 rs_source_t *rs_kafkasource_source(rs_kafkasource_t *ks)
@@ -588,7 +556,7 @@ int rs_kafkasource_close(rs_kafkasource_t *ks, char *errstr, size_t errstr_size)
 		         rd_kafka_err2str(err));
 		rc = -1;
 	}
-	rd_kafka_destroy(ks->rk);
+	rs_kafkaclient_destroy(ks->client);
 	pthread_mutex_destroy(&ks->lock);
 	free(ks->tab);
 	free(ks);

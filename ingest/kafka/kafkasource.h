@@ -23,12 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kafka/client.h"
 #include "pipeline/pipeline.h"
-
-typedef struct rs_kafka_prop {
-	const char *name;
-	const char *value;
-} rs_kafka_prop_t;
 
 typedef struct rs_kafkasource_conf {
 	const char *brokers;
@@ -43,6 +39,7 @@ typedef struct rs_kafkasource_conf {
 	    exit_when_idle; /* seconds without input before ending; 0 never */
 	int linger_ms;      /* longest wait to fill a batch */
 	int commit_interval_ms;
+	int stats_interval_ms; /* 0: every 5 s */
 	/* librdkafka statistics JSON (statistics.interval.ms), optional. */
 	void (*stats_cb)(void *opaque, const char *json, size_t len);
 	void *stats_opaque;
@@ -78,6 +75,9 @@ void rs_kafkasource_mark_done(rs_kafkasource_t *ks, const char *topic,
  */
 int rs_kafkasource_close(rs_kafkasource_t *ks, char *errstr,
                          size_t errstr_size);
+
+/* The consumer's client, for its broker watch (any thread). */
+const rs_kafkaclient_t *rs_kafkasource_client(const rs_kafkasource_t *ks);
 
 /* Committed-offset bookkeeping, for metrics: number of commits done. */
 uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks);
