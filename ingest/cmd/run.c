@@ -298,7 +298,7 @@ static int run_stage(const rs_config_t *cfg, rs_summary_t *summary,
 	kconf.compression = rs_config_compression_name(cfg->kafka.compression);
 	kconf.props = cfg->kafka.producer.v;
 	kconf.nprops = cfg->kafka.producer.n;
-	kconf.source = source;
+	kconf.source = rs_kafkasource_source(source);
 	kconf.metrics = metrics;
 	sink = rs_kafkasink_new(&kconf, err, sizeof(err));
 	if (sink == NULL) {

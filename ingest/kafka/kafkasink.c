@@ -185,14 +185,15 @@ static void run_retries(rs_kafkasink_t *sk)
 /* Hand completed tracks' offsets to the source, in batch order. */
 static void complete_tracks(rs_kafkasink_t *sk)
 {
+	rs_source_t *src = sk->conf.source;
+
 	while (sk->head != NULL && sk->head->outstanding == 0) {
 		track_t *t = sk->head;
 
-		for (size_t i = 0; i < t->npos && sk->conf.source != NULL;
-		     i++) {
-			rs_kafkasource_mark_done(
-			    sk->conf.source, t->pos[i].topic,
-			    t->pos[i].partition, t->pos[i].next_offset);
+		for (size_t i = 0;
+		     i < t->npos && src != NULL && src->ack != NULL; i++) {
+			src->ack(src, t->pos[i].topic, t->pos[i].partition,
+			         t->pos[i].next_offset);
 		}
 		sk->head = t->next;
 		if (sk->head == NULL) {

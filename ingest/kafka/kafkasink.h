@@ -1,7 +1,8 @@
 /*
  * kafkasink.h - a pipeline sink that produces each event to the output
  * topic (and unreadable lines to an optional dead-letter topic) and tells
- * the Kafka source which input offsets are safely written.
+ * the source, through rs_source_t.ack, which input offsets are safely
+ * written. It knows the source only as an rs_source_t.
  *
  * A batch's input offsets become committable only when every message
  * produced from it, and from every earlier batch, is acknowledged by the
@@ -18,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "kafka/kafkasource.h"
+#include "kafka/client.h"
 #include "pipeline/pipeline.h"
 
 typedef struct rs_metrics rs_metrics_t;
@@ -30,10 +31,10 @@ typedef struct rs_kafkasink_conf {
 	const char *compression; /* none, gzip, snappy, lz4, zstd */
 	const rs_kafka_prop_t *props; /* librdkafka properties, applied last */
 	size_t nprops;
-	rs_kafkasource_t *source; /* told what is written; may be NULL */
-	rs_metrics_t *metrics;    /* may be NULL */
-	double drain_timeout;     /* seconds flush waits for acknowledgements */
-	int stats_interval_ms;    /* librdkafka statistics; 0: every 5 s */
+	rs_source_t *source;   /* acked what is written; may be NULL */
+	rs_metrics_t *metrics; /* may be NULL */
+	double drain_timeout;  /* seconds flush waits for acknowledgements */
+	int stats_interval_ms; /* librdkafka statistics; 0: every 5 s */
 } rs_kafkasink_conf_t;
 
 typedef struct rs_kafkasink rs_kafkasink_t;

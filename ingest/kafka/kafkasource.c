@@ -8,7 +8,8 @@
  * into pointers just before the batch is handed over.
  *
  * The commit table maps (topic, partition) to the next offset to commit;
- * the sink writes it under `lock`, the source thread reads and commits.
+ * the sink writes it under `lock` (through rs_source_t.ack), the source
+ * thread reads and commits.
  */
 #include "kafka/kafkasource.h"
 
@@ -38,7 +39,6 @@ struct rs_kafkasource {
 	rs_kafkaclient_t *client;
 	rd_kafka_t *rk; /* the client's handle */
 	atomic_int stopping;
-	int idle_exit;
 	int paused;
 	int assigned_ever; /* the idle clock waits for the first assignment */
 	int64_t last_input_ms;
@@ -87,9 +87,11 @@ static commit_entry_t *entry(rs_kafkasource_t *ks, const char *topic,
 	return &ks->tab[ks->ntab++];
 }
 
-void rs_kafkasource_mark_done(rs_kafkasource_t *ks, const char *topic,
-                              int32_t partition, int64_t next_offset)
+/* rs_source_t.ack: a sink reports what is written. @locality sink thread. */
+static void ks_ack(rs_source_t *src, const char *topic, int32_t partition,
+                   int64_t next_offset)
 {
+	rs_kafkasource_t *ks = src->ctx;
 	commit_entry_t *e;
 
 	pthread_mutex_lock(&ks->lock);
@@ -372,7 +374,6 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 			    (double)(rs_clock_mono_ms() - ks->last_input_ms) >=
 			        ks->conf.exit_when_idle * 1000.0 +
 			            (ks->assigned_ever ? 0 : 60000)) {
-				ks->idle_exit = 1;
 				atomic_store(&ks->stopping, 1);
 				rs_log(RS_LOG_INFO, "kafka",
 				       "no input; ending (exit-when-idle)",
@@ -429,11 +430,6 @@ static void ks_stop(rs_source_t *src)
 void rs_kafkasource_stop(rs_kafkasource_t *ks)
 {
 	atomic_store(&ks->stopping, 1);
-}
-
-int rs_kafkasource_idle_exit(const rs_kafkasource_t *ks)
-{
-	return ks->idle_exit;
 }
 
 uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks)
@@ -508,6 +504,7 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 	ks->src.next = ks_next;
 	ks->src.stop = ks_stop;
 	ks->src.tick = ks_tick;
+	ks->src.ack = ks_ack;
 	ks->src.ctx = ks;
 	return ks;
 fail:

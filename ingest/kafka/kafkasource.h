@@ -8,10 +8,10 @@
  * against a concurrent rebalance or pause; this source uses
  * rd_kafka_consumer_poll and never calls them from two threads).
  *
- * Offsets: the sink reports with rs_kafkasource_mark_done the offset up to
- * which every line of a partition has been fully written; the source
- * commits those offsets (every commit interval, before giving partitions
- * up in a rebalance, and on close). Auto-commit is off.
+ * Offsets: a sink reports through rs_source_t.ack the offset up to which
+ * every line of a partition has been fully written; the source commits
+ * those offsets (every commit interval, before giving partitions up in a
+ * rebalance, and on close). Auto-commit is off.
  *
  * Back-pressure: when the pipeline's ring is full the source pauses its
  * partitions and keeps serving the consumer (rebalances, group
@@ -57,16 +57,6 @@ rs_source_t *rs_kafkasource_source(rs_kafkasource_t *ks);
 /* Ask the source to end: next() returns what it has, then 0.
  * Async-signal-safe (sets a flag). */
 void rs_kafkasource_stop(rs_kafkasource_t *ks);
-
-/* Did the source end because of exit_when_idle? */
-int rs_kafkasource_idle_exit(const rs_kafkasource_t *ks);
-
-/*
- * Every line of topic/partition before next_offset is written.
- * @locality the sink thread (any thread; takes a short lock).
- */
-void rs_kafkasource_mark_done(rs_kafkasource_t *ks, const char *topic,
-                              int32_t partition, int64_t next_offset);
 
 /*
  * After rs_pipeline_run returned: commit what is done, leave the group

@@ -2,7 +2,9 @@
  * pipeline.h - one pipeline with pluggable ends: a source yields batches of
  * lines with their provenance, N workers parse, classify and encode them,
  * and a sink writes the events in input order and reports what is safely
- * written so that the source can commit.
+ * written through the source's ack callback, so that the source can
+ * commit. Source and sink know each other only through these two
+ * interfaces.
  *
  * Threads: the source runs on its own thread (rs_source_t.next), the
  * workers on N threads (rs_pipeline_process), the sink on the thread that
@@ -102,6 +104,14 @@ struct rs_source {
 	 * the source waits for a free slot (optional; source thread): time to
 	 * pause input and serve the consumer's callbacks. */
 	void (*tick)(rs_source_t *src);
+	/* Every line of topic/partition before next_offset is written, with
+	 * the events made from it, and so is every earlier line: the source
+	 * may commit it (optional; a source without offsets leaves it NULL).
+	 * Called by a sink that knows when its writes are durable, in input
+	 * order per partition, on the sink thread while the source thread
+	 * runs: the source guards what it shares. */
+	void (*ack)(rs_source_t *src, const char *topic, int32_t partition,
+	            int64_t next_offset);
 	void *ctx;
 };
 
