@@ -42,6 +42,7 @@ static const char *const all_keys[] = {
     "pipeline.on_malformed",
     "pipeline.exit_when_idle",
     "metrics.listen",
+    "metrics.unhealthy_after",
     "log.level",
     "log.format",
 };
@@ -103,6 +104,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.pipeline.on_malformed, RS_CONFIG_MALFORMED_SKIP);
 	assert_true(cfg.pipeline.exit_when_idle == 0.0);
 	assert_string_equal(cfg.metrics.listen, "");
+	assert_true(cfg.metrics.unhealthy_after == 60.0);
 	assert_int_equal(cfg.log.level, RS_LOG_INFO);
 	assert_int_equal(cfg.log.format, RS_LOG_LOGFMT);
 	assert_int_equal(cfg.output.format, RS_CONFIG_OUTPUT_JSON);
@@ -704,6 +706,7 @@ static void test_print(void **state)
 		  "pipeline.on_malformed: dead_letter\n"
 		  "pipeline.exit_when_idle: 1.5\n"
 		  "metrics.listen: \"127.0.0.1:9464\"\n"
+		  "metrics.unhealthy_after: 60\n"
 		  "log.level: debug\n"
 		  "log.format: json\n");
 	free(text);

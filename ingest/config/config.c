@@ -171,15 +171,24 @@ int rs_config_set_scalar(rs_config_t *cfg, const rs_config_key_t *key,
 		return -1;
 	case RS_CONFIG_SECONDS:
 		if (rs_config_parse_seconds(value, &dv) == 0 &&
-		    dv >= key->min && dv <= key->max) {
+		    ((dv >= key->min && dv <= key->max) ||
+		     (dv == 0 && key->zero != NULL))) {
 			*(double *)rs_config_field(cfg, key) = dv;
 			return 0;
 		}
-		snprintf(why, why_size,
-		         "%s is not a duration from %g to %g seconds (e.g. 30, "
-		         "1.5s, 500ms, 2m, 1h)",
-		         rs_config_show(value, tmp, sizeof(tmp)), key->min,
-		         key->max);
+		if (key->zero != NULL && key->min > 0) {
+			snprintf(why, why_size,
+			         "%s is not a duration from %g to %g seconds, "
+			         "or 0: %s (e.g. 30, 1.5s, 500ms, 2m, 1h)",
+			         rs_config_show(value, tmp, sizeof(tmp)),
+			         key->min, key->max, key->zero);
+		} else {
+			snprintf(why, why_size,
+			         "%s is not a duration from %g to %g seconds "
+			         "(e.g. 30, 1.5s, 500ms, 2m, 1h)",
+			         rs_config_show(value, tmp, sizeof(tmp)),
+			         key->min, key->max);
+		}
 		return -1;
 	case RS_CONFIG_BOOL:
 		if (rs_config_parse_bool(value, &bv) == 0) {

@@ -93,7 +93,8 @@ typedef struct rs_config {
 		double exit_when_idle; /* seconds; 0: never */
 	} pipeline;
 	struct {
-		const char *listen; /* "ADDR:PORT"; "": no endpoint */
+		const char *listen;     /* "ADDR:PORT"; "": no endpoint */
+		double unhealthy_after; /* seconds; 0: never unhealthy */
 	} metrics;
 	struct {
 		rs_log_level_t level;

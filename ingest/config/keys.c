@@ -457,6 +457,19 @@ const rs_config_key_t rs_config_keys[] = {
 	    },
     },
     {
+	.name = "metrics.unhealthy_after",
+	.type = RS_CONFIG_SECONDS,
+	.offset = OFF(metrics.unhealthy_after),
+	.min = 1,
+	.max = 86400,
+	.def = "60",
+	.zero = "never",
+	.desc = "/healthz answers 503 once no broker has been reachable, or "
+		"the oldest events have waited for the brokers' "
+		"acknowledgements, this long.",
+	.cmds = RUN,
+    },
+    {
 	.name = "log.level",
 	.type = RS_CONFIG_ENUM,
 	.offset = OFF(log.level),

@@ -187,6 +187,9 @@ static void print_allowed(FILE *out, const rs_config_key_t *key)
 		break;
 	case RS_CONFIG_SECONDS:
 		fprintf(out, "%g to %g", key->min, key->max);
+		if (key->zero != NULL && key->min > 0) {
+			fputs(", or 0", out);
+		}
 		break;
 	case RS_CONFIG_BOOL:
 		fputs("`true`, `false`", out);

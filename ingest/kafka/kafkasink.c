@@ -56,6 +56,9 @@ struct rs_kafkasink {
 	track_t *head, *tail;
 	retry_t *retries;
 	atomic_int abandon;
+	/* created_ms of the oldest batch not yet acknowledged, 0: none;
+	 * written on the sink thread, read by the health check. */
+	atomic_int_fast64_t oldest_ms;
 	uint64_t delivered, dead_lettered;
 	int64_t last_error_log_ms;
 	int64_t last_stall_log_ms;
@@ -202,6 +205,8 @@ static void complete_tracks(rs_kafkasink_t *sk)
 		free(t->pos);
 		free(t);
 	}
+	atomic_store(&sk->oldest_ms,
+	             sk->head != NULL ? sk->head->created_ms : 0);
 }
 
 /* Say so when the oldest batch has waited long for its acknowledgements. */
@@ -375,6 +380,9 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	sk->tail = t;
 	t->outstanding = 1; /* held until every message is queued */
 	t->created_ms = rs_clock_mono_ms();
+	if (sk->head == t) {
+		atomic_store(&sk->oldest_ms, t->created_ms);
+	}
 	for (size_t i = 0; i < b->nevents; i++) {
 		const rs_event_meta_t *m = &b->events[i];
 		const rs_line_t *l = &b->lines[m->line_idx];
@@ -483,6 +491,7 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		sk->conf.drain_timeout = 30;
 	}
 	atomic_init(&sk->abandon, 0);
+	atomic_init(&sk->oldest_ms, 0);
 	memset(&cc, 0, sizeof(cc));
 	cc.type = RD_KAFKA_PRODUCER;
 	cc.name = "producer";
@@ -531,6 +540,11 @@ uint64_t rs_kafkasink_delivered(const rs_kafkasink_t *sk)
 uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk)
 {
 	return sk->dead_lettered;
+}
+
+int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk)
+{
+	return atomic_load(&((rs_kafkasink_t *)sk)->oldest_ms);
 }
 
 const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk)

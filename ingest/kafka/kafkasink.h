@@ -18,6 +18,7 @@
 #define RS_KAFKASINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kafka/client.h"
 #include "pipeline/pipeline.h"
@@ -49,6 +50,12 @@ void rs_kafkasink_abandon(rs_kafkasink_t *sk);
 /* Messages produced and acknowledged, and dead-lettered. */
 uint64_t rs_kafkasink_delivered(const rs_kafkasink_t *sk);
 uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk);
+
+/*
+ * When (rs_clock_mono_ms) the oldest batch still waiting for the broker's
+ * acknowledgements was written; 0 when none waits. @locality any thread.
+ */
+int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk);
 
 /* The producer's client, for its broker watch (any thread). */
 const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk);

@@ -109,6 +109,7 @@ struct rs_worker {
 	const rs_pipeline_conf_t *conf;
 	const rs_rules_t *rules; /* referenced from conf->ruleset, or fixed */
 	uint64_t generation;
+	uint64_t stale_generation; /* a set it could not take; 0: none */
 	rs_rules_scratch_t *scratch;
 	rs_event_encoder_t *enc;
 	rs_record_t rec;
@@ -204,7 +205,8 @@ static rs_str_t event_key(rs_key_t key, const rs_record_t *rec)
 
 /*
  * Move to the current rule set if it was replaced since the last batch.
- * A set whose scratch cannot be made is not taken; the old one stays.
+ * A set whose scratch cannot be made is not taken; the old one stays,
+ * and conf->rules_stale hears of it once per set.
  */
 static void follow_ruleset(rs_worker_t *w)
 {
@@ -221,6 +223,13 @@ static void follow_ruleset(rs_worker_t *w)
 	scratch = rs_rules_scratch_new(rules, err, sizeof(err));
 	if (scratch == NULL) {
 		rs_ruleset_release(set, rules);
+		if (gen != w->stale_generation) {
+			w->stale_generation = gen;
+			if (w->conf->rules_stale != NULL) {
+				w->conf->rules_stale(w->conf->rules_stale_ctx,
+				                     err);
+			}
+		}
 		return;
 	}
 	rs_rules_scratch_destroy(w->scratch);

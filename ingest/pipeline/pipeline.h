@@ -144,6 +144,11 @@ typedef struct rs_pipeline_conf {
 	unsigned slots;     /* batches in flight; 0: the default below */
 	size_t batch_bytes; /* target input bytes per batch */
 	size_t max_line;    /* longer lines are cut and counted malformed */
+	/* A worker could not take a replaced rule set (no scratch for it)
+	 * and keeps classifying with the one it has: told once per worker
+	 * and set, on the worker's thread (optional). */
+	void (*rules_stale)(void *ctx, const char *why);
+	void *rules_stale_ctx;
 } rs_pipeline_conf_t;
 
 /* Per-worker state: record arena, classifier scratch, event encoder. */
