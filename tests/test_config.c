@@ -1,8 +1,10 @@
 /*
- * test_config.c - `replyscan run` configuration: defaults, good files in
- * nested and dotted form, a table of bad files with their exact errors
- * (tests/fixtures/config), command-line overrides, value parsing, the
- * librdkafka property lists, validation, printing and the reference.
+ * test_config.c - the configuration of run and classify: defaults, good
+ * files in nested and dotted form, a table of bad files with their exact
+ * errors (tests/fixtures/config), overrides through the setter, value
+ * parsing, the librdkafka property lists, validation, printing, the
+ * reference and its copy in docs/configuration.md. The command line is
+ * tests/test_cmdline.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,6 +42,7 @@ static const char *const all_keys[] = {
     "pipeline.on_malformed",
     "pipeline.exit_when_idle",
     "metrics.listen",
+    "metrics.unhealthy_after",
     "log.level",
     "log.format",
 };
@@ -61,7 +64,17 @@ static char *print_to_string(void (*fn)(const rs_config_t *, FILE *),
 static void print_reference(const rs_config_t *cfg, FILE *out)
 {
 	(void)cfg;
-	rs_config_print_reference(out);
+	rs_config_print_reference(RS_CONFIG_RUN, out);
+}
+
+static void print_run(const rs_config_t *cfg, FILE *out)
+{
+	rs_config_print(cfg, RS_CONFIG_RUN, out);
+}
+
+static void print_classify(const rs_config_t *cfg, FILE *out)
+{
+	rs_config_print(cfg, RS_CONFIG_CLASSIFY, out);
 }
 
 static void test_defaults(void **state)
@@ -91,8 +104,12 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.pipeline.on_malformed, RS_CONFIG_MALFORMED_SKIP);
 	assert_true(cfg.pipeline.exit_when_idle == 0.0);
 	assert_string_equal(cfg.metrics.listen, "");
+	assert_true(cfg.metrics.unhealthy_after == 60.0);
 	assert_int_equal(cfg.log.level, RS_LOG_INFO);
 	assert_int_equal(cfg.log.format, RS_LOG_LOGFMT);
+	assert_int_equal(cfg.output.format, RS_CONFIG_OUTPUT_JSON);
+	assert_int_equal(cfg.output.top, 20);
+	assert_int_equal(cfg.output.quiet, 0);
 	assert_null(rs_config_origin(&cfg, "pipeline.threads"));
 
 	threads = rs_config_threads(&cfg);
@@ -106,7 +123,8 @@ static void test_defaults(void **state)
 	                    "lz4");
 
 	/* Defaults alone lack the input topics. */
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), -1);
 	assert_string_equal(err, "kafka.input: required: name the topics of "
 	                         "log lines to read");
 	rs_config_free(&cfg);
@@ -175,7 +193,8 @@ static void test_good_full(void **state)
 	assert_null(rs_config_origin(&cfg, "no.such.key"));
 	assert_int_equal(rs_config_threads(&cfg), 8);
 	assert_int_equal(rs_config_queue_batches(&cfg), 20);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), 0);
 	rs_config_free(&cfg);
 }
 
@@ -199,7 +218,8 @@ static void test_good_flat_and_empty(void **state)
 	assert_true(cfg.pipeline.exit_when_idle == 0.5);
 	assert_string_equal(cfg.metrics.listen, ":9464");
 	assert_int_equal(rs_config_queue_batches(&cfg), 6);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), 0);
 
 	/* A second file applies over the first; an empty one changes
 	 * nothing. */
@@ -270,7 +290,7 @@ static const bad_case_t bad_cases[] = {
      "2: kafka.consumers: unknown key (did you mean kafka.consumer?)"},
     {"bad_top_list.yaml",
      "1: the file must be a mapping of keys (kafka:, pipeline:, metrics:, "
-     "log:)"},
+     "log:, output:)"},
     {"bad_two_docs.yaml", "3: only one YAML document is allowed"},
     {"bad_alias.yaml",
      "3: kafka.dead_letter: YAML aliases (*name) are not supported"},
@@ -427,7 +447,7 @@ static void test_set_overrides(void **state)
 	assert_int_equal(
 	    rs_config_set(&cfg, "zzzzzz", "1", NULL, err, sizeof(err)), -1);
 	assert_string_equal(err, "zzzzzz: unknown key (the sections are kafka, "
-	                         "pipeline, metrics and log)");
+	                         "pipeline, metrics, log and output)");
 	assert_int_equal(
 	    rs_config_set(&cfg, "kafka.consumer", "1", NULL, err, sizeof(err)),
 	    -1);
@@ -600,20 +620,23 @@ static void test_validate(void **state)
 	assert_int_equal(rs_config_set(&cfg, "kafka.input", "mta", "--input",
 	                               err, sizeof(err)),
 	                 0);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), 0);
 
 	assert_int_equal(rs_config_set(&cfg, "pipeline.on_malformed",
 	                               "dead_letter", "--on-malformed", err,
 	                               sizeof(err)),
 	                 0);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), -1);
 	assert_string_equal(err, "kafka.dead_letter: required when "
 	                         "pipeline.on_malformed is dead_letter");
 
 	assert_int_equal(rs_config_set(&cfg, "kafka.dead_letter", "mta",
 	                               "x.yaml:3", err, sizeof(err)),
 	                 0);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), -1);
 	assert_string_equal(err,
 	                    "x.yaml:3: kafka.dead_letter: mta is also an "
 	                    "input topic; unreadable lines would come back "
@@ -623,7 +646,8 @@ static void test_validate(void **state)
 	                               "deferral-events", "x.yaml:3", err,
 	                               sizeof(err)),
 	                 0);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), -1);
 	assert_string_equal(err, "x.yaml:3: kafka.dead_letter: deferral-events "
 	                         "is also kafka.output; raw lines would mix "
 	                         "with the events");
@@ -631,12 +655,14 @@ static void test_validate(void **state)
 	assert_int_equal(rs_config_set(&cfg, "kafka.dead_letter", "dlq",
 	                               "x.yaml:3", err, sizeof(err)),
 	                 0);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), 0);
 
 	assert_int_equal(rs_config_set(&cfg, "kafka.output", "mta", "--output",
 	                               err, sizeof(err)),
 	                 0);
-	assert_int_equal(rs_config_validate(&cfg, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)), -1);
 	assert_string_equal(err, "--output: kafka.output: mta is also an input "
 	                         "topic; replyscan would read its own events");
 	rs_config_free(&cfg);
@@ -656,7 +682,7 @@ static void test_print(void **state)
 	assert_int_equal(rs_config_load_file(&cfg, CONFIG_DIR "good_full.yaml",
 	                                     err, sizeof(err)),
 	                 0);
-	text = print_to_string(rs_config_print, &cfg);
+	text = print_to_string(print_run, &cfg);
 	assert_string_equal(
 	    text, "kafka.brokers: \"kafka-1:9092,kafka-2:9092\"\n"
 		  "kafka.group: \"replyscan-eu\"\n"
@@ -680,8 +706,26 @@ static void test_print(void **state)
 		  "pipeline.on_malformed: dead_letter\n"
 		  "pipeline.exit_when_idle: 1.5\n"
 		  "metrics.listen: \"127.0.0.1:9464\"\n"
+		  "metrics.unhealthy_after: 60\n"
 		  "log.level: debug\n"
 		  "log.format: json\n");
+	free(text);
+	rs_config_free(&cfg);
+
+	/* classify prints the keys it reads, and only those. */
+	rs_config_init(&cfg);
+	text = print_to_string(print_classify, &cfg);
+	assert_string_equal(text, "pipeline.threads: 0  # one per online CPU\n"
+	                          "pipeline.rules: \"\"\n"
+	                          "pipeline.input_format: auto\n"
+	                          "pipeline.include_sent: false\n"
+	                          "pipeline.batch_bytes: 1MiB\n"
+	                          "pipeline.queue_batches: 0  # 2 * threads "
+	                          "+ 2\n"
+	                          "pipeline.max_line: 4MiB\n"
+	                          "output.format: json\n"
+	                          "output.top: 20\n"
+	                          "output.quiet: false\n");
 	free(text);
 	rs_config_free(&cfg);
 
@@ -696,7 +740,7 @@ static void test_print(void **state)
 	assert_int_equal(rs_config_set(&cfg, "kafka.consumer.client.id",
 	                               "x y: z", NULL, err, sizeof(err)),
 	                 0);
-	text = print_to_string(rs_config_print, &cfg);
+	text = print_to_string(print_run, &cfg);
 	assert_non_null(strstr(text, "pipeline.threads: 0  # one per online "
 	                             "CPU\n"));
 	assert_non_null(strstr(text, "pipeline.queue_batches: 0  # 2 * "
@@ -712,7 +756,7 @@ static void test_print(void **state)
 	if (rs_config_load_file(&again, path, err, sizeof(err)) != 0) {
 		fail_msg("reloading the printed config: %s", err);
 	}
-	text2 = print_to_string(rs_config_print, &again);
+	text2 = print_to_string(print_run, &again);
 	assert_string_equal(text, text2);
 	assert_string_equal(again.kafka.brokers, "we\"ird\\");
 	unlink(path);
@@ -758,6 +802,57 @@ static void test_reference(void **state)
 	free(text);
 }
 
+/*
+ * docs/configuration.md carries both references verbatim between their
+ * markers (tests/deploy/check.sh --regen-docs rewrites the run one).
+ */
+static void test_reference_in_docs(void **state)
+{
+	static const struct {
+		unsigned cmd;
+		const char *begin;
+	} blocks[] = {
+	    {RS_CONFIG_RUN,
+	     "<!-- BEGIN GENERATED: replyscan run --config-reference -->\n"},
+	    {RS_CONFIG_CLASSIFY, "<!-- BEGIN GENERATED: replyscan classify "
+	                         "--config-reference -->\n"},
+	};
+	FILE *f = fopen(RS_FIXTURES "/../../docs/configuration.md", "rb");
+	char *doc = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(getdelim(&doc, &len, '\0', f) > 0, 1);
+	fclose(f);
+	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		char *ref = NULL;
+		size_t reflen = 0;
+		FILE *m = open_memstream(&ref, &reflen);
+		const char *a = strstr(doc, blocks[i].begin), *b;
+
+		assert_non_null(m);
+		rs_config_print_reference(blocks[i].cmd, m);
+		fclose(m);
+		if (a == NULL) {
+			fail_msg("docs/configuration.md lacks %s",
+			         blocks[i].begin);
+		}
+		a += strlen(blocks[i].begin);
+		b = strstr(a, "<!-- END GENERATED -->\n");
+		assert_non_null(b);
+		if ((size_t)(b - a) != reflen || memcmp(a, ref, reflen) != 0) {
+			fail_msg("docs/configuration.md: the %s reference is "
+			         "out of date; paste `replyscan %s "
+			         "--config-reference` between its markers",
+			         rs_config_cmd_name(blocks[i].cmd),
+			         rs_config_cmd_name(blocks[i].cmd));
+		}
+		free(ref);
+	}
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -772,6 +867,7 @@ int main(void)
 	    cmocka_unit_test(test_validate),
 	    cmocka_unit_test(test_print),
 	    cmocka_unit_test(test_reference),
+	    cmocka_unit_test(test_reference_in_docs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -68,6 +68,7 @@ static rs_metrics_t *known_state(void)
 	rs_metrics_inc(m, RS_METRIC_PRODUCE_ERRORS, 2);
 	rs_metrics_set_total(m, RS_METRIC_COMMITS, 7);
 	rs_metrics_inc(m, RS_METRIC_RULES_RELOADS_OK, 1);
+	rs_metrics_inc(m, RS_METRIC_RULES_STALE, 3);
 	rs_metrics_set_rules_loaded(m, 212);
 	rs_metrics_observe_latency(m, 0.0005);
 	rs_metrics_observe_latency(m, 0.003);
@@ -128,6 +129,10 @@ static const char empty_text[] =
     "# TYPE replyscan_rules_reloads_total counter\n"
     "replyscan_rules_reloads_total{result=\"ok\"} 0\n"
     "replyscan_rules_reloads_total{result=\"error\"} 0\n"
+    "# HELP replyscan_rules_stale_total Times a worker could not take a "
+    "reloaded rule set (no Hyperscan scratch) and kept the previous one.\n"
+    "# TYPE replyscan_rules_stale_total counter\n"
+    "replyscan_rules_stale_total 0\n"
     "# HELP replyscan_rules_loaded Rules in the rule set in use.\n"
     "# TYPE replyscan_rules_loaded gauge\n"
     "replyscan_rules_loaded 0\n"
@@ -222,6 +227,11 @@ static void test_render_known_state(void **state)
 	    "# TYPE replyscan_rules_reloads_total counter\n"
 	    "replyscan_rules_reloads_total{result=\"ok\"} 1\n"
 	    "replyscan_rules_reloads_total{result=\"error\"} 0\n"
+	    "# HELP replyscan_rules_stale_total Times a worker could not take "
+	    "a reloaded rule set (no Hyperscan scratch) and kept the previous "
+	    "one.\n"
+	    "# TYPE replyscan_rules_stale_total counter\n"
+	    "replyscan_rules_stale_total 3\n"
 	    "# HELP replyscan_rules_loaded Rules in the rule set in use.\n"
 	    "# TYPE replyscan_rules_loaded gauge\n"
 	    "replyscan_rules_loaded 212\n"
@@ -381,6 +391,16 @@ static void http_reply_free(http_reply_t *r)
 	free(r->body);
 }
 
+/* A health check: unhealthy with ctx as the reason, healthy if NULL. */
+static int stalled(void *ctx, char *why, size_t why_size)
+{
+	if (ctx == NULL) {
+		return 0;
+	}
+	snprintf(why, why_size, "%s", (const char *)ctx);
+	return -1;
+}
+
 static void test_http(void **state)
 {
 	rs_metrics_t *m = known_state();
@@ -406,6 +426,21 @@ static void test_http(void **state)
 	}
 	http_reply_free(&r);
 
+	r = http_request(port, "GET", "/healthz");
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "ok\n");
+	http_reply_free(&r);
+	/* A health check says why; removing it brings 200 back. */
+	rs_metrics_set_health_check(m, stalled, (void *)"output stalled");
+	r = http_request(port, "GET", "/healthz");
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.body, "unhealthy: output stalled\n");
+	http_reply_free(&r);
+	rs_metrics_set_health_check(m, stalled, NULL);
+	r = http_request(port, "GET", "/healthz");
+	assert_int_equal(r.status, 200);
+	http_reply_free(&r);
+	rs_metrics_set_health_check(m, NULL, NULL);
 	r = http_request(port, "GET", "/healthz");
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "ok\n");

@@ -2,76 +2,88 @@
  * cmd_classify.c - `replyscan classify`: files or stdin through the
  * pipeline to stdout as JSON, delimited protobuf or a summary table.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "config/cmdline.h"
+#include "config/config.h"
 #include "files/filesource.h"
 #include "pipeline/pipeline.h"
 #include "files/summary.h"
 #include "files/writesink.h"
-
-#define DEFAULT_BATCH_BYTES (1024 * 1024)
-#define DEFAULT_MAX_LINE (4 * 1024 * 1024)
+#include "util/clock.h"
 
 static void usage(FILE *out)
 {
-	char names[256];
+	fputs("usage: replyscan classify [OPTIONS] [FILE|-]...\n"
+	      "\n"
+	      "Read MTA log lines (plain, gzip or zstd; stdin when no FILE or "
+	      "'-')\n"
+	      "and write one event per delivery failure. Each option sets a "
+	      "configuration\n"
+	      "key, after the --config file, in command-line order.\n"
+	      "\n",
+	      out);
+	rs_cmdline_usage(RS_CONFIG_CLASSIFY, out);
+	fputs("\n"
+	      "json: one object per line with the DeferralEvent field names; "
+	      "pb: varint-\n"
+	      "length-delimited replyscan.v1.DeferralEvent messages. With "
+	      "--input-format\n"
+	      "reply every input line gives exactly one event. Exit status: 0 "
+	      "ok, 1 an\n"
+	      "input or output failed, 2 usage or rules error.\n",
+	      out);
+}
 
-	fprintf(
-	    out,
-	    "usage: replyscan classify [OPTIONS] [FILE|-]...\n"
-	    "\n"
-	    "Read MTA log lines (plain, gzip or zstd; stdin when no FILE or "
-	    "'-')\n"
-	    "and write one event per delivery failure.\n"
-	    "\n"
-	    "  -i, --input-format F  %s (default auto)\n"
-	    "  -f, --format F        json|pb|summary (default json)\n"
-	    "  -a, --all             also emit successful deliveries "
-	    "(status sent)\n"
-	    "  -r, --rules DIR       rules directory (default: the bundled "
-	    "rules)\n"
-	    "  -t, --threads N       worker threads (default: online CPUs)\n"
-	    "      --top N           receivers listed by --format summary "
-	    "(default 20)\n"
-	    "      --max-line BYTES  longer lines are counted malformed "
-	    "(default %d)\n"
-	    "  -q, --quiet           no closing line on stderr\n"
-	    "  -h, --help            this text\n"
-	    "\n"
-	    "json: one object per line with the DeferralEvent field names; "
-	    "pb: varint-\n"
-	    "length-delimited replyscan.v1.DeferralEvent messages. With "
-	    "--input-format\n"
-	    "reply every input line gives exactly one event. Exit status: 0 "
-	    "ok, 1 an\n"
-	    "input or output failed, 2 usage or rules error.\n",
-	    rs_format_names(names, sizeof(names), "|"), DEFAULT_MAX_LINE);
+/*
+ * The command line into cfg; RS_EXIT_OK to go on, or the exit status
+ * (help and the reference printed, errors reported) in *rc.
+ */
+static int parse(int argc, char **argv, rs_config_t *cfg, rs_cmdline_t *cl,
+                 int *rc)
+{
+	char err[1024];
+
+	switch (rs_cmdline_parse(RS_CONFIG_CLASSIFY, argc, argv, cfg, cl, err,
+	                         sizeof(err))) {
+	case 0:
+		break;
+	case RS_CMDLINE_USAGE:
+		fprintf(stderr, "replyscan: %s\n", err);
+		usage(stderr);
+		*rc = RS_EXIT_USAGE;
+		return -1;
+	default:
+		fprintf(stderr, "replyscan: %s\n", err);
+		*rc = RS_EXIT_USAGE;
+		return -1;
+	}
+	*rc = RS_EXIT_OK;
+	if (cl->help) {
+		usage(stdout);
+		return -1;
+	}
+	if (cl->config_reference) {
+		rs_config_print_reference(RS_CONFIG_CLASSIFY, stdout);
+		return -1;
+	}
+	if (cl->print_config) {
+		rs_config_print(cfg, RS_CONFIG_CLASSIFY, stdout);
+		return -1;
+	}
+	return 0;
 }
 
 int rs_cmd_classify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"input-format", required_argument, NULL, 'i'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"all", no_argument, NULL, 'a'},
-	    {"rules", required_argument, NULL, 'r'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"top", required_argument, NULL, 'T'},
-	    {"max-line", required_argument, NULL, 'M'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	rs_pipeline_conf_t conf;
-	const char *rules_dir = NULL;
-	const char *format = "json";
+	rs_config_t cfg;
+	rs_cmdline_t cl;
 	char *stdin_path[] = {"-"};
 	char err[1024];
 	rs_rules_t *rules = NULL;
@@ -79,99 +91,46 @@ int rs_cmd_classify(int argc, char **argv)
 	rs_summary_t *summary = NULL;
 	rs_writesink_t *ws = NULL;
 	rs_counts_t totals;
-	struct timespec t0, t1;
-	long top = 20;
-	int quiet = 0;
-	int rc = RS_EXIT_USAGE;
-	int c;
-	long v;
+	double t0, secs;
+	int rc;
 
-	memset(&conf, 0, sizeof(conf));
-	conf.threads = rs_cli_default_threads();
-	conf.batch_bytes = DEFAULT_BATCH_BYTES;
-	conf.max_line = DEFAULT_MAX_LINE;
-	conf.encode = 1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:f:ar:t:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			conf.input_format =
-			    rs_format_find(optarg, strlen(optarg));
-			if (conf.input_format == NULL) {
-				char names[256];
-				fprintf(stderr,
-				        "replyscan: --input-format: unknown "
-				        "format '%s' (%s)\n",
-				        optarg,
-				        rs_format_names(names, sizeof(names),
-				                        ", "));
-				return RS_EXIT_USAGE;
-			}
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case 'a':
-			conf.include_sent = 1;
-			break;
-		case 'r':
-			rules_dir = optarg;
-			break;
-		case 't':
-			v = rs_cli_parse_count("--threads", optarg, 1, 256);
-			if (v < 0) {
-				return RS_EXIT_USAGE;
-			}
-			conf.threads = (unsigned)v;
-			break;
-		case 'T':
-			top = rs_cli_parse_count("--top", optarg, 0, 1000000);
-			if (top < 0) {
-				return RS_EXIT_USAGE;
-			}
-			break;
-		case 'M':
-			v = rs_cli_parse_count("--max-line", optarg, 1024,
-			                       256L * 1024 * 1024);
-			if (v < 0) {
-				return RS_EXIT_USAGE;
-			}
-			conf.max_line = (size_t)v;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return RS_EXIT_OK;
-		default:
-			usage(stderr);
-			return RS_EXIT_USAGE;
-		}
+	rs_config_init(&cfg);
+	if (parse(argc, argv, &cfg, &cl, &rc) != 0) {
+		rs_config_free(&cfg);
+		return rc;
 	}
-	if (strcmp(format, "json") == 0) {
+	memset(&conf, 0, sizeof(conf));
+	conf.input_format = cfg.pipeline.input_format;
+	conf.include_sent = cfg.pipeline.include_sent;
+	conf.threads = rs_config_threads(&cfg);
+	conf.slots = rs_config_queue_batches(&cfg);
+	conf.batch_bytes = cfg.pipeline.batch_bytes;
+	conf.max_line = cfg.pipeline.max_line;
+	conf.encode = 1;
+	switch (cfg.output.format) {
+	case RS_CONFIG_OUTPUT_JSON:
 		conf.event_format = RS_EVENT_JSON;
-	} else if (strcmp(format, "pb") == 0) {
+		break;
+	case RS_CONFIG_OUTPUT_PB:
 		conf.event_format = RS_EVENT_PB_DELIM;
-	} else if (strcmp(format, "summary") == 0) {
+		break;
+	case RS_CONFIG_OUTPUT_SUMMARY:
 		conf.encode = 0;
 		conf.key = RS_KEY_RECIPIENT_DOMAIN;
-	} else {
-		fprintf(stderr,
-		        "replyscan: --format: unknown format '%s' (json, pb, "
-		        "summary)\n",
-		        format);
-		return RS_EXIT_USAGE;
+		break;
 	}
 
-	rules = rs_cli_load_rules(rules_dir);
+	rc = RS_EXIT_USAGE;
+	rules = rs_cli_load_rules(
+	    cfg.pipeline.rules[0] != '\0' ? cfg.pipeline.rules : NULL);
+
 	if (rules == NULL) {
-		return RS_EXIT_USAGE;
+		goto out;
 	}
 	conf.rules = rules;
-	if (optind < argc) {
-		fs = rs_filesource_new(argv + optind, (size_t)(argc - optind),
-		                       conf.batch_bytes, conf.max_line);
+	if (cl.nargs > 0) {
+		fs = rs_filesource_new(cl.args, cl.nargs, conf.batch_bytes,
+		                       conf.max_line);
 	} else {
 		fs = rs_filesource_new(stdin_path, 1, conf.batch_bytes,
 		                       conf.max_line);
@@ -186,7 +145,7 @@ int rs_cmd_classify(int argc, char **argv)
 		goto out;
 	}
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = rs_clock_mono_s();
 	if (rs_pipeline_run(&conf, rs_filesource_source(fs),
 	                    rs_writesink_sink(ws), &totals, err,
 	                    sizeof(err)) < 0) {
@@ -194,13 +153,12 @@ int rs_cmd_classify(int argc, char **argv)
 		rc = RS_EXIT_FAILURE;
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = rs_clock_mono_s() - t0;
 	if (summary != NULL) {
-		rs_summary_print(summary, &totals, (size_t)top, stdout);
+		rs_summary_print(summary, &totals, (size_t)cfg.output.top,
+		                 stdout);
 	}
-	if (!quiet) {
-		double secs = (double)(t1.tv_sec - t0.tv_sec) +
-		              (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!cfg.output.quiet) {
 		fprintf(stderr,
 		        "replyscan: %llu lines read, %llu events, %llu "
 		        "skipped, %llu malformed in %.3f s (%.0f lines/s)\n",
@@ -216,5 +174,6 @@ out:
 	rs_summary_destroy(summary);
 	rs_filesource_destroy(fs);
 	rs_rules_destroy(rules);
+	rs_config_free(&cfg);
 	return rc;
 }

@@ -82,13 +82,6 @@ rs_rules_t *rs_cli_load_rules(const char *dir)
 	return rules;
 }
 
-unsigned rs_cli_default_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n > 0 ? (unsigned)n : 1;
-}
-
 long rs_cli_parse_count(const char *opt, const char *value, long min, long max)
 {
 	char *end;

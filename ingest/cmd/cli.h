@@ -1,6 +1,6 @@
 /*
  * cli.h - what every subcommand shares: exit codes, finding and loading
- * the rules directory, the default thread count.
+ * the rules directory, classifying one pasted reply.
  */
 #ifndef RS_CLI_H
 #define RS_CLI_H
@@ -23,9 +23,6 @@ const char *rs_cli_rules_dir(const char *dir, char *out, size_t out_size);
 
 /* Load the rules, printing "replyscan: <reason>" on failure. */
 rs_rules_t *rs_cli_load_rules(const char *dir);
-
-/* Online CPUs, at least 1. */
-unsigned rs_cli_default_threads(void);
 
 /* Parse a positive integer option; -1 (and a message) when invalid. */
 long rs_cli_parse_count(const char *opt, const char *value, long min, long max);

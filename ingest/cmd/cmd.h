@@ -15,9 +15,4 @@ int rs_cmd_run(int argc, char **argv);
 int rs_cmd_replay(int argc, char **argv);
 int rs_cmd_events(int argc, char **argv);
 
-/* Produce every line of files to topic (replay without the command line). */
-int rs_cmd_replay_files(const char *brokers, const char *topic,
-                        char *const *files, size_t nfiles, long rate,
-                        int quiet);
-
 #endif

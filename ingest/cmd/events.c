@@ -18,6 +18,7 @@
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "event/eventjson.h"
+#include "kafka/client.h"
 #include "replyscan/v1/event.pb-c.h"
 #include "util/str.h"
 
@@ -50,7 +51,15 @@ int rs_cmd_events(int argc, char **argv)
 	const char *brokers = NULL, *topic = NULL;
 	int follow = 0, c, rc = RS_EXIT_FAILURE;
 	long timeout_s = 30;
-	rd_kafka_conf_t *kc;
+	/* Partitions are assigned, not subscribed: the group only names
+	 * the client; nothing is committed. */
+	static const rs_kafka_prop_t defaults[] = {
+	    {"group.id", "replyscan-events"},
+	    {"enable.partition.eof", "true"},
+	    {"enable.auto.commit", "false"},
+	};
+	rs_kafkaclient_conf_t cc;
+	rs_kafkaclient_t *client;
 	rd_kafka_t *rk;
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_topic_t *rkt;
@@ -91,25 +100,18 @@ int rs_cmd_events(int argc, char **argv)
 		usage(stderr);
 		return RS_EXIT_USAGE;
 	}
-	kc = rd_kafka_conf_new();
-	if (rd_kafka_conf_set(kc, "bootstrap.servers", brokers, err,
-	                      sizeof(err)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(kc, "group.id", "replyscan-events", err,
-	                      sizeof(err)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(kc, "enable.partition.eof", "true", err,
-	                      sizeof(err)) != RD_KAFKA_CONF_OK ||
-	    rd_kafka_conf_set(kc, "enable.auto.commit", "false", err,
-	                      sizeof(err)) != RD_KAFKA_CONF_OK) {
+	memset(&cc, 0, sizeof(cc));
+	cc.type = RD_KAFKA_CONSUMER;
+	cc.name = "consumer";
+	cc.brokers = brokers;
+	cc.defaults = defaults;
+	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	client = rs_kafkaclient_new(&cc, err, sizeof(err));
+	if (client == NULL) {
 		fprintf(stderr, "replyscan: %s\n", err);
-		rd_kafka_conf_destroy(kc);
-		return RS_EXIT_USAGE;
-	}
-	rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err, sizeof(err));
-	if (rk == NULL) {
-		fprintf(stderr, "replyscan: %s\n", err);
-		rd_kafka_conf_destroy(kc);
 		return RS_EXIT_FAILURE;
 	}
+	rk = rs_kafkaclient_handle(client);
 	rd_kafka_poll_set_consumer(rk);
 	rkt = rd_kafka_topic_new(rk, topic, NULL);
 	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) !=
@@ -186,6 +188,6 @@ out:
 	}
 	rs_buf_free(&out);
 	rd_kafka_consumer_close(rk);
-	rd_kafka_destroy(rk);
+	rs_kafkaclient_destroy(client);
 	return rc;
 }

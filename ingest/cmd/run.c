@@ -1,654 +1,163 @@
 /*
- * cmd_run.c - `replyscan run`: the Kafka stage. A consumer-group source,
- * the worker pipeline and a producing sink, with metrics, rule reloads on
- * SIGHUP and a graceful drain on SIGTERM / SIGINT.
- *
- * Threads: signals are blocked everywhere and taken by one signal thread
- * (sigwait), which stops the source, abandons the drain on a second
- * signal, or reloads the rules; the pipeline runs its own threads; the
- * metrics endpoint runs in libmicrohttpd's thread.
- *
- * `--demo` runs the same stage against librdkafka's in-process mock
- * cluster: it replays the bundled sample corpus into an input topic,
- * drains it through the stage and prints the summary by class and stage.
+ * cmd_run.c - `replyscan run`: the command line of the Kafka stage. It
+ * turns the configuration (file, flags, --set; config/cmdline.h) into a
+ * stage description and runs it (kafka/stage.h); with --demo, against the
+ * mock cluster of cmd/demo.h.
  */
-#include <getopt.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
+#include "cmd/demo.h"
+#include "config/cmdline.h"
 #include "config/config.h"
-#include "kafka/kafkasink.h"
-#include "kafka/kafkasource.h"
+#include "kafka/stage.h"
 #include "observe/log.h"
-#include "observe/metrics.h"
-#include "classify/ruleset.h"
-#include "files/summary.h"
 
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: replyscan run [--config FILE] [OPTIONS]\n"
-	    "       replyscan run --demo\n"
-	    "\n"
-	    "Consume MTA log lines from Kafka as a consumer group member, "
-	    "classify\n"
-	    "every delivery failure and produce a replyscan.v1.DeferralEvent "
-	    "per\n"
-	    "failure to the output topic. Input offsets are committed only "
-	    "when\n"
-	    "the events from them are acknowledged (at-least-once).\n"
-	    "\n"
-	    "  -c, --config FILE          YAML configuration (see "
-	    "--config-reference)\n"
-	    "  -b, --brokers HOST:PORT    kafka.brokers\n"
-	    "  -g, --group NAME           kafka.group\n"
-	    "  -i, --input TOPIC          kafka.input (repeatable)\n"
-	    "  -o, --output TOPIC         kafka.output\n"
-	    "      --dead-letter TOPIC    kafka.dead_letter, and "
-	    "pipeline.on_malformed=dead_letter\n"
-	    "  -t, --threads N            pipeline.threads\n"
-	    "  -r, --rules DIR            pipeline.rules\n"
-	    "  -m, --metrics-listen A:P   metrics.listen\n"
-	    "      --exit-when-idle SECS  pipeline.exit_when_idle: commit and "
-	    "exit after\n"
-	    "                             SECS without input\n"
-	    "  -s, --set KEY=VALUE        any configuration key "
-	    "(kafka.consumer.<prop>...)\n"
-	    "      --print-config         print the effective configuration "
-	    "and exit\n"
-	    "      --config-reference     print every configuration key and "
-	    "exit\n"
-	    "      --demo                 run on librdkafka's in-process mock "
-	    "cluster with\n"
-	    "                             the bundled sample corpus\n"
-	    "\n"
-	    "Signals: SIGTERM/SIGINT drain and exit (a second one gives up "
-	    "waiting);\n"
-	    "SIGHUP reloads the rules directory (a broken one is refused and "
-	    "the old\n"
-	    "rules stay). Exit status: 0 ok, 1 runtime failure, 2 "
-	    "configuration error.\n");
+	fputs("usage: replyscan run [--config FILE] [OPTIONS]\n"
+	      "       replyscan run --demo [FILE...]\n"
+	      "\n"
+	      "Consume MTA log lines from Kafka as a consumer group member, "
+	      "classify\n"
+	      "every delivery failure and produce a "
+	      "replyscan.v1.DeferralEvent per\n"
+	      "failure to the output topic. Input offsets are committed only "
+	      "when\n"
+	      "the events from them are acknowledged (at-least-once). Each "
+	      "option sets\n"
+	      "a configuration key, after the file, in command-line order.\n"
+	      "\n",
+	      out);
+	rs_cmdline_usage(RS_CONFIG_RUN, out);
+	fputs("\n"
+	      "Signals: SIGTERM/SIGINT drain and exit (a second one gives up "
+	      "waiting);\n"
+	      "SIGHUP reloads the rules directory (a broken one is refused "
+	      "and the old\n"
+	      "rules stay). Exit status: 0 ok, 1 runtime failure, 2 "
+	      "configuration error.\n",
+	      out);
 }
 
-/* What the signal thread needs. */
-typedef struct run_ctl {
-	rs_kafkasource_t *source;
-	rs_kafkasink_t *sink;
-	rs_ruleset_t *ruleset;
-	rs_metrics_t *metrics;
-	const char *rules_dir; /* as given; NULL: bundled */
-	sigset_t set;
-} run_ctl_t;
-
-/* The signal thread: SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1 quits. */
-static void *signal_main(void *arg)
+/* The stage that cfg describes. rules_dir receives the resolved path. */
+static void stage_conf(const rs_config_t *cfg, rs_stage_conf_t *sc,
+                       char *rules_dir, size_t rules_dir_size)
 {
-	run_ctl_t *ctl = arg;
-	int stops = 0;
-
-	for (;;) {
-		int sig;
-
-		if (sigwait(&ctl->set, &sig) != 0) {
-			continue;
-		}
-		if (sig == SIGUSR1) {
-			return NULL;
-		}
-		if (sig == SIGHUP) {
-			char path[PATH_MAX], err[1024];
-			rs_rules_t *rules;
-
-			rs_cli_rules_dir(ctl->rules_dir, path, sizeof(path));
-			rules = rs_rules_load(path, err, sizeof(err));
-			if (rules == NULL) {
-				rs_log(RS_LOG_ERROR, "rules",
-				       "reload refused; the old rules stay",
-				       "dir=%s error=\"%s\"", path, err);
-				rs_metrics_inc(ctl->metrics,
-				               RS_METRIC_RULES_RELOADS_ERROR,
-				               1);
-				continue;
-			}
-			rs_metrics_inc(ctl->metrics, RS_METRIC_RULES_RELOADS_OK,
-			               1);
-			rs_metrics_set_rules_loaded(ctl->metrics,
-			                            rs_rules_count(rules));
-			rs_log(RS_LOG_INFO, "rules", "rules reloaded",
-			       "dir=%s rules=%zu", path, rs_rules_count(rules));
-			rs_ruleset_swap(ctl->ruleset, rules);
-			continue;
-		}
-		if (stops++ == 0) {
-			rs_log(
-			    RS_LOG_INFO, "run",
-			    "stopping: draining the workers and the producer",
-			    "signal=%d", sig);
-			rs_kafkasource_stop(ctl->source);
-		} else {
-			rs_log(
-			    RS_LOG_WARN, "run",
-			    "second signal: not waiting for acknowledgements",
-			    "signal=%d", sig);
-			rs_kafkasink_abandon(ctl->sink);
-		}
-	}
-}
-
-/* librdkafka statistics to the metrics. @locality source thread. */
-static void on_stats(void *opaque, const char *json, size_t len)
-{
-	run_ctl_t *ctl = opaque;
-
-	rs_metrics_update_from_stats(ctl->metrics, json, len);
-	if (ctl->source != NULL) {
-		rs_metrics_set_total(ctl->metrics, RS_METRIC_COMMITS,
-		                     rs_kafkasource_commits(ctl->source));
-	}
-}
-
-/* A sink that counts into a summary, then hands on to the Kafka sink. */
-typedef struct tee {
-	rs_sink_t sink;
-	rs_sink_t *next;
-	rs_summary_t *summary; /* NULL: no summary */
-} tee_t;
-
-static int tee_write(rs_sink_t *s, rs_batch_t *b, char *e, size_t n)
-{
-	tee_t *t = s->ctx;
-
-	if (t->summary != NULL && rs_summary_add_batch(t->summary, b) < 0) {
-		snprintf(e, n, "out of memory in the summary");
-		return -1;
-	}
-	return t->next->write(t->next, b, e, n);
-}
-
-static int tee_flush(rs_sink_t *s, char *e, size_t n)
-{
-	tee_t *t = s->ctx;
-	return t->next->flush(t->next, e, n);
-}
-
-static int tee_tick(rs_sink_t *s, char *e, size_t n)
-{
-	tee_t *t = s->ctx;
-	return t->next->tick(t->next, e, n);
-}
-
-/* Find the bundled sample corpus next to the binary. */
-static const char *sample_path(char *out, size_t size)
-{
-	static const char *const rel[] = {
-	    "../tests/fixtures/sample/mixed.log",
-	    "../share/replyscan/sample/mixed.log",
-	};
-	char exe[PATH_MAX - 64];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	struct stat st;
-
-	if (n > 0) {
-		char *slash;
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			for (size_t i = 0; i < 2; i++) {
-				char real[PATH_MAX];
-
-				snprintf(out, size, "%s/%s", exe, rel[i]);
-				if (stat(out, &st) != 0) {
-					continue;
-				}
-				if (realpath(out, real) != NULL &&
-				    strlen(real) < size) {
-					memcpy(out, real, strlen(real) + 1);
-				}
-				return out;
-			}
-		}
-	}
-	snprintf(out, size, "%s", "/usr/share/replyscan/sample/mixed.log");
-	return out;
-}
-
-/* Run the stage with a validated configuration. */
-static int run_stage(const rs_config_t *cfg, rs_summary_t *summary,
-                     rs_counts_t *totals)
-{
-	run_ctl_t ctl;
-	rs_pipeline_conf_t pconf;
-	rs_kafkasource_conf_t sconf;
-	rs_kafkasink_conf_t kconf;
-	rs_rules_t *rules;
-	rs_ruleset_t *ruleset = NULL;
-	rs_metrics_t *metrics = NULL;
-	rs_kafkasource_t *source = NULL;
-	rs_kafkasink_t *sink = NULL;
-	pthread_t sigthread;
-	int sigthread_started = 0;
-	tee_t tee;
-	char err[1024];
-	int rc = RS_EXIT_FAILURE;
-	const char *rules_dir =
-	    cfg->pipeline.rules[0] != '\0' ? cfg->pipeline.rules : NULL;
-
-	memset(&ctl, 0, sizeof(ctl));
-	/* Block the signals first (the pipeline's threads inherit the mask),
-	 * so that one arriving while the rules compile waits for the signal
-	 * thread instead of killing the process. */
-	sigemptyset(&ctl.set);
-	sigaddset(&ctl.set, SIGTERM);
-	sigaddset(&ctl.set, SIGINT);
-	sigaddset(&ctl.set, SIGHUP);
-	sigaddset(&ctl.set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &ctl.set, NULL);
-	rules = rs_cli_load_rules(rules_dir);
-	if (rules == NULL) {
-		return RS_EXIT_USAGE;
-	}
-	rs_log(RS_LOG_INFO, "rules", "rules loaded", "dir=%s rules=%zu",
-	       rs_rules_dir(rules), rs_rules_count(rules));
-	ruleset = rs_ruleset_new(rules);
-	metrics = rs_metrics_new();
-	if (ruleset == NULL || metrics == NULL) {
-		rs_log(RS_LOG_ERROR, "run", "out of memory", NULL);
-		if (ruleset == NULL) {
-			rs_rules_destroy(rules);
-		}
-		goto out;
-	}
-	rs_metrics_set_rules_loaded(metrics, rs_rules_count(rules));
-	if (cfg->metrics.listen[0] != '\0') {
-		if (rs_metrics_listen(metrics, cfg->metrics.listen, err,
-		                      sizeof(err)) < 0) {
-			rs_log(RS_LOG_ERROR, "metrics",
-			       "cannot serve the metrics endpoint",
-			       "listen=%s error=\"%s\"", cfg->metrics.listen,
-			       err);
-			rc = RS_EXIT_USAGE;
-			goto out;
-		}
-		rs_log(RS_LOG_INFO, "metrics",
-		       "serving /metrics /healthz /readyz", "listen=%s",
-		       cfg->metrics.listen);
-	}
-
-	memset(&sconf, 0, sizeof(sconf));
-	sconf.brokers = cfg->kafka.brokers;
-	sconf.group = cfg->kafka.group;
-	sconf.topics = cfg->kafka.input.v;
-	sconf.ntopics = cfg->kafka.input.n;
-	sconf.props = cfg->kafka.consumer.v;
-	sconf.nprops = cfg->kafka.consumer.n;
-	sconf.batch_bytes = cfg->pipeline.batch_bytes;
-	sconf.max_line = cfg->pipeline.max_line;
-	sconf.exit_when_idle = cfg->pipeline.exit_when_idle;
-	ctl.metrics = metrics;
-	sconf.stats_cb = on_stats;
-	sconf.stats_opaque = &ctl;
-	source = rs_kafkasource_new(&sconf, err, sizeof(err));
-	if (source == NULL) {
-		rs_log(RS_LOG_ERROR, "kafka", "cannot start the consumer",
-		       "error=\"%s\"", err);
-		rc = RS_EXIT_USAGE;
-		goto out;
-	}
-	memset(&kconf, 0, sizeof(kconf));
-	kconf.brokers = cfg->kafka.brokers;
-	kconf.topic = cfg->kafka.output;
-	kconf.dead_letter =
+	memset(sc, 0, sizeof(*sc));
+	sc->brokers = cfg->kafka.brokers;
+	sc->group = cfg->kafka.group;
+	sc->topics = cfg->kafka.input.v;
+	sc->ntopics = cfg->kafka.input.n;
+	sc->output = cfg->kafka.output;
+	sc->dead_letter =
 	    cfg->pipeline.on_malformed == RS_CONFIG_MALFORMED_DEAD_LETTER
 		? cfg->kafka.dead_letter
 		: NULL;
-	kconf.compression = rs_config_compression_name(cfg->kafka.compression);
-	kconf.props = cfg->kafka.producer.v;
-	kconf.nprops = cfg->kafka.producer.n;
-	kconf.source = source;
-	kconf.metrics = metrics;
-	sink = rs_kafkasink_new(&kconf, err, sizeof(err));
-	if (sink == NULL) {
-		rs_log(RS_LOG_ERROR, "kafka", "cannot start the producer",
-		       "error=\"%s\"", err);
-		rc = RS_EXIT_USAGE;
-		goto out;
-	}
-
-	ctl.source = source;
-	ctl.sink = sink;
-	ctl.ruleset = ruleset;
-	ctl.metrics = metrics;
-	ctl.rules_dir = rules_dir;
-	if (pthread_create(&sigthread, NULL, signal_main, &ctl) == 0) {
-		sigthread_started = 1;
-	}
-
-	memset(&pconf, 0, sizeof(pconf));
-	pconf.ruleset = ruleset;
-	pconf.input_format = cfg->pipeline.input_format;
-	pconf.event_format = RS_EVENT_PB;
-	pconf.encode = 1;
-	pconf.include_sent = cfg->pipeline.include_sent;
-	pconf.key = cfg->kafka.key;
-	pconf.threads = rs_config_threads(cfg);
-	pconf.slots = rs_config_queue_batches(cfg);
-	pconf.batch_bytes = cfg->pipeline.batch_bytes;
-	pconf.max_line = cfg->pipeline.max_line;
-	memset(&tee, 0, sizeof(tee));
-	tee.sink.write = tee_write;
-	tee.sink.flush = tee_flush;
-	tee.sink.tick = tee_tick;
-	tee.sink.ctx = &tee;
-	tee.next = rs_kafkasink_sink(sink);
-	tee.summary = summary;
-
-	rs_log(RS_LOG_INFO, "run", "stage started",
-	       "brokers=%s group=%s output=%s threads=%u slots=%u",
-	       cfg->kafka.brokers, cfg->kafka.group, cfg->kafka.output,
-	       pconf.threads, pconf.slots);
-	rs_metrics_set_ready(metrics, 1);
-	if (rs_pipeline_run(&pconf, rs_kafkasource_source(source), &tee.sink,
-	                    totals, err, sizeof(err)) < 0) {
-		rs_log(RS_LOG_ERROR, "run",
-		       "stage failed; offsets of unwritten "
-		       "lines are not committed",
-		       "error=\"%s\"", err);
-		rs_metrics_set_ready(metrics, 0);
-		rs_kafkasource_close(source, err, sizeof(err));
-		source = NULL;
-		goto out;
-	}
-	rs_metrics_set_ready(metrics, 0);
-	if (rs_kafkasource_close(source, err, sizeof(err)) < 0) {
-		source = NULL;
-		rs_log(RS_LOG_ERROR, "kafka", "final commit failed",
-		       "error=\"%s\"", err);
-		goto out;
-	}
-	source = NULL;
-	rs_log(RS_LOG_INFO, "run", "stage stopped",
-	       "lines=%llu events=%llu skipped=%llu malformed=%llu "
-	       "delivered=%llu dead_lettered=%llu",
-	       (unsigned long long)totals->lines,
-	       (unsigned long long)totals->events,
-	       (unsigned long long)totals->skipped,
-	       (unsigned long long)totals->malformed,
-	       (unsigned long long)rs_kafkasink_delivered(sink),
-	       (unsigned long long)rs_kafkasink_dead_lettered(sink));
-	rc = RS_EXIT_OK;
-out:
-	if (sigthread_started) {
-		pthread_kill(sigthread, SIGUSR1);
-		pthread_join(sigthread, NULL);
-	}
-	if (source != NULL) {
-		rs_kafkasource_close(source, err, sizeof(err));
-	}
-	rs_kafkasink_destroy(sink);
-	rs_metrics_destroy(metrics);
-	rs_ruleset_destroy(ruleset);
-	return rc;
+	sc->compression = rs_config_compression_name(cfg->kafka.compression);
+	sc->key = cfg->kafka.key;
+	sc->consumer_props = cfg->kafka.consumer.v;
+	sc->nconsumer_props = cfg->kafka.consumer.n;
+	sc->producer_props = cfg->kafka.producer.v;
+	sc->nproducer_props = cfg->kafka.producer.n;
+	sc->rules_dir = rs_cli_rules_dir(
+	    cfg->pipeline.rules[0] != '\0' ? cfg->pipeline.rules : NULL,
+	    rules_dir, rules_dir_size);
+	sc->input_format = cfg->pipeline.input_format;
+	sc->include_sent = cfg->pipeline.include_sent;
+	sc->threads = rs_config_threads(cfg);
+	sc->slots = rs_config_queue_batches(cfg);
+	sc->batch_bytes = cfg->pipeline.batch_bytes;
+	sc->max_line = cfg->pipeline.max_line;
+	sc->exit_when_idle = cfg->pipeline.exit_when_idle;
+	sc->metrics_listen = cfg->metrics.listen;
+	sc->unhealthy_after = cfg->metrics.unhealthy_after;
 }
 
-/* --demo: mock cluster, replay the sample, run the stage, summarise. */
-static int run_demo(rs_config_t *cfg, char **inputs, size_t ninputs)
+/* Run the stage of cfg; demo: against the demo's cluster. */
+static int run(const rs_config_t *cfg, rs_demo_t *demo)
 {
-	char sample[PATH_MAX], err[512];
-	char *files[1];
-	rd_kafka_conf_t *kc = rd_kafka_conf_new();
-	rd_kafka_t *rk;
-	rd_kafka_mock_cluster_t *mc;
-	rs_summary_t *summary;
+	rs_stage_conf_t sc;
 	rs_counts_t totals;
+	char rules_dir[PATH_MAX], err[1024] = "";
 	int rc;
 
-	/* This handle only hosts the mock cluster; it talks to no broker. */
-	rd_kafka_conf_set(kc, "log_level", "3", err, sizeof(err));
-
-	rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
-	if (rk == NULL) {
-		fprintf(stderr, "replyscan: %s\n", err);
+	stage_conf(cfg, &sc, rules_dir, sizeof(rules_dir));
+	sc.summary = demo != NULL ? rs_demo_summary(demo) : NULL;
+	rc = rs_stage_run(&sc, &totals, err, sizeof(err));
+	switch (rc) {
+	case RS_STAGE_OK:
+		if (demo != NULL) {
+			rs_demo_report(demo, &totals);
+		}
+		return RS_EXIT_OK;
+	case RS_STAGE_CONFIG:
+		if (err[0] != '\0') {
+			fprintf(stderr, "replyscan: %s\n", err);
+		}
+		return RS_EXIT_USAGE;
+	default:
 		return RS_EXIT_FAILURE;
 	}
-	mc = rd_kafka_mock_cluster_new(rk, 1);
-	if (mc == NULL) {
-		fprintf(stderr, "replyscan: cannot start the mock cluster\n");
-		rd_kafka_destroy(rk);
-		return RS_EXIT_FAILURE;
-	}
-	rd_kafka_mock_topic_create(mc, "mta-logs", 3, 1);
-	rd_kafka_mock_topic_create(mc, "deferral-events", 3, 1);
-	if (rs_config_set(cfg, "kafka.brokers",
-	                  rd_kafka_mock_cluster_bootstraps(mc), "--demo", err,
-	                  sizeof(err)) ||
-	    rs_config_set(cfg, "kafka.input", "mta-logs", "--demo", err,
-	                  sizeof(err)) ||
-	    rs_config_set(cfg, "kafka.output", "deferral-events", "--demo", err,
-	                  sizeof(err)) ||
-	    rs_config_set(cfg, "kafka.group", "replyscan-demo", "--demo", err,
-	                  sizeof(err)) ||
-	    rs_config_set(cfg, "pipeline.exit_when_idle", "3", "--demo", err,
-	                  sizeof(err))) {
-		fprintf(stderr, "replyscan: %s\n", err);
-		rc = RS_EXIT_FAILURE;
-		goto out;
-	}
-	if (ninputs == 0) {
-		files[0] = (char *)sample_path(sample, sizeof(sample));
-		inputs = files;
-		ninputs = 1;
-	}
-	printf("replyscan demo: librdkafka mock cluster at %s\n",
-	       rd_kafka_mock_cluster_bootstraps(mc));
-	for (size_t i = 0; i < ninputs; i++) {
-		printf("replaying %s into topic mta-logs\n", inputs[i]);
-	}
-	fflush(stdout);
-	rc = rs_cmd_replay_files(cfg->kafka.brokers, "mta-logs", inputs,
-	                         ninputs, 0, 0);
-	if (rc != RS_EXIT_OK) {
-		goto out;
-	}
-	printf("running the stage: mta-logs -> deferral-events "
-	       "(exits after 3 s without input)\n");
-	fflush(stdout);
-	summary = rs_summary_new();
-	rc = run_stage(cfg, summary, &totals);
-	if (rc == RS_EXIT_OK) {
-		printf("\n%llu lines consumed, %llu events produced, %llu "
-		       "skipped, %llu malformed\n\n",
-		       (unsigned long long)totals.lines,
-		       (unsigned long long)totals.events,
-		       (unsigned long long)totals.skipped,
-		       (unsigned long long)totals.malformed);
-		rs_summary_print(summary, &totals, 10, stdout);
-	}
-	rs_summary_destroy(summary);
-out:
-	rd_kafka_mock_cluster_destroy(mc);
-	rd_kafka_destroy(rk);
-	return rc;
 }
 
 int rs_cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"brokers", required_argument, NULL, 'b'},
-	    {"group", required_argument, NULL, 'g'},
-	    {"input", required_argument, NULL, 'i'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"dead-letter", required_argument, NULL, 'D'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"rules", required_argument, NULL, 'r'},
-	    {"metrics-listen", required_argument, NULL, 'm'},
-	    {"exit-when-idle", required_argument, NULL, 'E'},
-	    {"set", required_argument, NULL, 's'},
-	    {"print-config", no_argument, NULL, 'P'},
-	    {"config-reference", no_argument, NULL, 'R'},
-	    {"demo", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	/* Overrides are applied after the file, in command-line order. */
-	struct override {
-		const char *key;
-		const char *value;
-		const char *flag;
-	} *ov = calloc((size_t)argc + 1, sizeof(*ov));
-	size_t nov = 0;
-	const char *config_path = NULL;
-	char *inputs = NULL;
-	size_t inputs_len = 0;
-	int print_config = 0, demo = 0, c, rc = RS_EXIT_USAGE;
+	rs_cmdline_t cl;
 	rs_config_t cfg;
-	rs_counts_t totals;
+	rs_demo_t *demo;
 	char err[1024];
+	int rc = RS_EXIT_USAGE;
 
-	if (ov == NULL) {
-		return RS_EXIT_FAILURE;
-	}
 	rs_config_init(&cfg);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:b:g:i:o:t:r:m:s:h", opts,
-	                        NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'b':
-			ov[nov++] = (struct override){"kafka.brokers", optarg,
-			                              "--brokers"};
-			break;
-		case 'g':
-			ov[nov++] =
-			    (struct override){"kafka.group", optarg, "--group"};
-			break;
-		case 'i': {
-			size_t l = strlen(optarg);
-			char *p = realloc(inputs, inputs_len + l + 2);
-			if (p == NULL) {
-				goto out;
-			}
-			inputs = p;
-			if (inputs_len > 0) {
-				inputs[inputs_len++] = ',';
-			}
-			memcpy(inputs + inputs_len, optarg, l + 1);
-			inputs_len += l;
-			break;
-		}
-		case 'o':
-			ov[nov++] = (struct override){"kafka.output", optarg,
-			                              "--output"};
-			break;
-		case 'D':
-			ov[nov++] = (struct override){"kafka.dead_letter",
-			                              optarg, "--dead-letter"};
-			ov[nov++] =
-			    (struct override){"pipeline.on_malformed",
-			                      "dead_letter", "--dead-letter"};
-			break;
-		case 't':
-			ov[nov++] = (struct override){"pipeline.threads",
-			                              optarg, "--threads"};
-			break;
-		case 'r':
-			ov[nov++] = (struct override){"pipeline.rules", optarg,
-			                              "--rules"};
-			break;
-		case 'm':
-			ov[nov++] = (struct override){"metrics.listen", optarg,
-			                              "--metrics-listen"};
-			break;
-		case 'E':
-			ov[nov++] =
-			    (struct override){"pipeline.exit_when_idle", optarg,
-			                      "--exit-when-idle"};
-			break;
-		case 's': {
-			char *eq = strchr(optarg, '=');
-			if (eq == NULL) {
-				fprintf(stderr,
-				        "replyscan: --set %s: expected "
-				        "KEY=VALUE\n",
-				        optarg);
-				goto out;
-			}
-			*eq = '\0';
-			ov[nov++] = (struct override){optarg, eq + 1, "--set"};
-			break;
-		}
-		case 'P':
-			print_config = 1;
-			break;
-		case 'R':
-			rs_config_print_reference(stdout);
-			rc = RS_EXIT_OK;
-			goto out;
-		case 'd':
-			demo = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			rc = RS_EXIT_OK;
-			goto out;
-		default:
-			usage(stderr);
-			goto out;
-		}
-	}
-	if (optind < argc && !demo) {
-		fprintf(stderr, "replyscan: run: unexpected argument '%s'\n",
-		        argv[optind]);
+	switch (rs_cmdline_parse(RS_CONFIG_RUN, argc, argv, &cfg, &cl, err,
+	                         sizeof(err))) {
+	case 0:
+		break;
+	case RS_CMDLINE_USAGE:
+		fprintf(stderr, "replyscan: %s\n", err);
+		usage(stderr);
 		goto out;
-	}
-	if (config_path != NULL &&
-	    rs_config_load_file(&cfg, config_path, err, sizeof(err)) < 0) {
+	default:
 		fprintf(stderr, "replyscan: %s\n", err);
 		goto out;
 	}
-	if (inputs != NULL) {
-		ov[nov++] = (struct override){"kafka.input", inputs, "--input"};
-	}
-	for (size_t i = 0; i < nov; i++) {
-		if (rs_config_set(&cfg, ov[i].key, ov[i].value, ov[i].flag, err,
-		                  sizeof(err)) < 0) {
-			fprintf(stderr, "replyscan: %s\n", err);
-			goto out;
-		}
-	}
-	rs_log_init(cfg.log.level, cfg.log.format, stderr);
-	if (demo) {
-		rc = run_demo(&cfg, argv + optind, (size_t)(argc - optind));
-		goto out;
-	}
-	if (rs_config_validate(&cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "replyscan: %s\n", err);
-		goto out;
-	}
-	if (print_config) {
-		rs_config_print(&cfg, stdout);
+	if (cl.help) {
+		usage(stdout);
 		rc = RS_EXIT_OK;
 		goto out;
 	}
-	rc = run_stage(&cfg, NULL, &totals);
+	if (cl.config_reference) {
+		rs_config_print_reference(RS_CONFIG_RUN, stdout);
+		rc = RS_EXIT_OK;
+		goto out;
+	}
+	if (cl.nargs > 0 && !cl.demo) {
+		fprintf(stderr, "replyscan: run: unexpected argument '%s'\n",
+		        cl.args[0]);
+		goto out;
+	}
+	rs_log_init(cfg.log.level, cfg.log.format, stderr);
+	if (cl.demo) {
+		demo = rs_demo_start(&cfg, cl.args, cl.nargs);
+		rc = demo != NULL ? run(&cfg, demo) : RS_EXIT_FAILURE;
+		rs_demo_stop(demo);
+		goto out;
+	}
+	if (rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)) < 0) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		goto out;
+	}
+	if (cl.print_config) {
+		rs_config_print(&cfg, RS_CONFIG_RUN, stdout);
+		rc = RS_EXIT_OK;
+		goto out;
+	}
+	rc = run(&cfg, NULL);
 out:
 	rs_config_free(&cfg);
-	free(inputs);
-	free(ov);
 	return rc;
 }

@@ -1,11 +1,14 @@
 /*
- * config.h - the configuration of `replyscan run`: a YAML file whose keys
- * flatten to dotted names (kafka.brokers, pipeline.threads, ...), then
- * command-line overrides through the same setter.
+ * config.h - the configuration of `replyscan run` and `replyscan
+ * classify`: a YAML file whose keys flatten to dotted names
+ * (kafka.brokers, pipeline.threads, ...), then command-line flags and
+ * --set KEY=VALUE through the same setter (config/cmdline.h).
  *
- * One table in config.c names every key with its type, field, range,
- * default and description; loading, overriding, validation, printing and
- * the reference all read it, so a key exists in one place only.
+ * One table (keys.c) names every key with its type, field, range,
+ * default, description, the commands that read it and the flags that set
+ * it; the setter (config.c), the YAML loader
+ * (load.c), validation, the printers (print.c) and the suggester
+ * (suggest.c) all read it, so a key exists in one place only.
  *
  * Ownership: rs_config_t owns every string, list and property in it;
  * rs_config_free releases them. String fields are never NULL ("" means
@@ -21,13 +24,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "kafka/kafkasource.h"
+#include "kafka/client.h"
 #include "observe/log.h"
 #include "formats/format.h"
 #include "pipeline/pipeline.h"
 
-/* Room for the table's keys (config.c checks it at compile time). */
+/* Room for the table's keys (keys.c checks it at compile time). */
 #define RS_CONFIG_MAX_KEYS 32
+
+/* The commands that read a configuration; a key says which read it. */
+#define RS_CONFIG_RUN 0x1u
+#define RS_CONFIG_CLASSIFY 0x2u
 
 typedef enum rs_config_compression {
 	RS_CONFIG_COMPRESSION_NONE = 0,
@@ -41,6 +48,13 @@ typedef enum rs_config_malformed {
 	RS_CONFIG_MALFORMED_SKIP = 0,    /* count the line and go on */
 	RS_CONFIG_MALFORMED_DEAD_LETTER, /* also produce it to dead_letter */
 } rs_config_malformed_t;
+
+/* What `classify` writes. */
+typedef enum rs_config_output {
+	RS_CONFIG_OUTPUT_JSON = 0, /* one JSON object per line */
+	RS_CONFIG_OUTPUT_PB,       /* varint-delimited DeferralEvents */
+	RS_CONFIG_OUTPUT_SUMMARY,  /* a table by class and stage */
+} rs_config_output_t;
 
 /* A list of strings (topic names). */
 typedef struct rs_config_list {
@@ -79,12 +93,18 @@ typedef struct rs_config {
 		double exit_when_idle; /* seconds; 0: never */
 	} pipeline;
 	struct {
-		const char *listen; /* "ADDR:PORT"; "": no endpoint */
+		const char *listen;     /* "ADDR:PORT"; "": no endpoint */
+		double unhealthy_after; /* seconds; 0: never unhealthy */
 	} metrics;
 	struct {
 		rs_log_level_t level;
 		rs_log_format_t format;
 	} log;
+	struct {
+		rs_config_output_t format;
+		int top;   /* receivers listed by the summary */
+		int quiet; /* no closing line on stderr */
+	} output;
 	/* private: where each key was last set; NULL for its default */
 	char *origins[RS_CONFIG_MAX_KEYS];
 } rs_config_t;
@@ -95,7 +115,9 @@ void rs_config_init(rs_config_t *cfg);
 /*
  * Apply a YAML file over cfg. Unknown keys, duplicate keys, values of the
  * wrong kind or out of range are errors naming "path:line: key". On error
- * the keys set before it stay set. 0 or -1.
+ * the keys set before it stay set. A file may hold the keys of every
+ * command (one file can serve run and classify); each command reads its
+ * own. 0 or -1.
  */
 int rs_config_load_file(rs_config_t *cfg, const char *path, char *errstr,
                         size_t errstr_size);
@@ -109,8 +131,21 @@ int rs_config_load_file(rs_config_t *cfg, const char *path, char *errstr,
 int rs_config_set(rs_config_t *cfg, const char *key, const char *value,
                   const char *origin, char *errstr, size_t errstr_size);
 
-/* Check what no single key can: required keys, topic loops. 0 or -1. */
-int rs_config_validate(const rs_config_t *cfg, char *errstr,
+/*
+ * Like rs_config_set, but a list key keeps its names and gains the
+ * comma-separated names of value (a repeated -i TOPIC). 0 or -1.
+ */
+int rs_config_append(rs_config_t *cfg, const char *key, const char *value,
+                     const char *origin, char *errstr, size_t errstr_size);
+
+/* The RS_CONFIG_* commands that read key (0: no such key). */
+unsigned rs_config_key_cmds(const char *key);
+
+/*
+ * Check what no single key can, for the commands in cmds: the required
+ * keys and topic loops of run. 0 or -1.
+ */
+int rs_config_validate(const rs_config_t *cfg, unsigned cmds, char *errstr,
                        size_t errstr_size);
 
 /* Where key was last set ("file.yaml:12", "--threads"), NULL if default. */
@@ -126,13 +161,20 @@ const char *rs_config_compression_name(rs_config_compression_t c);
 /* Release everything cfg owns; cfg may be initialised again after. */
 void rs_config_free(rs_config_t *cfg);
 
-/* Every key as a Markdown table: key, type, default, allowed, meaning. */
-void rs_config_print_reference(FILE *out);
+/* "run" or "classify": the name of one RS_CONFIG_* command. */
+const char *rs_config_cmd_name(unsigned cmd);
 
 /*
- * The effective configuration, one "key: value" line per key, readable
- * back by rs_config_load_file; secret librdkafka properties print "***".
+ * The keys read by a command in cmds as a Markdown table: key, type,
+ * default, allowed, meaning.
  */
-void rs_config_print(const rs_config_t *cfg, FILE *out);
+void rs_config_print_reference(unsigned cmds, FILE *out);
+
+/*
+ * The effective values of the keys read by a command in cmds, one "key:
+ * value" line each, readable back by rs_config_load_file; secret
+ * librdkafka properties print "***".
+ */
+void rs_config_print(const rs_config_t *cfg, unsigned cmds, FILE *out);
 
 #endif

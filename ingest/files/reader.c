@@ -229,12 +229,6 @@ ssize_t rs_reader_read(rs_reader_t *r, char *buf, size_t cap, char *errstr,
 	}
 }
 
-const char *rs_reader_kind(const rs_reader_t *r)
-{
-	static const char *const names[] = {"plain", "gzip", "zstd"};
-	return names[r->kind];
-}
-
 void rs_reader_close(rs_reader_t *r)
 {
 	if (r == NULL) {

@@ -25,9 +25,6 @@ rs_reader_t *rs_reader_open(const char *path, char *errstr, size_t errstr_size);
 ssize_t rs_reader_read(rs_reader_t *r, char *buf, size_t cap, char *errstr,
                        size_t errstr_size);
 
-/* "plain", "gzip" or "zstd". */
-const char *rs_reader_kind(const rs_reader_t *r);
-
 /* Close and free; NULL is allowed. */
 void rs_reader_close(rs_reader_t *r);
 

@@ -9,6 +9,7 @@
 #include "files/summary.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,4 +238,53 @@ void rs_summary_print(const rs_summary_t *s, const rs_counts_t *t, size_t top,
 		        (unsigned long long)list[i]->by_cause[best]);
 	}
 	free(list);
+}
+
+/* ------------------------------------------------------------------ */
+/* The tee sink                                                       */
+/* ------------------------------------------------------------------ */
+
+/* rs_sink_t.write: count, then write through. */
+static int tee_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
+                     size_t errstr_size)
+{
+	rs_summary_tee_t *tee = sink->ctx;
+
+	if (rs_summary_add_batch(tee->summary, b) < 0) {
+		snprintf(errstr, errstr_size, "out of memory in the summary");
+		return -1;
+	}
+	return tee->next->write(tee->next, b, errstr, errstr_size);
+}
+
+/* rs_sink_t.flush of the next sink, if it has one. */
+static int tee_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
+{
+	rs_summary_tee_t *tee = sink->ctx;
+
+	return tee->next->flush != NULL
+	           ? tee->next->flush(tee->next, errstr, errstr_size)
+	           : 0;
+}
+
+/* rs_sink_t.tick of the next sink, if it has one. */
+static int tee_tick(rs_sink_t *sink, char *errstr, size_t errstr_size)
+{
+	rs_summary_tee_t *tee = sink->ctx;
+
+	return tee->next->tick != NULL
+	           ? tee->next->tick(tee->next, errstr, errstr_size)
+	           : 0;
+}
+
+void rs_summary_tee_init(rs_summary_tee_t *tee, rs_summary_t *s,
+                         rs_sink_t *next)
+{
+	memset(tee, 0, sizeof(*tee));
+	tee->sink.write = tee_write;
+	tee->sink.flush = tee_flush;
+	tee->sink.tick = tee_tick;
+	tee->sink.ctx = tee;
+	tee->next = next;
+	tee->summary = s;
 }

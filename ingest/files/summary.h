@@ -1,6 +1,7 @@
 /*
  * summary.h - counts of events by class and stage, and the receivers
- * (recipient domains) with the most failures, printed as a table.
+ * (recipient domains) with the most failures, printed as a table; and a
+ * sink that feeds a summary on the way to another sink.
  *
  * @locality the sink thread only; not thread-safe.
  */
@@ -23,5 +24,20 @@ int rs_summary_add_batch(rs_summary_t *s, const rs_batch_t *batch);
 /* Print the tables: class x stage counts, then the top receivers. */
 void rs_summary_print(const rs_summary_t *s, const rs_counts_t *totals,
                       size_t top, FILE *out);
+
+/*
+ * A sink that counts each batch into a summary and hands it on to the
+ * next sink (the Kafka stage of `run --demo`). Fill it with
+ * rs_summary_tee_init; it lives as long as the caller keeps it, owns
+ * neither summary nor next, and runs on the pipeline's sink thread.
+ */
+typedef struct rs_summary_tee {
+	rs_sink_t sink; /* hand &tee->sink to rs_pipeline_run */
+	rs_sink_t *next;
+	rs_summary_t *summary;
+} rs_summary_tee_t;
+
+void rs_summary_tee_init(rs_summary_tee_t *tee, rs_summary_t *s,
+                         rs_sink_t *next);
 
 #endif

@@ -13,10 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "kafka/client.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
+#include "util/clock.h"
 
 #define RETRY_BACKOFF_MS 500
 
@@ -50,30 +51,18 @@ typedef struct retry {
 struct rs_kafkasink {
 	rs_sink_t sink;
 	rs_kafkasink_conf_t conf;
-	rd_kafka_t *rk;
+	rs_kafkaclient_t *client;
+	rd_kafka_t *rk; /* the client's handle */
 	track_t *head, *tail;
 	retry_t *retries;
 	atomic_int abandon;
-	uint64_t delivered, dead_lettered, failures;
+	/* created_ms of the oldest batch not yet acknowledged, 0: none;
+	 * written on the sink thread, read by the health check. */
+	atomic_int_fast64_t oldest_ms;
+	uint64_t delivered, dead_lettered;
 	int64_t last_error_log_ms;
 	int64_t last_stall_log_ms;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Keep a copy of a message to produce again after a back-off (takes
@@ -113,7 +102,7 @@ static void add_retry(rs_kafkasink_t *sk, const char *topic, const void *p,
 	}
 	r->headers = hdrs;
 	r->track = t;
-	r->due_ms = mono_ms() + RETRY_BACKOFF_MS;
+	r->due_ms = rs_clock_mono_ms() + RETRY_BACKOFF_MS;
 	r->next = sk->retries;
 	sk->retries = r;
 	return;
@@ -136,13 +125,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 	if (rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		t->outstanding--;
 		sk->delivered++;
+		rs_kafkaclient_reachable(sk->client);
 		return;
 	}
-	sk->failures++;
 	if (sk->conf.metrics != NULL) {
 		rs_metrics_inc(sk->conf.metrics, RS_METRIC_PRODUCE_ERRORS, 1);
 	}
-	now = mono_ms();
+	now = rs_clock_mono_ms();
 	if (now - sk->last_error_log_ms >= 5000) {
 		rs_log(RS_LOG_ERROR, "kafka",
 		       "delivery failed; offsets are held back and the message "
@@ -164,7 +153,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 /* Produce the retries that are due. */
 static void run_retries(rs_kafkasink_t *sk)
 {
-	int64_t now = mono_ms();
+	int64_t now = rs_clock_mono_ms();
 	retry_t **pp = &sk->retries;
 
 	while (*pp != NULL) {
@@ -199,14 +188,15 @@ static void run_retries(rs_kafkasink_t *sk)
 /* Hand completed tracks' offsets to the source, in batch order. */
 static void complete_tracks(rs_kafkasink_t *sk)
 {
+	rs_source_t *src = sk->conf.source;
+
 	while (sk->head != NULL && sk->head->outstanding == 0) {
 		track_t *t = sk->head;
 
-		for (size_t i = 0; i < t->npos && sk->conf.source != NULL;
-		     i++) {
-			rs_kafkasource_mark_done(
-			    sk->conf.source, t->pos[i].topic,
-			    t->pos[i].partition, t->pos[i].next_offset);
+		for (size_t i = 0;
+		     i < t->npos && src != NULL && src->ack != NULL; i++) {
+			src->ack(src, t->pos[i].topic, t->pos[i].partition,
+			         t->pos[i].next_offset);
 		}
 		sk->head = t->next;
 		if (sk->head == NULL) {
@@ -215,12 +205,14 @@ static void complete_tracks(rs_kafkasink_t *sk)
 		free(t->pos);
 		free(t);
 	}
+	atomic_store(&sk->oldest_ms,
+	             sk->head != NULL ? sk->head->created_ms : 0);
 }
 
 /* Say so when the oldest batch has waited long for its acknowledgements. */
 static void report_stall(rs_kafkasink_t *sk)
 {
-	int64_t now = mono_ms();
+	int64_t now = rs_clock_mono_ms();
 	long waiting = 0;
 
 	if (sk->head == NULL || now - sk->head->created_ms < 10000 ||
@@ -303,13 +295,12 @@ static int produce(rs_kafkasink_t *sk, const char *topic, const void *p,
 			/* E.g. an unknown topic: hold the offsets and retry
 			 * until the topic is there. */
 			rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-			int64_t now = mono_ms();
+			int64_t now = rs_clock_mono_ms();
 
 			rd_kafka_header_add(h, h1, -1, v1, -1);
 			rd_kafka_header_add(h, h2, -1, v2, -1);
 			add_retry(sk, topic, p, n, key, key_len, h, t);
 			t->outstanding++;
-			sk->failures++;
 			if (now - sk->last_error_log_ms >= 5000) {
 				rs_log(RS_LOG_ERROR, "kafka",
 				       "cannot produce; offsets are held back "
@@ -370,7 +361,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 {
 	rs_kafkasink_t *sk = sink->ctx;
 	track_t *t = calloc(1, sizeof(*t));
-	int64_t now = wall_ms();
+	int64_t now = rs_clock_wall_ms();
 
 	if (t == NULL || batch_positions(b, t) < 0) {
 		if (t != NULL) {
@@ -388,7 +379,10 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	}
 	sk->tail = t;
 	t->outstanding = 1; /* held until every message is queued */
-	t->created_ms = mono_ms();
+	t->created_ms = rs_clock_mono_ms();
+	if (sk->head == t) {
+		atomic_store(&sk->oldest_ms, t->created_ms);
+	}
 	for (size_t i = 0; i < b->nevents; i++) {
 		const rs_event_meta_t *m = &b->events[i];
 		const rs_line_t *l = &b->lines[m->line_idx];
@@ -449,11 +443,13 @@ static int sk_tick(rs_sink_t *sink, char *errstr, size_t errstr_size)
 static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
 {
 	rs_kafkasink_t *sk = sink->ctx;
-	int64_t deadline = mono_ms() + (int64_t)(sk->conf.drain_timeout * 1000);
+	int64_t deadline =
+	    rs_clock_mono_ms() + (int64_t)(sk->conf.drain_timeout * 1000);
 
 	while (sk->head != NULL) {
 		serve(sk, 100);
-		if (atomic_load(&sk->abandon) || mono_ms() > deadline) {
+		if (atomic_load(&sk->abandon) ||
+		    rs_clock_mono_ms() > deadline) {
 			long n = 0;
 			for (track_t *t = sk->head; t != NULL; t = t->next) {
 				n += t->outstanding;
@@ -470,27 +466,21 @@ static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
 	return 0;
 }
 
-/* Set one producer property, naming the key on error. */
-static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
-                    char *errstr, size_t errstr_size)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(kc, name, value, err, sizeof(err)) !=
-	    RD_KAFKA_CONF_OK) {
-		snprintf(errstr, errstr_size, "kafka.producer.%s: %s", name,
-		         err);
-		return -1;
-	}
-	return 0;
-}
-
 rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
                                  size_t errstr_size)
 {
+	/* Ours first; the user's properties may override them. */
+	const rs_kafka_prop_t defaults[] = {
+	    {"enable.idempotence", "true"},
+	    {"compression.type",
+	     conf->compression != NULL ? conf->compression : "lz4"},
+	    {"linger.ms", "5"},
+	    {"queue.buffering.max.kbytes", "32768"},
+	    {"message.timeout.ms", "30000"},
+	    {"client.id", "replyscan"},
+	};
+	rs_kafkaclient_conf_t cc;
 	rs_kafkasink_t *sk = calloc(1, sizeof(*sk));
-	rd_kafka_conf_t *kc;
-	char err[512];
 
 	if (sk == NULL) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -501,40 +491,26 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		sk->conf.drain_timeout = 30;
 	}
 	atomic_init(&sk->abandon, 0);
-	kc = rd_kafka_conf_new();
-	if (set_prop(kc, "bootstrap.servers", conf->brokers, errstr,
-	             errstr_size) ||
-	    set_prop(kc, "enable.idempotence", "true", errstr, errstr_size) ||
-	    set_prop(kc, "compression.type",
-	             conf->compression ? conf->compression : "lz4", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "linger.ms", "5", errstr, errstr_size) ||
-	    set_prop(kc, "queue.buffering.max.kbytes", "32768", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "message.timeout.ms", "30000", errstr, errstr_size) ||
-	    set_prop(kc, "client.id", "replyscan", errstr, errstr_size)) {
-		rd_kafka_conf_destroy(kc);
+	atomic_init(&sk->oldest_ms, 0);
+	memset(&cc, 0, sizeof(cc));
+	cc.type = RD_KAFKA_PRODUCER;
+	cc.name = "producer";
+	cc.section = "kafka.producer";
+	cc.brokers = conf->brokers;
+	cc.defaults = defaults;
+	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc.props = conf->props;
+	cc.nprops = conf->nprops;
+	cc.stats_interval_ms =
+	    conf->stats_interval_ms > 0 ? conf->stats_interval_ms : 5000;
+	cc.on_delivery = on_delivery;
+	cc.opaque = sk;
+	sk->client = rs_kafkaclient_new(&cc, errstr, errstr_size);
+	if (sk->client == NULL) {
 		free(sk);
 		return NULL;
 	}
-	for (size_t i = 0; i < conf->nprops; i++) {
-		if (set_prop(kc, conf->props[i].name, conf->props[i].value,
-		             errstr, errstr_size)) {
-			rd_kafka_conf_destroy(kc);
-			free(sk);
-			return NULL;
-		}
-	}
-	rd_kafka_conf_set_opaque(kc, sk);
-	rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
-	sk->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err));
-	if (sk->rk == NULL) {
-		snprintf(errstr, errstr_size, "cannot create the producer: %s",
-		         err);
-		rd_kafka_conf_destroy(kc);
-		free(sk);
-		return NULL;
-	}
+	sk->rk = rs_kafkaclient_handle(sk->client);
 	check_topic(sk, sk->conf.topic);
 	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
 		check_topic(sk, sk->conf.dead_letter);
@@ -566,9 +542,14 @@ uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk)
 	return sk->dead_lettered;
 }
 
-uint64_t rs_kafkasink_failures(const rs_kafkasink_t *sk)
+int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk)
 {
-	return sk->failures;
+	return atomic_load(&((rs_kafkasink_t *)sk)->oldest_ms);
+}
+
+const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk)
+{
+	return sk->client;
 }
 
 void rs_kafkasink_destroy(rs_kafkasink_t *sk)
@@ -580,7 +561,7 @@ void rs_kafkasink_destroy(rs_kafkasink_t *sk)
 	rd_kafka_purge(sk->rk,
 	               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
 	rd_kafka_poll(sk->rk, 0);
-	rd_kafka_destroy(sk->rk);
+	rs_kafkaclient_destroy(sk->client);
 	while (sk->retries != NULL) {
 		retry_t *r = sk->retries;
 		sk->retries = r->next;

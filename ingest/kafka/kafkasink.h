@@ -1,7 +1,8 @@
 /*
  * kafkasink.h - a pipeline sink that produces each event to the output
  * topic (and unreadable lines to an optional dead-letter topic) and tells
- * the Kafka source which input offsets are safely written.
+ * the source, through rs_source_t.ack, which input offsets are safely
+ * written. It knows the source only as an rs_source_t.
  *
  * A batch's input offsets become committable only when every message
  * produced from it, and from every earlier batch, is acknowledged by the
@@ -17,8 +18,9 @@
 #define RS_KAFKASINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-#include "kafka/kafkasource.h"
+#include "kafka/client.h"
 #include "pipeline/pipeline.h"
 
 typedef struct rs_metrics rs_metrics_t;
@@ -30,9 +32,10 @@ typedef struct rs_kafkasink_conf {
 	const char *compression; /* none, gzip, snappy, lz4, zstd */
 	const rs_kafka_prop_t *props; /* librdkafka properties, applied last */
 	size_t nprops;
-	rs_kafkasource_t *source; /* told what is written; may be NULL */
-	rs_metrics_t *metrics;    /* may be NULL */
-	double drain_timeout;     /* seconds flush waits for acknowledgements */
+	rs_source_t *source;   /* acked what is written; may be NULL */
+	rs_metrics_t *metrics; /* may be NULL */
+	double drain_timeout;  /* seconds flush waits for acknowledgements */
+	int stats_interval_ms; /* librdkafka statistics; 0: every 5 s */
 } rs_kafkasink_conf_t;
 
 typedef struct rs_kafkasink rs_kafkasink_t;
@@ -44,10 +47,18 @@ rs_sink_t *rs_kafkasink_sink(rs_kafkasink_t *sk);
 /* Give up waiting in flush (second signal). Async-signal-safe. */
 void rs_kafkasink_abandon(rs_kafkasink_t *sk);
 
-/* Messages produced and acknowledged, dead-lettered, delivery failures. */
+/* Messages produced and acknowledged, and dead-lettered. */
 uint64_t rs_kafkasink_delivered(const rs_kafkasink_t *sk);
 uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk);
-uint64_t rs_kafkasink_failures(const rs_kafkasink_t *sk);
+
+/*
+ * When (rs_clock_mono_ms) the oldest batch still waiting for the broker's
+ * acknowledgements was written; 0 when none waits. @locality any thread.
+ */
+int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk);
+
+/* The producer's client, for its broker watch (any thread). */
+const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk);
 
 void rs_kafkasink_destroy(rs_kafkasink_t *sk);
 

@@ -8,7 +8,8 @@
  * into pointers just before the batch is handed over.
  *
  * The commit table maps (topic, partition) to the next offset to commit;
- * the sink writes it under `lock`, the source thread reads and commits.
+ * the sink writes it under `lock` (through rs_source_t.ack), the source
+ * thread reads and commits.
  */
 #include "kafka/kafkasource.h"
 
@@ -19,9 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "kafka/client.h"
 #include "observe/log.h"
+#include "util/clock.h"
 
 typedef struct commit_entry {
 	const char *topic; /* interned: one of conf->topics */
@@ -34,9 +36,9 @@ typedef struct commit_entry {
 struct rs_kafkasource {
 	rs_source_t src;
 	rs_kafkasource_conf_t conf;
-	rd_kafka_t *rk;
+	rs_kafkaclient_t *client;
+	rd_kafka_t *rk; /* the client's handle */
 	atomic_int stopping;
-	int idle_exit;
 	int paused;
 	int assigned_ever; /* the idle clock waits for the first assignment */
 	int64_t last_input_ms;
@@ -46,15 +48,6 @@ struct rs_kafkasource {
 	commit_entry_t *tab;
 	size_t ntab, tabcap;
 };
-
-/* Monotonic clock in ms. */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Our own copy of a topic name, so that lines can point at it. */
 static const char *intern_topic(rs_kafkasource_t *ks, const char *name)
@@ -94,9 +87,11 @@ static commit_entry_t *entry(rs_kafkasource_t *ks, const char *topic,
 	return &ks->tab[ks->ntab++];
 }
 
-void rs_kafkasource_mark_done(rs_kafkasource_t *ks, const char *topic,
-                              int32_t partition, int64_t next_offset)
+/* rs_source_t.ack: a sink reports what is written. @locality sink thread. */
+static void ks_ack(rs_source_t *src, const char *topic, int32_t partition,
+                   int64_t next_offset)
 {
+	rs_kafkasource_t *ks = src->ctx;
 	commit_entry_t *e;
 
 	pthread_mutex_lock(&ks->lock);
@@ -201,7 +196,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rd_kafka_assign(rk, parts);
 		/* Joining the group is not idleness. */
 		ks->assigned_ever = 1;
-		ks->last_input_ms = mono_ms();
+		ks->last_input_ms = rs_clock_mono_ms();
 		if (ks->paused) {
 			rd_kafka_pause_partitions(rk, parts);
 		}
@@ -216,25 +211,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-/* librdkafka's own errors and logs, into the structured log. */
-static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	(void)rk;
-	(void)opaque;
-	rs_log(RS_LOG_WARN, "kafka", "client error",
-	       "error=\"%s\" reason=\"%s\"",
-	       rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
-}
-
-static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+/* librdkafka statistics, to the stage. @locality source thread. */
+static void on_stats(void *opaque, const char *json, size_t len)
 {
 	rs_kafkasource_t *ks = opaque;
 
-	(void)rk;
 	if (ks->conf.stats_cb != NULL) {
 		ks->conf.stats_cb(ks->conf.stats_opaque, json, len);
 	}
-	return 0; /* librdkafka frees json */
 }
 
 /* Pause or resume every assigned partition. @locality source thread. */
@@ -286,9 +270,9 @@ static void ks_tick(rs_source_t *src)
 		}
 		rd_kafka_message_destroy(rkm);
 	}
-	maybe_commit(ks, mono_ms());
+	maybe_commit(ks, rs_clock_mono_ms());
 	/* Input paused by back-pressure is not "idle". */
-	ks->last_input_ms = mono_ms();
+	ks->last_input_ms = rs_clock_mono_ms();
 }
 
 /* Append one message (one or more lines) to the batch. -1 out of memory. */
@@ -367,7 +351,7 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 	set_paused(ks, 0);
 	for (;;) {
 		rd_kafka_message_t *rkm;
-		int64_t now = mono_ms();
+		int64_t now = rs_clock_mono_ms();
 		const char *topic;
 		int timeout = 100;
 
@@ -387,10 +371,9 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 			/* Before the first assignment allow 60 s more: the
 			 * group may wait for a dead member's session to end. */
 			if (ks->conf.exit_when_idle > 0 &&
-			    (double)(mono_ms() - ks->last_input_ms) >=
+			    (double)(rs_clock_mono_ms() - ks->last_input_ms) >=
 			        ks->conf.exit_when_idle * 1000.0 +
 			            (ks->assigned_ever ? 0 : 60000)) {
-				ks->idle_exit = 1;
 				atomic_store(&ks->stopping, 1);
 				rs_log(RS_LOG_INFO, "kafka",
 				       "no input; ending (exit-when-idle)",
@@ -420,6 +403,7 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 			first_ms = now;
 		}
 		ks->last_input_ms = now;
+		rs_kafkaclient_reachable(ks->client);
 		if (add_message(ks, b, rkm, topic) < 0) {
 			rd_kafka_message_destroy(rkm);
 			snprintf(errstr, errstr_size, "out of memory");
@@ -448,39 +432,27 @@ void rs_kafkasource_stop(rs_kafkasource_t *ks)
 	atomic_store(&ks->stopping, 1);
 }
 
-int rs_kafkasource_idle_exit(const rs_kafkasource_t *ks)
-{
-	return ks->idle_exit;
-}
-
 uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks)
 {
 	return ks->commits;
 }
 
-/* Set one property, with the key named in the error. */
-static int set_prop(rd_kafka_conf_t *kc, const char *name, const char *value,
-                    char *errstr, size_t errstr_size)
-{
-	char err[256];
-
-	if (rd_kafka_conf_set(kc, name, value, err, sizeof(err)) !=
-	    RD_KAFKA_CONF_OK) {
-		snprintf(errstr, errstr_size, "kafka.consumer.%s: %s", name,
-		         err);
-		return -1;
-	}
-	return 0;
-}
-
 rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
                                      char *errstr, size_t errstr_size)
 {
+	/* Ours first; the user's properties may override them. */
+	const rs_kafka_prop_t defaults[] = {
+	    {"group.id", conf->group},
+	    {"enable.auto.commit", "false"},
+	    {"enable.auto.offset.store", "false"},
+	    {"auto.offset.reset", "earliest"},
+	    {"queued.max.messages.kbytes", "16384"},
+	    {"client.id", "replyscan"},
+	};
+	rs_kafkaclient_conf_t cc;
 	rs_kafkasource_t *ks = calloc(1, sizeof(*ks));
-	rd_kafka_conf_t *kc = NULL;
 	rd_kafka_topic_partition_list_t *subs = NULL;
 	rd_kafka_resp_err_t err;
-	char err2[512];
 
 	if (ks == NULL) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -495,42 +467,25 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 	}
 	pthread_mutex_init(&ks->lock, NULL);
 	atomic_init(&ks->stopping, 0);
-	kc = rd_kafka_conf_new();
-	/* Our defaults first; the user's properties may override them. */
-	if (set_prop(kc, "bootstrap.servers", conf->brokers, errstr,
-	             errstr_size) ||
-	    set_prop(kc, "group.id", conf->group, errstr, errstr_size) ||
-	    set_prop(kc, "enable.auto.commit", "false", errstr, errstr_size) ||
-	    set_prop(kc, "enable.auto.offset.store", "false", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "auto.offset.reset", "earliest", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "queued.max.messages.kbytes", "16384", errstr,
-	             errstr_size) ||
-	    set_prop(kc, "client.id", "replyscan", errstr, errstr_size)) {
+	memset(&cc, 0, sizeof(cc));
+	cc.type = RD_KAFKA_CONSUMER;
+	cc.name = "consumer";
+	cc.section = "kafka.consumer";
+	cc.brokers = conf->brokers;
+	cc.defaults = defaults;
+	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc.props = conf->props;
+	cc.nprops = conf->nprops;
+	cc.stats_interval_ms =
+	    conf->stats_interval_ms > 0 ? conf->stats_interval_ms : 5000;
+	cc.on_stats = on_stats;
+	cc.on_rebalance = on_rebalance;
+	cc.opaque = ks;
+	ks->client = rs_kafkaclient_new(&cc, errstr, errstr_size);
+	if (ks->client == NULL) {
 		goto fail;
 	}
-	if (conf->stats_cb != NULL && set_prop(kc, "statistics.interval.ms",
-	                                       "5000", errstr, errstr_size)) {
-		goto fail;
-	}
-	for (size_t i = 0; i < conf->nprops; i++) {
-		if (set_prop(kc, conf->props[i].name, conf->props[i].value,
-		             errstr, errstr_size)) {
-			goto fail;
-		}
-	}
-	rd_kafka_conf_set_opaque(kc, ks);
-	rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
-	rd_kafka_conf_set_error_cb(kc, on_error);
-	rd_kafka_conf_set_stats_cb(kc, on_stats);
-	ks->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, err2, sizeof(err2));
-	if (ks->rk == NULL) {
-		snprintf(errstr, errstr_size, "cannot create the consumer: %s",
-		         err2);
-		goto fail;
-	}
-	kc = NULL; /* owned by rk now */
+	ks->rk = rs_kafkaclient_handle(ks->client);
 	rd_kafka_poll_set_consumer(ks->rk);
 	subs = rd_kafka_topic_partition_list_new((int)conf->ntopics);
 	for (size_t i = 0; i < conf->ntopics; i++) {
@@ -544,23 +499,24 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 		         rd_kafka_err2str(err));
 		goto fail;
 	}
-	ks->last_input_ms = mono_ms();
+	ks->last_input_ms = rs_clock_mono_ms();
 	ks->last_commit_ms = ks->last_input_ms;
 	ks->src.next = ks_next;
 	ks->src.stop = ks_stop;
 	ks->src.tick = ks_tick;
+	ks->src.ack = ks_ack;
 	ks->src.ctx = ks;
 	return ks;
 fail:
-	if (kc != NULL) {
-		rd_kafka_conf_destroy(kc);
-	}
-	if (ks->rk != NULL) {
-		rd_kafka_destroy(ks->rk);
-	}
+	rs_kafkaclient_destroy(ks->client);
 	pthread_mutex_destroy(&ks->lock);
 	free(ks);
 	return NULL;
+}
+
+const rs_kafkaclient_t *rs_kafkasource_client(const rs_kafkasource_t *ks)
+{
+	return ks->client;
 }
 
 rs_source_t *rs_kafkasource_source(rs_kafkasource_t *ks)
@@ -597,7 +553,7 @@ int rs_kafkasource_close(rs_kafkasource_t *ks, char *errstr, size_t errstr_size)
 		         rd_kafka_err2str(err));
 		rc = -1;
 	}
-	rd_kafka_destroy(ks->rk);
+	rs_kafkaclient_destroy(ks->client);
 	pthread_mutex_destroy(&ks->lock);
 	free(ks->tab);
 	free(ks);

@@ -8,10 +8,10 @@
  * against a concurrent rebalance or pause; this source uses
  * rd_kafka_consumer_poll and never calls them from two threads).
  *
- * Offsets: the sink reports with rs_kafkasource_mark_done the offset up to
- * which every line of a partition has been fully written; the source
- * commits those offsets (every commit interval, before giving partitions
- * up in a rebalance, and on close). Auto-commit is off.
+ * Offsets: a sink reports through rs_source_t.ack the offset up to which
+ * every line of a partition has been fully written; the source commits
+ * those offsets (every commit interval, before giving partitions up in a
+ * rebalance, and on close). Auto-commit is off.
  *
  * Back-pressure: when the pipeline's ring is full the source pauses its
  * partitions and keeps serving the consumer (rebalances, group
@@ -23,12 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kafka/client.h"
 #include "pipeline/pipeline.h"
-
-typedef struct rs_kafka_prop {
-	const char *name;
-	const char *value;
-} rs_kafka_prop_t;
 
 typedef struct rs_kafkasource_conf {
 	const char *brokers;
@@ -43,6 +39,7 @@ typedef struct rs_kafkasource_conf {
 	    exit_when_idle; /* seconds without input before ending; 0 never */
 	int linger_ms;      /* longest wait to fill a batch */
 	int commit_interval_ms;
+	int stats_interval_ms; /* 0: every 5 s */
 	/* librdkafka statistics JSON (statistics.interval.ms), optional. */
 	void (*stats_cb)(void *opaque, const char *json, size_t len);
 	void *stats_opaque;
@@ -61,16 +58,6 @@ rs_source_t *rs_kafkasource_source(rs_kafkasource_t *ks);
  * Async-signal-safe (sets a flag). */
 void rs_kafkasource_stop(rs_kafkasource_t *ks);
 
-/* Did the source end because of exit_when_idle? */
-int rs_kafkasource_idle_exit(const rs_kafkasource_t *ks);
-
-/*
- * Every line of topic/partition before next_offset is written.
- * @locality the sink thread (any thread; takes a short lock).
- */
-void rs_kafkasource_mark_done(rs_kafkasource_t *ks, const char *topic,
-                              int32_t partition, int64_t next_offset);
-
 /*
  * After rs_pipeline_run returned: commit what is done, leave the group
  * and destroy the consumer. Returns 0, or -1 when the final commit failed
@@ -78,6 +65,9 @@ void rs_kafkasource_mark_done(rs_kafkasource_t *ks, const char *topic,
  */
 int rs_kafkasource_close(rs_kafkasource_t *ks, char *errstr,
                          size_t errstr_size);
+
+/* The consumer's client, for its broker watch (any thread). */
+const rs_kafkaclient_t *rs_kafkasource_client(const rs_kafkasource_t *ks);
 
 /* Committed-offset bookkeeping, for metrics: number of commits done. */
 uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks);

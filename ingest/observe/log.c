@@ -24,8 +24,9 @@ static rs_log_format_t log_format = RS_LOG_LOGFMT;
 static FILE *log_out;
 static rs_log_clock_fn log_clock;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
-static const char *const format_names[] = {"logfmt", "json"};
+#define NAME_AT(value, name) [value] = name,
+static const char *const level_names[] = {RS_LOG_LEVELS(NAME_AT)};
+static const char *const format_names[] = {RS_LOG_FORMATS(NAME_AT)};
 
 /* One record being built on the caller's stack. */
 typedef struct log_line {

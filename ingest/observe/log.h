@@ -25,16 +25,27 @@
 
 #define RS_LOG_LINE_MAX 8192
 
-typedef enum rs_log_level {
-	RS_LOG_DEBUG = 0,
-	RS_LOG_INFO,
-	RS_LOG_WARN,
-	RS_LOG_ERROR,
-} rs_log_level_t;
+/*
+ * The levels and formats with their names, the one list that the log,
+ * the configuration (log.level, log.format) and its reference read:
+ * X(value, "name") for each, in order from 0.
+ */
+#define RS_LOG_LEVELS(X)                                                       \
+	X(RS_LOG_DEBUG, "debug")                                               \
+	X(RS_LOG_INFO, "info")                                                 \
+	X(RS_LOG_WARN, "warn")                                                 \
+	X(RS_LOG_ERROR, "error")
+
+#define RS_LOG_FORMATS(X)                                                      \
+	X(RS_LOG_LOGFMT, "logfmt")                                             \
+	X(RS_LOG_JSON, "json")
+
+#define RS_LOG_ENUM_VALUE(value, name) value,
+
+typedef enum rs_log_level { RS_LOG_LEVELS(RS_LOG_ENUM_VALUE) } rs_log_level_t;
 
 typedef enum rs_log_format {
-	RS_LOG_LOGFMT = 0,
-	RS_LOG_JSON,
+	RS_LOG_FORMATS(RS_LOG_ENUM_VALUE)
 } rs_log_format_t;
 
 /*

@@ -72,6 +72,10 @@ struct rs_metrics {
 	lag_entry_t *lag;
 	size_t nlag;
 
+	pthread_mutex_t health_lock; /* guards health_fn and health_ctx */
+	rs_metrics_health_fn health_fn;
+	void *health_ctx;
+
 	struct MHD_Daemon *daemon;
 	unsigned port;
 };
@@ -91,6 +95,11 @@ rs_metrics_t *rs_metrics_new(void)
 	atomic_store(&m->healthy, 1);
 	atomic_store(&m->ready, 0);
 	if (pthread_mutex_init(&m->lag_lock, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
+	if (pthread_mutex_init(&m->health_lock, NULL) != 0) {
+		pthread_mutex_destroy(&m->lag_lock);
 		free(m);
 		return NULL;
 	}
@@ -165,6 +174,40 @@ void rs_metrics_set_healthy(rs_metrics_t *m, int healthy)
 void rs_metrics_set_ready(rs_metrics_t *m, int ready)
 {
 	atomic_store(&m->ready, ready != 0);
+}
+
+void rs_metrics_set_health_check(rs_metrics_t *m, rs_metrics_health_fn fn,
+                                 void *ctx)
+{
+	pthread_mutex_lock(&m->health_lock);
+	m->health_fn = fn;
+	m->health_ctx = ctx;
+	pthread_mutex_unlock(&m->health_lock);
+}
+
+/*
+ * Healthy? 0, or -1 with the reason. The check runs under health_lock,
+ * so that rs_metrics_set_health_check can retire its ctx safely.
+ */
+static int health(rs_metrics_t *m, char *why, size_t why_size)
+{
+	int rc = 0;
+
+	if (!atomic_load(&m->healthy)) {
+		snprintf(why, why_size, "unhealthy");
+		return -1;
+	}
+	pthread_mutex_lock(&m->health_lock);
+	if (m->health_fn != NULL) {
+		char reason[200] = "";
+
+		if (m->health_fn(m->health_ctx, reason, sizeof(reason)) != 0) {
+			snprintf(why, why_size, "unhealthy: %s", reason);
+			rc = -1;
+		}
+	}
+	pthread_mutex_unlock(&m->health_lock);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -428,6 +471,11 @@ void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out)
 	rs_buf_put_u64(out, load(&m->counters[RS_METRIC_RULES_RELOADS_ERROR]));
 	rs_buf_putc(out, '\n');
 
+	put_simple(out, "rules_stale_total", "counter",
+	           "Times a worker could not take a reloaded rule set (no "
+	           "Hyperscan scratch) and kept the previous one.",
+	           load(&m->counters[RS_METRIC_RULES_STALE]));
+
 	put_simple(out, "rules_loaded", "gauge",
 	           "Rules in the rule set in use.", load(&m->rules_loaded));
 
@@ -490,6 +538,35 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status,
 	return rc;
 }
 
+/* Queue a response from text that dies with the caller: a copy, and a
+ * newline after it. */
+static enum MHD_Result reply_copy(struct MHD_Connection *conn, unsigned status,
+                                  const char *text)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	size_t n = strlen(text);
+	char *copy = malloc(n + 2);
+
+	if (copy == NULL) {
+		return MHD_NO;
+	}
+	memcpy(copy, text, n);
+	copy[n] = '\n';
+	copy[n + 1] = '\0';
+	/* malloc'd: MHD frees it with free(). */
+	r = MHD_create_response_from_buffer(n + 1, copy, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(copy);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "text/plain; charset=utf-8");
+	rc = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 /* Every request. @locality the libmicrohttpd thread. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
@@ -533,10 +610,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return rc;
 	}
 	if (strcmp(url, "/healthz") == 0) {
-		return atomic_load(&m->healthy)
-		           ? reply_text(conn, MHD_HTTP_OK, "ok\n")
-		           : reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                        "unhealthy\n");
+		char why[256];
+
+		if (health(m, why, sizeof(why)) == 0) {
+			return reply_text(conn, MHD_HTTP_OK, "ok\n");
+		}
+		return reply_copy(conn, MHD_HTTP_SERVICE_UNAVAILABLE, why);
 	}
 	if (strcmp(url, "/readyz") == 0) {
 		return atomic_load(&m->ready)
@@ -712,5 +791,6 @@ void rs_metrics_destroy(rs_metrics_t *m)
 	}
 	free_lag(m->lag, m->nlag);
 	pthread_mutex_destroy(&m->lag_lock);
+	pthread_mutex_destroy(&m->health_lock);
 	free(m);
 }

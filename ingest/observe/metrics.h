@@ -1,13 +1,15 @@
 /*
  * metrics.h - the daemon's Prometheus endpoint: counters and gauges that
  * the pipeline updates, served by libmicrohttpd on its own thread as
- * /metrics (text format 0.0.4), /healthz and /readyz.
+ * /metrics (text format 0.0.4), /healthz (503 while the health flag is
+ * down or the health check says why not) and /readyz.
  *
  * Threads: the update calls may come from any thread (the sink thread
  * mostly, the consumer's statistics callback on the source thread) while
  * the HTTP thread renders. Counters, the latency histogram and the health
  * flags are C11 atomics, so updates never wait; only the per-partition
- * lag table, replaced on each statistics callback, sits behind a mutex.
+ * lag table, replaced on each statistics callback, and the health check
+ * function sit behind mutexes.
  * A rendering may see a batch's counters half added; every series stays
  * monotonic and the histogram's count equals its +Inf bucket.
  *
@@ -34,6 +36,7 @@ typedef enum rs_metric {
 	RS_METRIC_COMMITS,
 	RS_METRIC_RULES_RELOADS_OK,
 	RS_METRIC_RULES_RELOADS_ERROR,
+	RS_METRIC_RULES_STALE, /* a worker kept a replaced rule set */
 	RS_METRIC__COUNT
 } rs_metric_t;
 
@@ -74,6 +77,21 @@ void rs_metrics_set_rules_loaded(rs_metrics_t *m, size_t n);
 /* /healthz answers 503 while 0 (default 1); /readyz 200 once 1. */
 void rs_metrics_set_healthy(rs_metrics_t *m, int healthy);
 void rs_metrics_set_ready(rs_metrics_t *m, int ready);
+
+/*
+ * Asked on every /healthz: 0 when healthy, else -1 with the reason (a
+ * short sentence) in why. @locality the HTTP thread: it must only read
+ * what other threads publish atomically.
+ */
+typedef int (*rs_metrics_health_fn)(void *ctx, char *why, size_t why_size);
+
+/*
+ * Make /healthz also ask fn (NULL: stop asking). Once this returns, the
+ * HTTP thread no longer runs the previous fn, so its ctx may be freed.
+ * @locality any thread.
+ */
+void rs_metrics_set_health_check(rs_metrics_t *m, rs_metrics_health_fn fn,
+                                 void *ctx);
 
 /*
  * Replace the per-partition lag and committed-offset gauges from a

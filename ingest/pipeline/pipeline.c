@@ -1,10 +1,10 @@
 /*
  * pipeline.c - the batch ring between source, workers and sink.
  *
- * The ring has conf->slots (default 2 * threads + 2) slots. Each slot moves
- * FREE -> FILLED (source) -> BUSY (a worker) -> DONE (worker) -> FREE (sink, in
- * seq order). One mutex and three condition variables guard the slot states;
- * the work itself happens outside the lock. A failure anywhere sets
+ * The ring has conf->slots (default rs_pipeline_default_slots) slots. Each slot
+ * moves FREE -> FILLED (source) -> BUSY (a worker) -> DONE (worker) -> FREE
+ * (sink, in seq order). One mutex and three condition variables guard the slot
+ * states; the work itself happens outside the lock. A failure anywhere sets
  * `abort`, wakes everyone, and the first error's text is kept.
  */
 #include "pipeline/pipeline.h"
@@ -109,6 +109,7 @@ struct rs_worker {
 	const rs_pipeline_conf_t *conf;
 	const rs_rules_t *rules; /* referenced from conf->ruleset, or fixed */
 	uint64_t generation;
+	uint64_t stale_generation; /* a set it could not take; 0: none */
 	rs_rules_scratch_t *scratch;
 	rs_event_encoder_t *enc;
 	rs_record_t rec;
@@ -204,7 +205,8 @@ static rs_str_t event_key(rs_key_t key, const rs_record_t *rec)
 
 /*
  * Move to the current rule set if it was replaced since the last batch.
- * A set whose scratch cannot be made is not taken; the old one stays.
+ * A set whose scratch cannot be made is not taken; the old one stays,
+ * and conf->rules_stale hears of it once per set.
  */
 static void follow_ruleset(rs_worker_t *w)
 {
@@ -221,6 +223,13 @@ static void follow_ruleset(rs_worker_t *w)
 	scratch = rs_rules_scratch_new(rules, err, sizeof(err));
 	if (scratch == NULL) {
 		rs_ruleset_release(set, rules);
+		if (gen != w->stale_generation) {
+			w->stale_generation = gen;
+			if (w->conf->rules_stale != NULL) {
+				w->conf->rules_stale(w->conf->rules_stale_ctx,
+				                     err);
+			}
+		}
 		return;
 	}
 	rs_rules_scratch_destroy(w->scratch);
@@ -474,6 +483,11 @@ static void *worker_main(void *arg)
 	}
 }
 
+unsigned rs_pipeline_default_slots(unsigned threads)
+{
+	return 2 * threads + 2;
+}
+
 int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
                     rs_sink_t *sink, rs_counts_t *total, char *errstr,
                     size_t errstr_size)
@@ -493,7 +507,8 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 	memset(total, 0, sizeof(*total));
 	r.conf = conf;
 	r.src = src;
-	r.nslots = conf->slots >= 2 ? conf->slots : (size_t)nthreads * 2 + 2;
+	r.nslots = conf->slots >= 2 ? conf->slots
+	                            : rs_pipeline_default_slots(nthreads);
 	r.slots = calloc(r.nslots, sizeof(rs_batch_t));
 	r.state = calloc(r.nslots, sizeof(int));
 	threads = calloc(nthreads, sizeof(pthread_t));

@@ -2,7 +2,9 @@
  * pipeline.h - one pipeline with pluggable ends: a source yields batches of
  * lines with their provenance, N workers parse, classify and encode them,
  * and a sink writes the events in input order and reports what is safely
- * written so that the source can commit.
+ * written through the source's ack callback, so that the source can
+ * commit. Source and sink know each other only through these two
+ * interfaces.
  *
  * Threads: the source runs on its own thread (rs_source_t.next), the
  * workers on N threads (rs_pipeline_process), the sink on the thread that
@@ -102,6 +104,14 @@ struct rs_source {
 	 * the source waits for a free slot (optional; source thread): time to
 	 * pause input and serve the consumer's callbacks. */
 	void (*tick)(rs_source_t *src);
+	/* Every line of topic/partition before next_offset is written, with
+	 * the events made from it, and so is every earlier line: the source
+	 * may commit it (optional; a source without offsets leaves it NULL).
+	 * Called by a sink that knows when its writes are durable, in input
+	 * order per partition, on the sink thread while the source thread
+	 * runs: the source guards what it shares. */
+	void (*ack)(rs_source_t *src, const char *topic, int32_t partition,
+	            int64_t next_offset);
 	void *ctx;
 };
 
@@ -131,9 +141,14 @@ typedef struct rs_pipeline_conf {
 	int include_sent; /* --all */
 	rs_key_t key;
 	unsigned threads;   /* worker threads, >= 1 */
-	unsigned slots;     /* batches in flight; 0: 2 * threads + 2 */
+	unsigned slots;     /* batches in flight; 0: the default below */
 	size_t batch_bytes; /* target input bytes per batch */
 	size_t max_line;    /* longer lines are cut and counted malformed */
+	/* A worker could not take a replaced rule set (no scratch for it)
+	 * and keeps classifying with the one it has: told once per worker
+	 * and set, on the worker's thread (optional). */
+	void (*rules_stale)(void *ctx, const char *why);
+	void *rules_stale_ctx;
 } rs_pipeline_conf_t;
 
 /* Per-worker state: record arena, classifier scratch, event encoder. */
@@ -160,6 +175,13 @@ int rs_batch_add_line(rs_batch_t *batch, const char *p, size_t len,
 
 /* Add src's counters into dst. */
 void rs_counts_add(rs_counts_t *dst, const rs_counts_t *src);
+
+/*
+ * Batches in flight when none are configured: two per worker and two
+ * more, so that each worker has one while the source fills one and the
+ * sink drains one. The one place this number is made.
+ */
+unsigned rs_pipeline_default_slots(unsigned threads);
 
 /*
  * Run source -> workers -> sink until the source ends, a stage fails or

@@ -1,0 +1,267 @@
+/*
+ * client.c - librdkafka handles with replyscan's defaults, logging,
+ * statistics and broker watch; see client.h.
+ *
+ * Broker watch: librdkafka raises RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN
+ * when it has lost every broker connection, and says nothing when one
+ * comes back. So the client records the time of the first such event and
+ * clears it on evidence of a broker: a statistics document with a broker
+ * in state UP (not librdkafka's internal pseudo-broker), or the owner's
+ * word that traffic flowed. down_since is an atomic: librdkafka's thread
+ * writes it, the metrics thread reads it.
+ */
+#include "kafka/client.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "observe/log.h"
+#include "util/clock.h"
+
+struct rs_kafkaclient {
+	rd_kafka_t *rk;
+	rs_kafkaclient_conf_t conf; /* the owner's callbacks and opaque */
+	char name[32];
+	atomic_int_fast64_t down_since; /* mono ms; 0: a broker is up */
+};
+
+/* ------------------------------------------------------------------ */
+/* Broker watch                                                       */
+/* ------------------------------------------------------------------ */
+
+/* No broker: note when that began, once. */
+static void set_down(rs_kafkaclient_t *c)
+{
+	int_fast64_t zero = 0;
+	int64_t now = rs_clock_mono_ms();
+
+	/* 0 means up, so a (theoretical) clock at 0 is taken as 1 ms. */
+	if (atomic_compare_exchange_strong(&c->down_since, &zero,
+	                                   now > 0 ? now : 1)) {
+		rs_log(RS_LOG_WARN, "kafka", "no broker is reachable",
+		       "client=%s", c->name);
+	}
+}
+
+void rs_kafkaclient_reachable(rs_kafkaclient_t *c)
+{
+	if (atomic_load_explicit(&c->down_since, memory_order_relaxed) != 0 &&
+	    atomic_exchange(&c->down_since, 0) != 0) {
+		rs_log(RS_LOG_INFO, "kafka", "a broker is reachable again",
+		       "client=%s", c->name);
+	}
+}
+
+int64_t rs_kafkaclient_down_since(const rs_kafkaclient_t *c)
+{
+	return atomic_load(&((rs_kafkaclient_t *)c)->down_since);
+}
+
+/* Does a statistics document show a real broker in state UP? */
+static int stats_broker_up(const char *json, size_t len)
+{
+	json_error_t jerr;
+	json_t *root = json_loadb(json, len, 0, &jerr);
+	json_t *brokers = json_object_get(root, "brokers");
+	const char *key;
+	json_t *b;
+	int up = 0;
+
+	json_object_foreach(brokers, key, b)
+	{
+		const char *state =
+		    json_string_value(json_object_get(b, "state"));
+		const char *source =
+		    json_string_value(json_object_get(b, "source"));
+
+		if (state != NULL && strcmp(state, "UP") == 0 &&
+		    (source == NULL || strcmp(source, "internal") != 0)) {
+			up = 1;
+			break;
+		}
+	}
+	json_decref(root);
+	return up;
+}
+
+/* ------------------------------------------------------------------ */
+/* librdkafka's callbacks                                             */
+/* ------------------------------------------------------------------ */
+
+/* Error events into the log; ALL_BROKERS_DOWN into the watch. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	rs_kafkaclient_t *c = opaque;
+
+	(void)rk;
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+		set_down(c);
+	}
+	rs_log(RS_LOG_WARN, "kafka", "client error",
+	       "client=%s error=\"%s\" reason=\"%s\"", c->name,
+	       rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+/* librdkafka's own log lines (syslog levels) into the daemon log. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+	rs_log_level_t l = level <= 3   ? RS_LOG_ERROR
+	                   : level == 4 ? RS_LOG_WARN
+	                   : level <= 6 ? RS_LOG_INFO
+	                                : RS_LOG_DEBUG;
+
+	const rs_kafkaclient_t *c = rd_kafka_opaque(rk);
+
+	if (rs_log_enabled(l)) {
+		rs_log(l, "kafka", "librdkafka",
+		       "client=%s facility=%s text=\"%s\"",
+		       c != NULL ? c->name : rd_kafka_name(rk), fac, buf);
+	}
+}
+
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	rs_kafkaclient_t *c = opaque;
+
+	(void)rk;
+	if (stats_broker_up(json, len)) {
+		rs_kafkaclient_reachable(c);
+	}
+	if (c->conf.on_stats != NULL) {
+		c->conf.on_stats(c->conf.opaque, json, len);
+	}
+	return 0; /* librdkafka frees json */
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	rs_kafkaclient_t *c = opaque;
+
+	c->conf.on_rebalance(rk, err, parts, c->conf.opaque);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                        void *opaque)
+{
+	rs_kafkaclient_t *c = opaque;
+
+	c->conf.on_delivery(rk, rkm, c->conf.opaque);
+}
+
+/* ------------------------------------------------------------------ */
+/* Building a handle                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Set one property, the error naming it as the user wrote it. */
+static int set_prop(rd_kafka_conf_t *kc, const char *section, const char *name,
+                    const char *value, char *errstr, size_t errstr_size)
+{
+	char err[256];
+
+	if (rd_kafka_conf_set(kc, name, value, err, sizeof(err)) ==
+	    RD_KAFKA_CONF_OK) {
+		return 0;
+	}
+	if (section != NULL) {
+		snprintf(errstr, errstr_size, "%s.%s: %s", section, name, err);
+	} else {
+		snprintf(errstr, errstr_size, "%s: %s", name, err);
+	}
+	return -1;
+}
+
+/* Brokers, defaults, then the user's properties. 0 or -1. */
+static int set_all(rd_kafka_conf_t *kc, const rs_kafkaclient_conf_t *conf,
+                   char *errstr, size_t errstr_size)
+{
+	char interval[32];
+
+	if (conf->brokers != NULL &&
+	    set_prop(kc, conf->section, "bootstrap.servers", conf->brokers,
+	             errstr, errstr_size) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < conf->ndefaults; i++) {
+		if (set_prop(kc, conf->section, conf->defaults[i].name,
+		             conf->defaults[i].value, errstr,
+		             errstr_size) != 0) {
+			return -1;
+		}
+	}
+	if (conf->stats_interval_ms > 0) {
+		snprintf(interval, sizeof(interval), "%d",
+		         conf->stats_interval_ms);
+		if (set_prop(kc, conf->section, "statistics.interval.ms",
+		             interval, errstr, errstr_size) != 0) {
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < conf->nprops; i++) {
+		if (set_prop(kc, conf->section, conf->props[i].name,
+		             conf->props[i].value, errstr, errstr_size) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
+                                     char *errstr, size_t errstr_size)
+{
+	rs_kafkaclient_t *c = calloc(1, sizeof(*c));
+	rd_kafka_conf_t *kc;
+	char err[512];
+
+	if (c == NULL) {
+		snprintf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	c->conf = *conf;
+	snprintf(c->name, sizeof(c->name), "%s",
+	         conf->name != NULL ? conf->name : "client");
+	atomic_init(&c->down_since, 0);
+	kc = rd_kafka_conf_new();
+	if (set_all(kc, conf, errstr, errstr_size) != 0) {
+		rd_kafka_conf_destroy(kc);
+		free(c);
+		return NULL;
+	}
+	rd_kafka_conf_set_opaque(kc, c);
+	rd_kafka_conf_set_error_cb(kc, on_error);
+	rd_kafka_conf_set_log_cb(kc, on_log);
+	rd_kafka_conf_set_stats_cb(kc, on_stats);
+	if (conf->on_rebalance != NULL) {
+		rd_kafka_conf_set_rebalance_cb(kc, on_rebalance);
+	}
+	if (conf->on_delivery != NULL) {
+		rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
+	}
+	c->rk = rd_kafka_new(conf->type, kc, err, sizeof(err));
+	if (c->rk == NULL) {
+		snprintf(errstr, errstr_size, "cannot create the %s: %s",
+		         c->name, err);
+		rd_kafka_conf_destroy(kc);
+		free(c);
+		return NULL;
+	}
+	return c; /* kc belongs to the handle now */
+}
+
+rd_kafka_t *rs_kafkaclient_handle(const rs_kafkaclient_t *c)
+{
+	return c->rk;
+}
+
+void rs_kafkaclient_destroy(rs_kafkaclient_t *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	rd_kafka_destroy(c->rk);
+	free(c);
+}

@@ -1,0 +1,83 @@
+/*
+ * client.h - every librdkafka handle of replyscan is made here: the
+ * stage's consumer and producer, `replay`'s producer, `events`'
+ * consumer and the handle that hosts the demo's mock cluster.
+ *
+ * A client builds its rd_kafka_conf_t from the brokers, replyscan's own
+ * defaults and then the user's properties (so a property may override a
+ * default), each error naming the property as the user wrote it
+ * ("kafka.consumer.session.timeout.ms: ..."); it routes librdkafka's log
+ * lines and error events into the daemon log (observe/log); it serves the
+ * statistics callback; and it watches whether any broker is reachable,
+ * from librdkafka's RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN error event until
+ * the statistics show a broker up again or traffic flows.
+ *
+ * The client is the handle's opaque: the owner's callbacks (rebalance,
+ * delivery report, statistics) are passed in the conf and called with the
+ * owner's own opaque.
+ *
+ * Ownership: rs_kafkaclient_destroy destroys the handle (a consumer must
+ * have been closed by its owner first, rd_kafka_consumer_close).
+ * @locality the callbacks run where librdkafka calls them: rebalance,
+ * delivery and statistics inside the owner's poll; log and error lines
+ * on librdkafka's threads. rs_kafkaclient_down_since may be read from
+ * any thread.
+ */
+#ifndef RS_KAFKA_CLIENT_H
+#define RS_KAFKA_CLIENT_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A librdkafka property, name and value as text. */
+typedef struct rs_kafka_prop {
+	const char *name;
+	const char *value;
+} rs_kafka_prop_t;
+
+typedef struct rs_kafkaclient_conf {
+	rd_kafka_type_t type; /* RD_KAFKA_CONSUMER or RD_KAFKA_PRODUCER */
+	const char *name;     /* "consumer", "producer", ...: logs, errors */
+	const char *brokers;  /* bootstrap.servers; NULL: not set here */
+	/* The config key the user's properties live under, for errors
+	 * ("kafka.producer"); NULL: the property's name alone. */
+	const char *section;
+	const rs_kafka_prop_t *defaults; /* replyscan's, applied first */
+	size_t ndefaults;
+	const rs_kafka_prop_t *props; /* the user's, applied last */
+	size_t nprops;
+	int stats_interval_ms; /* statistics every this many ms; 0: none */
+	/* The owner's callbacks (each optional), called with opaque. */
+	void (*on_stats)(void *opaque, const char *json, size_t len);
+	void (*on_rebalance)(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+	                     rd_kafka_topic_partition_list_t *parts,
+	                     void *opaque);
+	void (*on_delivery)(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+	                    void *opaque);
+	void *opaque;
+} rs_kafkaclient_conf_t;
+
+typedef struct rs_kafkaclient rs_kafkaclient_t;
+
+/* Build the configuration and the handle. NULL with a sentence. */
+rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
+                                     char *errstr, size_t errstr_size);
+
+/* The librdkafka handle, for the owner's calls. */
+rd_kafka_t *rs_kafkaclient_handle(const rs_kafkaclient_t *c);
+
+/*
+ * Since when (rs_clock_mono_ms) no broker has been reachable; 0 while one
+ * is. @locality any thread.
+ */
+int64_t rs_kafkaclient_down_since(const rs_kafkaclient_t *c);
+
+/* The owner saw traffic (a message read, a delivery acknowledged): a
+ * broker is reachable. @locality any thread; cheap when nothing changes. */
+void rs_kafkaclient_reachable(rs_kafkaclient_t *c);
+
+/* Destroy the handle and the client (NULL is fine). */
+void rs_kafkaclient_destroy(rs_kafkaclient_t *c);
+
+#endif
