@@ -29,8 +29,7 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-    {"bad_yaml", 5, "YAML syntax error: did not find expected ',' or ']'",
-     NULL},
+    {"bad_yaml", 5, "YAML syntax: did not find expected ',' or ']'", NULL},
     {"unknown_key", 4, "unknown key 'patern' in rule 't.unknown_key'", NULL},
     {"unknown_class", 3, "unknown class 'no_such_user'", NULL},
     {"unknown_stage", 6, "unknown stage 'rcpt' in the scope of rule", NULL},
@@ -47,7 +46,7 @@ static const struct bad_case bad_cases[] = {
     {"empty_patterns", 4, "has an empty 'patterns' list", NULL},
     {"unknown_provider", 6, "unknown provider 'google'", NULL},
     {"bad_priority", 4, "must be an integer from -1000 to 1000", NULL},
-    {"duplicate_key", 5, "duplicate key 'class' in rule 't.duplicate_key'",
+    {"duplicate_key", 5, "rules.class: duplicate key (first set at line 3)",
      NULL},
     {"missing_source", 2, "has no 'source'", NULL},
     {"bad_code", 6, "invalid code '6xx'", NULL},
