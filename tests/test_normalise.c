@@ -108,6 +108,14 @@ static const ncase_t cases[] = {
     {"", "", 0, NULL, 0},
     {"550", "550", 550, NULL, 0},
     {"550-", "550", 550, NULL, 0},
+    /* qmail and Exchange write the enhanced code after '#'. */
+    {"Sorry, address must include host name. (#5.1.3)",
+     "Sorry, address must include host name. (#5.1.3)", 0, "5.1.3", 0},
+    {"Could not deliver the message in the time limit specified. "
+     "<mail.example.com #4.4.7>",
+     "Could not deliver the message in the time limit specified. "
+     "<mail.example.com #4.4.7>",
+     0, "4.4.7", 0},
     /* A masked enhanced code (postfix-partial.log): its "421-" is still
      * a prefix and goes; the mask stays as a word. */
     {"421-4.7.28 a 421-x.x.xx b", "421 4.7.28 a x.x.xx b", 421, "4.7.28", 1},

@@ -230,6 +230,11 @@ static void test_stage_in_text(void **state)
 	     RS_STAGE_DATA},
 	    {"after end of data: 550 rejected", RS_STAGE_END_OF_DATA},
 	    {"after DATA", RS_STAGE_DATA},
+	    /* Exim's "closed connection in response to <command>". */
+	    {"Remote host closed connection in response to RCPT TO:<a@b.ex>",
+	     RS_STAGE_RCPT_TO},
+	    {"Malformed SMTP reply (an empty line) in response to end of data",
+	     RS_STAGE_END_OF_DATA},
 	    {"SMTP error from remote mail server after initial connection: 554",
 	     RS_STAGE_GREETING},
 	    {"host x[1.2.3.4] refused to talk to me: 421 4.7.0 Not allowed",

@@ -55,6 +55,27 @@ static size_t prefix_len(const char *p, const char *e, const char code[3],
 	return (size_t)(q - p);
 }
 
+/*
+ * An enhanced code that qmail and Exchange write after '#' instead of at
+ * the start: "... (#5.4.6)", "<mx.example.com #4.4.7>". The last one
+ * wins (the MTA's own verdict comes last).
+ */
+static rs_str_t hash_enhanced(const char *p, size_t n)
+{
+	rs_str_t found = RS_STR_NULL;
+	const char *e = p + n;
+
+	for (const char *h = memchr(p, '#', n); h != NULL && h + 1 < e;
+	     h = memchr(h + 1, '#', (size_t)(e - h - 1))) {
+		size_t l =
+		    rs_smtpreply_enhanced_len(h + 1, (size_t)(e - h - 1));
+		if (l > 0) {
+			found = rs_str(h + 1, l);
+		}
+	}
+	return found;
+}
+
 void rs_normalise_reply(const char *p, size_t n, char *out, size_t cap,
                         rs_normalised_t *res)
 {
@@ -116,4 +137,7 @@ void rs_normalise_reply(const char *p, size_t n, char *out, size_t cap,
 		out[o++] = *s++;
 	}
 	res->len = o;
+	if (res->enhanced.p == NULL) {
+		res->enhanced = hash_enhanced(p, n);
+	}
 }

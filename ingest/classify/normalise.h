@@ -27,7 +27,8 @@
 typedef struct rs_normalised {
 	size_t len;         /* bytes written to the output */
 	uint32_t code;      /* the leading basic code, 0 when none */
-	rs_str_t enhanced;  /* the leading enhanced code, in the input */
+	rs_str_t enhanced;  /* the leading enhanced code, in the input; else
+	                       one written after '#' (qmail, Exchange) */
 	unsigned continued; /* continuation prefixes removed */
 } rs_normalised_t;
 

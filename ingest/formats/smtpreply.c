@@ -231,6 +231,15 @@ rs_stage_t rs_smtpreply_stage_in_text(const char *p, size_t n)
 			}
 		}
 	}
+	/* Exim: "Remote host closed connection in response to RCPT TO". */
+	if ((m = rs_str_ifind(p, n, "in response to ")) != NULL) {
+		const char *cmd = m + 15;
+		rs_stage_t st =
+		    rs_smtpreply_stage_of_command(cmd, (size_t)(p + n - cmd));
+		if (st != RS_STAGE_UNKNOWN) {
+			return st;
+		}
+	}
 	for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++) {
 		if (rs_str_ifind(p, n, phrases[i].name) != NULL) {
 			return phrases[i].stage;
