@@ -5,11 +5,11 @@
  * Group fixtures load rules/ (RS_RULES_DIR) once, and the hand-written
  * tests/fixtures/rules-precedence/ for the precedence cases, so that those
  * do not depend on the shipped rule set. Reply texts quoted below come from
- * the shipped rules' own examples or from tests/fixtures/replies-labelled.tsv;
- * their origins are in the rules' source: fields and in
- * tests/fixtures/replies-labelled.README.md (Postfix/Exim/KumoMTA test
- * suites, go-sisimai, provider docs, public bounces). Cases marked "Nope"
- * or with a cut reply are made up to isolate one code or one provider.
+ * the shipped rules' own examples or from tests/fixtures/replies/dev.tsv;
+ * their origins are in the rules' source: fields and in that file's source
+ * column (MTA sources and test suites, provider docs, public bounces).
+ * Cases marked "Nope", the out-of-office text, or with a cut reply are
+ * made up to isolate one code or one provider.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -231,10 +231,11 @@ static void test_wording_first(void **state)
 	     "has been temporarily rate limited.",
 	     421, "4.7.23", 0, NULL, RS_CAUSE_REVERSE_DNS, RULE,
 	     "generic.reverse_dns", NULL},
-	    {"551 Server access forbidden by your IP 192.0.2.2 websites "
-	     "spamcop.net, mailspike.net for removal",
-	     551, NULL, 0, NULL, RS_CAUSE_BLOCKLIST, RULE, "blocklist.spamcop",
-	     "blocklist:mailspike"},
+	    {"554 5.7.1 Service unavailable; Client host [192.0.2.45] blocked "
+	     "using bl.spamcop.net; Blocked - see "
+	     "https://www.spamcop.net/bl.shtml?192.0.2.45",
+	     554, "5.7.1", 0, NULL, RS_CAUSE_BLOCKLIST, RULE,
+	     "blocklist.spamcop", "blocklist:spamcop"},
 	    {"550 5.7.1 Unfortunately, messages from [95.232.162.33] weren't "
 	     "sent. Please contact your Internet service provider since part "
 	     "of "
@@ -254,11 +255,8 @@ static void test_wording_first(void **state)
 	     "try again later.",
 	     451, NULL, RS_STAGE_RCPT_TO, NULL, RS_CAUSE_GREYLISTING, RULE,
 	     "generic.greylisting", NULL},
-	    {"550 5.7.9 The message was rejected because it contains "
-	     "prohibited "
-	     "virus or spam content",
-	     550, "5.7.9", 0, NULL, RS_CAUSE_VIRUS, RULE, "generic.virus",
-	     NULL},
+	    {"550 This message contains a virus (Eicar-Test-Signature).", 550,
+	     NULL, 0, NULL, RS_CAUSE_VIRUS, RULE, "generic.virus", NULL},
 	};
 
 	run_cases(*state, cases, N(cases));
@@ -364,8 +362,8 @@ static void test_fallbacks(void **state)
 	    /* A malformed enhanced code is ignored. */
 	    {"550 Nope", 550, "5.1", 0, NULL, RS_CAUSE_UNCATEGORIZED, NONE, "",
 	     NULL},
-	    {"I am away on vacation until December 20th", 0, NULL, 0, NULL,
-	     RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
+	    {"Thank you for your message. I am out of the office until Monday",
+	     0, NULL, 0, NULL, RS_CAUSE_UNCATEGORIZED, NONE, "", NULL},
 	    /* Last: the code's class digit and the stage the log proves. */
 	    {"550 Nope", 550, NULL, RS_STAGE_RCPT_TO, NULL,
 	     RS_CAUSE_USER_UNKNOWN, STAGE, "stage:5xx.rcpt_to", NULL},
