@@ -1027,6 +1027,36 @@ static void test_precedence(void **state)
 }
 
 /* A scratch belongs to the set it was made for. */
+/* A stage rule names the command before any other rule's stage. */
+static void test_stage_rule(void **state)
+{
+	static const struct {
+		const char *text;
+		rs_cause_t cause;
+		rs_stage_t stage;
+	} cases[] = {
+	    {"554 spammy words", RS_CAUSE_CONTENT_SPAM, RS_STAGE_END_OF_DATA},
+	    {"554 wrapped: spammy words", RS_CAUSE_CONTENT_SPAM,
+	     RS_STAGE_RCPT_TO},
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		rs_classify_in_t in;
+		rs_verdict_t v;
+
+		memset(&in, 0, sizeof(in));
+		in.text = cases[i].text;
+		in.text_len = strlen(cases[i].text);
+		in.reply_code = 554;
+		in.stage = RS_STAGE_UNKNOWN;
+		assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+		assert_int_equal(v.cause, cases[i].cause);
+		assert_int_equal(v.stage_inferred, cases[i].stage);
+		assert_int_equal(v.stage_source, RS_STAGE_SOURCE_REPLY_WORDING);
+	}
+}
+
 static void test_foreign_scratch(void **state)
 {
 	struct fixture *f = *state;
@@ -1075,6 +1105,7 @@ int main(void)
 	};
 	const struct CMUnitTest precedence[] = {
 	    cmocka_unit_test(test_precedence),
+	    cmocka_unit_test(test_stage_rule),
 	    cmocka_unit_test(test_foreign_scratch),
 	};
 	int failed = 0;

@@ -588,8 +588,9 @@ static long detect_provider(const rs_rules_t *rules,
 
 /*
  * Where the reply was most likely given when the log does not say: the
- * first matching rule (in precedence order) that names a stage, else the
- * enhanced code's command.
+ * first matching stage rule (a rule with infers_stage and neither class
+ * nor tags), else the first matching rule (in precedence order) that names
+ * a stage, else the enhanced code's command.
  */
 static void infer_stage(const rs_rules_t *rules,
                         const rs_rules_scratch_t *scratch,
@@ -599,6 +600,18 @@ static void infer_stage(const rs_rules_t *rules,
 
 	if (out->stage_source == RS_STAGE_SOURCE_LOG) {
 		return;
+	}
+	/* Stage rules (no class, no tags: they only name the command of a
+	 * wrapper wording) come first; then any rule that names a stage. */
+	for (size_t i = 0; i < scratch->ncand; i++) {
+		const rs_rule_t *r = &rules->rules[scratch->cand[i]];
+
+		if (r->cause == RS_CAUSE_UNSPECIFIED && r->ntags == 0 &&
+		    r->infers_stage != RS_STAGE_UNSPECIFIED) {
+			out->stage_inferred = r->infers_stage;
+			out->stage_source = RS_STAGE_SOURCE_REPLY_WORDING;
+			return;
+		}
 	}
 	for (size_t i = 0; i < scratch->ncand; i++) {
 		st = rules->rules[scratch->cand[i]].infers_stage;

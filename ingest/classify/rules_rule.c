@@ -530,11 +530,12 @@ int rs_ruleload_rule(struct load *ld, const rs_yaml_node_t *node)
 		}
 		rule->ntags = (size_t)n;
 	}
-	if (rule->cause == RS_CAUSE_UNSPECIFIED && rule->ntags == 0) {
+	if (rule->cause == RS_CAUSE_UNSPECIFIED && rule->ntags == 0 &&
+	    rule->infers_stage == RS_STAGE_UNSPECIFIED) {
 		return rs_ruleload_fail_at(
 		    ld, (node)->line,
-		    "rule '%s' has neither a 'class' nor 'tags'; it "
-		    "would do nothing.",
+		    "rule '%s' has neither a 'class' nor 'tags' nor "
+		    "'infers_stage'; it would do nothing.",
 		    rule->id);
 	}
 	if ((v = rs_yaml_field(keys, nkeys, "description")) == NULL) {
