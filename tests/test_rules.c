@@ -160,7 +160,7 @@ static void test_trailing_slash(void **state)
 	assert_non_null(rules);
 	assert_string_equal(rs_rules_dir(rules),
 	                    RS_FIXTURES "/rules-precedence");
-	assert_int_equal(rs_rules_count(rules), 9);
+	assert_int_equal(rs_rules_count(rules), 11);
 	rs_rules_destroy(rules);
 }
 
