@@ -67,7 +67,8 @@ typedef enum rs_status {
 	RS_STATUS_BOUNCED,
 	RS_STATUS_EXPIRED,
 	RS_STATUS_SENT,
-	RS_STATUS_FEEDBACK, /* feedback-loop complaint: counted, not classified */
+	RS_STATUS_FEEDBACK, /* feedback-loop complaint: counted, not classified
+	                     */
 	RS_STATUS__COUNT
 } rs_status_t;
 
