@@ -181,3 +181,58 @@ void rs_test_check_secs(const char *what, int line, double got, double want)
 		fail();
 	}
 }
+
+rs_prescan_t *rs_test_batch_scan(const rs_test_fixture_t *f, const char *input,
+                                 const rs_format_t *fmt,
+                                 const rs_format_opts_t *opts, rs_batch_t *b)
+{
+	char err[256];
+	rs_prescan_t *ps;
+
+	memset(b, 0, sizeof(*b));
+	b->source = input;
+	b->input_ends = 1;
+	for (size_t i = 0; i < f->count; i++) {
+		if (rs_batch_add_line(b, f->line[i], f->len[i], i + 1, -1, 0) <
+		    0) {
+			print_error("no memory for a batch line\n");
+			return NULL;
+		}
+	}
+	ps = rs_prescan_new(fmt != NULL ? fmt : rs_format_auto(), opts, err,
+	                    sizeof(err));
+	if (ps == NULL) {
+		print_error("prescan: %s\n", err);
+		return NULL;
+	}
+	if (rs_prescan_batch(ps, b) < 0) {
+		print_error("prescan: out of memory\n");
+		rs_prescan_destroy(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
+                                      const rs_format_t *fmt,
+                                      const rs_format_opts_t *opts,
+                                      rs_record_t *rec, const char **why)
+{
+	const rs_line_t *line = &b->lines[i];
+	rs_logline_t ll;
+
+	rs_record_reset(rec);
+	*why = NULL;
+	if (line->flags & RS_LINE_ABSORBED) {
+		return RS_PARSE_SKIP;
+	}
+	rs_logline_init(&ll, line->p, line->len);
+	ll.opts = opts;
+	if (line->aux_len > 0) {
+		ll.aux = b->aux.data + line->aux_off;
+		ll.aux_len = line->aux_len;
+		ll.aux_format = line->aux_format;
+	}
+	return rs_format_parse_logline(fmt != NULL ? fmt : rs_format_auto(),
+	                               &ll, rec, why);
+}

@@ -14,6 +14,9 @@
 #include <stddef.h>
 
 #include "event/record.h"
+#include "formats/format.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/prescan.h"
 
 /*
  * A fixture file in memory, split into lines. Lines point into data, are
@@ -48,5 +51,28 @@ void rs_test_check_str(const char *what, int line, rs_str_t s,
 
 /* Fail the test unless got is within 1e-6 of want (delays in seconds). */
 void rs_test_check_secs(const char *what, int line, double got, double want);
+
+/*
+ * The fixture's lines as one batch of a file input named input (line
+ * numbers from 1, the last line ending the file), prescanned for fmt
+ * (NULL: auto) with opts as the pipeline's source thread does, so that
+ * stateful formats see their headers and start lines. The batch points
+ * into f; release it with rs_batch_free(). Returns the prescan, whose run
+ * states the side data may point into: destroy it (rs_prescan_destroy)
+ * after the last parse. NULL after printing why.
+ */
+rs_prescan_t *rs_test_batch_scan(const rs_test_fixture_t *f, const char *input,
+                                 const rs_format_t *fmt,
+                                 const rs_format_opts_t *opts, rs_batch_t *b);
+
+/*
+ * Parse line i of a prescanned batch with fmt as a worker does: an
+ * absorbed line is RS_PARSE_SKIP, side data and opts are handed over.
+ * rec must have an arena; it is reset here.
+ */
+rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
+                                      const rs_format_t *fmt,
+                                      const rs_format_opts_t *opts,
+                                      rs_record_t *rec, const char **why);
 
 #endif

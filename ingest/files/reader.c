@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@ struct rs_reader {
 	z_stream z;
 	int z_ready;
 	ZSTD_DCtx *zs;
+	int out_full; /* the last decompressing read filled the caller's
+	                 buffer: the decoder may hold more */
 };
 
 /* Fill r->in from the fd when it has been consumed; -1 on error. */
@@ -143,6 +146,7 @@ static ssize_t read_gzip(rs_reader_t *r, char *buf, size_t cap, char *errstr,
 			return -1;
 		}
 		if ((size_t)(r->z.next_out - (unsigned char *)buf) > 0) {
+			r->out_full = r->z.avail_out == 0;
 			return (ssize_t)(r->z.next_out - (unsigned char *)buf);
 		}
 		if (rc == Z_BUF_ERROR && r->eof) {
@@ -181,6 +185,7 @@ static ssize_t read_zstd(rs_reader_t *r, char *buf, size_t cap, char *errstr,
 			return -1;
 		}
 		if (out.pos > 0) {
+			r->out_full = out.pos == out.size;
 			return (ssize_t)out.pos;
 		}
 	}
@@ -227,6 +232,44 @@ ssize_t rs_reader_read(rs_reader_t *r, char *buf, size_t cap, char *errstr,
 		}
 		return got;
 	}
+}
+
+int rs_reader_would_block(const rs_reader_t *r)
+{
+	struct pollfd pfd;
+	int rc;
+
+	if (r->eof || r->in_pos < r->in_len || r->out_full) {
+		return 0;
+	}
+	pfd.fd = r->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	do {
+		rc = poll(&pfd, 1, 0);
+	} while (rc < 0 && errno == EINTR);
+	/* An error or hang-up is for read() to report, at once. */
+	return rc == 0;
+}
+
+int rs_reader_at_eof(rs_reader_t *r)
+{
+	char err[256];
+
+	if (r->in_pos < r->in_len || r->out_full) {
+		return 0;
+	}
+	if (!r->eof) {
+		if (rs_reader_would_block(r)) {
+			return 0;
+		}
+		/* fill() reads into the lookahead only when it is used up,
+		 * which it is; plain data is handed out from there next. */
+		if (fill(r, err, sizeof(err)) < 0) {
+			return -1;
+		}
+	}
+	return r->eof && r->in_pos >= r->in_len;
 }
 
 const char *rs_reader_kind(const rs_reader_t *r)

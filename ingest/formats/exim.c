@@ -689,6 +689,7 @@ const rs_format_t rs_exim_format = {
     .name = "exim",
     .summary = "Exim main log lines, also through syslog (==, **, =>)",
     .flags = 0,
+    .mta = RS_MTA_EXIM,
     .detect = exim_detect,
     .parse = exim_parse,
 };

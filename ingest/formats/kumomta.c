@@ -507,6 +507,7 @@ const rs_format_t rs_kumomta_format = {
     .name = "kumomta",
     .summary = "KumoMTA JSON log records (TransientFailure, Bounce, ...)",
     .flags = 0,
+    .mta = RS_MTA_KUMOMTA,
     .detect = kumomta_detect,
     .parse = kumomta_parse,
 };

@@ -343,6 +343,7 @@ const rs_format_t rs_sendmail_format = {
     .name = "sendmail",
     .summary = "Sendmail syslog lines (sendmail, sm-mta: stat=)",
     .flags = 0,
+    .mta = RS_MTA_SENDMAIL,
     .detect = sendmail_detect,
     .parse = sendmail_parse,
 };
