@@ -21,6 +21,7 @@
 #include "formats/exim.h"
 #include "formats/format.h"
 #include "formats/kumomta.h"
+#include "formats/opensmtpd.h"
 #include "formats/pmta.h"
 #include "formats/postfix.h"
 #include "formats/reply.h"
@@ -54,12 +55,22 @@ static const struct {
     {"pmta/header-multitype.csv", &rs_pmta_format, RS_MTA_POWERMTA},
     {"pmta/headerless.csv", &rs_pmta_format, RS_MTA_POWERMTA},
     {"pmta/v4-default-fields.csv", &rs_pmta_format, RS_MTA_POWERMTA},
+    {"opensmtpd/bare.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/event-delivery-2018.log", &rs_opensmtpd_format,
+     RS_MTA_OPENSMTPD},
+    {"opensmtpd/mda-2025.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/relay-2013.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/smtp-out-2014.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/syslog-2019.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/trace-2014.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
 };
 
 /* Negative-control files: valid lines of their format, no outcome. */
 static int no_events_expected(const char *file)
 {
 	return strstr(file, "reception") != NULL ||
+	       strstr(file, "smtp-out") != NULL ||
+	       strstr(file, "trace-") != NULL ||
 	       strstr(file, "multitype") != NULL ||
 	       strstr(file, "headerless") != NULL;
 }
@@ -102,7 +113,7 @@ static void test_names(void **state)
 	assert_null(rs_format_at(rs_format_count()));
 	rs_format_names(buf, sizeof(buf), "|");
 	assert_string_equal(buf, "auto|kumomta|exim|postfix|sendmail|pmta|"
-	                         "reply");
+	                         "opensmtpd|reply");
 	/* A too small buffer is cut, still terminated. */
 	rs_format_names(buf, 8, ", ");
 	assert_int_equal(strlen(buf), 7);

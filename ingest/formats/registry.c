@@ -22,6 +22,7 @@
 #include "formats/exim.h"
 #include "formats/format_opts.h"
 #include "formats/kumomta.h"
+#include "formats/opensmtpd.h"
 #include "formats/pmta.h"
 #include "formats/postfix.h"
 #include "formats/reply.h"
@@ -46,9 +47,9 @@ static const rs_format_t auto_format = {
  * on the already split syslog prefix.
  */
 static const rs_format_t *const formats[] = {
-    &auto_format,       &rs_kumomta_format,  &rs_exim_format,
-    &rs_postfix_format, &rs_sendmail_format, &rs_pmta_format,
-    &rs_reply_format,
+    &auto_format,         &rs_kumomta_format,  &rs_exim_format,
+    &rs_postfix_format,   &rs_sendmail_format, &rs_pmta_format,
+    &rs_opensmtpd_format, &rs_reply_format,
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
