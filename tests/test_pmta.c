@@ -713,54 +713,12 @@ static void test_header_scopes(void **state)
 
 /* ---------------------------------------------------------- bad input */
 
-/* Every slice of rec lies in [buf, buf+len) or in the arena. */
-static void check_bounds(const rs_record_t *rec, const char *buf, size_t len)
-{
-	const rs_str_t *f[] = {
-	    &rec->log_time,      &rec->recipient,   &rec->recipient_domain,
-	    &rec->sender,        &rec->remote_host, &rec->remote_ip,
-	    &rec->enhanced_code, &rec->reply_text,  &rec->sending_ip,
-	    &rec->sending_pool,  &rec->vmta,        &rec->job_id,
-	    &rec->extra_tag};
-
-	for (size_t i = 0; i < N_ELEM(f); i++) {
-		if (f[i]->p == NULL) {
-			continue;
-		}
-		if (f[i]->p >= arena && f[i]->p + f[i]->n <= arena + ARENA) {
-			continue;
-		}
-		assert_true(f[i]->p >= buf);
-		assert_true(f[i]->p + f[i]->n <= buf + len);
-	}
-}
-
-/* Parse [line, line+len) from an exact-size heap copy with cols. */
+/* Parse an exact-size copy of [line, line+len) with opts. */
 static rs_parse_result_t parse_exact(const char *line, size_t len,
                                      const rs_format_opts_t *opts)
 {
-	char *buf = malloc(len > 0 ? len : 1);
-	rs_logline_t ll;
-	rs_record_t rec;
-	const char *why = NULL;
-	rs_parse_result_t res = RS_PARSE_SKIP;
-
-	assert_non_null(buf);
-	memcpy(buf, line, len);
-	new_rec(&rec);
-	rs_logline_init(&ll, buf, len);
-	ll.opts = opts;
-	if (rs_pmta_format.detect(&ll) || opts != NULL) {
-		res = rs_format_parse_logline(&rs_pmta_format, &ll, &rec, &why);
-		if (res == RS_PARSE_MALFORMED) {
-			assert_non_null(why);
-		}
-		if (res == RS_PARSE_EVENT) {
-			check_bounds(&rec, buf, len);
-		}
-	}
-	free(buf);
-	return res;
+	return rs_test_parse_exact(&rs_pmta_format, line, len, opts,
+	                           opts != NULL, arena, sizeof(arena));
 }
 
 /* Every cut of every real line, alone and with its file's header. */

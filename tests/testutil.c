@@ -236,3 +236,62 @@ rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
 	return rs_format_parse_logline(fmt != NULL ? fmt : rs_format_auto(),
 	                               &ll, rec, why);
 }
+
+void rs_test_check_bounds(const rs_record_t *rec, const char *buf, size_t len)
+{
+	const rs_str_t *f[] = {
+	    &rec->log_time,      &rec->log_host,    &rec->program,
+	    &rec->queue_id,      &rec->recipient,   &rec->recipient_domain,
+	    &rec->sender,        &rec->remote_host, &rec->remote_ip,
+	    &rec->enhanced_code, &rec->reply_text,  &rec->sending_ip,
+	    &rec->sending_pool,  &rec->vmta,        &rec->job_id,
+	    &rec->tenant,        &rec->campaign,    &rec->extra_tag};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const char *p = f[i]->p;
+
+		if (p == NULL) {
+			continue;
+		}
+		if (rec->arena != NULL && p >= rec->arena &&
+		    p + f[i]->n <= rec->arena + rec->arena_cap) {
+			continue;
+		}
+		if (p < buf || p + f[i]->n > buf + len) {
+			fail_msg("field %zu lies outside the line and the "
+			         "arena",
+			         i);
+		}
+	}
+}
+
+rs_parse_result_t rs_test_parse_exact(const rs_format_t *fmt, const char *line,
+                                      size_t len, const rs_format_opts_t *opts,
+                                      int force, char *arena, size_t arena_n)
+{
+	char *buf = malloc(len > 0 ? len : 1);
+	rs_logline_t ll;
+	rs_record_t rec;
+	const char *why = NULL;
+	rs_parse_result_t res = RS_PARSE_SKIP;
+
+	assert_non_null(buf);
+	memcpy(buf, line, len);
+	memset(&rec, 0, sizeof(rec));
+	rec.arena = arena;
+	rec.arena_cap = arena_n;
+	rs_record_reset(&rec);
+	rs_logline_init(&ll, buf, len);
+	ll.opts = opts;
+	if (force || (fmt->detect != NULL && fmt->detect(&ll))) {
+		res = rs_format_parse_logline(fmt, &ll, &rec, &why);
+		if (res == RS_PARSE_MALFORMED && why == NULL) {
+			fail_msg("MALFORMED without a reason");
+		}
+		if (res == RS_PARSE_EVENT) {
+			rs_test_check_bounds(&rec, buf, len);
+		}
+	}
+	free(buf);
+	return res;
+}

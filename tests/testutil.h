@@ -53,6 +53,23 @@ void rs_test_check_str(const char *what, int line, rs_str_t s,
 void rs_test_check_secs(const char *what, int line, double got, double want);
 
 /*
+ * Fail the test unless every slice of rec lies in [buf, buf+len) or in
+ * rec's arena (the record of a line parsed from buf).
+ */
+void rs_test_check_bounds(const rs_record_t *rec, const char *buf, size_t len);
+
+/*
+ * Parse [line, line+len) with fmt and opts from a heap copy of exactly
+ * len bytes, so that ASan reports any read past the end; only when fmt
+ * detects the line, unless force. Checks that a MALFORMED result has a
+ * reason and an EVENT's slices lie in the copy or the arena (of arena_n
+ * bytes at arena). The result (RS_PARSE_SKIP when not detected).
+ */
+rs_parse_result_t rs_test_parse_exact(const rs_format_t *fmt, const char *line,
+                                      size_t len, const rs_format_opts_t *opts,
+                                      int force, char *arena, size_t arena_n);
+
+/*
  * The fixture's lines as one batch of a file input named input (line
  * numbers from 1, the last line ending the file), prescanned for fmt
  * (NULL: auto) with opts as the pipeline's source thread does, so that

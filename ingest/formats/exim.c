@@ -611,16 +611,9 @@ static rs_parse_result_t parse_main(const char *line, size_t len,
 /* Is the syslog program Exim's ("exim", "exim4", ".../exim4")? */
 static int is_exim_program(rs_str_t program)
 {
-	const char *base = program.p + program.n;
+	rs_str_t base = rs_fields_program_base(program);
 
-	if (program.p == NULL) {
-		return 0;
-	}
-	while (base > program.p && base[-1] != '/') {
-		base--;
-	}
-	return rs_str_starts(base, (size_t)(program.p + program.n - base),
-	                     "exim");
+	return base.p != NULL && rs_str_starts(base.p, base.n, "exim");
 }
 
 /* A main log line, or an Exim line that came through syslog. */

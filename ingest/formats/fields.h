@@ -83,6 +83,31 @@ const rs_syslog_t *rs_fields_syslog_of(rs_logline_t *ll,
                                        rs_parse_result_t *res,
                                        const char **why);
 
+/* One pair of a logfmt list (Haraka's logfmt lines and the key=value
+ * objects of its default format). */
+typedef struct rs_fields_kv {
+	rs_str_t key;
+	rs_str_t val; /* between the quotes when quoted, escapes kept */
+	int quoted;
+	int escaped; /* val holds a backslash escape (\" or \\) */
+} rs_fields_kv_t;
+
+/*
+ * The next "key=value" pair at or after *p: spaces are skipped, and so is
+ * a word without '='. A value is quoted ("...", to the next '"' that no
+ * backslash escapes; to the end when cut short) or runs to the next
+ * space. 1 with *kv and *p past the pair, or 0 at the end.
+ */
+int rs_fields_kv_next(const char **p, const char *e, rs_fields_kv_t *kv);
+
+/* Copy val without its backslash escapes into dst (val.n bytes at
+ * most); the length copied. */
+size_t rs_fields_kv_unescape(rs_str_t val, char *dst);
+
+/* The last part of a syslog tag ("postfix-out/smtp" -> "smtp", "exim4"
+ * -> "exim4"); absent when program is. */
+rs_str_t rs_fields_program_base(rs_str_t program);
+
 /* Is c a byte of a host name as MTAs log it (letters, digits . - _)? */
 int rs_fields_is_host_char(char c);
 

@@ -72,38 +72,22 @@
 static int read_string(rs_record_t *rec, rs_str_t val, rs_str_t *out,
                        const char *type_why, const char **why)
 {
-	rs_str_t body;
-	char *dst;
-	size_t used;
-
-	*out = RS_STR_NULL;
-	if (rs_json_is_null(val)) {
+	switch (rs_json_string_value(rec, val, out)) {
+	case 0:
 		return 0;
-	}
-	if (val.n < 2 || val.p[0] != '"') {
+	case RS_JSON_NOT_STRING:
 		*why = type_why;
-		return -1;
-	}
-	body = rs_str(val.p + 1, val.n - 2);
-	if (memchr(body.p, '\\', body.n) == NULL) {
-		*out = body;
-		return 0;
-	}
-	dst = rs_record_arena_alloc(rec, body.n);
-	if (dst == NULL) {
+		break;
+	case RS_JSON_ARENA_FULL:
 		*why = "KumoMTA record: record arena full, cannot decode an "
 		       "escaped string";
-		return -1;
-	}
-	if (rs_json_decode_string(body.p, body.n, dst, body.n, &used) != 0) {
+		break;
+	default:
 		*why = "KumoMTA record: bad escape or lone UTF-16 surrogate "
 		       "in a string";
-		return -1;
+		break;
 	}
-	/* Give back what decoding saved; dst was the last allocation. */
-	rec->arena_used -= body.n - used;
-	*out = rs_str(dst, used);
-	return 0;
+	return -1;
 }
 
 /* Format the enhanced code object {class, subject, detail} into the arena. */
@@ -430,7 +414,10 @@ static int read_times(rs_record_t *rec, const kumo_fields_t *f,
 /* A JSON object: kumod's one record per line. */
 static int kumomta_detect(rs_logline_t *ll)
 {
-	return ll->n > 0 && ll->p[0] == '{';
+	/* Haraka's JSON records start so (formats/haraka.c); kumod's have
+	 * no "level" field. */
+	return ll->n > 0 && ll->p[0] == '{' &&
+	       !rs_str_starts(ll->p, ll->n, "{\"level\":\"");
 }
 
 /* One kumod log record. */

@@ -72,18 +72,10 @@ static int is_id(const char *p, size_t n)
 /* Is the syslog tag OpenSMTPD's ("smtpd", in 2013 "transfer")? */
 static int is_program(rs_str_t program)
 {
-	const char *base = program.p + program.n;
+	rs_str_t base = rs_fields_program_base(program);
 
-	if (program.p == NULL) {
-		return 0;
-	}
-	while (base > program.p && base[-1] != '/') {
-		base--;
-	}
-	return rs_str_eq(base, (size_t)(program.p + program.n - base),
-	                 "smtpd") ||
-	       rs_str_eq(base, (size_t)(program.p + program.n - base),
-	                 "transfer");
+	return base.p != NULL && (rs_str_eq(base.p, base.n, "smtpd") ||
+	                          rs_str_eq(base.p, base.n, "transfer"));
 }
 
 /* A prefix cut to "smtpd[pid]: ": the message after it, or NULL. */

@@ -922,12 +922,19 @@ static void put_aux(rs_buf_t *aux, rs_scan_out_t *out,
 	out->aux_len = aux->failed ? 0 : sizeof(a) + joined_len;
 }
 
-/* Add [p, p+n) (after a '\n' unless first) to the open record. */
-static int pend_add(scope_t *s, const char *p, size_t n)
+/* Why a record split over lines is given up. */
+static const char too_long[] =
+    "PowerMTA row: a quoted field runs over more than 16 lines or 64 KiB; "
+    "the record is given up";
+static const char open_at_end[] =
+    "PowerMTA row: a quoted field is still open at the end of the file";
+
+/* Add [p, p+n) (after a '\n' unless first) to the scope's open record. */
+static int pend_add(rs_format_state_t *st, scope_t *s, const char *p, size_t n)
 {
 	size_t need = s->pend_len + (s->pend_lines > 0 ? 1 : 0) + n;
 
-	if (need > RS_PMTA_JOIN_BYTES) {
+	if (s->pend_lines >= RS_PMTA_JOIN_LINES || need > RS_PMTA_JOIN_BYTES) {
 		return -1;
 	}
 	if (need > s->pend_cap) {
@@ -945,6 +952,8 @@ static int pend_add(scope_t *s, const char *p, size_t n)
 	}
 	if (s->pend_lines > 0) {
 		s->pend[s->pend_len++] = '\n';
+	} else {
+		st->npending++;
 	}
 	memcpy(s->pend + s->pend_len, p, n);
 	s->pend_len += n;
@@ -958,73 +967,46 @@ static void prescan_line(rs_format_state_t *st, const rs_scan_line_t *l,
 {
 	scope_t *s = find_scope(st, l);
 	const char *why = NULL;
+	int cont;
 
 	if (l->line_no == 1) { /* a file starts: its own header, if any */
 		drop_pending(st, s);
 		s->cols = NULL;
 	}
-	if (s->pend_lines > 0) {
-		int open = ends_open(l->p, l->n, 1);
-
-		if (s->pend_lines >= RS_PMTA_JOIN_LINES ||
-		    pend_add(s, l->p, l->n) != 0) {
-			drop_pending(st, s);
-			put_aux(aux, out, s->cols,
-			        "PowerMTA row: a quoted field runs over more "
-			        "than 16 lines or 64 KiB; the record is given "
-			        "up",
-			        NULL, 0);
+	cont = s->pend_lines > 0;
+	if (!cont) {
+		if (!row_start(l->p, l->n)) {
 			return;
 		}
-		if (!open) {
-			put_aux(aux, out, s->cols, NULL, s->pend, s->pend_len);
-			drop_pending(st, s);
+		if (rs_str_starts(l->p, l->n, "type,")) {
+			s->cols = intern_header(st, l->p, l->n, &why);
+			if (why != NULL) {
+				put_aux(aux, out, NULL, why, NULL, 0);
+			}
 			return;
 		}
-		if (l->input_ends) {
-			drop_pending(st, s);
-			put_aux(aux, out, s->cols,
-			        "PowerMTA row: a quoted field is still open at "
-			        "the end of the file",
-			        NULL, 0);
+		if (!ends_open(l->p, l->n, 0)) {
+			if (s->cols != NULL) {
+				put_aux(aux, out, s->cols, NULL, NULL, 0);
+			}
 			return;
 		}
+	}
+	/* A line that opens a record or continues an open one. */
+	if (pend_add(st, s, l->p, l->n) != 0) {
+		why = too_long;
+	} else if (!ends_open(l->p, l->n, cont)) {
+		put_aux(aux, out, s->cols, NULL, s->pend, s->pend_len);
+		drop_pending(st, s);
+		return;
+	} else if (l->input_ends) {
+		why = open_at_end;
+	} else {
 		out->absorbed = 1;
 		return;
 	}
-	if (!row_start(l->p, l->n)) {
-		return;
-	}
-	if (rs_str_starts(l->p, l->n, "type,")) {
-		s->cols = intern_header(st, l->p, l->n, &why);
-		if (why != NULL) {
-			put_aux(aux, out, NULL, why, NULL, 0);
-		}
-		return;
-	}
-	if (ends_open(l->p, l->n, 0)) {
-		if (l->input_ends) {
-			put_aux(aux, out, s->cols,
-			        "PowerMTA row: a quoted field is still open at "
-			        "the end of the file",
-			        NULL, 0);
-			return;
-		}
-		if (pend_add(s, l->p, l->n) != 0) {
-			put_aux(aux, out, s->cols,
-			        "PowerMTA row: a quoted field runs over more "
-			        "than 16 lines or 64 KiB; the record is given "
-			        "up",
-			        NULL, 0);
-			return;
-		}
-		st->npending++;
-		out->absorbed = 1;
-		return;
-	}
-	if (s->cols != NULL) {
-		put_aux(aux, out, s->cols, NULL, NULL, 0);
-	}
+	drop_pending(st, s);
+	put_aux(aux, out, s->cols, why, NULL, 0);
 }
 
 /* While a record of some input is open, every line must be seen. */

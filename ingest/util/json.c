@@ -379,3 +379,35 @@ int rs_json_decode_string(const char *p, size_t n, char *dst, size_t cap,
 	*out = o;
 	return 0;
 }
+
+int rs_json_string_value(rs_record_t *rec, rs_str_t val, rs_str_t *out)
+{
+	rs_str_t body;
+	char *dst;
+	size_t used;
+
+	*out = RS_STR_NULL;
+	if (rs_json_is_null(val)) {
+		return 0;
+	}
+	if (val.n < 2 || val.p[0] != '"') {
+		return RS_JSON_NOT_STRING;
+	}
+	body = rs_str(val.p + 1, val.n - 2);
+	if (memchr(body.p, '\\', body.n) == NULL) {
+		*out = body;
+		return 0;
+	}
+	dst = rs_record_arena_alloc(rec, body.n);
+	if (dst == NULL) {
+		return RS_JSON_ARENA_FULL;
+	}
+	if (rs_json_decode_string(body.p, body.n, dst, body.n, &used) != 0) {
+		rec->arena_used -= body.n;
+		return RS_JSON_BAD_STRING;
+	}
+	/* Give back what decoding saved; dst was the last allocation. */
+	rec->arena_used -= body.n - used;
+	*out = rs_str(dst, used);
+	return 0;
+}
