@@ -20,6 +20,7 @@
 #include "event/record.h"
 #include "formats/exim.h"
 #include "formats/format.h"
+#include "formats/haraka.h"
 #include "formats/kumomta.h"
 #include "formats/opensmtpd.h"
 #include "formats/pmta.h"
@@ -63,6 +64,14 @@ static const struct {
     {"opensmtpd/smtp-out-2014.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
     {"opensmtpd/syslog-2019.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
     {"opensmtpd/trace-2014.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"haraka/default.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/fragments.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/json.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/logfmt.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/multilog.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/syslog.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/timestamps.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/constructed.log", &rs_haraka_format, RS_MTA_HARAKA},
 };
 
 /* Negative-control files: valid lines of their format, no outcome. */
@@ -71,6 +80,8 @@ static int no_events_expected(const char *file)
 	return strstr(file, "reception") != NULL ||
 	       strstr(file, "smtp-out") != NULL ||
 	       strstr(file, "trace-") != NULL ||
+	       strstr(file, "haraka/json") != NULL ||
+	       strstr(file, "haraka/logfmt") != NULL ||
 	       strstr(file, "multitype") != NULL ||
 	       strstr(file, "headerless") != NULL;
 }
@@ -113,7 +124,7 @@ static void test_names(void **state)
 	assert_null(rs_format_at(rs_format_count()));
 	rs_format_names(buf, sizeof(buf), "|");
 	assert_string_equal(buf, "auto|kumomta|exim|postfix|sendmail|pmta|"
-	                         "opensmtpd|reply");
+	                         "opensmtpd|haraka|reply");
 	/* A too small buffer is cut, still terminated. */
 	rs_format_names(buf, 8, ", ");
 	assert_int_equal(strlen(buf), 7);

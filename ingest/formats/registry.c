@@ -21,6 +21,7 @@
 
 #include "formats/exim.h"
 #include "formats/format_opts.h"
+#include "formats/haraka.h"
 #include "formats/kumomta.h"
 #include "formats/opensmtpd.h"
 #include "formats/pmta.h"
@@ -49,7 +50,7 @@ static const rs_format_t auto_format = {
 static const rs_format_t *const formats[] = {
     &auto_format,         &rs_kumomta_format,  &rs_exim_format,
     &rs_postfix_format,   &rs_sendmail_format, &rs_pmta_format,
-    &rs_opensmtpd_format, &rs_reply_format,
+    &rs_opensmtpd_format, &rs_haraka_format,   &rs_reply_format,
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
