@@ -25,6 +25,7 @@
 #include "formats/opensmtpd.h"
 #include "formats/pmta.h"
 #include "formats/postfix.h"
+#include "formats/qmail.h"
 #include "formats/reply.h"
 #include "formats/sendmail.h"
 #include "testutil.h"
@@ -72,6 +73,15 @@ static const struct {
     {"haraka/syslog.log", &rs_haraka_format, RS_MTA_HARAKA},
     {"haraka/timestamps.log", &rs_haraka_format, RS_MTA_HARAKA},
     {"haraka/constructed.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"qmail/bare.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/matchup-doc.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/negatives-fail2ban.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/nostamp-2004.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/splogger-doc.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/tai64n-doc.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/tai64n-lwq.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/tai64nlocal.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/unixtime-2003.log", &rs_qmail_format, RS_MTA_QMAIL},
 };
 
 /* Negative-control files: valid lines of their format, no outcome. */
@@ -82,6 +92,8 @@ static int no_events_expected(const char *file)
 	       strstr(file, "trace-") != NULL ||
 	       strstr(file, "haraka/json") != NULL ||
 	       strstr(file, "haraka/logfmt") != NULL ||
+	       strstr(file, "matchup") != NULL ||
+	       strstr(file, "negatives") != NULL ||
 	       strstr(file, "multitype") != NULL ||
 	       strstr(file, "headerless") != NULL;
 }
@@ -124,7 +136,7 @@ static void test_names(void **state)
 	assert_null(rs_format_at(rs_format_count()));
 	rs_format_names(buf, sizeof(buf), "|");
 	assert_string_equal(buf, "auto|kumomta|exim|postfix|sendmail|pmta|"
-	                         "opensmtpd|haraka|reply");
+	                         "opensmtpd|haraka|qmail|reply");
 	/* A too small buffer is cut, still terminated. */
 	rs_format_names(buf, 8, ", ");
 	assert_int_equal(strlen(buf), 7);

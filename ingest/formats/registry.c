@@ -26,6 +26,7 @@
 #include "formats/opensmtpd.h"
 #include "formats/pmta.h"
 #include "formats/postfix.h"
+#include "formats/qmail.h"
 #include "formats/reply.h"
 #include "formats/sendmail.h"
 
@@ -50,7 +51,8 @@ static const rs_format_t auto_format = {
 static const rs_format_t *const formats[] = {
     &auto_format,         &rs_kumomta_format,  &rs_exim_format,
     &rs_postfix_format,   &rs_sendmail_format, &rs_pmta_format,
-    &rs_opensmtpd_format, &rs_haraka_format,   &rs_reply_format,
+    &rs_opensmtpd_format, &rs_haraka_format,   &rs_qmail_format,
+    &rs_reply_format,
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
