@@ -236,6 +236,14 @@ static void test_remote_reports(void **state)
 	     "nx.example._(#5.1.2)/",
 	     B, RS_STAGE_CONNECT, 0, "5.1.2", NULL,
 	     "Sorry, I couldn't find any host named nx.example. (#5.1.2)"},
+	    /* A URL's '/' stays; the TLS words of the reply do not make the
+	     * stage, qmail-remote's do. */
+	    {"delivery 17: failure: Connected_to_192.0.2.25_but_sender_was_"
+	     "rejected./Remote_host_said:_554-5.7.1_TLS_is_required,_see/"
+	     "554_5.7.1_https://x.example/tls_help/",
+	     B, RS_STAGE_MAIL_FROM, 554, "5.7.1", "192.0.2.25",
+	     "554-5.7.1 TLS is required, see 554 5.7.1 "
+	     "https://x.example/tls help"},
 	    {"delivery 15: report mangled, will defer", D, U, 0, NULL, NULL,
 	     "report mangled, will defer"},
 	    {"delivery 16: deferral: ", D, U, 0, NULL, NULL, ""},

@@ -22,6 +22,9 @@
 
 #define IN_SIZE (256 * 1024)
 
+/* Bytes read ahead to learn whether the input ends (rs_reader_at_eof). */
+#define PEEK_SIZE 4096
+
 typedef enum { KIND_PLAIN, KIND_GZIP, KIND_ZSTD } kind_t;
 
 struct rs_reader {
@@ -40,8 +43,9 @@ struct rs_reader {
 	                 buffer: the decoder may hold more */
 };
 
-/* Fill r->in from the fd when it has been consumed; -1 on error. */
-static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
+/* Fill r->in with up to want bytes from the fd when it has been
+ * consumed; -1 on error. */
+static int fill_n(rs_reader_t *r, size_t want, char *errstr, size_t errstr_size)
 {
 	ssize_t n;
 
@@ -49,7 +53,7 @@ static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
 		return 0;
 	}
 	do {
-		n = read(r->fd, r->in, IN_SIZE);
+		n = read(r->fd, r->in, want);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		snprintf(errstr, errstr_size, "%s: read failed: %s", r->path,
@@ -62,6 +66,12 @@ static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
 		r->eof = 1;
 	}
 	return 0;
+}
+
+/* Fill r->in with up to IN_SIZE bytes when it has been consumed. */
+static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
+{
+	return fill_n(r, IN_SIZE, errstr, errstr_size);
 }
 
 rs_reader_t *rs_reader_open(const char *path, char *errstr, size_t errstr_size)
@@ -263,9 +273,10 @@ int rs_reader_at_eof(rs_reader_t *r)
 		if (rs_reader_would_block(r)) {
 			return 0;
 		}
-		/* fill() reads into the lookahead only when it is used up,
-		 * which it is; plain data is handed out from there next. */
-		if (fill(r, err, sizeof(err)) < 0) {
+		/* Read a little into the lookahead (used up, as checked):
+		 * plain data is handed out from there next, so a short peek
+		 * keeps the copy small. */
+		if (fill_n(r, PEEK_SIZE, err, sizeof(err)) < 0) {
 			return -1;
 		}
 	}

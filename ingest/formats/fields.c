@@ -81,20 +81,6 @@ size_t rs_fields_kv_unescape(rs_str_t val, char *dst)
 	return n;
 }
 
-rs_str_t rs_fields_program_base(rs_str_t program)
-{
-	const char *end = program.p + program.n;
-	const char *base = end;
-
-	if (program.p == NULL) {
-		return RS_STR_NULL;
-	}
-	while (base > program.p && base[-1] != '/') {
-		base--;
-	}
-	return rs_str(base, (size_t)(end - base));
-}
-
 int rs_fields_is_host_char(char c)
 {
 	return is_alnum(c) || c == '.' || c == '-' || c == '_';

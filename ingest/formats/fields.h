@@ -105,8 +105,21 @@ int rs_fields_kv_next(const char **p, const char *e, rs_fields_kv_t *kv);
 size_t rs_fields_kv_unescape(rs_str_t val, char *dst);
 
 /* The last part of a syslog tag ("postfix-out/smtp" -> "smtp", "exim4"
- * -> "exim4"); absent when program is. */
-rs_str_t rs_fields_program_base(rs_str_t program);
+ * -> "exim4"); absent when program is. Inline: every detect() of a
+ * syslog format asks it for every line another format skipped. */
+static inline rs_str_t rs_fields_program_base(rs_str_t program)
+{
+	const char *end = program.p + program.n;
+	const char *base = end;
+
+	if (program.p == NULL) {
+		return RS_STR_NULL;
+	}
+	while (base > program.p && base[-1] != '/') {
+		base--;
+	}
+	return rs_str(base, (size_t)(end - base));
+}
 
 /* Is c a byte of a host name as MTAs log it (letters, digits . - _)? */
 int rs_fields_is_host_char(char c);

@@ -128,6 +128,32 @@ static int is_program(rs_str_t program)
 }
 
 /*
+ * Does an ISO stamp of Date.toISOString() ("2020-02-04T03:19:47.480Z ")
+ * or tai64nlocal ("2026-07-23 20:55:28.029305500  ") start [p, p+n), with
+ * a record after it? Only the shape is checked, cheaply: Exim's main log
+ * lines start with such a date too, and reach here for every line Exim
+ * skips.
+ */
+static int stamped_record(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 26 || p[4] != '-' || p[19] != '.') {
+		return 0;
+	}
+	if (p[10] == 'T') {
+		return p[23] == 'Z' && p[24] == ' ' &&
+		       record_start(p + 25, n - 25);
+	}
+	for (i = 20; i < n && rs_str_isdigit(p[i]); i++) {
+	}
+	while (i < n && p[i] == ' ') {
+		i++;
+	}
+	return p[10] == ' ' && i < n && record_start(p + i, n - i);
+}
+
+/*
  * Strip what may stand before the record: an ISO stamp (toISOString or
  * tai64nlocal) or a tai64n label and its spaces, or a syslog prefix with
  * the tag haraka. The record's start, or NULL when there is none.
@@ -139,7 +165,7 @@ static const char *strip_prefix(rs_logline_t *ll, rs_record_t *rec)
 	size_t used = 0;
 	int64_t ms = 0;
 
-	if (ll->n > 0 && rs_str_isdigit(p[0])) {
+	if (ll->n > 0 && rs_str_isdigit(p[0]) && stamped_record(p, ll->n)) {
 		used = rs_syslog_parse_iso(p, ll->n, &ms);
 	} else if (ll->n > 0 && p[0] == '@') {
 		used = rs_num_tai64n(p, ll->n, &ms);
@@ -447,7 +473,13 @@ static int haraka_detect(rs_logline_t *ll)
 {
 	rs_record_t scratch;
 
-	scratch.log_time = RS_STR_NULL;
+	/* A syslog line of another program: one look at the tag. */
+	if (ll->n > 0 && ll->p[0] >= 'A' && ll->p[0] <= 'Z') {
+		const rs_syslog_t *sl = rs_logline_syslog(ll);
+		if (sl == NULL || !is_program(sl->program)) {
+			return 0;
+		}
+	}
 	return strip_prefix(ll, &scratch) != NULL;
 }
 

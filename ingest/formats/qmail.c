@@ -226,9 +226,11 @@ static int decode(rs_record_t *rec, rs_str_t r, rs_str_t *out)
 }
 
 /*
- * The remote reply in a decoded report: the '/'-ended lines after
- * "Remote host said: " that start with a reply code, joined by a space
- * (the '/' between them becomes ' ' in place). Absent when there is none.
+ * The remote reply in a decoded report: what follows "Remote host said: "
+ * up to the report's last '/' or to qmail-remote's "Giving up on" line.
+ * A '/' before a line that starts with a reply code is a line break of a
+ * multi-line reply and becomes a space (as Postfix joins them); any other
+ * '/' is the reply's own (a URL) and stays. Absent when there is none.
  */
 static rs_str_t remote_reply(rs_str_t d)
 {
@@ -239,21 +241,21 @@ static rs_str_t remote_reply(rs_str_t d)
 		return RS_STR_NULL;
 	}
 	p = (char *)said + LIT_LEN("Remote host said: ");
-	end = p;
-	for (char *line = p; line < e;) {
-		char *slash = memchr(line, '/', (size_t)(e - line));
-		char *stop = slash != NULL ? slash : e;
+	end = e;
+	for (char *q = p; q < e; q++) {
+		char *next = q + 1;
 
-		if (line != p && rs_smtpreply_codes(line, (size_t)(stop - line),
-		                                    NULL) == 0) {
+		if (*q != '/') {
+			continue;
+		}
+		if (next == e ||
+		    rs_str_starts(next, (size_t)(e - next), "Giving up on ")) {
+			end = q;
 			break;
 		}
-		end = stop;
-		if (slash == NULL) {
-			break;
+		if (rs_smtpreply_codes(next, (size_t)(e - next), NULL) != 0) {
+			*q = ' ';
 		}
-		*slash = ' ';
-		line = slash + 1;
 	}
 	while (end > p && end[-1] == ' ') {
 		end--;
@@ -289,7 +291,13 @@ static int read_report(rs_record_t *rec, rs_str_t r, const char **why)
 		*why = "qmail report: record arena full";
 		return -1;
 	}
-	rec->stage = rs_smtpreply_stage_of_failure(d.p, d.n);
+	/* The stage is what qmail-remote's own words say, not the reply's
+	 * ("sender was rejected ... 554 TLS is required" is mail_from). */
+	{
+		const char *said = rs_str_find(d.p, d.n, "Remote host said:");
+		rec->stage = rs_smtpreply_stage_of_failure(
+		    d.p, said != NULL ? (size_t)(said - d.p) : d.n);
+	}
 	/* "<ip> does not like ..." / "Connected to <ip> but ...". */
 	if (rs_str_starts(d.p, d.n, "Connected to ")) {
 		ip = LIT_LEN("Connected to ");
@@ -356,10 +364,21 @@ static void apply_aux(rs_record_t *rec, rs_str_t aux)
  * The parser.
  * ------------------------------------------------------------------- */
 
+static int qmail_scan_wants(const char *p, size_t n);
+
 static int qmail_detect(rs_logline_t *ll)
 {
 	qline_t q;
 
+	/* A syslog line (most lines others skip): one look at the tag. */
+	if (ll->n > 0 && ll->p[0] >= 'A' && ll->p[0] <= 'Z') {
+		const rs_syslog_t *sl = rs_logline_syslog(ll);
+		if (sl == NULL || !is_program(sl->program)) {
+			return 0;
+		}
+	} else if (!qmail_scan_wants(ll->p, ll->n)) {
+		return 0;
+	}
 	return split(ll, &q) == 0 && delivery_line(q.body.p, q.body.n);
 }
 
@@ -663,6 +682,7 @@ static void qmail_prescan(rs_format_state_t *st, const rs_scan_line_t *l,
  */
 static int qmail_scan_wants(const char *p, size_t n)
 {
+	const char *sp;
 	size_t lim;
 
 	if (n < 12) {
@@ -686,12 +706,14 @@ static int qmail_scan_wants(const char *p, size_t n)
 		        p[19] == '.') ||
 		       (p[10] == '.' && rs_str_isdigit(p[9]));
 	}
-	/* "Mmm dd hh:mm:ss host qmail: ...": the tag within 64 bytes. */
-	if (n <= 16) {
+	/* "Mmm dd hh:mm:ss host qmail: ...": the tag after the host. */
+	if (n <= 16 || p[3] != ' ' || p[15] != ' ') {
 		return 0;
 	}
 	lim = n - 16 < 64 ? n - 16 : 64;
-	return memmem(p + 16, lim, " qmail", 6) != NULL;
+	sp = memchr(p + 16, ' ', lim);
+	return sp != NULL &&
+	       rs_str_starts(sp + 1, (size_t)(p + n - sp - 1), "qmail");
 }
 
 const rs_format_t rs_qmail_format = {

@@ -87,27 +87,30 @@ int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch)
 	for (size_t i = 0; i < batch->nlines; i++) {
 		rs_line_t *line = &batch->lines[i];
 		rs_scan_line_t sl;
+		size_t n = line->len;
 
 		if (line->flags & RS_LINE_OVERSIZED) {
 			continue;
 		}
-		sl.p = line->p;
-		sl.n = line->len;
-		if (sl.n > 0 && sl.p[sl.n - 1] == '\r') {
-			sl.n--;
+		if (n > 0 && line->p[n - 1] == '\r') {
+			n--;
 		}
-		sl.input = line->topic ? line->topic : batch->source;
-		sl.partition = line->partition;
-		sl.line_no = line->line_no;
-		sl.input_ends = batch->input_ends && i + 1 == batch->nlines;
 		for (size_t k = 0; k < ps->nfmts; k++) {
 			prescan_fmt_t *pf = &ps->fmts[k];
 			rs_scan_out_t out = {0, 0, 0, 0};
 
+			/* The common case under auto, first and cheap. */
 			if (!ps->all_lines && !pf->hold &&
-			    !pf->fmt->scan_wants(sl.p, sl.n)) {
+			    !pf->fmt->scan_wants(line->p, n)) {
 				continue;
 			}
+			sl.p = line->p;
+			sl.n = n;
+			sl.input = line->topic ? line->topic : batch->source;
+			sl.partition = line->partition;
+			sl.line_no = line->line_no;
+			sl.input_ends =
+			    batch->input_ends && i + 1 == batch->nlines;
 			pf->fmt->prescan(pf->st, &sl, &batch->aux, &out);
 			pf->hold = out.hold;
 			if (out.absorbed) {
