@@ -156,48 +156,32 @@ static void check(const struct expect *x, const rs_record_t *rec)
 	}
 }
 
+/* The outcome of a fixture line: its index in outcomes, or -1. */
+static int find_outcome(const char *file, int line)
+{
+	for (size_t k = 0; k < N_ELEM(outcomes); k++) {
+		if (strcmp(outcomes[k].file, file) == 0 &&
+		    outcomes[k].line == line) {
+			return (int)k;
+		}
+	}
+	return -1;
+}
+
+static void check_outcome(int k, const rs_record_t *rec)
+{
+	check(&outcomes[k], rec);
+}
+
+/* Every fixture line, read as the pipeline reads it: the outcomes as
+ * listed, everything else skipped. */
 static void test_fixtures(void **state)
 {
-	size_t seen = 0;
-
 	(void)state;
-	for (size_t f = 0; f < N_ELEM(files); f++) {
-		rs_test_fixture_t fx;
-
-		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
-		for (size_t i = 0; i < fx.count; i++) {
-			const struct expect *x = NULL;
-			rs_record_t rec;
-			const char *why;
-			rs_parse_result_t res;
-
-			for (size_t k = 0; k < N_ELEM(outcomes); k++) {
-				if (strcmp(outcomes[k].file, files[f]) == 0 &&
-				    outcomes[k].line == (int)i + 1) {
-					x = &outcomes[k];
-				}
-			}
-			res = parse(&rs_haraka_format, fx.line[i], fx.len[i],
-			            &rec, &why);
-			if (x == NULL) {
-				if (res != RS_PARSE_SKIP) {
-					fail_msg("%s:%zu: result %d, want skip "
-					         "(%s)",
-					         files[f], i + 1, res,
-					         why ? why : "");
-				}
-				continue;
-			}
-			if (res != RS_PARSE_EVENT) {
-				fail_msg("%s:%zu: result %d (%s)", files[f],
-				         i + 1, res, why ? why : "");
-			}
-			check(x, &rec);
-			seen++;
-		}
-		rs_test_fixture_free(&fx);
-	}
-	assert_int_equal(seen, N_ELEM(outcomes));
+	assert_int_equal(rs_test_outcomes(&rs_haraka_format, files,
+	                                  N_ELEM(files), find_outcome,
+	                                  check_outcome, arena, sizeof(arena)),
+	                 N_ELEM(outcomes));
 }
 
 /* Lines that look like Haraka's but are not, and broken records. */
@@ -269,19 +253,8 @@ static void test_truncation(void **state)
 	size_t cuts = 0, events = 0;
 
 	(void)state;
-	for (size_t f = 0; f < N_ELEM(files); f++) {
-		rs_test_fixture_t fx;
-
-		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
-		for (size_t i = 0; i < fx.count; i++) {
-			for (size_t cut = 0; cut <= fx.len[i]; cut++) {
-				events += parse_exact(fx.line[i], cut) ==
-				          RS_PARSE_EVENT;
-				cuts++;
-			}
-		}
-		rs_test_fixture_free(&fx);
-	}
+	rs_test_cut_fixtures(&rs_haraka_format, files, N_ELEM(files), NULL, 0,
+	                     arena, sizeof(arena), &cuts, &events);
 	assert_true(cuts > 8000);
 	assert_true(events > 1000);
 }

@@ -128,57 +128,32 @@ static void check(const struct expect *x, const rs_record_t *rec)
 	rs_test_check_str("reply_text", x->line, rec->reply_text, x->reply);
 }
 
-/* Every fixture line through the prescan, as a worker parses it. */
+/* The outcome of a fixture line: its index in outcomes, or -1. */
+static int find_outcome(const char *file, int line)
+{
+	for (size_t k = 0; k < N_ELEM(outcomes); k++) {
+		if (strcmp(outcomes[k].file, file) == 0 &&
+		    outcomes[k].line == line) {
+			return (int)k;
+		}
+	}
+	return -1;
+}
+
+static void check_outcome(int k, const rs_record_t *rec)
+{
+	check(&outcomes[k], rec);
+}
+
+/* Every fixture line, read as the pipeline reads it: the outcomes as
+ * listed, everything else skipped. */
 static void test_fixtures(void **state)
 {
-	size_t seen = 0;
-
 	(void)state;
-	for (size_t f = 0; f < N_ELEM(files); f++) {
-		rs_test_fixture_t fx;
-		rs_batch_t b;
-		rs_prescan_t *ps;
-
-		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
-		ps = rs_test_batch_scan(&fx, files[f], &rs_qmail_format, NULL,
-		                        &b);
-		assert_non_null(ps);
-		for (size_t i = 0; i < fx.count; i++) {
-			const struct expect *x = NULL;
-			rs_record_t rec;
-			const char *why;
-			rs_parse_result_t res;
-
-			for (size_t k = 0; k < N_ELEM(outcomes); k++) {
-				if (strcmp(outcomes[k].file, files[f]) == 0 &&
-				    outcomes[k].line == (int)i + 1) {
-					x = &outcomes[k];
-				}
-			}
-			new_rec(&rec);
-			res = rs_test_batch_parse(&b, i, &rs_qmail_format, NULL,
-			                          &rec, &why);
-			if (x == NULL) {
-				if (res != RS_PARSE_SKIP) {
-					fail_msg("%s:%zu: result %d, want skip "
-					         "(%s)",
-					         files[f], i + 1, res,
-					         why ? why : "");
-				}
-				continue;
-			}
-			if (res != RS_PARSE_EVENT) {
-				fail_msg("%s:%zu: result %d (%s)", files[f],
-				         i + 1, res, why ? why : "");
-			}
-			check(x, &rec);
-			seen++;
-		}
-		rs_prescan_destroy(ps);
-		rs_batch_free(&b);
-		rs_test_fixture_free(&fx);
-	}
-	assert_int_equal(seen, N_ELEM(outcomes));
+	assert_int_equal(rs_test_outcomes(&rs_qmail_format, files,
+	                                  N_ELEM(files), find_outcome,
+	                                  check_outcome, arena, sizeof(arena)),
+	                 N_ELEM(outcomes));
 }
 
 /* Parse one line alone (no start line seen). */
@@ -420,20 +395,8 @@ static void test_truncation(void **state)
 	size_t cuts = 0, events = 0;
 
 	(void)state;
-	for (size_t f = 0; f < N_ELEM(files); f++) {
-		rs_test_fixture_t fx;
-
-		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
-		for (size_t i = 0; i < fx.count; i++) {
-			for (size_t cut = 0; cut <= fx.len[i]; cut++) {
-				events += parse_exact(fx.line[i], cut) ==
-				          RS_PARSE_EVENT;
-				cuts++;
-			}
-		}
-		rs_test_fixture_free(&fx);
-	}
-	/* Cuts after "delivery N: <status>:" still give events. */
+	rs_test_cut_fixtures(&rs_qmail_format, files, N_ELEM(files), NULL, 1,
+	                     arena, sizeof(arena), &cuts, &events);
 	assert_true(cuts > 4000);
 	assert_true(events > 800);
 }

@@ -295,3 +295,73 @@ rs_parse_result_t rs_test_parse_exact(const rs_format_t *fmt, const char *line,
 	free(buf);
 	return res;
 }
+
+void rs_test_cut_fixtures(const rs_format_t *fmt, const char *const *files,
+                          size_t nfiles, const rs_format_opts_t *opts,
+                          int force, char *arena, size_t arena_n, size_t *cuts,
+                          size_t *events)
+{
+	for (size_t f = 0; f < nfiles; f++) {
+		rs_test_fixture_t fx;
+
+		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
+		for (size_t i = 0; i < fx.count; i++) {
+			for (size_t cut = 0; cut <= fx.len[i]; cut++) {
+				*events +=
+				    rs_test_parse_exact(
+					fmt, fx.line[i], cut, opts, force,
+					arena, arena_n) == RS_PARSE_EVENT;
+				(*cuts)++;
+			}
+		}
+		rs_test_fixture_free(&fx);
+	}
+}
+
+size_t rs_test_outcomes(const rs_format_t *fmt, const char *const *files,
+                        size_t nfiles, int (*find)(const char *file, int line),
+                        void (*check)(int index, const rs_record_t *rec),
+                        char *arena, size_t arena_n)
+{
+	size_t seen = 0;
+
+	for (size_t f = 0; f < nfiles; f++) {
+		rs_test_fixture_t fx;
+		rs_batch_t b;
+		rs_prescan_t *ps;
+
+		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
+		ps = rs_test_batch_scan(&fx, files[f], fmt, NULL, &b);
+		assert_non_null(ps);
+		for (size_t i = 0; i < fx.count; i++) {
+			int x = find(files[f], (int)i + 1);
+			rs_record_t rec;
+			const char *why;
+			rs_parse_result_t res;
+
+			memset(&rec, 0, sizeof(rec));
+			rec.arena = arena;
+			rec.arena_cap = arena_n;
+			res = rs_test_batch_parse(&b, i, fmt, NULL, &rec, &why);
+			if (x < 0) {
+				if (res != RS_PARSE_SKIP) {
+					fail_msg("%s:%zu: result %d, want skip "
+					         "(%s)",
+					         files[f], i + 1, res,
+					         why ? why : "");
+				}
+				continue;
+			}
+			if (res != RS_PARSE_EVENT) {
+				fail_msg("%s:%zu: result %d (%s)", files[f],
+				         i + 1, res, why ? why : "");
+			}
+			check(x, &rec);
+			seen++;
+		}
+		rs_prescan_destroy(ps);
+		rs_batch_free(&b);
+		rs_test_fixture_free(&fx);
+	}
+	return seen;
+}

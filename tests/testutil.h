@@ -70,6 +70,29 @@ rs_parse_result_t rs_test_parse_exact(const rs_format_t *fmt, const char *line,
                                       int force, char *arena, size_t arena_n);
 
 /*
+ * Parse every cut [0, cut) of every line of the fixture files from an
+ * exact-size copy (rs_test_parse_exact with fmt, opts, force); add the
+ * cuts made and the events they gave to *cuts and *events.
+ */
+void rs_test_cut_fixtures(const rs_format_t *fmt, const char *const *files,
+                          size_t nfiles, const rs_format_opts_t *opts,
+                          int force, char *arena, size_t arena_n, size_t *cuts,
+                          size_t *events);
+
+/*
+ * Every line of the fixture files, read as the pipeline reads it (one
+ * batch per file, prescanned for fmt) and parsed with fmt: find(file,
+ * line) names the expected outcome of a 1-based line (an index, or -1
+ * for none); a line without one must be skipped, one with one must be an
+ * event, which check(index, record) then checks. Returns the number of
+ * events checked.
+ */
+size_t rs_test_outcomes(const rs_format_t *fmt, const char *const *files,
+                        size_t nfiles, int (*find)(const char *file, int line),
+                        void (*check)(int index, const rs_record_t *rec),
+                        char *arena, size_t arena_n);
+
+/*
  * The fixture's lines as one batch of a file input named input (line
  * numbers from 1, the last line ending the file), prescanned for fmt
  * (NULL: auto) with opts as the pipeline's source thread does, so that

@@ -121,6 +121,15 @@ static inline rs_str_t rs_fields_program_base(rs_str_t program)
 	return rs_str(base, (size_t)(end - base));
 }
 
+/*
+ * Is ll a syslog line ("Mmm dd ..." first) that another program wrote?
+ * The cheap first question of a detect(): most lines that reach a format
+ * late in auto-detection are other MTAs' syslog lines, and their syslog
+ * split is already made and shared.
+ */
+int rs_fields_foreign_syslog(rs_logline_t *ll,
+                             int (*is_program)(rs_str_t program));
+
 /* Is c a byte of a host name as MTAs log it (letters, digits . - _)? */
 int rs_fields_is_host_char(char c);
 

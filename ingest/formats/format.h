@@ -149,6 +149,10 @@ rs_str_t rs_logline_aux(const rs_logline_t *ll, const rs_format_t *fmt);
 /* The line's syslog prefix, split on first use; NULL when it has none. */
 const rs_syslog_t *rs_logline_syslog(rs_logline_t *ll);
 
+/* A zeroed run state of size bytes for a stateful format's state_new;
+ * NULL with "out of memory" in errstr. */
+void *rs_format_state_alloc(size_t size, char *errstr, size_t errstr_size);
+
 /* The "auto" format: each line goes to the first format that detects it
  * and does not skip it. */
 const rs_format_t *rs_format_auto(void);

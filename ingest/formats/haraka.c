@@ -473,12 +473,8 @@ static int haraka_detect(rs_logline_t *ll)
 {
 	rs_record_t scratch;
 
-	/* A syslog line of another program: one look at the tag. */
-	if (ll->n > 0 && ll->p[0] >= 'A' && ll->p[0] <= 'Z') {
-		const rs_syslog_t *sl = rs_logline_syslog(ll);
-		if (sl == NULL || !is_program(sl->program)) {
-			return 0;
-		}
+	if (rs_fields_foreign_syslog(ll, is_program)) {
+		return 0;
 	}
 	return strip_prefix(ll, &scratch) != NULL;
 }

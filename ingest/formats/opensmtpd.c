@@ -369,10 +369,8 @@ static int opensmtpd_detect(rs_logline_t *ll)
 {
 	const rs_syslog_t *sl;
 
-	/* A syslog line (most lines others skip): one look at the tag. */
-	if (ll->n > 0 && ll->p[0] >= 'A' && ll->p[0] <= 'Z') {
-		sl = rs_logline_syslog(ll);
-		return sl != NULL && is_program(sl->program);
+	if (rs_fields_foreign_syslog(ll, is_program)) {
+		return 0;
 	}
 	if (ll->n > 0 && ll->p[0] != '<' &&
 	    (bare_message(ll->p, ll->n) || cut_prefix(ll->p, ll->n))) {

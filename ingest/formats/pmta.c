@@ -800,13 +800,9 @@ struct rs_format_state {
 static rs_format_state_t *pmta_state_new(const rs_format_opts_t *opts,
                                          char *errstr, size_t errstr_size)
 {
-	rs_format_state_t *st = calloc(1, sizeof(*st));
-
 	(void)opts;
-	if (st == NULL) {
-		snprintf(errstr, errstr_size, "out of memory");
-	}
-	return st;
+	return rs_format_state_alloc(sizeof(rs_format_state_t), errstr,
+	                             errstr_size);
 }
 
 static void pmta_state_destroy(rs_format_state_t *st)

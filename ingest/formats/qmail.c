@@ -368,15 +368,12 @@ static int qmail_scan_wants(const char *p, size_t n);
 
 static int qmail_detect(rs_logline_t *ll)
 {
+	int syslog_first = ll->n > 0 && ll->p[0] >= 'A' && ll->p[0] <= 'Z';
 	qline_t q;
 
-	/* A syslog line (most lines others skip): one look at the tag. */
-	if (ll->n > 0 && ll->p[0] >= 'A' && ll->p[0] <= 'Z') {
-		const rs_syslog_t *sl = rs_logline_syslog(ll);
-		if (sl == NULL || !is_program(sl->program)) {
-			return 0;
-		}
-	} else if (!qmail_scan_wants(ll->p, ll->n)) {
+	/* Another program's syslog line, or first bytes no qmail line has. */
+	if (rs_fields_foreign_syslog(ll, is_program) ||
+	    (!syslog_first && !qmail_scan_wants(ll->p, ll->n))) {
 		return 0;
 	}
 	return split(ll, &q) == 0 && delivery_line(q.body.p, q.body.n);
@@ -480,13 +477,9 @@ struct rs_format_state {
 static rs_format_state_t *qmail_state_new(const rs_format_opts_t *opts,
                                           char *errstr, size_t errstr_size)
 {
-	rs_format_state_t *st = calloc(1, sizeof(*st));
-
 	(void)opts;
-	if (st == NULL) {
-		snprintf(errstr, errstr_size, "out of memory");
-	}
-	return st;
+	return rs_format_state_alloc(sizeof(rs_format_state_t), errstr,
+	                             errstr_size);
 }
 
 static void qmail_state_destroy(rs_format_state_t *st)

@@ -16,6 +16,7 @@
 #include "formats/format.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -124,6 +125,16 @@ static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
 		dirty = 1;
 	}
 	return RS_PARSE_SKIP;
+}
+
+void *rs_format_state_alloc(size_t size, char *errstr, size_t errstr_size)
+{
+	void *st = calloc(1, size);
+
+	if (st == NULL) {
+		snprintf(errstr, errstr_size, "out of memory");
+	}
+	return st;
 }
 
 const rs_format_t *rs_format_auto(void)

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "util/num.h"
 #include "util/str.h"
 
 /* Skip JSON whitespace. */
@@ -16,28 +17,13 @@ const char *rs_json_skip_ws(const char *p, const char *e)
 	return p;
 }
 
-/* Value of one hex digit, -1 if c is not one. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* Four hex digits at p (p + 4 <= end is checked by the caller); -1 if not. */
 static long hex4(const char *p)
 {
 	long v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int d = hex_digit(p[i]);
+		int d = rs_num_hex(p[i]);
 		if (d < 0) {
 			return -1;
 		}

@@ -157,8 +157,7 @@ int rs_num_unix_ms(const char *p, size_t n, int64_t *ms)
 	return 0;
 }
 
-/* The value of a hex digit, or -1. */
-static int hex_value(char c)
+int rs_num_hex(char c)
 {
 	if (c >= '0' && c <= '9') {
 		return c - '0';
@@ -182,7 +181,7 @@ size_t rs_num_tai64n(const char *p, size_t n, int64_t *ms)
 		return 0;
 	}
 	for (size_t i = 1; i < 25; i++) {
-		int v = hex_value(p[i]);
+		int v = rs_num_hex(p[i]);
 		if (v < 0) {
 			return 0;
 		}

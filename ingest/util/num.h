@@ -41,6 +41,9 @@ int rs_num_unix_ms(const char *p, size_t n, int64_t *ms);
  */
 size_t rs_num_tai64n(const char *p, size_t n, int64_t *ms);
 
+/* The value of a hex digit (either case), or -1. */
+int rs_num_hex(char c);
+
 /* All of [p, p+n) is an unsigned decimal integer below 10^18. 0 or -1. */
 int rs_num_uint(const char *p, size_t n, uint64_t *out);
 
