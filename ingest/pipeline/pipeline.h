@@ -17,14 +17,14 @@
  * be learnt there. The source thread therefore runs the format's prescan
  * over each batch right after rs_source_t.next filled it and before the
  * batch is published to the workers (pipeline/prescan.h): sequentially,
- * in input order, one
- * run state per stateful format (made when the run starts, freed when it
- * ends). The prescan attaches side data to a line (rs_line_t.aux_*,
- * bytes in rs_batch_t.aux, which the batch owns and frees with its
- * lines) or marks it absorbed into a record a later line carries. With
- * an explicit stateless format nothing runs; under "auto" a stateful
- * format's prescan sees only lines its scan_wants() accepts by their
- * first bytes (or every line while it holds an open record).
+ * in input order, with one run state per stateful format (made when the
+ * run starts, freed when it ends). The prescan attaches side data to a
+ * line (rs_line_t.aux_*, bytes in rs_batch_t.aux, which the batch owns
+ * and frees with its lines) or marks it absorbed into a record a later
+ * line carries. With an explicit stateless format nothing runs; under
+ * "auto" a stateful format's prescan sees only lines its scan_wants()
+ * accepts by their first bytes (or every line while it holds an open
+ * record).
  */
 #ifndef RS_PIPELINE_H
 #define RS_PIPELINE_H
