@@ -81,18 +81,6 @@ size_t rs_fields_kv_unescape(rs_str_t val, char *dst)
 	return n;
 }
 
-int rs_fields_foreign_syslog(rs_logline_t *ll,
-                             int (*is_program)(rs_str_t program))
-{
-	const rs_syslog_t *sl;
-
-	if (ll->n == 0 || ll->p[0] < 'A' || ll->p[0] > 'Z') {
-		return 0;
-	}
-	sl = rs_logline_syslog(ll);
-	return sl == NULL || !is_program(sl->program);
-}
-
 int rs_fields_is_host_char(char c)
 {
 	return is_alnum(c) || c == '.' || c == '-' || c == '_';

@@ -125,10 +125,19 @@ static inline rs_str_t rs_fields_program_base(rs_str_t program)
  * Is ll a syslog line ("Mmm dd ..." first) that another program wrote?
  * The cheap first question of a detect(): most lines that reach a format
  * late in auto-detection are other MTAs' syslog lines, and their syslog
- * split is already made and shared.
+ * split is already made and shared. Inline, so that is_program is too.
  */
-int rs_fields_foreign_syslog(rs_logline_t *ll,
-                             int (*is_program)(rs_str_t program));
+static inline int rs_fields_foreign_syslog(rs_logline_t *ll,
+                                           int (*is_program)(rs_str_t program))
+{
+	const rs_syslog_t *sl;
+
+	if (ll->n == 0 || ll->p[0] < 'A' || ll->p[0] > 'Z') {
+		return 0;
+	}
+	sl = rs_logline_syslog(ll);
+	return sl == NULL || !is_program(sl->program);
+}
 
 /* Is c a byte of a host name as MTAs log it (letters, digits . - _)? */
 int rs_fields_is_host_char(char c);

@@ -157,20 +157,6 @@ int rs_num_unix_ms(const char *p, size_t n, int64_t *ms)
 	return 0;
 }
 
-int rs_num_hex(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 size_t rs_num_tai64n(const char *p, size_t n, int64_t *ms)
 {
 	/* 2^62 + 10: the TAI64 label of the Unix epoch (tai64nlocal). */

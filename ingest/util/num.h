@@ -41,8 +41,21 @@ int rs_num_unix_ms(const char *p, size_t n, int64_t *ms);
  */
 size_t rs_num_tai64n(const char *p, size_t n, int64_t *ms);
 
-/* The value of a hex digit (either case), or -1. */
-int rs_num_hex(char c);
+/* The value of a hex digit (either case), or -1. Inline: JSON string
+ * scanning checks every \u escape with it. */
+static inline int rs_num_hex(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
 
 /* All of [p, p+n) is an unsigned decimal integer below 10^18. 0 or -1. */
 int rs_num_uint(const char *p, size_t n, uint64_t *out);
