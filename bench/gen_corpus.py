@@ -1418,6 +1418,379 @@ def build_catalogue():
 # The generator
 # ---------------------------------------------------------------------------
 
+# ---------------------------------------------------------------------------
+# The newer formats: PowerMTA accounting, OpenSMTPD, Haraka, qmail
+# ---------------------------------------------------------------------------
+#
+# Their lines come from a second random stream (rng2, seeded from --seed)
+# and are interleaved into the stream above at NEW_SHARE of the lines, so
+# that the Postfix/Exim/Sendmail/KumoMTA lines are those of the classic
+# corpus (--classic), in the same order: a corpus of N lines holds the
+# first ~0.88 N lines of the classic corpus of N lines. The new lines take
+# their time from the classic stream's clock.
+
+NEW_MTAS = ("powermta", "opensmtpd", "haraka", "qmail")
+NEW_SHARE = 0.12
+NEW_LINE_SHARE = {"powermta": 0.05, "opensmtpd": 0.025, "haraka": 0.025,
+                  "qmail": 0.02}
+
+PMTA_HEADER = ("type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,"
+               "dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,"
+               "dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,"
+               "jobId,envId,queue,vmtaPool")
+
+# PowerMTA's bounce category for a class: what PowerMTA's own classifier
+# would most likely say (synthetic: PowerMTA's rules are not public).
+PMTA_CAT = {
+    "user_unknown": "bad-mailbox", "mailbox_disabled": "inactive-mailbox",
+    "mailbox_full": "quota-issues", "bad_domain": "bad-domain",
+    "dns_failure": "bad-domain", "routing_error": "routing-errors",
+    "relay_denied": "relaying-issues", "invalid_sender": "invalid-sender",
+    "protocol_error": "protocol-errors", "virus": "virus-related",
+    "content_spam": "spam-related", "blocklist": "spam-related",
+    "sender_reputation": "spam-related", "content_policy": "content-related",
+    "message_too_large": "content-related", "expired": "message-expired",
+    "network_connection": "bad-connection",
+    "service_unavailable": "no-answer-from-host",
+    "connection_limit": "bad-connection",
+}
+
+# qmail-remote's phrase for the command a remote reply answered.
+QMAIL_PHRASE = {
+    "greeting": "Connected_to_{rip}_but_greeting_failed.",
+    "helo": "Connected_to_{rip}_but_my_name_was_rejected.",
+    "mail_from": "Connected_to_{rip}_but_sender_was_rejected.",
+    "rcpt_to": "{rip}_does_not_like_recipient.",
+    "data": "{rip}_failed_on_DATA_command.",
+    "end_of_data": "{rip}_failed_after_I_sent_the_message.",
+}
+
+
+def csv_field(s):
+    """RFC 4180: quoted when it holds a comma, a quote or a line break."""
+    if any(ch_ in s for ch_ in ',"\r\n'):
+        return '"' + s.replace('"', '""') + '"'
+    return s
+
+
+def qmail_safe(s):
+    """qmail-send's logsafe(): bytes outside 33..126 and '%' become '_'."""
+    return "".join(c if 33 <= ord(c) <= 126 and c != "%" else "_"
+                   for c in s)
+
+
+class NewFormats:
+    """Episodes of the newer formats (methods of Gen, on rng2)."""
+
+    def nf_init(self, seed):
+        global rng
+        saved = rng
+        self.set_clock(START_EPOCH + 6 * 3600)
+        rng = self.rng2 = random.Random(seed * 1000003 + 7)
+        self.nf_table = weighted((m, NEW_LINE_SHARE[m] / s) for m, s in (
+            ("powermta", 1.15), ("opensmtpd", 4.8), ("haraka", 3.8),
+            ("qmail", 6.3)))  # mean lines per episode, measured
+        self.nf_p_fail = {"powermta": 0.135, "opensmtpd": 0.62,
+                          "haraka": 0.34, "qmail": 0.82}
+        cat = {}
+        for sc in REPLIES:
+            cat.setdefault(sc.cls, []).append((sc, sc.w))
+        self.nf_cat = {c: weighted(v) for c, v in cat.items()}
+        self.nf_hosts = {
+            "powermta": [Host("powermta", "pmta%d" % i, 4, [Inst(
+                "vmta-%d-%d" % (i, j), "203.0.113.%d" % (100 + 4 * i + j),
+                "2001:db8:50::%x" % (4 * i + j), "pmta%d.outbound.example.net" % i) for j in range(4)])
+                for i in (1, 2)],
+            "opensmtpd": [Host("opensmtpd", "smtpd-out%d" % i, 0, [Inst(
+                "smtpd", "192.0.2.%d" % (60 + i), "2001:db8:56::%x" % i,
+                "smtpd-out%d.example.org" % i)]) for i in (1, 2)],
+            "haraka": [Host("haraka", "haraka-out%d" % i, 6, [Inst(
+                "outbound", "192.0.2.%d" % (70 + i), "2001:db8:57::%x" % i,
+                "haraka-out%d.example.org" % i)]) for i in (1, 2)],
+            "qmail": [Host("qmail", "qmail-out%d" % i, 7, [Inst(
+                "qmail", "192.0.2.%d" % (80 + i), "2001:db8:58::%x" % i,
+                "qmail-out%d.example.org" % i)]) for i in (1, 2)],
+        }
+        self.nf_host_tables = {m: weighted((h, 1.0) for h in hs)
+                               for m, hs in self.nf_hosts.items()}
+        self.nf_dlv = 1000  # qmail delivery numbers
+        self.nf_k = 4
+        self.nf_active = []
+        for _ in range(self.nf_k):
+            ep = self.nf_episode()
+            ep.reverse()
+            self.nf_active.append(ep)
+        rng = saved
+
+    def nf_next(self):
+        """The next item of the newer formats (on rng2)."""
+        global rng
+        saved = rng
+        rng = self.rng2
+        i = int(rng.random() * self.nf_k)
+        ep = self.nf_active[i]
+        item = ep.pop()
+        if not ep:
+            ep = self.nf_episode()
+            ep.reverse()
+            self.nf_active[i] = ep
+        frac = rng.random()
+        rng = saved
+        return item, frac
+
+    def nf_line(self, item, frac):
+        """The text of an item of the newer formats at the current clock."""
+        kind, a, b, age, _ = item
+        sec = self.clock_sec
+        if kind == 4:
+            return "%s%d,%d%s" % (a, sec, sec - age, b)
+        if kind == 6:
+            return "%s.%03dZ %s%s" % (self.iso_base, int(frac * 1000), a, b)
+        if kind == 7:
+            return "%s %s%s" % (tai64n(sec + frac), a, b)
+        return self.bsd_ts + a + b
+
+    def nf_episode(self):
+        mta = pick(self.nf_table)
+        host = pick(self.nf_host_tables[mta])
+        fail = rng.random() < self.nf_p_fail[mta]
+        sc, stage = None, None
+        if fail:
+            sc = self.nf_failure(mta)
+            dom = self.domain_for(sc.provs) if sc is not None else \
+                pick(self.dom_table)
+        else:
+            dom = pick(self.dom_table)
+        c = self.new_ctx(host, dom)
+        if sc is not None:
+            stage = self.nf_stage(mta, sc)
+        return getattr(self, "nf_" + mta)(host, c, fail, sc, stage)
+
+    def nf_failure(self, mta):
+        """A reply scenario this MTA can log, or None for its own text."""
+        if rng.random() < 0.12:
+            return None
+        while True:
+            cls = pick(self.class_table)
+            tab = self.nf_cat.get(cls)
+            if tab is None:
+                continue
+            sc = pick(tab)
+            if sc.stages[0][0] == "auth":
+                continue
+            if mta == "qmail" and not any(s in QMAIL_PHRASE
+                                          for s, _ in sc.stages):
+                continue
+            return sc
+
+    def nf_stage(self, mta, sc):
+        pairs = [(s, w) for s, w in sc.stages if s != "auth" and
+                 (mta != "qmail" or s in QMAIL_PHRASE)]
+        return pick(weighted(pairs)) if pairs else sc.stages[0][0]
+
+    # PowerMTA accounting ---------------------------------------------------
+
+    def nf_powermta(self, host, c, fail, sc, stage):
+        inst = c["inst"]
+        size = ch(SIZES) + int(rng.random() * 900)
+        job = "job-%d" % (int(rng.random() * 400) + 1)
+        pool = "pool-%s" % ("a" if inst.prefix.endswith(("0", "1")) else "b")
+        src = "%s (%s)" % ch(APP_HOSTS)
+        esmtp = csv_field("PIPELINING,8BITMIME,SIZE,STARTTLS")
+
+        def row(rtype, action, status, diag, cat, truth=None, age=0):
+            tail = ",".join((
+                c["sender"], c["rcpt"], "", action, status, csv_field(diag),
+                "%s (%s)" % (c["mx"], c["rip"]), cat, "smtp", src, "smtp",
+                inst.ip4, c["rip"], esmtp, str(size), inst.prefix, job, "",
+                "%s/%s" % (c["rdom"], inst.prefix), pool))
+            return (4, rtype + ",", "," + tail, age, truth)
+
+        out = []
+        if rng.random() < 0.004:
+            out.append(row("f", "", "", "", ""))
+        if not fail:
+            out.append(row("d", "relayed", "2.0.0 (success)",
+                            "smtp;250 2.0.0 " + self.ok_text(c), "success",
+                            age=1 + int(rng.random() * 30)))
+            return out
+        if sc is None:
+            if rng.random() < 0.5:
+                out.append(row(
+                    "b", "failed", "4.4.7 (delivery time expired)", "",
+                    "message-expired",
+                    ("expired", "expired", "queue", 0, "4.4.7", "powermta"),
+                    age=86400 * 3 + int(rng.random() * 86400)))
+            else:
+                out.append(row(
+                    "t", "delayed", "4.4.1 (no answer from host)",
+                    "smtp;Connection timed out", "bad-connection",
+                    ("deferred", "network_connection", "connect", 0, "4.4.1",
+                     "powermta"), age=60 + int(rng.random() * 7200)))
+            return out
+        lines = [t.format_map(c) for t in sc.lines]
+        enh = sc.enh or "%d.0.0" % (sc.code // 100)
+        diag = "smtp;" + flat_pf(sc.code, sc.enh, lines)
+        cat = PMTA_CAT.get(sc.cls, "policy-related" if sc.cls in (
+            "ip_policy_block", "rate_limit", "reverse_dns", "helo_identity",
+            "auth_failure", "tls_required", "policy_other",
+            "too_many_recipients", "greylisting") else "other")
+        status = "deferred" if sc.code < 500 else "bounced"
+        out.append(row("t" if status == "deferred" else "b",
+                       "delayed" if status == "deferred" else "failed",
+                       "%s (%s)" % (enh, ch(("delivery not authorized",
+                                             "other or undefined status",
+                                             "bad destination mailbox "
+                                             "address"))),
+                       diag, cat,
+                       (status, sc.cls, "unknown", sc.code, sc.enh or enh,
+                        "powermta"),
+                       age=1 + int(rng.random() * 40000)))
+        return out
+
+    # OpenSMTPD -------------------------------------------------------------
+
+    def nf_opensmtpd(self, host, c, fail, sc, stage):
+        sess = hexs(16)
+        pre = host.syslog_pre("smtpd", "smtpd")
+        out = [(0, pre, "%s mta connecting address=smtp://%s:25 host=%s" % (
+            sess, c["rip"], c["mx"]), 0, None),
+            (0, pre, "%s mta connected" % sess, 0, None)]
+        if rng.random() < 0.6:
+            out.append((0, pre, "%s mta tls ciphers=TLSv1.3:"
+                        "TLS_AES_256_GCM_SHA384:256" % sess, 0, None))
+        head = ('%s mta delivery evpid=%s from=<%s> to=<%s> rcpt=<-> '
+                'source="%s" relay="%s (%s)" delay=%ds ' % (
+                    sess, hexs(16), c["sender"], c["rcpt"], c["inst"].ip4,
+                    c["rip"], c["mx"], int(rng.random() * 40)))
+        if not fail:
+            body = head + 'result="Ok" stat="250 2.0.0 %s"' % self.ok_text(c)
+            out.append((0, pre, body, 0, None))
+        elif sc is None:
+            body = head + 'result="TempFail" stat="Network error on ' \
+                          'destination MXs"'
+            out.append((0, pre, body, 0, (
+                "deferred", "network_connection", "connect", 0, "",
+                "opensmtpd")))
+        else:
+            # Only the last line of a multi-line reply reaches stat.
+            last = sc.lines[-1].format_map(c).strip()
+            stat = "%d %s %s" % (sc.code, sc.enh, last) if sc.enh else \
+                "%d %s" % (sc.code, last)
+            result = "TempFail" if sc.code < 500 else "PermFail"
+            out.append((0, pre, head + 'result="%s" stat="%s"' % (
+                result, stat), 0, (
+                "deferred" if sc.code < 500 else "bounced", sc.cls,
+                "unknown", sc.code, sc.enh, "opensmtpd")))
+        out.append((0, pre, "%s mta disconnected reason=quit messages=1" %
+                    sess, 0, None))
+        return out
+
+    # Haraka ----------------------------------------------------------------
+
+    def nf_haraka(self, host, c, fail, sc, stage):
+        uuid = "%s-%s-%s-%s-%s.1.1" % (hexs(8, True), hexs(4, True),
+                                       hexs(4, True), hexs(4, True),
+                                       hexs(12, True))
+        f = "%d_%d_0_%d_%s_%d_%s" % (
+            self.clock_sec * 1000 + int(rng.random() * 999),
+            self.clock_sec * 1000 + int(rng.random() * 999),
+            int(rng.random() * 60000), alnum(6), int(rng.random() * 99),
+            c["inst"].helo)
+
+        def item(level, msg, truth=None):
+            return (6, "[%s] [%s] [outbound] " % (level, uuid), msg, 0,
+                    truth)
+
+        out = [item("INFO", "Looking up A records for: %s" % c["mx"]),
+               item("INFO", "Attempting to deliver to: %s:25 (0) (0)" %
+                    c["rip"])]
+        if not fail:
+            out.append(item(
+                "NOTICE", ' delivered file=%s domain=%s host=%s ip=%s '
+                'port=25 mode=SMTP tls=Y auth=N response="%s" delay=%s '
+                'fails=0 rcpts=1/0/0' % (f, c["rdom"], c["mx"], c["rip"],
+                                        self.ok_text(c),
+                                        pfnum(0.1 + rng.random() * 3))))
+            return out
+        if sc is None:
+            out.append(item("ERROR", "Ongoing connection failed to %s:25 : "
+                            "socket timeout waiting on connect" % c["rip"]))
+            out.append(item("INFO", "Temp failing %s for 64 seconds: Tried "
+                            "all MXs" % f, (
+                                "deferred", "network_connection", "unknown",
+                                0, "", "haraka")))
+            return out
+        lines = [t.format_map(c).strip() for t in sc.lines]
+        reply = "%d %s%s" % (sc.code, sc.enh + " " if sc.enh else "",
+                             " ".join(lines))
+        status = "deferred" if sc.code < 500 else "bounced"
+        if stage == "rcpt_to":
+            out.append(item("NOTICE", "recipient <%s> %s: %s" % (
+                c["rcpt"], "deferred" if status == "deferred" else
+                "rejected", reply), (status, sc.cls, "rcpt_to", sc.code,
+                                     sc.enh, "haraka")))
+            if status == "deferred":
+                out.append(item("INFO", "Temp failing %s for 64 seconds: "
+                                "Some recipients temp failed: <%s>" % (
+                                    f, c["rcpt"])))
+            else:
+                out.append(item("INFO", "bouncing mail: Some recipients "
+                                "failed: <%s>" % c["rcpt"]))
+        elif status == "deferred":
+            out.append(item("INFO", "Temp failing %s for 64 seconds: "
+                            "Upstream error: %s" % (f, reply), (
+                                status, sc.cls, "unknown", sc.code, sc.enh,
+                                "haraka")))
+        else:
+            out.append(item("INFO", "bouncing mail: %s" % reply, (
+                status, sc.cls, "unknown", sc.code, sc.enh, "haraka")))
+        return out
+
+    # qmail -------------------------------------------------------------------
+
+    def nf_qmail(self, host, c, fail, sc, stage):
+        msg = 100000 + int(rng.random() * 800000)
+        self.nf_dlv += 1
+        d = self.nf_dlv
+        out = [(7, "", "new msg %d" % msg, 0, None),
+               (7, "", "info msg %d: bytes %d from <%s> qp %d uid 1000" % (
+                   msg, ch(SIZES), c["sender"], int(rng.random() * 30000)),
+                0, None),
+               (7, "", "starting delivery %d: msg %d to remote %s" % (
+                   d, msg, c["rcpt"]), 0, None),
+               (7, "", "status: local 0/10 remote %d/120" % (
+                   1 + int(rng.random() * 40)), 0, None)]
+        if not fail:
+            rep = "%s_accepted_message./Remote_host_said:_%s/" % (
+                c["rip"], qmail_safe("250 " + self.ok_text(c)))
+            out.append((7, "", "delivery %d: success: %s" % (d, rep), 0,
+                        None))
+        elif sc is None:
+            out.append((7, "", "delivery %d: deferral: Sorry,_I_wasn't_able_"
+                        "to_establish_an_SMTP_connection._(#4.4.1)/" % d, 0,
+                        ("deferred", "network_connection", "connect", 0,
+                         "4.4.1", "qmail")))
+        else:
+            lines = [t.format_map(c) for t in sc.lines]
+            n = len(lines)
+            said = "/".join(qmail_safe(
+                "%d%s%s %s" % (sc.code, " " if i == n - 1 else "-", sc.enh,
+                               t) if sc.enh else
+                "%d%s%s" % (sc.code, " " if i == n - 1 else "-", t))
+                for i, t in enumerate(lines))
+            rep = QMAIL_PHRASE[stage].format_map(c) + \
+                "/Remote_host_said:_" + said + "/"
+            if stage == "rcpt_to":
+                rep += "Giving_up_on_%s./" % c["rip"]
+            status = "deferred" if sc.code < 500 else "bounced"
+            out.append((7, "", "delivery %d: %s: %s" % (
+                d, "deferral" if status == "deferred" else "failure", rep),
+                0, (status, sc.cls, stage, sc.code, sc.enh, "qmail")))
+        out.append((7, "", "end msg %d" % msg, 0, None))
+        return out
+
+
 OK_GOOGLE = "OK  {unix} {gid} - gsmtp"
 TLS_CIPHERS = (("TLSv1.3", "TLS_AES_256_GCM_SHA384", "256/256"),
                ("TLSv1.3", "TLS_AES_128_GCM_SHA256", "128/128"),
@@ -1425,10 +1798,10 @@ TLS_CIPHERS = (("TLSv1.3", "TLS_AES_256_GCM_SHA384", "256/256"),
 SIZES = (2841, 5120, 8834, 14211, 23876, 31022, 48870, 65212, 102334, 183221)
 
 
-class Gen:
+class Gen(NewFormats):
     """Builds episodes (the lines of one delivery attempt) and emits lines."""
 
-    def __init__(self, nlines):
+    def __init__(self, nlines, seed=None):
         self.nlines = nlines
         self.dom_table, self.prov_tables = build_domains()
         self.fleet = build_fleet()
@@ -1458,6 +1831,10 @@ class Gen:
         # Episodes average about 4.4 lines: spend the plan in the first
         # half of the run (all of it for runs of a few thousand lines).
         self.p_force = min(0.5, 9.0 * len(self.coverage) / nlines)
+        # The newer formats, on their own random stream (None: --classic).
+        self.rng2 = None
+        if seed is not None:
+            self.nf_init(seed)
 
     # -- helpers -----------------------------------------------------------
 
@@ -2280,7 +2657,28 @@ class Gen:
         nfail = 0
         rand = rng.random
         sec = self.clock_sec
+        rand2 = self.rng2.random if self.rng2 is not None else None
         for lineno in range(1, self.nlines + 1):
+            if rand2 is not None and (lineno == 1 or rand2() < NEW_SHARE):
+                # A line of the newer formats; the classic stream waits.
+                if lineno == 1:
+                    line, truth, mta = PMTA_HEADER, None, "powermta"
+                else:
+                    item, frac = self.nf_next()
+                    line = self.nf_line(item, frac)
+                    truth = item[4]
+                    mta = NEW_MTA_OF_KIND[item[0]]
+                buf.append(line)
+                if truth is not None:
+                    nfail += 1
+                    status, cls, stage, code, enh, mta = truth
+                    tbuf.append("%d\t%s\t%s\t%s\t%s\t%d\t%s\n" % (
+                        lineno, mta, status, cls, stage, code, enh or ""))
+                    if stats is not None:
+                        stats.fail(mta, status, cls, stage)
+                if stats is not None:
+                    stats.lines[mta] += 1
+                continue
             t += rand() * 0.008
             if int(t) != sec:
                 sec = int(t)
@@ -2326,6 +2724,16 @@ class Gen:
         if tbuf:
             truth_write(tbuf)
         return nfail
+
+
+# The MTA of an item kind of the newer formats (0 is OpenSMTPD's syslog).
+NEW_MTA_OF_KIND = {0: "opensmtpd", 4: "powermta", 6: "haraka", 7: "qmail"}
+
+
+def tai64n(t):
+    """The TAI64N label of Unix time t (as multilog writes it)."""
+    sec = int(t)
+    return "@%016x%08x" % (0x400000000000000A + sec, int((t - sec) * 1e9))
 
 
 CONNECT_WHY = weighted((("Connection timed out", 5),
@@ -2378,11 +2786,11 @@ class Stats:
     """Counts by MTA, status, class and stage; printed to stderr."""
 
     def __init__(self):
-        self.lines = {m: 0 for m in MTAS}
-        self.fails = {m: 0 for m in MTAS}
+        self.lines = {m: 0 for m in MTAS + NEW_MTAS}
+        self.fails = {m: 0 for m in MTAS + NEW_MTAS}
         self.status = {}
-        self.cls = {c: {m: 0 for m in MTAS} for c in CLASSES}
-        self.stage = {s: {m: 0 for m in MTAS} for s in STAGES}
+        self.cls = {c: {m: 0 for m in MTAS + ("newer",)} for c in CLASSES}
+        self.stage = {s: {m: 0 for m in MTAS + ("newer",)} for s in STAGES}
 
     def line(self, kind, a):
         if kind == 0:
@@ -2394,8 +2802,9 @@ class Stats:
     def fail(self, mta, status, cls, stage):
         self.fails[mta] += 1
         self.status[status] = self.status.get(status, 0) + 1
-        self.cls[cls][mta] += 1
-        self.stage[stage][mta] += 1
+        col = mta if mta in MTAS else "newer"
+        self.cls[cls][col] += 1
+        self.stage[stage][col] += 1
 
     def report(self, out):
         total = sum(self.lines.values())
@@ -2405,7 +2814,7 @@ class Stats:
                                                      100.0 * nf / max(1, total)))
         p("\n%-10s %9s %7s %9s %7s\n" % ("mta", "lines", "share", "failures",
                                         "fail%"))
-        for m in MTAS:
+        for m in MTAS + NEW_MTAS:
             p("%-10s %9d %6.2f%% %9d %6.2f%%\n" % (
                 m, self.lines[m], 100.0 * self.lines[m] / max(1, total),
                 self.fails[m], 100.0 * self.fails[m] / max(1, self.lines[m])))
@@ -2413,15 +2822,16 @@ class Stats:
                                         sorted(self.status.items())))
         for title, table, keys in (("class", self.cls, CLASSES),
                                    ("stage", self.stage, STAGES)):
-            p("\n%-20s %8s %7s %8s %8s %8s %8s\n" % (
+            p("\n%-20s %8s %7s %8s %8s %8s %8s %8s\n" % (
                 title, "total", "share", "postfix", "exim", "sendmail",
-                "kumomta"))
+                "kumomta", "newer"))
             for k in keys:
                 row = table[k]
                 tot = sum(row.values())
-                p("%-20s %8d %6.2f%% %8d %8d %8d %8d\n" % (
+                p("%-20s %8d %6.2f%% %8d %8d %8d %8d %8d\n" % (
                     k, tot, 100.0 * tot / max(1, nf), row["postfix"],
-                    row["exim"], row["sendmail"], row["kumomta"]))
+                    row["exim"], row["sendmail"], row["kumomta"],
+                    row["newer"]))
         miss_c = [c for c in CLASSES if not sum(self.cls[c].values())]
         miss_s = [s for s in STAGES if not sum(self.stage[s].values())]
         return miss_c, miss_s
@@ -2444,6 +2854,9 @@ def main(argv=None):
     ap.add_argument("--truth", help="write the ground-truth TSV here")
     ap.add_argument("--zstd", action="store_true",
                     help="compress the log through the zstd command")
+    ap.add_argument("--classic", action="store_true",
+                    help="only Postfix, Exim, Sendmail and KumoMTA (the "
+                         "corpus before the newer formats, byte for byte)")
     ap.add_argument("--stats", action="store_true",
                     help="print counts by MTA, class and stage to stderr and "
                          "check that every class and stage occurs")
@@ -2484,7 +2897,7 @@ def main(argv=None):
             tf.write("".join(rows))
 
     stats = Stats() if args.stats else None
-    gen = Gen(args.lines)
+    gen = Gen(args.lines, None if args.classic else args.seed)
     gen.run(write, truth_write, stats)
     if tf is not None:
         tf.close()

@@ -1206,6 +1206,89 @@ static void test_long_and_cut_lines(void **state)
 	free(line);
 }
 
+/*
+ * +outgoing_interface: I=[ip]:port is the sending IP (test suite lines
+ * 50 and 51; a constructed syslog line with a real address).
+ */
+static void test_outgoing_interface(void **state)
+{
+	static const char syslog_line[] =
+	    "Feb 14 18:12:49 mx1 exim[63062]: 2025-02-14 18:12:49.175 [63062] "
+	    "1tivSh-00000000ALP-0mWt == u@x.example R=dnslookup "
+	    "T=remote_smtp defer (-44) H=mx.x.example [192.0.2.25]:25 "
+	    "I=[198.51.100.7]:41234: SMTP error from remote mail server after "
+	    "RCPT TO:<u@x.example>: 451 4.7.1 Try later";
+	parsed_t p;
+
+	(void)state;
+	for (int line = 50; line <= 51; line++) {
+		parse(&p, testsuite.line[line - 1], testsuite.len[line - 1]);
+		assert_int_equal(p.res, RS_PARSE_EVENT);
+		rs_test_check_str("sending_ip", line, p.rec.sending_ip,
+		                  "127.0.0.1");
+		rs_test_check_str("remote_ip", line, p.rec.remote_ip,
+		                  "127.0.0.1");
+		release(&p);
+	}
+	parse(&p, syslog_line, sizeof(syslog_line) - 1);
+	assert_int_equal(p.res, RS_PARSE_EVENT);
+	rs_test_check_str("sending_ip", 0, p.rec.sending_ip, "198.51.100.7");
+	rs_test_check_str("remote_ip", 0, p.rec.remote_ip, "192.0.2.25");
+	assert_int_equal(p.rec.stage, RS_STAGE_RCPT_TO);
+	assert_int_equal(p.rec.reply_code, 451);
+	release(&p);
+	/* No I=: nothing. */
+	parse(&p, testsuite.line[0], testsuite.len[0]);
+	assert_null(p.rec.sending_ip.p);
+	release(&p);
+}
+
+/*
+ * exim/syslog.log (Exim through syslog, four prefix styles) and
+ * exim/selectors.log (log_selector items): the outcomes of their README,
+ * nothing malformed.
+ */
+static void test_syslog_and_selectors(void **state)
+{
+	static const struct {
+		const char *file;
+		size_t lines, deferred, bounced, sent, skipped;
+	} want[] = {
+	    {"exim/syslog.log", 28, 5, 1, 0, 22},
+	    {"exim/selectors.log", 50, 9, 3, 9, 29},
+	};
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(want) / sizeof(want[0]); f++) {
+		rs_test_fixture_t fx;
+		size_t n[RS_STATUS__COUNT] = {0}, skipped = 0;
+
+		assert_int_equal(rs_test_fixture_load(want[f].file, &fx), 0);
+		assert_int_equal(fx.count, want[f].lines);
+		for (size_t i = 0; i < fx.count; i++) {
+			parsed_t p;
+
+			parse(&p, fx.line[i], fx.len[i]);
+			if (p.res == RS_PARSE_MALFORMED) {
+				fail_msg("%s:%zu: %s", want[f].file, i + 1,
+				         p.why);
+			}
+			if (p.res == RS_PARSE_EVENT) {
+				n[p.rec.status]++;
+			} else {
+				skipped++;
+			}
+			release(&p);
+		}
+		assert_int_equal(n[RS_STATUS_DEFERRED], want[f].deferred);
+		assert_int_equal(n[RS_STATUS_BOUNCED] + n[RS_STATUS_EXPIRED],
+		                 want[f].bounced);
+		assert_int_equal(n[RS_STATUS_SENT], want[f].sent);
+		assert_int_equal(skipped, want[f].skipped);
+		rs_test_fixture_free(&fx);
+	}
+}
+
 static void test_line_matches(void **state)
 {
 	(void)state;
@@ -1226,6 +1309,8 @@ int main(void)
 	    cmocka_unit_test(test_corpus_counts),
 	    cmocka_unit_test(test_long_and_cut_lines),
 	    cmocka_unit_test(test_line_matches),
+	    cmocka_unit_test(test_outgoing_interface),
+	    cmocka_unit_test(test_syslog_and_selectors),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

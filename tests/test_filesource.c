@@ -1,21 +1,27 @@
 /*
  * test_filesource.c - files to batches of lines: splitting, line numbers,
- * oversized lines, gzip and zstd input, unreadable files.
+ * oversized lines, gzip and zstd input, unreadable files, the end of each
+ * file marked on its last batch, and a pipe read as a live feed (events of
+ * records written into a pipe that stays open arrive within a second).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include <cmocka.h>
 
+#include "classify/rules.h"
 #include "files/filesource.h"
+#include "formats/pmta.h"
 
 /* Collected lines of a whole run. */
 typedef struct lines {
@@ -24,6 +30,7 @@ typedef struct lines {
 	uint64_t *no;
 	int *flags;
 	const char **source;
+	int *ends; /* the line ends its batch and the batch its file */
 	size_t n;
 } lines_t;
 
@@ -37,6 +44,7 @@ static void lines_free(lines_t *l)
 	free(l->no);
 	free(l->flags);
 	free(l->source);
+	free(l->ends);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -70,6 +78,8 @@ static size_t drain(char **paths, size_t npaths, size_t batch, size_t max_line,
 			l->no = realloc(l->no, l->n * sizeof(uint64_t));
 			l->flags = realloc(l->flags, l->n * sizeof(int));
 			l->source = realloc(l->source, l->n * sizeof(char *));
+			l->ends = realloc(l->ends, l->n * sizeof(int));
+			l->ends[k] = b.input_ends && i + 1 == b.nlines;
 			l->text[k] = malloc(b.lines[i].len + 1);
 			memcpy(l->text[k], b.lines[i].p, b.lines[i].len);
 			l->text[k][b.lines[i].len] = '\0';
@@ -226,6 +236,153 @@ static void test_corrupt_gzip(void **state)
 	free(path);
 }
 
+/* The last batch of each file says the file ends there; no other. */
+static void test_input_ends(void **state)
+{
+	static const char a[] = "a1\na2\na3\na4\n";
+	static const char b[] = "b1\nb2";
+	char *paths[2];
+	lines_t l;
+	size_t failed;
+
+	(void)state;
+	paths[0] = temp_file(a, sizeof(a) - 1);
+	paths[1] = temp_file(b, sizeof(b) - 1);
+	drain(paths, 2, 6, 1024, &l, &failed);
+	assert_int_equal(l.n, 6);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_int_equal(l.ends[i], i == 3 || i == 5);
+	}
+	lines_free(&l);
+	for (int i = 0; i < 2; i++) {
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+}
+
+/* ------------------------------------------------------- live feed */
+
+/* A sink that counts events; the count is read by another thread. */
+typedef struct live_sink {
+	rs_sink_t sink;
+	pthread_mutex_t lock;
+	uint64_t events;
+} live_sink_t;
+
+static int live_write(rs_sink_t *sink, rs_batch_t *b, char *err, size_t n)
+{
+	live_sink_t *ls = sink->ctx;
+
+	(void)err;
+	(void)n;
+	pthread_mutex_lock(&ls->lock);
+	ls->events += b->nevents;
+	pthread_mutex_unlock(&ls->lock);
+	return 0;
+}
+
+typedef struct live_run {
+	rs_pipeline_conf_t conf;
+	rs_filesource_t *fs;
+	live_sink_t *ls;
+	rs_counts_t totals;
+	int rc;
+	char err[256];
+} live_run_t;
+
+static void *live_main(void *arg)
+{
+	live_run_t *lr = arg;
+
+	lr->rc = rs_pipeline_run(&lr->conf, rs_filesource_source(lr->fs),
+	                         &lr->ls->sink, &lr->totals, lr->err,
+	                         sizeof(lr->err));
+	return NULL;
+}
+
+/* Wait up to ms for the sink to have want events; the count seen. */
+static uint64_t wait_events(live_sink_t *ls, uint64_t want, int ms)
+{
+	uint64_t got = 0;
+
+	for (int waited = 0; waited <= ms; waited += 10) {
+		pthread_mutex_lock(&ls->lock);
+		got = ls->events;
+		pthread_mutex_unlock(&ls->lock);
+		if (got >= want) {
+			break;
+		}
+		usleep(10 * 1000);
+	}
+	return got;
+}
+
+/*
+ * `acct-file | replyscan classify --input-format pmta -`: records written
+ * into a pipe that stays open give their events within a second, batch
+ * size 1 MiB notwithstanding; more records later give theirs too.
+ */
+static void test_live_pipe(void **state)
+{
+	static const char first[] =
+	    "type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\n"
+	    "t,1691595584,a@x.example,4.7.0 (x),smtp;421 4.7.0 Try later,"
+	    "policy-related\n"
+	    "b,1691595585,b@x.example,5.1.1 (x),smtp;550 5.1.1 No such user,"
+	    "bad-mailbox\n";
+	static const char second[] =
+	    "b,1691595586,c@x.example,5.1.1 (x),smtp;550 5.1.1 No such user,"
+	    "bad-mailbox\n";
+	live_sink_t ls;
+	live_run_t lr;
+	pthread_t t;
+	char path[64];
+	char err[1024];
+	char *paths[1];
+	int fds[2];
+	rs_rules_t *rules;
+
+	(void)state;
+	rules = rs_rules_load(RS_RULES_DIR, err, sizeof(err));
+	assert_non_null(rules);
+	assert_int_equal(pipe(fds), 0);
+	snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
+	paths[0] = path;
+	memset(&ls, 0, sizeof(ls));
+	pthread_mutex_init(&ls.lock, NULL);
+	ls.sink.write = live_write;
+	ls.sink.ctx = &ls;
+	memset(&lr, 0, sizeof(lr));
+	lr.conf.rules = rules;
+	lr.conf.input_format = &rs_pmta_format;
+	lr.conf.encode = 1;
+	lr.conf.threads = 2;
+	lr.conf.batch_bytes = 1024 * 1024;
+	lr.conf.max_line = 1024 * 1024;
+	lr.fs =
+	    rs_filesource_new(paths, 1, lr.conf.batch_bytes, lr.conf.max_line);
+	lr.ls = &ls;
+	assert_non_null(lr.fs);
+	assert_int_equal(pthread_create(&t, NULL, live_main, &lr), 0);
+
+	assert_int_equal(write(fds[1], first, sizeof(first) - 1),
+	                 (ssize_t)(sizeof(first) - 1));
+	assert_int_equal(wait_events(&ls, 2, 1000), 2);
+	assert_int_equal(write(fds[1], second, sizeof(second) - 1),
+	                 (ssize_t)(sizeof(second) - 1));
+	assert_int_equal(wait_events(&ls, 3, 1000), 3);
+
+	close(fds[1]);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(lr.rc, 0);
+	assert_int_equal(lr.totals.lines, 4);
+	assert_int_equal(lr.totals.events, 3);
+	close(fds[0]);
+	rs_filesource_destroy(lr.fs);
+	pthread_mutex_destroy(&ls.lock);
+	rs_rules_destroy(rules);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +390,8 @@ int main(void)
 	    cmocka_unit_test(test_oversized_line),
 	    cmocka_unit_test(test_gzip_members_and_zstd),
 	    cmocka_unit_test(test_corrupt_gzip),
+	    cmocka_unit_test(test_input_ends),
+	    cmocka_unit_test(test_live_pipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

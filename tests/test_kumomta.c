@@ -697,6 +697,62 @@ static void test_peer_addr(void **state)
 	}
 }
 
+/* The sending side: egress pool and source, source_address, the queue
+ * name's tenant and campaign, meta as the fallback. */
+static void test_sending_side(void **state)
+{
+	static const struct {
+		const char *fields;
+		const char *ip, *pool, *source, *tenant, *campaign;
+	} cases[] = {
+	    {"\"queue\":\"spring:acme@gmail.com\",\"egress_pool\":\"pool-a\","
+	     "\"egress_source\":\"ip-7\",\"source_address\":{\"address\":"
+	     "\"198.51.100.7:53210\",\"protocol\":null}",
+	     "198.51.100.7", "pool-a", "ip-7", "acme", "spring"},
+	    {"\"queue\":\"acme@gmail.com!routing.example\",\"source_address\":"
+	     "{\"address\":\"[2001:db8::7]:0\",\"server\":\"192.0.2.9:1080\","
+	     "\"protocol\":\"socks5\"}",
+	     "2001:db8::7", NULL, NULL, "acme", NULL},
+	    {"\"queue\":\"gmail.com\",\"egress_pool\":null,\"meta\":{"
+	     "\"tenant\":\"t9\",\"campaign\":\"c9\",\"n\":3}",
+	     NULL, NULL, NULL, "t9", "c9"},
+	    {"\"queue\":\"spring:@gmail.com\",\"meta\":{\"tenant\":\"t9\"}",
+	     NULL, NULL, NULL, "t9", "spring"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char line[512];
+		int n = snprintf(line, sizeof(line),
+		                 "{\"type\":\"TransientFailure\",%s}",
+		                 cases[i].fields);
+		parsed_t p;
+
+		parse(&p, line, (size_t)n, 256);
+		if (p.res != RS_PARSE_EVENT) {
+			fail_msg("case %zu: %s", i, p.why ? p.why : "");
+		}
+		rs_test_check_str("sending_ip", (int)i, p.rec.sending_ip,
+		                  cases[i].ip);
+		rs_test_check_str("sending_pool", (int)i, p.rec.sending_pool,
+		                  cases[i].pool);
+		rs_test_check_str("vmta", (int)i, p.rec.vmta, cases[i].source);
+		rs_test_check_str("tenant", (int)i, p.rec.tenant,
+		                  cases[i].tenant);
+		rs_test_check_str("campaign", (int)i, p.rec.campaign,
+		                  cases[i].campaign);
+		release(&p);
+	}
+	{
+		static const char bad[] =
+		    "{\"type\":\"Bounce\",\"source_address\":\"10.0.0.1\"}";
+		parsed_t p;
+		parse(&p, bad, sizeof(bad) - 1, 64);
+		assert_int_equal(p.res, RS_PARSE_MALFORMED);
+		release(&p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +765,7 @@ int main(void)
 	    cmocka_unit_test(test_arena_full),
 	    cmocka_unit_test(test_nesting),
 	    cmocka_unit_test(test_peer_addr),
+	    cmocka_unit_test(test_sending_side),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

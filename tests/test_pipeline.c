@@ -4,7 +4,10 @@
  * workers and slots; every filled batch is released exactly once, also
  * when the sink or the source fails; the first error is the one reported;
  * the source is asked to stop on failure; idle ticks reach both ends; the
- * workers follow a rule set swapped while they run.
+ * workers follow a rule set swapped while they run; the source thread's
+ * prescan carries a stateful format's header and split records across
+ * batches whatever worker takes them; feedback records are events that
+ * are counted and not classified.
  *
  * The rules are the bundled ones (RS_RULES_DIR), loaded once per group.
  */
@@ -21,6 +24,7 @@
 
 #include "classify/rules.h"
 #include "classify/ruleset.h"
+#include "formats/pmta.h"
 #include "pipeline/pipeline.h"
 
 /* A deferral the Postfix parser reads, and a line it skips. */
@@ -426,6 +430,124 @@ static void test_ruleset_swap(void **state)
 	free(fs.released_seq);
 }
 
+/* ------------------------------------------------ stateful formats */
+
+/* A source of fixed batches of text lines (one file, lines numbered). */
+typedef struct text_source {
+	rs_source_t src;
+	const char *const *const *batches; /* NULL-terminated line lists */
+	size_t next;
+	uint64_t line_no;
+} text_source_t;
+
+static int text_next(rs_source_t *s, rs_batch_t *b, char *err, size_t n)
+{
+	text_source_t *ts = s->ctx;
+	const char *const *lines = ts->batches[ts->next];
+
+	(void)err;
+	(void)n;
+	if (lines == NULL) {
+		return 0;
+	}
+	ts->next++;
+	b->source = "acct.csv";
+	for (size_t i = 0; lines[i] != NULL; i++) {
+		assert_int_equal(rs_batch_add_line(b, lines[i],
+		                                   strlen(lines[i]),
+		                                   ++ts->line_no, -1, 0),
+		                 0);
+	}
+	b->input_ends = ts->batches[ts->next] == NULL;
+	return 1;
+}
+
+/* A sink that keeps each event's line, cause and status. */
+typedef struct keep_sink {
+	rs_sink_t sink;
+	uint64_t line[64];
+	uint8_t cause[64], status[64];
+	size_t n;
+} keep_sink_t;
+
+static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
+{
+	keep_sink_t *ks = s->ctx;
+
+	(void)err;
+	(void)n;
+	for (size_t i = 0; i < b->nevents && ks->n < 64; i++) {
+		ks->line[ks->n] = b->lines[b->events[i].line_idx].line_no;
+		ks->cause[ks->n] = b->events[i].cause;
+		ks->status[ks->n] = b->events[i].status;
+		ks->n++;
+	}
+	return 0;
+}
+
+/*
+ * A PowerMTA file whose header (reordered columns) is in the first batch
+ * and whose rows, one split over a batch boundary, follow in later
+ * batches: every row is read by the header, under pmta and under auto,
+ * with 1 and 3 workers.
+ */
+static void test_stateful_across_batches(void **state)
+{
+	static const char *const b0[] = {"type,bounceCat,dsnDiag,rcpt", NULL};
+	static const char *const b1[] = {
+	    "b,bad-mailbox,smtp;550 5.1.1 No such user,a@x.example",
+	    "t,policy-related,\"smtp;421-4.7.0 first", NULL};
+	static const char *const b2[] = {
+	    "421 4.7.0 [TSS04] Messages temporarily deferred\",b@x.example",
+	    "f,,,c@x.example", NULL};
+	static const char *const b3[] = {
+	    "b,bad-mailbox,smtp;550 5.1.1 No such user,d@x.example", NULL};
+	static const char *const *const batches[] = {b0, b1, b2, b3, NULL};
+
+	(void)state;
+	for (int mode = 0; mode < 4; mode++) {
+		text_source_t ts;
+		keep_sink_t ks;
+		rs_pipeline_conf_t conf;
+		rs_counts_t total;
+		char err[256];
+
+		memset(&ts, 0, sizeof(ts));
+		ts.src.next = text_next;
+		ts.src.ctx = &ts;
+		ts.batches = batches;
+		memset(&ks, 0, sizeof(ks));
+		ks.sink.write = keep_write;
+		ks.sink.ctx = &ks;
+		memset(&conf, 0, sizeof(conf));
+		conf.rules = rules;
+		conf.input_format = (mode & 1) ? &rs_pmta_format : NULL;
+		conf.threads = (mode & 2) ? 3 : 1;
+		conf.slots = 2;
+		assert_int_equal(rs_pipeline_run(&conf, &ts.src, &ks.sink,
+		                                 &total, err, sizeof(err)),
+		                 0);
+		assert_int_equal(total.lines, 6);
+		assert_int_equal(total.malformed, 0);
+		assert_int_equal(total.events, 4);
+		assert_int_equal(total.feedback, 1);
+		/* Header and the absorbed first half of the split row. */
+		assert_int_equal(total.skipped, 2);
+		assert_int_equal(ks.n, 4);
+		assert_int_equal(ks.line[0], 2);
+		assert_int_equal(ks.cause[0], RS_CAUSE_USER_UNKNOWN);
+		/* The split record is the event of its last line. */
+		assert_int_equal(ks.line[1], 4);
+		assert_int_equal(ks.status[1], RS_STATUS_DEFERRED);
+		assert_int_equal(ks.cause[1], RS_CAUSE_SENDER_REPUTATION);
+		/* Feedback: an event, never classified. */
+		assert_int_equal(ks.line[2], 5);
+		assert_int_equal(ks.status[2], RS_STATUS_FEEDBACK);
+		assert_int_equal(ks.cause[2], RS_CAUSE_UNSPECIFIED);
+		assert_int_equal(ks.line[3], 6);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +556,7 @@ int main(void)
 	    cmocka_unit_test(test_source_failure),
 	    cmocka_unit_test(test_ticks_and_empty),
 	    cmocka_unit_test(test_ruleset_swap),
+	    cmocka_unit_test(test_stateful_across_batches),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

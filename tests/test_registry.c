@@ -3,7 +3,9 @@
  * lookups; every real fixture line gives under "auto" what its own format
  * gives; no format claims another format's lines as events (no false
  * positives across the fixtures); the syslog prefix of a line is split
- * once however many formats look at it.
+ * once however many formats look at it. Fixture files are read as the
+ * pipeline reads them: prescanned first (stateful formats see their
+ * headers and start lines), under their own format and under auto.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,8 +20,12 @@
 #include "event/record.h"
 #include "formats/exim.h"
 #include "formats/format.h"
+#include "formats/haraka.h"
 #include "formats/kumomta.h"
+#include "formats/opensmtpd.h"
+#include "formats/pmta.h"
 #include "formats/postfix.h"
+#include "formats/qmail.h"
 #include "formats/reply.h"
 #include "formats/sendmail.h"
 #include "testutil.h"
@@ -38,10 +44,59 @@ static const struct {
     {"postfix/winebarrel.log", &rs_postfix_format, RS_MTA_POSTFIX},
     {"exim/exim-testsuite.log", &rs_exim_format, RS_MTA_EXIM},
     {"exim/exim-2012.log", &rs_exim_format, RS_MTA_EXIM},
+    {"exim/syslog.log", &rs_exim_format, RS_MTA_EXIM},
+    {"exim/selectors.log", &rs_exim_format, RS_MTA_EXIM},
+    {"multiline/postfix.log", &rs_postfix_format, RS_MTA_POSTFIX},
+    {"multiline/exim.log", &rs_exim_format, RS_MTA_EXIM},
     {"sendmail/sendmail.log", &rs_sendmail_format, RS_MTA_SENDMAIL},
     {"kumomta/constructed.jsonl", &rs_kumomta_format, RS_MTA_KUMOMTA},
     {"kumomta/reception.jsonl", &rs_kumomta_format, RS_MTA_KUMOMTA},
+    {"pmta/bounce-readme-2016.csv", &rs_pmta_format, RS_MTA_POWERMTA},
+    {"pmta/bounce-reordered-2016.csv", &rs_pmta_format, RS_MTA_POWERMTA},
+    {"pmta/header-columns-sparkpost.csv", &rs_pmta_format, RS_MTA_POWERMTA},
+    {"pmta/header-multitype.csv", &rs_pmta_format, RS_MTA_POWERMTA},
+    {"pmta/headerless.csv", &rs_pmta_format, RS_MTA_POWERMTA},
+    {"pmta/v4-default-fields.csv", &rs_pmta_format, RS_MTA_POWERMTA},
+    {"opensmtpd/bare.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/event-delivery-2018.log", &rs_opensmtpd_format,
+     RS_MTA_OPENSMTPD},
+    {"opensmtpd/mda-2025.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/relay-2013.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/smtp-out-2014.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/syslog-2019.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"opensmtpd/trace-2014.log", &rs_opensmtpd_format, RS_MTA_OPENSMTPD},
+    {"haraka/default.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/fragments.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/json.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/logfmt.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/multilog.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/syslog.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/timestamps.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"haraka/constructed.log", &rs_haraka_format, RS_MTA_HARAKA},
+    {"qmail/bare.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/matchup-doc.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/negatives-fail2ban.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/nostamp-2004.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/splogger-doc.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/tai64n-doc.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/tai64n-lwq.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/tai64nlocal.log", &rs_qmail_format, RS_MTA_QMAIL},
+    {"qmail/unixtime-2003.log", &rs_qmail_format, RS_MTA_QMAIL},
 };
+
+/* Negative-control files: valid lines of their format, no outcome. */
+static int no_events_expected(const char *file)
+{
+	return strstr(file, "reception") != NULL ||
+	       strstr(file, "smtp-out") != NULL ||
+	       strstr(file, "trace-") != NULL ||
+	       strstr(file, "haraka/json") != NULL ||
+	       strstr(file, "haraka/logfmt") != NULL ||
+	       strstr(file, "matchup") != NULL ||
+	       strstr(file, "negatives") != NULL ||
+	       strstr(file, "multitype") != NULL ||
+	       strstr(file, "headerless") != NULL;
+}
 
 #define NFIXTURES (sizeof(fixtures) / sizeof(fixtures[0]))
 
@@ -80,7 +135,8 @@ static void test_names(void **state)
 	assert_null(rs_format_find("postfixx", 8));
 	assert_null(rs_format_at(rs_format_count()));
 	rs_format_names(buf, sizeof(buf), "|");
-	assert_string_equal(buf, "auto|kumomta|exim|postfix|sendmail|reply");
+	assert_string_equal(buf, "auto|kumomta|exim|postfix|sendmail|pmta|"
+	                         "opensmtpd|haraka|qmail|reply");
 	/* A too small buffer is cut, still terminated. */
 	rs_format_names(buf, 8, ", ");
 	assert_int_equal(strlen(buf), 7);
@@ -90,6 +146,14 @@ static void test_names(void **state)
 		assert_non_null(f->summary);
 		assert_non_null(f->parse);
 		assert_ptr_equal(rs_format_find(f->name, strlen(f->name)), f);
+		/* Every real format names its MTA; a stateful one has all
+		 * four prescan hooks, a stateless one none. */
+		if (i > 0) {
+			assert_int_not_equal(f->mta, RS_MTA_UNSPECIFIED);
+		}
+		assert_int_equal(f->state_new != NULL, f->prescan != NULL);
+		assert_int_equal(f->state_destroy != NULL, f->prescan != NULL);
+		assert_int_equal(f->scan_wants != NULL, f->prescan != NULL);
 	}
 	/* reply claims every line: never tried by auto. */
 	assert_true(rs_reply_format.flags & RS_FORMAT_EXPLICIT_ONLY);
@@ -103,17 +167,32 @@ static void test_auto_agrees(void **state)
 	(void)state;
 	for (size_t f = 0; f < NFIXTURES; f++) {
 		rs_test_fixture_t fx;
+		rs_batch_t b_own, b_auto;
+		rs_prescan_t *ps_own, *ps_auto;
 		size_t events = 0;
 
 		assert_int_equal(rs_test_fixture_load(fixtures[f].file, &fx),
 		                 0);
+		ps_own = rs_test_batch_scan(&fx, fixtures[f].file,
+		                            fixtures[f].format, NULL, &b_own);
+		ps_auto = rs_test_batch_scan(&fx, fixtures[f].file, NULL, NULL,
+		                             &b_auto);
+		assert_non_null(ps_own);
+		assert_non_null(ps_auto);
 		for (size_t i = 0; i < fx.count; i++) {
 			rs_record_t own, aut, other;
-			rs_parse_result_t r_own = parse(
-			    fixtures[f].format, fx.line[i], fx.len[i], &own);
-			rs_parse_result_t r_auto = parse(
-			    rs_format_auto(), fx.line[i], fx.len[i], &aut);
+			const char *why;
+			rs_parse_result_t r_own, r_auto;
 
+			memset(&own, 0, sizeof(own));
+			own.arena = arena;
+			own.arena_cap = sizeof(arena) / 2;
+			aut = own;
+			aut.arena = arena + sizeof(arena) / 2;
+			r_own = rs_test_batch_parse(
+			    &b_own, i, fixtures[f].format, NULL, &own, &why);
+			r_auto = rs_test_batch_parse(&b_auto, i, NULL, NULL,
+			                             &aut, &why);
 			if (r_own != RS_PARSE_MALFORMED && r_auto != r_own) {
 				fail_msg("%s:%zu: auto gives %d, %s gives %d",
 				         fixtures[f].file, i + 1, r_auto,
@@ -143,10 +222,13 @@ static void test_auto_agrees(void **state)
 				}
 			}
 		}
-		/* Negative-control files (Reception records) have none. */
-		if (strstr(fixtures[f].file, "reception") == NULL) {
+		if (!no_events_expected(fixtures[f].file)) {
 			assert_true(events > 0);
 		}
+		rs_prescan_destroy(ps_own);
+		rs_prescan_destroy(ps_auto);
+		rs_batch_free(&b_own);
+		rs_batch_free(&b_auto);
 		rs_test_fixture_free(&fx);
 	}
 }

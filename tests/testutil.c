@@ -181,3 +181,187 @@ void rs_test_check_secs(const char *what, int line, double got, double want)
 		fail();
 	}
 }
+
+rs_prescan_t *rs_test_batch_scan(const rs_test_fixture_t *f, const char *input,
+                                 const rs_format_t *fmt,
+                                 const rs_format_opts_t *opts, rs_batch_t *b)
+{
+	char err[256];
+	rs_prescan_t *ps;
+
+	memset(b, 0, sizeof(*b));
+	b->source = input;
+	b->input_ends = 1;
+	for (size_t i = 0; i < f->count; i++) {
+		if (rs_batch_add_line(b, f->line[i], f->len[i], i + 1, -1, 0) <
+		    0) {
+			print_error("no memory for a batch line\n");
+			return NULL;
+		}
+	}
+	ps = rs_prescan_new(fmt != NULL ? fmt : rs_format_auto(), opts, err,
+	                    sizeof(err));
+	if (ps == NULL) {
+		print_error("prescan: %s\n", err);
+		return NULL;
+	}
+	if (rs_prescan_batch(ps, b) < 0) {
+		print_error("prescan: out of memory\n");
+		rs_prescan_destroy(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
+                                      const rs_format_t *fmt,
+                                      const rs_format_opts_t *opts,
+                                      rs_record_t *rec, const char **why)
+{
+	const rs_line_t *line = &b->lines[i];
+	rs_logline_t ll;
+
+	rs_record_reset(rec);
+	*why = NULL;
+	if (line->flags & RS_LINE_ABSORBED) {
+		return RS_PARSE_SKIP;
+	}
+	rs_logline_init(&ll, line->p, line->len);
+	ll.opts = opts;
+	if (line->aux_len > 0) {
+		ll.aux = b->aux.data + line->aux_off;
+		ll.aux_len = line->aux_len;
+		ll.aux_format = line->aux_format;
+	}
+	return rs_format_parse_logline(fmt != NULL ? fmt : rs_format_auto(),
+	                               &ll, rec, why);
+}
+
+void rs_test_check_bounds(const rs_record_t *rec, const char *buf, size_t len)
+{
+	const rs_str_t *f[] = {
+	    &rec->log_time,      &rec->log_host,    &rec->program,
+	    &rec->queue_id,      &rec->recipient,   &rec->recipient_domain,
+	    &rec->sender,        &rec->remote_host, &rec->remote_ip,
+	    &rec->enhanced_code, &rec->reply_text,  &rec->sending_ip,
+	    &rec->sending_pool,  &rec->vmta,        &rec->job_id,
+	    &rec->tenant,        &rec->campaign,    &rec->extra_tag};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const char *p = f[i]->p;
+
+		if (p == NULL) {
+			continue;
+		}
+		if (rec->arena != NULL && p >= rec->arena &&
+		    p + f[i]->n <= rec->arena + rec->arena_cap) {
+			continue;
+		}
+		if (p < buf || p + f[i]->n > buf + len) {
+			fail_msg("field %zu lies outside the line and the "
+			         "arena",
+			         i);
+		}
+	}
+}
+
+rs_parse_result_t rs_test_parse_exact(const rs_format_t *fmt, const char *line,
+                                      size_t len, const rs_format_opts_t *opts,
+                                      int force, char *arena, size_t arena_n)
+{
+	char *buf = malloc(len > 0 ? len : 1);
+	rs_logline_t ll;
+	rs_record_t rec;
+	const char *why = NULL;
+	rs_parse_result_t res = RS_PARSE_SKIP;
+
+	assert_non_null(buf);
+	memcpy(buf, line, len);
+	memset(&rec, 0, sizeof(rec));
+	rec.arena = arena;
+	rec.arena_cap = arena_n;
+	rs_record_reset(&rec);
+	rs_logline_init(&ll, buf, len);
+	ll.opts = opts;
+	if (force || (fmt->detect != NULL && fmt->detect(&ll))) {
+		res = rs_format_parse_logline(fmt, &ll, &rec, &why);
+		if (res == RS_PARSE_MALFORMED && why == NULL) {
+			fail_msg("MALFORMED without a reason");
+		}
+		if (res == RS_PARSE_EVENT) {
+			rs_test_check_bounds(&rec, buf, len);
+		}
+	}
+	free(buf);
+	return res;
+}
+
+void rs_test_cut_fixtures(const rs_format_t *fmt, const char *const *files,
+                          size_t nfiles, const rs_format_opts_t *opts,
+                          int force, char *arena, size_t arena_n, size_t *cuts,
+                          size_t *events)
+{
+	for (size_t f = 0; f < nfiles; f++) {
+		rs_test_fixture_t fx;
+
+		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
+		for (size_t i = 0; i < fx.count; i++) {
+			for (size_t cut = 0; cut <= fx.len[i]; cut++) {
+				*events +=
+				    rs_test_parse_exact(
+					fmt, fx.line[i], cut, opts, force,
+					arena, arena_n) == RS_PARSE_EVENT;
+				(*cuts)++;
+			}
+		}
+		rs_test_fixture_free(&fx);
+	}
+}
+
+size_t rs_test_outcomes(const rs_format_t *fmt, const char *const *files,
+                        size_t nfiles, int (*find)(const char *file, int line),
+                        void (*check)(int index, const rs_record_t *rec),
+                        char *arena, size_t arena_n)
+{
+	size_t seen = 0;
+
+	for (size_t f = 0; f < nfiles; f++) {
+		rs_test_fixture_t fx;
+		rs_batch_t b;
+		rs_prescan_t *ps;
+
+		assert_int_equal(rs_test_fixture_load(files[f], &fx), 0);
+		ps = rs_test_batch_scan(&fx, files[f], fmt, NULL, &b);
+		assert_non_null(ps);
+		for (size_t i = 0; i < fx.count; i++) {
+			int x = find(files[f], (int)i + 1);
+			rs_record_t rec;
+			const char *why;
+			rs_parse_result_t res;
+
+			memset(&rec, 0, sizeof(rec));
+			rec.arena = arena;
+			rec.arena_cap = arena_n;
+			res = rs_test_batch_parse(&b, i, fmt, NULL, &rec, &why);
+			if (x < 0) {
+				if (res != RS_PARSE_SKIP) {
+					fail_msg("%s:%zu: result %d, want skip "
+					         "(%s)",
+					         files[f], i + 1, res,
+					         why ? why : "");
+				}
+				continue;
+			}
+			if (res != RS_PARSE_EVENT) {
+				fail_msg("%s:%zu: result %d (%s)", files[f],
+				         i + 1, res, why ? why : "");
+			}
+			check(x, &rec);
+			seen++;
+		}
+		rs_prescan_destroy(ps);
+		rs_batch_free(&b);
+		rs_test_fixture_free(&fx);
+	}
+	return seen;
+}

@@ -14,6 +14,9 @@
 #include <stddef.h>
 
 #include "event/record.h"
+#include "formats/format.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/prescan.h"
 
 /*
  * A fixture file in memory, split into lines. Lines point into data, are
@@ -48,5 +51,68 @@ void rs_test_check_str(const char *what, int line, rs_str_t s,
 
 /* Fail the test unless got is within 1e-6 of want (delays in seconds). */
 void rs_test_check_secs(const char *what, int line, double got, double want);
+
+/*
+ * Fail the test unless every slice of rec lies in [buf, buf+len) or in
+ * rec's arena (the record of a line parsed from buf).
+ */
+void rs_test_check_bounds(const rs_record_t *rec, const char *buf, size_t len);
+
+/*
+ * Parse [line, line+len) with fmt and opts from a heap copy of exactly
+ * len bytes, so that ASan reports any read past the end; only when fmt
+ * detects the line, unless force. Checks that a MALFORMED result has a
+ * reason and an EVENT's slices lie in the copy or the arena (of arena_n
+ * bytes at arena). The result (RS_PARSE_SKIP when not detected).
+ */
+rs_parse_result_t rs_test_parse_exact(const rs_format_t *fmt, const char *line,
+                                      size_t len, const rs_format_opts_t *opts,
+                                      int force, char *arena, size_t arena_n);
+
+/*
+ * Parse every cut [0, cut) of every line of the fixture files from an
+ * exact-size copy (rs_test_parse_exact with fmt, opts, force); add the
+ * cuts made and the events they gave to *cuts and *events.
+ */
+void rs_test_cut_fixtures(const rs_format_t *fmt, const char *const *files,
+                          size_t nfiles, const rs_format_opts_t *opts,
+                          int force, char *arena, size_t arena_n, size_t *cuts,
+                          size_t *events);
+
+/*
+ * Every line of the fixture files, read as the pipeline reads it (one
+ * batch per file, prescanned for fmt) and parsed with fmt: find(file,
+ * line) names the expected outcome of a 1-based line (an index, or -1
+ * for none); a line without one must be skipped, one with one must be an
+ * event, which check(index, record) then checks. Returns the number of
+ * events checked.
+ */
+size_t rs_test_outcomes(const rs_format_t *fmt, const char *const *files,
+                        size_t nfiles, int (*find)(const char *file, int line),
+                        void (*check)(int index, const rs_record_t *rec),
+                        char *arena, size_t arena_n);
+
+/*
+ * The fixture's lines as one batch of a file input named input (line
+ * numbers from 1, the last line ending the file), prescanned for fmt
+ * (NULL: auto) with opts as the pipeline's source thread does, so that
+ * stateful formats see their headers and start lines. The batch points
+ * into f; release it with rs_batch_free(). Returns the prescan, whose run
+ * states the side data may point into: destroy it (rs_prescan_destroy)
+ * after the last parse. NULL after printing why.
+ */
+rs_prescan_t *rs_test_batch_scan(const rs_test_fixture_t *f, const char *input,
+                                 const rs_format_t *fmt,
+                                 const rs_format_opts_t *opts, rs_batch_t *b);
+
+/*
+ * Parse line i of a prescanned batch with fmt as a worker does: an
+ * absorbed line is RS_PARSE_SKIP, side data and opts are handed over.
+ * rec must have an arena; it is reset here.
+ */
+rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
+                                      const rs_format_t *fmt,
+                                      const rs_format_opts_t *opts,
+                                      rs_record_t *rec, const char **why);
 
 #endif

@@ -36,6 +36,7 @@ enum {
 	F_JOB_ID,
 	F_TENANT,
 	F_CAMPAIGN,
+	F_EXTRA_TAG,
 	F__COUNT
 };
 
@@ -51,7 +52,7 @@ struct rs_event_encoder {
 	/* The message of the event being encoded. */
 	Replyscan__V1__DeferralEvent ev;
 	Replyscan__V1__Delays delays;
-	char *tags[RS_CLASSIFY_MAX_TAGS];
+	char *tags[RS_CLASSIFY_MAX_TAGS + 1]; /* the verdict's, the extra */
 };
 
 rs_event_encoder_t *rs_event_encoder_new(void)
@@ -108,6 +109,7 @@ static void prepare(rs_event_encoder_t *enc, const rs_record_t *rec)
 	put_field(enc, F_JOB_ID, rec->job_id, RS_EVENT_FIELD_MAX);
 	put_field(enc, F_TENANT, rec->tenant, RS_EVENT_FIELD_MAX);
 	put_field(enc, F_CAMPAIGN, rec->campaign, RS_EVENT_FIELD_MAX);
+	put_field(enc, F_EXTRA_TAG, rec->extra_tag, RS_EVENT_FIELD_MAX);
 }
 
 /* Were any delays logged? */
@@ -155,6 +157,10 @@ static void fill(rs_event_encoder_t *enc, const rs_record_t *rec,
 		enc->tags[i] = (char *)v->tags[i];
 	}
 	ev->n_tags = v->ntags;
+	/* The log's own tag follows the classifier's (record.h). */
+	if (enc->field_len[F_EXTRA_TAG] > 0) {
+		enc->tags[ev->n_tags++] = enc->field[F_EXTRA_TAG];
+	}
 	ev->tags = enc->tags;
 	if (has_delays(&rec->delays)) {
 		replyscan__v1__delays__init(&enc->delays);

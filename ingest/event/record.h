@@ -54,6 +54,10 @@ typedef struct rs_record {
 	rs_str_t job_id;
 	rs_str_t tenant;
 	rs_str_t campaign;
+	/* One tag the log line itself gives, appended to the event's tags
+	 * after the classifier's (PowerMTA's bounceCat as "pmta:<cat>");
+	 * absent for other formats. */
+	rs_str_t extra_tag;
 	/* Caller-provided scratch space for decoded strings. */
 	char *arena;
 	size_t arena_cap;

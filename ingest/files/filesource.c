@@ -5,6 +5,14 @@
  * newline of a read are kept in `carry` and start the next batch. A line
  * that outgrows max_line switches the source to discard mode until the
  * next newline.
+ *
+ * A batch is filled by reads until it holds batch_bytes, the input ends,
+ * or the input has no more bytes ready (rs_reader_would_block: a pipe or
+ * terminal that would make the next read wait). Then the lines read so
+ * far are handed over at once: `acct-file | replyscan classify -` gives
+ * its events as records arrive, not when a full batch has gathered, and
+ * a fast pipe still fills whole batches. A batch that reaches the end of
+ * its file says so (rs_batch_t.input_ends) for the stateful formats.
  */
 #include "files/filesource.h"
 
@@ -134,6 +142,9 @@ static int split(rs_filesource_t *fs, rs_batch_t *b, int at_eof)
 	return 0;
 }
 
+/* Room left in a batch below which a read is not worth making. */
+#define MIN_READ 4096
+
 /* rs_source_t.next: fill one batch from the current file. */
 static int fs_next(rs_source_t *src, rs_batch_t *b, char *errstr,
                    size_t errstr_size)
@@ -142,8 +153,9 @@ static int fs_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 	char err[512];
 
 	for (;;) {
-		ssize_t got;
+		ssize_t got = 0;
 		size_t want;
+		int at_end = 0;
 
 		if (fs->reader == NULL && !open_next(fs)) {
 			return 0;
@@ -160,23 +172,35 @@ static int fs_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 		b->len = fs->carry_len;
 		fs->carry_len = 0;
 		b->source = fs->cur_path;
+		b->input_ends = 0;
 
-		got = rs_reader_read(fs->reader, b->data + b->len,
-		                     b->cap - b->len, err, sizeof(err));
-		if (got < 0) {
-			/* Keep what was read; report and move on. */
-			fprintf(stderr, "replyscan: %s\n", err);
-			fs->failed_files++;
-		} else {
-			b->len += (size_t)got;
+		/* Read while bytes are ready and the batch has room. */
+		do {
+			got = rs_reader_read(fs->reader, b->data + b->len,
+			                     b->cap - b->len, err, sizeof(err));
+			if (got < 0) {
+				/* Keep what was read; report and move on. */
+				fprintf(stderr, "replyscan: %s\n", err);
+				fs->failed_files++;
+			} else {
+				b->len += (size_t)got;
+			}
+			at_end = got <= 0;
+		} while (!at_end && b->cap - b->len >= MIN_READ &&
+		         b->len < want && !rs_reader_would_block(fs->reader));
+		/* A full batch may end the file: say so on this batch, not
+		 * on an empty next one (a prescan needs a line to mark). */
+		if (!at_end && rs_reader_at_eof(fs->reader) == 1) {
+			at_end = 1;
 		}
-		if (split(fs, b, got <= 0) < 0) {
+		if (split(fs, b, at_end) < 0) {
 			snprintf(errstr, errstr_size, "out of memory");
 			return -1;
 		}
-		if (got <= 0) {
+		if (at_end) {
 			rs_reader_close(fs->reader);
 			fs->reader = NULL;
+			b->input_ends = 1;
 		}
 		if (b->nlines > 0) {
 			return 1;

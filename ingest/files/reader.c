@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,9 @@
 #include <zstd.h>
 
 #define IN_SIZE (256 * 1024)
+
+/* Bytes read ahead to learn whether the input ends (rs_reader_at_eof). */
+#define PEEK_SIZE 4096
 
 typedef enum { KIND_PLAIN, KIND_GZIP, KIND_ZSTD } kind_t;
 
@@ -35,10 +39,13 @@ struct rs_reader {
 	z_stream z;
 	int z_ready;
 	ZSTD_DCtx *zs;
+	int out_full; /* the last decompressing read filled the caller's
+	                 buffer: the decoder may hold more */
 };
 
-/* Fill r->in from the fd when it has been consumed; -1 on error. */
-static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
+/* Fill r->in with up to want bytes from the fd when it has been
+ * consumed; -1 on error. */
+static int fill_n(rs_reader_t *r, size_t want, char *errstr, size_t errstr_size)
 {
 	ssize_t n;
 
@@ -46,7 +53,7 @@ static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
 		return 0;
 	}
 	do {
-		n = read(r->fd, r->in, IN_SIZE);
+		n = read(r->fd, r->in, want);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		snprintf(errstr, errstr_size, "%s: read failed: %s", r->path,
@@ -59,6 +66,12 @@ static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
 		r->eof = 1;
 	}
 	return 0;
+}
+
+/* Fill r->in with up to IN_SIZE bytes when it has been consumed. */
+static int fill(rs_reader_t *r, char *errstr, size_t errstr_size)
+{
+	return fill_n(r, IN_SIZE, errstr, errstr_size);
 }
 
 rs_reader_t *rs_reader_open(const char *path, char *errstr, size_t errstr_size)
@@ -143,6 +156,7 @@ static ssize_t read_gzip(rs_reader_t *r, char *buf, size_t cap, char *errstr,
 			return -1;
 		}
 		if ((size_t)(r->z.next_out - (unsigned char *)buf) > 0) {
+			r->out_full = r->z.avail_out == 0;
 			return (ssize_t)(r->z.next_out - (unsigned char *)buf);
 		}
 		if (rc == Z_BUF_ERROR && r->eof) {
@@ -181,6 +195,7 @@ static ssize_t read_zstd(rs_reader_t *r, char *buf, size_t cap, char *errstr,
 			return -1;
 		}
 		if (out.pos > 0) {
+			r->out_full = out.pos == out.size;
 			return (ssize_t)out.pos;
 		}
 	}
@@ -227,6 +242,45 @@ ssize_t rs_reader_read(rs_reader_t *r, char *buf, size_t cap, char *errstr,
 		}
 		return got;
 	}
+}
+
+int rs_reader_would_block(const rs_reader_t *r)
+{
+	struct pollfd pfd;
+	int rc;
+
+	if (r->eof || r->in_pos < r->in_len || r->out_full) {
+		return 0;
+	}
+	pfd.fd = r->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	do {
+		rc = poll(&pfd, 1, 0);
+	} while (rc < 0 && errno == EINTR);
+	/* An error or hang-up is for read() to report, at once. */
+	return rc == 0;
+}
+
+int rs_reader_at_eof(rs_reader_t *r)
+{
+	char err[256];
+
+	if (r->in_pos < r->in_len || r->out_full) {
+		return 0;
+	}
+	if (!r->eof) {
+		if (rs_reader_would_block(r)) {
+			return 0;
+		}
+		/* Read a little into the lookahead (used up, as checked):
+		 * plain data is handed out from there next, so a short peek
+		 * keeps the copy small. */
+		if (fill_n(r, PEEK_SIZE, err, sizeof(err)) < 0) {
+			return -1;
+		}
+	}
+	return r->eof && r->in_pos >= r->in_len;
 }
 
 void rs_reader_close(rs_reader_t *r)

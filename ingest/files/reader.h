@@ -25,6 +25,23 @@ rs_reader_t *rs_reader_open(const char *path, char *errstr, size_t errstr_size);
 ssize_t rs_reader_read(rs_reader_t *r, char *buf, size_t cap, char *errstr,
                        size_t errstr_size);
 
+/*
+ * Would the next rs_reader_read wait for input? 1 when nothing is buffered
+ * and the descriptor (a pipe, a terminal, a socket) has no bytes ready;
+ * 0 when a read returns at once (data buffered, bytes ready, end of input,
+ * or a regular file). Lets a caller hand over what it has instead of
+ * waiting for a full buffer: a live feed stays live.
+ */
+int rs_reader_would_block(const rs_reader_t *r);
+
+/*
+ * Is the input at its end, so that the next read would return 0? Reads
+ * ahead into the reader's own buffer when that cannot wait (it never
+ * blocks: 0 when the input would block). 0, 1, or -1 on a read error
+ * (the error itself is reported by the next rs_reader_read).
+ */
+int rs_reader_at_eof(rs_reader_t *r);
+
 /* Close and free; NULL is allowed. */
 void rs_reader_close(rs_reader_t *r);
 

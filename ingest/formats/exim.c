@@ -34,6 +34,7 @@
  *    "850 NONSENSE") when the message carries one, else the whole message
  *    after the field list. A reply whose code is not a valid SMTP code
  *    keeps its text and gets reply_code 0.
+ *  - I=[ip]:port (log_selector +outgoing_interface) is the sending IP.
  *  - The recipient is the first address of the line. For pipe, file and
  *    autoreply "addresses" ("|/bin/prog args", "/var/mail/x",
  *    ">postmaster", "save folder") the parent address in "<...>" is taken
@@ -524,6 +525,16 @@ static rs_parse_result_t parse_entry(const char *p, const char *e,
 			}
 			continue;
 		}
+		/* +outgoing_interface: "I=[ip]:port", the sending side. */
+		if (k == 2 && p[0] == 'I' && p + 2 < e && p[2] == '[') {
+			rs_str_t ip =
+			    rs_fields_bracket_ip(p + 2, (size_t)(e - p - 2));
+			if (ip.p != NULL) {
+				rec->sending_ip = ip;
+			}
+			p = value_end(p + 2, e);
+			continue;
+		}
 		if (k == 2 && (p[0] == 'F' || p[0] == 'P') && p + 2 < e &&
 		    p[2] == '<') {
 			const char *q = memchr(p, '>', (size_t)(e - p));
@@ -611,16 +622,44 @@ static rs_parse_result_t parse_main(const char *line, size_t len,
 /* Is the syslog program Exim's ("exim", "exim4", ".../exim4")? */
 static int is_exim_program(rs_str_t program)
 {
-	const char *base = program.p + program.n;
+	rs_str_t base = rs_fields_program_base(program);
 
-	if (program.p == NULL) {
-		return 0;
+	return base.p != NULL && rs_str_starts(base.p, base.n, "exim");
+}
+
+/*
+ * "<host> exim[pid]: <message>": a syslog template without the date
+ * (seen in fail2ban's test data). Fills *out (no time) and returns it,
+ * or NULL when the line is not of that shape.
+ */
+static const rs_syslog_t *host_tag_prefix(const char *p, size_t n,
+                                          rs_syslog_t *out)
+{
+	const char *sp = memchr(p, ' ', n), *tag, *q;
+
+	if (sp == NULL || sp == p) {
+		return NULL;
 	}
-	while (base > program.p && base[-1] != '/') {
-		base--;
+	tag = sp + 1;
+	for (q = tag; q < p + n && *q != '[' && *q != ' ' && *q != ':'; q++) {
 	}
-	return rs_str_starts(base, (size_t)(program.p + program.n - base),
-	                     "exim");
+	if (q + 1 >= p + n || *q != '[' ||
+	    !is_exim_program(rs_str(tag, (size_t)(q - tag)))) {
+		return NULL;
+	}
+	memset(out, 0, sizeof(*out));
+	out->host = rs_str(p, (size_t)(sp - p));
+	out->program = rs_str(tag, (size_t)(q - tag));
+	q = memchr(q, ']', (size_t)(p + n - q));
+	if (q == NULL || q + 2 > p + n || q[1] != ':') {
+		return NULL;
+	}
+	q += 2;
+	if (q < p + n && *q == ' ') {
+		q++;
+	}
+	out->msg = rs_str(q, (size_t)(p + n - q));
+	return out;
 }
 
 /* A main log line, or an Exim line that came through syslog. */
@@ -645,6 +684,7 @@ static int exim_detect(rs_logline_t *ll)
 static rs_parse_result_t exim_parse(rs_logline_t *ll, rs_record_t *rec,
                                     const char **why)
 {
+	rs_syslog_t bare;
 	const rs_syslog_t *sl;
 	const char *m;
 	size_t n;
@@ -660,6 +700,9 @@ static rs_parse_result_t exim_parse(rs_logline_t *ll, rs_record_t *rec,
 		rs_record_reset(rec);
 	}
 	sl = rs_logline_syslog(ll);
+	if (sl == NULL) {
+		sl = host_tag_prefix(ll->p, ll->n, &bare);
+	}
 	if (sl == NULL) {
 		*why = "not an Exim main log line (no \"YYYY-MM-DD HH:MM:SS\" "
 		       "timestamp at the start) nor an Exim syslog line";
@@ -689,6 +732,7 @@ const rs_format_t rs_exim_format = {
     .name = "exim",
     .summary = "Exim main log lines, also through syslog (==, **, =>)",
     .flags = 0,
+    .mta = RS_MTA_EXIM,
     .detect = exim_detect,
     .parse = exim_parse,
 };

@@ -20,6 +20,67 @@ static int is_alnum(char c)
 	       (c >= 'A' && c <= 'Z');
 }
 
+int rs_fields_kv_next(const char **pp, const char *e, rs_fields_kv_t *kv)
+{
+	const char *p = *pp;
+
+	for (;;) {
+		const char *k, *q;
+
+		while (p < e && *p == ' ') {
+			p++;
+		}
+		if (p >= e) {
+			*pp = p;
+			return 0;
+		}
+		k = p;
+		while (p < e && *p != ' ' && *p != '=') {
+			p++;
+		}
+		if (p >= e || *p == ' ' || p == k) {
+			/* A word without '=' (or "=x"): not a pair. */
+			while (p < e && *p != ' ') {
+				p++;
+			}
+			continue;
+		}
+		kv->key = rs_str(k, (size_t)(p - k));
+		p++;
+		kv->escaped = 0;
+		kv->quoted = p < e && *p == '"';
+		if (!kv->quoted) {
+			q = memchr(p, ' ', (size_t)(e - p));
+			q = q != NULL ? q : e;
+			kv->val = rs_str(p, (size_t)(q - p));
+			*pp = q;
+			return 1;
+		}
+		for (q = ++p; q < e && *q != '"'; q++) {
+			if (*q == '\\' && q + 1 < e) {
+				kv->escaped = 1;
+				q++;
+			}
+		}
+		kv->val = rs_str(p, (size_t)((q < e ? q : e) - p));
+		*pp = q < e ? q + 1 : e;
+		return 1;
+	}
+}
+
+size_t rs_fields_kv_unescape(rs_str_t val, char *dst)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < val.n; i++) {
+		if (val.p[i] == '\\' && i + 1 < val.n) {
+			i++;
+		}
+		dst[n++] = val.p[i];
+	}
+	return n;
+}
+
 int rs_fields_is_host_char(char c)
 {
 	return is_alnum(c) || c == '.' || c == '-' || c == '_';

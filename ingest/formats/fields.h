@@ -83,6 +83,62 @@ const rs_syslog_t *rs_fields_syslog_of(rs_logline_t *ll,
                                        rs_parse_result_t *res,
                                        const char **why);
 
+/* One pair of a logfmt list (Haraka's logfmt lines and the key=value
+ * objects of its default format). */
+typedef struct rs_fields_kv {
+	rs_str_t key;
+	rs_str_t val; /* between the quotes when quoted, escapes kept */
+	int quoted;
+	int escaped; /* val holds a backslash escape (\" or \\) */
+} rs_fields_kv_t;
+
+/*
+ * The next "key=value" pair at or after *p: spaces are skipped, and so is
+ * a word without '='. A value is quoted ("...", to the next '"' that no
+ * backslash escapes; to the end when cut short) or runs to the next
+ * space. 1 with *kv and *p past the pair, or 0 at the end.
+ */
+int rs_fields_kv_next(const char **p, const char *e, rs_fields_kv_t *kv);
+
+/* Copy val without its backslash escapes into dst (val.n bytes at
+ * most); the length copied. */
+size_t rs_fields_kv_unescape(rs_str_t val, char *dst);
+
+/* The last part of a syslog tag ("postfix-out/smtp" -> "smtp", "exim4"
+ * -> "exim4"); absent when program is. Inline: every detect() of a
+ * syslog format asks it for every line another format skipped. */
+static inline rs_str_t rs_fields_program_base(rs_str_t program)
+{
+	const char *end = program.p + program.n;
+	const char *base = end;
+
+	if (program.p == NULL) {
+		return RS_STR_NULL;
+	}
+	while (base > program.p && base[-1] != '/') {
+		base--;
+	}
+	return rs_str(base, (size_t)(end - base));
+}
+
+/*
+ * Is ll a syslog line ("Mmm dd ..." first) that another program wrote?
+ * The cheap first question of a detect(): most lines that reach a format
+ * late in auto-detection are other MTAs' syslog lines, and their syslog
+ * split is already made and shared. Inline, so that is_program is too.
+ */
+static inline int rs_fields_foreign_syslog(rs_logline_t *ll,
+                                           int (*is_program)(rs_str_t program))
+{
+	const rs_syslog_t *sl;
+
+	if (ll->n == 0 || ll->p[0] < 'A' || ll->p[0] > 'Z') {
+		return 0;
+	}
+	sl = rs_logline_syslog(ll);
+	return sl == NULL || !is_program(sl->program);
+}
+
 /* Is c a byte of a host name as MTAs log it (letters, digits . - _)? */
 int rs_fields_is_host_char(char c);
 

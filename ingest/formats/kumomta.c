@@ -32,10 +32,14 @@
  *    is taken; recipient_domain is what follows its last '@'.
  *  - peer_address {name, addr}: addr is "ip:port", "[v6]:port", "ip" or
  *    a bare IPv6 address.
+ *  - The sending side: egress_pool -> sending_pool, egress_source ->
+ *    vmta, source_address.address ("10.0.0.1:53210", since 2024.09) ->
+ *    sending_ip; tenant and campaign from the queue name
+ *    "campaign:tenant@domain" (kumod's queue naming), else from meta's
+ *    "tenant"/"campaign" when the log configuration lists them.
  *  - Keys are compared as raw bytes (kumod never escapes ASCII key
  *    names). A repeated key: the last one counts. Fields the record has no
- *    place for (site, queue, egress_pool, meta, headers, ...) are checked
- *    for syntax and ignored.
+ *    place for (site, headers, ...) are checked for syntax and ignored.
  *  - A read field of the wrong type (a number where a string belongs) and a
  *    lone UTF-16 surrogate in a decoded string are MALFORMED. Invalid UTF-8
  *    in strings is passed through untouched.
@@ -72,38 +76,22 @@
 static int read_string(rs_record_t *rec, rs_str_t val, rs_str_t *out,
                        const char *type_why, const char **why)
 {
-	rs_str_t body;
-	char *dst;
-	size_t used;
-
-	*out = RS_STR_NULL;
-	if (rs_json_is_null(val)) {
+	switch (rs_json_string_value(rec, val, out)) {
+	case 0:
 		return 0;
-	}
-	if (val.n < 2 || val.p[0] != '"') {
+	case RS_JSON_NOT_STRING:
 		*why = type_why;
-		return -1;
-	}
-	body = rs_str(val.p + 1, val.n - 2);
-	if (memchr(body.p, '\\', body.n) == NULL) {
-		*out = body;
-		return 0;
-	}
-	dst = rs_record_arena_alloc(rec, body.n);
-	if (dst == NULL) {
+		break;
+	case RS_JSON_ARENA_FULL:
 		*why = "KumoMTA record: record arena full, cannot decode an "
 		       "escaped string";
-		return -1;
-	}
-	if (rs_json_decode_string(body.p, body.n, dst, body.n, &used) != 0) {
+		break;
+	default:
 		*why = "KumoMTA record: bad escape or lone UTF-16 surrogate "
 		       "in a string";
-		return -1;
+		break;
 	}
-	/* Give back what decoding saved; dst was the last allocation. */
-	rec->arena_used -= body.n - used;
-	*out = rs_str(dst, used);
-	return 0;
+	return -1;
 }
 
 /* Format the enhanced code object {class, subject, detail} into the arena. */
@@ -175,39 +163,45 @@ static int read_enhanced(rs_record_t *rec, rs_str_t val, const char **why)
 	return 0;
 }
 
-/* Split peer_address.addr into ip and port. */
-static void set_peer_addr(rs_record_t *rec, rs_str_t a)
+/* Split "ip:port", "[v6]:port", "ip" or a bare IPv6 address. */
+static void split_addr(rs_str_t a, rs_str_t *ip, uint32_t *port)
 {
 	const char *colon;
-	const char *port = NULL;
+	const char *pp = NULL;
 	size_t port_len = 0;
 
+	*ip = a;
+	*port = 0;
 	if (a.n == 0) {
+		*ip = RS_STR_NULL;
 		return;
 	}
 	if (a.p[0] == '[') {
 		const char *close = memchr(a.p, ']', a.n);
 		if (close == NULL) {
-			rec->remote_ip = a;
 			return;
 		}
-		rec->remote_ip = rs_str(a.p + 1, (size_t)(close - a.p - 1));
+		*ip = rs_str(a.p + 1, (size_t)(close - a.p - 1));
 		if (close + 1 < a.p + a.n && close[1] == ':') {
-			port = close + 2;
-			port_len = (size_t)(a.p + a.n - port);
+			pp = close + 2;
+			port_len = (size_t)(a.p + a.n - pp);
 		}
 	} else if ((colon = memchr(a.p, ':', a.n)) != NULL &&
 	           memchr(colon + 1, ':', (size_t)(a.p + a.n - colon - 1)) ==
 	               NULL) {
-		rec->remote_ip = rs_str(a.p, (size_t)(colon - a.p));
-		port = colon + 1;
-		port_len = (size_t)(a.p + a.n - port);
-	} else {
-		rec->remote_ip = a;
+		*ip = rs_str(a.p, (size_t)(colon - a.p));
+		pp = colon + 1;
+		port_len = (size_t)(a.p + a.n - pp);
 	}
-	if (port != NULL) {
-		rec->remote_port = rs_fields_port(port, port_len);
+	if (pp != NULL) {
+		*port = rs_fields_port(pp, port_len);
 	}
+}
+
+/* Split peer_address.addr into ip and port. */
+static void set_peer_addr(rs_record_t *rec, rs_str_t a)
+{
+	split_addr(a, &rec->remote_ip, &rec->remote_port);
 }
 
 /* Read peer_address {name, addr}. */
@@ -248,6 +242,91 @@ static int read_peer(rs_record_t *rec, rs_str_t val, const char **why)
 				set_peer_addr(rec, s);
 			}
 		}
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* Read source_address {address, protocol, server}: the sending IP. */
+static int read_source(rs_record_t *rec, rs_str_t val, const char **why)
+{
+	rs_json_iter_t it;
+	rs_str_t key, v, s;
+	uint32_t port;
+	int r;
+
+	if (rs_json_is_null(val)) {
+		return 0;
+	}
+	if (val.p[0] != '{') {
+		*why = "KumoMTA record: \"source_address\" is neither null "
+		       "nor an object";
+		return -1;
+	}
+	rs_json_open(&it, val.p, val.p + val.n, 1);
+	while ((r = rs_json_next(&it, '}', &key, &v, why)) == 1) {
+		if (!rs_json_key_is(key, "address")) {
+			continue;
+		}
+		if (read_string(rec, v, &s,
+		                "KumoMTA record: \"source_address.address\" "
+		                "is not a string",
+		                why) != 0) {
+			return -1;
+		}
+		if (s.p != NULL) {
+			split_addr(s, &rec->sending_ip, &port);
+		}
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * The tenant and campaign of a queue name "[campaign:][tenant@]domain
+ * [!routing]" (kumod's QueueNameComponents: the first '@', then the
+ * first ':' before it).
+ */
+static void read_queue(rs_record_t *rec, rs_str_t q)
+{
+	const char *at = q.p != NULL ? memchr(q.p, '@', q.n) : NULL;
+	const char *colon;
+
+	if (at == NULL) {
+		return;
+	}
+	colon = memchr(q.p, ':', (size_t)(at - q.p));
+	if (colon != NULL) {
+		rec->campaign = rs_str(q.p, (size_t)(colon - q.p));
+		rec->tenant = rs_str(colon + 1, (size_t)(at - colon - 1));
+	} else {
+		rec->tenant = rs_str(q.p, (size_t)(at - q.p));
+	}
+}
+
+/* meta.tenant and meta.campaign, where the queue name had none. */
+static int read_meta(rs_record_t *rec, rs_str_t val, const char **why)
+{
+	rs_json_iter_t it;
+	rs_str_t key, v, s;
+	int r;
+
+	if (rs_json_is_null(val) || val.p[0] != '{') {
+		return 0; /* meta is free-form: not ours to check */
+	}
+	rs_json_open(&it, val.p, val.p + val.n, 1);
+	while ((r = rs_json_next(&it, '}', &key, &v, why)) == 1) {
+		rs_str_t *dst = rs_json_key_is(key, "tenant") ? &rec->tenant
+		                : rs_json_key_is(key, "campaign")
+		                    ? &rec->campaign
+		                    : NULL;
+		if (dst == NULL || dst->n > 0 || v.n == 0 || v.p[0] != '"') {
+			continue;
+		}
+		if (read_string(rec, v, &s,
+		                "KumoMTA record: a meta value is not a string",
+		                why) != 0) {
+			return -1;
+		}
+		*dst = s;
 	}
 	return r < 0 ? -1 : 0;
 }
@@ -365,7 +444,7 @@ static int read_recipient(rs_record_t *rec, rs_str_t val, const char **why)
 /* The top-level fields this parser reads; absent ones stay {NULL, 0}. */
 typedef struct kumo_fields {
 	rs_str_t type, id, sender, recipient, timestamp, created, peer,
-	    response;
+	    response, queue, egress_pool, egress_source, source, meta;
 } kumo_fields_t;
 
 /* Map a record type to a status; RS_STATUS_UNSPECIFIED means skip. */
@@ -427,10 +506,35 @@ static int read_times(rs_record_t *rec, const kumo_fields_t *f,
 	return 0;
 }
 
+/* The sending side: egress pool and source, source address, tenant. */
+static int read_sending(rs_record_t *rec, const kumo_fields_t *f,
+                        const char **why)
+{
+	rs_str_t queue;
+
+	if (read_string(rec, f->egress_pool, &rec->sending_pool,
+	                "KumoMTA record: \"egress_pool\" is not a string",
+	                why) != 0 ||
+	    read_string(rec, f->egress_source, &rec->vmta,
+	                "KumoMTA record: \"egress_source\" is not a string",
+	                why) != 0 ||
+	    read_source(rec, f->source, why) != 0 ||
+	    read_string(rec, f->queue, &queue,
+	                "KumoMTA record: \"queue\" is not a string",
+	                why) != 0) {
+		return -1;
+	}
+	read_queue(rec, queue);
+	return read_meta(rec, f->meta, why);
+}
+
 /* A JSON object: kumod's one record per line. */
 static int kumomta_detect(rs_logline_t *ll)
 {
-	return ll->n > 0 && ll->p[0] == '{';
+	/* Haraka's JSON records start so (formats/haraka.c); kumod's have
+	 * no "level" field. */
+	return ll->n > 0 && ll->p[0] == '{' &&
+	       !rs_str_starts(ll->p, ll->n, "{\"level\":\"");
 }
 
 /* One kumod log record. */
@@ -467,6 +571,16 @@ static rs_parse_result_t kumomta_parse(rs_logline_t *ll, rs_record_t *rec,
 			f.peer = val;
 		} else if (rs_json_key_is(key, "response")) {
 			f.response = val;
+		} else if (rs_json_key_is(key, "queue")) {
+			f.queue = val;
+		} else if (rs_json_key_is(key, "egress_pool")) {
+			f.egress_pool = val;
+		} else if (rs_json_key_is(key, "egress_source")) {
+			f.egress_source = val;
+		} else if (rs_json_key_is(key, "source_address")) {
+			f.source = val;
+		} else if (rs_json_key_is(key, "meta")) {
+			f.meta = val;
 		}
 	}
 	if (r < 0) {
@@ -494,7 +608,8 @@ static rs_parse_result_t kumomta_parse(rs_logline_t *ll, rs_record_t *rec,
 	                why) != 0 ||
 	    read_recipient(rec, f.recipient, why) != 0 ||
 	    read_times(rec, &f, why) != 0 || read_peer(rec, f.peer, why) != 0 ||
-	    read_response(rec, f.response, why) != 0) {
+	    read_response(rec, f.response, why) != 0 ||
+	    read_sending(rec, &f, why) != 0) {
 		return RS_PARSE_MALFORMED;
 	}
 	if (rec->status == RS_STATUS_EXPIRED) {
@@ -507,6 +622,7 @@ const rs_format_t rs_kumomta_format = {
     .name = "kumomta",
     .summary = "KumoMTA JSON log records (TransientFailure, Bounce, ...)",
     .flags = 0,
+    .mta = RS_MTA_KUMOMTA,
     .detect = kumomta_detect,
     .parse = kumomta_parse,
 };

@@ -507,6 +507,7 @@ const rs_format_t rs_postfix_format = {
     .name = "postfix",
     .summary = "Postfix syslog lines (smtp, lmtp, error, qmgr status=)",
     .flags = 0,
+    .mta = RS_MTA_POSTFIX,
     .detect = postfix_detect,
     .parse = postfix_parse,
 };

@@ -179,6 +179,7 @@ const rs_format_t rs_reply_format = {
     .name = "reply",
     .summary = "one bare SMTP reply per line; every line is an event",
     .flags = RS_FORMAT_REPLY_PER_LINE | RS_FORMAT_EXPLICIT_ONLY,
+    .mta = RS_MTA_REPLY,
     .detect = NULL,
     .parse = reply_parse,
 };

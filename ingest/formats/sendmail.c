@@ -44,21 +44,13 @@
 
 int rs_sendmail_program_matches(rs_str_t program)
 {
-	const char *base;
-	size_t n;
-
-	if (program.p == NULL || program.n == 0) {
-		return 0;
-	}
 	/* "sendmail", "sm-mta", "sm-msp-queue", also under a path prefix
 	 * ("sendmail/sm-mta"). */
-	base = program.p + program.n;
-	while (base > program.p && base[-1] != '/') {
-		base--;
-	}
-	n = (size_t)(program.p + program.n - base);
-	return rs_str_eq(base, n, "sendmail") || rs_str_eq(base, n, "sm-mta") ||
-	       rs_str_eq(base, n, "sm-msp-queue");
+	rs_str_t b = rs_fields_program_base(program);
+
+	return b.p != NULL && (rs_str_eq(b.p, b.n, "sendmail") ||
+	                       rs_str_eq(b.p, b.n, "sm-mta") ||
+	                       rs_str_eq(b.p, b.n, "sm-msp-queue"));
 }
 
 /* Start of the field (", key=") whose value begins at v. */
@@ -343,6 +335,7 @@ const rs_format_t rs_sendmail_format = {
     .name = "sendmail",
     .summary = "Sendmail syslog lines (sendmail, sm-mta: stat=)",
     .flags = 0,
+    .mta = RS_MTA_SENDMAIL,
     .detect = sendmail_detect,
     .parse = sendmail_parse,
 };

@@ -278,8 +278,18 @@ static const struct command_stage failure_phrases[] = {
     /* SMTP AUTH. */
     {"sasl authentication failed", RS_STAGE_AUTH},
     {"authentication required", RS_STAGE_AUTH},
+    /* qmail-remote names the command a remote failure followed. */
+    {"but greeting failed", RS_STAGE_GREETING},
+    {"but my name was rejected", RS_STAGE_HELO},
+    {"but sender was rejected", RS_STAGE_MAIL_FROM},
+    {"does not like recipient", RS_STAGE_RCPT_TO},
+    {"failed on data command", RS_STAGE_DATA},
+    {"failed after i sent the message", RS_STAGE_END_OF_DATA},
     /* No TCP connection, or no address to connect to: connect. DNS
      * failures count here too: no SMTP reply was received. */
+    {"wasn't able to establish an smtp connection", RS_STAGE_CONNECT},
+    {"couldn't find any host", RS_STAGE_CONNECT},
+    {"couldn't find a mail exchanger", RS_STAGE_CONNECT},
     {"connection refused", RS_STAGE_CONNECT},
     {"connection timed out", RS_STAGE_CONNECT},
     {"network error", RS_STAGE_CONNECT},

@@ -53,11 +53,13 @@ rs_stage_t rs_smtpreply_stage_in_text(const char *p, size_t n);
  * Stage proved by a failure text that the sending MTA wrote itself, with no
  * SMTP reply in it ("Connection timed out", "retry timeout exceeded",
  * "Cannot start TLS: handshake failure", "SASL authentication failed",
- * "Host or domain name not found"): one table for every format, so that
+ * "Host or domain name not found", qmail-remote's "1.2.3.4 does not like
+ * recipient."): one table for every format, so that
  * the same words give the same stage whichever MTA logged them.
  * RS_STAGE_UNKNOWN when no phrase is in the text. Phrases are matched
  * case-insensitively anywhere in the text; queue decisions win over TLS,
- * TLS over authentication, authentication over connection failures.
+ * TLS over authentication, authentication over a named command, a named
+ * command over connection failures.
  */
 rs_stage_t rs_smtpreply_stage_of_failure(const char *p, size_t n);
 

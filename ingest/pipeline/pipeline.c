@@ -5,7 +5,9 @@
  * moves FREE -> FILLED (source) -> BUSY (a worker) -> DONE (worker) -> FREE
  * (sink, in seq order). One mutex and three condition variables guard the slot
  * states; the work itself happens outside the lock. A failure anywhere sets
- * `abort`, wakes everyone, and the first error's text is kept.
+ * `abort`, wakes everyone, and the first error's text is kept. The source
+ * thread runs the stateful formats' prescans (pipeline/prescan.c) on each
+ * batch it filled, before marking it FILLED.
  */
 #include "pipeline/pipeline.h"
 
@@ -17,6 +19,7 @@
 
 #include "event/record.h"
 #include "classify/ruleset.h"
+#include "pipeline/prescan.h"
 
 /* ------------------------------------------------------------------ */
 /* Batches                                                             */
@@ -28,6 +31,8 @@ void rs_batch_reset(rs_batch_t *batch)
 	batch->nlines = 0;
 	batch->source = NULL;
 	batch->source_ref = NULL;
+	batch->input_ends = 0;
+	rs_buf_reset(&batch->aux);
 	rs_buf_reset(&batch->out);
 	rs_buf_reset(&batch->keys);
 	batch->nevents = 0;
@@ -40,6 +45,7 @@ void rs_batch_free(rs_batch_t *batch)
 {
 	free(batch->data);
 	free(batch->lines);
+	rs_buf_free(&batch->aux);
 	rs_buf_free(&batch->out);
 	rs_buf_free(&batch->keys);
 	free(batch->events);
@@ -84,6 +90,9 @@ int rs_batch_add_line(rs_batch_t *batch, const char *p, size_t len,
 	l->topic = NULL;
 	l->ts_ms = 0;
 	l->flags = flags;
+	l->aux_off = 0;
+	l->aux_len = 0;
+	l->aux_format = NULL;
 	return 0;
 }
 
@@ -94,6 +103,7 @@ void rs_counts_add(rs_counts_t *dst, const rs_counts_t *src)
 	dst->events += src->events;
 	dst->skipped += src->skipped;
 	dst->malformed += src->malformed;
+	dst->feedback += src->feedback;
 	for (int c = 0; c < RS_CAUSE__COUNT; c++) {
 		for (int s = 0; s < RS_STAGE__COUNT; s++) {
 			dst->by_cause_stage[c][s] += src->by_cause_stage[c][s];
@@ -253,6 +263,7 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 	follow_ruleset(w);
 	for (size_t i = 0; i < batch->nlines; i++) {
 		const rs_line_t *line = &batch->lines[i];
+		rs_logline_t ll;
 		rs_classify_in_t in;
 		rs_verdict_t verdict;
 		rs_event_meta_t *m;
@@ -268,8 +279,19 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			        "length; cut and not parsed");
 			continue;
 		}
+		if (line->flags & RS_LINE_ABSORBED) {
+			batch->counts.skipped++;
+			continue;
+		}
 		rs_record_reset(rec);
-		res = rs_format_parse(format, line->p, line->len, rec, &why);
+		rs_logline_init(&ll, line->p, line->len);
+		ll.opts = conf->format_opts;
+		if (line->aux_len > 0) {
+			ll.aux = batch->aux.data + line->aux_off;
+			ll.aux_len = line->aux_len;
+			ll.aux_format = line->aux_format;
+		}
+		res = rs_format_parse_logline(format, &ll, rec, &why);
 		if (res == RS_PARSE_SKIP) {
 			batch->counts.skipped++;
 			continue;
@@ -285,13 +307,19 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 		}
 		rs_verdict_init(&verdict, rec->stage);
 		verdict.cause = RS_CAUSE_UNSPECIFIED;
-		if (rec->status != RS_STATUS_SENT || per_line) {
+		/* A sent message has no failure to explain, and a feedback
+		 * complaint is no SMTP reply: neither is classified. */
+		if ((rec->status != RS_STATUS_SENT || per_line) &&
+		    rec->status != RS_STATUS_FEEDBACK) {
 			rs_classify_in_from_record(&in, rec);
 			if (rs_classify(w->rules, w->scratch, &in, &verdict) <
 			    0) {
 				add_bad(batch, i, "classifier failed");
 				continue;
 			}
+		}
+		if (rec->status == RS_STATUS_FEEDBACK) {
+			batch->counts.feedback++;
 		}
 		if (grow((void **)&batch->events, &batch->events_cap,
 		         batch->nevents, sizeof(rs_event_meta_t)) < 0) {
@@ -339,6 +367,7 @@ enum { SLOT_FREE, SLOT_FILLED, SLOT_BUSY, SLOT_DONE };
 typedef struct ring {
 	const rs_pipeline_conf_t *conf;
 	rs_source_t *src;
+	rs_prescan_t *prescan; /* used by the source thread only */
 	size_t nslots;
 	rs_batch_t *slots;
 	int *state;
@@ -422,6 +451,11 @@ static void *source_main(void *arg)
 		rc = r->src->next(r->src, b, err, sizeof(err));
 		if (rc < 0) {
 			ring_abort(r, err);
+			return NULL;
+		}
+		if (rc > 0 && rs_prescan_batch(r->prescan, b) < 0) {
+			ring_abort(r,
+			           "out of memory while prescanning a batch");
 			return NULL;
 		}
 		pthread_mutex_lock(&r->lock);
@@ -523,6 +557,11 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 	pthread_cond_init(&r.can_work, NULL);
 	pthread_cond_init(&r.can_drain, NULL);
 
+	r.prescan = rs_prescan_new(conf->input_format, conf->format_opts,
+	                           errstr, errstr_size);
+	if (r.prescan == NULL) {
+		goto out;
+	}
 	for (unsigned t = 0; t < nthreads; t++) {
 		wargs[t].ring = &r;
 		wargs[t].worker = rs_worker_new(conf, errstr, errstr_size);
@@ -624,6 +663,7 @@ out:
 		pthread_cond_destroy(&r.can_work);
 		pthread_cond_destroy(&r.can_drain);
 	}
+	rs_prescan_destroy(r.prescan);
 	free(r.slots);
 	free(r.state);
 	free(threads);

@@ -12,6 +12,21 @@
  * Batches travel through a fixed ring of slots guarded by one mutex that
  * is taken once per batch, never per line; memory is bounded by the ring
  * size times the batch size.
+ *
+ * Stateful formats (formats/format.h: a PowerMTA header read before its
+ * rows, a qmail "starting delivery" line before its result): workers take
+ * batches in any order, so what one line tells about later lines cannot
+ * be learnt there. The source thread therefore runs the format's prescan
+ * over each batch right after rs_source_t.next filled it and before the
+ * batch is published to the workers (pipeline/prescan.h): sequentially,
+ * in input order, with one run state per stateful format (made when the
+ * run starts, freed when it ends). The prescan attaches side data to a
+ * line (rs_line_t.aux_*, bytes in rs_batch_t.aux, which the batch owns
+ * and frees with its lines) or marks it absorbed into a record a later
+ * line carries. With an explicit stateless format nothing runs; under
+ * "auto" a stateful format's prescan sees only lines its scan_wants()
+ * accepts by their first bytes (or every line while it holds an open
+ * record).
  */
 #ifndef RS_PIPELINE_H
 #define RS_PIPELINE_H
@@ -27,6 +42,7 @@
 #include "event/taxonomy.h"
 
 #define RS_LINE_OVERSIZED 1 /* the line was longer than max_line; cut */
+#define RS_LINE_ABSORBED 2  /* part of a record a later line carries */
 
 typedef struct rs_line {
 	const char *p;
@@ -37,6 +53,11 @@ typedef struct rs_line {
 	int flags;
 	const char *topic; /* Kafka topic, owned by the source; NULL: file */
 	int64_t ts_ms;     /* Kafka message timestamp; 0 for files */
+	/* Side data of a stateful format's prescan: bytes [aux_off, aux_off
+	 * + aux_len) of the batch's aux, read only by aux_format's parse. */
+	size_t aux_off;
+	size_t aux_len;
+	const rs_format_t *aux_format;
 } rs_line_t;
 
 /* Which field keys an event (Kafka message key, summary grouping). */
@@ -67,6 +88,7 @@ typedef struct rs_counts {
 	uint64_t events;
 	uint64_t skipped;   /* not delivery outcomes (and sent, unless --all) */
 	uint64_t malformed; /* claimed a format but could not be read */
+	uint64_t feedback;  /* events of feedback-loop complaints (in events) */
 	uint64_t by_cause_stage[RS_CAUSE__COUNT][RS_STAGE__COUNT];
 } rs_counts_t;
 
@@ -80,6 +102,8 @@ typedef struct rs_batch {
 	rs_line_t *lines;
 	size_t nlines, lines_cap;
 	void *source_ref; /* the source's own handle (Kafka messages) */
+	int input_ends;   /* the last line ends its input (end of a file) */
+	rs_buf_t aux;     /* side data of the lines (prescan, source thread) */
 	/* output, filled by a worker */
 	rs_buf_t out;
 	rs_buf_t keys;
@@ -136,6 +160,9 @@ typedef struct rs_pipeline_conf {
 	const rs_rules_t *rules; /* fixed rules, used when ruleset is NULL */
 	rs_ruleset_t *ruleset;   /* replaceable rules (SIGHUP), or NULL */
 	const rs_format_t *input_format; /* NULL: auto */
+	/* Options of the parsers (formats/format_opts.h), borrowed for the
+	 * run; NULL: the defaults. */
+	const rs_format_opts_t *format_opts;
 	rs_event_format_t event_format;
 	int encode;       /* 0: classify and count only (summary) */
 	int include_sent; /* --all */
@@ -160,7 +187,9 @@ void rs_worker_destroy(rs_worker_t *w);
 
 /*
  * Parse, classify and encode every line of batch (whose output part must
- * be reset). @locality worker thread; allocates only to grow the batch.
+ * be reset). A feedback record (status feedback) is an event but is not
+ * classified: it is a complaint, not a reply. @locality worker thread;
+ * allocates only to grow the batch.
  */
 void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch);
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "util/num.h"
 #include "util/str.h"
 
 /* Skip JSON whitespace. */
@@ -16,28 +17,13 @@ const char *rs_json_skip_ws(const char *p, const char *e)
 	return p;
 }
 
-/* Value of one hex digit, -1 if c is not one. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* Four hex digits at p (p + 4 <= end is checked by the caller); -1 if not. */
 static long hex4(const char *p)
 {
 	long v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int d = hex_digit(p[i]);
+		int d = rs_num_hex(p[i]);
 		if (d < 0) {
 			return -1;
 		}
@@ -377,5 +363,37 @@ int rs_json_decode_string(const char *p, size_t n, char *dst, size_t cap,
 		p += 2;
 	}
 	*out = o;
+	return 0;
+}
+
+int rs_json_string_value(rs_record_t *rec, rs_str_t val, rs_str_t *out)
+{
+	rs_str_t body;
+	char *dst;
+	size_t used;
+
+	*out = RS_STR_NULL;
+	if (rs_json_is_null(val)) {
+		return 0;
+	}
+	if (val.n < 2 || val.p[0] != '"') {
+		return RS_JSON_NOT_STRING;
+	}
+	body = rs_str(val.p + 1, val.n - 2);
+	if (memchr(body.p, '\\', body.n) == NULL) {
+		*out = body;
+		return 0;
+	}
+	dst = rs_record_arena_alloc(rec, body.n);
+	if (dst == NULL) {
+		return RS_JSON_ARENA_FULL;
+	}
+	if (rs_json_decode_string(body.p, body.n, dst, body.n, &used) != 0) {
+		rec->arena_used -= body.n;
+		return RS_JSON_BAD_STRING;
+	}
+	/* Give back what decoding saved; dst was the last allocation. */
+	rec->arena_used -= body.n - used;
+	*out = rs_str(dst, used);
 	return 0;
 }

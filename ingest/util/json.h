@@ -58,6 +58,19 @@ int rs_json_next(rs_json_iter_t *it, char close, rs_str_t *key, rs_str_t *val,
 int rs_json_decode_string(const char *p, size_t n, char *dst, size_t cap,
                           size_t *out);
 
+/* rs_json_string_value results besides 0. */
+#define RS_JSON_NOT_STRING 1 /* the value is not a string */
+#define RS_JSON_ARENA_FULL 2 /* the decoded copy did not fit */
+#define RS_JSON_BAD_STRING 3 /* a malformed escape or lone surrogate */
+
+/*
+ * The text of a string value val (raw, quotes included): the body itself
+ * when it has no escape, else a decoded copy in rec's arena. null or an
+ * absent value gives RS_STR_NULL and 0. Otherwise 0 or one of the codes
+ * above, with *out absent.
+ */
+int rs_json_string_value(rs_record_t *rec, rs_str_t val, rs_str_t *out);
+
 /* Is the key slice equal to the literal? (Inline: lit's length folds.) */
 static inline int rs_json_key_is(rs_str_t key, const char *lit)
 {

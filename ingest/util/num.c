@@ -156,3 +156,31 @@ int rs_num_unix_ms(const char *p, size_t n, int64_t *ms)
 	*ms = (int64_t)secs * 1000 + frac;
 	return 0;
 }
+
+size_t rs_num_tai64n(const char *p, size_t n, int64_t *ms)
+{
+	/* 2^62 + 10: the TAI64 label of the Unix epoch (tai64nlocal). */
+	const uint64_t epoch = 0x400000000000000aULL;
+	uint64_t secs = 0, nano = 0;
+
+	if (n < 25 || p[0] != '@') {
+		return 0;
+	}
+	for (size_t i = 1; i < 25; i++) {
+		int v = rs_num_hex(p[i]);
+		if (v < 0) {
+			return 0;
+		}
+		if (i <= 16) {
+			secs = secs << 4 | (uint64_t)v;
+		} else {
+			nano = nano << 4 | (uint64_t)v;
+		}
+	}
+	if (secs < epoch || secs - epoch > 253402300799ULL ||
+	    nano > 999999999) {
+		return 0;
+	}
+	*ms = (int64_t)(secs - epoch) * 1000 + (int64_t)(nano / 1000000);
+	return 25;
+}

@@ -33,6 +33,30 @@ double rs_num_units(const char *p, size_t n);
 /* Unix seconds "1691595584" or "1691595584.25" (all of p) to ms. 0/-1. */
 int rs_num_unix_ms(const char *p, size_t n, int64_t *ms);
 
+/*
+ * A TAI64N label "@4000000038c3eeb027f41c7c" (daemontools multilog: '@',
+ * 16 hex digits of 2^62 + TAI seconds, 8 of nanoseconds) at the start of
+ * p, to Unix ms as tai64nlocal computes it (TAI - 10 s, no later leap
+ * seconds). Returns 25, the label's length, or 0 when p has none.
+ */
+size_t rs_num_tai64n(const char *p, size_t n, int64_t *ms);
+
+/* The value of a hex digit (either case), or -1. Inline: JSON string
+ * scanning checks every \u escape with it. */
+static inline int rs_num_hex(char c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
 /* All of [p, p+n) is an unsigned decimal integer below 10^18. 0 or -1. */
 int rs_num_uint(const char *p, size_t n, uint64_t *out);
 

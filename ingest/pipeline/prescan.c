@@ -1,0 +1,129 @@
+/*
+ * prescan.c - run the stateful formats' prescans over filled batches; see
+ * prescan.h and the design note in formats/format.h.
+ *
+ * Under "auto" each line goes to the stateful formats in registry order;
+ * the first one that attaches side data to it or absorbs it takes it.
+ * A format that holds an open record (rs_scan_out_t.hold) is shown every
+ * line until it lets go, because the continuation lines of a record do
+ * not start like a record.
+ */
+#include "pipeline/prescan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct prescan_fmt {
+	const rs_format_t *fmt;
+	rs_format_state_t *st;
+	int hold;
+} prescan_fmt_t;
+
+struct rs_prescan {
+	int all_lines; /* an explicit stateful format: every line */
+	prescan_fmt_t *fmts;
+	size_t nfmts;
+};
+
+rs_prescan_t *rs_prescan_new(const rs_format_t *fmt,
+                             const rs_format_opts_t *opts, char *errstr,
+                             size_t errstr_size)
+{
+	rs_prescan_t *ps = calloc(1, sizeof(*ps));
+	size_t n = rs_format_count();
+
+	if (ps == NULL || (ps->fmts = calloc(n, sizeof(*ps->fmts))) == NULL) {
+		free(ps);
+		snprintf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	if (fmt == rs_format_auto()) {
+		fmt = NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const rs_format_t *f = rs_format_at(i);
+		prescan_fmt_t *pf;
+
+		if (f->prescan == NULL || (fmt != NULL && f != fmt) ||
+		    (fmt == NULL && (f->flags & RS_FORMAT_EXPLICIT_ONLY))) {
+			continue;
+		}
+		pf = &ps->fmts[ps->nfmts];
+		pf->fmt = f;
+		pf->st = f->state_new(opts, errstr, errstr_size);
+		if (pf->st == NULL) {
+			rs_prescan_destroy(ps);
+			return NULL;
+		}
+		ps->nfmts++;
+	}
+	ps->all_lines = fmt != NULL;
+	return ps;
+}
+
+void rs_prescan_destroy(rs_prescan_t *ps)
+{
+	if (ps == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < ps->nfmts; i++) {
+		ps->fmts[i].fmt->state_destroy(ps->fmts[i].st);
+	}
+	free(ps->fmts);
+	free(ps);
+}
+
+int rs_prescan_active(const rs_prescan_t *ps)
+{
+	return ps != NULL && ps->nfmts > 0;
+}
+
+int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch)
+{
+	if (!rs_prescan_active(ps)) {
+		return 0;
+	}
+	for (size_t i = 0; i < batch->nlines; i++) {
+		rs_line_t *line = &batch->lines[i];
+		rs_scan_line_t sl;
+		size_t n = line->len;
+
+		if (line->flags & RS_LINE_OVERSIZED) {
+			continue;
+		}
+		if (n > 0 && line->p[n - 1] == '\r') {
+			n--;
+		}
+		for (size_t k = 0; k < ps->nfmts; k++) {
+			prescan_fmt_t *pf = &ps->fmts[k];
+			rs_scan_out_t out = {0, 0, 0, 0};
+
+			/* The common case under auto, first and cheap. */
+			if (!ps->all_lines && !pf->hold &&
+			    !pf->fmt->scan_wants(line->p, n)) {
+				continue;
+			}
+			sl.p = line->p;
+			sl.n = n;
+			sl.input = line->topic ? line->topic : batch->source;
+			sl.partition = line->partition;
+			sl.line_no = line->line_no;
+			sl.input_ends =
+			    batch->input_ends && i + 1 == batch->nlines;
+			pf->fmt->prescan(pf->st, &sl, &batch->aux, &out);
+			pf->hold = out.hold;
+			if (out.absorbed) {
+				line->flags |= RS_LINE_ABSORBED;
+			} else if (out.aux_len > 0) {
+				line->aux_off = out.aux_off;
+				line->aux_len = out.aux_len;
+				line->aux_format = pf->fmt;
+			} else {
+				continue;
+			}
+			break;
+		}
+	}
+	return batch->aux.failed ? -1 : 0;
+}
