@@ -41,6 +41,8 @@ static const char *const all_keys[] = {
     "pipeline.max_line",
     "pipeline.on_malformed",
     "pipeline.exit_when_idle",
+    "formats.pmta.fields",
+    "sources.*",
     "metrics.listen",
     "metrics.unhealthy_after",
     "log.level",
@@ -289,8 +291,8 @@ static const bad_case_t bad_cases[] = {
     {"bad_props_typo.yaml",
      "2: kafka.consumers: unknown key (did you mean kafka.consumer?)"},
     {"bad_top_list.yaml",
-     "1: the file must be a mapping of keys (kafka:, pipeline:, metrics:, "
-     "log:, output:)"},
+     "1: the file must be a mapping of keys (kafka:, pipeline:, formats:, "
+     "sources:, metrics:, log:, output:)"},
     {"bad_two_docs.yaml", "3: only one YAML document is allowed"},
     {"bad_alias.yaml",
      "3: kafka.dead_letter: YAML aliases (*name) are not supported"},
@@ -454,7 +456,8 @@ static void test_set_overrides(void **state)
 	assert_int_equal(
 	    rs_config_set(&cfg, "zzzzzz", "1", NULL, err, sizeof(err)), -1);
 	assert_string_equal(err, "zzzzzz: unknown key (the sections are kafka, "
-	                         "pipeline, metrics, log and output)");
+	                         "pipeline, formats, sources, metrics, log "
+	                         "and output)");
 	assert_int_equal(
 	    rs_config_set(&cfg, "kafka.consumer", "1", NULL, err, sizeof(err)),
 	    -1);
@@ -712,6 +715,7 @@ static void test_print(void **state)
 		  "pipeline.max_line: 1MiB\n"
 		  "pipeline.on_malformed: dead_letter\n"
 		  "pipeline.exit_when_idle: 1.5\n"
+		  "formats.pmta.fields: \"\"\n"
 		  "metrics.listen: \"127.0.0.1:9464\"\n"
 		  "metrics.unhealthy_after: 60\n"
 		  "log.level: debug\n"
@@ -730,6 +734,7 @@ static void test_print(void **state)
 	                          "pipeline.queue_batches: 0  # 2 * threads "
 	                          "+ 2\n"
 	                          "pipeline.max_line: 4MiB\n"
+	                          "formats.pmta.fields: \"\"\n"
 	                          "output.format: json\n"
 	                          "output.top: 20\n"
 	                          "output.quiet: false\n");

@@ -11,6 +11,7 @@
 #include "cmd/cmd.h"
 #include "config/cmdline.h"
 #include "config/config.h"
+#include "formats/format_opts.h"
 #include "files/filesource.h"
 #include "pipeline/pipeline.h"
 #include "files/summary.h"
@@ -90,6 +91,7 @@ int rs_cmd_classify(int argc, char **argv)
 	rs_filesource_t *fs = NULL;
 	rs_summary_t *summary = NULL;
 	rs_writesink_t *ws = NULL;
+	rs_format_opts_t *opts = NULL;
 	rs_counts_t totals;
 	double t0, secs;
 	int rc;
@@ -121,6 +123,12 @@ int rs_cmd_classify(int argc, char **argv)
 	}
 
 	rc = RS_EXIT_USAGE;
+	opts = rs_config_format_opts(&cfg, err, sizeof(err));
+	if (opts == NULL) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		goto out;
+	}
+	conf.format_opts = opts;
 	rules = rs_cli_load_rules(
 	    cfg.pipeline.rules[0] != '\0' ? cfg.pipeline.rules : NULL);
 
@@ -174,6 +182,7 @@ out:
 	rs_summary_destroy(summary);
 	rs_filesource_destroy(fs);
 	rs_rules_destroy(rules);
+	rs_format_opts_destroy(opts);
 	rs_config_free(&cfg);
 	return rc;
 }

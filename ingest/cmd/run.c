@@ -13,6 +13,7 @@
 #include "cmd/demo.h"
 #include "config/cmdline.h"
 #include "config/config.h"
+#include "formats/format_opts.h"
 #include "kafka/stage.h"
 #include "observe/log.h"
 
@@ -83,11 +84,19 @@ static int run(const rs_config_t *cfg, rs_demo_t *demo)
 	rs_stage_conf_t sc;
 	rs_counts_t totals;
 	char rules_dir[PATH_MAX], err[1024] = "";
+	rs_format_opts_t *opts;
 	int rc;
 
+	opts = rs_config_format_opts(cfg, err, sizeof(err));
+	if (opts == NULL) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		return RS_EXIT_USAGE;
+	}
 	stage_conf(cfg, &sc, rules_dir, sizeof(rules_dir));
+	sc.format_opts = opts;
 	sc.summary = demo != NULL ? rs_demo_summary(demo) : NULL;
 	rc = rs_stage_run(&sc, &totals, err, sizeof(err));
+	rs_format_opts_destroy(opts);
 	switch (rc) {
 	case RS_STAGE_OK:
 		if (demo != NULL) {

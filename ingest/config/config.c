@@ -17,6 +17,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "formats/format_opts.h"
+
 /* ------------------------------------------------------------------ */
 /* Fields                                                             */
 /* ------------------------------------------------------------------ */
@@ -647,4 +649,54 @@ void rs_config_free(rs_config_t *cfg)
 		free(cfg->origins[i]);
 		cfg->origins[i] = NULL;
 	}
+}
+
+rs_format_opts_t *rs_config_format_opts(const rs_config_t *cfg, char *errstr,
+                                        size_t errstr_size)
+{
+	rs_format_opts_t *opts = rs_format_opts_new();
+	char why[512];
+
+	if (opts == NULL) {
+		snprintf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	if (cfg->formats.pmta_fields[0] != '\0' &&
+	    rs_format_opts_set_pmta_fields(opts, cfg->formats.pmta_fields, why,
+	                                   sizeof(why)) != 0) {
+		const char *o = rs_config_origin(cfg, "formats.pmta.fields");
+		snprintf(errstr, errstr_size, "%s: %s", o ? o : "default", why);
+		goto fail;
+	}
+	for (size_t i = 0; i < cfg->sources.n; i++) {
+		const char *name = cfg->sources.v[i].name; /* format.key */
+		const char *dot = strchr(name, '.');
+		char format[64], ip[128], pool[256];
+		const char *v = cfg->sources.v[i].value;
+		int n;
+
+		ip[0] = pool[0] = '\0';
+		n = sscanf(v, "%127s %255s", ip, pool);
+		if (dot == NULL || dot == name || dot[1] == '\0' ||
+		    (size_t)(dot - name) >= sizeof(format) || n < 1) {
+			snprintf(errstr, errstr_size,
+			         "%s: sources.%s: expected "
+			         "sources.<format>.<key>: \"IP [POOL]\"",
+			         cfg->sources.origin[i], name);
+			goto fail;
+		}
+		memcpy(format, name, (size_t)(dot - name));
+		format[dot - name] = '\0';
+		if (rs_format_opts_add_source(
+			opts, format, dot + 1, strcmp(ip, "-") == 0 ? NULL : ip,
+			n > 1 ? pool : NULL, why, sizeof(why)) != 0) {
+			snprintf(errstr, errstr_size, "%s: %s",
+			         cfg->sources.origin[i], why);
+			goto fail;
+		}
+	}
+	return opts;
+fail:
+	rs_format_opts_destroy(opts);
+	return NULL;
 }

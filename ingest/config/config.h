@@ -30,7 +30,7 @@
 #include "pipeline/pipeline.h"
 
 /* Room for the table's keys (keys.c checks it at compile time). */
-#define RS_CONFIG_MAX_KEYS 32
+#define RS_CONFIG_MAX_KEYS 48
 
 /* The commands that read a configuration; a key says which read it. */
 #define RS_CONFIG_RUN 0x1u
@@ -93,6 +93,10 @@ typedef struct rs_config {
 		double exit_when_idle; /* seconds; 0: never */
 	} pipeline;
 	struct {
+		const char *pmta_fields; /* "": the default header */
+	} formats;
+	rs_config_props_t sources; /* sources.<format>.<key>: "IP [POOL]" */
+	struct {
 		const char *listen;     /* "ADDR:PORT"; "": no endpoint */
 		double unhealthy_after; /* seconds; 0: never unhealthy */
 	} metrics;
@@ -108,6 +112,14 @@ typedef struct rs_config {
 	/* private: where each key was last set; NULL for its default */
 	char *origins[RS_CONFIG_MAX_KEYS];
 } rs_config_t;
+
+/*
+ * The parsers' options from formats.pmta.fields and sources.*: a new set
+ * the caller frees with rs_format_opts_destroy, or NULL with "origin: key:
+ * reason" in errstr. An empty configuration gives a valid empty set.
+ */
+rs_format_opts_t *rs_config_format_opts(const rs_config_t *cfg, char *errstr,
+                                        size_t errstr_size);
 
 /* Fill cfg with the defaults. */
 void rs_config_init(rs_config_t *cfg);

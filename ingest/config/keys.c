@@ -436,6 +436,29 @@ const rs_config_key_t rs_config_keys[] = {
 	    },
     },
     {
+	.name = "formats.pmta.fields",
+	.type = RS_CONFIG_STRING,
+	.offset = OFF(formats.pmta_fields),
+	.def = "",
+	.desc = "Column names of PowerMTA accounting rows that arrive without "
+		"their header line (one row per Kafka message), comma-"
+		"separated as PowerMTA writes them; empty: the modern default "
+		"header (the 4.x one for 22-field rows). A header line in the "
+		"input always wins.",
+	.cmds = BOTH,
+    },
+    {
+	.name = "sources",
+	.type = RS_CONFIG_PROPS,
+	.offset = OFF(sources),
+	.desc = "Sending IP and pool for MTAs that do not log them per "
+		"delivery: sources.<format>.<key>: \"IP [POOL]\" (or \"- "
+		"POOL\"), where key is a syslog tag at a log host "
+		"(postfix-out1/smtp@mta3), a tag, or a log host. What a log "
+		"line says itself always wins.",
+	.cmds = BOTH,
+    },
+    {
 	.name = "metrics.listen",
 	.type = RS_CONFIG_STRING,
 	.offset = OFF(metrics.listen),

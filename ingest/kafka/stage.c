@@ -234,6 +234,7 @@ static void pipeline_conf(const stage_t *st, rs_pipeline_conf_t *pc)
 	memset(pc, 0, sizeof(*pc));
 	pc->ruleset = st->ruleset;
 	pc->input_format = c->input_format;
+	pc->format_opts = c->format_opts;
 	pc->event_format = RS_EVENT_PB;
 	pc->encode = 1;
 	pc->include_sent = c->include_sent;

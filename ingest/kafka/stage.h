@@ -45,6 +45,7 @@ typedef struct rs_stage_conf {
 	/* Pipeline */
 	const char *rules_dir; /* resolved path; loaded and reloaded */
 	const rs_format_t *input_format;
+	const rs_format_opts_t *format_opts; /* borrowed; NULL: defaults */
 	int include_sent;
 	unsigned threads;
 	unsigned slots;
