@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
+#include "formats/format_opts.h"
 
 #define CONFIG_DIR RS_FIXTURES "/config/"
 
@@ -461,8 +462,9 @@ static void test_set_overrides(void **state)
 	assert_int_equal(
 	    rs_config_set(&cfg, "kafka.consumer", "1", NULL, err, sizeof(err)),
 	    -1);
-	assert_string_equal(err, "kafka.consumer: name a librdkafka property: "
-	                         "kafka.consumer.<property>");
+	assert_string_equal(err,
+	                    "kafka.consumer: expected "
+	                    "kafka.consumer.<name> (a librdkafka property)");
 	rs_config_free(&cfg);
 }
 
@@ -865,6 +867,61 @@ static void test_reference_in_docs(void **state)
 	free(doc);
 }
 
+/* formats.pmta.fields and sources.* become the parsers' options; bad
+ * values are refused naming where they were set. */
+static void test_format_opts(void **state)
+{
+	rs_config_t cfg;
+	rs_format_opts_t *opts;
+	char err[512];
+
+	(void)state;
+	rs_config_init(&cfg);
+	opts = rs_config_format_opts(&cfg, err, sizeof(err));
+	assert_non_null(opts);
+	assert_int_equal(rs_format_opts_source_count(opts), 0);
+	assert_null(rs_format_opts_pmta_fields(opts));
+	rs_format_opts_destroy(opts);
+
+	assert_int_equal(rs_config_set(&cfg, "sources.postfix.mta3",
+	                               "198.51.100.11 pool-b", "--set", err,
+	                               sizeof(err)),
+	                 0);
+	assert_int_equal(rs_config_set(&cfg, "sources.postfix.out1/smtp",
+	                               "- pool-c", "--set", err, sizeof(err)),
+	                 0);
+	assert_int_equal(rs_config_set(&cfg, "formats.pmta.fields",
+	                               "type,timeLogged,rcpt,dsnDiag", "--set",
+	                               err, sizeof(err)),
+	                 0);
+	opts = rs_config_format_opts(&cfg, err, sizeof(err));
+	assert_non_null(opts);
+	assert_int_equal(rs_format_opts_source_count(opts), 2);
+	assert_non_null(rs_format_opts_pmta_fields(opts));
+	rs_format_opts_destroy(opts);
+
+	assert_int_equal(rs_config_set(&cfg, "sources.nosuch.x", "192.0.2.1",
+	                               "--set", err, sizeof(err)),
+	                 0);
+	assert_null(rs_config_format_opts(&cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "--set: "));
+	rs_config_free(&cfg);
+
+	rs_config_init(&cfg);
+	assert_int_equal(rs_config_set(&cfg, "sources.postfix", "192.0.2.1",
+	                               "--set", err, sizeof(err)),
+	                 -1);
+	assert_non_null(strstr(err, "is not <format>.<key>"));
+	assert_int_equal(rs_config_set(&cfg, "formats.pmta.fields",
+	                               "timeLogged,rcpt", "--set", err,
+	                               sizeof(err)),
+	                 0);
+	assert_null(rs_config_format_opts(&cfg, err, sizeof(err)));
+	assert_non_null(strstr(err, "--set: "));
+	assert_non_null(strstr(err, "type"));
+	rs_config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -879,6 +936,7 @@ int main(void)
 	    cmocka_unit_test(test_validate),
 	    cmocka_unit_test(test_print),
 	    cmocka_unit_test(test_reference),
+	    cmocka_unit_test(test_format_opts),
 	    cmocka_unit_test(test_reference_in_docs),
 	};
 

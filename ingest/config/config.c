@@ -339,6 +339,9 @@ int rs_config_set_prop(rs_config_t *cfg, const rs_config_key_t *key,
 		snprintf(why, why_size, "%s", reserved);
 		return -1;
 	}
+	if (key->check != NULL && key->check->fn(name, why, why_size) != 0) {
+		return -1;
+	}
 	v = strdup(value);
 	o = origin != NULL ? strdup(origin) : NULL;
 	if (v == NULL || (origin != NULL && o == NULL)) {
@@ -430,9 +433,10 @@ static int set_key(rs_config_t *cfg, const char *name, const char *value,
 	switch (key->type) {
 	case RS_CONFIG_PROPS:
 		if (prop == NULL) {
-			snprintf(why, sizeof(why),
-			         "name a librdkafka property: %s.<property>",
-			         key->name);
+			snprintf(why, sizeof(why), "expected %s.<name> (%s)",
+			         key->name,
+			         key->check != NULL ? key->check->allowed
+			                            : "a librdkafka property");
 			rc = -1;
 		} else {
 			rc = rs_config_set_prop(cfg, key, prop, value, origin,

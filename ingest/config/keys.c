@@ -86,7 +86,26 @@ static int check_listen(const char *value, char *why, size_t why_size)
 	return -1;
 }
 
+/* A source name: <format>.<key>; the format and the value are checked
+ * when the pipeline takes them (rs_config_format_opts). */
+static int check_source(const char *name, char *why, size_t why_size)
+{
+	const char *dot = strchr(name, '.');
+	char tmp[RS_CONFIG_SHOW_MAX + 4];
+
+	if (dot == NULL || dot == name || dot[1] == '\0') {
+		snprintf(why, why_size,
+		         "%s is not <format>.<key> (e.g. "
+		         "sources.postfix.mta3: \"198.51.100.11 pool-b\")",
+		         rs_config_show(name, tmp, sizeof(tmp)));
+		return -1;
+	}
+	return 0;
+}
+
 static const rs_config_check_t topic = {check_topic, "topic names"};
+static const rs_config_check_t source = {check_source,
+                                         "`<format>.<key>`: `IP [POOL]`"};
 static const rs_config_check_t topic_or_empty = {check_topic_or_empty,
                                                  "topic names"};
 static const rs_config_check_t listen_addr = {check_listen, "`ADDR:PORT`"};
@@ -451,6 +470,7 @@ const rs_config_key_t rs_config_keys[] = {
 	.name = "sources",
 	.type = RS_CONFIG_PROPS,
 	.offset = OFF(sources),
+	.check = &source,
 	.desc = "Sending IP and pool for MTAs that do not log them per "
 		"delivery: sources.<format>.<key>: \"IP [POOL]\" (or \"- "
 		"POOL\"), where key is a syslog tag at a log host "

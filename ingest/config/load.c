@@ -95,7 +95,9 @@ static const char *expects(const rs_config_key_t *key, const char *prop)
 		return "a mapping of keys";
 	}
 	if (key->type == RS_CONFIG_PROPS && prop == NULL) {
-		return "a mapping of librdkafka properties";
+		return key->check != NULL
+		           ? "a mapping of names"
+		           : "a mapping of librdkafka properties";
 	}
 	if (key->type == RS_CONFIG_LIST) {
 		return "a list of names, or one name";
@@ -184,14 +186,14 @@ static int load_scalar(loader_t *ld, const char *name,
 			if (null) {
 				return 0;
 			}
-			return load_error(ld, node->line, name,
-			                  "expected a mapping of librdkafka "
-			                  "properties, found a single value");
+			snprintf(why, sizeof(why),
+			         "expected %s, found a single value",
+			         expects(key, prop));
+			return load_error(ld, node->line, name, why);
 		}
 		if (null) {
-			return load_error(
-			    ld, node->line, name,
-			    "a librdkafka property needs a value");
+			return load_error(ld, node->line, name,
+			                  "needs a value");
 		}
 		rc = rs_config_set_prop(ld->cfg, key, prop, text, origin, why,
 		                        sizeof(why));

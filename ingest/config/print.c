@@ -208,7 +208,9 @@ static void print_allowed(FILE *out, const rs_config_key_t *key)
 		}
 		break;
 	case RS_CONFIG_PROPS:
-		fputs("librdkafka properties", out);
+		fputs(key->check != NULL ? key->check->allowed
+		                         : "librdkafka properties",
+		      out);
 		break;
 	case RS_CONFIG_LIST:
 	case RS_CONFIG_STRING:
