@@ -21,7 +21,7 @@ static void usage(FILE *out)
 	    "  run        the Kafka stage: consume log lines, produce events\n"
 	    "  classify   classify log files or stdin, write events\n"
 	    "  explain    explain one SMTP reply in plain words\n"
-	    "  rules      check or test a rules directory\n"
+	    "  rules      check, test or list a rules directory\n"
 	    "  eval       measure accuracy on a labelled file of replies\n"
 	    "  replay     produce a recorded log corpus into a Kafka topic\n"
 	    "  events     print the events of an output topic as JSON\n"

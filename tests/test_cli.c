@@ -102,6 +102,16 @@ static const char seed_rcpt[] =
     "mx.receiver.example[203.0.113.25] said: 421 4.7.0 Not allowed (in "
     "reply to RCPT TO command))\n";
 
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		n += *s == '\n';
+	}
+	return n;
+}
+
 static void test_seed_case_json(void **state)
 {
 	char input[2048];
@@ -294,6 +304,23 @@ static void test_exit_statuses(void **state)
 	r = run("rules check " RS_RULES_DIR, "", 0);
 	assert_int_equal(r.status, 0);
 	assert_non_null(strstr(r.out, "rules compiled into one database"));
+	run_free(&r);
+
+	/* One row per rule in load order, scope and tags spelled out. */
+	r = run("rules list " RS_FIXTURES "/rules-precedence", "", 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(count_lines(r.out), 12);
+	assert_true(strncmp(r.out, "id\tclass\tpriority\tscope\t", 24) == 0);
+	assert_non_null(strstr(r.out, "\nt.generic.blocked\tip_policy_block\t"
+	                              "100\t-\t-\t1\t-\t"));
+	assert_non_null(strstr(r.out, "\nt.scope.rcpt\tuser_unknown\t0\t"
+	                              "stage:rcpt_to code:5xx\t-\t1\t-\t"));
+	assert_non_null(strstr(r.out, "\nt.tag.code\t-\t0\t-\t-\t1\t"
+	                              "code:X1,code:X2\t"));
+	assert_non_null(strstr(r.out, "\nt.acme.blocked\tsender_reputation\t0\t"
+	                              "provider:acme\t"));
+	assert_non_null(strstr(r.out, "\nt.stage.wrapper\t-\t0\t-\trcpt_to\t"));
+	assert_non_null(strstr(r.out, "10-first.yaml:63\n"));
 	run_free(&r);
 }
 

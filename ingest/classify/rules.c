@@ -173,6 +173,71 @@ size_t rs_rules_test(const rs_rules_t *rules, FILE *out, size_t *npassed)
 	return failed;
 }
 
+/* The scope of a rule as "provider:x stage:a|b code:4xx|550", "-" for none. */
+static void print_scope(const rs_rules_t *rules, const rs_rule_t *r, FILE *out)
+{
+	const char *sep = "";
+
+	if (r->provider >= 0) {
+		fprintf(out, "provider:%s", rules->providers[r->provider].id);
+		sep = " ";
+	}
+	if (r->stage_mask != 0) {
+		const char *bar = "";
+
+		fprintf(out, "%sstage:", sep);
+		for (unsigned s = 0; s < 32; s++) {
+			if (r->stage_mask & (1u << s)) {
+				fprintf(out, "%s%s", bar,
+				        rs_taxonomy_stage_name((rs_stage_t)s));
+				bar = "|";
+			}
+		}
+		sep = " ";
+	}
+	for (size_t i = 0; i < r->ncodes; i++) {
+		const rs_code_range_t *c = &r->codes[i];
+
+		fprintf(out, "%s", i == 0 ? (*sep ? " code:" : "code:") : "|");
+		if (c->lo % 100 == 0 && c->hi == c->lo + 99) {
+			fprintf(out, "%uxx", c->lo / 100u);
+		} else {
+			fprintf(out, "%u", c->lo);
+		}
+		sep = " ";
+	}
+	if (*sep == '\0') {
+		fputc('-', out);
+	}
+}
+
+void rs_rules_list(const rs_rules_t *rules, FILE *out)
+{
+	fputs("id\tclass\tpriority\tscope\tinfers_stage\tpatterns\ttags\t"
+	      "where\n",
+	      out);
+	for (size_t i = 0; i < rules->nrules; i++) {
+		const rs_rule_t *r = &rules->rules[i];
+
+		fprintf(out, "%s\t%s\t%d\t", r->id,
+		        r->cause == RS_CAUSE_UNSPECIFIED
+		            ? "-"
+		            : rs_taxonomy_cause_name(r->cause),
+		        r->priority);
+		print_scope(rules, r, out);
+		fprintf(out, "\t%s\t%zu\t",
+		        r->infers_stage == RS_STAGE_UNSPECIFIED
+		            ? "-"
+		            : rs_taxonomy_stage_name(r->infers_stage),
+		        r->npatterns);
+		for (size_t t = 0; t < r->ntags; t++) {
+			fprintf(out, "%s%s", t == 0 ? "" : ",", r->tags[t]);
+		}
+		fprintf(out, "%s\t%s:%u\n", r->ntags == 0 ? "-" : "", r->file,
+		        r->line);
+	}
+}
+
 /* Accessors: the strings live in the set's arena. */
 const char *rs_rule_id(const rs_rule_t *rule)
 {

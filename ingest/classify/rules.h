@@ -50,6 +50,14 @@ void rs_rules_scratch_destroy(rs_rules_scratch_t *scratch);
  */
 size_t rs_rules_test(const rs_rules_t *rules, FILE *out, size_t *npassed);
 
+/*
+ * Every rule, one tab-separated row each after a header row: id, class
+ * ("-" for a tag-only rule), priority, scope ("provider:google
+ * stage:rcpt_to code:5xx", "-" for none), infers_stage, number of
+ * patterns, tags, file:line. In load order.
+ */
+void rs_rules_list(const rs_rules_t *rules, FILE *out);
+
 /* Rule accessors; the strings live as long as the set. */
 const char *rs_rule_id(const rs_rule_t *rule);
 rs_cause_t

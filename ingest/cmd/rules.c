@@ -1,6 +1,7 @@
 /*
- * cmd_rules.c - `replyscan rules check|test [DIR]`: validate and compile a
- * rules directory, or run every rule's examples through the classifier.
+ * cmd/rules.c - `replyscan rules check|test|list [DIR]`: validate and
+ * compile a rules directory, run every rule's examples through the
+ * classifier, or list the rules.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,10 +14,14 @@ static void usage(FILE *out)
 	fprintf(out,
 	        "usage: replyscan rules check [DIR]\n"
 	        "       replyscan rules test [DIR]\n"
+	        "       replyscan rules list [DIR]\n"
 	        "\n"
 	        "check  load, validate and compile every *.yaml file of DIR\n"
 	        "test   also run each rule's examples (must match / must not "
 	        "match)\n"
+	        "list   print every rule as a tab-separated row: id, class, "
+	        "priority,\n"
+	        "       scope, infers_stage, patterns, tags, file:line\n"
 	        "\n"
 	        "DIR defaults to the bundled rules. Exit status: 0 ok, 1 an "
 	        "example\n"
@@ -36,7 +41,8 @@ int rs_cmd_rules(int argc, char **argv)
 		return argc < 2 ? RS_EXIT_USAGE : RS_EXIT_OK;
 	}
 	if (argc > 3 ||
-	    (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "test") != 0)) {
+	    (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "test") != 0 &&
+	     strcmp(argv[1], "list") != 0)) {
 		usage(stderr);
 		return RS_EXIT_USAGE;
 	}
@@ -44,6 +50,11 @@ int rs_cmd_rules(int argc, char **argv)
 	rules = rs_cli_load_rules(dir);
 	if (rules == NULL) {
 		return RS_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "list") == 0) {
+		rs_rules_list(rules, stdout);
+		rs_rules_destroy(rules);
+		return RS_EXIT_OK;
 	}
 	if (strcmp(argv[1], "check") == 0) {
 		printf("%s: %zu rules compiled into one database\n", dir,
