@@ -78,61 +78,60 @@ static size_t scan_number(const char *s, double *out)
 	return n;
 }
 
-int rs_config_parse_size(const char *s, double *out)
-{
-	static const struct {
-		const char *unit;
-		double mult;
-	} units[] = {
-	    {"", 1},      {"b", 1},     {"k", KIB},   {"kib", KIB},
-	    {"kb", 1000}, {"m", MIB},   {"mib", MIB}, {"mb", 1e6},
-	    {"g", GIB},   {"gib", GIB}, {"gb", 1e9},
-	};
-	double v;
-	size_t n = scan_number(s, &v);
+/* A number and a unit of units[0..n) (case-insensitive with ci). */
+typedef struct unit {
+	const char *unit;
+	double mult;
+} unit_t;
 
-	if (n == 0) {
+static int parse_with_unit(const char *s, const unit_t *units, size_t n, int ci,
+                           double *out)
+{
+	double v;
+	size_t len = scan_number(s, &v);
+
+	if (len == 0) {
 		return -1;
 	}
-	s += n;
+	s += len;
 	while (*s == ' ') {
 		s++;
 	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(s, units[i].unit) == 0) {
-			*out = floor(v * units[i].mult);
+	for (size_t i = 0; i < n; i++) {
+		if ((ci ? strcasecmp(s, units[i].unit)
+		        : strcmp(s, units[i].unit)) == 0) {
+			*out = v * units[i].mult;
 			return 0;
 		}
 	}
 	return -1;
 }
 
+int rs_config_parse_size(const char *s, double *out)
+{
+	static const unit_t units[] = {
+	    {"", 1},      {"b", 1},     {"k", KIB},   {"kib", KIB},
+	    {"kb", 1000}, {"m", MIB},   {"mib", MIB}, {"mb", 1e6},
+	    {"g", GIB},   {"gib", GIB}, {"gb", 1e9},
+	};
+
+	if (parse_with_unit(s, units, sizeof(units) / sizeof(units[0]), 1,
+	                    out) != 0) {
+		return -1;
+	}
+	*out = floor(*out);
+	return 0;
+}
+
 int rs_config_parse_seconds(const char *s, double *out)
 {
-	static const struct {
-		const char *unit;
-		double mult;
-	} units[] = {
+	static const unit_t units[] = {
 	    {"", 1},   {"s", 1},    {"ms", 0.001},
 	    {"m", 60}, {"min", 60}, {"h", 3600},
 	};
-	double v;
-	size_t n = scan_number(s, &v);
 
-	if (n == 0) {
-		return -1;
-	}
-	s += n;
-	while (*s == ' ') {
-		s++;
-	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s, units[i].unit) == 0) {
-			*out = v * units[i].mult;
-			return 0;
-		}
-	}
-	return -1;
+	return parse_with_unit(s, units, sizeof(units) / sizeof(units[0]), 0,
+	                       out);
 }
 
 int rs_config_parse_bool(const char *s, int *out)

@@ -60,42 +60,39 @@ void rs_log_set_clock(rs_log_clock_fn fn)
 	log_clock = fn;
 }
 
-int rs_log_level_from_name(const char *name)
+/* Index of name in names[0..n), or -1. */
+static int name_index(const char *const *names, size_t n, const char *name)
 {
-	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);
-	     i++) {
-		if (strcmp(name, level_names[i]) == 0) {
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(name, names[i]) == 0) {
 			return (int)i;
 		}
 	}
 	return -1;
+}
+
+#define NNAMES(a) (sizeof(a) / sizeof((a)[0]))
+
+int rs_log_level_from_name(const char *name)
+{
+	return name_index(level_names, NNAMES(level_names), name);
 }
 
 const char *rs_log_level_name(rs_log_level_t level)
 {
-	if ((unsigned)level >= sizeof(level_names) / sizeof(level_names[0])) {
-		return "unknown";
-	}
-	return level_names[level];
+	return (unsigned)level < NNAMES(level_names) ? level_names[level]
+	                                             : "unknown";
 }
 
 int rs_log_format_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]);
-	     i++) {
-		if (strcmp(name, format_names[i]) == 0) {
-			return (int)i;
-		}
-	}
-	return -1;
+	return name_index(format_names, NNAMES(format_names), name);
 }
 
 const char *rs_log_format_name(rs_log_format_t fmt)
 {
-	if ((unsigned)fmt >= sizeof(format_names) / sizeof(format_names[0])) {
-		return "unknown";
-	}
-	return format_names[fmt];
+	return (unsigned)fmt < NNAMES(format_names) ? format_names[fmt]
+	                                            : "unknown";
 }
 
 /* ------------------------------------------------------------------ */
