@@ -105,7 +105,7 @@ static void test_json_escapes_and_kafka(void **state)
 	rs_verdict_t v;
 	rs_buf_t out = {0};
 	static const char text[] =
-	    "550 \"quoted\" back\\slash\ttab \x01 \xff end";
+	    "550 \"quoted\" back\\slash\ttab \x01 \xff \x7f end";
 	rs_provenance_t kprov = {"mta-logs", 0, 3, 42};
 
 	(void)state;
@@ -118,7 +118,8 @@ static void test_json_escapes_and_kafka(void **state)
 	rs_buf_putc(&out, '\0');
 	assert_non_null(
 	    strstr(out.data, "\"reply_text\":\"550 \\\"quoted\\\" "
-	                     "back\\\\slash\\ttab \\u0001 \xef\xbf\xbd end\""));
+	                     "back\\\\slash\\ttab \\u0001 \xef\xbf\xbd \\u007f "
+	                     "end\""));
 	assert_non_null(strstr(out.data, "\"tags\":[]"));
 	assert_non_null(strstr(out.data, "\"source\":\"mta-logs\",\"line\":0,"
 	                                 "\"partition\":3,\"offset\":42}\n"));

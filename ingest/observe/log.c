@@ -142,33 +142,9 @@ static void line_put_escaped(log_line_t *l, const char *s, size_t n)
 		char esc[8];
 		size_t k;
 
-		switch (c) {
-		case '"':
-			line_put(l, "\\\"", 2);
-			i++;
-			continue;
-		case '\\':
-			line_put(l, "\\\\", 2);
-			i++;
-			continue;
-		case '\n':
-			line_put(l, "\\n", 2);
-			i++;
-			continue;
-		case '\r':
-			line_put(l, "\\r", 2);
-			i++;
-			continue;
-		case '\t':
-			line_put(l, "\\t", 2);
-			i++;
-			continue;
-		default:
-			break;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			line_put(l, esc, 6);
+		k = rs_utf8_json_escape(c, esc);
+		if (k != 0) {
+			line_put(l, esc, k);
 			i++;
 			continue;
 		}

@@ -81,6 +81,32 @@ size_t rs_utf8_clean(const char *src, size_t n, char *dst, size_t max,
 
 static const char hex[] = "0123456789abcdef";
 
+size_t rs_utf8_json_escape(unsigned char c, char esc[6])
+{
+	static const char shortcut[0x20] = {
+	    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'};
+
+	if (c == '"' || c == '\\') {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		return 2;
+	}
+	if (c >= 0x20 && c != 0x7f) {
+		return 0;
+	}
+	esc[0] = '\\';
+	if (c < 0x20 && shortcut[c] != 0) {
+		esc[1] = shortcut[c];
+		return 2;
+	}
+	esc[1] = 'u';
+	esc[2] = '0';
+	esc[3] = '0';
+	esc[4] = hex[c >> 4];
+	esc[5] = hex[c & 15];
+	return 6;
+}
+
 void rs_utf8_json_string(rs_buf_t *out, const char *s, size_t n)
 {
 	size_t run = 0;
@@ -88,34 +114,16 @@ void rs_utf8_json_string(rs_buf_t *out, const char *s, size_t n)
 	rs_buf_putc(out, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		char esc[6];
+		size_t k;
 
-		if (c >= 0x20 && c != '"' && c != '\\') {
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
 			continue;
 		}
+		k = rs_utf8_json_escape(c, esc);
 		rs_buf_append(out, s + run, i - run);
+		rs_buf_append(out, esc, k);
 		run = i + 1;
-		switch (c) {
-		case '"':
-			rs_buf_append(out, "\\\"", 2);
-			break;
-		case '\\':
-			rs_buf_append(out, "\\\\", 2);
-			break;
-		case '\n':
-			rs_buf_append(out, "\\n", 2);
-			break;
-		case '\r':
-			rs_buf_append(out, "\\r", 2);
-			break;
-		case '\t':
-			rs_buf_append(out, "\\t", 2);
-			break;
-		default: {
-			char esc[6] = {'\\', 'u',         '0',
-			               '0',  hex[c >> 4], hex[c & 15]};
-			rs_buf_append(out, esc, 6);
-		}
-		}
 	}
 	rs_buf_append(out, s + run, n - run);
 	rs_buf_putc(out, '"');

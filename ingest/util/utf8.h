@@ -28,6 +28,13 @@ size_t rs_utf8_seq_len(const unsigned char *p, size_t n);
 size_t rs_utf8_clean(const char *src, size_t n, char *dst, size_t max,
                      int *truncated);
 
+/*
+ * The JSON escape of byte c into esc (\" \\ \n \u001f, and DEL as
+ * \u007f so that logs and events never carry a raw control byte);
+ * returns its length, or 0 when c stands for itself.
+ */
+size_t rs_utf8_json_escape(unsigned char c, char esc[6]);
+
 /* Append s as a JSON string literal (quotes included), escaping '"', '\'
  * and control bytes; s must be valid UTF-8. */
 void rs_utf8_json_string(rs_buf_t *out, const char *s, size_t n);
