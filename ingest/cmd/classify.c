@@ -1,5 +1,5 @@
 /*
- * cmd_classify.c - `replyscan classify`: files or stdin through the
+ * cmd/classify.c - `replyscan classify`: files or stdin through the
  * pipeline to stdout as JSON, delimited protobuf or a summary table.
  */
 #include <stdio.h>

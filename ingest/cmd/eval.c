@@ -1,5 +1,5 @@
 /*
- * cmd_eval.c - `replyscan eval FILE.tsv`: accuracy of the classifier on
+ * cmd/eval.c - `replyscan eval FILE.tsv`: accuracy of the classifier on
  * labelled replies (text<TAB>expected_class[<TAB>anything], or columns
  * named by a "text<TAB>..." header, with an optional stage column).
  *

@@ -1,5 +1,5 @@
 /*
- * cmd_events.c - `replyscan events --brokers B --topic T`: read the
+ * cmd/events.c - `replyscan events --brokers B --topic T`: read the
  * DeferralEvents of an output topic and print them as JSON lines, the same
  * JSON that `classify` writes. For operators who want to look at the
  * stream, and for the end-to-end tests that compare the two.

@@ -1,5 +1,5 @@
 /*
- * cmd_explain.c - `replyscan explain "TEXT"`: what one SMTP reply means,
+ * cmd/explain.c - `replyscan explain "TEXT"`: what one SMTP reply means,
  * whether it is temporary, at which stage, which rule said so and what to
  * do about it; --json for scripts.
  */

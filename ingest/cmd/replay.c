@@ -1,5 +1,5 @@
 /*
- * cmd_replay.c - `replyscan replay FILE... --brokers B --topic T`: produce
+ * cmd/replay.c - `replyscan replay FILE... --brokers B --topic T`: produce
  * a recorded corpus (plain, gzip or zstd) into Kafka, one message per
  * line, as fast as possible or at --rate lines per second, with a
  * progress line on stderr. The work is kafka/replay.c; this file is the

@@ -1,5 +1,5 @@
 /*
- * cmd_run.c - `replyscan run`: the command line of the Kafka stage. It
+ * cmd/run.c - `replyscan run`: the command line of the Kafka stage. It
  * turns the configuration (file, flags, --set; config/cmdline.h) into a
  * stage description and runs it (kafka/stage.h); with --demo, against the
  * mock cluster of cmd/demo.h.
