@@ -659,9 +659,10 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 	*eff = *in;
 	eff->text = text;
 	eff->text_len = len;
-	if (len > scratch->norm_cap) {
-		size_t cap =
-		    len > scratch->norm_cap * 2 ? len : scratch->norm_cap * 2;
+	if (len + 1 > scratch->norm_cap) {
+		size_t cap = len + 1 > scratch->norm_cap * 2
+		                 ? len + 1
+		                 : scratch->norm_cap * 2;
 		char *p = realloc(scratch->norm, cap);
 		if (p == NULL) {
 			return; /* out of memory: match the text as it is */

@@ -94,11 +94,16 @@ void rs_normalise_reply(const char *p, size_t n, char *out, size_t cap,
 		s += is_space(*s) ? 1 : 2;
 	}
 	res->code = rs_smtpreply_codes(s, (size_t)(e - s), &res->enhanced);
+	if (res->code != 0 &&
+	    cap < 4 + (res->enhanced.p != NULL ? res->enhanced.n : 0)) {
+		/* No room for the leading codes: no output. */
+		return;
+	}
 	if (res->code == 0) {
 		/* No reply code: only white space is folded. */
 		multiline = 0;
 	} else {
-		multiline = s[3] == '-';
+		multiline = e - s > 3 && s[3] == '-';
 		memcpy(code, s, 3);
 		/* The leading code once, as "NNN X.Y.Z ". */
 		memcpy(out, s, 3);
@@ -129,6 +134,14 @@ void rs_normalise_reply(const char *p, size_t n, char *out, size_t cap,
 			s += skip;
 			res->continued++;
 			continue;
+		}
+		/*
+		 * A space may be put back where the input had none ("550x"
+		 * gives "550 x"), so the normal form can outgrow the input:
+		 * stop at the caller's room, never past it.
+		 */
+		if (o + (space && o > 0 ? 2 : 1) > cap) {
+			break;
 		}
 		if (space && o > 0) {
 			out[o++] = ' ';

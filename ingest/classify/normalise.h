@@ -33,8 +33,10 @@ typedef struct rs_normalised {
 } rs_normalised_t;
 
 /*
- * Write the normal form of [p, p+n) to out (room for cap bytes; the
- * normal form is never longer than the input, so cap >= n is enough).
+ * Write the normal form of [p, p+n) to out (room for cap bytes). The
+ * normal form is at most one byte longer than the input (a space put back
+ * after a leading code: "550x" gives "550 x"), so cap >= n + 1 loses
+ * nothing; with less room the output stops short, never past cap.
  * A continuation prefix is the leading code again at a word boundary:
  * "NNN-" or "NNN " followed by the same enhanced code, or, when the reply
  * starts "NNN-" (a multi-line reply), followed by any enhanced code or by
