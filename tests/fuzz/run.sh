@@ -5,6 +5,7 @@
 #   tests/fuzz/run.sh --ci                 every harness, 12 s each (CI)
 #   tests/fuzz/run.sh --time 600 parse     one harness for 10 minutes
 #   tests/fuzz/run.sh --list               the surfaces
+#   --no-build: use the harnesses already built (two runs side by side)
 #
 # Each harness starts from its seeds (corpus/<surface>) plus what earlier
 # runs found (build-fuzz/fuzz-corpus/<surface>, kept between runs, never
@@ -22,14 +23,16 @@ SURFACES=(reader syslog parse normalise classify event events rules config cmdli
 secs=60
 build=build-fuzz
 jobs=2
+nobuild=0
 list=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ci) secs=12 ;;
 	--time) secs="$2"; shift ;;
 	--build) build="$2"; shift ;;
+	--no-build) nobuild=1 ;;
 	--list) printf '%s\n' "${SURFACES[@]}"; exit 0 ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	-*) echo "usage: tests/fuzz/run.sh [--ci] [--time SECS] [--build DIR] [surface...]" >&2; exit 2 ;;
 	*) list+=("$1") ;;
 	esac
@@ -61,11 +64,13 @@ if ! command -v clang >/dev/null; then
 	echo "fuzz: clang is missing (deploy/install-deps.sh installs it)" >&2
 	exit 1
 fi
-CC=clang cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	-DRS_FUZZ=ON >/dev/null
-targets=()
-for s in "${list[@]}"; do targets+=("fuzz_$s"); done
-cmake --build "$build" -j"$jobs" --target "${targets[@]}"
+if [ "$nobuild" -eq 0 ]; then
+	CC=clang cmake -S . -B "$build" -G Ninja \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRS_FUZZ=ON >/dev/null
+	targets=()
+	for s in "${list[@]}"; do targets+=("fuzz_$s"); done
+	cmake --build "$build" -j"$jobs" --target "${targets[@]}"
+fi
 
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=16:malloc_context_size=10${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
