@@ -449,6 +449,14 @@ static int set_key(rs_config_t *cfg, const char *name, const char *value,
 		                        : "the key is not valid UTF-8 text");
 		return -1;
 	}
+	/* A longer name could be set but not loaded from the file that
+	 * --print-config writes. */
+	if (strlen(name) >= RS_CONFIG_NAME_MAX) {
+		snprintf(why, sizeof(why), "key too long (at most %d bytes)",
+		         RS_CONFIG_NAME_MAX - 1);
+		rs_config_key_error(errstr, errstr_size, origin, "(key)", why);
+		return -1;
+	}
 	key = rs_config_key_find(name, &prop);
 	if (key == NULL) {
 		rs_config_unknown_key(name, why, sizeof(why));
