@@ -7,10 +7,12 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential cmake ninja-build pkg-config
-	librdkafka-dev libhyperscan-dev libprotobuf-c-dev protobuf-c-compiler
+	librdkafka-dev libprotobuf-c-dev protobuf-c-compiler
 	libyaml-dev zlib1g-dev libzstd-dev libmicrohttpd-dev libjansson-dev
 	# tests and checks
 	libcmocka-dev clang-format valgrind python3 zstd gzip curl
+	# fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+	clang libclang-rt-14-dev
 	# promtool, to check the metrics exposition
 	prometheus
 	# the local Kafka broker (deploy/kafka), its TLS material (--secure) and
@@ -22,6 +24,18 @@ packages=(
 	debhelper dpkg-dev fakeroot lintian yamllint systemd python3-yaml
 	python3-venv man-db groff-base strace time
 )
+
+# The libhs API: Hyperscan where Debian builds it (amd64 only), else
+# Vectorscan (same API, also arm64). One already installed is kept.
+hs_dev=libhyperscan-dev
+if ! dpkg-query -W -f='${Status}' libhyperscan-dev 2>/dev/null | grep -q "install ok installed"; then
+	if dpkg-query -W -f='${Status}' libvectorscan-dev 2>/dev/null | grep -q "install ok installed"; then
+		hs_dev=libvectorscan-dev
+	elif [ "$(dpkg --print-architecture)" != amd64 ]; then
+		hs_dev=libvectorscan-dev
+	fi
+fi
+packages+=("$hs_dev")
 
 missing=()
 for p in "${packages[@]}"; do

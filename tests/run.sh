@@ -43,6 +43,9 @@ cmake --build build-asan -j2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir build-asan --output-on-failure -j2
 
+echo "== fuzzing: every harness for a bounded time (tests/fuzz/run.sh --ci)"
+bash tests/fuzz/run.sh --ci
+
 echo "== deploy checks (package, systemd unit, manifests, alerts, docs)"
 bash tests/deploy/check.sh --build build
 

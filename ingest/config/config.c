@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "formats/format_opts.h"
+#include "util/utf8.h"
 
 /* ------------------------------------------------------------------ */
 /* Fields                                                             */
@@ -411,6 +412,22 @@ void rs_config_init(rs_config_t *cfg)
 	}
 }
 
+/* Is s valid UTF-8? A file holds only that (YAML is UTF-8 text), so a
+ * value from the command line that is not could be used but never
+ * printed back by --print-config as a file that loads. */
+static int valid_utf8(const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0, l; i < n; i += l) {
+		l = rs_utf8_seq_len((const unsigned char *)s + i, n - i);
+		if (l == 0) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* rs_config_set and rs_config_append. */
 static int set_key(rs_config_t *cfg, const char *name, const char *value,
                    int append, const char *origin, char *errstr,
@@ -423,6 +440,22 @@ static int set_key(rs_config_t *cfg, const char *name, const char *value,
 
 	if (value == NULL) {
 		value = "";
+	}
+	if (!valid_utf8(name) || !valid_utf8(value)) {
+		rs_config_key_error(errstr, errstr_size, origin,
+		                    valid_utf8(name) ? name : "(key)",
+		                    valid_utf8(name)
+		                        ? "the value is not valid UTF-8 text"
+		                        : "the key is not valid UTF-8 text");
+		return -1;
+	}
+	/* A longer name could be set but not loaded from the file that
+	 * --print-config writes. */
+	if (strlen(name) >= RS_CONFIG_NAME_MAX) {
+		snprintf(why, sizeof(why), "key too long (at most %d bytes)",
+		         RS_CONFIG_NAME_MAX - 1);
+		rs_config_key_error(errstr, errstr_size, origin, "(key)", why);
+		return -1;
 	}
 	key = rs_config_key_find(name, &prop);
 	if (key == NULL) {

@@ -19,6 +19,8 @@
 #include "config/config.h"
 
 #define RS_CONFIG_SHOW_MAX 64 /* longest value quoted back in an error */
+/* Longest dotted key name + 1, as a file (load.c) can spell it. */
+#define RS_CONFIG_NAME_MAX 512
 #define RS_CONFIG_MAX_SECTIONS 16
 
 typedef enum rs_config_type {

@@ -274,7 +274,7 @@ static int load_mapping(loader_t *ld, const char *prefix,
 {
 	for (size_t i = 0; i < map->n; i++) {
 		const rs_yaml_node_t *k = map->keys[i];
-		char name[512];
+		char name[RS_CONFIG_NAME_MAX];
 
 		if (k->len == 0 || strlen(k->text) != k->len) {
 			return load_error(ld, k->line,

@@ -13,22 +13,61 @@
 #include <stdio.h>
 #include <string.h>
 
-/* s as a YAML double-quoted scalar. */
-static void print_quoted(FILE *out, const char *s)
+/* s (valid UTF-8: the setters refuse anything else) as the inside of a
+ * YAML double-quoted scalar. What YAML does not allow in a stream even inside
+ * quotes is escaped: C0 and C1 controls, DEL, U+FEFF, U+FFFE, U+FFFF. */
+static void print_escaped(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned char c = *p;
 
 		if (c == '"' || c == '\\') {
 			fprintf(out, "\\%c", c);
 		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(out, "\\x%02x", c);
+		} else if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f &&
+		           p[1] != 0x85) {
+			fprintf(out, "\\x%02x", p[1]);
+			p += 2;
+			continue;
+		} else if (c == 0xef && ((p[1] == 0xbb && p[2] == 0xbf) ||
+		                         (p[1] == 0xbf && p[2] >= 0xbe))) {
+			fprintf(out, "\\u%s",
+			        p[1] == 0xbb   ? "FEFF"
+			        : p[2] == 0xbe ? "FFFE"
+			                       : "FFFF");
+			p += 3;
+			continue;
 		} else {
 			fputc(c, out);
 		}
+		p++;
 	}
+}
+
+static void print_quoted(FILE *out, const char *s)
+{
 	fputc('"', out);
+	print_escaped(out, s);
+	fputc('"', out);
+}
+
+/* Can a property name follow its key unquoted ("kafka.consumer.NAME:")?
+ * Plain YAML takes these bytes without a second meaning. */
+static int plain_name(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == '-' || c == '/' || c == '@' || c == '+')) {
+			return 0;
+		}
+	}
+	return 1;
 }
 
 /* Does a librdkafka property hold a secret? */
@@ -116,8 +155,14 @@ void rs_config_print(const rs_config_t *cfg, unsigned cmds, FILE *out)
 			const rs_config_props_t *p = rs_config_cfield(cfg, key);
 
 			for (size_t j = 0; j < p->n; j++) {
-				fprintf(out, "%s.%s: ", key->name,
-				        p->v[j].name);
+				if (plain_name(p->v[j].name)) {
+					fprintf(out, "%s.%s: ", key->name,
+					        p->v[j].name);
+				} else {
+					fprintf(out, "\"%s.", key->name);
+					print_escaped(out, p->v[j].name);
+					fputs("\": ", out);
+				}
 				print_quoted(out, is_secret(p->v[j].name)
 				                      ? "***"
 				                      : p->v[j].value);

@@ -37,6 +37,7 @@ enum {
 	F_TENANT,
 	F_CAMPAIGN,
 	F_EXTRA_TAG,
+	F_SOURCE, /* the provenance: a file path can be any bytes */
 	F__COUNT
 };
 
@@ -84,9 +85,14 @@ static void put_field(rs_event_encoder_t *enc, int f, rs_str_t s, size_t max)
 	}
 }
 
-/* Copy and clean every string of the record into the arena. */
-static void prepare(rs_event_encoder_t *enc, const rs_record_t *rec)
+/* Copy and clean every string of the record and the provenance's source
+ * into the arena. */
+static void prepare(rs_event_encoder_t *enc, const rs_record_t *rec,
+                    const rs_provenance_t *prov)
 {
+	rs_str_t source = {prov->source,
+	                   prov->source != NULL ? strlen(prov->source) : 0};
+
 	enc->used = 0;
 	put_field(enc, F_LOG_TIME, rec->log_time, RS_EVENT_FIELD_MAX);
 	put_field(enc, F_LOG_HOST, rec->log_host, RS_EVENT_FIELD_MAX);
@@ -110,6 +116,7 @@ static void prepare(rs_event_encoder_t *enc, const rs_record_t *rec)
 	put_field(enc, F_TENANT, rec->tenant, RS_EVENT_FIELD_MAX);
 	put_field(enc, F_CAMPAIGN, rec->campaign, RS_EVENT_FIELD_MAX);
 	put_field(enc, F_EXTRA_TAG, rec->extra_tag, RS_EVENT_FIELD_MAX);
+	put_field(enc, F_SOURCE, source, RS_EVENT_FIELD_MAX);
 }
 
 /* Were any delays logged? */
@@ -171,7 +178,7 @@ static void fill(rs_event_encoder_t *enc, const rs_record_t *rec,
 		enc->delays.transmission = rec->delays.transmission;
 		ev->delays = &enc->delays;
 	}
-	ev->source = (char *)prov->source;
+	ev->source = enc->field[F_SOURCE];
 	ev->line = prov->line;
 	ev->partition = prov->partition;
 	ev->offset = prov->offset;
@@ -207,7 +214,7 @@ int rs_event_encode(rs_event_encoder_t *enc, rs_event_format_t format,
                     const rs_provenance_t *prov, int64_t ingest_ms,
                     rs_buf_t *out)
 {
-	prepare(enc, rec);
+	prepare(enc, rec, prov);
 	fill(enc, rec, verdict, prov, ingest_ms);
 	switch (format) {
 	case RS_EVENT_JSON:

@@ -8,8 +8,10 @@
  */
 #include "event/eventjson.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "event/taxonomy.h"
@@ -148,12 +150,28 @@ static void put_string(rs_buf_t *out, const char *s, int mode)
 	rs_utf8_json_string(out, s != NULL ? s : "", n);
 }
 
-/* A double with up to 3 decimals (delays are logged that way). */
+/* A double with up to 3 decimals (delays are logged that way). A value
+ * the millisecond integer cannot hold (a message read from a topic may
+ * carry any double) is written in exponent form; NaN and infinities,
+ * which JSON has no numbers for, as null. */
 static void put_double(rs_buf_t *out, double v)
 {
-	int64_t milli = (int64_t)(v * 1000.0 + (v >= 0 ? 0.5 : -0.5));
-	int64_t whole = milli / 1000;
-	int64_t frac = milli % 1000;
+	int64_t milli, whole, frac;
+
+	if (isnan(v) || isinf(v)) {
+		rs_buf_puts(out, "null");
+		return;
+	}
+	if (v >= 1e15 || v <= -1e15) {
+		char tmp[32];
+
+		snprintf(tmp, sizeof(tmp), "%.17g", v);
+		rs_buf_puts(out, tmp);
+		return;
+	}
+	milli = (int64_t)(v * 1000.0 + (v >= 0 ? 0.5 : -0.5));
+	whole = milli / 1000;
+	frac = milli % 1000;
 
 	if (frac < 0) {
 		frac = -frac;

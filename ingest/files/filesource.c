@@ -78,6 +78,18 @@ static int open_next(rs_filesource_t *fs)
 	return 0;
 }
 
+/* Add one whole line, or an empty one flagged oversized when it is
+ * longer than max_line (the pipeline counts it malformed). */
+static int add_line(rs_batch_t *b, const char *p, size_t len, uint64_t line_no,
+                    size_t max_line)
+{
+	if (len > max_line) {
+		return rs_batch_add_line(b, p, 0, line_no, -1,
+		                         RS_LINE_OVERSIZED);
+	}
+	return rs_batch_add_line(b, p, len, line_no, -1, 0);
+}
+
 /*
  * Split b->data[0..len) into lines; whatever follows the last newline goes
  * to carry (or, at end of file, becomes the last line). -1 out of memory.
@@ -98,8 +110,10 @@ static int split(rs_filesource_t *fs, rs_batch_t *b, int at_eof)
 		if (fs->discarding) {
 			fs->discarding = 0;
 		} else {
+			/* A whole line can outgrow max_line too: the carry
+			 * and a read share one batch. */
 			fs->line_no++;
-			if (rs_batch_add_line(b, p, len, fs->line_no, -1, 0) <
+			if (add_line(b, p, len, fs->line_no, fs->max_line) <
 			    0) {
 				return -1;
 			}
@@ -112,8 +126,8 @@ static int split(rs_filesource_t *fs, rs_batch_t *b, int at_eof)
 		if (at_eof) {
 			if (!fs->discarding) {
 				fs->line_no++;
-				if (rs_batch_add_line(b, p, rest, fs->line_no,
-				                      -1, 0) < 0) {
+				if (add_line(b, p, rest, fs->line_no,
+				             fs->max_line) < 0) {
 					return -1;
 				}
 			}
