@@ -72,8 +72,9 @@ fi
 
 # Inclusive instructions of the first function matching a name.
 incl() {
-	callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
-		awk -v f=":$2 " 'index($0, f) { gsub(",", "", $1); print $1; exit }'
+	callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+		awk -v f=":$2 " '!done && index($0, f) { gsub(",", "", $1); print $1; done = 1 }
+			END { if (!done) print 0 }'
 }
 
 printf '%-7s %9s %9s | %9s %9s %9s %9s %9s\n' part lines "cpu ns" \
@@ -91,10 +92,12 @@ for part in other fail all; do
 			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 		emp=$(callgrind_annotate "$work/cg.empty" 2>/dev/null |
 			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-		src=$(incl "$work/cg.$part" source_main)
-		prs=$(incl "$work/cg.$part" rs_format_parse_logline)
-		cls=$(incl "$work/cg.$part" rs_classify)
-		enc=$(incl "$work/cg.$part" rs_event_encode)
+		# Each phase less what startup spent in it (the rule examples
+		# run through the classifier at load).
+		src=$(($(incl "$work/cg.$part" source_main) - $(incl "$work/cg.empty" source_main)))
+		prs=$(($(incl "$work/cg.$part" rs_format_parse_logline) - $(incl "$work/cg.empty" rs_format_parse_logline)))
+		cls=$(($(incl "$work/cg.$part" rs_classify) - $(incl "$work/cg.empty" rs_classify)))
+		enc=$(($(incl "$work/cg.$part" rs_event_encode) - $(incl "$work/cg.empty" rs_event_encode)))
 		awk -v p="$part" -v n="$n" -v ns="$ns" -v t="$tot" -v e="$emp" \
 			-v s="${src:-0}" -v a="${prs:-0}" -v c="${cls:-0}" -v x="${enc:-0}" \
 			'BEGIN { printf "%-7s %9d %9s | %9.0f %9.0f %9.0f %9.0f %9.0f\n",
