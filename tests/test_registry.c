@@ -233,6 +233,142 @@ static void test_auto_agrees(void **state)
 	}
 }
 
+/*
+ * What a format's skips() says about a line, checked against what
+ * detect() and parse() make of it: NOT_MINE only for a line detect()
+ * refuses or parse() skips, DROP only (and only with drop_sent) for a
+ * sent event. Returns the answer.
+ */
+static rs_skip_t check_skip(const rs_format_t *f, const char *p, size_t n,
+                            int drop_sent, const char *where)
+{
+	rs_logline_t ll;
+	rs_record_t rec;
+	rs_skip_t sk;
+	rs_parse_result_t res;
+	int detected;
+
+	rs_logline_init(&ll, p, n);
+	ll.drop_sent = drop_sent;
+	sk = f->skips(&ll);
+	rs_logline_init(&ll, p, n);
+	detected = f->detect(&ll);
+	res = parse(f, p, n, &rec);
+	if (sk == RS_SKIP_NOT_MINE && detected && res != RS_PARSE_SKIP) {
+		fail_msg("%s: %s skips() says not mine, parse() gives %d",
+		         where, f->name, res);
+	}
+	if (sk == RS_SKIP_DROP &&
+	    (!drop_sent || !detected || res != RS_PARSE_EVENT ||
+	     rec.status != RS_STATUS_SENT)) {
+		fail_msg("%s: %s skips() drops a line that is no sent event",
+		         where, f->name);
+	}
+	return sk;
+}
+
+/* The skip path never hides an event or a malformed line: every fixture
+ * line, with and without --all, through every format's skips(). */
+static void test_skips_exact(void **state)
+{
+	size_t answered = 0, dropped = 0;
+
+	(void)state;
+	for (size_t f = 0; f < NFIXTURES; f++) {
+		rs_test_fixture_t fx;
+		char where[256];
+
+		assert_int_equal(rs_test_fixture_load(fixtures[f].file, &fx),
+		                 0);
+		for (size_t i = 0; i < fx.count; i++) {
+			snprintf(where, sizeof(where), "%s:%zu",
+			         fixtures[f].file, i + 1);
+			for (size_t k = 1; k < rs_format_count(); k++) {
+				const rs_format_t *o = rs_format_at(k);
+				if (o->skips == NULL) {
+					continue;
+				}
+				for (int ds = 0; ds <= 1; ds++) {
+					rs_skip_t sk =
+					    check_skip(o, fx.line[i], fx.len[i],
+					               ds, where);
+					answered += sk != RS_SKIP_UNSURE;
+					dropped += sk == RS_SKIP_DROP;
+				}
+			}
+		}
+		rs_test_fixture_free(&fx);
+	}
+	/* The path is taken, not only safe. */
+	assert_true(answered > 100);
+	/* The fixtures hold three well-formed Postfix sent lines. */
+	assert_true(dropped >= 3);
+}
+
+/* Lines made to sit on the edges of the skip path, with the answer each
+ * must get when sent events are dropped. */
+static void test_skips_edges(void **state)
+{
+	static const struct {
+		const rs_format_t *fmt;
+		const char *line;
+		rs_skip_t want;
+	} cases[] = {
+	    {&rs_postfix_format,
+	     "Nov 27 06:00:00 mx postfix/qmgr[1]: 0A1B2C3D4E: removed",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_postfix_format,
+	     "Nov 27 06:00:00 mx postfix/smtp[1]: 0A1B2C3D4E: to=<a@b.c>, "
+	     "relay=m.b.c[192.0.2.1]:25, delay=1, dsn=2.0.0, status=sent "
+	     "(250 ok)",
+	     RS_SKIP_DROP},
+	    /* A deferral: always parsed. */
+	    {&rs_postfix_format,
+	     "Nov 27 06:00:00 mx postfix/smtp[1]: 0A1B2C3D4E: to=<a@b.c>, "
+	     "relay=none, delay=1, dsn=4.4.1, status=deferred (timeout)",
+	     RS_SKIP_UNSURE},
+	    /* Sent, but the address never closes: malformed, not dropped. */
+	    {&rs_postfix_format,
+	     "Nov 27 06:00:00 mx postfix/smtp[1]: 0A1B2C3D4E: to=<a@b.c, "
+	     "status=sent (250 ok)",
+	     RS_SKIP_UNSURE},
+	    /* Sent without its reason in parentheses: malformed. */
+	    {&rs_postfix_format,
+	     "Nov 27 06:00:00 mx postfix/smtp[1]: 0A1B2C3D4E: to=<a@b.c>, "
+	     "status=sent",
+	     RS_SKIP_UNSURE},
+	    /* A qmgr expiry has no " to=" but is an event. */
+	    {&rs_postfix_format,
+	     "Nov 27 06:00:00 mx postfix/qmgr[1]: 0A1B2C3D4E: from=<a@b.c>, "
+	     "status=expired, returned to sender",
+	     RS_SKIP_UNSURE},
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: from=<a@b.c>, "
+	     "size=1, class=0, nrcpts=1",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, "
+	     "stat=Deferred: Connection timed out",
+	     RS_SKIP_UNSURE},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rs_skip_t sk =
+		    check_skip(cases[i].fmt, cases[i].line,
+		               strlen(cases[i].line), 1, "edge case");
+		if (sk != cases[i].want) {
+			fail_msg("edge case %zu: skips() gives %d, want %d", i,
+			         sk, cases[i].want);
+		}
+		/* With --all nothing is dropped. */
+		assert_int_not_equal(check_skip(cases[i].fmt, cases[i].line,
+		                                strlen(cases[i].line), 0,
+		                                "edge case"),
+		                     RS_SKIP_DROP);
+	}
+}
+
 /* Lines no format detects are skipped, not malformed, under auto. */
 static void test_auto_skips_unknown(void **state)
 {
@@ -298,6 +434,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_auto_agrees),
+	    cmocka_unit_test(test_skips_exact),
+	    cmocka_unit_test(test_skips_edges),
 	    cmocka_unit_test(test_auto_skips_unknown),
 	    cmocka_unit_test(test_crlf),
 	    cmocka_unit_test(test_logline_split_once),

@@ -520,51 +520,18 @@ static void add_tag(rs_verdict_t *out, const char *tag)
 	out->tags[out->ntags++] = tag;
 }
 
-/* Longest MX suffix match on a label boundary; NULL when none. */
+/* Longest MX suffix match on a label boundary; NULL when none. Called
+ * for every event: one hash probe per label (classify/mxindex.c). */
 const char *rs_classify_provider(const rs_rules_t *rules, const char *host,
                                  size_t host_len)
 {
-	const char *best = NULL;
-	size_t best_len = 0;
+	long p;
 
 	if (rules == NULL || host == NULL) {
 		return NULL;
 	}
-	while (host_len > 0 && host[host_len - 1] == '.') {
-		host_len--;
-	}
-	/* Called for every event: compare from the end, where suffixes of
-	 * other providers differ at once, with lengths known from load. */
-	for (size_t i = 0; i < rules->nproviders; i++) {
-		const rs_provider_t *p = &rules->providers[i];
-		for (size_t j = 0; j < p->nmx; j++) {
-			size_t n = p->mx_len[j], k;
-			const char *tail;
-			if (n > host_len || n <= best_len) {
-				continue;
-			}
-			tail = host + host_len - n;
-			for (k = n; k > 0; k--) {
-				unsigned char c = (unsigned char)tail[k - 1];
-				if (c >= 'A' && c <= 'Z') {
-					c = (unsigned char)(c + 32);
-				}
-				if (c != (unsigned char)p->mx[j][k - 1]) {
-					break;
-				}
-			}
-			if (k > 0) {
-				continue;
-			}
-			/* Label boundary: "notgoogle.com" is not google. */
-			if (n < host_len && tail[-1] != '.') {
-				continue;
-			}
-			best = p->id;
-			best_len = n;
-		}
-	}
-	return best;
+	p = rs_mxindex_find(rules->mxindex, host, host_len);
+	return p >= 0 ? rules->providers[p].id : NULL;
 }
 
 /* Provider index of the MX host, else of the wording, else -1. */
@@ -573,14 +540,10 @@ static long detect_provider(const rs_rules_t *rules,
                             const rs_classify_in_t *in)
 {
 	if (in->mx_host != NULL && in->mx_host_len > 0) {
-		const char *id =
-		    rs_classify_provider(rules, in->mx_host, in->mx_host_len);
-		if (id != NULL) {
-			for (size_t i = 0; i < rules->nproviders; i++) {
-				if (rules->providers[i].id == id) {
-					return (long)i;
-				}
-			}
+		long p = rs_mxindex_find(rules->mxindex, in->mx_host,
+		                         in->mx_host_len);
+		if (p >= 0) {
+			return p;
 		}
 	}
 	return s->wording_provider;

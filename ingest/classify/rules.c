@@ -20,6 +20,29 @@
 #include "classify/rules_private.h"
 #include "util/arena.h"
 
+/* Build the MX suffix index of the loaded providers. 0, or -1 when out of
+ * memory. */
+static int index_mx(rs_rules_t *rules)
+{
+	size_t n = rules->nproviders;
+	const char *const **mx = calloc(n ? n : 1, sizeof(*mx));
+	const size_t **mx_len = calloc(n ? n : 1, sizeof(*mx_len));
+	size_t *nmx = calloc(n ? n : 1, sizeof(*nmx));
+
+	if (mx != NULL && mx_len != NULL && nmx != NULL) {
+		for (size_t i = 0; i < n; i++) {
+			mx[i] = rules->providers[i].mx;
+			mx_len[i] = rules->providers[i].mx_len;
+			nmx[i] = rules->providers[i].nmx;
+		}
+		rules->mxindex = rs_mxindex_new(n, mx, mx_len, nmx);
+	}
+	free(mx);
+	free(mx_len);
+	free(nmx);
+	return rules->mxindex != NULL ? 0 : -1;
+}
+
 rs_rules_t *rs_rules_load(const char *dir, char *errstr, size_t errstr_size)
 {
 	rs_rules_t *rules;
@@ -51,6 +74,10 @@ rs_rules_t *rs_rules_load(const char *dir, char *errstr, size_t errstr_size)
 	    rs_rules_compile(rules, errstr, errstr_size) != 0) {
 		goto fail;
 	}
+	if (index_mx(rules) != 0) {
+		snprintf(errstr, errstr_size, "%s: out of memory.", rules->dir);
+		goto fail;
+	}
 	scratch = rs_rules_scratch_new(rules, errstr, errstr_size);
 	if (scratch == NULL) {
 		goto fail;
@@ -73,6 +100,7 @@ void rs_rules_destroy(rs_rules_t *rules)
 	if (rules == NULL) {
 		return;
 	}
+	rs_mxindex_destroy(rules->mxindex);
 	hs_free_scratch(rules->proto);
 	hs_free_database(rules->db);
 	free(rules->rules);

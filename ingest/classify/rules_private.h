@@ -18,6 +18,7 @@
 
 #include <hs/hs.h>
 
+#include "classify/mxindex.h"
 #include "classify/rules.h"
 #include "util/arena.h"
 #include "event/taxonomy.h"
@@ -87,7 +88,8 @@ struct rs_rules {
 	rs_provider_t *providers;
 	size_t nproviders;
 	hs_database_t *db;
-	hs_scratch_t *proto; /* cloned by rs_rules_scratch_new */
+	hs_scratch_t *proto;   /* cloned by rs_rules_scratch_new */
+	rs_mxindex_t *mxindex; /* the providers' MX suffixes by hash */
 };
 
 /*

@@ -70,6 +70,9 @@ typedef struct rs_logline {
 	const char *aux;
 	size_t aux_len;
 	const rs_format_t *aux_format;
+	/* The run drops events of status sent (no --all): a skips() hook
+	 * may drop such a line without building its record. */
+	int drop_sent;
 	int syslog_state; /* private: 0 not split yet, 1 split, -1 no prefix */
 	rs_syslog_t sl;   /* private: valid when syslog_state == 1 */
 } rs_logline_t;
@@ -98,6 +101,13 @@ typedef struct rs_scan_out {
 	int hold;
 } rs_scan_out_t;
 
+/* What a format's skips() tells auto-detection about a line. */
+typedef enum rs_skip {
+	RS_SKIP_UNSURE = 0, /* detect and parse as usual */
+	RS_SKIP_NOT_MINE,   /* detect() fails or parse() skips: next format */
+	RS_SKIP_DROP,       /* parse() gives a sent event the run drops */
+} rs_skip_t;
+
 /* Each line is one SMTP reply: every line, also an empty one, is an event,
  * and successful (2xx) replies are events without --all. */
 #define RS_FORMAT_REPLY_PER_LINE 0x1u
@@ -122,6 +132,16 @@ struct rs_format {
 	 */
 	rs_parse_result_t (*parse)(rs_logline_t *ll, rs_record_t *rec,
 	                           const char **why);
+	/*
+	 * The skip path of auto-detection, asked before detect(): most lines
+	 * of a mail log are not delivery outcomes, and this answers for them
+	 * with a substring test or two instead of a record build. Exact, not
+	 * a guess: RS_SKIP_NOT_MINE only for a line that detect() refuses or
+	 * parse() skips; RS_SKIP_DROP (only when ll->drop_sent) only for a
+	 * line parse() turns into an event of status sent, never for a
+	 * malformed one. Anything else is RS_SKIP_UNSURE. NULL: always unsure.
+	 */
+	rs_skip_t (*skips)(rs_logline_t *ll);
 
 	/* Stateful formats only (NULL for the others); see the top of this
 	 * file. @locality the pipeline's source thread. */

@@ -32,6 +32,8 @@
  */
 #include "formats/postfix.h"
 
+#include <string.h>
+
 #include "formats/fields.h"
 #include "formats/smtpreply.h"
 #include "util/num.h"
@@ -463,6 +465,80 @@ static int postfix_detect(rs_logline_t *ll)
 	return sl != NULL && rs_postfix_program_matches(sl->program);
 }
 
+/*
+ * Which keys the line holds before an '=': " to" (a delivery line) and
+ * "status" (a qmgr expiry); one memchr per '=', not a substring search
+ * per key, because every line of the log passes here.
+ */
+static void find_keys(const char *p, size_t n, int *to, const char **status)
+{
+	const char *e = p + n, *q = p;
+
+	*to = 0;
+	*status = NULL;
+	while (q < e && (q = memchr(q, '=', (size_t)(e - q))) != NULL) {
+		size_t before = (size_t)(q - p);
+
+		if (before >= 3 && memcmp(q - 3, " to", 3) == 0) {
+			*to = 1;
+		} else if (before >= 6 && memcmp(q - 6, "status", 6) == 0 &&
+		           *status == NULL) {
+			*status = q + 1;
+		}
+		q++;
+	}
+}
+
+/*
+ * The skip path (format.h). A line parse() does not skip has " to=" after
+ * its queue id, or is a qmgr line with a status= key (an expiry); without
+ * either it is not Postfix's. A delivery line whose status is sent and
+ * that parse_delivery() would read without complaint is dropped when the
+ * run drops sent events; the checks are parse_delivery()'s own.
+ */
+static rs_skip_t postfix_skips(rs_logline_t *ll)
+{
+	const rs_syslog_t *sl;
+	struct fields f;
+	const char *p, *end;
+	const char *status;
+	size_t n, qlen;
+	int to;
+
+	find_keys(ll->p, ll->n, &to, &status);
+	if (!to) {
+		return status != NULL ? RS_SKIP_UNSURE : RS_SKIP_NOT_MINE;
+	}
+	/* Failures (most lines with " to=") go on at once to parse(). */
+	if (!ll->drop_sent || status == NULL ||
+	    (!rs_str_starts(status, (size_t)(ll->p + ll->n - status), "sent") &&
+	     !rs_str_starts(status, (size_t)(ll->p + ll->n - status),
+	                    "deliverable")) ||
+	    (sl = rs_logline_syslog(ll)) == NULL ||
+	    !rs_postfix_program_matches(sl->program) || sl->msg.p == NULL) {
+		return RS_SKIP_UNSURE;
+	}
+	p = sl->msg.p;
+	n = sl->msg.n;
+	qlen = queue_id_len(p, n);
+	if (qlen == 0 || qlen + 1 >= n || p[qlen + 1] != ' ') {
+		return RS_SKIP_UNSURE;
+	}
+	p += qlen + 2;
+	n -= qlen + 2;
+	end = p + n;
+	if (!rs_str_starts(p, n, "to=")) {
+		return RS_SKIP_UNSURE;
+	}
+	read_fields(p, n, &f);
+	if (f.to_open || f.status.p == NULL ||
+	    status_of_word(f.status) != RS_STATUS_SENT || end - f.after < 2 ||
+	    f.after[0] != ' ' || f.after[1] != '(') {
+		return RS_SKIP_UNSURE;
+	}
+	return RS_SKIP_DROP;
+}
+
 /* The message part of a Postfix syslog line. */
 static rs_parse_result_t postfix_parse(rs_logline_t *ll, rs_record_t *rec,
                                        const char **why)
@@ -510,4 +586,5 @@ const rs_format_t rs_postfix_format = {
     .mta = RS_MTA_POSTFIX,
     .detect = postfix_detect,
     .parse = postfix_parse,
+    .skips = postfix_skips,
 };

@@ -6,7 +6,9 @@
  * with the first one that says yes (a line a stateful format's prescan
  * claimed goes to that format first); a parser that then skips the line
  * hands it to the next detecting format (a syslog line with an ISO stamp
- * looks like an Exim main log line until its message id is read). A line
+ * looks like an Exim main log line until its message id is read). A
+ * format's skips() hook answers first where it can do so cheaply (the
+ * skip path: format.h). A line
  * no format detects is skipped, not malformed: the ordinary traffic of a
  * busy MTA (smtpd, cleanup, qmgr) is thrown away after a few byte
  * comparisons and at most one syslog split.
@@ -69,6 +71,7 @@ void rs_logline_init(rs_logline_t *ll, const char *p, size_t n)
 	ll->aux = NULL;
 	ll->aux_len = 0;
 	ll->aux_format = NULL;
+	ll->drop_sent = 0;
 	ll->syslog_state = 0;
 }
 
@@ -112,7 +115,19 @@ static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
 		rs_parse_result_t res;
 
 		if ((f->flags & RS_FORMAT_EXPLICIT_ONLY) || f->detect == NULL ||
-		    f == ll->aux_format || !f->detect(ll)) {
+		    f == ll->aux_format) {
+			continue;
+		}
+		if (f->skips != NULL) {
+			rs_skip_t sk = f->skips(ll);
+			if (sk == RS_SKIP_DROP) {
+				return RS_PARSE_SKIP;
+			}
+			if (sk == RS_SKIP_NOT_MINE) {
+				continue;
+			}
+		}
+		if (!f->detect(ll)) {
 			continue;
 		}
 		if (dirty) {

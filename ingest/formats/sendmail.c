@@ -35,6 +35,8 @@
  */
 #include "formats/sendmail.h"
 
+#include <string.h>
+
 #include "formats/fields.h"
 #include "formats/smtpreply.h"
 #include "util/num.h"
@@ -223,6 +225,21 @@ static int sendmail_detect(rs_logline_t *ll)
 	return sl != NULL && rs_sendmail_program_matches(sl->program);
 }
 
+/* The skip path (format.h): parse() skips every line without " to=" after
+ * its queue id; one memchr per '=' finds out. */
+static rs_skip_t sendmail_skips(rs_logline_t *ll)
+{
+	const char *e = ll->p + ll->n, *q = ll->p;
+
+	while (q < e && (q = memchr(q, '=', (size_t)(e - q))) != NULL) {
+		if (q - ll->p >= 3 && memcmp(q - 3, " to", 3) == 0) {
+			return RS_SKIP_UNSURE;
+		}
+		q++;
+	}
+	return RS_SKIP_NOT_MINE;
+}
+
 /* The message part of a Sendmail syslog line. */
 static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
                                         const char **why)
@@ -338,4 +355,5 @@ const rs_format_t rs_sendmail_format = {
     .mta = RS_MTA_SENDMAIL,
     .detect = sendmail_detect,
     .parse = sendmail_parse,
+    .skips = sendmail_skips,
 };

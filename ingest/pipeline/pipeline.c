@@ -286,6 +286,7 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 		rs_record_reset(rec);
 		rs_logline_init(&ll, line->p, line->len);
 		ll.opts = conf->format_opts;
+		ll.drop_sent = !conf->include_sent && !per_line;
 		if (line->aux_len > 0) {
 			ll.aux = batch->aux.data + line->aux_off;
 			ll.aux_len = line->aux_len;

@@ -4,6 +4,7 @@
  */
 #include "util/utf8.h"
 
+#include <stdint.h>
 #include <string.h>
 
 size_t rs_utf8_seq_len(const unsigned char *p, size_t n)
@@ -38,6 +39,33 @@ size_t rs_utf8_seq_len(const unsigned char *p, size_t n)
 	return 0;
 }
 
+/*
+ * Length of the run of bytes 0x01-0x7f at p, which are copied as they
+ * are; eight bytes at a time, since every event's strings pass here and
+ * are nearly always ASCII.
+ */
+static size_t ascii_run(const unsigned char *p, size_t n)
+{
+	const uint64_t high = 0x8080808080808080ull;
+	const uint64_t ones = 0x0101010101010101ull;
+	size_t i = 0;
+
+	while (i + 8 <= n) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		/* A byte >= 0x80, or a NUL byte, ends the run. */
+		if ((w & high) != 0 || ((w - ones) & ~w & high) != 0) {
+			break;
+		}
+		i += 8;
+	}
+	while (i < n && p[i] != 0 && p[i] < 0x80) {
+		i++;
+	}
+	return i;
+}
+
 size_t rs_utf8_clean(const char *src, size_t n, char *dst, size_t max,
                      int *truncated)
 {
@@ -46,15 +74,18 @@ size_t rs_utf8_clean(const char *src, size_t n, char *dst, size_t max,
 
 	*truncated = 0;
 	while (i < n) {
-		size_t l;
+		size_t l = ascii_run(s + i, n - i);
 
-		/* Fast path for printable ASCII runs. */
-		if (s[i] >= 0x20 && s[i] < 0x80) {
-			if (o >= max) {
+		if (l > 0) {
+			if (l > max - o) {
+				memcpy(dst + o, s + i, max - o);
+				o = max;
 				*truncated = 1;
 				break;
 			}
-			dst[o++] = (char)s[i++];
+			memcpy(dst + o, s + i, l);
+			o += l;
+			i += l;
 			continue;
 		}
 		l = s[i] == 0 ? 0 : rs_utf8_seq_len(s + i, n - i);
