@@ -6,20 +6,24 @@ rule per log *shape* (Postfix "host X said:", "refused to talk to me",
 "connect to", "lost connection with", qmgr expiry; Exim "==" / "**" with
 "after COMMAND:"; Sendmail "stat="; KumoMTA JSON records) that parses the
 header fields, and, where the shape carries a reply text, the cause
-wordings of keywords.tsv as user-defined types (@kw0, @kw1, ...) whose
-alternatives each skip to one wording (string-to) and capture it (a named
-literal, field "kw"). liblognorm tries alternatives in priority order, and
-the priorities follow keywords.tsv, so the first wording found in the text
-wins, like the regex peers' first-match list. The wordings are split over
-several types because a liblognorm parse-DAG node holds at most 255
-parsers (prsid_t nparsers is a uint8_t in pdag.h).
+wordings of keywords.tsv. Consecutive wordings of the same class (and
+stage) form a group, a user-defined type (@g0, @g1, ...) whose
+alternatives each skip to one wording (string-to) and match it (literal);
+each shape has one rule per group, tagged with the group's class
+(c_<class>), so the rule that matches names the class, as an
+mmnormalize user would route on the tag. liblognorm tries parsers in
+priority order, and the priorities follow keywords.tsv (group, then
+wording), so the first wording found in the text wins, like the regex
+peers' first-match list. A group holds at most 250 wordings because a
+liblognorm parse-DAG node holds at most 255 parsers (prsid_t nparsers is
+a uint8_t in pdag.h).
 
 Fields of a parsed failure (lognormalizer -e csv), for post.py:
 
-  kw       the wording found (post.py looks up its class and stage)
-  class    set by annotate= for shapes that decide the class themselves
-           (c_<class> tags; c_uncategorized when no wording matched)
+  class    the class, set by annotate= from the rule's c_<class> tag
+           (c_uncategorized when no wording matched)
   sstage   the stage the shape proves (s_<stage> tags)
+  kstage   the stage keywords.tsv gives the wording (k_<stage> tags)
   cmd, what, excmd, kcmd   the SMTP command or phase the line names
 
 Generated rather than written by hand only because the same type
@@ -183,20 +187,28 @@ def main():
     ap.add_argument("--keywords", default=os.path.join(HERE, "keywords.tsv"))
     args = ap.parse_args()
     kws = read_keywords(args.keywords)
-    ntypes = (len(kws) + PER_TYPE - 1) // PER_TYPE
+    # Groups: runs of consecutive wordings with the same class and stage,
+    # at most PER_TYPE each. [(class, stage, [literal])]
+    groups = []
+    for cls, lit, stage in kws:
+        if not groups or groups[-1][:2] != (cls, stage) or len(groups[-1][2]) >= PER_TYPE:
+            groups.append((cls, stage, []))
+        groups[-1][2].append(lit)
 
     out = [HEADER]
-    out.append("# Cause wordings, %d in %d types, in keywords.tsv order." % (len(kws), ntypes))
-    for i, (_, lit, _) in enumerate(kws):
-        out.append("type=@kw%d:%s%s" % (
-            i // PER_TYPE,
-            field({"type": "string-to", "extradata": lit, "priority": i % PER_TYPE}),
-            field({"type": "literal", "text": lit, "name": "kw"})))
+    out.append("# Cause wordings, %d in %d groups of one class, in keywords.tsv order."
+               % (len(kws), len(groups)))
+    for g, (cls, stage, lits) in enumerate(groups):
+        for i, lit in enumerate(lits):
+            out.append("type=@g%d:%s%s" % (
+                g, field({"type": "string-to", "extradata": lit, "priority": i}),
+                field({"type": "literal", "text": lit})))
     out.append("")
     for c in CLASSES:
         out.append('annotate=c_%s:+class="%s"' % (c, c))
     for s in STAGES:
         out.append('annotate=s_%s:+sstage="%s"' % (s, s))
+        out.append('annotate=k_%s:+kstage="%s"' % (s, s))
     out.append("")
     out.append("# Shapes that decide on their own.")
     for body, tags in FIXED:
@@ -204,9 +216,10 @@ def main():
     out.append("")
     out.append("# Shapes with a reply text: the first wording found, else uncategorized.")
     for prefix, tail, tags, base in KEYED:
-        for t in range(ntypes):
-            spec = {"name": ".", "type": "@kw%d" % t, "priority": base + t}
-            out.append("rule=%s:%s%s%s" % (",".join(["f"] + tags), prefix, field(spec), tail))
+        for g, (cls, stage, _) in enumerate(groups):
+            spec = {"name": "-", "type": "@g%d" % g, "priority": base + g}
+            gtags = ["c_" + cls] + (["k_" + stage] if stage else [])
+            out.append("rule=%s:%s%s%s" % (",".join(gtags + tags), prefix, field(spec), tail))
         if tail == r"%-:rest%":
             fb = field({"type": "rest", "priority": P_FALLBACK})
         else:
