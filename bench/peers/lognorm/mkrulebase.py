@@ -4,8 +4,11 @@
 The rulebase is what an rsyslog mmnormalize user writes for this job: one
 rule per log *shape* (Postfix "host X said:", "refused to talk to me",
 "connect to", "lost connection with", qmgr expiry; Exim "==" / "**" with
-"after COMMAND:"; Sendmail "stat="; KumoMTA JSON records) that parses the
-header fields, and, where the shape carries a reply text, the cause
+"after COMMAND:"; Sendmail "stat="; KumoMTA JSON records; PowerMTA t/tq/b/rb
+accounting rows; OpenSMTPD "mta delivery ... result=TempFail|PermFail";
+Haraka per-recipient "deferred:"/"rejected:", "Temp failing ...: Upstream
+error|Tried all MXs" and "bouncing mail:"; qmail "delivery N:
+deferral:|failure:") that parses the header fields, and, where the shape carries a reply text, the cause
 wordings of keywords.tsv. Consecutive wordings of the same class (and
 stage) form a group, a user-defined type (@g0, @g1, ...) whose
 alternatives each skip to one wording (string-to) and match it (literal);
@@ -72,6 +75,29 @@ type=@exflag:**
 type=@exid:[%-:number%] %msgid:word%
 type=@exid:%msgid:word%
 
+# PowerMTA accounting rows: transient (t, tq) and bounce (b, rb) records.
+type=@pmfail:t
+type=@pmfail:tq
+type=@pmfail:b
+type=@pmfail:rb
+
+# OpenSMTPD: deliveries that did not end in Ok.
+type=@osfail:TempFail
+type=@osfail:PermFail
+
+# Haraka outbound: per-recipient outcomes (the stage is RCPT TO).
+type=@hkrcpt:deferred
+type=@hkrcpt:rejected
+# Haraka's own outcomes (its "Some recipients ..." summaries repeat the
+# per-recipient lines and are no outcome of their own).
+type=@hkbounce:4
+type=@hkbounce:5
+type=@hkbounce:T
+
+# qmail-send results.
+type=@qmfail:deferral
+type=@qmfail:failure
+
 # KumoMTA: failure records, and the command the reply answered.
 type=@kfail:TransientFailure
 type=@kfail:Bounce
@@ -94,6 +120,13 @@ SM = (r'%-:@ts% %-:word% %prog:char-to{"extradata":"["}%[%-:number%]: '
 EX = (r'%-:date-iso% %-:time-24hr% %.:@exid% %-:@exflag% '
       r'%rcpt:char-to{"extradata":" :"}%')
 KU = r'{"type":"%-:@kfail%",%-:string-to{"extradata":"\"response\":"}%"response":'
+
+# The newer formats (PowerMTA CSV, OpenSMTPD, Haraka, qmail multilog).
+PM = r'%-:@pmfail%,%-:number%'
+OS = (r'%-:@ts% %-:word% smtpd[%-:number%]: %-:word% mta delivery '
+      r'%-:string-to{"extradata":" result=\""}% result="%-:@osfail%" stat=')
+HK = r'%-:word% [%-:char-to{"extradata":"]"}%] [%-:char-to{"extradata":"]"}%] [outbound] '
+QM = r'@%-:word% delivery %-:number%: %-:@qmfail%:'
 
 # Shapes with a reply text: (prefix up to the text, tail after the
 # wording, tags, priority base). The text is searched from the end of the
@@ -119,6 +152,20 @@ KEYED = [
     (SM, r'%-:rest%', ["s_unknown"], P_GENERIC),
     # KumoMTA: the response object; the stage from "command".
     (KU, r'%.:@kutail%', [], P_KEY),
+    # PowerMTA: the rest of the row (dsnDiag "smtp;<reply>", bounceCat ...).
+    (PM, r'%-:rest%', ["s_unknown"], P_KEY),
+    # OpenSMTPD: stat="<last line of the reply>" names no command.
+    (OS, r'%-:rest%', ["s_unknown"], P_KEY),
+    # Haraka: per-recipient replies answer RCPT TO; upstream errors and
+    # bounces name no command.
+    (HK + r'recipient <%rcpt:char-to{"extradata":">"}%> %-:@hkrcpt%:', r'%-:rest%',
+     ["s_rcpt_to"], P_KEY),
+    (HK + r'Temp failing %-:word% for %-:number% seconds: Upstream error', r'%-:rest%',
+     ["s_unknown"], P_KEY),
+    (HK + r'bouncing mail: %-:@hkbounce%', r'%-:rest%', ["s_unknown"], P_KEY),
+    # qmail: qmail-remote's report, '_' for spaces (the wordings have spaces,
+    # so most of them miss here, as in the regex peers).
+    (QM, r'%-:rest%', ["s_unknown"], P_KEY),
 ]
 # Shapes that decide on their own.
 FIXED = [
@@ -138,6 +185,8 @@ FIXED = [
      r'"priority":20000}% Remote host closed connection in response to %excmd:rest%',
      ["c_network_connection"]),
     (r'{"type":"Expiration",%-:rest%', ["c_expired", "s_queue"]),
+    (HK + r'Temp failing %-:word% for %-:number% seconds: Tried all MXs%-:rest%',
+     ["c_network_connection", "s_unknown"]),
 ]
 
 CLASSES = """ip_policy_block blocklist sender_reputation rate_limit connection_limit
