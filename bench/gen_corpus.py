@@ -1801,7 +1801,7 @@ SIZES = (2841, 5120, 8834, 14211, 23876, 31022, 48870, 65212, 102334, 183221)
 class Gen(NewFormats):
     """Builds episodes (the lines of one delivery attempt) and emits lines."""
 
-    def __init__(self, nlines, seed=None):
+    def __init__(self, nlines, seed=None, fail_share=None, share_seed=1):
         self.nlines = nlines
         self.dom_table, self.prov_tables = build_domains()
         self.fleet = build_fleet()
@@ -1835,6 +1835,18 @@ class Gen(NewFormats):
         self.rng2 = None
         if seed is not None:
             self.nf_init(seed)
+        # --failure-share: scale every failure probability by the odds
+        # ratio of the wanted share to the natural one, then steer the rest
+        # by dropping classic-stream lines of the kind in excess (on a third
+        # random stream, so the default corpus does not change).
+        self.fail_share = fail_share
+        self.rng3 = None
+        if fail_share is not None:
+            k = (fail_share / (1 - fail_share)) / (FAIL_SHARE / (1 - FAIL_SHARE))
+            for tab in (self.p_fail, getattr(self, "nf_p_fail", {})):
+                for m, p in tab.items():
+                    tab[m] = p * k / (p * k + 1 - p)
+            self.rng3 = random.Random(share_seed * 7919 + 3)
 
     # -- helpers -----------------------------------------------------------
 
@@ -2658,6 +2670,8 @@ class Gen(NewFormats):
         rand = rng.random
         sec = self.clock_sec
         rand2 = self.rng2.random if self.rng2 is not None else None
+        rand3 = self.rng3.random if self.rng3 is not None else None
+        want = self.fail_share
         for lineno in range(1, self.nlines + 1):
             if rand2 is not None and (lineno == 1 or rand2() < NEW_SHARE):
                 # A line of the newer formats; the classic stream waits.
@@ -2679,17 +2693,27 @@ class Gen(NewFormats):
                 if stats is not None:
                     stats.lines[mta] += 1
                 continue
-            t += rand() * 0.008
-            if int(t) != sec:
-                sec = int(t)
-                self.set_clock(sec)
-            i = int(rand() * k)
-            ep = active[i]
-            kind, a, b, age, truth = ep.pop()
-            if not ep:
-                ep = self.episode()
-                ep.reverse()
-                active[i] = ep
+            while True:
+                t += rand() * 0.008
+                if int(t) != sec:
+                    sec = int(t)
+                    self.set_clock(sec)
+                i = int(rand() * k)
+                ep = active[i]
+                kind, a, b, age, truth = ep.pop()
+                if not ep:
+                    ep = self.episode()
+                    ep.reverse()
+                    active[i] = ep
+                if rand3 is None:
+                    break
+                # Drop a line of the kind in excess, more often the further
+                # the share so far is from the wanted one.
+                gap = (nfail - want * (lineno - 1)) / max(1.0, 0.002 * lineno)
+                if truth is None:
+                    gap = -gap
+                if gap <= 0 or rand3() >= min(0.98, gap):
+                    break
             if kind == 0:
                 line = self.bsd_ts + a + b
             elif kind == 1:
@@ -2857,12 +2881,17 @@ def main(argv=None):
     ap.add_argument("--classic", action="store_true",
                     help="only Postfix, Exim, Sendmail and KumoMTA (the "
                          "corpus before the newer formats, byte for byte)")
+    ap.add_argument("--failure-share", type=float, metavar="S",
+                    help="share of delivery-failure lines, 0.001-0.9 (default: "
+                         "the natural mix, about 0.127)")
     ap.add_argument("--stats", action="store_true",
                     help="print counts by MTA, class and stage to stderr and "
                          "check that every class and stage occurs")
     args = ap.parse_args(argv)
     if args.lines < 1:
         ap.error("--lines must be at least 1")
+    if args.failure_share is not None and not 0.001 <= args.failure_share <= 0.9:
+        ap.error("--failure-share must be between 0.001 and 0.9")
 
     global rng
     rng = random.Random(args.seed)
@@ -2897,7 +2926,8 @@ def main(argv=None):
             tf.write("".join(rows))
 
     stats = Stats() if args.stats else None
-    gen = Gen(args.lines, None if args.classic else args.seed)
+    gen = Gen(args.lines, None if args.classic else args.seed,
+              args.failure_share, args.seed)
     gen.run(write, truth_write, stats)
     if tf is not None:
         tf.close()

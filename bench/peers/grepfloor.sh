@@ -3,8 +3,10 @@
 # rule files, the way a shell pipeline would do the job.
 #
 #   pass 1  grep -n -E -f failure.regex LOG     finds the failure lines
-#   pass 2  one grep -n -i -E per rule of classes.regex, in file order, over
-#           the failure lines of pass 1
+#   pass 2  one grep -n -i -P per rule of classes.regex, in file order, over
+#           the failure lines of pass 1 (-P: the lists of mkpeers.py use
+#           PCRE syntax; a rule's condition of conditions.regex, if it names
+#           one, becomes a look-ahead: ^(?=.*(?:COND)).*?(?:REGEX))
 #   join    a line takes the class of the first rule whose grep matched it,
 #           "uncategorized" when none did
 #
@@ -30,10 +32,19 @@ cut -d : -f 1 "$tmp/fail" >"$tmp/nums"
 cut -d : -f 2- "$tmp/fail" >"$tmp/text"
 
 # Pass 2: one grep per rule; hits are "INDEX<TAB>CLASS" in rule order.
+declare -A cond=()
+if [[ -f $rules/conditions.regex ]]; then
+	while IFS=$'\t' read -r name crx; do
+		cond[$name]=$crx
+	done < <(grep -v -e '^#' -e '^$' "$rules/conditions.regex")
+fi
 : >"$tmp/hits"
 grep -v -e '^#' -e '^$' "$rules/classes.regex" |
-	while IFS=$'\t' read -r cls rx; do
-		{ grep -n -i -E -e "$rx" "$tmp/text" || true; } |
+	while IFS=$'\t' read -r cls rx cname; do
+		if [[ -n ${cname:-} ]]; then
+			rx="^(?=.*(?:${cond[$cname]})).*?(?:$rx)"
+		fi
+		{ grep -n -i -P -e "$rx" "$tmp/text" || true; } |
 			cut -d : -f 1 | sed "s/\$/\t$cls/" >>"$tmp/hits"
 	done
 

@@ -11,6 +11,12 @@
  * pcre2_jit_match; class and stage regexes are caseless. Output: one TSV
  * row per failure line, `LINE<TAB>CLASS<TAB>STAGE` (1-based line number).
  *
+ * A class rule may name a condition in a third column (CLASS<TAB>REGEX<TAB>
+ * COND, the rule lists of bench/peers/mkpeers.py: a provider's MX or
+ * wording, a reply code): the rule applies only to lines that match the
+ * condition's regex (conditions.regex, NAME<TAB>REGEX). A condition is
+ * matched at most once per line, when a rule first needs it.
+ *
  * The log is read with getline() into one reused buffer; the regexes get
  * the line's length, so no NUL terminator or strlen is needed. Not part of
  * replyscan: built by bench/run with `cc -O2 ... -lpcre2-8`. Exits 1 on any
@@ -26,13 +32,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define MAX_RULES 1024
 
-/* One compiled rule: its name (class or stage) and its regex. */
+/* One compiled rule: its name (class or stage), its regex and the index
+ * of its condition in the condition list (-1: none). */
 struct rule {
 	char *name;
 	pcre2_code *re;
+	int cond;
 };
 
 /* An ordered rule list, as read from one file. */
@@ -72,9 +81,25 @@ static pcre2_code *compile(const char *path, const char *rx, uint32_t flags)
 	return re;
 }
 
+/* The conditions (conditions.regex), when the class list names any. */
+static struct list conds;
+
+/* Index of a condition by name; exits when there is none of that name. */
+static int cond_index(const char *path, const char *name)
+{
+	for (size_t i = 0; i < conds.n; i++) {
+		if (strcmp(conds.r[i].name, name) == 0) {
+			return (int)i;
+		}
+	}
+	die("%s: unknown condition", path);
+	return -1;
+}
+
 /*
  * Read a rule file: '#' and blank lines skipped; with `named`, each line is
- * NAME<TAB>REGEX, else it is a bare regex (or a literal when `literal`).
+ * NAME<TAB>REGEX[<TAB>COND], else it is a bare regex (or a literal when
+ * `literal`).
  */
 static void load(struct list *l, const char *dir, const char *file, int named,
                  int literal, uint32_t flags)
@@ -103,7 +128,10 @@ static void load(struct list *l, const char *dir, const char *file, int named,
 			die("%s: too many rules", path);
 		}
 		l->r[l->n].name = NULL;
+		l->r[l->n].cond = -1;
 		if (named) {
+			char *ctab;
+
 			tab = strchr(line, '\t');
 			if (tab == NULL) {
 				die("%s: a line without a TAB", path);
@@ -111,6 +139,11 @@ static void load(struct list *l, const char *dir, const char *file, int named,
 			*tab = '\0';
 			rx = tab + 1;
 			l->r[l->n].name = strdup(line);
+			ctab = strchr(rx, '\t');
+			if (ctab != NULL) {
+				*ctab = '\0';
+				l->r[l->n].cond = cond_index(path, ctab + 1);
+			}
 		}
 		if (literal) {
 			l->r[l->n].name = strdup(rx);
@@ -124,11 +157,29 @@ static void load(struct list *l, const char *dir, const char *file, int named,
 	fclose(f);
 }
 
-/* Name of the first rule of `l` whose regex matches, or NULL. */
+/*
+ * Name of the first rule of `l` whose condition (if any) and regex match,
+ * or NULL. `seen` caches each condition's answer for this line (0 not yet
+ * matched, 1 no, 2 yes); the caller clears it per line.
+ */
 static const char *first_match(const struct list *l, const char *p, size_t n,
-                               pcre2_match_data *md)
+                               pcre2_match_data *md, unsigned char *seen)
 {
 	for (size_t i = 0; i < l->n; i++) {
+		int c = l->r[i].cond;
+
+		if (c >= 0) {
+			if (seen[c] == 0) {
+				seen[c] = pcre2_jit_match(conds.r[c].re,
+				                          (PCRE2_SPTR)p, n, 0,
+				                          0, md, NULL) >= 0
+				              ? 2
+				              : 1;
+			}
+			if (seen[c] == 1) {
+				continue;
+			}
+		}
 		if (pcre2_jit_match(l->r[i].re, (PCRE2_SPTR)p, n, 0, 0, md,
 		                    NULL) >= 0) {
 			return l->r[i].name != NULL ? l->r[i].name : "";
@@ -152,6 +203,8 @@ static int prefilter(const struct list *lit, const char *p, size_t n)
 int main(int argc, char **argv)
 {
 	static struct list lit, fail, cls, stg;
+	static unsigned char seen[MAX_RULES];
+	char cpath[4096];
 	pcre2_match_data *md;
 	unsigned long long lineno = 0;
 	char *line = NULL;
@@ -165,6 +218,10 @@ int main(int argc, char **argv)
 	}
 	load(&lit, argv[1], "prefilter.txt", 0, 1, 0);
 	load(&fail, argv[1], "failure.regex", 0, 0, 0);
+	snprintf(cpath, sizeof(cpath), "%s/conditions.regex", argv[1]);
+	if (access(cpath, R_OK) == 0) {
+		load(&conds, argv[1], "conditions.regex", 1, 0, PCRE2_CASELESS);
+	}
 	load(&cls, argv[1], "classes.regex", 1, 0, PCRE2_CASELESS);
 	load(&stg, argv[1], "stages.regex", 1, 0, PCRE2_CASELESS);
 	md = pcre2_match_data_create(1, NULL);
@@ -188,9 +245,10 @@ int main(int argc, char **argv)
 			len--;
 		}
 		if (prefilter(&lit, line, len) &&
-		    first_match(&fail, line, len, md)) {
-			c = first_match(&cls, line, len, md);
-			s = first_match(&stg, line, len, md);
+		    first_match(&fail, line, len, md, seen)) {
+			memset(seen, 0, conds.n);
+			c = first_match(&cls, line, len, md, seen);
+			s = first_match(&stg, line, len, md, seen);
 			fprintf(out, "%llu\t%s\t%s\n", lineno,
 			        c != NULL ? c : "uncategorized",
 			        s != NULL ? s : "unknown");

@@ -4,22 +4,29 @@
 The rulebase is what an rsyslog mmnormalize user writes for this job: one
 rule per log *shape* (Postfix "host X said:", "refused to talk to me",
 "connect to", "lost connection with", qmgr expiry; Exim "==" / "**" with
-"after COMMAND:"; Sendmail "stat="; KumoMTA JSON records) that parses the
-header fields, and, where the shape carries a reply text, the cause
-wordings of keywords.tsv as user-defined types (@kw0, @kw1, ...) whose
-alternatives each skip to one wording (string-to) and capture it (a named
-literal, field "kw"). liblognorm tries alternatives in priority order, and
-the priorities follow keywords.tsv, so the first wording found in the text
-wins, like the regex peers' first-match list. The wordings are split over
-several types because a liblognorm parse-DAG node holds at most 255
-parsers (prsid_t nparsers is a uint8_t in pdag.h).
+"after COMMAND:"; Sendmail "stat="; KumoMTA JSON records; PowerMTA t/tq/b/rb
+accounting rows; OpenSMTPD "mta delivery ... result=TempFail|PermFail";
+Haraka per-recipient "deferred:"/"rejected:", "Temp failing ...: Upstream
+error|Tried all MXs" and "bouncing mail:"; qmail "delivery N:
+deferral:|failure:") that parses the header fields, and, where the shape carries a reply text, the cause
+wordings of keywords.tsv. Consecutive wordings of the same class (and
+stage) form a group, a user-defined type (@g0, @g1, ...) whose
+alternatives each skip to one wording (string-to) and match it (literal);
+each shape has one rule per group, tagged with the group's class
+(c_<class>), so the rule that matches names the class, as an
+mmnormalize user would route on the tag. liblognorm tries parsers in
+priority order, and the priorities follow keywords.tsv (group, then
+wording), so the first wording found in the text wins, like the regex
+peers' first-match list. A group holds at most 250 wordings because a
+liblognorm parse-DAG node holds at most 255 parsers (prsid_t nparsers is
+a uint8_t in pdag.h).
 
 Fields of a parsed failure (lognormalizer -e csv), for post.py:
 
-  kw       the wording found (post.py looks up its class and stage)
-  class    set by annotate= for shapes that decide the class themselves
-           (c_<class> tags; c_uncategorized when no wording matched)
+  class    the class, set by annotate= from the rule's c_<class> tag
+           (c_uncategorized when no wording matched)
   sstage   the stage the shape proves (s_<stage> tags)
+  kstage   the stage keywords.tsv gives the wording (k_<stage> tags)
   cmd, what, excmd, kcmd   the SMTP command or phase the line names
 
 Generated rather than written by hand only because the same type
@@ -68,6 +75,29 @@ type=@exflag:**
 type=@exid:[%-:number%] %msgid:word%
 type=@exid:%msgid:word%
 
+# PowerMTA accounting rows: transient (t, tq) and bounce (b, rb) records.
+type=@pmfail:t
+type=@pmfail:tq
+type=@pmfail:b
+type=@pmfail:rb
+
+# OpenSMTPD: deliveries that did not end in Ok.
+type=@osfail:TempFail
+type=@osfail:PermFail
+
+# Haraka outbound: per-recipient outcomes (the stage is RCPT TO).
+type=@hkrcpt:deferred
+type=@hkrcpt:rejected
+# Haraka's own outcomes (its "Some recipients ..." summaries repeat the
+# per-recipient lines and are no outcome of their own).
+type=@hkbounce:4
+type=@hkbounce:5
+type=@hkbounce:T
+
+# qmail-send results.
+type=@qmfail:deferral
+type=@qmfail:failure
+
 # KumoMTA: failure records, and the command the reply answered.
 type=@kfail:TransientFailure
 type=@kfail:Bounce
@@ -90,6 +120,13 @@ SM = (r'%-:@ts% %-:word% %prog:char-to{"extradata":"["}%[%-:number%]: '
 EX = (r'%-:date-iso% %-:time-24hr% %.:@exid% %-:@exflag% '
       r'%rcpt:char-to{"extradata":" :"}%')
 KU = r'{"type":"%-:@kfail%",%-:string-to{"extradata":"\"response\":"}%"response":'
+
+# The newer formats (PowerMTA CSV, OpenSMTPD, Haraka, qmail multilog).
+PM = r'%-:@pmfail%,%-:number%'
+OS = (r'%-:@ts% %-:word% smtpd[%-:number%]: %-:word% mta delivery '
+      r'%-:string-to{"extradata":" result=\""}% result="%-:@osfail%" stat=')
+HK = r'%-:word% [%-:char-to{"extradata":"]"}%] [%-:char-to{"extradata":"]"}%] [outbound] '
+QM = r'@%-:word% delivery %-:number%: %-:@qmfail%:'
 
 # Shapes with a reply text: (prefix up to the text, tail after the
 # wording, tags, priority base). The text is searched from the end of the
@@ -115,6 +152,20 @@ KEYED = [
     (SM, r'%-:rest%', ["s_unknown"], P_GENERIC),
     # KumoMTA: the response object; the stage from "command".
     (KU, r'%.:@kutail%', [], P_KEY),
+    # PowerMTA: the rest of the row (dsnDiag "smtp;<reply>", bounceCat ...).
+    (PM, r'%-:rest%', ["s_unknown"], P_KEY),
+    # OpenSMTPD: stat="<last line of the reply>" names no command.
+    (OS, r'%-:rest%', ["s_unknown"], P_KEY),
+    # Haraka: per-recipient replies answer RCPT TO; upstream errors and
+    # bounces name no command.
+    (HK + r'recipient <%rcpt:char-to{"extradata":">"}%> %-:@hkrcpt%:', r'%-:rest%',
+     ["s_rcpt_to"], P_KEY),
+    (HK + r'Temp failing %-:word% for %-:number% seconds: Upstream error', r'%-:rest%',
+     ["s_unknown"], P_KEY),
+    (HK + r'bouncing mail: %-:@hkbounce%', r'%-:rest%', ["s_unknown"], P_KEY),
+    # qmail: qmail-remote's report, '_' for spaces (the wordings have spaces,
+    # so most of them miss here, as in the regex peers).
+    (QM, r'%-:rest%', ["s_unknown"], P_KEY),
 ]
 # Shapes that decide on their own.
 FIXED = [
@@ -134,6 +185,8 @@ FIXED = [
      r'"priority":20000}% Remote host closed connection in response to %excmd:rest%',
      ["c_network_connection"]),
     (r'{"type":"Expiration",%-:rest%', ["c_expired", "s_queue"]),
+    (HK + r'Temp failing %-:word% for %-:number% seconds: Tried all MXs%-:rest%',
+     ["c_network_connection", "s_unknown"]),
 ]
 
 CLASSES = """ip_policy_block blocklist sender_reputation rate_limit connection_limit
@@ -183,20 +236,28 @@ def main():
     ap.add_argument("--keywords", default=os.path.join(HERE, "keywords.tsv"))
     args = ap.parse_args()
     kws = read_keywords(args.keywords)
-    ntypes = (len(kws) + PER_TYPE - 1) // PER_TYPE
+    # Groups: runs of consecutive wordings with the same class and stage,
+    # at most PER_TYPE each. [(class, stage, [literal])]
+    groups = []
+    for cls, lit, stage in kws:
+        if not groups or groups[-1][:2] != (cls, stage) or len(groups[-1][2]) >= PER_TYPE:
+            groups.append((cls, stage, []))
+        groups[-1][2].append(lit)
 
     out = [HEADER]
-    out.append("# Cause wordings, %d in %d types, in keywords.tsv order." % (len(kws), ntypes))
-    for i, (_, lit, _) in enumerate(kws):
-        out.append("type=@kw%d:%s%s" % (
-            i // PER_TYPE,
-            field({"type": "string-to", "extradata": lit, "priority": i % PER_TYPE}),
-            field({"type": "literal", "text": lit, "name": "kw"})))
+    out.append("# Cause wordings, %d in %d groups of one class, in keywords.tsv order."
+               % (len(kws), len(groups)))
+    for g, (cls, stage, lits) in enumerate(groups):
+        for i, lit in enumerate(lits):
+            out.append("type=@g%d:%s%s" % (
+                g, field({"type": "string-to", "extradata": lit, "priority": i}),
+                field({"type": "literal", "text": lit})))
     out.append("")
     for c in CLASSES:
         out.append('annotate=c_%s:+class="%s"' % (c, c))
     for s in STAGES:
         out.append('annotate=s_%s:+sstage="%s"' % (s, s))
+        out.append('annotate=k_%s:+kstage="%s"' % (s, s))
     out.append("")
     out.append("# Shapes that decide on their own.")
     for body, tags in FIXED:
@@ -204,9 +265,10 @@ def main():
     out.append("")
     out.append("# Shapes with a reply text: the first wording found, else uncategorized.")
     for prefix, tail, tags, base in KEYED:
-        for t in range(ntypes):
-            spec = {"name": ".", "type": "@kw%d" % t, "priority": base + t}
-            out.append("rule=%s:%s%s%s" % (",".join(["f"] + tags), prefix, field(spec), tail))
+        for g, (cls, stage, _) in enumerate(groups):
+            spec = {"name": "-", "type": "@g%d" % g, "priority": base + g}
+            gtags = ["c_" + cls] + (["k_" + stage] if stage else [])
+            out.append("rule=%s:%s%s%s" % (",".join(gtags + tags), prefix, field(spec), tail))
         if tail == r"%-:rest%":
             fb = field({"type": "rest", "priority": P_FALLBACK})
         else:
