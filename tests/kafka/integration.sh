@@ -8,7 +8,9 @@
 #   tests/kafka/integration.sh [BUILD_DIR] [SCENARIO...]
 #
 # Scenarios: e2e metrics crash scaleout broker_restart missing_output
-# dead_letter reload. Ends with "N passed, N failed"; exits 1 if any failed.
+# dead_letter reload exactly_once (tests/kafka/exactly_once.sh: kill -9,
+# rebalance, fencing and a broker restart with exactly-once delivery, 0
+# missing and 0 duplicates read committed). Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -315,7 +317,12 @@ scenario_reload() {
 	python3 tests/kafka/compare.py "$WORK/reload.expected.json" "$WORK/reload.json" exact
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload)
+# Exactly-once: its own scenarios on this broker (it leaves it running).
+scenario_exactly_once() {
+	bash tests/kafka/exactly_once.sh "$BUILD"
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
