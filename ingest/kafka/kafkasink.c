@@ -886,6 +886,17 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		return NULL;
 	}
 	sk->rk = rs_kafkaclient_handle(sk->client);
+	check_topic(sk, sk->conf.topic);
+	/* A producer's error events are served by rd_kafka_poll. */
+	rd_kafka_poll(sk->rk, 0);
+	if (rs_kafkaclient_failure(sk->client) != NULL) {
+		snprintf(errstr, errstr_size,
+		         "the producer cannot connect to the brokers: %s",
+		         rs_kafkaclient_failure(sk->client));
+		rs_kafkaclient_destroy(sk->client);
+		free(sk);
+		return NULL;
+	}
 	if (conf->txn != NULL) {
 		if (sk->conf.txn_interval <= 0) {
 			sk->conf.txn_interval = 1;
@@ -918,7 +929,6 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 			return NULL;
 		}
 	}
-	check_topic(sk, sk->conf.topic);
 	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
 		check_topic(sk, sk->conf.dead_letter);
 	}

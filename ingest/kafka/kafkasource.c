@@ -497,6 +497,13 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 		}
 		rkm = rd_kafka_consumer_poll(ks->rk, timeout);
 		if (rkm == NULL) {
+			if (rs_kafkaclient_failure(ks->client) != NULL) {
+				snprintf(errstr, errstr_size,
+				         "the consumer cannot connect to the "
+				         "brokers: %s",
+				         rs_kafkaclient_failure(ks->client));
+				return -1;
+			}
 			/* No broker is not "no input": wait it out. */
 			if (rs_kafkaclient_down_since(ks->client) != 0) {
 				ks->last_input_ms = rs_clock_mono_ms();

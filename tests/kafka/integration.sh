@@ -10,7 +10,10 @@
 # Scenarios: e2e metrics crash scaleout broker_restart missing_output
 # dead_letter reload exactly_once (tests/kafka/exactly_once.sh: kill -9,
 # rebalance, fencing and a broker restart with exactly-once delivery, 0
-# missing and 0 duplicates read committed). Ends with "N passed, N failed"; exits 1 if any failed.
+# missing and 0 duplicates read committed) secure_run (tests/kafka/
+# secure_run.sh on a second broker started with --secure, in
+# $RS_KAFKA_HOME-secure on port $RS_KAFKA_PORT + 100 unless
+# RS_SECURE_RUN_HOME / RS_SECURE_RUN_PORT say otherwise). Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -322,7 +325,16 @@ scenario_exactly_once() {
 	bash tests/kafka/exactly_once.sh "$BUILD"
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once)
+# SASL_SSL end to end and its failures, on a broker of its own (--secure).
+scenario_secure_run() {
+	local home=${RS_KAFKA_HOME:-/var/tmp/replyscan-kafka}
+	RS_KAFKA_JARS=${RS_KAFKA_JARS:-$home/lib} \
+		RS_KAFKA_HOME=${RS_SECURE_RUN_HOME:-$home-secure} \
+		RS_KAFKA_PORT=${RS_SECURE_RUN_PORT:-$((${RS_KAFKA_PORT:-9092} + 100))} \
+		bash tests/kafka/secure_run.sh "$BUILD"
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
