@@ -31,6 +31,7 @@ static const char *const all_keys[] = {
     "kafka.dead_letter",
     "kafka.key",
     "kafka.compression",
+    "kafka.output_format",
     "kafka.delivery_guarantee",
     "kafka.transactional_id",
     "kafka.transaction_interval",
@@ -780,6 +781,7 @@ static void test_print(void **state)
 		  "kafka.dead_letter: \"mta-logs-unreadable\"\n"
 		  "kafka.key: remote_host\n"
 		  "kafka.compression: zstd\n"
+		  "kafka.output_format: protobuf\n"
 		  "kafka.delivery_guarantee: at_least_once\n"
 		  "kafka.transactional_id: \"\"\n"
 		  "kafka.transaction_interval: 1\n"

@@ -32,7 +32,9 @@ static void usage(FILE *out)
 	    "\n"
 	    "Print the replyscan.v1.DeferralEvent messages of TOPIC as JSON "
 	    "lines, the\n"
-	    "same JSON as `replyscan classify`. Reads every partition from "
+	    "same JSON as `replyscan classify` (messages of "
+	    "kafka.output_format json\n"
+	    "are printed as they are). Reads every partition from "
 	    "the start up\n"
 	    "to its end, or keeps reading with --follow; gives up after "
 	    "--timeout\n"
@@ -41,6 +43,22 @@ static void usage(FILE *out)
 	    "default) shows only events of committed transactions "
 	    "(kafka.delivery_guarantee:\n"
 	    "exactly_once); read_uncommitted shows aborted ones too.\n");
+}
+
+/* A message of kafka.output_format json (content-type header). */
+static int is_json(const rd_kafka_message_t *m)
+{
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *v = NULL;
+	size_t n = 0;
+	static const char json[] = "application/json";
+
+	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(hdrs, "content-type", &v, &n) !=
+	        RD_KAFKA_RESP_ERR_NO_ERROR) {
+		return 0;
+	}
+	return v != NULL && n == sizeof(json) - 1 && memcmp(v, json, n) == 0;
 }
 
 int rs_cmd_events(int argc, char **argv)
@@ -171,6 +189,14 @@ int rs_cmd_events(int argc, char **argv)
 		if (m->err) {
 			fprintf(stderr, "replyscan: %s\n",
 			        rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (is_json(m)) {
+			/* kafka.output_format: json - already the line. */
+			fwrite(m->payload, 1, m->len, stdout);
+			fputc('\n', stdout);
+			n++;
 			rd_kafka_message_destroy(m);
 			continue;
 		}

@@ -76,6 +76,7 @@ static void stage_conf(const rs_config_t *cfg, rs_stage_conf_t *sc,
 	sc->transactional_id = cfg->kafka.transactional_id;
 	sc->txn_interval = cfg->kafka.transaction_interval;
 	sc->txn_events = cfg->kafka.transaction_events;
+	sc->output_json = cfg->kafka.output_format == RS_CONFIG_KAFKA_JSON;
 	sc->rules_dir = rs_cli_rules_dir(
 	    cfg->pipeline.rules[0] != '\0' ? cfg->pipeline.rules : NULL,
 	    rules_dir, rules_dir_size);

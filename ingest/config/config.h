@@ -49,6 +49,12 @@ typedef enum rs_config_delivery {
 	RS_CONFIG_EXACTLY_ONCE,      /* events and offsets in transactions */
 } rs_config_delivery_t;
 
+/* What the Kafka stage writes per event. */
+typedef enum rs_config_kafka_format {
+	RS_CONFIG_KAFKA_PROTOBUF = 0, /* a replyscan.v1.DeferralEvent */
+	RS_CONFIG_KAFKA_JSON,         /* classify's JSON object, no newline */
+} rs_config_kafka_format_t;
+
 typedef enum rs_config_malformed {
 	RS_CONFIG_MALFORMED_SKIP = 0,    /* count the line and go on */
 	RS_CONFIG_MALFORMED_DEAD_LETTER, /* also produce it to dead_letter */
@@ -89,6 +95,7 @@ typedef struct rs_config {
 		const char *transactional_id; /* "": replyscan-<group>-<host> */
 		double transaction_interval;  /* seconds */
 		int transaction_events;
+		rs_config_kafka_format_t output_format;
 	} kafka;
 	struct {
 		int threads; /* 0: one per online CPU (rs_config_threads) */

@@ -137,6 +137,12 @@ static const rs_config_enum_t delivery_enums[] = {
     {NULL, 0},
 };
 
+static const rs_config_enum_t kafka_format_enums[] = {
+    {"protobuf", RS_CONFIG_KAFKA_PROTOBUF},
+    {"json", RS_CONFIG_KAFKA_JSON},
+    {NULL, 0},
+};
+
 static const rs_config_enum_t malformed_enums[] = {
     {"skip", RS_CONFIG_MALFORMED_SKIP},
     {"dead_letter", RS_CONFIG_MALFORMED_DEAD_LETTER},
@@ -290,6 +296,18 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "lz4",
 	.enums = compression_enums,
 	.desc = "Compression of the produced batches.",
+	.cmds = RUN,
+    },
+    {
+	.name = "kafka.output_format",
+	.type = RS_CONFIG_ENUM,
+	.offset = OFF(kafka.output_format),
+	.def = "protobuf",
+	.enums = kafka_format_enums,
+	.desc = "What each output message holds: a replyscan.v1.DeferralEvent "
+		"(protobuf), or the event's JSON object as `classify --format "
+		"json` writes it, without the newline (json; header "
+		"content-type: application/json).",
 	.cmds = RUN,
     },
     {

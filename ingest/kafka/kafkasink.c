@@ -731,9 +731,19 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		const rs_event_meta_t *m = &b->events[i];
 		const rs_line_t *l = &b->lines[m->line_idx];
 
-		if (produce(sk, sk->conf.topic, b->out.data + m->off, m->len,
+		size_t len = m->len;
+
+		/* JSON events end with the newline of a JSON-lines file;
+		 * a message is one object. */
+		if (sk->conf.json && len > 0 &&
+		    b->out.data[m->off + len - 1] == '\n') {
+			len--;
+		}
+		if (produce(sk, sk->conf.topic, b->out.data + m->off, len,
 		            b->keys.data + m->key_off, m->key_len, t,
-		            "content-type", "application/x-protobuf",
+		            "content-type",
+		            sk->conf.json ? "application/json"
+		                          : "application/x-protobuf",
 		            "replyscan-schema", "replyscan.v1.DeferralEvent",
 		            errstr, errstr_size) < 0) {
 			return -1;

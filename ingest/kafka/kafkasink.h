@@ -40,7 +40,8 @@ typedef struct rs_metrics rs_metrics_t;
 
 typedef struct rs_kafkasink_conf {
 	const char *brokers;
-	const char *topic;       /* the output topic */
+	const char *topic; /* the output topic */
+	int json; /* events are JSON lines (their newline is dropped) */
 	const char *dead_letter; /* NULL or "": unreadable lines are counted */
 	const char *compression; /* none, gzip, snappy, lz4, zstd */
 	const rs_kafka_prop_t *props; /* librdkafka properties, applied last */

@@ -218,6 +218,7 @@ static int start_sink(stage_t *st)
 	memset(&kc, 0, sizeof(kc));
 	kc.brokers = c->brokers;
 	kc.topic = c->output;
+	kc.json = c->output_json;
 	kc.dead_letter = c->dead_letter;
 	kc.compression = c->compression;
 	kc.props = c->producer_props;
@@ -268,7 +269,7 @@ static void pipeline_conf(const stage_t *st, rs_pipeline_conf_t *pc)
 	pc->ruleset = st->ruleset;
 	pc->input_format = c->input_format;
 	pc->format_opts = c->format_opts;
-	pc->event_format = RS_EVENT_PB;
+	pc->event_format = c->output_json ? RS_EVENT_JSON : RS_EVENT_PB;
 	pc->encode = 1;
 	pc->include_sent = c->include_sent;
 	pc->key = c->key;

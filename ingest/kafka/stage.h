@@ -35,6 +35,7 @@ typedef struct rs_stage_conf {
 	char *const *topics; /* input topics */
 	size_t ntopics;
 	const char *output;
+	int output_json;         /* events as JSON objects, not protobuf */
 	const char *dead_letter; /* NULL: unreadable lines are counted */
 	const char *compression; /* librdkafka's compression.codec name */
 	rs_key_t key;

@@ -14,6 +14,8 @@
 #   rebalance a second instance joins the group mid-stream
 #   fenced    a second instance with the same transactional.id fences the
 #             first, which stops with exit status 3; the second finishes
+#   json      kafka.output_format json: one JSON object per message, read
+#             back (`events` prints them as they are) equal to classify's
 #   config    configuration checks (no broker needed)
 # The uncommitted view (read_uncommitted) of the crash scenario is printed
 # too: its duplicates are what read_committed readers never see.
@@ -257,6 +259,22 @@ scenario_fenced() {
 	compare_committed "$c" "$out" fenced
 }
 
+# kafka.output_format json, exactly-once: the JSON objects are classify's.
+scenario_json() {
+	local c in out pid
+	broker
+	c=$(corpus 20000 29)
+	in=$(topic json-in)
+	out=$(topic json-out)
+	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
+	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	run_stage json --group "$in-g" --input "$in" --output "$out" \
+		--set kafka.output_format=json --exit-when-idle 2
+	pid=$STAGE
+	wait_for "$pid" 60 || return 1
+	compare_committed "$c" "$out" json
+}
+
 # Configuration checks, before any connection: each names its keys.
 scenario_config() {
 	local out
@@ -281,7 +299,7 @@ scenario_config() {
 		{ echo "kafka.producer.transactional.id accepted: $out"; return 1; }
 }
 
-all=(config crash rebalance fenced broker)
+all=(config json crash rebalance fenced broker)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
