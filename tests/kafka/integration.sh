@@ -13,7 +13,10 @@
 # missing and 0 duplicates read committed) secure_run (tests/kafka/
 # secure_run.sh on a second broker started with --secure, in
 # $RS_KAFKA_HOME-secure on port $RS_KAFKA_PORT + 100 unless
-# RS_SECURE_RUN_HOME / RS_SECURE_RUN_PORT say otherwise). Ends with "N passed, N failed"; exits 1 if any failed.
+# RS_SECURE_RUN_HOME / RS_SECURE_RUN_PORT say otherwise) secure_scram (the
+# same with SCRAM-SHA-512 against Kafka 3.9.2, RS_KAFKA_VERSION, in
+# $RS_KAFKA_HOME-scram on port $RS_KAFKA_PORT + 110; RS_SCRAM_RUN_HOME /
+# RS_SCRAM_RUN_PORT). Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -334,7 +337,18 @@ scenario_secure_run() {
 		bash tests/kafka/secure_run.sh "$BUILD"
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run)
+# SCRAM-SHA-512 over SASL_SSL: librdkafka 2.0.2 cannot log in with SCRAM
+# to Kafka 4.x, so against 3.9.2 on a broker of its own.
+scenario_secure_scram() {
+	local home=${RS_KAFKA_HOME:-/var/tmp/replyscan-kafka}
+	RS_KAFKA_JARS=${RS_KAFKA_JARS:-$home/lib} RS_KAFKA_VERSION=3.9.2 \
+		RS_KAFKA_HOME=${RS_SCRAM_RUN_HOME:-$home-scram} \
+		RS_KAFKA_PORT=${RS_SCRAM_RUN_PORT:-$((${RS_KAFKA_PORT:-9092} + 110))} \
+		RS_SECURE_RUN_MECHANISM=SCRAM-SHA-512 \
+		bash tests/kafka/secure_run.sh "$BUILD"
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi

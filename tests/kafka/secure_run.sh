@@ -18,7 +18,10 @@
 #
 # The broker is the one of RS_KAFKA_HOME / RS_KAFKA_PORT, which must be
 # started with --secure (the script starts it so if it is not running, and
-# leaves it as found). Ends with "N passed, N failed"; exits 1 if any failed.
+# leaves it as found). RS_SECURE_RUN_MECHANISM picks the SASL mechanism
+# (default PLAIN; SCRAM-SHA-512 against a broker started with
+# RS_KAFKA_VERSION=3.9.2, the newest whose SCRAM librdkafka 2.0.2 can
+# use). Ends with "N passed, N failed"; exits 1 if any failed.
 set -uo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -28,6 +31,7 @@ RS=$BUILD/replyscan
 K=deploy/kafka/kafka.sh
 WORK=$(mktemp -d /tmp/rs-kafka-secure-run.XXXXXX)
 RUN_ID=$$
+MECHANISM=${RS_SECURE_RUN_MECHANISM:-PLAIN}
 passed=0
 failed=0
 failures=()
@@ -53,7 +57,7 @@ env_out=$($K secure-env) || {
 	exit 1
 }
 eval "$env_out"
-log "broker at $RS_KAFKA_ADDR, SASL_SSL at $RS_KAFKA_SASL_ADDR"
+log "broker $($K status 2>&1 | grep -o 'kafka [0-9.]*') at $RS_KAFKA_ADDR, SASL_SSL at $RS_KAFKA_SASL_ADDR, $MECHANISM"
 
 CORPUS=$WORK/corpus.log
 python3 bench/gen_corpus.py --classic --lines 20000 --seed 23 --out "$CORPUS" >/dev/null
@@ -75,12 +79,12 @@ run_secure() {
 		--set kafka.delivery_guarantee=exactly_once \
 		--set kafka.transactional_id="$IN-$name" \
 		--set kafka.consumer.security.protocol=SASL_SSL \
-		--set kafka.consumer.sasl.mechanisms=PLAIN \
+		--set kafka.consumer.sasl.mechanisms="$MECHANISM" \
 		--set kafka.consumer.sasl.username="$RS_KAFKA_SASL_USER" \
 		--set kafka.consumer.sasl.password_file="$pwfile" \
 		--set kafka.consumer.ssl.ca.location="$ca" \
 		--set kafka.producer.security.protocol=SASL_SSL \
-		--set kafka.producer.sasl.mechanisms=PLAIN \
+		--set kafka.producer.sasl.mechanisms="$MECHANISM" \
 		--set kafka.producer.sasl.username="$RS_KAFKA_SASL_USER" \
 		--set 'kafka.producer.sasl.password=${RS_TEST_SASL_PASSWORD}' \
 		--set kafka.producer.ssl.ca.location="$ca" \
@@ -137,9 +141,12 @@ negative() {
 }
 
 scenario_password() {
+	local msg='SASL authentication error: Authentication failed: Invalid username or password'
+	if [ "$MECHANISM" != PLAIN ]; then
+		msg="Authentication failed during authentication due to invalid credentials with SASL mechanism $MECHANISM"
+	fi
 	echo not-the-password >"$WORK/wrong.password"
-	negative password "$RS_KAFKA_SASL_ADDR" "$WORK/wrong.password" "$RS_KAFKA_CA" \
-		'SASL authentication error: Authentication failed: Invalid username or password'
+	negative password "$RS_KAFKA_SASL_ADDR" "$WORK/wrong.password" "$RS_KAFKA_CA" "$msg"
 }
 
 scenario_ca() {
