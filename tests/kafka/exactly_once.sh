@@ -212,12 +212,14 @@ scenario_rebalance() {
 	in=$(topic rebal-in)
 	out=$(topic rebal-out)
 	$K topic "$in" 6 >/dev/null && $K topic "$out" 6 >/dev/null || return 1
-	$RS replay --quiet --rate 20000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
 	run_stage rebalA --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-a" --exit-when-idle 6
 	a=$STAGE
-	sleep 1.5
+	wait_assigned rebalA || return 1
+	# 6 s of input; B needs about 1.5 s to load its rules and join.
+	$RS replay --quiet --rate 10000 --brokers "$BROKERS" --topic "$in" "$c" &
+	replay_pid=$!
+	sleep 1
 	log "second instance joins"
 	run_stage rebalB --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-b" --exit-when-idle 6
@@ -227,6 +229,8 @@ scenario_rebalance() {
 	wait_for "$b" 120 || { echo "instance B failed"; return 1; }
 	grep -q 'partitions revoked' "$WORK/rebalA.log" || { echo "A was never revoked"; return 1; }
 	grep -q 'partitions assigned' "$WORK/rebalB.log" || { echo "B never got partitions"; return 1; }
+	grep -q 'stage stopped" lines=[1-9]' "$WORK/rebalB.log" ||
+		{ echo "B read nothing: the rebalance was not mid-stream"; return 1; }
 	compare_committed "$c" "$out" rebalance
 }
 
