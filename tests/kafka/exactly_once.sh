@@ -16,6 +16,10 @@
 #             first, which stops with exit status 3; the second finishes
 #   json      kafka.output_format json: one JSON object per message, read
 #             back (`events` prints them as they are) equal to classify's
+#   stalled   the stage is stopped (SIGSTOP) past transaction.timeout.ms:
+#             the broker aborts its transaction and bumps the producer's
+#             epoch, which librdkafka 2.0.2 reports as fenced: the stage
+#             stops with exit status 3; a restart finishes the input
 #   config    configuration checks (no broker needed)
 # The uncommitted view (read_uncommitted) of the crash scenario is printed
 # too: its duplicates are what read_committed readers never see.
@@ -279,6 +283,41 @@ scenario_json() {
 	compare_committed "$c" "$out" json
 }
 
+# A transaction outlives transaction.timeout.ms while the process is
+# stopped: the broker aborts it (its cleanup runs every 10 s); the producer
+# is fenced (exit 3) and a restart completes the input exactly once.
+scenario_stalled() {
+	local c in out pid rc replay_pid
+	broker
+	c=$(corpus 40000 31)
+	in=$(topic stall-in)
+	out=$(topic stall-out)
+	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
+	run_stage stall1 --group "$in-g" --input "$in" --output "$out" \
+		--set kafka.transactional_id="$in-t" \
+		--set kafka.producer.transaction.timeout.ms=1000 \
+		--set kafka.producer.message.timeout.ms=1000 \
+		--set kafka.consumer.session.timeout.ms=45000
+	pid=$STAGE
+	wait_assigned stall1 || return 1
+	$RS replay --quiet --rate 10000 --brokers "$BROKERS" --topic "$in" "$c" &
+	replay_pid=$!
+	sleep 1.5
+	kill -STOP "$pid"
+	log "stage stopped for 14 s with a transaction open"
+	sleep 14
+	kill -CONT "$pid"
+	wait_for "$pid" 60
+	rc=$?
+	[ "$rc" -eq 3 ] || { echo "the stalled stage exited $rc, not 3"; return 1; }
+	grep -q 'fatal producer error' "$WORK/stall1.log" || { echo "no fatal producer error logged"; return 1; }
+	wait "$replay_pid" || return 1
+	run_stage stall2 --group "$in-g" --input "$in" --output "$out" \
+		--set kafka.transactional_id="$in-t" --exit-when-idle 3
+	wait_for "$STAGE" 120 || return 1
+	compare_committed "$c" "$out" stalled
+}
+
 # Configuration checks, before any connection: each names its keys.
 scenario_config() {
 	local out
@@ -303,7 +342,7 @@ scenario_config() {
 		{ echo "kafka.producer.transactional.id accepted: $out"; return 1; }
 }
 
-all=(config json crash rebalance fenced broker)
+all=(config json crash rebalance fenced stalled broker)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
