@@ -31,6 +31,11 @@ static const char *const all_keys[] = {
     "kafka.dead_letter",
     "kafka.key",
     "kafka.compression",
+    "kafka.output_format",
+    "kafka.delivery_guarantee",
+    "kafka.transactional_id",
+    "kafka.transaction_interval",
+    "kafka.transaction_events",
     "kafka.consumer.*",
     "kafka.producer.*",
     "pipeline.threads",
@@ -680,6 +685,79 @@ static void test_validate(void **state)
 	rs_config_free(&cfg);
 }
 
+/* A key set from text (origin "--set"); the test fails if it is refused. */
+static void set_ok(rs_config_t *cfg, const char *key, const char *value)
+{
+	char err[512];
+
+	assert_int_equal(
+	    rs_config_set(cfg, key, value, "--set", err, sizeof(err)), 0);
+}
+
+/* exactly_once: the checks across the transactional keys. */
+static void test_validate_exactly_once(void **state)
+{
+	static const struct {
+		const char *key, *value, *err;
+	} bad[] = {
+	    {"kafka.producer.message.timeout.ms", "90000",
+	     "--set: kafka.delivery_guarantee: exactly_once needs "
+	     "kafka.producer.message.timeout.ms (90000) <= "
+	     "kafka.producer.transaction.timeout.ms (60000)"},
+	    {"kafka.producer.transaction.timeout.ms", "10s",
+	     "--set: kafka.delivery_guarantee: "
+	     "kafka.producer.transaction.timeout.ms '10s' is not a number of "
+	     "milliseconds"},
+	    {"kafka.transaction_interval", "31",
+	     "--set: kafka.transaction_interval: 31 s is more than half of "
+	     "kafka.producer.transaction.timeout.ms (60000 ms): a transaction "
+	     "could time out before it commits"},
+	    {"kafka.producer.enable.idempotence", "false",
+	     "--set: kafka.delivery_guarantee: exactly_once needs "
+	     "kafka.producer.enable.idempotence true"},
+	    {"kafka.consumer.isolation.level", "read_uncommitted",
+	     "--set: kafka.delivery_guarantee: exactly_once needs "
+	     "kafka.consumer.isolation.level read_committed (offsets "
+	     "committed in transactions are read back stable only then)"},
+	};
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rs_config_t cfg;
+
+		rs_config_init(&cfg);
+		set_ok(&cfg, "kafka.input", "mta");
+		set_ok(&cfg, bad[i].key, bad[i].value);
+		/* at_least_once does not read these together */
+		assert_int_equal(
+		    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)),
+		    0);
+		set_ok(&cfg, "kafka.delivery_guarantee", "exactly_once");
+		assert_int_equal(
+		    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)),
+		    -1);
+		assert_string_equal(err, bad[i].err);
+		rs_config_free(&cfg);
+	}
+
+	/* A longer transaction timeout makes room for both. */
+	{
+		rs_config_t cfg;
+
+		rs_config_init(&cfg);
+		set_ok(&cfg, "kafka.input", "mta");
+		set_ok(&cfg, "kafka.delivery_guarantee", "exactly_once");
+		set_ok(&cfg, "kafka.producer.message.timeout.ms", "90000");
+		set_ok(&cfg, "kafka.producer.transaction.timeout.ms", "120000");
+		set_ok(&cfg, "kafka.transaction_interval", "31");
+		assert_int_equal(
+		    rs_config_validate(&cfg, RS_CONFIG_RUN, err, sizeof(err)),
+		    0);
+		rs_config_free(&cfg);
+	}
+}
+
 static void test_print(void **state)
 {
 	rs_config_t cfg, again;
@@ -703,6 +781,11 @@ static void test_print(void **state)
 		  "kafka.dead_letter: \"mta-logs-unreadable\"\n"
 		  "kafka.key: remote_host\n"
 		  "kafka.compression: zstd\n"
+		  "kafka.output_format: protobuf\n"
+		  "kafka.delivery_guarantee: at_least_once\n"
+		  "kafka.transactional_id: \"\"\n"
+		  "kafka.transaction_interval: 1\n"
+		  "kafka.transaction_events: 100000\n"
 		  "kafka.consumer.session.timeout.ms: \"45000\"\n"
 		  "kafka.consumer.fetch.max.bytes: \"52428800\"\n"
 		  "kafka.consumer.sasl.password: \"***\"\n"
@@ -934,6 +1017,7 @@ int main(void)
 	    cmocka_unit_test(test_props_order),
 	    cmocka_unit_test(test_value_parsing),
 	    cmocka_unit_test(test_validate),
+	    cmocka_unit_test(test_validate_exactly_once),
 	    cmocka_unit_test(test_print),
 	    cmocka_unit_test(test_reference),
 	    cmocka_unit_test(test_format_opts),

@@ -7,7 +7,9 @@
 # outside the repository, in $RS_KAFKA_HOME (default /var/tmp/replyscan-kafka),
 # so a fresh clone reuses an installed broker and its data:
 #   lib/<version>-<pom checksum>/  runtime jars, one directory per pom.xml
-#                                  (RS_KAFKA_JARS moves them, to share them)
+#                                  (RS_KAFKA_JARS moves them, to share them;
+#                                  RS_KAFKA_VERSION=3.9.2 installs and runs
+#                                  that release instead of the pinned one)
 #   config/                        rendered server.properties and log4j files
 #   data/                          KRaft metadata log and topic partitions
 #   logs/server.log                broker log (`kafka.sh logs` prints the path)
@@ -81,7 +83,11 @@ pinned_version() {
 	v=$(sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' \
 		"$SCRIPT_DIR/pom.xml" | head -n 1)
 	[[ -n $v ]] || die "no <kafka.version> in $SCRIPT_DIR/pom.xml"
-	echo "$v"
+	# RS_KAFKA_VERSION picks another release (a test against Kafka 3.9.2,
+	# whose SCRAM Debian 12's librdkafka 2.0.2 can use); its jars get
+	# their own directory. Use its own RS_KAFKA_HOME: a data directory
+	# formatted by a newer release cannot be read by an older one.
+	echo "${RS_KAFKA_VERSION:-$v}"
 }
 
 # Print the jar directory for the current pom.xml (version + checksum).
@@ -136,6 +142,7 @@ cmd_install() {
 	# with -q it prints bare colour-reset codes, which sed drops.
 	# shellcheck disable=SC2086 # RS_KAFKA_MVN_ARGS is a list of options.
 	if ! "$MVN" -B -q -f "$SCRIPT_DIR/pom.xml" ${RS_KAFKA_MVN_ARGS:-} \
+		-Dkafka.version="$(pinned_version)" \
 		dependency:copy-dependencies -DincludeScope=runtime \
 		-DoutputDirectory="$tmp" 2>&1 |
 		sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2; then
@@ -146,6 +153,9 @@ cmd_install() {
 		rm -rf "$tmp"
 		die "Maven finished but kafka_2.13-$(pinned_version).jar is missing"
 	fi
+	# Kafka 3.x brings the reload4j binding too; slf4j would pick it,
+	# unconfigured, and server.log (which start watches) stays empty.
+	rm -f "$tmp"/slf4j-reload4j-*.jar
 	touch "$tmp/.installed"
 	rm -rf "$lib"
 	mv "$tmp" "$lib"

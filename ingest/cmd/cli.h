@@ -12,6 +12,7 @@
 #define RS_EXIT_OK 0
 #define RS_EXIT_FAILURE 1 /* runtime failure */
 #define RS_EXIT_USAGE 2   /* usage or configuration error */
+#define RS_EXIT_FENCED 3  /* run, exactly-once: the producer was fenced */
 
 /*
  * The rules directory to use: dir if given, else $REPLYSCAN_RULES, else

@@ -28,14 +28,37 @@ static void usage(FILE *out)
 	    out,
 	    "usage: replyscan events --brokers HOST:PORT --topic TOPIC "
 	    "[--follow] [--timeout SECS]\n"
+	    "                        [--isolation LEVEL]\n"
 	    "\n"
 	    "Print the replyscan.v1.DeferralEvent messages of TOPIC as JSON "
 	    "lines, the\n"
-	    "same JSON as `replyscan classify`. Reads every partition from "
+	    "same JSON as `replyscan classify` (messages of "
+	    "kafka.output_format json\n"
+	    "are printed as they are). Reads every partition from "
 	    "the start up\n"
 	    "to its end, or keeps reading with --follow; gives up after "
 	    "--timeout\n"
-	    "seconds (default 30) without a message.\n");
+	    "seconds (default 30) without a message. --isolation "
+	    "read_committed (the\n"
+	    "default) shows only events of committed transactions "
+	    "(kafka.delivery_guarantee:\n"
+	    "exactly_once); read_uncommitted shows aborted ones too.\n");
+}
+
+/* A message of kafka.output_format json (content-type header). */
+static int is_json(const rd_kafka_message_t *m)
+{
+	rd_kafka_headers_t *hdrs = NULL;
+	const void *v = NULL;
+	size_t n = 0;
+	static const char json[] = "application/json";
+
+	if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    rd_kafka_header_get_last(hdrs, "content-type", &v, &n) !=
+	        RD_KAFKA_RESP_ERR_NO_ERROR) {
+		return 0;
+	}
+	return v != NULL && n == sizeof(json) - 1 && memcmp(v, json, n) == 0;
 }
 
 int rs_cmd_events(int argc, char **argv)
@@ -45,6 +68,7 @@ int rs_cmd_events(int argc, char **argv)
 	    {"topic", required_argument, NULL, 't'},
 	    {"follow", no_argument, NULL, 'f'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"isolation", required_argument, NULL, 'I'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -58,6 +82,7 @@ int rs_cmd_events(int argc, char **argv)
 	    {"enable.partition.eof", "true"},
 	    {"enable.auto.commit", "false"},
 	};
+	rs_kafka_prop_t isolation = {"isolation.level", "read_committed"};
 	rs_kafkaclient_conf_t cc;
 	rs_kafkaclient_t *client;
 	rd_kafka_t *rk;
@@ -70,7 +95,7 @@ int rs_cmd_events(int argc, char **argv)
 	uint64_t n = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:t:fT:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:t:fT:I:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			brokers = optarg;
@@ -87,6 +112,17 @@ int rs_cmd_events(int argc, char **argv)
 			if (timeout_s < 0) {
 				return RS_EXIT_USAGE;
 			}
+			break;
+		case 'I':
+			if (strcmp(optarg, "read_committed") != 0 &&
+			    strcmp(optarg, "read_uncommitted") != 0) {
+				fprintf(stderr,
+				        "replyscan: --isolation: '%s' is not "
+				        "read_committed or read_uncommitted\n",
+				        optarg);
+				return RS_EXIT_USAGE;
+			}
+			isolation.value = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -106,6 +142,8 @@ int rs_cmd_events(int argc, char **argv)
 	cc.brokers = brokers;
 	cc.defaults = defaults;
 	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc.props = &isolation;
+	cc.nprops = 1;
 	client = rs_kafkaclient_new(&cc, err, sizeof(err));
 	if (client == NULL) {
 		fprintf(stderr, "replyscan: %s\n", err);
@@ -151,6 +189,14 @@ int rs_cmd_events(int argc, char **argv)
 		if (m->err) {
 			fprintf(stderr, "replyscan: %s\n",
 			        rd_kafka_message_errstr(m));
+			rd_kafka_message_destroy(m);
+			continue;
+		}
+		if (is_json(m)) {
+			/* kafka.output_format: json - already the line. */
+			fwrite(m->payload, 1, m->len, stdout);
+			fputc('\n', stdout);
+			n++;
 			rd_kafka_message_destroy(m);
 			continue;
 		}

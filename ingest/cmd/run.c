@@ -28,9 +28,13 @@ static void usage(FILE *out)
 	      "replyscan.v1.DeferralEvent per\n"
 	      "failure to the output topic. Input offsets are committed only "
 	      "when\n"
-	      "the events from them are acknowledged (at-least-once). Each "
-	      "option sets\n"
-	      "a configuration key, after the file, in command-line order.\n"
+	      "the events from them are acknowledged (at-least-once), or, "
+	      "with\n"
+	      "kafka.delivery_guarantee: exactly_once, together with them in "
+	      "Kafka\n"
+	      "transactions. Each option sets a configuration key, after the "
+	      "file,\n"
+	      "in command-line order.\n"
 	      "\n",
 	      out);
 	rs_cmdline_usage(RS_CONFIG_RUN, out);
@@ -40,7 +44,10 @@ static void usage(FILE *out)
 	      "SIGHUP reloads the rules directory (a broken one is refused "
 	      "and the old\n"
 	      "rules stay). Exit status: 0 ok, 1 runtime failure, 2 "
-	      "configuration error.\n",
+	      "configuration error,\n"
+	      "3 exactly-once producer fenced (another instance with the "
+	      "same\n"
+	      "transactional.id) or failed fatally.\n",
 	      out);
 }
 
@@ -64,6 +71,12 @@ static void stage_conf(const rs_config_t *cfg, rs_stage_conf_t *sc,
 	sc->nconsumer_props = cfg->kafka.consumer.n;
 	sc->producer_props = cfg->kafka.producer.v;
 	sc->nproducer_props = cfg->kafka.producer.n;
+	sc->exactly_once =
+	    cfg->kafka.delivery_guarantee == RS_CONFIG_EXACTLY_ONCE;
+	sc->transactional_id = cfg->kafka.transactional_id;
+	sc->txn_interval = cfg->kafka.transaction_interval;
+	sc->txn_events = cfg->kafka.transaction_events;
+	sc->output_json = cfg->kafka.output_format == RS_CONFIG_KAFKA_JSON;
 	sc->rules_dir = rs_cli_rules_dir(
 	    cfg->pipeline.rules[0] != '\0' ? cfg->pipeline.rules : NULL,
 	    rules_dir, rules_dir_size);
@@ -108,6 +121,8 @@ static int run(const rs_config_t *cfg, rs_demo_t *demo)
 			fprintf(stderr, "replyscan: %s\n", err);
 		}
 		return RS_EXIT_USAGE;
+	case RS_STAGE_FENCED:
+		return RS_EXIT_FENCED;
 	default:
 		return RS_EXIT_FAILURE;
 	}

@@ -571,6 +571,74 @@ static int validate_error(const rs_config_t *cfg, char *errstr,
 	return -1;
 }
 
+/* A librdkafka property's value as set in props, or def. */
+static const char *prop_value(const rs_config_props_t *props, const char *name,
+                              const char *def)
+{
+	for (size_t i = 0; i < props->n; i++) {
+		if (strcmp(props->v[i].name, name) == 0) {
+			return props->v[i].value;
+		}
+	}
+	return def;
+}
+
+/*
+ * exactly_once: the transaction must outlive a message's delivery
+ * timeout (librdkafka refuses otherwise) and the time it is kept open.
+ */
+static int validate_exactly_once(const rs_config_t *cfg, char *errstr,
+                                 size_t errstr_size)
+{
+	const char *txn =
+	    prop_value(&cfg->kafka.producer, "transaction.timeout.ms", "60000");
+	const char *msg =
+	    prop_value(&cfg->kafka.producer, "message.timeout.ms", "30000");
+	char *end;
+	long txn_ms = strtol(txn, &end, 10);
+
+	if (*end != '\0' || txn_ms <= 0) {
+		return validate_error(cfg, errstr, errstr_size,
+		                      "kafka.delivery_guarantee",
+		                      "kafka.producer.transaction.timeout.ms "
+		                      "'%s' is not a number of milliseconds",
+		                      txn);
+	}
+	if (strtol(msg, &end, 10) > txn_ms) {
+		return validate_error(
+		    cfg, errstr, errstr_size, "kafka.delivery_guarantee",
+		    "exactly_once needs kafka.producer.message.timeout.ms "
+		    "(%s) <= kafka.producer.transaction.timeout.ms (%ld)",
+		    msg, txn_ms);
+	}
+	if (cfg->kafka.transaction_interval * 1000.0 * 2 > (double)txn_ms) {
+		return validate_error(
+		    cfg, errstr, errstr_size, "kafka.transaction_interval",
+		    "%g s is more than half of "
+		    "kafka.producer.transaction.timeout.ms (%ld ms): a "
+		    "transaction could time out before it commits",
+		    cfg->kafka.transaction_interval, txn_ms);
+	}
+	if (strcmp(
+		prop_value(&cfg->kafka.producer, "enable.idempotence", "true"),
+		"true") != 0) {
+		return validate_error(cfg, errstr, errstr_size,
+		                      "kafka.delivery_guarantee",
+		                      "exactly_once needs "
+		                      "kafka.producer.enable.idempotence true");
+	}
+	if (strcmp(prop_value(&cfg->kafka.consumer, "isolation.level",
+	                      "read_committed"),
+	           "read_committed") != 0) {
+		return validate_error(
+		    cfg, errstr, errstr_size, "kafka.delivery_guarantee",
+		    "exactly_once needs kafka.consumer.isolation.level "
+		    "read_committed (offsets committed in transactions are "
+		    "read back stable only then)");
+	}
+	return 0;
+}
+
 /* Rules across keys; errors carry the origin of the key they name. */
 int rs_config_validate(const rs_config_t *cfg, unsigned cmds, char *errstr,
                        size_t errstr_size)
@@ -617,6 +685,9 @@ int rs_config_validate(const rs_config_t *cfg, unsigned cmds, char *errstr,
 		    "%s is also kafka.output; raw lines would "
 		    "mix with the events",
 		    dl);
+	}
+	if (cfg->kafka.delivery_guarantee == RS_CONFIG_EXACTLY_ONCE) {
+		return validate_exactly_once(cfg, errstr, errstr_size);
 	}
 	return 0;
 }

@@ -44,6 +44,17 @@ typedef enum rs_config_compression {
 	RS_CONFIG_COMPRESSION_ZSTD,
 } rs_config_compression_t;
 
+typedef enum rs_config_delivery {
+	RS_CONFIG_AT_LEAST_ONCE = 0, /* commit offsets after the events */
+	RS_CONFIG_EXACTLY_ONCE,      /* events and offsets in transactions */
+} rs_config_delivery_t;
+
+/* What the Kafka stage writes per event. */
+typedef enum rs_config_kafka_format {
+	RS_CONFIG_KAFKA_PROTOBUF = 0, /* a replyscan.v1.DeferralEvent */
+	RS_CONFIG_KAFKA_JSON,         /* classify's JSON object, no newline */
+} rs_config_kafka_format_t;
+
 typedef enum rs_config_malformed {
 	RS_CONFIG_MALFORMED_SKIP = 0,    /* count the line and go on */
 	RS_CONFIG_MALFORMED_DEAD_LETTER, /* also produce it to dead_letter */
@@ -80,6 +91,11 @@ typedef struct rs_config {
 		rs_config_compression_t compression;
 		rs_config_props_t consumer; /* kafka.consumer.<property> */
 		rs_config_props_t producer; /* kafka.producer.<property> */
+		rs_config_delivery_t delivery_guarantee;
+		const char *transactional_id; /* "": replyscan-<group>-<host> */
+		double transaction_interval;  /* seconds */
+		int transaction_events;
+		rs_config_kafka_format_t output_format;
 	} kafka;
 	struct {
 		int threads; /* 0: one per online CPU (rs_config_threads) */

@@ -131,6 +131,18 @@ static const rs_config_enum_t compression_enums[] = {
     {NULL, 0},
 };
 
+static const rs_config_enum_t delivery_enums[] = {
+    {"at_least_once", RS_CONFIG_AT_LEAST_ONCE},
+    {"exactly_once", RS_CONFIG_EXACTLY_ONCE},
+    {NULL, 0},
+};
+
+static const rs_config_enum_t kafka_format_enums[] = {
+    {"protobuf", RS_CONFIG_KAFKA_PROTOBUF},
+    {"json", RS_CONFIG_KAFKA_JSON},
+    {NULL, 0},
+};
+
 static const rs_config_enum_t malformed_enums[] = {
     {"skip", RS_CONFIG_MALFORMED_SKIP},
     {"dead_letter", RS_CONFIG_MALFORMED_DEAD_LETTER},
@@ -284,6 +296,65 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "lz4",
 	.enums = compression_enums,
 	.desc = "Compression of the produced batches.",
+	.cmds = RUN,
+    },
+    {
+	.name = "kafka.output_format",
+	.type = RS_CONFIG_ENUM,
+	.offset = OFF(kafka.output_format),
+	.def = "protobuf",
+	.enums = kafka_format_enums,
+	.desc = "What each output message holds: a replyscan.v1.DeferralEvent "
+		"(protobuf), or the event's JSON object as `classify --format "
+		"json` writes it, without the newline (json; header "
+		"content-type: application/json).",
+	.cmds = RUN,
+    },
+    {
+	.name = "kafka.delivery_guarantee",
+	.type = RS_CONFIG_ENUM,
+	.offset = OFF(kafka.delivery_guarantee),
+	.def = "at_least_once",
+	.enums = delivery_enums,
+	.desc = "at_least_once: input offsets are committed once the events "
+		"are acknowledged (a crash may produce some events twice). "
+		"exactly_once: events and offsets are written together in "
+		"Kafka transactions; readers with isolation.level "
+		"read_committed see every event once.",
+	.cmds = RUN,
+    },
+    {
+	.name = "kafka.transactional_id",
+	.type = RS_CONFIG_STRING,
+	.offset = OFF(kafka.transactional_id),
+	.def = "",
+	.zero = "replyscan-<group>-<hostname>",
+	.desc = "exactly_once: the producer's transactional.id. Keep it "
+		"across restarts of one instance; give each instance its "
+		"own (two with one id fence each other).",
+	.cmds = RUN,
+    },
+    {
+	.name = "kafka.transaction_interval",
+	.type = RS_CONFIG_SECONDS,
+	.offset = OFF(kafka.transaction_interval),
+	.min = 0.01,
+	.max = 300,
+	.def = "1",
+	.desc = "exactly_once: longest time a transaction stays open; "
+		"events become visible to read_committed readers when it "
+		"commits.",
+	.cmds = RUN,
+    },
+    {
+	.name = "kafka.transaction_events",
+	.type = RS_CONFIG_INT,
+	.offset = OFF(kafka.transaction_events),
+	.min = 1,
+	.max = 10000000,
+	.def = "100000",
+	.desc = "exactly_once: a transaction commits after this many "
+		"events, even before kafka.transaction_interval.",
 	.cmds = RUN,
     },
     {
@@ -616,6 +687,9 @@ static const struct {
     {"kafka.consumer", "enable.auto.offset.store",
      "cannot be changed: replyscan commits offsets itself, once the "
      "events are written"},
+    {"kafka.producer", "transactional.id",
+     "set kafka.transactional_id (with kafka.delivery_guarantee: "
+     "exactly_once) instead"},
     {"kafka.producer", "compression.type", "set kafka.compression instead"},
     {"kafka.producer", "compression.codec", "set kafka.compression instead"},
 };

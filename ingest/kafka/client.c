@@ -12,6 +12,7 @@
  */
 #include "kafka/client.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +27,9 @@ struct rs_kafkaclient {
 	rs_kafkaclient_conf_t conf; /* the owner's callbacks and opaque */
 	char name[32];
 	atomic_int_fast64_t down_since; /* mono ms; 0: a broker is up */
+	atomic_int ever_up;             /* a broker was reachable once */
+	atomic_int failed;              /* failure holds the reason */
+	char failure[512];
 };
 
 /* ------------------------------------------------------------------ */
@@ -48,6 +52,9 @@ static void set_down(rs_kafkaclient_t *c)
 
 void rs_kafkaclient_reachable(rs_kafkaclient_t *c)
 {
+	if (!atomic_load_explicit(&c->ever_up, memory_order_relaxed)) {
+		atomic_store(&c->ever_up, 1);
+	}
 	if (atomic_load_explicit(&c->down_since, memory_order_relaxed) != 0 &&
 	    atomic_exchange(&c->down_since, 0) != 0) {
 		rs_log(RS_LOG_INFO, "kafka", "a broker is reachable again",
@@ -99,6 +106,20 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	(void)rk;
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
 		set_down(c);
+	}
+	/* TLS or SASL refused before any broker ever answered: the
+	 * configuration is wrong, not the network. Kept once. */
+	if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+	     err == RD_KAFKA_RESP_ERR__SSL) &&
+	    !atomic_load(&c->ever_up) && !atomic_load(&c->failed)) {
+		snprintf(c->failure, sizeof(c->failure), "%s%s", reason,
+		         err == RD_KAFKA_RESP_ERR__SSL
+		             ? " (is the broker's certificate signed by "
+		               "ssl.ca.location's CA, and does it name the "
+		               "host in kafka.brokers?)"
+		             : " (check sasl.username, sasl.password or "
+		               "sasl.password_file, and sasl.mechanisms)");
+		atomic_store(&c->failed, 1);
 	}
 	rs_log(RS_LOG_WARN, "kafka", "client error",
 	       "client=%s error=\"%s\" reason=\"%s\"", c->name,
@@ -175,6 +196,132 @@ static int set_prop(rd_kafka_conf_t *kc, const char *section, const char *name,
 	return -1;
 }
 
+/*
+ * A user's property value with every ${NAME} replaced by the environment
+ * variable NAME, into buf. 0, or -1 naming the property and the variable.
+ */
+static int expand_env(const char *section, const char *name, const char *value,
+                      char *buf, size_t size, char *errstr, size_t errstr_size)
+{
+	size_t n = 0;
+
+	for (const char *p = value; *p != '\0';) {
+		const char *end;
+		const char *env;
+		char var[128];
+		size_t len;
+
+		if (p[0] != '$' || p[1] != '{' ||
+		    (end = strchr(p + 2, '}')) == NULL) {
+			if (n + 1 >= size) {
+				goto too_long;
+			}
+			buf[n++] = *p++;
+			continue;
+		}
+		len = (size_t)(end - (p + 2));
+		if (len == 0 || len >= sizeof(var)) {
+			snprintf(errstr, errstr_size,
+			         "%s.%s: '${...}' needs a variable name",
+			         section != NULL ? section : "kafka", name);
+			return -1;
+		}
+		memcpy(var, p + 2, len);
+		var[len] = '\0';
+		env = getenv(var);
+		if (env == NULL) {
+			snprintf(errstr, errstr_size,
+			         "%s.%s: environment variable %s is not set",
+			         section != NULL ? section : "kafka", name,
+			         var);
+			return -1;
+		}
+		len = strlen(env);
+		if (n + len >= size) {
+			goto too_long;
+		}
+		memcpy(buf + n, env, len);
+		n += len;
+		p = end + 1;
+	}
+	buf[n] = '\0';
+	return 0;
+too_long:
+	snprintf(errstr, errstr_size, "%s.%s: the value is too long",
+	         section != NULL ? section : "kafka", name);
+	return -1;
+}
+
+/*
+ * NAME_file: NAME's value is the content of that file (a secret kept out
+ * of the configuration), its last line end dropped. 0, or -1 naming the
+ * property and the file.
+ */
+static int read_secret_file(const char *section, const char *name,
+                            const char *path, char *buf, size_t size,
+                            char *errstr, size_t errstr_size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(errstr, errstr_size, "%s.%s: cannot read %s: %s",
+		         section != NULL ? section : "kafka", name, path,
+		         strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, size - 1, f);
+	if (n == size - 1 && fgetc(f) != EOF) {
+		fclose(f);
+		snprintf(errstr, errstr_size, "%s.%s: %s is too long",
+		         section != NULL ? section : "kafka", name, path);
+		return -1;
+	}
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
+		n--;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * A user's property: ${ENV} expanded, NAME_file read into NAME. The
+ * secret lives only in librdkafka's configuration, never in ours (so
+ * --print-config cannot show it). 0 or -1.
+ */
+static int set_user_prop(rd_kafka_conf_t *kc, const char *section,
+                         const rs_kafka_prop_t *prop, char *errstr,
+                         size_t errstr_size)
+{
+	static const char suffix[] = "_file";
+	char value[4096], secret[4096], name[256];
+	size_t len = strlen(prop->name);
+	int rc;
+
+	if (expand_env(section, prop->name, prop->value, value, sizeof(value),
+	               errstr, errstr_size) != 0) {
+		return -1;
+	}
+	if (len > sizeof(suffix) - 1 && len < sizeof(name) &&
+	    strcmp(prop->name + len - (sizeof(suffix) - 1), suffix) == 0) {
+		memcpy(name, prop->name, len - (sizeof(suffix) - 1));
+		name[len - (sizeof(suffix) - 1)] = '\0';
+		if (read_secret_file(section, prop->name, value, secret,
+		                     sizeof(secret), errstr,
+		                     errstr_size) != 0) {
+			return -1;
+		}
+		rc = set_prop(kc, section, name, secret, errstr, errstr_size);
+		memset(secret, 0, sizeof(secret));
+		memset(value, 0, sizeof(value));
+		return rc;
+	}
+	rc = set_prop(kc, section, prop->name, value, errstr, errstr_size);
+	memset(value, 0, sizeof(value));
+	return rc;
+}
+
 /* Brokers, defaults, then the user's properties. 0 or -1. */
 static int set_all(rd_kafka_conf_t *kc, const rs_kafkaclient_conf_t *conf,
                    char *errstr, size_t errstr_size)
@@ -202,8 +349,8 @@ static int set_all(rd_kafka_conf_t *kc, const rs_kafkaclient_conf_t *conf,
 		}
 	}
 	for (size_t i = 0; i < conf->nprops; i++) {
-		if (set_prop(kc, conf->section, conf->props[i].name,
-		             conf->props[i].value, errstr, errstr_size) != 0) {
+		if (set_user_prop(kc, conf->section, &conf->props[i], errstr,
+		                  errstr_size) != 0) {
 			return -1;
 		}
 	}
@@ -225,6 +372,8 @@ rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
 	snprintf(c->name, sizeof(c->name), "%s",
 	         conf->name != NULL ? conf->name : "client");
 	atomic_init(&c->down_since, 0);
+	atomic_init(&c->ever_up, 0);
+	atomic_init(&c->failed, 0);
 	kc = rd_kafka_conf_new();
 	if (set_all(kc, conf, errstr, errstr_size) != 0) {
 		rd_kafka_conf_destroy(kc);
@@ -250,6 +399,12 @@ rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
 		return NULL;
 	}
 	return c; /* kc belongs to the handle now */
+}
+
+const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c)
+{
+	return atomic_load(&((rs_kafkaclient_t *)c)->failed) ? c->failure
+	                                                     : NULL;
 }
 
 rd_kafka_t *rs_kafkaclient_handle(const rs_kafkaclient_t *c)

@@ -77,6 +77,15 @@ int64_t rs_kafkaclient_down_since(const rs_kafkaclient_t *c);
  * broker is reachable. @locality any thread; cheap when nothing changes. */
 void rs_kafkaclient_reachable(rs_kafkaclient_t *c);
 
+/*
+ * Why the client cannot work, when a TLS handshake or the SASL login
+ * failed before any broker was ever reachable (a wrong password, an
+ * untrusted certificate, a host name the certificate does not name):
+ * librdkafka would retry forever, so the owner stops instead. NULL while
+ * no such failure was seen. @locality any thread.
+ */
+const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c);
+
 /* Destroy the handle and the client (NULL is fine). */
 void rs_kafkaclient_destroy(rs_kafkaclient_t *c);
 

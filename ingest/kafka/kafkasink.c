@@ -5,6 +5,12 @@
  * and for each input partition the offset after its last line. Tracks
  * complete strictly in batch order, so a committed offset never passes a
  * line whose events are not yet on the broker.
+ *
+ * Exactly-once: the tracks still count deliveries (for the health check)
+ * but report no offsets; the open transaction keeps its own table of
+ * input positions, sent with the commit. The transactional calls block
+ * (up to TXN_TIMEOUT_MS each) on the sink thread; retriable errors are
+ * retried until the stage is told to give up.
  */
 #include "kafka/kafkasink.h"
 
@@ -20,6 +26,7 @@
 #include "util/clock.h"
 
 #define RETRY_BACKOFF_MS 500
+#define TXN_TIMEOUT_MS 30000
 
 typedef struct position {
 	const char *topic;
@@ -29,6 +36,7 @@ typedef struct position {
 
 typedef struct track {
 	long outstanding;
+	uint64_t txn; /* exactly-once: the transaction it was produced in */
 	int64_t created_ms;
 	position_t *pos;
 	size_t npos;
@@ -62,6 +70,16 @@ struct rs_kafkasink {
 	uint64_t delivered, dead_lettered;
 	int64_t last_error_log_ms;
 	int64_t last_stall_log_ms;
+	/* Exactly-once, all on the sink thread. */
+	int txn_open;
+	int txn_failed; /* a message of the open transaction failed */
+	int fatal;
+	uint64_t txn_seq; /* the open (or last) transaction's number */
+	int64_t txn_started_ms;
+	long txn_nevents;
+	position_t *txn_pos; /* input positions in the open transaction */
+	size_t txn_npos, txn_cap;
+	uint64_t txn_commits, txn_aborts, discarded;
 };
 
 /*
@@ -130,6 +148,23 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 	}
 	if (sk->conf.metrics != NULL) {
 		rs_metrics_inc(sk->conf.metrics, RS_METRIC_PRODUCE_ERRORS, 1);
+	}
+	if (sk->conf.txn != NULL) {
+		/* No retry inside a transaction: it is aborted and its lines
+		 * are read again. */
+		t->outstanding--;
+		if (sk->txn_open && t->txn == sk->txn_seq &&
+		    rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+		    rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+			sk->txn_failed = 1;
+			rs_log(RS_LOG_WARN, "kafka",
+			       "delivery failed; the transaction will be "
+			       "aborted",
+			       "topic=%s error=\"%s\"",
+			       rd_kafka_topic_name(rkm->rkt),
+			       rd_kafka_err2str(rkm->err));
+		}
+		return;
 	}
 	now = rs_clock_mono_ms();
 	if (now - sk->last_error_log_ms >= 5000) {
@@ -291,6 +326,19 @@ static int produce(rs_kafkasink_t *sk, const char *topic, const void *p,
 			t->outstanding++;
 			return 0;
 		}
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+		    sk->conf.txn != NULL) {
+			/* The transaction cannot hold this message: abort. */
+			if (!sk->txn_failed) {
+				rs_log(RS_LOG_WARN, "kafka",
+				       "cannot produce; the transaction will "
+				       "be aborted",
+				       "topic=%s error=\"%s\"", topic,
+				       rd_kafka_err2str(err));
+			}
+			sk->txn_failed = 1;
+			return 0;
+		}
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 			/* E.g. an unknown topic: hold the offsets and retry
 			 * until the topic is there. */
@@ -355,15 +403,310 @@ static int batch_positions(const rs_batch_t *b, track_t *t)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Transactions (exactly-once)                                         */
+/* ------------------------------------------------------------------ */
+
+/* What to do after a transactional call failed. */
+enum txn_next { TXN_RETRY, TXN_ABORT, TXN_FATAL };
+
+/*
+ * Sort a transactional error (takes ownership of error). A fatal one
+ * fills errstr: it means another producer with our transactional.id took
+ * over (fenced) or the producer's state is lost.
+ */
+static enum txn_next txn_sort(rs_kafkasink_t *sk, rd_kafka_error_t *error,
+                              const char *call, char *errstr,
+                              size_t errstr_size)
+{
+	enum txn_next next = TXN_RETRY;
+
+	if (rd_kafka_error_is_fatal(error)) {
+		snprintf(errstr, errstr_size,
+		         "%s: fatal producer error: %s; the producer was "
+		         "probably fenced by another instance with "
+		         "transactional.id %s (give each instance its own "
+		         "kafka.transactional_id)",
+		         call, rd_kafka_error_string(error),
+		         sk->conf.transactional_id);
+		sk->fatal = 1;
+		next = TXN_FATAL;
+	} else if (rd_kafka_error_txn_requires_abort(error)) {
+		rs_log(RS_LOG_WARN, "kafka",
+		       "transaction must be aborted; its lines will be read "
+		       "again",
+		       "call=%s error=\"%s\"", call,
+		       rd_kafka_error_string(error));
+		next = TXN_ABORT;
+	} else {
+		rs_log(RS_LOG_WARN, "kafka",
+		       "transactional call failed; retrying",
+		       "call=%s error=\"%s\" retriable=%d", call,
+		       rd_kafka_error_string(error),
+		       rd_kafka_error_is_retriable(error));
+	}
+	rd_kafka_error_destroy(error);
+	return next;
+}
+
+/* Forget the open transaction's positions. */
+static void txn_reset(rs_kafkasink_t *sk)
+{
+	sk->txn_open = 0;
+	sk->txn_failed = 0;
+	sk->txn_nevents = 0;
+	sk->txn_npos = 0;
+}
+
+/*
+ * Abort the open transaction and move the epoch on: every batch read
+ * before now is dropped, and the source reads again from the committed
+ * offsets. 0, or -1 fatal (errstr).
+ */
+static int txn_abort(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
+{
+	long events = sk->txn_nevents;
+
+	for (;;) {
+		rd_kafka_error_t *error =
+		    rd_kafka_abort_transaction(sk->rk, TXN_TIMEOUT_MS);
+
+		if (error == NULL) {
+			break;
+		}
+		if (txn_sort(sk, error, "abort_transaction", errstr,
+		             errstr_size) == TXN_FATAL) {
+			return -1;
+		}
+		if (atomic_load(&sk->abandon)) {
+			snprintf(errstr, errstr_size,
+			         "stopped while aborting a transaction");
+			return -1;
+		}
+	}
+	txn_reset(sk);
+	sk->txn_aborts++;
+	rs_txnsync_advance(sk->conf.txn);
+	rd_kafka_poll(sk->rk, 0);
+	complete_tracks(sk);
+	rs_log(RS_LOG_WARN, "kafka",
+	       "transaction aborted; its lines are read again from the "
+	       "committed offsets",
+	       "events=%ld", events);
+	return 0;
+}
+
+/*
+ * Add the open transaction's input positions to it and commit. An
+ * abortable error aborts (and rewinds); retriable ones are retried.
+ * 0 (committed or aborted), -1 fatal or given up (errstr).
+ */
+static int txn_commit(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
+{
+	rd_kafka_topic_partition_list_t *list = NULL;
+	rd_kafka_consumer_group_metadata_t *cgmd = NULL;
+	enum txn_next next = TXN_RETRY;
+	int rc = 0;
+
+	if (sk->txn_failed) {
+		return txn_abort(sk, errstr, errstr_size);
+	}
+	if (sk->txn_npos > 0) {
+		cgmd = rs_txnsync_group(sk->conf.txn);
+		if (cgmd == NULL) {
+			rs_log(RS_LOG_ERROR, "kafka",
+			       "no consumer group metadata to commit the "
+			       "offsets with; aborting",
+			       NULL);
+			return txn_abort(sk, errstr, errstr_size);
+		}
+		list = rd_kafka_topic_partition_list_new((int)sk->txn_npos);
+		for (size_t i = 0; i < sk->txn_npos; i++) {
+			rd_kafka_topic_partition_list_add(
+			    list, sk->txn_pos[i].topic,
+			    sk->txn_pos[i].partition)
+			    ->offset = sk->txn_pos[i].next_offset;
+		}
+		for (;;) {
+			rd_kafka_error_t *error =
+			    rd_kafka_send_offsets_to_transaction(
+				sk->rk, list, cgmd, TXN_TIMEOUT_MS);
+
+			if (error == NULL) {
+				break;
+			}
+			next =
+			    txn_sort(sk, error, "send_offsets_to_transaction",
+			             errstr, errstr_size);
+			if (next != TXN_RETRY) {
+				break;
+			}
+			if (atomic_load(&sk->abandon)) {
+				snprintf(errstr, errstr_size,
+				         "stopped while committing a "
+				         "transaction");
+				next = TXN_FATAL;
+				break;
+			}
+		}
+	}
+	while (next == TXN_RETRY) {
+		rd_kafka_error_t *error =
+		    rd_kafka_commit_transaction(sk->rk, TXN_TIMEOUT_MS);
+
+		if (error == NULL) {
+			break;
+		}
+		next = txn_sort(sk, error, "commit_transaction", errstr,
+		                errstr_size);
+		if (next == TXN_RETRY && atomic_load(&sk->abandon)) {
+			snprintf(errstr, errstr_size,
+			         "stopped while committing a transaction");
+			next = TXN_FATAL;
+		}
+	}
+	if (next == TXN_RETRY) {
+		sk->txn_commits++;
+		txn_reset(sk);
+		complete_tracks(sk);
+	} else if (next == TXN_ABORT) {
+		rc = txn_abort(sk, errstr, errstr_size);
+	} else {
+		rc = -1;
+	}
+	if (list != NULL) {
+		rd_kafka_topic_partition_list_destroy(list);
+	}
+	if (cgmd != NULL) {
+		rd_kafka_consumer_group_metadata_destroy(cgmd);
+	}
+	return rc;
+}
+
+/* Open a transaction if none is. 0, or -1 (errstr). */
+static int txn_begin(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
+{
+	rd_kafka_error_t *error;
+
+	if (sk->txn_open) {
+		return 0;
+	}
+	error = rd_kafka_begin_transaction(sk->rk);
+	if (error != NULL) {
+		snprintf(errstr, errstr_size, "begin_transaction: %s",
+		         rd_kafka_error_string(error));
+		sk->fatal = rd_kafka_error_is_fatal(error);
+		rd_kafka_error_destroy(error);
+		return -1;
+	}
+	sk->txn_open = 1;
+	sk->txn_seq++;
+	sk->txn_started_ms = rs_clock_mono_ms();
+	return 0;
+}
+
+/* Record the batch's input positions in the open transaction. */
+static int txn_add_positions(rs_kafkasink_t *sk, const track_t *t)
+{
+	for (size_t i = 0; i < t->npos; i++) {
+		size_t k;
+
+		for (k = 0; k < sk->txn_npos; k++) {
+			if (sk->txn_pos[k].partition == t->pos[i].partition &&
+			    sk->txn_pos[k].topic == t->pos[i].topic) {
+				break;
+			}
+		}
+		if (k == sk->txn_npos) {
+			if (sk->txn_npos == sk->txn_cap) {
+				size_t ncap =
+				    sk->txn_cap ? sk->txn_cap * 2 : 16;
+				position_t *p =
+				    realloc(sk->txn_pos, ncap * sizeof(*p));
+				if (p == NULL) {
+					return -1;
+				}
+				sk->txn_pos = p;
+				sk->txn_cap = ncap;
+			}
+			sk->txn_pos[k] = t->pos[i];
+			sk->txn_npos++;
+		} else if (t->pos[i].next_offset > sk->txn_pos[k].next_offset) {
+			sk->txn_pos[k].next_offset = t->pos[i].next_offset;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The source asked, before a rebalance, for the transaction to be
+ * closed: commit it (or abort), then move the epoch on so that batches
+ * of partitions this member may lose are dropped. 0 or -1 fatal.
+ */
+static int txn_serve_close(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
+{
+	int rc = 0;
+
+	if (!rs_txnsync_close_pending(sk->conf.txn)) {
+		return 0;
+	}
+	if (sk->txn_open) {
+		rc = txn_commit(sk, errstr, errstr_size);
+	}
+	rs_txnsync_advance(sk->conf.txn);
+	rs_txnsync_close_done(sk->conf.txn);
+	return rc;
+}
+
+/* Commit when the open transaction is old or big enough. 0 or -1. */
+static int txn_maybe_commit(rs_kafkasink_t *sk, char *errstr,
+                            size_t errstr_size)
+{
+	if (!sk->txn_open) {
+		return 0;
+	}
+	if (sk->txn_failed ||
+	    (double)(rs_clock_mono_ms() - sk->txn_started_ms) >=
+	        sk->conf.txn_interval * 1000.0 ||
+	    sk->txn_nevents >= sk->conf.txn_events) {
+		return txn_commit(sk, errstr, errstr_size);
+	}
+	return 0;
+}
+
 /* rs_sink_t.write */
 static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
                     size_t errstr_size)
 {
 	rs_kafkasink_t *sk = sink->ctx;
-	track_t *t = calloc(1, sizeof(*t));
+	track_t *t;
 	int64_t now = rs_clock_wall_ms();
 
-	if (t == NULL || batch_positions(b, t) < 0) {
+	if (sk->conf.txn != NULL) {
+		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+			return -1;
+		}
+		if (b->epoch != rs_txnsync_epoch(sk->conf.txn)) {
+			/* Read before an abort or a revocation: its lines are
+			 * read again, so neither its events nor its counts. */
+			memset(&b->counts, 0, sizeof(b->counts));
+			sk->discarded++;
+			rs_log(
+			    RS_LOG_DEBUG, "kafka",
+			    "batch read before an abort or a revocation "
+			    "dropped",
+			    "batch_epoch=%llu epoch=%llu",
+			    (unsigned long long)b->epoch,
+			    (unsigned long long)rs_txnsync_epoch(sk->conf.txn));
+			return 0;
+		}
+		if (txn_begin(sk, errstr, errstr_size) < 0) {
+			return -1;
+		}
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL || batch_positions(b, t) < 0 ||
+	    (sk->conf.txn != NULL && txn_add_positions(sk, t) < 0)) {
 		if (t != NULL) {
 			free(t->pos);
 		}
@@ -378,6 +721,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		sk->head = t;
 	}
 	sk->tail = t;
+	t->txn = sk->txn_seq;
 	t->outstanding = 1; /* held until every message is queued */
 	t->created_ms = rs_clock_mono_ms();
 	if (sk->head == t) {
@@ -387,9 +731,19 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		const rs_event_meta_t *m = &b->events[i];
 		const rs_line_t *l = &b->lines[m->line_idx];
 
-		if (produce(sk, sk->conf.topic, b->out.data + m->off, m->len,
+		size_t len = m->len;
+
+		/* JSON events end with the newline of a JSON-lines file;
+		 * a message is one object. */
+		if (sk->conf.json && len > 0 &&
+		    b->out.data[m->off + len - 1] == '\n') {
+			len--;
+		}
+		if (produce(sk, sk->conf.topic, b->out.data + m->off, len,
 		            b->keys.data + m->key_off, m->key_len, t,
-		            "content-type", "application/x-protobuf",
+		            "content-type",
+		            sk->conf.json ? "application/json"
+		                          : "application/x-protobuf",
 		            "replyscan-schema", "replyscan.v1.DeferralEvent",
 		            errstr, errstr_size) < 0) {
 			return -1;
@@ -427,15 +781,25 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		rs_metrics_add_counts(sk->conf.metrics, &b->counts);
 	}
 	serve(sk, 0);
+	if (sk->conf.txn != NULL) {
+		sk->txn_nevents += (long)(b->nevents + b->nbad);
+		return txn_maybe_commit(sk, errstr, errstr_size);
+	}
 	return 0;
 }
 
 /* rs_sink_t.tick */
 static int sk_tick(rs_sink_t *sink, char *errstr, size_t errstr_size)
 {
-	(void)errstr;
-	(void)errstr_size;
-	serve(sink->ctx, 0);
+	rs_kafkasink_t *sk = sink->ctx;
+
+	serve(sk, 0);
+	if (sk->conf.txn != NULL) {
+		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+			return -1;
+		}
+		return txn_maybe_commit(sk, errstr, errstr_size);
+	}
 	return 0;
 }
 
@@ -446,6 +810,23 @@ static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
 	int64_t deadline =
 	    rs_clock_mono_ms() + (int64_t)(sk->conf.drain_timeout * 1000);
 
+	if (sk->conf.txn != NULL) {
+		uint64_t aborts = sk->txn_aborts;
+
+		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+			return -1;
+		}
+		if (sk->txn_open && txn_commit(sk, errstr, errstr_size) < 0) {
+			return -1;
+		}
+		if (sk->txn_aborts != aborts) {
+			snprintf(errstr, errstr_size,
+			         "the last transaction was aborted while "
+			         "stopping; its lines are read again at the "
+			         "next start");
+			return -1;
+		}
+	}
 	while (sk->head != NULL) {
 		serve(sk, 100);
 		if (atomic_load(&sk->abandon) ||
@@ -478,8 +859,11 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	    {"queue.buffering.max.kbytes", "32768"},
 	    {"message.timeout.ms", "30000"},
 	    {"client.id", "replyscan"},
+	    /* Only with exactly-once (the last entry, counted out below). */
+	    {"transactional.id", conf->transactional_id},
 	};
 	rs_kafkaclient_conf_t cc;
+	rd_kafka_error_t *error;
 	rs_kafkasink_t *sk = calloc(1, sizeof(*sk));
 
 	if (sk == NULL) {
@@ -498,7 +882,8 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	cc.section = "kafka.producer";
 	cc.brokers = conf->brokers;
 	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]) -
+	               (conf->txn != NULL ? 0 : 1);
 	cc.props = conf->props;
 	cc.nprops = conf->nprops;
 	cc.stats_interval_ms =
@@ -512,6 +897,48 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	}
 	sk->rk = rs_kafkaclient_handle(sk->client);
 	check_topic(sk, sk->conf.topic);
+	/* A producer's error events are served by rd_kafka_poll. */
+	rd_kafka_poll(sk->rk, 0);
+	if (rs_kafkaclient_failure(sk->client) != NULL) {
+		snprintf(errstr, errstr_size,
+		         "the producer cannot connect to the brokers: %s",
+		         rs_kafkaclient_failure(sk->client));
+		rs_kafkaclient_destroy(sk->client);
+		free(sk);
+		return NULL;
+	}
+	if (conf->txn != NULL) {
+		if (sk->conf.txn_interval <= 0) {
+			sk->conf.txn_interval = 1;
+		}
+		if (sk->conf.txn_events <= 0) {
+			sk->conf.txn_events = 100000;
+		}
+		/* Also aborts what a previous instance with this
+		 * transactional.id left open (after a kill -9). */
+		error = rd_kafka_init_transactions(sk->rk, TXN_TIMEOUT_MS);
+		if (error != NULL) {
+			rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+			snprintf(
+			    errstr, errstr_size,
+			    "cannot start transactions (transactional.id %s): "
+			    "%s%s",
+			    conf->transactional_id,
+			    rd_kafka_error_string(error),
+			    code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+				    code ==
+					RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION
+				? "; the broker does not support "
+				  "transactions (Kafka 2.5 or later is "
+				  "needed for exactly-once with a consumer "
+				  "group)"
+				: "");
+			rd_kafka_error_destroy(error);
+			rs_kafkaclient_destroy(sk->client);
+			free(sk);
+			return NULL;
+		}
+	}
 	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
 		check_topic(sk, sk->conf.dead_letter);
 	}
@@ -557,6 +984,14 @@ void rs_kafkasink_destroy(rs_kafkasink_t *sk)
 	if (sk == NULL) {
 		return;
 	}
+	if (sk->conf.txn != NULL && sk->txn_open && !sk->fatal) {
+		/* Not committed: its lines are read again at the next start. */
+		rd_kafka_error_t *error =
+		    rd_kafka_abort_transaction(sk->rk, 5000);
+		if (error != NULL) {
+			rd_kafka_error_destroy(error);
+		}
+	}
 	/* Drop anything still queued: its offsets were never committed. */
 	rd_kafka_purge(sk->rk,
 	               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -579,5 +1014,21 @@ void rs_kafkasink_destroy(rs_kafkasink_t *sk)
 		free(t->pos);
 		free(t);
 	}
+	free(sk->txn_pos);
 	free(sk);
+}
+
+int rs_kafkasink_fatal(const rs_kafkasink_t *sk)
+{
+	return sk->fatal;
+}
+
+uint64_t rs_kafkasink_txn_commits(const rs_kafkasink_t *sk)
+{
+	return sk->txn_commits;
+}
+
+uint64_t rs_kafkasink_txn_aborts(const rs_kafkasink_t *sk)
+{
+	return sk->txn_aborts;
 }

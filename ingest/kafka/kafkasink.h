@@ -11,6 +11,18 @@
  * until it succeeds or the stage stops, so a missing or unwritable output
  * topic holds commits back instead of losing lines.
  *
+ * Exactly-once (conf.txn set): the producer is transactional. Batches
+ * are produced inside a transaction that stays open for at most
+ * txn_interval seconds or txn_events events; then the input offsets of
+ * everything in it are added to it (send_offsets_to_transaction, with
+ * the consumer group's metadata) and it is committed: the events and the
+ * offsets become visible to read_committed readers together, or not at
+ * all. A failed delivery or an abortable error aborts the transaction,
+ * moves the epoch on (kafka/txnsync.h) and drops every batch read before
+ * it; the source reads those lines again from the committed offsets. A
+ * fatal error (another producer with the same transactional.id fenced
+ * this one) stops the stage: rs_kafkasink_fatal says so.
+ *
  * @locality every call on the pipeline's sink thread; delivery reports
  * are served from rd_kafka_poll on that same thread.
  */
@@ -21,13 +33,15 @@
 #include <stdint.h>
 
 #include "kafka/client.h"
+#include "kafka/txnsync.h"
 #include "pipeline/pipeline.h"
 
 typedef struct rs_metrics rs_metrics_t;
 
 typedef struct rs_kafkasink_conf {
 	const char *brokers;
-	const char *topic;       /* the output topic */
+	const char *topic; /* the output topic */
+	int json; /* events are JSON lines (their newline is dropped) */
 	const char *dead_letter; /* NULL or "": unreadable lines are counted */
 	const char *compression; /* none, gzip, snappy, lz4, zstd */
 	const rs_kafka_prop_t *props; /* librdkafka properties, applied last */
@@ -36,6 +50,11 @@ typedef struct rs_kafkasink_conf {
 	rs_metrics_t *metrics; /* may be NULL */
 	double drain_timeout;  /* seconds flush waits for acknowledgements */
 	int stats_interval_ms; /* librdkafka statistics; 0: every 5 s */
+	/* Exactly-once: shared with the source; NULL: at-least-once. */
+	rs_txnsync_t *txn;
+	const char *transactional_id; /* required with txn */
+	double txn_interval;          /* seconds a transaction stays open */
+	long txn_events;              /* events per transaction, at most */
 } rs_kafkasink_conf_t;
 
 typedef struct rs_kafkasink rs_kafkasink_t;
@@ -56,6 +75,13 @@ uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk);
  * acknowledgements was written; 0 when none waits. @locality any thread.
  */
 int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk);
+
+/* 1 after a fatal producer error (fenced): the stage must stop. */
+int rs_kafkasink_fatal(const rs_kafkasink_t *sk);
+
+/* Transactions committed and aborted (exactly-once). */
+uint64_t rs_kafkasink_txn_commits(const rs_kafkasink_t *sk);
+uint64_t rs_kafkasink_txn_aborts(const rs_kafkasink_t *sk);
 
 /* The producer's client, for its broker watch (any thread). */
 const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk);

@@ -44,6 +44,7 @@ struct rs_kafkasource {
 	int64_t last_input_ms;
 	int64_t last_commit_ms;
 	uint64_t commits;
+	uint64_t epoch;       /* exactly-once: the epoch batches are read in */
 	pthread_mutex_t lock; /* guards the commit table */
 	commit_entry_t *tab;
 	size_t ntab, tabcap;
@@ -113,6 +114,9 @@ static int commit_done(rs_kafkasource_t *ks,
 	rd_kafka_resp_err_t err;
 	int n = 0;
 
+	if (ks->conf.txn != NULL) {
+		return 0; /* the sink commits inside its transactions */
+	}
 	list = rd_kafka_topic_partition_list_new(16);
 	pthread_mutex_lock(&ks->lock);
 	for (size_t i = 0; i < ks->ntab; i++) {
@@ -181,6 +185,40 @@ static void set_assigned(rs_kafkasource_t *ks,
 	pthread_mutex_unlock(&ks->lock);
 }
 
+/* Exactly-once: hand the current generation's metadata to the sink. */
+static void share_group(rs_kafkasource_t *ks)
+{
+	rd_kafka_consumer_group_metadata_t *cgmd =
+	    rd_kafka_consumer_group_metadata(ks->rk);
+
+	if (cgmd == NULL || rs_txnsync_set_group(ks->conf.txn, cgmd) < 0) {
+		rs_log(RS_LOG_ERROR, "kafka",
+		       "cannot read the consumer group's metadata; offsets "
+		       "cannot be committed in transactions",
+		       NULL);
+	}
+	if (cgmd != NULL) {
+		rd_kafka_consumer_group_metadata_destroy(cgmd);
+	}
+}
+
+/*
+ * Exactly-once, before partitions are given up: the sink commits (or
+ * aborts) its open transaction, and what is in flight is dropped, so the
+ * next owner starts where this member's committed work ends.
+ */
+static void close_transaction(rs_kafkasource_t *ks)
+{
+	if (rs_txnsync_close_request(ks->conf.txn, 60000) < 0) {
+		rs_log(RS_LOG_ERROR, "kafka",
+		       "the producer did not close its transaction within "
+		       "60 s of a rebalance; the broker fences its late "
+		       "offsets (the group generation has moved on)",
+		       NULL);
+	}
+	/* The sink moved the epoch on: ks_next drops the lines it holds. */
+}
+
 /*
  * Rebalance callback. @locality source thread, inside consumer_poll.
  * Before partitions are given up, whatever is done is committed, so the
@@ -194,6 +232,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		set_assigned(ks, parts, 1);
 		rd_kafka_assign(rk, parts);
+		if (ks->conf.txn != NULL) {
+			share_group(ks);
+		}
 		/* Joining the group is not idleness. */
 		ks->assigned_ever = 1;
 		ks->last_input_ms = rs_clock_mono_ms();
@@ -203,9 +244,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		rs_log(RS_LOG_INFO, "kafka", "partitions assigned", "count=%d",
 		       parts->cnt);
 	} else {
+		if (ks->conf.txn != NULL) {
+			close_transaction(ks);
+		}
 		commit_done(ks, parts, 0);
 		set_assigned(ks, parts, 0);
 		rd_kafka_assign(rk, NULL);
+		/* Until the next assignment the group is rebalancing, not
+		 * idle: the same grace as before the first one. */
+		ks->assigned_ever = 0;
+		ks->last_input_ms = rs_clock_mono_ms();
 		rs_log(RS_LOG_INFO, "kafka", "partitions revoked", "count=%d",
 		       parts->cnt);
 	}
@@ -243,6 +291,74 @@ static void set_paused(rs_kafkasource_t *ks, int pause)
 	       NULL);
 }
 
+/*
+ * Exactly-once: the sink aborted a transaction (the epoch moved on). Seek
+ * every assigned partition back to its committed offset (the beginning
+ * when none is) so that the aborted lines are read again. 0 when done or
+ * nothing to do, -1 to try again later (logged). @locality source thread.
+ */
+static int rewind_to_committed(rs_kafkasource_t *ks)
+{
+	uint64_t want = rs_txnsync_epoch(ks->conf.txn);
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	rd_kafka_resp_err_t err;
+	rd_kafka_error_t *error;
+
+	if (want == ks->epoch) {
+		return 0;
+	}
+	err = rd_kafka_assignment(ks->rk, &parts);
+	if (err == RD_KAFKA_RESP_ERR_NO_ERROR && parts->cnt > 0) {
+		err = rd_kafka_committed(ks->rk, parts, 10000);
+	}
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		rs_log(RS_LOG_WARN, "kafka",
+		       "cannot read the committed offsets to rewind to; "
+		       "trying again",
+		       "error=\"%s\"", rd_kafka_err2str(err));
+		if (parts != NULL) {
+			rd_kafka_topic_partition_list_destroy(parts);
+		}
+		return -1;
+	}
+	for (int i = 0; i < parts->cnt; i++) {
+		if (parts->elems[i].offset < 0) {
+			parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+		}
+	}
+	error = parts->cnt > 0 ? rd_kafka_seek_partitions(ks->rk, parts, 10000)
+	                       : NULL;
+	if (error != NULL) {
+		rs_log(RS_LOG_WARN, "kafka",
+		       "cannot seek back to the committed offsets; trying "
+		       "again",
+		       "error=\"%s\"", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		rd_kafka_topic_partition_list_destroy(parts);
+		return -1;
+	}
+	for (int i = 0; i < parts->cnt; i++) {
+		if (parts->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rs_log(RS_LOG_WARN, "kafka",
+			       "cannot seek a partition back; trying again",
+			       "topic=%s partition=%d error=\"%s\"",
+			       parts->elems[i].topic,
+			       (int)parts->elems[i].partition,
+			       rd_kafka_err2str(parts->elems[i].err));
+			rd_kafka_topic_partition_list_destroy(parts);
+			return -1;
+		}
+	}
+	rs_log(RS_LOG_INFO, "kafka",
+	       "input rewound to the committed offsets (a transaction "
+	       "was aborted or partitions were revoked)",
+	       "partitions=%d epoch=%llu", parts->cnt,
+	       (unsigned long long)want);
+	rd_kafka_topic_partition_list_destroy(parts);
+	ks->epoch = want;
+	return 0;
+}
+
 /* Commit when the interval has passed. */
 static void maybe_commit(rs_kafkasource_t *ks, int64_t now)
 {
@@ -259,6 +375,9 @@ static void ks_tick(rs_source_t *src)
 	rd_kafka_message_t *rkm;
 
 	set_paused(ks, 1);
+	if (ks->conf.txn != NULL) {
+		rewind_to_committed(ks);
+	}
 	/* Serves rebalances; a paused consumer returns no messages, and pause
 	 * purged what was prefetched, so a message here is an error event. */
 	rkm = rd_kafka_consumer_poll(ks->rk, 0);
@@ -359,6 +478,16 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 		if (atomic_load(&ks->stopping)) {
 			break;
 		}
+		if (ks->conf.txn != NULL &&
+		    rs_txnsync_epoch(ks->conf.txn) != ks->epoch) {
+			/* Lines read before an abort or a revocation are
+			 * dropped here; the sink drops whole batches. */
+			b->nlines = 0;
+			b->len = 0;
+			if (rewind_to_committed(ks) < 0) {
+				continue;
+			}
+		}
 		if (b->nlines > 0) {
 			int64_t left = first_ms + ks->conf.linger_ms - now;
 			if (left <= 0) {
@@ -368,6 +497,17 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 		}
 		rkm = rd_kafka_consumer_poll(ks->rk, timeout);
 		if (rkm == NULL) {
+			if (rs_kafkaclient_failure(ks->client) != NULL) {
+				snprintf(errstr, errstr_size,
+				         "the consumer cannot connect to the "
+				         "brokers: %s",
+				         rs_kafkaclient_failure(ks->client));
+				return -1;
+			}
+			/* No broker is not "no input": wait it out. */
+			if (rs_kafkaclient_down_since(ks->client) != 0) {
+				ks->last_input_ms = rs_clock_mono_ms();
+			}
 			/* Before the first assignment allow 60 s more: the
 			 * group may wait for a dead member's session to end. */
 			if (ks->conf.exit_when_idle > 0 &&
@@ -418,6 +558,7 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 		return 0;
 	}
 	fix_pointers(b);
+	b->epoch = ks->epoch;
 	return 1;
 }
 
@@ -467,6 +608,7 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 	}
 	pthread_mutex_init(&ks->lock, NULL);
 	atomic_init(&ks->stopping, 0);
+	ks->epoch = conf->txn != NULL ? rs_txnsync_epoch(conf->txn) : 0;
 	memset(&cc, 0, sizeof(cc));
 	cc.type = RD_KAFKA_CONSUMER;
 	cc.name = "consumer";

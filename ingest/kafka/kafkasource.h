@@ -13,6 +13,14 @@
  * those offsets (every commit interval, before giving partitions up in a
  * rebalance, and on close). Auto-commit is off.
  *
+ * Exactly-once (conf.txn set): the source commits nothing itself; the
+ * sink commits the offsets inside its transactions. After each
+ * assignment the source hands the group metadata to the sink; before
+ * partitions are revoked it waits for the sink to close its transaction;
+ * when the sink has aborted one (the epoch moved on, kafka/txnsync.h) it
+ * drops the batch it is filling and seeks every assigned partition back
+ * to its committed offset. Each batch carries the epoch it was read in.
+ *
  * Back-pressure: when the pipeline's ring is full the source pauses its
  * partitions and keeps serving the consumer (rebalances, group
  * membership); it resumes when a slot is free.
@@ -24,6 +32,7 @@
 #include <stdint.h>
 
 #include "kafka/client.h"
+#include "kafka/txnsync.h"
 #include "pipeline/pipeline.h"
 
 typedef struct rs_kafkasource_conf {
@@ -40,6 +49,8 @@ typedef struct rs_kafkasource_conf {
 	int linger_ms;      /* longest wait to fill a batch */
 	int commit_interval_ms;
 	int stats_interval_ms; /* 0: every 5 s */
+	rs_txnsync_t *txn;     /* exactly-once: shared with the sink; NULL:
+	                          at-least-once (the source commits) */
 	/* librdkafka statistics JSON (statistics.interval.ms), optional. */
 	void (*stats_cb)(void *opaque, const char *json, size_t len);
 	void *stats_opaque;

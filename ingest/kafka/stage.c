@@ -21,11 +21,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "classify/ruleset.h"
 #include "kafka/health.h"
 #include "kafka/kafkasink.h"
 #include "kafka/kafkasource.h"
+#include "kafka/txnsync.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
 
@@ -38,6 +40,8 @@ typedef struct stage {
 	rs_metrics_t *metrics;
 	rs_kafkahealth_t health;
 	sigset_t signals;
+	rs_txnsync_t *txn; /* exactly-once only */
+	char txn_id[512];  /* the transactional.id in use */
 } stage_t;
 
 /* ------------------------------------------------------------------ */
@@ -153,6 +157,28 @@ static void on_stats(void *opaque, const char *json, size_t len)
 /* Start-up                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The transactional.id: the configured one, or replyscan-<group>-<host>.
+ * It must stay the same across restarts of one instance (a restart then
+ * aborts what the killed one left open at once, instead of after
+ * transaction.timeout.ms) and differ between instances (two with one id
+ * fence each other).
+ */
+static void transactional_id(const rs_stage_conf_t *c, char *id, size_t size)
+{
+	char host[256];
+
+	if (c->transactional_id != NULL && c->transactional_id[0] != '\0') {
+		snprintf(id, size, "%s", c->transactional_id);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) != 0) {
+		snprintf(host, sizeof(host), "localhost");
+	}
+	host[sizeof(host) - 1] = '\0';
+	snprintf(id, size, "replyscan-%s-%s", c->group, host);
+}
+
 /* The consumer. -1 (logged) when it cannot be made. */
 static int start_source(stage_t *st)
 {
@@ -172,6 +198,7 @@ static int start_source(stage_t *st)
 	sc.exit_when_idle = c->exit_when_idle;
 	sc.stats_cb = on_stats;
 	sc.stats_opaque = st;
+	sc.txn = st->txn;
 	st->source = rs_kafkasource_new(&sc, err, sizeof(err));
 	if (st->source == NULL) {
 		rs_log(RS_LOG_ERROR, "kafka", "cannot start the consumer",
@@ -191,12 +218,19 @@ static int start_sink(stage_t *st)
 	memset(&kc, 0, sizeof(kc));
 	kc.brokers = c->brokers;
 	kc.topic = c->output;
+	kc.json = c->output_json;
 	kc.dead_letter = c->dead_letter;
 	kc.compression = c->compression;
 	kc.props = c->producer_props;
 	kc.nprops = c->nproducer_props;
-	kc.source = rs_kafkasource_source(st->source);
+	/* Exactly-once: offsets go into the transactions, not to the
+	 * source. */
+	kc.source = st->txn == NULL ? rs_kafkasource_source(st->source) : NULL;
 	kc.metrics = st->metrics;
+	kc.txn = st->txn;
+	kc.transactional_id = st->txn_id;
+	kc.txn_interval = c->txn_interval;
+	kc.txn_events = c->txn_events;
 	st->sink = rs_kafkasink_new(&kc, err, sizeof(err));
 	if (st->sink == NULL) {
 		rs_log(RS_LOG_ERROR, "kafka", "cannot start the producer",
@@ -235,7 +269,7 @@ static void pipeline_conf(const stage_t *st, rs_pipeline_conf_t *pc)
 	pc->ruleset = st->ruleset;
 	pc->input_format = c->input_format;
 	pc->format_opts = c->format_opts;
-	pc->event_format = RS_EVENT_PB;
+	pc->event_format = c->output_json ? RS_EVENT_JSON : RS_EVENT_PB;
 	pc->encode = 1;
 	pc->include_sent = c->include_sent;
 	pc->key = c->key;
@@ -263,13 +297,30 @@ static int run_pipeline(stage_t *st, rs_counts_t *totals)
 		sink = &tee.sink;
 	}
 	rs_log(RS_LOG_INFO, "run", "stage started",
-	       "brokers=%s group=%s output=%s threads=%u slots=%u", c->brokers,
-	       c->group, c->output, pc.threads,
-	       pc.slots ? pc.slots : rs_pipeline_default_slots(pc.threads));
+	       "brokers=%s group=%s output=%s threads=%u slots=%u "
+	       "delivery=%s transactional_id=%s",
+	       c->brokers, c->group, c->output, pc.threads,
+	       pc.slots ? pc.slots : rs_pipeline_default_slots(pc.threads),
+	       st->txn != NULL ? "exactly_once" : "at_least_once",
+	       st->txn != NULL ? st->txn_id : "-");
 	rs_metrics_set_ready(st->metrics, 1);
 	rc = rs_pipeline_run(&pc, rs_kafkasource_source(st->source), sink,
 	                     totals, err, sizeof(err));
 	rs_metrics_set_ready(st->metrics, 0);
+	if (st->txn != NULL) {
+		/* The sink thread is this one: a revocation while the
+		 * consumer closes finds no transaction left to close. */
+		rs_txnsync_sink_gone(st->txn);
+	}
+	if (rc < 0 && rs_kafkasink_fatal(st->sink)) {
+		rs_log(RS_LOG_ERROR, "run",
+		       "stage stopped: the producer cannot go on; nothing "
+		       "more is committed",
+		       "error=\"%s\"", err);
+		rs_kafkasource_close(st->source, err, sizeof(err));
+		st->source = NULL;
+		return RS_STAGE_FENCED;
+	}
 	if (rc < 0) {
 		rs_log(RS_LOG_ERROR, "run",
 		       "stage failed; offsets of unwritten "
@@ -288,13 +339,16 @@ static int run_pipeline(stage_t *st, rs_counts_t *totals)
 	}
 	rs_log(RS_LOG_INFO, "run", "stage stopped",
 	       "lines=%llu events=%llu skipped=%llu malformed=%llu "
-	       "delivered=%llu dead_lettered=%llu",
+	       "delivered=%llu dead_lettered=%llu transactions=%llu "
+	       "aborted=%llu",
 	       (unsigned long long)totals->lines,
 	       (unsigned long long)totals->events,
 	       (unsigned long long)totals->skipped,
 	       (unsigned long long)totals->malformed,
 	       (unsigned long long)rs_kafkasink_delivered(st->sink),
-	       (unsigned long long)rs_kafkasink_dead_lettered(st->sink));
+	       (unsigned long long)rs_kafkasink_dead_lettered(st->sink),
+	       (unsigned long long)rs_kafkasink_txn_commits(st->sink),
+	       (unsigned long long)rs_kafkasink_txn_aborts(st->sink));
 	return RS_STAGE_OK;
 }
 
@@ -338,6 +392,15 @@ int rs_stage_run(const rs_stage_conf_t *conf, rs_counts_t *totals, char *errstr,
 		goto out;
 	}
 	rs_metrics_set_rules_loaded(st.metrics, rs_rules_count(rules));
+	if (conf->exactly_once) {
+		st.txn = rs_txnsync_new();
+		if (st.txn == NULL) {
+			rs_log(RS_LOG_ERROR, "run", "out of memory", NULL);
+			rc = RS_STAGE_FAILED;
+			goto out;
+		}
+		transactional_id(conf, st.txn_id, sizeof(st.txn_id));
+	}
 	if (start_metrics(&st) != 0 || start_source(&st) != 0 ||
 	    start_sink(&st) != 0) {
 		goto out;
@@ -364,6 +427,7 @@ out:
 		rs_kafkasource_close(st.source, err, sizeof(err));
 	}
 	rs_kafkasink_destroy(st.sink);
+	rs_txnsync_destroy(st.txn);
 	rs_metrics_destroy(st.metrics);
 	rs_ruleset_destroy(st.ruleset);
 	return rc;

@@ -35,6 +35,7 @@ typedef struct rs_stage_conf {
 	char *const *topics; /* input topics */
 	size_t ntopics;
 	const char *output;
+	int output_json;         /* events as JSON objects, not protobuf */
 	const char *dead_letter; /* NULL: unreadable lines are counted */
 	const char *compression; /* librdkafka's compression.codec name */
 	rs_key_t key;
@@ -42,6 +43,11 @@ typedef struct rs_stage_conf {
 	size_t nconsumer_props;
 	const rs_kafka_prop_t *producer_props;
 	size_t nproducer_props;
+	/* Exactly-once (kafka/txnsync.h); 0: at-least-once. */
+	int exactly_once;
+	const char *transactional_id; /* "": replyscan-<group>-<host> */
+	double txn_interval;          /* seconds a transaction stays open */
+	long txn_events;              /* events per transaction, at most */
 	/* Pipeline */
 	const char *rules_dir; /* resolved path; loaded and reloaded */
 	const rs_format_t *input_format;
@@ -62,6 +68,7 @@ typedef struct rs_stage_conf {
 #define RS_STAGE_OK 0
 #define RS_STAGE_FAILED 1 /* the stage failed or could not drain */
 #define RS_STAGE_CONFIG 2 /* it could not start: rules, address, client */
+#define RS_STAGE_FENCED 3 /* exactly-once: fenced or a fatal producer error */
 
 /*
  * Run the stage to its end. Totals of the lines read go to *totals. A

@@ -32,6 +32,7 @@ void rs_batch_reset(rs_batch_t *batch)
 	batch->source = NULL;
 	batch->source_ref = NULL;
 	batch->input_ends = 0;
+	batch->epoch = 0;
 	rs_buf_reset(&batch->aux);
 	rs_buf_reset(&batch->out);
 	rs_buf_reset(&batch->keys);

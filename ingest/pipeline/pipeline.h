@@ -103,7 +103,10 @@ typedef struct rs_batch {
 	size_t nlines, lines_cap;
 	void *source_ref; /* the source's own handle (Kafka messages) */
 	int input_ends;   /* the last line ends its input (end of a file) */
-	rs_buf_t aux;     /* side data of the lines (prescan, source thread) */
+	/* The source's rewind generation (Kafka exactly-once, kafka/txnsync.h):
+	 * a sink drops a batch read before its last abort. 0 elsewhere. */
+	uint64_t epoch;
+	rs_buf_t aux; /* side data of the lines (prescan, source thread) */
 	/* output, filled by a worker */
 	rs_buf_t out;
 	rs_buf_t keys;

@@ -8,7 +8,15 @@
 #   tests/kafka/integration.sh [BUILD_DIR] [SCENARIO...]
 #
 # Scenarios: e2e metrics crash scaleout broker_restart missing_output
-# dead_letter reload. Ends with "N passed, N failed"; exits 1 if any failed.
+# dead_letter reload exactly_once (tests/kafka/exactly_once.sh: kill -9,
+# rebalance, fencing and a broker restart with exactly-once delivery, 0
+# missing and 0 duplicates read committed) secure_run (tests/kafka/
+# secure_run.sh on a second broker started with --secure, in
+# $RS_KAFKA_HOME-secure on port $RS_KAFKA_PORT + 100 unless
+# RS_SECURE_RUN_HOME / RS_SECURE_RUN_PORT say otherwise) secure_scram (the
+# same with SCRAM-SHA-512 against Kafka 3.9.2, RS_KAFKA_VERSION, in
+# $RS_KAFKA_HOME-scram on port $RS_KAFKA_PORT + 110; RS_SCRAM_RUN_HOME /
+# RS_SCRAM_RUN_PORT). Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -315,7 +323,32 @@ scenario_reload() {
 	python3 tests/kafka/compare.py "$WORK/reload.expected.json" "$WORK/reload.json" exact
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload)
+# Exactly-once: its own scenarios on this broker (it leaves it running).
+scenario_exactly_once() {
+	bash tests/kafka/exactly_once.sh "$BUILD"
+}
+
+# SASL_SSL end to end and its failures, on a broker of its own (--secure).
+scenario_secure_run() {
+	local home=${RS_KAFKA_HOME:-/var/tmp/replyscan-kafka}
+	RS_KAFKA_JARS=${RS_KAFKA_JARS:-$home/lib} \
+		RS_KAFKA_HOME=${RS_SECURE_RUN_HOME:-$home-secure} \
+		RS_KAFKA_PORT=${RS_SECURE_RUN_PORT:-$((${RS_KAFKA_PORT:-9092} + 100))} \
+		bash tests/kafka/secure_run.sh "$BUILD"
+}
+
+# SCRAM-SHA-512 over SASL_SSL: librdkafka 2.0.2 cannot log in with SCRAM
+# to Kafka 4.x, so against 3.9.2 on a broker of its own.
+scenario_secure_scram() {
+	local home=${RS_KAFKA_HOME:-/var/tmp/replyscan-kafka}
+	RS_KAFKA_JARS=${RS_KAFKA_JARS:-$home/lib} RS_KAFKA_VERSION=3.9.2 \
+		RS_KAFKA_HOME=${RS_SCRAM_RUN_HOME:-$home-scram} \
+		RS_KAFKA_PORT=${RS_SCRAM_RUN_PORT:-$((${RS_KAFKA_PORT:-9092} + 110))} \
+		RS_SECURE_RUN_MECHANISM=SCRAM-SHA-512 \
+		bash tests/kafka/secure_run.sh "$BUILD"
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
