@@ -14,5 +14,6 @@ int rs_cmd_eval(int argc, char **argv);
 int rs_cmd_run(int argc, char **argv);
 int rs_cmd_replay(int argc, char **argv);
 int rs_cmd_events(int argc, char **argv);
+int rs_cmd_posture(int argc, char **argv);
 
 #endif
