@@ -8,7 +8,8 @@
 #   tests/kafka/integration.sh [BUILD_DIR] [SCENARIO...]
 #
 # Scenarios: e2e metrics crash scaleout broker_restart missing_output
-# dead_letter reload. Ends with "N passed, N failed"; exits 1 if any failed.
+# dead_letter reload posture (tests/kafka/posture.sh). Ends with "N
+# passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -315,7 +316,12 @@ scenario_reload() {
 	python3 tests/kafka/compare.py "$WORK/reload.expected.json" "$WORK/reload.json" exact
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload)
+# `replyscan posture` on the same broker: its own script, own topics.
+scenario_posture() {
+	bash tests/kafka/posture.sh "$BUILD"
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload posture)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
