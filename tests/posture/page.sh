@@ -21,7 +21,7 @@ python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/c.log" >/dev/nul
 $RS classify -q --all --format pb "$WORK/c.log" >"$WORK/c.pb"
 $RS posture --quiet --listen 127.0.0.1:0 "$WORK/c.pb" >"$WORK/decisions.json" 2>"$WORK/err" &
 PID=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
 	grep -q "serving /posture" "$WORK/err" && break
 	sleep 0.1
 done
