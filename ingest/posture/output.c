@@ -221,6 +221,13 @@ static void kumo(const Replyscan__V1__PostureDecision *d, rs_buf_t *out)
 			break;
 		}
 		if (d->sending[0]) {
+			/* KumoMTA names a ready queue source->site@smtp_client
+			 * with its own site name (the MX set), which the
+			 * events do not carry. */
+			rs_buf_puts(out, "# replace '");
+			rs_buf_puts(out, d->site);
+			rs_buf_puts(out, "' with KumoMTA's site name of the "
+			                 "ready queue (kcli queue-summary)\n");
 			rs_buf_puts(out, "kcli suspend-ready-q --name '");
 			rs_buf_puts(out, d->sending);
 			rs_buf_puts(out, "->");

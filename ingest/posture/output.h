@@ -4,8 +4,8 @@
  * commands a sender could apply (printed, never executed): PowerMTA
  * `pmta` commands and KumoMTA `kcli` commands / shaping TOML.
  *
- * The exporters are written from the products' documented command
- * syntax and have not been run against either product here (README).
+ * The KumoMTA lines follow its kcli reference; neither exporter has been
+ * run against the product (README).
  */
 #ifndef RS_POSTURE_OUTPUT_H
 #define RS_POSTURE_OUTPUT_H
