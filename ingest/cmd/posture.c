@@ -149,7 +149,7 @@ static void flush_out(pctx_t *c)
 
 /* The policy file: the option, the environment, the build or install
  * tree next to the program, the configured install prefix. */
-static const char *find_policy(const char *opt, char *out, size_t size)
+const char *rs_cmd_posture_policy(const char *opt, char *out, size_t size)
 {
 	const char *env = getenv("REPLYSCAN_POSTURE_POLICY");
 	char exe[PATH_MAX / 2], rules[PATH_MAX / 2];
@@ -679,8 +679,9 @@ int rs_cmd_posture(int argc, char **argv)
 		usage(stderr);
 		return RS_EXIT_USAGE;
 	}
-	pol = rs_policy_load(find_policy(policy_opt, path, sizeof(path)), err,
-	                     sizeof(err));
+	pol = rs_policy_load(
+	    rs_cmd_posture_policy(policy_opt, path, sizeof(path)), err,
+	    sizeof(err));
 	if (pol == NULL) {
 		fprintf(stderr, "replyscan: %s\n", err);
 		return RS_EXIT_USAGE;
