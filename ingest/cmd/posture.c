@@ -147,6 +147,17 @@ static void flush_out(pctx_t *c)
 	fflush(stdout);
 }
 
+/* path without "..", for readable messages ("/usr/bin/../share/x"). */
+static const char *canonical(char *path, size_t size)
+{
+	char real[PATH_MAX];
+
+	if (realpath(path, real) != NULL && strlen(real) < size) {
+		memcpy(path, real, strlen(real) + 1);
+	}
+	return path;
+}
+
 /* The policy file: the option, the environment, the build or install
  * tree next to the program, the configured install prefix. */
 const char *rs_cmd_posture_policy(const char *opt, char *out, size_t size)
@@ -172,13 +183,13 @@ const char *rs_cmd_posture_policy(const char *opt, char *out, size_t size)
 			*slash = '\0';
 			snprintf(out, size, "%s/../posture/policy.yaml", exe);
 			if (stat(out, &st) == 0) {
-				return out;
+				return canonical(out, size);
 			}
 			snprintf(out, size,
 			         "%s/../share/replyscan/posture/policy.yaml",
 			         exe);
 			if (stat(out, &st) == 0) {
-				return out;
+				return canonical(out, size);
 			}
 		}
 	}
