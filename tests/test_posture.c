@@ -450,6 +450,60 @@ static void test_restore(void **state)
 	rs_policy_free(p);
 }
 
+typedef struct reply_seen {
+	char text[128];
+} reply_seen_t;
+
+static void read_reply(void *ctx, const Replyscan__V1__PostureDecision *d)
+{
+	reply_seen_t *r = ctx;
+
+	snprintf(r->text, sizeof(r->text), "%s", d->reply_text);
+}
+
+static rs_pevent_t deferral(double secs, const char *text)
+{
+	rs_pevent_t ev = ev_at(secs, "a", "mx.x.org", RS_STATUS_DEFERRED,
+	                       RS_CAUSE_RATE_LIMIT);
+
+	ev.reply_text.p = text;
+	ev.reply_text.n = strlen(text);
+	return ev;
+}
+
+/* The reply shown is the majority shape's (ids and IPs blanked), not
+ * merely the latest. */
+static void test_reply_majority(void **state)
+{
+	static const char *const texts[] = {
+	    "421 first 1",
+	    "421 first 2",
+	    "421 4.7.0 try later [10.0.0.1] id 123",
+	    "421 4.7.0 try later [10.0.0.2] id 456",
+	    "421 4.7.0 try later [10.0.0.3] id 789",
+	    "421 something else",
+	};
+	char err[256];
+	rs_policy_t *p = rs_policy_load_buffer(
+	    "p.yaml", small_policy, strlen(small_policy), err, sizeof(err));
+	collect_t c = {0};
+	rs_posture_t *e = rs_posture_new(p, on_decision, &c);
+	reply_seen_t r = {""};
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		rs_pevent_t ev = deferral(1 + i, texts[i]);
+
+		rs_posture_add(e, &ev);
+	}
+	assert_int_equal(c.n, 1); /* throttle at the 2nd */
+	assert_string_equal(c.last_reply, "421 first 2");
+	rs_posture_foreach(e, read_reply, &r);
+	assert_string_equal(r.text, "421 4.7.0 try later [10.0.0.3] id 789");
+	rs_posture_free(e);
+	rs_policy_free(p);
+}
+
 /* ---- wire decoding: a packed DeferralEvent gives the same fields ---- */
 
 static void test_decode(void **state)
@@ -738,6 +792,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_shipped),
 	    cmocka_unit_test(test_hysteresis_refresh_expiry),
 	    cmocka_unit_test(test_restore),
+	    cmocka_unit_test(test_reply_majority),
 	    cmocka_unit_test(test_decode),
 	    cmocka_unit_test(test_output),
 	    cmocka_unit_test(test_scenarios),

@@ -284,6 +284,61 @@ static void set_reply(rs_pscope_t *s, rs_str_t text)
 	s->reply = p;
 }
 
+/*
+ * The shape of a reply text: a hash of its words where a word holding a
+ * digit (an IP, a queue id, a counter) counts as one '#', so that one
+ * receiver's replies that differ only in those are one text.
+ */
+static uint64_t reply_shape(rs_str_t t)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i = 0;
+
+	while (i < t.n) {
+		size_t j = i;
+		int digit = 0;
+
+		while (j < t.n && t.p[j] != ' ') {
+			digit |= t.p[j] >= '0' && t.p[j] <= '9';
+			j++;
+		}
+		if (digit) {
+			h = (h ^ '#') * 1099511628211ull;
+		} else {
+			for (size_t k = i; k < j; k++) {
+				h = (h ^ (unsigned char)t.p[k]) *
+				    1099511628211ull;
+			}
+		}
+		h = (h ^ ' ') * 1099511628211ull;
+		i = j + 1;
+	}
+	return h;
+}
+
+/*
+ * The reply text a decision shows: the most frequent shape among the
+ * deciding rule's events since the posture began, by Misra-Gries with one
+ * counter (exact whenever one shape is more than half of them), its
+ * latest text. reset starts over (a new posture).
+ */
+static void vote_reply(rs_pscope_t *s, const rs_pevent_t *ev, int reset)
+{
+	uint64_t h = reply_shape(ev->reply_text);
+
+	if (reset || s->reply_votes == 0) {
+		s->reply_shape = h;
+		s->reply_votes = 1;
+	} else if (h == s->reply_shape) {
+		s->reply_votes++;
+	} else {
+		s->reply_votes--;
+		return;
+	}
+	s->cause = (uint8_t)ev->cause;
+	set_reply(s, ev->reply_text);
+}
+
 /* Messages per minute the scope had accepted over the rule's window. */
 static float accepted_rate(const rs_posture_t *e, const rs_prule_t *r,
                            const rs_pw_bucket_t *sum)
@@ -307,6 +362,7 @@ static void release(rs_posture_t *e, rs_pscope_t *s, int64_t n)
 	publish(e, s, n, 0);
 	free(s->reply);
 	s->reply = NULL;
+	s->reply_votes = 0;
 }
 
 /*
@@ -350,8 +406,7 @@ static void evaluate(rs_posture_t *e, rs_pscope_t *s, int64_t n,
 			                   ? accepted_rate(e, r, &best_sum)
 			                   : 0;
 			if (ev != NULL && (mask & (1u << best))) {
-				s->cause = (uint8_t)ev->cause;
-				set_reply(s, ev->reply_text);
+				vote_reply(s, ev, 1);
 			}
 			publish(e, s, n, 0);
 			return;
@@ -365,8 +420,7 @@ static void evaluate(rs_posture_t *e, rs_pscope_t *s, int64_t n,
 		}
 	}
 	if (s->rule != 0 && ev != NULL && (mask & (1u << (s->rule - 1)))) {
-		s->cause = (uint8_t)ev->cause;
-		set_reply(s, ev->reply_text);
+		vote_reply(s, ev, 0);
 	}
 	if (s->rule != 0 && e->now >= s->until_ms) {
 		const rs_prule_t *r = &p->rules[s->rule - 1];
@@ -551,6 +605,7 @@ int rs_posture_restore(rs_posture_t *e, const Replyscan__V1__PostureDecision *d)
 			set_state(e, s, RS_POSTURE_OBSERVE, 0);
 			free(s->reply);
 			s->reply = NULL;
+			s->reply_votes = 0;
 		}
 		return 0;
 	}
@@ -568,6 +623,8 @@ int rs_posture_restore(rs_posture_t *e, const Replyscan__V1__PostureDecision *d)
 		rs_str_t t = {d->reply_text, strlen(d->reply_text)};
 
 		set_reply(s, t);
+		s->reply_shape = reply_shape(t);
+		s->reply_votes = 1;
 	}
 	return 0;
 }

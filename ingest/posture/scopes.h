@@ -42,15 +42,17 @@ size_t rs_pnames_count(const rs_pnames_t *t);
 
 typedef struct rs_pscope {
 	uint64_t key;
-	int64_t last_ms;    /* log time of the last event */
-	int64_t since_ms;   /* posture entered */
-	int64_t until_ms;   /* posture holds at least until */
-	int64_t refresh_ms; /* next slow refresh of a non-observe posture */
-	char *reply;        /* latest reply text of the deciding rule */
-	float suggested;    /* throttle: messages per minute */
-	uint8_t posture;    /* rs_pposture_t */
-	uint8_t rule;       /* deciding rule index + 1; 0 none */
-	uint8_t cause;      /* rs_cause_t of the latest hit of the rule */
+	int64_t last_ms;      /* log time of the last event */
+	int64_t since_ms;     /* posture entered */
+	int64_t until_ms;     /* posture holds at least until */
+	int64_t refresh_ms;   /* next slow refresh of a non-observe posture */
+	char *reply;          /* a reply text of the deciding rule's majority */
+	uint64_t reply_shape; /* ... shape (engine.c vote_reply) */
+	uint32_t reply_votes; /* its Misra-Gries counter */
+	float suggested;      /* throttle: messages per minute */
+	uint8_t posture;      /* rs_pposture_t */
+	uint8_t rule;         /* deciding rule index + 1; 0 none */
+	uint8_t cause;        /* rs_cause_t of the latest hit of the rule */
 	uint8_t pad;
 	rs_pw_t w;
 } rs_pscope_t;
