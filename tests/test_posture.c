@@ -383,7 +383,11 @@ static void test_hysteresis_refresh_expiry(void **state)
 	rs_posture_stats(e, &st);
 	assert_int_equal(st.scopes, 0);
 	assert_int_equal(st.expired, 4);
-	/* A held posture is published again every refresh (5 m). */
+	/* Throttled at t=601 (until 661); deferrals every 10 s keep firing
+	 * and move the 1 m hold on; each time it has moved more than the
+	 * 2 m window past the last published until, it is published again
+	 * (t=730, 860, 990), so that a restart that re-reads one window is
+	 * never short of it by more than a window. */
 	for (int i = 0; i < 4; i++) {
 		ev = ev_at(600 + i, "b", "mx.y.org", RS_STATUS_DEFERRED,
 		           RS_CAUSE_RATE_LIMIT);
@@ -396,7 +400,7 @@ static void test_hysteresis_refresh_expiry(void **state)
 		rs_posture_add(e, &ev);
 	}
 	assert_int_equal(c.n, 3);
-	assert_int_equal(c.refreshes, 1);
+	assert_int_equal(c.refreshes, 3);
 	/* Older than the windows' span (12 buckets of 1 m): not counted. */
 	ev = ev_at(270, "a", "mx.x.org", RS_STATUS_SENT, 0);
 	rs_posture_add(e, &ev);
@@ -406,6 +410,43 @@ static void test_hysteresis_refresh_expiry(void **state)
 	rs_posture_add(e, &ev);
 	rs_posture_stats(e, &st);
 	assert_int_equal(st.too_old, 1);
+	rs_posture_free(e);
+	rs_policy_free(p);
+}
+
+/* A held posture without new events is published again every refresh. */
+static void test_slow_refresh(void **state)
+{
+	static const char pol[] = "bucket: 1m\nrefresh: 5m\nrules:\n"
+				  "  - id: rl\n"
+				  "    match: {classes: [rate_limit]}\n"
+				  "    min_hits: 2\n    posture: throttle\n"
+				  "    hold: 30m\n";
+	char err[256];
+	rs_policy_t *p =
+	    rs_policy_load_buffer("p.yaml", pol, strlen(pol), err, sizeof(err));
+	collect_t c = {0};
+	rs_posture_t *e;
+	rs_pevent_t ev;
+
+	(void)state;
+	assert_non_null(p);
+	e = rs_posture_new(p, on_decision, &c);
+	ev = ev_at(0, "a", "mx.x.org", RS_STATUS_DEFERRED, RS_CAUSE_RATE_LIMIT);
+	rs_posture_add(e, &ev);
+	ev = ev_at(1, "a", "mx.x.org", RS_STATUS_DEFERRED, RS_CAUSE_RATE_LIMIT);
+	rs_posture_add(e, &ev);
+	assert_int_equal(c.n, 1);
+	/* refresh due at 301: published by the sweeps at 360, 660, 960,
+	 * 1260; still held (until 1801) */
+	for (int t = 60; t <= 1260; t += 60) {
+		rs_posture_tick(e, BASE_MS + (int64_t)t * 1000);
+	}
+	assert_int_equal(c.refreshes, 4);
+	assert_int_equal(c.n, 1);
+	rs_posture_tick(e, BASE_MS + 1860 * 1000);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.lines[1], "1860 ip_site:a@x.org observe -");
 	rs_posture_free(e);
 	rs_policy_free(p);
 }
@@ -791,6 +832,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_errors),
 	    cmocka_unit_test(test_policy_shipped),
 	    cmocka_unit_test(test_hysteresis_refresh_expiry),
+	    cmocka_unit_test(test_slow_refresh),
 	    cmocka_unit_test(test_restore),
 	    cmocka_unit_test(test_reply_majority),
 	    cmocka_unit_test(test_decode),

@@ -246,6 +246,7 @@ static void publish(rs_posture_t *e, rs_pscope_t *s, int64_t n, int refresh)
 	} else {
 		e->st.decisions++;
 	}
+	s->published_until_ms = s->rule ? s->until_ms : 0;
 	if (e->emit == NULL) {
 		return;
 	}
@@ -417,6 +418,16 @@ static void evaluate(rs_posture_t *e, rs_pscope_t *s, int64_t n,
 			 * from the last one (a sweep that finds the same old
 			 * events in the window does not extend it). */
 			s->until_ms = e->now + r->hold_ms;
+			/* A restarted instance re-reads one window of events
+			 * and takes the rest of a hold from the last published
+			 * decision: publish again once the hold has moved on by
+			 * more than a window, so that it is never short by more
+			 * than one. */
+			if (s->until_ms - s->published_until_ms >
+			    r->window_buckets * p->bucket_ms) {
+				s->refresh_ms = e->now + p->refresh_ms;
+				publish(e, s, n, 1);
+			}
 		}
 	}
 	if (s->rule != 0 && ev != NULL && (mask & (1u << (s->rule - 1)))) {

@@ -42,10 +42,11 @@ size_t rs_pnames_count(const rs_pnames_t *t);
 
 typedef struct rs_pscope {
 	uint64_t key;
-	int64_t last_ms;      /* log time of the last event */
-	int64_t since_ms;     /* posture entered */
-	int64_t until_ms;     /* posture holds at least until */
-	int64_t refresh_ms;   /* next slow refresh of a non-observe posture */
+	int64_t last_ms;    /* log time of the last event */
+	int64_t since_ms;   /* posture entered */
+	int64_t until_ms;   /* posture holds at least until */
+	int64_t refresh_ms; /* next slow refresh of a non-observe posture */
+	int64_t published_until_ms; /* until of the last decision published */
 	char *reply;          /* a reply text of the deciding rule's majority */
 	uint64_t reply_shape; /* ... shape (engine.c vote_reply) */
 	uint32_t reply_votes; /* its Misra-Gries counter */
