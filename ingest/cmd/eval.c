@@ -35,8 +35,8 @@ static void usage(FILE *out)
 	    "confusions, the\n"
 	    "misclassified rows and, with a stage column, how often the "
 	    "logged or\n"
-	    "inferred stage agrees. Exit status 1 below a --min-* or above "
-	    "--max-*.\n"
+	    "inferred stage agrees. Exit status 1 when a figure misses one "
+	    "of these bounds.\n"
 	    "  --quiet  leave out the misclassified rows\n");
 }
 
