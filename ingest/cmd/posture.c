@@ -142,7 +142,9 @@ static void on_decision(void *opaque, const Replyscan__V1__PostureDecision *d)
 
 static void flush_out(pctx_t *c)
 {
-	fwrite(c->out.data, 1, c->out.len, stdout);
+	if (c->out.len > 0) {
+		fwrite(c->out.data, 1, c->out.len, stdout);
+	}
 	rs_buf_reset(&c->out);
 	fflush(stdout);
 }
