@@ -25,6 +25,8 @@ static void usage(FILE *out)
 	    "  eval       measure accuracy on a labelled file of replies\n"
 	    "  replay     produce a recorded log corpus into a Kafka topic\n"
 	    "  events     print the events of an output topic as JSON\n"
+	    "  posture    aggregate events into a retry posture per sending "
+	    "IP x receiver\n"
 	    "  version    print the version\n"
 	    "\n"
 	    "'replyscan COMMAND --help' describes each command.\n");
@@ -53,6 +55,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "events") == 0) {
 		return rs_cmd_events(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "posture") == 0) {
+		return rs_cmd_posture(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "replay") == 0) {
 		return rs_cmd_replay(argc - 1, argv + 1);

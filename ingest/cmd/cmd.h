@@ -14,5 +14,10 @@ int rs_cmd_eval(int argc, char **argv);
 int rs_cmd_run(int argc, char **argv);
 int rs_cmd_replay(int argc, char **argv);
 int rs_cmd_events(int argc, char **argv);
+int rs_cmd_posture(int argc, char **argv);
+
+/* The posture policy path: opt if given, else $REPLYSCAN_POSTURE_POLICY,
+ * else posture/policy.yaml of the build or install tree; into out. */
+const char *rs_cmd_posture_policy(const char *opt, char *out, size_t size);
 
 #endif

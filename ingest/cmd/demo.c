@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "kafka/client.h"
 #include "kafka/replay.h"
+#include "posture/engine.h"
 
 #define DEMO_INPUT "mta-logs"
 #define DEMO_OUTPUT "deferral-events"
@@ -25,7 +27,31 @@ struct rs_demo {
 	rs_kafkaclient_t *host; /* hosts the mock cluster; talks to none */
 	rd_kafka_mock_cluster_t *mc;
 	rs_summary_t *summary;
+	/* the events also go through `replyscan posture` (its table ends
+	 * the report); NULL when the policy does not load */
+	rs_policy_t *policy;
+	rs_posture_t *posture;
 };
+
+/* Each event the stage produced, into the posture engine. */
+static void to_posture(void *ctx, const void *event, size_t len)
+{
+	rs_pevent_t ev;
+
+	if (rs_pevent_decode(event, len, &ev) == 0) {
+		rs_posture_add(ctx, &ev);
+	}
+}
+
+static void posture_row(void *ctx, const Replyscan__V1__PostureDecision *d)
+{
+	int *n = ctx;
+
+	printf("  %-9s %-44s %-16s %llu of %llu attempts\n",
+	       rs_posture_name(d->posture), d->scope, d->rule_id,
+	       (unsigned long long)d->hits, (unsigned long long)d->attempts);
+	(*n)++;
+}
 
 /* Find the bundled sample corpus next to the binary. */
 static const char *sample_path(char *out, size_t size)
@@ -128,6 +154,21 @@ rs_demo_t *rs_demo_start(rs_config_t *cfg, char *const *files, size_t nfiles)
 		rs_demo_stop(d);
 		return NULL;
 	}
+	{
+		char path[PATH_MAX], err[512];
+
+		d->policy = rs_policy_load(
+		    rs_cmd_posture_policy(NULL, path, sizeof(path)), err,
+		    sizeof(err));
+		if (d->policy == NULL) {
+			fprintf(stderr, "replyscan: no posture table: %s\n",
+			        err);
+		} else if ((d->posture = rs_posture_new(d->policy, NULL,
+		                                        NULL)) != NULL) {
+			rs_summary_set_event_hook(d->summary, to_posture,
+			                          d->posture);
+		}
+	}
 	if (start_cluster(d) != 0 || configure(d, cfg) != 0) {
 		rs_demo_stop(d);
 		return NULL;
@@ -172,6 +213,22 @@ void rs_demo_report(const rs_demo_t *demo, const rs_counts_t *totals)
 	       (unsigned long long)totals->skipped,
 	       (unsigned long long)totals->malformed);
 	rs_summary_print(demo->summary, totals, 10, stdout);
+	if (demo->posture != NULL) {
+		rs_posture_stats_t st;
+		int n = 0;
+
+		rs_posture_stats(demo->posture, &st);
+		printf("\nretry posture (replyscan posture, %llu events in "
+		       "%zu scopes):\n",
+		       (unsigned long long)st.events, st.scopes);
+		rs_posture_foreach(demo->posture, posture_row, &n);
+		if (n == 0) {
+			printf("  every scope observe: nothing to throttle "
+			       "or pause (%llu recipient-level failures are "
+			       "list hygiene)\n",
+			       (unsigned long long)st.hygiene);
+		}
+	}
 }
 
 void rs_demo_stop(rs_demo_t *demo)
@@ -184,5 +241,7 @@ void rs_demo_stop(rs_demo_t *demo)
 	}
 	rs_kafkaclient_destroy(demo->host);
 	rs_summary_destroy(demo->summary);
+	rs_posture_free(demo->posture);
+	rs_policy_free(demo->policy);
 	free(demo);
 }

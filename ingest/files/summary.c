@@ -25,6 +25,8 @@ struct rs_summary {
 	receiver_t *tab;
 	size_t cap; /* power of two */
 	size_t used;
+	rs_summary_event_fn event_fn; /* rs_summary_set_event_hook */
+	void *event_ctx;
 };
 
 rs_summary_t *rs_summary_new(void)
@@ -153,8 +155,19 @@ int rs_summary_add_batch(rs_summary_t *s, const rs_batch_t *batch)
 		}
 		r->total++;
 		r->by_cause[m->cause]++;
+		if (s->event_fn != NULL) {
+			s->event_fn(s->event_ctx, batch->out.data + m->off,
+			            m->len);
+		}
 	}
 	return 0;
+}
+
+void rs_summary_set_event_hook(rs_summary_t *s, rs_summary_event_fn fn,
+                               void *ctx)
+{
+	s->event_fn = fn;
+	s->event_ctx = ctx;
 }
 
 /* qsort order: most failures first, then by name. */

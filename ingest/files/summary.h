@@ -21,6 +21,15 @@ void rs_summary_destroy(rs_summary_t *s);
 /* Count the events of one processed batch (keys = recipient domains). */
 int rs_summary_add_batch(rs_summary_t *s, const rs_batch_t *batch);
 
+/*
+ * Also hand every event of each batch counted to fn (the event's bytes in
+ * the batch's output: one protobuf message in the Kafka stage), e.g. to a
+ * posture engine (`run --demo`). NULL fn: none.
+ */
+typedef void (*rs_summary_event_fn)(void *ctx, const void *event, size_t len);
+void rs_summary_set_event_hook(rs_summary_t *s, rs_summary_event_fn fn,
+                               void *ctx);
+
 /* Print the tables: class x stage counts, then the top receivers. */
 void rs_summary_print(const rs_summary_t *s, const rs_counts_t *totals,
                       size_t top, FILE *out);

@@ -78,6 +78,11 @@ struct rs_metrics {
 
 	struct MHD_Daemon *daemon;
 	unsigned port;
+
+	/* another command's pages and series (set before listening) */
+	rs_metrics_page_fn page_fn;
+	rs_metrics_extra_fn extra_fn;
+	void *page_ctx;
 };
 
 /* ------------------------------------------------------------------ */
@@ -510,6 +515,9 @@ void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out)
 	            "\n" METRICS_PREFIX "processing_latency_seconds_count ");
 	rs_buf_put_u64(out, cum);
 	rs_buf_putc(out, '\n');
+	if (m->extra_fn != NULL) {
+		m->extra_fn(m->page_ctx, out);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -622,6 +630,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		           ? reply_text(conn, MHD_HTTP_OK, "ok\n")
 		           : reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		                        "not ready\n");
+	}
+	if (m->page_fn != NULL) {
+		rs_buf_t buf = {0};
+		const char *ctype = "text/plain; charset=utf-8";
+		struct MHD_Response *r;
+		enum MHD_Result rc;
+
+		if (m->page_fn(m->page_ctx, url, &buf, &ctype) == 0) {
+			if (buf.failed) {
+				rs_buf_free(&buf);
+				return reply_text(
+				    conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				    "out of memory\n");
+			}
+			r = MHD_create_response_from_buffer(
+			    buf.len, buf.data, MHD_RESPMEM_MUST_FREE);
+			if (r == NULL) {
+				rs_buf_free(&buf);
+				return MHD_NO;
+			}
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+			                        ctype);
+			rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+			MHD_destroy_response(r);
+			return rc;
+		}
+		rs_buf_free(&buf);
 	}
 	return reply_text(conn, MHD_HTTP_NOT_FOUND,
 	                  "not found; try /metrics, /healthz or /readyz\n");
@@ -773,6 +808,14 @@ fail:
 	}
 	freeaddrinfo(ai);
 	return -1;
+}
+
+void rs_metrics_set_pages(rs_metrics_t *m, rs_metrics_page_fn page,
+                          rs_metrics_extra_fn extra, void *ctx)
+{
+	m->page_fn = page;
+	m->extra_fn = extra;
+	m->page_ctx = ctx;
 }
 
 unsigned rs_metrics_port(const rs_metrics_t *m)

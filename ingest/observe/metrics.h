@@ -105,4 +105,18 @@ int rs_metrics_update_from_stats(rs_metrics_t *m, const char *json, size_t len);
 /* Append the /metrics text to out (tests and the HTTP thread). */
 void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out);
 
+/*
+ * Another command's own pages and series on the same listener (`replyscan
+ * posture` serves /posture here). page answers GET/HEAD for url (any URL
+ * the built-in paths do not take): 0 with the body in *out and its
+ * content type in *ctype, or -1 for 404. extra appends series to
+ * /metrics. Both are called on the HTTP thread; set them before
+ * rs_metrics_listen.
+ */
+typedef int (*rs_metrics_page_fn)(void *ctx, const char *url, rs_buf_t *out,
+                                  const char **ctype);
+typedef void (*rs_metrics_extra_fn)(void *ctx, rs_buf_t *out);
+void rs_metrics_set_pages(rs_metrics_t *m, rs_metrics_page_fn page,
+                          rs_metrics_extra_fn extra, void *ctx);
+
 #endif

@@ -171,7 +171,7 @@ parts = re.split(r'^\.SS (\S+)\n', m.group(1), flags=re.M)
 for name, body in zip(parts[1::2], parts[2::2]):
     open(os.path.join(out, name), "w").write(plain(body))
 EOF
-	for cmd in classify explain rules eval run replay events version; do
+	for cmd in classify explain rules eval run replay events posture version; do
 		[ -f "$sections/$cmd" ] || { echo "man page: no section for '$cmd'"; bad=1; }
 	done
 	# commands of the top-level usage must have a section

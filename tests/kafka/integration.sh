@@ -16,7 +16,7 @@
 # RS_SECURE_RUN_HOME / RS_SECURE_RUN_PORT say otherwise) secure_scram (the
 # same with SCRAM-SHA-512 against Kafka 3.9.2, RS_KAFKA_VERSION, in
 # $RS_KAFKA_HOME-scram on port $RS_KAFKA_PORT + 110; RS_SCRAM_RUN_HOME /
-# RS_SCRAM_RUN_PORT). Ends with "N passed, N failed"; exits 1 if any failed.
+# RS_SCRAM_RUN_PORT) posture (tests/kafka/posture.sh). Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -54,7 +54,9 @@ log "broker at $BROKERS"
 corpus() {
 	local n=$1 seed=$2 out=$WORK/corpus-$1-$2.log
 	if [ ! -f "$out" ]; then
-		python3 bench/gen_corpus.py --lines "$n" --seed "$seed" --out "$out" >/dev/null
+		# --classic: unkeyed replay spreads a qmail result and its
+		# "starting delivery" line over partitions (see the README).
+		python3 bench/gen_corpus.py --classic --lines "$n" --seed "$seed" --out "$out" >/dev/null
 		$RS classify -q "$out" >"$out.expected.json"
 	fi
 	echo "$out"
@@ -348,7 +350,12 @@ scenario_secure_scram() {
 		bash tests/kafka/secure_run.sh "$BUILD"
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram)
+# `replyscan posture` on the same broker: its own script, own topics.
+scenario_posture() {
+	bash tests/kafka/posture.sh "$BUILD"
+}
+
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram posture)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi

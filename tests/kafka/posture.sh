@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# `replyscan posture` against a real Apache Kafka broker
+# (deploy/kafka/kafka.sh; honours RS_KAFKA_HOME and RS_KAFKA_PORT). The
+# events come from the real stage (`replyscan run` with delivered events
+# included, keyed by recipient domain) over a replayed generated corpus.
+#
+#   tests/kafka/posture.sh [BUILD_DIR] [SCENARIO...]
+#
+# Scenarios:
+#   e2e       events in -> decisions out: one instance, one partition; the
+#             decisions printed equal offline `posture` on the same events,
+#             and the decisions topic holds every one of them
+#   restart   kill -9 an instance; a new one in the same group reads the
+#             compacted decisions back and rebuilds its windows by seeking
+#             one window back: the same postures as before
+#   restore   the same with 12-second windows: the new instance seeks back
+#             past every event, re-reads none, and holds the same postures
+#             (until included) from the decisions topic alone
+#   scaleout  two instances in one group over 4 partitions: disjoint
+#             partitions covering all, every event counted exactly once
+#             across the two, and both deciding
+# Ends with "N passed, N failed"; exits 1 if any failed. The broker is
+# started if needed and left as it was found.
+set -uo pipefail
+
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+shift || true
+RS=$BUILD/replyscan
+K=deploy/kafka/kafka.sh
+WORK=$(mktemp -d /tmp/rs-kafka-posture.XXXXXX)
+RUN_ID=$$
+passed=0
+failed=0
+failures=()
+started_broker=0
+
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
+	if [ "$started_broker" -eq 1 ]; then
+		$K stop >/dev/null 2>&1
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if ! $K status >/dev/null 2>&1; then
+	started_broker=1
+fi
+BROKERS=$($K start) || { echo "cannot start the Kafka broker"; exit 1; }
+log "broker at $BROKERS"
+
+topic() { echo "pt-$1-$RUN_ID"; }
+
+compacted() {
+	$K tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BROKERS" \
+		--create --if-not-exists --topic "$1" --partitions "$2" \
+		--replication-factor 1 --config cleanup.policy=compact >/dev/null 2>&1
+}
+
+# events TOPIC PARTS: a generated corpus through replay and `run` (with
+# delivered events) into TOPIC; the corpus's events as delimited pb in
+# $WORK/TOPIC.pb for the offline comparison.
+events_topic() {
+	local t=$1 parts=$2 logs
+	logs=$t-logs
+	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$t.log" >/dev/null
+	$RS classify -q --all --format pb "$WORK/$t.log" >"$WORK/$t.pb" || return 1
+	$K topic "$logs" 1 && $K topic "$t" "$parts" || return 1
+	$RS replay --quiet --brokers "$BROKERS" --topic "$logs" "$WORK/$t.log" || return 1
+	$RS run --brokers "$BROKERS" --threads 1 --input "$logs" --output "$t" \
+		--group "$logs-g" --set pipeline.include_sent=true \
+		--exit-when-idle 4 >"$WORK/$t-run.out" 2>"$WORK/$t-run.log" || return 1
+}
+
+# posture_bg NAME ARGS...: an instance in the background, pid in $PID.
+posture_bg() {
+	local name=$1
+	shift
+	$RS posture --brokers "$BROKERS" "$@" >"$WORK/$name.json" 2>"$WORK/$name.log" &
+	PID=$!
+}
+
+wait_exit() {
+	local pid=$1 limit=$2 i
+	for ((i = 0; i < limit * 10; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			return $?
+		fi
+		sleep 0.1
+	done
+	echo "process $pid still running after $limit s"
+	kill -9 "$pid" 2>/dev/null
+	return 124
+}
+
+wait_log() {
+	local file=$1 pattern=$2 limit=$3 i
+	for ((i = 0; i < limit * 10; i++)); do
+		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "no '$pattern' in $file after $limit s"
+	return 1
+}
+
+# state FILE: the last decision of each scope held by a rule, one line
+# each ("scope posture rule"), sorted.
+state() {
+	python3 -c '
+import json, sys
+last = {}
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    last[d["scope"]] = d
+for s, d in sorted(last.items()):
+    if d["rule_id"]:
+        print(s, d["posture"], d["rule_id"])
+' "$1"
+}
+
+check() {
+	local name=$1
+	shift
+	log "== $name"
+	if "$@"; then
+		log "PASS $name"
+		passed=$((passed + 1))
+	else
+		log "FAIL $name"
+		failed=$((failed + 1))
+		failures+=("$name")
+		for f in "$WORK"/*.log; do
+			case "$f" in *-logs*|*run.log) continue ;; esac
+			echo "--- $f (last lines)"
+			tail -n 8 "$f"
+		done
+	fi
+}
+
+scenario_e2e() {
+	local ev dec n got
+	ev=$(topic e2e)
+	dec=$(topic e2e-dec)
+	events_topic "$ev" 1 || return 1
+	compacted "$dec" 1 || return 1
+	posture_bg e2e --group "$ev-g" --input "$ev" --output "$dec" --idle-exit 5
+	wait_exit "$PID" 120 || return 1
+	$RS posture --quiet "$WORK/$ev.pb" >"$WORK/e2e-offline.json" || return 1
+	n=$(wc -l <"$WORK/e2e.json")
+	[ "$n" -gt 10 ] || { echo "only $n decisions"; return 1; }
+	# Same events in the same order (one partition): the same decisions,
+	# field by field.
+	cmp -s "$WORK/e2e.json" "$WORK/e2e-offline.json" ||
+		{ echo "Kafka and offline decisions differ"; diff "$WORK/e2e.json" "$WORK/e2e-offline.json" | head; return 1; }
+	# The decisions topic holds each of them, keyed by scope.
+	got=$(kcat -b "$BROKERS" -C -t "$dec" -e -q -f '%k\n' 2>/dev/null | wc -l)
+	[ "$got" -eq "$n" ] || { echo "decisions topic holds $got messages, want $n"; return 1; }
+	log "$n decisions, the same as offline, all $got on $dec"
+}
+
+scenario_restart() {
+	local ev dec taken
+	ev=$(topic restart)
+	dec=$(topic restart-dec)
+	events_topic "$ev" 3 || return 1
+	compacted "$dec" 3 || return 1
+	posture_bg restart1 --group "$ev-g" --input "$ev" --output "$dec" \
+		--listen 127.0.0.1:0
+	wait_log "$WORK/restart1.log" "assigned" 30 || return 1
+	# Let it read everything and publish, then kill it without a chance
+	# to clean up.
+	sleep 8
+	local port1
+	port1=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restart1.log")
+	curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restart1.state.json" || return 1
+	kill -9 "$PID"
+	wait "$PID" 2>/dev/null
+	posture_bg restart2 --group "$ev-g" --input "$ev" --output "$dec" --idle-exit 6
+	wait_exit "$PID" 120 || return 1
+	taken=$(sed -n 's/.*decisions read, \([0-9]*\) postures taken back.*/\1/p' "$WORK/restart2.log")
+	[ -n "$taken" ] && [ "$taken" -gt 0 ] || { echo "no postures taken back from $dec"; return 1; }
+	grep -q "one window back" "$WORK/restart2.log" || { echo "no seek one window back"; return 1; }
+	# The postures before the kill, and after the restart.
+	python3 -c '
+import json, sys
+before = {d["scope"]: d["posture"] for d in json.load(open(sys.argv[1]))["scopes"]}
+last = {}
+for line in open(sys.argv[2]):
+    d = json.loads(line)
+    last[d["scope"]] = d
+after = {s: d["posture"] for s, d in last.items() if d["rule_id"]}
+# restart2 prints only what changed or refreshed; a scope it took back
+# and never changed keeps its posture from the topic.
+for s, p in before.items():
+    q = after.get(s, p)
+    if q != p:
+        sys.exit(f"{s}: {p} before the kill, {q} after the restart")
+for s, p in after.items():
+    if before.get(s) != p:
+        sys.exit(f"{s}: {p} after the restart, not held before")
+print(f"{len(before)} postures the same after kill -9 and restart")
+' "$WORK/restart1.state.json" "$WORK/restart2.json"
+}
+
+# Holds come back from the decisions topic, not from re-reading events:
+# with 12-second windows (tests/fixtures/posture/short-window.yaml) the
+# restarted instance seeks back past every event and reads none, yet
+# holds the same postures.
+scenario_restore() {
+	local ev dec pol port1 port2 taken
+	ev=$(topic restore)
+	dec=$(topic restore-dec)
+	pol=tests/fixtures/posture/short-window.yaml
+	events_topic "$ev" 3 || return 1
+	compacted "$dec" 3 || return 1
+	posture_bg restore1 --policy "$pol" --group "$ev-g" --input "$ev" \
+		--output "$dec" --listen 127.0.0.1:0
+	wait_log "$WORK/restore1.log" "assigned" 30 || return 1
+	sleep 8
+	port1=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restore1.log")
+	curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restore1.state.json" || return 1
+	kill -9 "$PID"
+	wait "$PID" 2>/dev/null
+	# Every event is now older than one window of Kafka time.
+	sleep 14
+	posture_bg restore2 --policy "$pol" --group "$ev-g" --input "$ev" \
+		--output "$dec" --listen 127.0.0.1:0
+	wait_log "$WORK/restore2.log" "assigned" 60 || return 1
+	sleep 3
+	port2=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restore2.log")
+	curl -fsS "http://127.0.0.1:$port2/posture.json" >"$WORK/restore2.state.json" || return 1
+	kill -TERM "$PID"
+	wait_exit "$PID" 60 || return 1
+	taken=$(sed -n 's/.*decisions read, \([0-9]*\) postures taken back.*/\1/p' "$WORK/restore2.log")
+	python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+n = b["events"]
+if n != 0:
+    sys.exit(f"the restarted instance re-read {n} events; one window back should be none")
+sa = {(d["scope"], d["posture"], d["rule_id"]) for d in a["scopes"]}
+sb = {(d["scope"], d["posture"], d["rule_id"]) for d in b["scopes"]}
+if not sa:
+    sys.exit("no posture before the kill: nothing tested")
+if sa != sb:
+    sys.exit(f"postures differ: before {sorted(sa - sb)}, after {sorted(sb - sa)}")
+# A hold is published again once it moves on by more than a window, so
+# what comes back is short by less than one window (12 s), never longer.
+ua = {d["scope"]: d["until_unix_ms"] for d in a["scopes"]}
+for d in b["scopes"]:
+    scope, until = d["scope"], d["until_unix_ms"]
+    if not 0 <= ua[scope] - until <= 12000:
+        sys.exit(f"{scope}: until {until} after the restart, {ua[scope]} before")
+print(f"{len(sa)} postures taken back from the topic ({sys.argv[3]} decisions), holds within one window; no event re-read")
+' "$WORK/restore1.state.json" "$WORK/restore2.state.json" "$taken"
+}
+
+scenario_scaleout() {
+	local ev g a b pa pb na nb total
+	ev=$(topic scale)
+	g=$ev-g
+	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$ev.log" >/dev/null
+	$K topic "$ev-logs" 1 && $K topic "$ev" 4 || return 1
+	# Both instances join first, so that no event is read before the
+	# group settles (a rebalance re-reads one window: counted twice).
+	posture_bg scale-a --group "$g" --input "$ev" --idle-exit 8
+	a=$PID
+	posture_bg scale-b --group "$g" --input "$ev" --idle-exit 8
+	b=$PID
+	wait_log "$WORK/scale-a.log" "assigned" 60 && wait_log "$WORK/scale-b.log" "assigned" 60 || return 1
+	sleep 4
+	$RS replay --quiet --brokers "$BROKERS" --topic "$ev-logs" "$WORK/$ev.log" || return 1
+	$RS run --brokers "$BROKERS" --threads 1 --input "$ev-logs" --output "$ev" \
+		--group "$ev-logs-g" --set pipeline.include_sent=true \
+		--exit-when-idle 4 >/dev/null 2>"$WORK/$ev-run.log" || return 1
+	wait_exit "$a" 120 && wait_exit "$b" 120 || return 1
+	pa=$(grep -c "^replyscan: assigned" "$WORK/scale-a.log")
+	pb=$(grep -c "^replyscan: assigned" "$WORK/scale-b.log")
+	python3 - "$WORK/scale-a.log" "$WORK/scale-b.log" <<'PY' || return 1
+import re, sys
+def parts(path):
+    # the assignment in force after the last rebalance (the revocation
+    # at close does not count)
+    cur, final = set(), set()
+    for line in open(path):
+        m = re.match(r"replyscan: assigned \S+/(\d+)", line)
+        if m:
+            cur.add(int(m.group(1)))
+            final = set(cur)
+        if line.startswith("replyscan: revoked"):
+            cur.discard(int(line.rsplit("/", 1)[1]))
+    return final
+a, b = parts(sys.argv[1]), parts(sys.argv[2])
+if not a or not b or a & b or a | b != {0, 1, 2, 3}:
+    sys.exit(f"partitions not shared: {sorted(a)} and {sorted(b)}")
+print(f"partitions {sorted(a)} and {sorted(b)}")
+PY
+	na=$(sed -n 's/^replyscan: \([0-9]*\) events (.*/\1/p' "$WORK/scale-a.log")
+	nb=$(sed -n 's/^replyscan: \([0-9]*\) events (.*/\1/p' "$WORK/scale-b.log")
+	total=$($RS events --brokers "$BROKERS" --topic "$ev" --timeout 20 2>/dev/null |
+		grep -vc '"status":"feedback"')
+	[ -n "$na" ] && [ -n "$nb" ] && [ "$na" -gt 0 ] && [ "$nb" -gt 0 ] ||
+		{ echo "an instance counted nothing ($na, $nb)"; return 1; }
+	[ $((na + nb)) -eq "$total" ] ||
+		{ echo "counted $na + $nb events, the topic holds $total"; return 1; }
+	[ "$(wc -l <"$WORK/scale-a.json")" -gt 0 ] && [ "$(wc -l <"$WORK/scale-b.json")" -gt 0 ] ||
+		{ echo "an instance decided nothing"; return 1; }
+	log "$na + $nb = $total events counted once; both instances decided"
+}
+
+all=(e2e restart restore scaleout)
+if [ $# -gt 0 ]; then
+	all=("$@")
+fi
+for s in "${all[@]}"; do
+	check "$s" "scenario_$s"
+done
+echo
+if [ "$failed" -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "posture kafka: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
