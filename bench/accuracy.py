@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """accuracy.py - score a tool's classification against the corpus truth.
 
 The truth is the TSV of bench/gen_corpus.py --truth (header `line mta

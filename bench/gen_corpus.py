@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """gen_corpus.py - deterministic synthetic MTA log corpus with ground truth.
 
 Writes the syslog traffic of a busy OUTBOUND mail fleet: Postfix (about 75 %

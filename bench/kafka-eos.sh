@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # kafka-eos.sh - the throughput cost of exactly-once against at-least-once,
 # on the local broker (deploy/kafka/kafka.sh).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkruleset.py - a rule directory of a given size, for bench/run's growth
 table (how time and memory grow with the number of rules).
 

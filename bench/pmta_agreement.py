@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """pmta_agreement.py - how often PowerMTA's bounceCat and replyscan's class agree.
 
 Reads replyscan's JSON events (`replyscan classify --input-format pmta`)

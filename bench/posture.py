@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark `replyscan posture` (issue 13): offline events/s on one core,
 the cost of the denominators, and the memory of 1M active scopes.
 

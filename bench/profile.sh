@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # profile.sh - where a line's time goes, by phase, for one replyscan binary.
 #
 #   bench/profile.sh BINARY [LINES]      (default 200000 lines)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # same-output.sh - prove that a change to the engine's speed changed no
 # output: run two replyscan binaries over every log fixture and a
 # generated corpus, under "auto" and every explicit format, with and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Quick start: install the dependencies, build replyscan, and run the main
 # job - the Kafka stage - on its embedded default: librdkafka's in-process
 # mock cluster fed with the bundled sample corpus (synthetic traffic of an

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Install every Debian package that building, testing and benchmarking
 # replyscan needs. Idempotent: packages already present are not fetched
 # again. Run as root (or through sudo) on Debian 12.

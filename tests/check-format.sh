@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fail when a C source or header differs from what clang-format makes of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

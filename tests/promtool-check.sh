@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # promtool-check.sh TEST_METRICS - render the known metrics state with
 # `TEST_METRICS --render` and lint it with `promtool check metrics`.
 # Exits 77 (skipped) where promtool is not installed (Debian: prometheus).

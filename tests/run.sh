@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The project's test command (the README's and CI's): install what is
 # missing, check formatting, then build and run every test twice - a
 # normal build and an ASan+UBSan build - and the rule examples.

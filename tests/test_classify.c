@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_classify.c - the classifier: wording rules, precedence, fallbacks to
  * the enhanced and basic codes, tags, and hostile input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_cli.c - the replyscan binary end to end: classify (JSON, pb,
  * summary, reply input), explain, rules check, exit statuses, bad input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_cmdline.c - the command line of run and classify (config/cmdline):
  * flags set their keys, the file comes first and flags and --set follow

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_config.c - the configuration of run and classify: defaults, good
  * files in nested and dotted form, a table of bad files with their exact

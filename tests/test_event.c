@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_event.c - DeferralEvent encoding: JSON text, protobuf round trip
  * through protobuf-c's unpack, UTF-8 cleaning and length bounds.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fields.c - the shared field readers added for the new formats:
  * logfmt pairs (quoted values, escapes, words without '=', values cut

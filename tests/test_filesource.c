@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_filesource.c - files to batches of lines: splitting, line numbers,
  * oversized lines, gzip and zstd input, unreadable files, the end of each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_format_opts.c - the options of the parsers: the sending-source map
  * (sources.<format>: its errors, the three key forms and their order, what

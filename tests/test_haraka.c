@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_haraka.c - the Haraka parser against every line of
  * tests/fixtures/haraka (expected values written out for each outcome;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_hscache.c - the compiled-database cache: a second compile reads
  * the cached file, the cached database matches like a fresh one, a corrupt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_json.c - the allocation-free JSON reader's string values: raw
  * bodies without escapes, decoded copies in the record arena with them,

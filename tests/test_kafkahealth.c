@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_kafkahealth.c - when /healthz says the Kafka stage is unhealthy
  * (kafka/health.c), on librdkafka's in-process mock cluster:

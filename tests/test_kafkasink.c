@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_kafkasink.c - the Kafka sink's delivery tracking and the order of
  * what it lets the source commit, on librdkafka's in-process mock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_kumomta.c - the KumoMTA JSON record parser and its JSON reader.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_log.c - the structured daemon log: exact logfmt and JSON records
  * under a fixed clock, quoting and escaping of field values, level

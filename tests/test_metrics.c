@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_metrics.c - the Prometheus registry: exact /metrics text for a
  * known state, lag gauges from a librdkafka statistics document, and real

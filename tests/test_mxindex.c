@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_mxindex.c - the MX suffix index answers as the linear scan it
  * replaced: a table of edge cases (label boundaries, case, trailing dots,

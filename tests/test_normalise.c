@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_normalise.c - the reply normaliser on real multi-line replies as
  * Postfix logs them (prefixes joined by spaces: tests/fixtures/multiline/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_num.c - numbers and times as logs write them: TAI64N labels
  * (daemontools multilog), Unix seconds with fractions, unit durations.

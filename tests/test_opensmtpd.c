@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_opensmtpd.c - the OpenSMTPD parser against every line of
  * tests/fixtures/opensmtpd (expected values written out for each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pipeline.c - the batch ring between source, workers and sink, with
  * stand-in ends: batches reach the sink in order whatever the number of

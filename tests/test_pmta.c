@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_pmta.c - the PowerMTA accounting parser: every line of
  * tests/fixtures/pmta with the expected values written out (read through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_postfix.c - the Postfix parser against every real line of
  * tests/fixtures/postfix (expected values written out per line), the seed

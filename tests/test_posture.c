@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_posture.c - the posture engine: window arithmetic, the scope table
  * (growth, removal, the max bound), the MX rollup, policy errors with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_qmail.c - the qmail-send parser against every line of
  * tests/fixtures/qmail read through the prescan as the pipeline reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_registry.c - the format table and auto-detection: names and
  * lookups; every real fixture line gives under "auto" what its own format

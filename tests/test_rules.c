@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_rules.c - loading rule directories: every kind of broken rule file
  * is refused with "file:line: sentence", and the shipped rules/ loads and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_ruleset.c - the reference-counted rule set in force: a swap makes
  * the new set current at once, a set still held by a worker stays usable

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_sendmail.c - the Sendmail parser against every line of
  * tests/fixtures/sendmail/sendmail.log (expected values written out per

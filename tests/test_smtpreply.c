@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_smtpreply.c - basic reply codes, enhanced status codes (RFC 3463,
  * incl. the three-digit details of 5.1.10 and 4.7.28), finding a code in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_stage.c - the Kafka stage (kafka/stage.c) end to end on
  * librdkafka's in-process mock cluster: it drains its input topic and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_syslog.c - rs_syslog_split and rs_syslog_parse_iso: RFC 3164 stamps
  * (space- and zero-padded days, the year taken from the clock), ISO 8601

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_utf8.c - rs_utf8_clean's word-at-a-time ASCII path gives, byte for
  * byte, what a one-byte-at-a-time reference gives: random strings mixing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_yaml.c - util/yaml: the tree of a good file with its lines, the
  * documents the loader refuses (a table of texts and their exact errors),

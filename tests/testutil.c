@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testutil.c - fixture loading and slice/delay assertions shared by the
  * test programs (see testutil.h for the contracts).

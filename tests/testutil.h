@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * testutil.h - helpers shared by the cmocka test programs: a fixture file
  * read into memory and split into lines, and assertions on rs_str_t slices

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build and test replyscan against Vectorscan instead of Hyperscan without
 # touching the system's packages: the Debian 12 Vectorscan packages are
 # downloaded (apt-get download), unpacked (dpkg -x) into a private prefix,

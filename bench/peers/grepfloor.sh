@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # grepfloor.sh - the crude floor of bench/run: GNU grep -E with the shared
 # rule files, the way a shell pipeline would do the job.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkpeers.py - the regex peers' cause-class list, generated from replyscan's
 own knowledge, so that the accuracy and agreement columns of bench/run
 compare engines, not rule sets.

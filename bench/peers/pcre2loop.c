@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pcre2loop.c - the "ordered PCRE2 regex list" peer of bench/run: what a C
  * engineer writes when asked to classify delivery failures without a

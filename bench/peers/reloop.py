@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """reloop.py - the Python `re` peer of bench/run.
 
 Does the job the way a Python engineer would script it: for every line of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # build.sh [OUTDIR] - build the replyscan Debian packages (source and
 # binary) from this checkout, without a debian/ directory in the repository.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # kafka.sh - install, run and stop a real single-node Apache Kafka broker
 # (KRaft combined mode, loopback only) for development, tests and CI.
 #

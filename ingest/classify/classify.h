@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * classify.h - the classifier: a pure function from (reply text, basic
  * code, enhanced code, stage, MX host) to (cause class, rule, tags).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * examples.c - every rule's examples through the full classifier, the way
  * a pasted reply goes (classify/paste.c): a match example must be matched

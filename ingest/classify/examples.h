@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * examples.h - run the examples of a rule set's rules (rules/README.md,
  * "Examples are tests"). Loading runs them and refuses a set whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hscache.c - cached hs_compile_multi; see hscache.h.
  *

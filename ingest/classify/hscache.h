@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hscache.h - hs_compile_multi with an on-disk cache of the compiled
  * database, so that `replyscan explain` and friends do not pay the

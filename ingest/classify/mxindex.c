@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mxindex.c - MX suffix lookup by hash; see mxindex.h.
  *

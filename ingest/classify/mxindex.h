@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mxindex.h - the providers' MX host suffixes in a hash table, so that
  * finding the provider of an event's MX host costs one hash probe per

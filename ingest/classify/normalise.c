@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * normalise.c - the normal form of an SMTP reply for matching; see
  * normalise.h.

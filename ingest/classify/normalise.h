@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * normalise.h - one SMTP reply text made ready for matching, the same way
  * for every parser, `explain`, `eval` and the rule examples (the

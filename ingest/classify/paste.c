@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * paste.c - a pasted reply through the reply parser and the classifier;
  * see paste.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * paste.h - classify one reply text as a user pastes it, through exactly
  * the path a bare-reply log line takes (the reply format's parser, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules.c - a rule set: load a directory (rules_yaml.c reads the files,
  * rules_compile.c builds the Hyperscan database, examples.c runs every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules.h - the rule set: YAML rule files compiled into one Hyperscan
  * block-mode database, plus the providers map (MX host suffix -> provider).

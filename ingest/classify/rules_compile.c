@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules_compile.c - every pattern of a rule set (rules, then providers'
  * wording) into one Hyperscan block-mode database, through the on-disk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules_load.h - what the two halves of the rule file reader share
  * (rules_yaml.c: files, directory, providers; rules_rule.c: one rule):

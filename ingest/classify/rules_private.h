@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules_private.h - the layout of a loaded rule set, shared by the files
  * that build it (rules.c, rules_yaml.c, rules_compile.c), classify.c

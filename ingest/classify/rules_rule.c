@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules_rule.c - one rule of a rule file: id, class, priority, patterns,
  * scope (stage, provider, codes), tags, texts, infers_stage and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules_yaml.c - read the YAML rule files of a directory into a rule set:
  * providers.yaml first, then every other *.yaml file in strcmp order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ruleset.c - reference-counted current rule set; see ruleset.h.
  *

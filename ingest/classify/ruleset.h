@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ruleset.h - the rule set in force, replaceable while workers run
  * (SIGHUP reload) without a lock per message.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/classify.c - `replyscan classify`: files or stdin through the
  * pipeline to stdout as JSON, delimited protobuf or a summary table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cli.h - what every subcommand shares: exit codes, finding and loading
  * the rules directory, classifying one pasted reply.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd.h - the subcommands. Each takes main's argc/argv shifted so that
  * argv[0] is the subcommand name, and returns an RS_EXIT_* status.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * demo.h - `replyscan run --demo`: the Kafka stage against librdkafka's
  * in-process mock cluster, fed with the bundled sample corpus (or the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/eval.c - `replyscan eval FILE.tsv`: accuracy of the classifier on
  * labelled replies (text<TAB>expected_class[<TAB>anything], or columns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/events.c - `replyscan events --brokers B --topic T`: read the
  * DeferralEvents of an output topic and print them as JSON lines, the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/explain.c - `replyscan explain "TEXT"`: what one SMTP reply means,
  * whether it is temporary, at which stage, which rule said so and what to

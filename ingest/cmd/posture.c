@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/posture.c - `replyscan posture`: DeferralEvents in, posture
  * decisions out (posture/engine.h). Offline from delimited protobuf files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/replay.c - `replyscan replay FILE... --brokers B --topic T`: produce
  * a recorded corpus (plain, gzip or zstd) into Kafka, one message per

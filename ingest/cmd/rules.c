@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/rules.c - `replyscan rules check|test|list [DIR]`: validate and
  * compile a rules directory, run every rule's examples through the

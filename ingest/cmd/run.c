@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmd/run.c - `replyscan run`: the command line of the Kafka stage. It
  * turns the configuration (file, flags, --set; config/cmdline.h) into a

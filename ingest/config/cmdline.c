@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmdline.c - the command line of run and classify, made from the key
  * table; see cmdline.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * cmdline.h - the command line of the commands that read a configuration
  * (`run`, `classify`): their getopt option table, their --help option

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.c - the one setter of the configuration, and init, validation,
  * accessors and free; see config.h. The YAML loader (load.c) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config.h - the configuration of `replyscan run` and `replyscan
  * classify`: a YAML file whose keys flatten to dotted names

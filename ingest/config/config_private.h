@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_private.h - what the files of config/ share and nothing else
  * includes: the shape of a row of the key table (keys.c), the value

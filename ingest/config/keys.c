@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * keys.c - the table of configuration keys: every key of replyscan with
  * its type, field, range, default and description, the names of its enum

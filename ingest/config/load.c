@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * load.c - a configuration file applied over a configuration: the file
  * is read by util/yaml (which refuses syntax errors, aliases, duplicate

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * print.c - the configuration written out: the effective values as a
  * file that loads back (--print-config), and every key as a Markdown

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * suggest.c - "did you mean": the valid key closest to a mistyped one,
  * by edit distance of the whole name, of its last part ("threads" for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * value.c - configuration values as text: integers, sizes with units,
  * durations with units, booleans, enum names, and the forms they are

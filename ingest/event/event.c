@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * event.c - DeferralEvent encoding: JSON, delimited protobuf, protobuf.
  *

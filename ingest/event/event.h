@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * event.h - turn a parsed record and its verdict into a DeferralEvent,
  * encoded as JSON (one object per line), as length-delimited protobuf, or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * eventjson.c - the DeferralEvent JSON writer; see eventjson.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * eventjson.h - a DeferralEvent message as one JSON object: the JSON that
  * `classify --format json`, `events` and the Kafka JSON output all write.

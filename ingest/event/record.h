@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record.h - one parsed delivery outcome, as the format parsers fill it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * taxonomy.c - names and meanings of the classification enums.
  *

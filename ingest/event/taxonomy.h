@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * taxonomy.h - the classification contract: cause classes, SMTP stages,
  * delivery statuses and MTA kinds, with their stable lowercase names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * filesource.c - files and stdin as a pipeline source.
  *

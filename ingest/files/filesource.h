@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * filesource.h - a pipeline source over files and stdin.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader.c - plain, gzip and zstd input with magic-byte detection.
  *

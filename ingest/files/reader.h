@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reader.h - read a log file or stdin, plain, gzip or zstd, as bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * summary.h - counts of events by class and stage, and the receivers
  * (recipient domains) with the most failures, printed as a table; and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writesink.c - events to a file descriptor, malformed lines to stderr.
  *

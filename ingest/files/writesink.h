@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * writesink.h - a pipeline sink that writes encoded events to a file
  * descriptor (stdout) or counts them into a summary, and reports the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * exim.c - Exim main log delivery lines to records.
  *

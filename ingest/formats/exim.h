@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * exim.h - Exim main log delivery lines ("==" defer, "**" bounce, "=>"),
  * as Exim writes them to its main log or through syslog.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fields.c - field readers shared by the format parsers; see fields.h.
  */

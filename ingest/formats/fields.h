@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fields.h - the field readers that several log formats share: queue ids,
  * "key=value" lists, angle-bracketed addresses, "host[ip]:port" and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * format.h - the format interface: one descriptor per MTA log format, all
  * of them in one table (formats/registry.c) that auto-detection,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * format_opts.c - the options of the format parsers; see format_opts.h.
  *

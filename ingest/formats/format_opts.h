@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * format_opts.h - the options of the format parsers, set once before a run
  * and read-only while it runs: PowerMTA's column list for rows that arrive

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * haraka.c - Haraka outbound delivery lines to records.
  *

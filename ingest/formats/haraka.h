@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * haraka.h - Haraka outbound delivery lines in its three log formats
  * (default "[LEVEL] [uuid] [origin] message", logfmt, JSON), bare or

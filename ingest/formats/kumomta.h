@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kumomta.h - KumoMTA JSON log records (TransientFailure, Bounce,
  * Expiration; Delivery with --all).

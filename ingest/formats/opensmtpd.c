@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * opensmtpd.c - OpenSMTPD delivery lines to records.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * opensmtpd.h - OpenSMTPD delivery lines (smtpd "mta delivery" / "mda
  * delivery", the 2016-2018 "mta event=delivery" and the 2013-2016

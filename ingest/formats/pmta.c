@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pmta.c - PowerMTA accounting files (acct-file, RFC 4180 CSV) to records.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pmta.h - PowerMTA accounting files (acct-file, RFC 4180 CSV) and the
  * column map a header line (or formats.pmta.fields) gives.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * postfix.c - Postfix delivery outcomes: the "<qid>: to=<...>, relay=...,
  * delay=..., delays=a/b/c/d, dsn=X.Y.Z, status=<st> (<text>)" lines of the

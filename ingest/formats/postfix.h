@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * postfix.h - Postfix delivery agent lines (smtp, lmtp, error, qmgr, ...).
  *

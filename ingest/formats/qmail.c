@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * qmail.c - qmail-send delivery results to records.
  *

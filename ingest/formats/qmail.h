@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * qmail.h - qmail-send delivery results ("delivery N: deferral: ...",
  * "failure:", "success:"), joined with the "starting delivery N: msg M to

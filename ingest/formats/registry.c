@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * registry.c - the table of formats, the "auto" format, and the logline
  * helpers; see format.h.

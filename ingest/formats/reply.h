@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * reply.h - bare SMTP reply text, one per line, as a user would paste it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sendmail.c - Sendmail delivery lines: "<qid>: to=<a>[,<b>...],
  * [ctladdr=<x> (uid/gid),] delay=[D+]HH:MM:SS, xdelay=HH:MM:SS, mailer=m,

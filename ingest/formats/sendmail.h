@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sendmail.h - Sendmail delivery lines (stat=, dsn=, relay=, reply=, stage=).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smtpreply.c - basic code, enhanced status code and stage of an SMTP reply.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * smtpreply.h - read the parts of an SMTP reply that every parser needs:
  * the basic code, the enhanced status code (RFC 3463) and the SMTP stage

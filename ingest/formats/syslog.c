@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * syslog.c - split syslog lines (RFC 3164, ISO 8601 stamped, RFC 5424).
  *

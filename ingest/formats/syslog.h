@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * syslog.h - split a syslog line into timestamp, host, program, pid and
  * message, without copying.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * client.c - librdkafka handles with replyscan's defaults, logging,
  * statistics and broker watch; see client.h.

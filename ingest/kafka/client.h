@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * client.h - every librdkafka handle of replyscan is made here: the
  * stage's consumer and producer, `replay`'s producer, `events`'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * health.h - when the Kafka stage is unhealthy, for /healthz: no broker
  * has been reachable, by the consumer or by the producer, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kafkasink.c - events to Kafka with delivery tracking; see kafkasink.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kafkasink.h - a pipeline sink that produces each event to the output
  * topic (and unreadable lines to an optional dead-letter topic) and tells

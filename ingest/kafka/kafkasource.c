@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kafkasource.c - consumer group source; see kafkasource.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * kafkasource.h - a pipeline source over Kafka topics, as a member of a
  * consumer group (librdkafka high-level consumer).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay.h - produce recorded log files into a Kafka topic, one message
  * per line, as fast as possible or at a fixed rate: the engine of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stage.c - the Kafka stage: source, pipeline and sink with metrics,
  * health, reloads and signals; see stage.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stage.h - the Kafka stage: a consumer-group source, the worker pipeline
  * and a producing sink, run until the input ends or a signal stops it,

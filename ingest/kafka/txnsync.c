@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * txnsync.c - the exactly-once source's and sink's shared state; see
  * txnsync.h. One mutex guards everything; the epoch is also kept in an

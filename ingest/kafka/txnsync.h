@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * txnsync.h - what the exactly-once source and sink share: the rewind
  * epoch, the consumer group's metadata and the handshake that closes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log.h - the daemon's structured log: one record per line, in logfmt
  * (ts=... level=info component=kafka msg="..." key=value) or as one JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics.c - Prometheus counters and the libmicrohttpd endpoint; see
  * metrics.h.

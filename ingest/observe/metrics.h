@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics.h - the daemon's Prometheus endpoint: counters and gauges that
  * the pipeline updates, served by libmicrohttpd on its own thread as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pipeline.h - one pipeline with pluggable ends: a source yields batches of
  * lines with their provenance, N workers parse, classify and encode them,

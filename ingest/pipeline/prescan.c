@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * prescan.c - run the stateful formats' prescans over filled batches; see
  * prescan.h and the design note in formats/format.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * prescan.h - the stateful part of reading a log: the prescans of the
  * stateful formats (formats/format.h), run by the pipeline's source

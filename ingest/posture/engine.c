@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine.c - counting events into scope windows and deciding postures
  * (engine.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine.h - the posture engine: DeferralEvents in (evread.h), scope
  * windows updated (scopes.h, window.h), the policy evaluated (policy.h),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * evread.c - DeferralEvent fields from wire bytes, and the delimited
  * stream reader (evread.h). The field numbers are those of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * evread.h - the fields of a DeferralEvent the posture engine needs,
  * read straight from the protobuf wire bytes without unpacking (no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * output.c - decisions as JSON, protobuf and sender commands (output.h).
  */

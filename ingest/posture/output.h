@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * output.h - a PostureDecision as text: JSON (one object per line, the
  * proto field names, lowercase enum names), delimited protobuf, and the

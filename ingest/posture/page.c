@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * page.c - /posture as JSON and HTML, and the posture series (page.h).
  */

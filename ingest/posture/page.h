@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * page.h - where people look: the posture of every scope a rule decided,
  * as JSON (/posture.json) and as a small HTML page (/posture: a table of

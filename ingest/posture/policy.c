@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy.c - read posture/policy.yaml (policy.h) with the project's YAML
  * layer: unknown keys are refused and every error names file:line.

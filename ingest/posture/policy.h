@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy.h - the posture policy (posture/policy.yaml, format in
  * posture/README.md): the bucket width of the windows, the refresh and

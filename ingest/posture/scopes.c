@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scopes.c - interned names and the open-addressing scope table
  * (scopes.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scopes.h - the posture engine's tables: names (sending IPs and pools,
  * receiver sites) interned to 32-bit ids, and the scope table, an

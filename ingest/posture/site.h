@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * site.h - the MX rollup: a receiver's MX host (or, without one, the
  * recipient's domain) to the name of its site, the unit receivers apply

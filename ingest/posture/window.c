@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * window.c - the ring of time buckets behind every posture scope
  * (window.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * window.h - the sliding-window counters of one posture scope: a ring of
  * RS_PW_BUCKETS fixed-width time buckets (the width is the policy's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * arena.h - a chunked bump allocator: many small strings and arrays that
  * live and die together (a loaded rule set), freed in one call.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock.h - the two clocks the program reads: a monotonic one for
  * intervals, timeouts and ages (never jumps with the wall clock), and the

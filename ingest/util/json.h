@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * json.h - a JSON reader that validates and iterates without allocating:
  * a value skipper (RFC 8259 grammar, nesting bounded by RS_JSON_MAX_DEPTH),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * num.c - numbers and durations from byte slices; see num.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * num.h - numbers and durations as logs and configuration files write
  * them, read from byte slices (no NUL needed, no locale, no allocation).

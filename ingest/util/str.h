@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * str.h - small inline helpers over byte slices (rs_str_t and ptr/len).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * utf8.h - UTF-8 for output: the length of a valid sequence, a copy made
  * valid (invalid bytes and NUL become U+FFFD, cut at a character

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * yaml.c - YAML files into a read-only tree with one error wording; see
  * yaml.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * yaml.h - the one YAML layer of replyscan: a file (the configuration, a
  * rule file) is read with libyaml's event parser into a small read-only

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Check that ClickHouse (chdb) reads replyscan's events with SQL alone.
 
 usage: chdb_check.py [--replyscan PATH] [--input LOG] [--kafka HOST:PORT

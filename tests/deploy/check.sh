@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/deploy/check.sh - check everything under deploy/ that runs replyscan
 # in production, and the documentation that must follow the program:
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config_roundtrip.h - the check fuzz_config and fuzz_cmdline share: a
  * configuration, however it was set, prints (--print-config) as a file

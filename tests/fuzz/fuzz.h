@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz.h - what the fuzz harnesses (tests/fuzz/fuzz_<surface>.c) share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_classify.c - the classifier over the project's rules/ set
  * (compiled once, at start).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_cmdline.c - the command-line front end of `run` and `classify`.
  *

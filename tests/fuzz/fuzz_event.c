@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_event.c - the event encoders as a round trip: a record made from
  * the input is encoded as protobuf, decoded again and compared field by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_events.c - the `events` command's decoder: any bytes read from a
  * topic are unpacked as a DeferralEvent; what unpacks is written as JSON

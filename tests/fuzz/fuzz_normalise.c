@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_normalise.c - the reply normaliser. Byte 0 picks the room given
  * (the whole n + 1 the classifier gives, or less); the rest is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_reader.c - the file source: reader (plain, gzip, zstd by magic
  * bytes) and line splitter, oversized lines included.

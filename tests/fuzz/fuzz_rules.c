@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_rules.c - the rules directory loader: YAML in, a compiled rule set
  * or an error sentence out.

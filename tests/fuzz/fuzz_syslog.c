@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_syslog.c - the syslog prefix splitter and the ISO 8601 timestamp
  * reader. Every part of a split line lies inside the line; the timestamp

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Build the seed corpora tests/fuzz/corpus/<surface>/ from tests/fixtures.
 
 Small on purpose (a few KiB per seed): libFuzzer grows its own corpus; the

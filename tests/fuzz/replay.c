@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * replay.c - the ctest driver of a fuzz harness without libFuzzer: feeds
  * every file named on the command line, or found in a directory named

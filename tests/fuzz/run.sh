@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Run the libFuzzer harnesses (tests/fuzz/fuzz_<surface>.c) for a bounded
 # time each. Builds them first in build-fuzz (CC=clang, -DRS_FUZZ=ON).
 #

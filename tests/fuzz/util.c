@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * util.c - the harnesses' private temporary directory (fuzz.h).
  */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Compare the events of a Kafka run with `replyscan classify` on the same input.
 
 usage: compare.py EXPECTED.json ACTUAL.json exact|at-least

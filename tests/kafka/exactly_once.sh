@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Exactly-once on a real Apache Kafka broker (deploy/kafka/kafka.sh): each
 # scenario replays a corpus into a fresh input topic, runs `replyscan run`
 # with kafka.delivery_guarantee: exactly_once through a failure, reads the

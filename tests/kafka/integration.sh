@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Integration tests of `replyscan run` against a real Apache Kafka broker
 # (deploy/kafka/kafka.sh, KRaft, single node, loopback). Each scenario
 # replays a generated corpus into a fresh input topic, runs the stage, reads

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `replyscan posture` against a real Apache Kafka broker
 # (deploy/kafka/kafka.sh; honours RS_KAFKA_HOME and RS_KAFKA_PORT). The
 # events come from the real stage (`replyscan run` with delivered events

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # secure.sh - self-check of the secure listeners of deploy/kafka/kafka.sh.
 #
 # Starts a broker of its own with `kafka.sh start --secure` in a temporary

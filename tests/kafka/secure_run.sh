@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `replyscan run` end to end over SASL_SSL on a real broker started with
 # `deploy/kafka/kafka.sh start --secure` (its SASL_SSL listener, PLAIN: the
 # mechanism Debian 12's librdkafka 2.0.2 can use against Kafka 4.x), with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # smoke.sh - self-check of deploy/kafka/kafka.sh against a real broker.
 #
 # Starts a broker of its own (a temporary RS_KAFKA_HOME on port

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Check /posture in a real headless browser (tests/posture/page.sh).
 
 page.py DECISIONS.json POSTURE.json DOM.html SHOT.png METRICS.txt

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # /posture in a real headless browser: replay a generated corpus through
 # `replyscan posture --listen`, then read /posture.json and /metrics with
 # curl and /posture with Chromium (--dump-dom and --screenshot), and check

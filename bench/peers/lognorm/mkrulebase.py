@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkrulebase.py - write the liblognorm v2 rulebase of the lognormalizer peer.
 
 The rulebase is what an rsyslog mmnormalize user writes for this job: one

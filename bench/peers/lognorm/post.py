@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """post.py - the small post-step of the lognormalizer peer, timed apart.
 
 lognormalizer (with the rulebase of mkrulebase.py) has parsed every line
