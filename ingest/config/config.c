@@ -5,6 +5,10 @@
  * command line reach the fields only through the steps here, so every
  * value is checked the same way wherever it comes from.
  *
+ * Length (a little over 800 lines): the per-key checks that span several
+ * keys (Kafka delivery guarantee, transaction timeouts) sit with the setter
+ * they guard.
+ *
  * Ownership: string fields point either at the table's default (a string
  * literal, never freed) or at a copy the config owns; a string is freed
  * only when it is not its key's default.

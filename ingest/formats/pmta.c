@@ -2,6 +2,11 @@
 /*
  * pmta.c - PowerMTA accounting files (acct-file, RFC 4180 CSV) to records.
  *
+ * Length (about 1,000 lines, over the project's 800): the CSV field
+ * reader, the column maps and the per-partition header prescan share one
+ * row state and one set of error sentences; split apart they would pass
+ * that state through every call. Keep new record types in the tables.
+ *
  * A file starts with a header line naming its columns ("type,timeLogged,
  * ..."); every later row is read by those names, never by position: the
  * field set and its order are configurable per record type, files that

@@ -2,6 +2,11 @@
 /*
  * kafkasink.c - events to Kafka with delivery tracking; see kafkasink.h.
  *
+ * Length (about 1,000 lines, over the project's 800): at-least-once
+ * delivery tracking and the exactly-once transaction loop drive the same
+ * tracks, epochs and commit order; the transaction state shared with the
+ * source lives apart in txnsync.c. Split the transaction loop out next.
+ *
  * Each batch gets a track: how many of its messages are unacknowledged,
  * and for each input partition the offset after its last line. Tracks
  * complete strictly in batch order, so a committed offset never passes a

@@ -3,6 +3,10 @@
  * metrics.c - Prometheus counters and the libmicrohttpd endpoint; see
  * metrics.h.
  *
+ * Length (a little over 800 lines): the registry, its text exposition and
+ * the HTTP handlers (with the page hook posture uses) share one lock and
+ * one lag table.
+ *
  * Ownership: the registry owns its lag table (topic names copied out of
  * the statistics JSON) and the HTTP daemon with its listening socket.
  * Hazards: the HTTP thread reads while other threads write, so nothing
