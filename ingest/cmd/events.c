@@ -87,9 +87,6 @@ int rs_cmd_events(int argc, char **argv)
 	rs_kafkaclient_conf_t cc;
 	rs_kafkaclient_t *client;
 	rd_kafka_t *rk;
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *rkt;
-	rd_kafka_topic_partition_list_t *parts;
 	rs_buf_t out = {0};
 	char err[512];
 	int left = 0, bad = 0;
@@ -152,27 +149,14 @@ int rs_cmd_events(int argc, char **argv)
 	}
 	rk = rs_kafkaclient_handle(client);
 	rd_kafka_poll_set_consumer(rk);
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
-	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) !=
-	        RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    md->topic_cnt != 1 || md->topics[0].err) {
+	left = rs_kafkaclient_assign_all(rk, topic);
+	if (left < 0) {
 		fprintf(stderr,
 		        "replyscan: %s: cannot read the topic's "
 		        "metadata (does it exist?)\n",
 		        topic);
-		rd_kafka_topic_destroy(rkt);
 		goto out;
 	}
-	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-	for (int i = 0; i < md->topics[0].partition_cnt; i++) {
-		rd_kafka_topic_partition_list_add(
-		    parts, topic, md->topics[0].partitions[i].id)
-		    ->offset = RD_KAFKA_OFFSET_BEGINNING;
-	}
-	left = parts->cnt;
-	rd_kafka_topic_destroy(rkt);
-	rd_kafka_assign(rk, parts);
-	rd_kafka_topic_partition_list_destroy(parts);
 	for (int idle = 0; (follow || left > 0) && idle < timeout_s * 10;) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
 		Replyscan__V1__DeferralEvent *ev;
@@ -230,9 +214,6 @@ int rs_cmd_events(int argc, char **argv)
 	        (unsigned long long)n, topic);
 	rc = bad > 0 ? RS_EXIT_FAILURE : RS_EXIT_OK;
 out:
-	if (md != NULL) {
-		rd_kafka_metadata_destroy(md);
-	}
 	rs_buf_free(&out);
 	rd_kafka_consumer_close(rk);
 	rs_kafkaclient_destroy(client);

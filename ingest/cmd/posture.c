@@ -370,9 +370,6 @@ static int restore(rs_posture_t *e, const char *brokers, const char *topic)
 	rs_kafkaclient_conf_t cc;
 	rs_kafkaclient_t *client;
 	rd_kafka_t *rk;
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *rkt;
-	rd_kafka_topic_partition_list_t *parts;
 	char err[512];
 	int left, idle = 0;
 	unsigned long taken = 0, read = 0;
@@ -390,34 +387,17 @@ static int restore(rs_posture_t *e, const char *brokers, const char *topic)
 	}
 	rk = rs_kafkaclient_handle(client);
 	rd_kafka_poll_set_consumer(rk);
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
-	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) !=
-	        RD_KAFKA_RESP_ERR_NO_ERROR ||
-	    md->topic_cnt != 1 || md->topics[0].err) {
+	left = rs_kafkaclient_assign_all(rk, topic);
+	if (left < 0) {
 		/* No decisions topic yet: nothing to take back. */
 		fprintf(stderr,
 		        "replyscan: %s: no decisions to restore (topic not "
 		        "readable)\n",
 		        topic);
-		if (md != NULL) {
-			rd_kafka_metadata_destroy(md);
-		}
-		rd_kafka_topic_destroy(rkt);
 		rd_kafka_consumer_close(rk);
 		rs_kafkaclient_destroy(client);
 		return 0;
 	}
-	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-	for (int i = 0; i < md->topics[0].partition_cnt; i++) {
-		rd_kafka_topic_partition_list_add(
-		    parts, topic, md->topics[0].partitions[i].id)
-		    ->offset = RD_KAFKA_OFFSET_BEGINNING;
-	}
-	left = parts->cnt;
-	rd_kafka_metadata_destroy(md);
-	rd_kafka_topic_destroy(rkt);
-	rd_kafka_assign(rk, parts);
-	rd_kafka_topic_partition_list_destroy(parts);
 	while (left > 0 && idle < 100) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
 		Replyscan__V1__PostureDecision *d;

@@ -721,10 +721,7 @@ static rs_parse_result_t exim_parse(rs_logline_t *ll, rs_record_t *rec,
 		return RS_PARSE_SKIP;
 	}
 	rec->mta = RS_MTA_EXIM;
-	rec->log_time = sl->time;
-	rec->log_time_ms = sl->time_ms;
-	rec->log_host = sl->host;
-	rec->program = sl->program;
+	rs_fields_from_syslog(rec, sl);
 	n = trim_end(m, n);
 	return parse_entry(m, m + n, rec, why);
 }

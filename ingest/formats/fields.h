@@ -84,6 +84,16 @@ const rs_syslog_t *rs_fields_syslog_of(rs_logline_t *ll,
                                        rs_parse_result_t *res,
                                        const char **why);
 
+/* What a record takes from the syslog prefix: time, host, program. */
+static inline void rs_fields_from_syslog(rs_record_t *rec,
+                                         const rs_syslog_t *sl)
+{
+	rec->log_time = sl->time;
+	rec->log_time_ms = sl->time_ms;
+	rec->log_host = sl->host;
+	rec->program = sl->program;
+}
+
 /* One pair of a logfmt list (Haraka's logfmt lines and the key=value
  * objects of its default format). */
 typedef struct rs_fields_kv {

@@ -188,10 +188,7 @@ static const char *strip_prefix(rs_logline_t *ll, rs_record_t *rec)
 	sl = rs_logline_syslog(ll);
 	if (sl != NULL && is_program(sl->program) &&
 	    record_start(sl->msg.p, sl->msg.n)) {
-		rec->log_time = sl->time;
-		rec->log_time_ms = sl->time_ms;
-		rec->log_host = sl->host;
-		rec->program = sl->program;
+		rs_fields_from_syslog(rec, sl);
 		return sl->msg.p;
 	}
 	return NULL;

@@ -409,10 +409,7 @@ static rs_parse_result_t opensmtpd_parse(rs_logline_t *ll, rs_record_t *rec,
 		return RS_PARSE_SKIP;
 	}
 	res = parse_message(sl->msg.p, sl->msg.n, rec, why);
-	rec->log_time = sl->time;
-	rec->log_time_ms = sl->time_ms;
-	rec->log_host = sl->host;
-	rec->program = sl->program;
+	rs_fields_from_syslog(rec, sl);
 	return res;
 }
 

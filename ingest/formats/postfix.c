@@ -564,10 +564,7 @@ static rs_parse_result_t postfix_parse(rs_logline_t *ll, rs_record_t *rec,
 		return RS_PARSE_SKIP;
 	}
 	rec->mta = RS_MTA_POSTFIX;
-	rec->log_time = sl->time;
-	rec->log_time_ms = sl->time_ms;
-	rec->log_host = sl->host;
-	rec->program = sl->program;
+	rs_fields_from_syslog(rec, sl);
 	rec->queue_id = rs_str(p, qlen);
 	p += qlen + 2;
 	n -= qlen + 2;

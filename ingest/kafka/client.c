@@ -421,3 +421,37 @@ void rs_kafkaclient_destroy(rs_kafkaclient_t *c)
 	rd_kafka_destroy(c->rk);
 	free(c);
 }
+
+int rs_kafkaclient_assign_all(rd_kafka_t *rk, const char *topic)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_partition_list_t *parts;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	int n = -1;
+
+	if (rkt == NULL) {
+		return -1;
+	}
+	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) !=
+	        RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    md->topic_cnt != 1 || md->topics[0].err) {
+		goto out;
+	}
+	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	for (int i = 0; i < md->topics[0].partition_cnt; i++) {
+		rd_kafka_topic_partition_list_add(
+		    parts, topic, md->topics[0].partitions[i].id)
+		    ->offset = RD_KAFKA_OFFSET_BEGINNING;
+	}
+	n = parts->cnt;
+	if (rd_kafka_assign(rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		n = -1;
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+out:
+	if (md != NULL) {
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+	return n;
+}

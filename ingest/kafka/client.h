@@ -87,6 +87,14 @@ void rs_kafkaclient_reachable(rs_kafkaclient_t *c);
  */
 const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c);
 
+/*
+ * Assign every partition of topic to the consumer rk, each from its first
+ * offset (for commands that read a whole topic: events, posture's restore).
+ * Returns how many partitions were assigned, or -1 when the topic's
+ * metadata cannot be read (it does not exist, no broker answers in 10 s).
+ */
+int rs_kafkaclient_assign_all(rd_kafka_t *rk, const char *topic);
+
 /* Destroy the handle and the client (NULL is fine). */
 void rs_kafkaclient_destroy(rs_kafkaclient_t *c);
 
