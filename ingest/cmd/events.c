@@ -62,6 +62,46 @@ static int is_json(const rd_kafka_message_t *m)
 	return v != NULL && n == sizeof(json) - 1 && memcmp(v, json, n) == 0;
 }
 
+/* What print_message needs: the topic, a buffer, the counts. */
+typedef struct print_ctx {
+	const char *topic;
+	rs_buf_t *out;
+	uint64_t n;
+	int bad;
+} print_ctx_t;
+
+/* One message of the topic to standard output as a JSON line. */
+static void print_message(const rd_kafka_message_t *m, void *opaque)
+{
+	print_ctx_t *ctx = opaque;
+	Replyscan__V1__DeferralEvent *ev;
+
+	if (m->err) {
+		fprintf(stderr, "replyscan: %s\n", rd_kafka_message_errstr(m));
+		return;
+	}
+	if (is_json(m)) {
+		/* kafka.output_format: json - already the line. */
+		fwrite(m->payload, 1, m->len, stdout);
+		fputc('\n', stdout);
+		ctx->n++;
+		return;
+	}
+	ev = replyscan__v1__deferral_event__unpack(NULL, m->len, m->payload);
+	if (ev == NULL) {
+		fprintf(stderr, "replyscan: %s/%d/%lld: not a DeferralEvent\n",
+		        ctx->topic, m->partition, (long long)m->offset);
+		ctx->bad++;
+		return;
+	}
+	rs_buf_reset(ctx->out);
+	rs_eventjson_write(ev, RS_EVENTJSON_CLEAN, ctx->out);
+	rs_buf_putc(ctx->out, '\n');
+	fwrite(ctx->out->data, 1, ctx->out->len, stdout);
+	replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+	ctx->n++;
+}
+
 int rs_cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -88,6 +128,7 @@ int rs_cmd_events(int argc, char **argv)
 	rs_kafkaclient_t *client;
 	rd_kafka_t *rk;
 	rs_buf_t out = {0};
+	print_ctx_t ctx = {0};
 	char err[512];
 	int left = 0, bad = 0;
 	uint64_t n = 0;
@@ -157,51 +198,12 @@ int rs_cmd_events(int argc, char **argv)
 		        topic);
 		goto out;
 	}
-	for (int idle = 0; (follow || left > 0) && idle < timeout_s * 10;) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-		Replyscan__V1__DeferralEvent *ev;
-
-		if (m == NULL) {
-			idle++;
-			continue;
-		}
-		idle = 0;
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			left--;
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		if (m->err) {
-			fprintf(stderr, "replyscan: %s\n",
-			        rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		if (is_json(m)) {
-			/* kafka.output_format: json - already the line. */
-			fwrite(m->payload, 1, m->len, stdout);
-			fputc('\n', stdout);
-			n++;
-			rd_kafka_message_destroy(m);
-			continue;
-		}
-		ev = replyscan__v1__deferral_event__unpack(NULL, m->len,
-		                                           m->payload);
-		if (ev == NULL) {
-			fprintf(stderr,
-			        "replyscan: %s/%d/%lld: not a DeferralEvent\n",
-			        topic, m->partition, (long long)m->offset);
-			bad++;
-		} else {
-			rs_buf_reset(&out);
-			rs_eventjson_write(ev, RS_EVENTJSON_CLEAN, &out);
-			rs_buf_putc(&out, '\n');
-			fwrite(out.data, 1, out.len, stdout);
-			replyscan__v1__deferral_event__free_unpacked(ev, NULL);
-			n++;
-		}
-		rd_kafka_message_destroy(m);
-	}
+	ctx.topic = topic;
+	ctx.out = &out;
+	left = rs_kafkaclient_read_to_end(rk, left, follow, timeout_s * 1000,
+	                                  print_message, &ctx);
+	n = ctx.n;
+	bad = ctx.bad;
 	fflush(stdout);
 	if (left > 0 && !follow) {
 		fprintf(stderr,

@@ -359,6 +359,30 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
+/* What restore_message needs: the engine and the counts. */
+typedef struct restore_ctx {
+	rs_posture_t *e;
+	unsigned long read, taken;
+} restore_ctx_t;
+
+/* One record of the decisions topic: take its posture back. */
+static void restore_message(const rd_kafka_message_t *m, void *opaque)
+{
+	restore_ctx_t *rc = opaque;
+	Replyscan__V1__PostureDecision *d;
+
+	if (m->err != 0 || (d = replyscan__v1__posture_decision__unpack(
+				NULL, m->len, m->payload)) == NULL) {
+		return;
+	}
+	rc->read++;
+	/* Later records of a key replace earlier ones. */
+	if (rs_posture_restore(rc->e, d) == 0) {
+		rc->taken++;
+	}
+	replyscan__v1__posture_decision__free_unpacked(d, NULL);
+}
+
 /* Read the decisions topic to its end and take back what it holds. */
 static int restore(rs_posture_t *e, const char *brokers, const char *topic)
 {
@@ -370,9 +394,9 @@ static int restore(rs_posture_t *e, const char *brokers, const char *topic)
 	rs_kafkaclient_conf_t cc;
 	rs_kafkaclient_t *client;
 	rd_kafka_t *rk;
+	restore_ctx_t rc = {0};
 	char err[512];
-	int left, idle = 0;
-	unsigned long taken = 0, read = 0;
+	int left;
 
 	memset(&cc, 0, sizeof(cc));
 	cc.type = RD_KAFKA_CONSUMER;
@@ -398,33 +422,13 @@ static int restore(rs_posture_t *e, const char *brokers, const char *topic)
 		rs_kafkaclient_destroy(client);
 		return 0;
 	}
-	while (left > 0 && idle < 100) {
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-		Replyscan__V1__PostureDecision *d;
-
-		if (m == NULL) {
-			idle++;
-			continue;
-		}
-		idle = 0;
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			left--;
-		} else if (m->err == 0 &&
-		           (d = replyscan__v1__posture_decision__unpack(
-				NULL, m->len, m->payload)) != NULL) {
-			read++;
-			/* Later records of a key replace earlier ones. */
-			if (rs_posture_restore(e, d) == 0) {
-				taken++;
-			}
-			replyscan__v1__posture_decision__free_unpacked(d, NULL);
-		}
-		rd_kafka_message_destroy(m);
-	}
+	rc.e = e;
+	left = rs_kafkaclient_read_to_end(rk, left, 0, 10000, restore_message,
+	                                  &rc);
 	fprintf(stderr,
 	        "replyscan: %s: %lu decisions read, %lu postures taken "
 	        "back\n",
-	        topic, read, taken);
+	        topic, rc.read, rc.taken);
 	rd_kafka_consumer_close(rk);
 	rs_kafkaclient_destroy(client);
 	return left > 0 ? -1 : 0;

@@ -455,3 +455,27 @@ out:
 	rd_kafka_topic_destroy(rkt);
 	return n;
 }
+
+int rs_kafkaclient_read_to_end(
+    rd_kafka_t *rk, int left, int follow, long idle_ms,
+    void (*on_message)(const rd_kafka_message_t *m, void *opaque), void *opaque)
+{
+	const int poll_ms = 100;
+
+	for (long idle = 0; (follow || left > 0) && idle < idle_ms;) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, poll_ms);
+
+		if (m == NULL) {
+			idle += poll_ms;
+			continue;
+		}
+		idle = 0;
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			left--;
+		} else {
+			on_message(m, opaque);
+		}
+		rd_kafka_message_destroy(m);
+	}
+	return left;
+}

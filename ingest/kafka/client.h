@@ -95,6 +95,20 @@ const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c);
  */
 int rs_kafkaclient_assign_all(rd_kafka_t *rk, const char *topic);
 
+/*
+ * Poll the consumer rk, which holds `left` assigned partitions (with
+ * enable.partition.eof), handing every message but the end-of-partition
+ * notes to on_message (errors too: m->err says). Stops when every
+ * partition reported its end (never with follow) or after idle_ms without
+ * a message. Returns how many partitions were not read to their end.
+ * @locality the consumer's owner thread.
+ */
+int rs_kafkaclient_read_to_end(rd_kafka_t *rk, int left, int follow,
+                               long idle_ms,
+                               void (*on_message)(const rd_kafka_message_t *m,
+                                                  void *opaque),
+                               void *opaque);
+
 /* Destroy the handle and the client (NULL is fine). */
 void rs_kafkaclient_destroy(rs_kafkaclient_t *c);
 
