@@ -923,7 +923,17 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		/* Also aborts what a previous instance with this
 		 * transactional.id left open (after a kill -9). */
 		error = rd_kafka_init_transactions(sk->rk, TXN_TIMEOUT_MS);
-		if (error != NULL) {
+		/* A TLS or SASL refusal makes init_transactions time out;
+		 * its error events wait for rd_kafka_poll: serve them, so
+		 * that the cause is named, not the timeout. */
+		rd_kafka_poll(sk->rk, 0);
+		if (error != NULL &&
+		    rs_kafkaclient_failure(sk->client) != NULL) {
+			snprintf(errstr, errstr_size,
+			         "the producer cannot connect to the brokers: "
+			         "%s",
+			         rs_kafkaclient_failure(sk->client));
+		} else if (error != NULL) {
 			rd_kafka_resp_err_t code = rd_kafka_error_code(error);
 			snprintf(
 			    errstr, errstr_size,
@@ -939,6 +949,8 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 				  "needed for exactly-once with a consumer "
 				  "group)"
 				: "");
+		}
+		if (error != NULL) {
 			rd_kafka_error_destroy(error);
 			rs_kafkaclient_destroy(sk->client);
 			free(sk);
