@@ -882,18 +882,11 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	}
 	atomic_init(&sk->abandon, 0);
 	atomic_init(&sk->oldest_ms, 0);
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_PRODUCER;
-	cc.name = "producer";
-	cc.section = "kafka.producer";
-	cc.brokers = conf->brokers;
-	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]) -
-	               (conf->txn != NULL ? 0 : 1);
-	cc.props = conf->props;
-	cc.nprops = conf->nprops;
-	cc.stats_interval_ms =
-	    conf->stats_interval_ms > 0 ? conf->stats_interval_ms : 5000;
+	cc = rs_kafkaclient_conf(
+	    RD_KAFKA_PRODUCER, "producer", conf->brokers, defaults,
+	    RS_KAFKA_NPROPS(defaults) - (conf->txn != NULL ? 0 : 1));
+	rs_kafkaclient_conf_user(&cc, conf->props, conf->nprops,
+	                         conf->stats_interval_ms);
 	cc.on_delivery = on_delivery;
 	cc.opaque = sk;
 	sk->client = rs_kafkaclient_new(&cc, errstr, errstr_size);
