@@ -19,6 +19,14 @@
 #define RS_EXIT_USAGE 2   /* usage or configuration error */
 #define RS_EXIT_FENCED 3  /* run, exactly-once: the producer was fenced */
 
+/* The end of every subcommand's option table: --help (rs_cli_getopt
+ * answers its 'h') and the terminating entry. */
+#define RS_CLI_OPTS_END                                                        \
+	{"help", no_argument, NULL, 'h'},                                      \
+	{                                                                      \
+		NULL, 0, NULL, 0                                               \
+	}
+
 /* rs_cli_getopt's answer when the command is to stop (see there). */
 #define RS_CLI_STOP (-2)
 

@@ -89,8 +89,7 @@ int rs_cmd_eval(int argc, char **argv)
 	    {"max-uncategorized", required_argument, NULL, 'u'},
 	    {"min-stage-agreement", required_argument, NULL, 's'},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	static uint64_t confusion[RS_CAUSE__COUNT][RS_CAUSE__COUNT];
 	static char arena[64 * 1024];

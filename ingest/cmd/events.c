@@ -110,8 +110,7 @@ int rs_cmd_events(int argc, char **argv)
 	    {"follow", no_argument, NULL, 'f'},
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"isolation", required_argument, NULL, 'I'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	const char *brokers = NULL, *topic = NULL;
 	int follow = 0, c, rc = RS_EXIT_FAILURE, status;

@@ -198,8 +198,7 @@ int rs_cmd_explain(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"rules", required_argument, NULL, 'r'},
 	    {"mx", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	const char *rules_dir = NULL;
 	const char *mx = NULL;

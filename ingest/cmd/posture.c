@@ -546,8 +546,7 @@ int rs_cmd_posture(int argc, char **argv)
 	    {"idle-exit", required_argument, NULL, 'I'},
 	    {"wall-clock", no_argument, NULL, 'W'},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	const char *policy_opt = NULL, *listen = NULL, *brokers = NULL,
 		   *group = NULL, *input = NULL, *output = NULL;

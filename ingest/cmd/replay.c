@@ -83,8 +83,7 @@ int rs_cmd_replay(int argc, char **argv)
 	    {"topic", required_argument, NULL, 't'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	rs_kafkareplay_conf_t conf;
 	props_t props = {NULL, 0, 0};
