@@ -685,10 +685,13 @@ int rs_cmd_posture(int argc, char **argv)
 		return RS_EXIT_USAGE;
 	}
 	if (check) {
-		printf("%s: %zu rules, %zu site suffixes, bucket %llds, window "
-		       "up to %llds, %zu bytes per scope\n",
+		printf("%s: %zu rules, %zu site suffixes, bucket %llds (and "
+		       "%llds past %llds), window up to %llds, %zu bytes per "
+		       "scope\n",
 		       pol->path, pol->nrules, rs_psites_count(pol->sites),
 		       (long long)(pol->bucket_ms / 1000),
+		       (long long)(RS_PW_FOLD * pol->bucket_ms / 1000),
+		       (long long)(RS_PW_FINE * pol->bucket_ms / 1000),
 		       (long long)(rs_policy_window_ms(pol) / 1000),
 		       (size_t)RS_PSCOPE_BYTES);
 		rs_policy_free(pol);

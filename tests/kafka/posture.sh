@@ -14,7 +14,7 @@
 #   restart   kill -9 an instance; a new one in the same group reads the
 #             compacted decisions back and rebuilds its windows by seeking
 #             one window back: the same postures as before
-#   restore   the same with 12-second windows: the new instance seeks back
+#   restore   the same with 10-second windows: the new instance seeks back
 #             past every event, re-reads none, and holds the same postures
 #             (until included) from the decisions topic alone
 #   scaleout  two instances in one group over 4 partitions: disjoint
@@ -209,7 +209,7 @@ print(f"{len(before)} postures the same after kill -9 and restart")
 }
 
 # Holds come back from the decisions topic, not from re-reading events:
-# with 12-second windows (tests/fixtures/posture/short-window.yaml) the
+# with 10-second windows (tests/fixtures/posture/short-window.yaml) the
 # restarted instance seeks back past every event and reads none, yet
 # holds the same postures.
 scenario_restore() {
@@ -251,11 +251,11 @@ if not sa:
 if sa != sb:
     sys.exit(f"postures differ: before {sorted(sa - sb)}, after {sorted(sb - sa)}")
 # A hold is published again once it moves on by more than a window, so
-# what comes back is short by less than one window (12 s), never longer.
+# what comes back is short by less than one window (10 s), never longer.
 ua = {d["scope"]: d["until_unix_ms"] for d in a["scopes"]}
 for d in b["scopes"]:
     scope, until = d["scope"], d["until_unix_ms"]
-    if not 0 <= ua[scope] - until <= 12000:
+    if not 0 <= ua[scope] - until <= 10000:
         sys.exit(f"{scope}: until {until} after the restart, {ua[scope]} before")
 print(f"{len(sa)} postures taken back from the topic ({sys.argv[3]} decisions), holds within one window; no event re-read")
 ' "$WORK/restore1.state.json" "$WORK/restore2.state.json" "$taken"
