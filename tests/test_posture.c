@@ -681,6 +681,40 @@ static void test_hand_over(void **state)
 	rs_policy_free(p);
 }
 
+/* A rollup event (count > 1) weighs as that many attempts. */
+static void test_rollup_weight(void **state)
+{
+	char err[256];
+	rs_policy_t *p = rs_policy_load_buffer(
+	    "p.yaml", small_policy, strlen(small_policy), err, sizeof(err));
+	collect_t c = {0};
+	rs_posture_t *e = rs_posture_new(p, on_decision, &c);
+	rs_posture_stats_t st;
+	rs_pevent_t ev;
+
+	(void)state;
+	ev = ev_at(0, "a", "mx.x.org", RS_STATUS_SENT, 0);
+	ev.count = 10;
+	rs_posture_add(e, &ev);
+	/* 2 of 12 attempts: below 50% (2 of 3 would throttle). */
+	for (int i = 1; i <= 2; i++) {
+		ev = ev_at(i, "a", "mx.x.org", RS_STATUS_DEFERRED,
+		           RS_CAUSE_RATE_LIMIT);
+		rs_posture_add(e, &ev);
+	}
+	assert_int_equal(c.n, 0);
+	/* 10 more in one rollup-like event of failures: 12 of 22. */
+	ev = ev_at(3, "a", "mx.x.org", RS_STATUS_DEFERRED, RS_CAUSE_RATE_LIMIT);
+	ev.count = 10;
+	rs_posture_add(e, &ev);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.lines[0], "3 ip_site:a@x.org throttle rl");
+	rs_posture_stats(e, &st);
+	assert_int_equal(st.events, 4);
+	rs_posture_free(e);
+	rs_policy_free(p);
+}
+
 static void test_restore(void **state)
 {
 	char err[256];
@@ -814,8 +848,14 @@ static void test_decode(void **state)
 	n = replyscan__v1__deferral_event__pack(&m, buf);
 	assert_int_equal(rs_pevent_decode(buf, n, &ev), 0);
 	assert_memory_equal(ev.sending.p, "192.0.2.7", 9);
+	assert_int_equal(ev.count, 1);
 	/* cut short */
 	assert_int_equal(rs_pevent_decode(buf, n - 3, &ev), -1);
+	/* a rollup of delivered lines stands for its aggregated_count */
+	m.aggregated_count = 7;
+	n = replyscan__v1__deferral_event__pack(&m, buf);
+	assert_int_equal(rs_pevent_decode(buf, n, &ev), 0);
+	assert_int_equal(ev.count, 7);
 }
 
 /* ---- output ---- */
@@ -1065,6 +1105,7 @@ int main(void)
 	    cmocka_unit_test(test_hysteresis_refresh_expiry),
 	    cmocka_unit_test(test_slow_refresh),
 	    cmocka_unit_test(test_hand_over),
+	    cmocka_unit_test(test_rollup_weight),
 	    cmocka_unit_test(test_restore),
 	    cmocka_unit_test(test_reply_majority),
 	    cmocka_unit_test(test_decode),

@@ -537,6 +537,7 @@ void rs_posture_add(rs_posture_t *e, const rs_pevent_t *ev)
 	uint64_t keys[4], site_bit = 0;
 	int64_t n;
 	rs_str_t sending = ev->sending;
+	uint32_t weight = ev->count > 0 ? ev->count : 1;
 
 	if (ev->status == RS_STATUS_FEEDBACK) {
 		e->st.feedback++;
@@ -597,13 +598,13 @@ void rs_posture_add(rs_posture_t *e, const rs_pevent_t *ev)
 		if (b == NULL) {
 			continue;
 		}
-		b->attempts++;
+		b->attempts += weight;
 		if (failure) {
-			b->failures++;
+			b->failures += weight;
 			b->sites |= mask ? site_bit : 0;
 			for (unsigned m = slots, i = 0; m; m >>= 1, i++) {
 				if (m & 1) {
-					b->hits[i]++;
+					b->hits[i] += weight;
 				}
 			}
 		}

@@ -109,6 +109,26 @@ wait_log() {
 	return 1
 }
 
+# settle PORT FILE: poll /posture.json into FILE until its event count is
+# above 0 and the same for 3 s (60 s at most).
+settle() {
+	local port=$1 file=$2 n last=-1 same=0 i
+	for ((i = 0; i < 120; i++)); do
+		curl -fsS "http://127.0.0.1:$port/posture.json" >"$file" || return 1
+		n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$file")
+		if [ "$n" -gt 0 ] && [ "$n" = "$last" ]; then
+			same=$((same + 1))
+			[ "$same" -ge 6 ] && return 0
+		else
+			same=0
+		fi
+		last=$n
+		sleep 0.5
+	done
+	echo "the event count at port $port did not settle in 60 s (last $last)"
+	return 1
+}
+
 # state FILE: the last decision of each scope held by a rule, one line
 # each ("scope posture rule"), sorted.
 state() {
@@ -173,11 +193,19 @@ scenario_restart() {
 	posture_bg restart1 --group "$ev-g" --input "$ev" --output "$dec" \
 		--listen 127.0.0.1:0
 	wait_log "$WORK/restart1.log" "assigned" 30 || return 1
-	# Let it read everything and publish, then kill it without a chance
-	# to clean up.
-	sleep 8
-	local port1
+	# Let it read every event (as many as offline counts; a fixed sleep
+	# was short on a loaded machine) and publish, then kill it without a
+	# chance to clean up.
+	local port1 want i
+	want=$($RS posture "$WORK/$ev.pb" 2>&1 >/dev/null | sed -n 's/^replyscan: \([0-9]*\) events.*/\1/p')
 	port1=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restart1.log")
+	for ((i = 0; i < 600; i++)); do
+		curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restart1.state.json" || return 1
+		[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$WORK/restart1.state.json")" = "$want" ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt 600 ] || { echo "the first instance did not count all $want events in 60 s"; return 1; }
+	sleep 2
 	curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restart1.state.json" || return 1
 	kill -9 "$PID"
 	wait "$PID" 2>/dev/null
@@ -222,9 +250,10 @@ scenario_restore() {
 	posture_bg restore1 --policy "$pol" --group "$ev-g" --input "$ev" \
 		--output "$dec" --listen 127.0.0.1:0
 	wait_log "$WORK/restore1.log" "assigned" 30 || return 1
-	sleep 8
 	port1=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restore1.log")
-	curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restore1.state.json" || return 1
+	# Until it has read everything: its event count settles (a fixed
+	# sleep was short on a loaded machine).
+	settle "$port1" "$WORK/restore1.state.json" || return 1
 	kill -9 "$PID"
 	wait "$PID" 2>/dev/null
 	# Every event is now older than one window of Kafka time.
