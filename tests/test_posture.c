@@ -885,14 +885,61 @@ static void test_output(void **state)
 	rs_buf_reset(&out);
 	rs_poutput_write(&d, RS_POUTPUT_KUMOMTA, &out);
 	rs_buf_putc(&out, '\0');
-	assert_non_null(strstr(out.data, "[\"google\".sources.\"192.0.2.7\"]\n"
-	                                 "max_message_rate = \"40/m\"\n"));
+	/* google is a site of the policy: a KumoMTA provider table */
+	assert_non_null(strstr(out.data,
+	                       "\n[provider.\"google\".sources.\"192.0.2.7\"]\n"
+	                       "max_message_rate = \"40/min\"\n"));
 	rs_buf_reset(&out);
+	/* a registered domain: a domain table */
+	d.site = "example.org";
+	rs_poutput_write(&d, RS_POUTPUT_KUMOMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(strstr(out.data, "\n[\"example.org\".sources."
+	                                 "\"192.0.2.7\"]\n"));
+	rs_buf_reset(&out);
+	d.site = "google";
 	d.posture = REPLYSCAN__V1__POSTURE__POSTURE_PAUSE;
 	rs_poutput_write(&d, RS_POUTPUT_KUMOMTA, &out);
 	rs_buf_putc(&out, '\0');
-	assert_non_null(strstr(out.data, "--duration 1h\n"));
+	assert_non_null(strstr(out.data, "\nkcli suspend-ready-q --name "
+	                                 "'192.0.2.7->google@smtp_client' "
+	                                 "--reason 'replyscan gmail-4.7.28' "
+	                                 "--duration 1h\n"));
+	assert_non_null(
+	    strstr(out.data, "{\"ready_q\":[{\"rule_hash\":\"gmail-4.7.28\","
+	                     "\"site_name\":\"google\",\"reason\":\"replyscan "
+	                     "pause\",\"source\":\"192.0.2.7\",\"expires\":"
+	                     "\"2026-11-27T07:00:00Z\"}]}\n"));
 	rs_buf_reset(&out);
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(
+	    strstr(out.data, "\npmta pause queue google/192.0.2.7\n"));
+	rs_buf_reset(&out);
+	/* IP-wide: disable source takes the IP and a queue; a sending side
+	 * that is no IP pauses its queues instead */
+	d.level = REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_IP;
+	d.site = "";
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(
+	    strstr(out.data, "\npmta disable source 192.0.2.7 */*\n"));
+	rs_buf_reset(&out);
+	d.sending = "pool-a";
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(strstr(out.data, "\npmta pause queue */pool-a\n"));
+	rs_buf_reset(&out);
+	d.sending = "2001:db8::7";
+	d.posture = REPLYSCAN__V1__POSTURE__POSTURE_OBSERVE;
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(strstr(out.data,
+	                       "\npmta enable source 2001:db8::7 */*\n"
+	                       "pmta set queue --mode=normal "
+	                       "*/2001:db8::7\n"));
+	rs_buf_reset(&out);
+	d.posture = REPLYSCAN__V1__POSTURE__POSTURE_PAUSE;
 	rs_poutput_write(&d, RS_POUTPUT_JSON, &out);
 	rs_buf_putc(&out, '\0');
 	assert_non_null(strstr(out.data, "\"reply_text\":\"421 \\\"x\\\"\""));
