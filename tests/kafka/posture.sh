@@ -20,6 +20,9 @@
 #   scaleout  two instances in one group over 4 partitions: disjoint
 #             partitions covering all, every event counted exactly once
 #             across the two, and both deciding
+#   rollup    the stage with pipeline.include_sent: rollup and
+#             exactly_once: the rollups' aggregated_counts add up to every
+#             delivered line once, and posture counts every message
 # Ends with "N passed, N failed"; exits 1 if any failed. The broker is
 # started if needed and left as it was found.
 set -uo pipefail
@@ -188,7 +191,12 @@ scenario_restart() {
 	local ev dec taken
 	ev=$(topic restart)
 	dec=$(topic restart-dec)
-	events_topic "$ev" 3 || return 1
+	# One events partition: the restarted instance re-reads the events in
+	# the order the first one read them. Over several partitions the two
+	# interleave them differently, and a site fed by domains of several
+	# partitions can be judged differently (README, "what is
+	# approximate"); that is not what this scenario is about.
+	events_topic "$ev" 1 || return 1
 	compacted "$dec" 3 || return 1
 	posture_bg restart1 --group "$ev-g" --input "$ev" --output "$dec" \
 		--listen 127.0.0.1:0
@@ -343,7 +351,50 @@ PY
 	log "$na + $nb = $total events counted once; both instances decided"
 }
 
-all=(e2e restart restore scaleout)
+# Rollups of delivered lines (pipeline.include_sent: rollup) through the
+# real stage with exactly_once: the aggregated_counts on the topic add up
+# to every delivered line of the corpus, once, in fewer messages; and an
+# instance reading the topic counts every message.
+scenario_rollup() {
+	local ev logs want
+	ev=$(topic rollup)
+	logs=$ev-logs
+	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$ev.log" >/dev/null
+	want=$($RS classify -q --all --format json "$WORK/$ev.log" | grep -c '"status":"sent"')
+	$K topic "$logs" 1 && $K topic "$ev" 3 || return 1
+	$RS replay --quiet --brokers "$BROKERS" --topic "$logs" "$WORK/$ev.log" || return 1
+	$RS run --brokers "$BROKERS" --threads 2 --input "$logs" --output "$ev" \
+		--group "$logs-g" --set pipeline.include_sent=rollup \
+		--set kafka.delivery_guarantee=exactly_once \
+		--exit-when-idle 4 >"$WORK/$ev-run.out" 2>"$WORK/$ev-run.log" || return 1
+	$RS events --brokers "$BROKERS" --topic "$ev" --timeout 20 >"$WORK/$ev.json" 2>/dev/null || return 1
+	posture_bg rollup --group "$ev-g" --input "$ev" --idle-exit 5
+	wait_exit "$PID" 120 || return 1
+	python3 - "$WORK/$ev.json" "$want" "$WORK/rollup.log" <<'PY'
+import json, re, sys
+want = int(sys.argv[2])
+lines = rollups = other = 0
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["status"] == "sent":
+        if d.get("aggregated_count", 0) < 1:
+            sys.exit("a sent event without aggregated_count: " + line)
+        lines += d["aggregated_count"]
+        rollups += 1
+    elif d["status"] != "feedback":
+        other += 1
+if lines != want:
+    sys.exit(f"rollups count {lines} delivered lines, the corpus has {want}")
+if rollups >= want:
+    sys.exit(f"{rollups} rollups for {want} lines: nothing rolled up")
+m = re.search(r"^replyscan: (\d+) events", open(sys.argv[3]).read(), re.M)
+if not m or int(m.group(1)) != rollups + other:
+    sys.exit(f"posture counted {m and m.group(1)} events, the topic holds {rollups + other}")
+print(f"{rollups} rollups carry all {want} delivered lines once (exactly_once); posture counted all {rollups + other} events")
+PY
+}
+
+all=(e2e restart restore scaleout rollup)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
