@@ -296,7 +296,7 @@ scenario_rollup() {
 	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$ev.log" >/dev/null
 	want=$($RS classify -q --all --format json "$WORK/$ev.log" | grep -c '"status":"sent"')
 	$K topic "$logs" 1 && $K topic "$ev" 3 || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$logs" "$WORK/$ev.log" || return 1
+	replay_into "$logs" "$WORK/$ev.log" || return 1
 	$RS run --brokers "$BROKERS" --threads 2 --input "$logs" --output "$ev" \
 		--group "$logs-g" --set pipeline.include_sent=rollup \
 		--set kafka.delivery_guarantee=exactly_once \
