@@ -202,6 +202,7 @@ check() {
 		failed=$((failed + 1))
 		failures+=("$name")
 		for f in "$WORK"/*.log; do
+			[ -e "$f" ] || continue # no log yet: the glob itself
 			[[ $f =~ $CHECK_SKIP ]] && continue
 			echo "--- $f (last lines)"
 			grep -v 'facility=GETPID' "$f" | tail -n "$CHECK_TAIL"
