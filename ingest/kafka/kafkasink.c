@@ -14,7 +14,15 @@
  *
  * Exactly-once: the tracks still count deliveries (for the health check)
  * but report no offsets; the open transaction keeps its own table of
- * input positions, sent with the commit. The transactional calls block
+ * input positions, sent with the commit. After an abort the next
+ * transaction waits (RETRY_BACKOFF_MS, doubling with each abort in a row
+ * up to TXN_BACKOFF_MAX_MS): an error librdkafka returns at once, such as
+ * an output topic it holds in error after an authorization failure,
+ * would otherwise abort, rewind and fail again as fast as the broker
+ * answers. What /metrics says was written
+ * (lines, events by class, dead letters, latencies) is held with the
+ * open transaction too and added only when it commits: the lines of an
+ * aborted one are read and counted again. The transactional calls block
  * (up to TXN_TIMEOUT_MS each) on the sink thread; retriable errors are
  * retried until the stage is told to give up.
  */
@@ -33,6 +41,7 @@
 
 #define RETRY_BACKOFF_MS 500
 #define TXN_TIMEOUT_MS 30000
+#define TXN_BACKOFF_MAX_MS 10000 /* longest wait after aborts in a row */
 
 typedef struct position {
 	const char *topic;
@@ -82,9 +91,16 @@ struct rs_kafkasink {
 	int fatal;
 	uint64_t txn_seq; /* the open (or last) transaction's number */
 	int64_t txn_started_ms;
+	int64_t txn_hold_until_ms; /* no transaction begins before, after an
+	                              abort */
+	int64_t txn_backoff_ms;    /* the last wait; 0 after a commit */
 	long txn_nevents;
 	position_t *txn_pos; /* input positions in the open transaction */
 	size_t txn_npos, txn_cap;
+	rs_counts_t txn_counts;         /* the open transaction's batches */
+	rs_metrics_latencies_t txn_lat; /* ... their events' latencies */
+	uint64_t txn_dead;              /* ... their dead letters */
+	rs_counts_t committed;          /* every committed transaction's */
 	uint64_t txn_commits, txn_aborts, discarded;
 };
 
@@ -455,13 +471,37 @@ static enum txn_next txn_sort(rs_kafkasink_t *sk, rd_kafka_error_t *error,
 	return next;
 }
 
-/* Forget the open transaction's positions. */
+/* Forget the open transaction's positions and what it would count. */
 static void txn_reset(rs_kafkasink_t *sk)
 {
 	sk->txn_open = 0;
 	sk->txn_failed = 0;
 	sk->txn_nevents = 0;
 	sk->txn_npos = 0;
+	memset(&sk->txn_counts, 0, sizeof(sk->txn_counts));
+	memset(&sk->txn_lat, 0, sizeof(sk->txn_lat));
+	sk->txn_dead = 0;
+}
+
+/* The open transaction committed: what it wrote now counts. */
+static void txn_count_committed(rs_kafkasink_t *sk, int64_t started_ms)
+{
+	rs_counts_add(&sk->committed, &sk->txn_counts);
+	sk->dead_lettered += sk->txn_dead;
+	sk->txn_commits++;
+	if (sk->conf.metrics == NULL) {
+		return;
+	}
+	rs_metrics_add_counts(sk->conf.metrics, &sk->txn_counts);
+	rs_metrics_add_latencies(sk->conf.metrics, &sk->txn_lat);
+	if (sk->txn_dead > 0) {
+		rs_metrics_inc(sk->conf.metrics, RS_METRIC_DEAD_LETTERED,
+		               sk->txn_dead);
+	}
+	rs_metrics_inc(sk->conf.metrics, RS_METRIC_TXN_COMMITTED, 1);
+	rs_metrics_observe_commit(sk->conf.metrics,
+	                          (double)(rs_clock_mono_ms() - started_ms) /
+	                              1000.0);
 }
 
 /*
@@ -492,13 +532,23 @@ static int txn_abort(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
 	}
 	txn_reset(sk);
 	sk->txn_aborts++;
+	if (sk->conf.metrics != NULL) {
+		rs_metrics_inc(sk->conf.metrics, RS_METRIC_TXN_ABORTED, 1);
+	}
+	sk->txn_backoff_ms =
+	    sk->txn_backoff_ms == 0 ? RETRY_BACKOFF_MS : sk->txn_backoff_ms * 2;
+	if (sk->txn_backoff_ms > TXN_BACKOFF_MAX_MS) {
+		sk->txn_backoff_ms = TXN_BACKOFF_MAX_MS;
+	}
+	sk->txn_hold_until_ms = rs_clock_mono_ms() + sk->txn_backoff_ms;
 	rs_txnsync_advance(sk->conf.txn);
 	rd_kafka_poll(sk->rk, 0);
 	complete_tracks(sk);
 	rs_log(RS_LOG_WARN, "kafka",
 	       "transaction aborted; its lines are read again from the "
 	       "committed offsets",
-	       "events=%ld", events);
+	       "events=%ld retry_in_ms=%lld", events,
+	       (long long)sk->txn_backoff_ms);
 	return 0;
 }
 
@@ -512,6 +562,7 @@ static int txn_commit(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
 	rd_kafka_topic_partition_list_t *list = NULL;
 	rd_kafka_consumer_group_metadata_t *cgmd = NULL;
 	enum txn_next next = TXN_RETRY;
+	int64_t started_ms = rs_clock_mono_ms();
 	int rc = 0;
 
 	if (sk->txn_failed) {
@@ -572,8 +623,9 @@ static int txn_commit(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
 		}
 	}
 	if (next == TXN_RETRY) {
-		sk->txn_commits++;
+		txn_count_committed(sk, started_ms);
 		txn_reset(sk);
+		sk->txn_backoff_ms = 0;
 		complete_tracks(sk);
 	} else if (next == TXN_ABORT) {
 		rc = txn_abort(sk, errstr, errstr_size);
@@ -680,6 +732,32 @@ static int txn_maybe_commit(rs_kafkasink_t *sk, char *errstr,
 	return 0;
 }
 
+/*
+ * After an abort: wait until the back-off has passed before a new
+ * transaction begins, serving delivery reports and a rebalance's close
+ * request meanwhile. 0, or -1 when told to give up or fatal (errstr).
+ */
+static int txn_hold(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
+{
+	for (;;) {
+		int64_t left = sk->txn_hold_until_ms - rs_clock_mono_ms();
+
+		if (sk->txn_open || left <= 0) {
+			return 0;
+		}
+		serve(sk, left < 100 ? (int)left : 100);
+		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+			return -1;
+		}
+		if (atomic_load(&sk->abandon)) {
+			snprintf(errstr, errstr_size,
+			         "stopped while waiting to retry after an "
+			         "aborted transaction");
+			return -1;
+		}
+	}
+}
+
 /* rs_sink_t.write */
 static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
                     size_t errstr_size)
@@ -689,7 +767,8 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	int64_t now = rs_clock_wall_ms();
 
 	if (sk->conf.txn != NULL) {
-		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+		if (txn_hold(sk, errstr, errstr_size) < 0 ||
+		    txn_serve_close(sk, errstr, errstr_size) < 0) {
 			return -1;
 		}
 		if (b->epoch != rs_txnsync_epoch(sk->conf.txn)) {
@@ -756,9 +835,15 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		}
 		if (sk->conf.metrics != NULL && l->ts_ms > 0 &&
 		    now >= l->ts_ms) {
-			rs_metrics_observe_latency(sk->conf.metrics,
-			                           (double)(now - l->ts_ms) /
-			                               1000.0);
+			double secs = (double)(now - l->ts_ms) / 1000.0;
+
+			if (sk->conf.txn != NULL) {
+				rs_metrics_latencies_observe(&sk->txn_lat,
+				                             secs);
+			} else {
+				rs_metrics_observe_latency(sk->conf.metrics,
+				                           secs);
+			}
 		}
 	}
 	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
@@ -775,15 +860,25 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 			            errstr, errstr_size) < 0) {
 				return -1;
 			}
-			sk->dead_lettered++;
+			if (sk->conf.txn != NULL) {
+				sk->txn_dead++;
+			} else {
+				sk->dead_lettered++;
+			}
 		}
-		if (sk->conf.metrics != NULL && b->nbad > 0) {
+		if (sk->conf.metrics != NULL && b->nbad > 0 &&
+		    sk->conf.txn == NULL) {
 			rs_metrics_inc(sk->conf.metrics,
 			               RS_METRIC_DEAD_LETTERED, b->nbad);
 		}
 	}
 	t->outstanding--;
-	if (sk->conf.metrics != NULL) {
+	if (sk->conf.txn != NULL) {
+		/* Counted when the transaction commits (the pipeline's
+		 * totals too: rs_kafkasink_committed). */
+		rs_counts_add(&sk->txn_counts, &b->counts);
+		memset(&b->counts, 0, sizeof(b->counts));
+	} else if (sk->conf.metrics != NULL) {
 		rs_metrics_add_counts(sk->conf.metrics, &b->counts);
 	}
 	serve(sk, 0);
@@ -1049,4 +1144,9 @@ uint64_t rs_kafkasink_txn_commits(const rs_kafkasink_t *sk)
 uint64_t rs_kafkasink_txn_aborts(const rs_kafkasink_t *sk)
 {
 	return sk->txn_aborts;
+}
+
+const rs_counts_t *rs_kafkasink_committed(const rs_kafkasink_t *sk)
+{
+	return &sk->committed;
 }
