@@ -1030,20 +1030,30 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 			         rs_kafkaclient_failure(sk->client));
 		} else if (error != NULL) {
 			rd_kafka_resp_err_t code = rd_kafka_error_code(error);
-			snprintf(
-			    errstr, errstr_size,
-			    "cannot start transactions (transactional.id %s): "
-			    "%s%s",
-			    conf->transactional_id,
-			    rd_kafka_error_string(error),
-			    code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
-				    code ==
-					RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION
-				? "; the broker does not support "
-				  "transactions (Kafka 2.5 or later is "
-				  "needed for exactly-once with a consumer "
-				  "group)"
-				: "");
+			const char *hint = "";
+
+			if (code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+			    code == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION) {
+				hint = "; the broker does not support "
+				       "transactions (Kafka 2.5 or later is "
+				       "needed for exactly-once with a "
+				       "consumer group)";
+			} else if (code == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+				/* Seen with Kafka 4.4: the coordinator
+				 * never loads and nothing else is said. */
+				hint = "; no transaction coordinator answered "
+				       "in time: a broker that cannot create "
+				       "its __transaction_state topic "
+				       "(transaction.state.log."
+				       "replication.factor above the number "
+				       "of brokers) says so in its log and "
+				       "never answers";
+			}
+			snprintf(errstr, errstr_size,
+			         "cannot start transactions (transactional.id "
+			         "%s): %s%s",
+			         conf->transactional_id,
+			         rd_kafka_error_string(error), hint);
 		}
 		if (error != NULL) {
 			rd_kafka_error_destroy(error);

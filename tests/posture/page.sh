@@ -31,7 +31,10 @@ PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/err")
 URL=http://127.0.0.1:$PORT
 curl -fsS "$URL/posture.json" >"$WORK/posture.json"
 curl -fsS "$URL/metrics" >"$WORK/metrics"
-curl -fsS "$URL/posture" | grep -q '<table id="scopes">'
+# To a file first: grep -q stops reading at the match, and curl, writing
+# the rest of the page into the closed pipe, fails the pipeline.
+curl -fsS "$URL/posture" >"$WORK/posture.html"
+grep -q '<table id="scopes">' "$WORK/posture.html"
 B=("$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars
 	--user-data-dir="$WORK/profile" --window-size=1600,2000)
 timeout 120 "${B[@]}" --dump-dom "$URL/posture" >"$WORK/dom.html" 2>/dev/null
