@@ -366,7 +366,7 @@ scenario_aborted() {
 	port=$((${RS_KAFKA_PORT:-9092} + 4))
 	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
 	run_stage aborted --group "$in-g" --input "$in" --output "$out" \
-		--set kafka.transactional_id="$in-t" --exit-when-idle 4 \
+		--set kafka.transactional_id="$in-t" --exit-when-idle 10 \
 		--metrics-listen "127.0.0.1:$port"
 	pid=$STAGE
 	wait_assigned aborted || return 1
