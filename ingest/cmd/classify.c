@@ -49,29 +49,8 @@ static void usage(FILE *out)
 static int parse(int argc, char **argv, rs_config_t *cfg, rs_cmdline_t *cl,
                  int *rc)
 {
-	char err[1024];
-
-	switch (rs_cmdline_parse(RS_CONFIG_CLASSIFY, argc, argv, cfg, cl, err,
-	                         sizeof(err))) {
-	case 0:
-		break;
-	case RS_CMDLINE_USAGE:
-		fprintf(stderr, "replyscan: %s\n", err);
-		usage(stderr);
-		*rc = RS_EXIT_USAGE;
-		return -1;
-	default:
-		fprintf(stderr, "replyscan: %s\n", err);
-		*rc = RS_EXIT_USAGE;
-		return -1;
-	}
-	*rc = RS_EXIT_OK;
-	if (cl->help) {
-		usage(stdout);
-		return -1;
-	}
-	if (cl->config_reference) {
-		rs_config_print_reference(RS_CONFIG_CLASSIFY, stdout);
+	if (rs_cli_config(RS_CONFIG_CLASSIFY, argc, argv, cfg, cl, usage, rc) !=
+	    0) {
 		return -1;
 	}
 	if (cl->print_config) {

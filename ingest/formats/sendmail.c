@@ -258,9 +258,6 @@ static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
 	}
 	p = sl->msg.p;
 	n = sl->msg.n;
-	if (p == NULL) {
-		return RS_PARSE_SKIP;
-	}
 	qlen = rs_fields_qid(p, n);
 	if (qlen < 6 || qlen + 1 >= n || p[qlen + 1] != ' ') {
 		qlen = 0;

@@ -27,34 +27,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 shift || true
-RS=$BUILD/replyscan
-K=deploy/kafka/kafka.sh
-WORK=$(mktemp -d /tmp/rs-kafka-posture.XXXXXX)
-RUN_ID=$$
-passed=0
-failed=0
-failures=()
-started_broker=0
-
-log() { echo "[$(date +%H:%M:%S)] $*"; }
-
-cleanup() {
-	local p
-	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	if [ "$started_broker" -eq 1 ]; then
-		$K stop >/dev/null 2>&1
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if ! $K status >/dev/null 2>&1; then
-	started_broker=1
-fi
-BROKERS=$($K start) || { echo "cannot start the Kafka broker"; exit 1; }
-log "broker at $BROKERS"
-
-topic() { echo "pt-$1-$RUN_ID"; }
+. tests/kafka/lib.sh
+rs_kafka_setup posture pt
+CHECK_TAIL=8
+CHECK_SKIP='-logs|run\.log$'
+broker
 
 compacted() {
 	$K tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BROKERS" \
@@ -71,7 +48,7 @@ events_topic() {
 	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$t.log" >/dev/null
 	$RS classify -q --all --format pb "$WORK/$t.log" >"$WORK/$t.pb" || return 1
 	$K topic "$logs" 1 && $K topic "$t" "$parts" || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$logs" "$WORK/$t.log" || return 1
+	replay_into "$logs" "$WORK/$t.log" || return 1
 	$RS run --brokers "$BROKERS" --threads 1 --input "$logs" --output "$t" \
 		--group "$logs-g" --set pipeline.include_sent=true \
 		--exit-when-idle 4 >"$WORK/$t-run.out" 2>"$WORK/$t-run.log" || return 1
@@ -83,30 +60,6 @@ posture_bg() {
 	shift
 	$RS posture --brokers "$BROKERS" "$@" >"$WORK/$name.json" 2>"$WORK/$name.log" &
 	PID=$!
-}
-
-wait_exit() {
-	local pid=$1 limit=$2 i
-	for ((i = 0; i < limit * 10; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"
-			return $?
-		fi
-		sleep 0.1
-	done
-	echo "process $pid still running after $limit s"
-	kill -9 "$pid" 2>/dev/null
-	return 124
-}
-
-wait_log() {
-	local file=$1 pattern=$2 limit=$3 i
-	for ((i = 0; i < limit * 10; i++)); do
-		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "no '$pattern' in $file after $limit s"
-	return 1
 }
 
 # state FILE: the last decision of each scope held by a rule, one line
@@ -124,25 +77,6 @@ for s, d in sorted(last.items()):
 ' "$1"
 }
 
-check() {
-	local name=$1
-	shift
-	log "== $name"
-	if "$@"; then
-		log "PASS $name"
-		passed=$((passed + 1))
-	else
-		log "FAIL $name"
-		failed=$((failed + 1))
-		failures+=("$name")
-		for f in "$WORK"/*.log; do
-			case "$f" in *-logs*|*run.log) continue ;; esac
-			echo "--- $f (last lines)"
-			tail -n 8 "$f"
-		done
-	fi
-}
-
 scenario_e2e() {
 	local ev dec n got
 	ev=$(topic e2e)
@@ -150,7 +84,7 @@ scenario_e2e() {
 	events_topic "$ev" 1 || return 1
 	compacted "$dec" 1 || return 1
 	posture_bg e2e --group "$ev-g" --input "$ev" --output "$dec" --idle-exit 5
-	wait_exit "$PID" 120 || return 1
+	wait_for "$PID" 120 || return 1
 	$RS posture --quiet "$WORK/$ev.pb" >"$WORK/e2e-offline.json" || return 1
 	n=$(wc -l <"$WORK/e2e.json")
 	[ "$n" -gt 10 ] || { echo "only $n decisions"; return 1; }
@@ -182,7 +116,7 @@ scenario_restart() {
 	kill -9 "$PID"
 	wait "$PID" 2>/dev/null
 	posture_bg restart2 --group "$ev-g" --input "$ev" --output "$dec" --idle-exit 6
-	wait_exit "$PID" 120 || return 1
+	wait_for "$PID" 120 || return 1
 	taken=$(sed -n 's/.*decisions read, \([0-9]*\) postures taken back.*/\1/p' "$WORK/restart2.log")
 	[ -n "$taken" ] && [ "$taken" -gt 0 ] || { echo "no postures taken back from $dec"; return 1; }
 	grep -q "one window back" "$WORK/restart2.log" || { echo "no seek one window back"; return 1; }
@@ -236,7 +170,7 @@ scenario_restore() {
 	port2=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restore2.log")
 	curl -fsS "http://127.0.0.1:$port2/posture.json" >"$WORK/restore2.state.json" || return 1
 	kill -TERM "$PID"
-	wait_exit "$PID" 60 || return 1
+	wait_for "$PID" 60 || return 1
 	taken=$(sed -n 's/.*decisions read, \([0-9]*\) postures taken back.*/\1/p' "$WORK/restore2.log")
 	python3 -c '
 import json, sys
@@ -275,11 +209,11 @@ scenario_scaleout() {
 	b=$PID
 	wait_log "$WORK/scale-a.log" "assigned" 60 && wait_log "$WORK/scale-b.log" "assigned" 60 || return 1
 	sleep 4
-	$RS replay --quiet --brokers "$BROKERS" --topic "$ev-logs" "$WORK/$ev.log" || return 1
+	replay_into "$ev-logs" "$WORK/$ev.log" || return 1
 	$RS run --brokers "$BROKERS" --threads 1 --input "$ev-logs" --output "$ev" \
 		--group "$ev-logs-g" --set pipeline.include_sent=true \
 		--exit-when-idle 4 >/dev/null 2>"$WORK/$ev-run.log" || return 1
-	wait_exit "$a" 120 && wait_exit "$b" 120 || return 1
+	wait_for "$a" 120 && wait_for "$b" 120 || return 1
 	pa=$(grep -c "^replyscan: assigned" "$WORK/scale-a.log")
 	pb=$(grep -c "^replyscan: assigned" "$WORK/scale-b.log")
 	python3 - "$WORK/scale-a.log" "$WORK/scale-b.log" <<'PY' || return 1
@@ -318,12 +252,4 @@ all=(e2e restart restore scaleout)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
-for s in "${all[@]}"; do
-	check "$s" "scenario_$s"
-done
-echo
-if [ "$failed" -gt 0 ]; then
-	echo "failed: ${failures[*]}"
-fi
-echo "posture kafka: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rs_kafka_run_all "posture kafka" "${all[@]}"

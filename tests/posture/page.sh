@@ -31,8 +31,8 @@ PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/err")
 URL=http://127.0.0.1:$PORT
 curl -fsS "$URL/posture.json" >"$WORK/posture.json"
 curl -fsS "$URL/metrics" >"$WORK/metrics"
-# To a file first: grep -q stops reading at the match, and curl, writing
-# the rest of the page into the closed pipe, fails the pipeline.
+# Into a file first: grep -q quits at the first match, and under pipefail
+# curl's write error on the closed pipe (exit 23) would fail the test.
 curl -fsS "$URL/posture" >"$WORK/posture.html"
 grep -q '<table id="scopes">' "$WORK/posture.html"
 B=("$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars
