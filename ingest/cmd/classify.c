@@ -155,6 +155,12 @@ int rs_cmd_classify(int argc, char **argv)
 		        (unsigned long long)totals.skipped,
 		        (unsigned long long)totals.malformed, secs,
 		        secs > 0 ? (double)totals.lines / secs : 0.0);
+		if (totals.rolled_up > 0) {
+			fprintf(stderr,
+			        "replyscan: %llu delivered lines rolled up "
+			        "into the events (aggregated_count)\n",
+			        (unsigned long long)totals.rolled_up);
+		}
 	}
 	rc = rs_filesource_failed_files(fs) > 0 ? RS_EXIT_FAILURE : RS_EXIT_OK;
 out:

@@ -54,7 +54,9 @@ static void usage(FILE *out)
 	    "reads varint-delimited events (`replyscan classify --format "
 	    "pb`) from the\n"
 	    "FILEs or stdin, in the events' own log time, as fast as it can.\n"
-	    "Delivered events (`classify --all`) give the windows their "
+	    "Delivered events (`classify --all`, or rolled up by `classify "
+	    "--rollup`:\n"
+	    "a rollup counts as its aggregated_count) give the windows their "
 	    "attempts.\n"
 	    "\n"
 	    "  --policy FILE       the policy (default: posture/policy.yaml "
@@ -634,10 +636,13 @@ int rs_cmd_posture(int argc, char **argv)
 		return RS_EXIT_USAGE;
 	}
 	if (check) {
-		printf("%s: %zu rules, %zu site suffixes, bucket %llds, window "
-		       "up to %llds, %zu bytes per scope\n",
+		printf("%s: %zu rules, %zu site suffixes, bucket %llds (and "
+		       "%llds past %llds), window up to %llds, %zu bytes per "
+		       "scope\n",
 		       pol->path, pol->nrules, rs_psites_count(pol->sites),
 		       (long long)(pol->bucket_ms / 1000),
+		       (long long)(RS_PW_FOLD * pol->bucket_ms / 1000),
+		       (long long)(RS_PW_FINE * pol->bucket_ms / 1000),
 		       (long long)(rs_policy_window_ms(pol) / 1000),
 		       (size_t)RS_PSCOPE_BYTES);
 		rs_policy_free(pol);
