@@ -8,6 +8,7 @@
  * the promtool check (tests/promtool-check.sh).
  */
 #include <setjmp.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,7 @@ static rs_metrics_t *known_state(void)
 {
 	rs_metrics_t *m = rs_metrics_new();
 	rs_counts_t c;
+	rs_metrics_latencies_t lat;
 
 	assert_non_null(m);
 	memset(&c, 0, sizeof(c));
@@ -76,6 +78,20 @@ static rs_metrics_t *known_state(void)
 	rs_metrics_observe_latency(m, 0.2);
 	rs_metrics_observe_latency(m, 75);
 	rs_metrics_observe_latency(m, -1); /* clock step: counted as 0 */
+	/* Exactly-once: held with a transaction, added when it commits
+	 * (the second one aborts: never added). */
+	memset(&lat, 0, sizeof(lat));
+	rs_metrics_latencies_observe(&lat, 0.004);
+	rs_metrics_latencies_observe(&lat, 2);
+	rs_metrics_latencies_observe(&lat, NAN);
+	rs_metrics_add_latencies(m, &lat);
+	memset(&lat, 0, sizeof(lat));
+	rs_metrics_latencies_observe(&lat, 0.004);
+	rs_metrics_inc(m, RS_METRIC_TXN_COMMITTED, 4);
+	rs_metrics_inc(m, RS_METRIC_TXN_ABORTED, 1);
+	rs_metrics_set_total(m, RS_METRIC_TXN_REWINDS, 1);
+	rs_metrics_observe_commit(m, 0.02);
+	rs_metrics_observe_commit(m, 0.3);
 	assert_int_equal(
 	    rs_metrics_update_from_stats(m, stats_json, sizeof(stats_json) - 1),
 	    0);
@@ -104,8 +120,8 @@ static const char empty_text[] =
     "# HELP replyscan_bytes_total Input bytes read.\n"
     "# TYPE replyscan_bytes_total counter\n"
     "replyscan_bytes_total 0\n"
-    "# HELP replyscan_events_total Deferral events produced, by cause class "
-    "and SMTP stage.\n"
+    "# HELP replyscan_events_total Deferral events produced (exactly-once: "
+    "in committed transactions), by cause class and SMTP stage.\n"
     "# TYPE replyscan_events_total counter\n"
     "# HELP replyscan_skipped_lines_total Lines that are not delivery "
     "outcomes (or sent ones, unless included).\n"
@@ -123,9 +139,20 @@ static const char empty_text[] =
     "is retried).\n"
     "# TYPE replyscan_produce_errors_total counter\n"
     "replyscan_produce_errors_total 0\n"
-    "# HELP replyscan_commits_total Input offset commits.\n"
+    "# HELP replyscan_commits_total Input offset commits (at-least-once; "
+    "exactly-once commits offsets in its transactions).\n"
     "# TYPE replyscan_commits_total counter\n"
     "replyscan_commits_total 0\n"
+    "# HELP replyscan_transactions_total Exactly-once transactions, by "
+    "result.\n"
+    "# TYPE replyscan_transactions_total counter\n"
+    "replyscan_transactions_total{result=\"committed\"} 0\n"
+    "replyscan_transactions_total{result=\"aborted\"} 0\n"
+    "# HELP replyscan_transaction_rewinds_total Exactly-once: times the "
+    "input was sought back to the committed offsets after an abort or a "
+    "revocation.\n"
+    "# TYPE replyscan_transaction_rewinds_total counter\n"
+    "replyscan_transaction_rewinds_total 0\n"
     "# HELP replyscan_rules_reloads_total Rule set reloads, by result.\n"
     "# TYPE replyscan_rules_reloads_total counter\n"
     "replyscan_rules_reloads_total{result=\"ok\"} 0\n"
@@ -144,7 +171,8 @@ static const char empty_text[] =
     "(librdkafka statistics).\n"
     "# TYPE replyscan_committed_offset gauge\n"
     "# HELP replyscan_processing_latency_seconds Time from an input "
-    "message's Kafka timestamp to its event being handed to the producer.\n"
+    "message's Kafka timestamp to its event being handed to the producer "
+    "(exactly-once: counted when its transaction commits).\n"
     "# TYPE replyscan_processing_latency_seconds histogram\n"
     "replyscan_processing_latency_seconds_bucket{le=\"0.001\"} 0\n"
     "replyscan_processing_latency_seconds_bucket{le=\"0.0025\"} 0\n"
@@ -163,7 +191,28 @@ static const char empty_text[] =
     "replyscan_processing_latency_seconds_bucket{le=\"60\"} 0\n"
     "replyscan_processing_latency_seconds_bucket{le=\"+Inf\"} 0\n"
     "replyscan_processing_latency_seconds_sum 0.000000\n"
-    "replyscan_processing_latency_seconds_count 0\n";
+    "replyscan_processing_latency_seconds_count 0\n"
+    "# HELP replyscan_transaction_commit_seconds Exactly-once: time to "
+    "add the input offsets to a transaction and commit it.\n"
+    "# TYPE replyscan_transaction_commit_seconds histogram\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.001\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.0025\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.005\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.01\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.025\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.05\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.1\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.25\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"0.5\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"1\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"2.5\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"5\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"10\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"30\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"60\"} 0\n"
+    "replyscan_transaction_commit_seconds_bucket{le=\"+Inf\"} 0\n"
+    "replyscan_transaction_commit_seconds_sum 0.000000\n"
+    "replyscan_transaction_commit_seconds_count 0\n";
 
 static void test_render_empty(void **state)
 {
@@ -198,8 +247,9 @@ static void test_render_known_state(void **state)
 	    "# HELP replyscan_bytes_total Input bytes read.\n"
 	    "# TYPE replyscan_bytes_total counter\n"
 	    "replyscan_bytes_total 2468\n"
-	    "# HELP replyscan_events_total Deferral events produced, by cause "
-	    "class and SMTP stage.\n"
+	    "# HELP replyscan_events_total Deferral events produced "
+	    "(exactly-once: in committed transactions), by cause class and "
+	    "SMTP stage.\n"
 	    "# TYPE replyscan_events_total counter\n"
 	    "replyscan_events_total{cause=\"rate_limit\",stage=\"rcpt_to\"} 6\n"
 	    "replyscan_events_total{cause=\"greylisting\",stage=\"rcpt_to\"} "
@@ -220,9 +270,23 @@ static void test_render_known_state(void **state)
 	    "(each is retried).\n"
 	    "# TYPE replyscan_produce_errors_total counter\n"
 	    "replyscan_produce_errors_total 2\n"
-	    "# HELP replyscan_commits_total Input offset commits.\n"
+	    "# HELP replyscan_commits_total Input offset commits "
+	    "(at-least-once; exactly-once commits offsets in its "
+	    "transactions).\n"
 	    "# TYPE replyscan_commits_total counter\n"
 	    "replyscan_commits_total 7\n"
+	    "# HELP replyscan_transactions_total Exactly-once transactions, by "
+	    "result.\n"
+	    "# TYPE replyscan_transactions_total counter\n"
+	    "replyscan_transactions_total{result=\"committed\"} 4\n"
+	    "replyscan_transactions_total{result=\"aborted\"} 1\n"
+	    "# HELP replyscan_transaction_rewinds_total Exactly-once: times "
+	    "the "
+	    "input was sought back to the committed offsets after an abort or "
+	    "a "
+	    "revocation.\n"
+	    "# TYPE replyscan_transaction_rewinds_total counter\n"
+	    "replyscan_transaction_rewinds_total 1\n"
 	    "# HELP replyscan_rules_reloads_total Rule set reloads, by "
 	    "result.\n"
 	    "# TYPE replyscan_rules_reloads_total counter\n"
@@ -252,26 +316,48 @@ static void test_render_known_state(void **state)
 	    "5000\n"
 	    "# HELP replyscan_processing_latency_seconds Time from an input "
 	    "message's Kafka timestamp to its event being handed to the "
-	    "producer.\n"
+	    "producer (exactly-once: counted when its transaction "
+	    "commits).\n"
 	    "# TYPE replyscan_processing_latency_seconds histogram\n"
 	    "replyscan_processing_latency_seconds_bucket{le=\"0.001\"} 2\n"
 	    "replyscan_processing_latency_seconds_bucket{le=\"0.0025\"} 2\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"0.005\"} 3\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"0.01\"} 3\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"0.025\"} 3\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"0.05\"} 3\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"0.1\"} 3\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"0.25\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"0.5\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"1\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"2.5\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"5\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"10\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"30\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"60\"} 4\n"
-	    "replyscan_processing_latency_seconds_bucket{le=\"+Inf\"} 5\n"
-	    "replyscan_processing_latency_seconds_sum 75.203500\n"
-	    "replyscan_processing_latency_seconds_count 5\n");
+	    "replyscan_processing_latency_seconds_bucket{le=\"0.005\"} 4\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"0.01\"} 4\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"0.025\"} 4\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"0.05\"} 4\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"0.1\"} 4\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"0.25\"} 5\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"0.5\"} 5\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"1\"} 5\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"2.5\"} 6\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"5\"} 6\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"10\"} 6\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"30\"} 6\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"60\"} 6\n"
+	    "replyscan_processing_latency_seconds_bucket{le=\"+Inf\"} 7\n"
+	    "replyscan_processing_latency_seconds_sum 77.207500\n"
+	    "replyscan_processing_latency_seconds_count 7\n"
+	    "# HELP replyscan_transaction_commit_seconds Exactly-once: time to "
+	    "add the input offsets to a transaction and commit it.\n"
+	    "# TYPE replyscan_transaction_commit_seconds histogram\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.001\"} 0\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.0025\"} 0\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.005\"} 0\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.01\"} 0\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.025\"} 1\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.05\"} 1\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.1\"} 1\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.25\"} 1\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"0.5\"} 2\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"1\"} 2\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"2.5\"} 2\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"5\"} 2\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"10\"} 2\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"30\"} 2\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"60\"} 2\n"
+	    "replyscan_transaction_commit_seconds_bucket{le=\"+Inf\"} 2\n"
+	    "replyscan_transaction_commit_seconds_sum 0.320000\n"
+	    "replyscan_transaction_commit_seconds_count 2\n");
 	free(text);
 	rs_metrics_destroy(m);
 }

@@ -9,7 +9,12 @@
  *
  * Exactly-once: the tracks still count deliveries (for the health check)
  * but report no offsets; the open transaction (kafkatxn.c) keeps its own
- * table of input positions, sent with the commit.
+ * table of input positions, sent with the commit. What /metrics says was
+ * written (lines, events by class, dead letters, latencies) is held with
+ * the open transaction too and added only when it commits: the lines of
+ * an aborted one are read and counted again. After an abort the next
+ * transaction waits (kafkatxn.h: hold_until_ms) while the sink serves
+ * delivery reports and a rebalance's close request.
  */
 #include "kafka/kafkasink.h"
 
@@ -65,6 +70,11 @@ struct rs_kafkasink {
 	int64_t last_stall_log_ms;
 	uint64_t discarded;
 	rs_kafkatxn_t tx; /* exactly-once (conf.txn set); the sink thread */
+	/* Exactly-once, held until the open transaction ends. */
+	rs_counts_t txn_counts;         /* its batches' counts */
+	rs_metrics_latencies_t txn_lat; /* its events' latencies */
+	uint64_t txn_dead;              /* its dead letters */
+	rs_counts_t committed;          /* every committed transaction's */
 };
 
 /*
@@ -229,10 +239,36 @@ static void complete_tracks(rs_kafkasink_t *sk)
 	             sk->head != NULL ? sk->head->created_ms : 0);
 }
 
-/* rs_kafkatxn_t.settled: a transaction was committed or aborted. */
-static void settled(void *opaque)
+/*
+ * rs_kafkatxn_t.settled: a transaction was committed or aborted. What
+ * a committed one wrote now counts; an aborted one's lines are read and
+ * counted again.
+ */
+static void settled(void *opaque, int committed)
 {
-	complete_tracks(opaque);
+	rs_kafkasink_t *sk = opaque;
+	rs_metrics_t *m = sk->conf.metrics;
+
+	complete_tracks(sk);
+	if (committed) {
+		rs_counts_add(&sk->committed, &sk->txn_counts);
+		sk->dead_lettered += sk->txn_dead;
+	}
+	if (m != NULL && committed) {
+		rs_metrics_add_counts(m, &sk->txn_counts);
+		rs_metrics_add_latencies(m, &sk->txn_lat);
+		if (sk->txn_dead > 0) {
+			rs_metrics_inc(m, RS_METRIC_DEAD_LETTERED,
+			               sk->txn_dead);
+		}
+		rs_metrics_inc(m, RS_METRIC_TXN_COMMITTED, 1);
+		rs_metrics_observe_commit(m, (double)sk->tx.commit_ms / 1000.0);
+	} else if (m != NULL) {
+		rs_metrics_inc(m, RS_METRIC_TXN_ABORTED, 1);
+	}
+	memset(&sk->txn_counts, 0, sizeof(sk->txn_counts));
+	memset(&sk->txn_lat, 0, sizeof(sk->txn_lat));
+	sk->txn_dead = 0;
 }
 
 /* Say so when the oldest batch has waited long for its acknowledgements. */
@@ -395,6 +431,30 @@ static int batch_positions(const rs_batch_t *b, track_t *t)
 	return 0;
 }
 
+/*
+ * After an abort: wait until the back-off has passed before a new
+ * transaction begins, serving delivery reports and a rebalance's close
+ * request meanwhile. 0, or -1 when told to give up or fatal (errstr).
+ */
+static int txn_hold(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
+{
+	int64_t left;
+
+	while ((left = rs_kafkatxn_hold_ms(&sk->tx)) > 0) {
+		serve(sk, left < 100 ? (int)left : 100);
+		if (rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
+			return -1;
+		}
+		if (atomic_load(&sk->abandon)) {
+			snprintf(errstr, errstr_size,
+			         "stopped while waiting to retry after an "
+			         "aborted transaction");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* rs_sink_t.write */
 static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
                     size_t errstr_size)
@@ -404,7 +464,8 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	int64_t now = rs_clock_wall_ms();
 
 	if (sk->conf.txn != NULL) {
-		if (rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
+		if (txn_hold(sk, errstr, errstr_size) < 0 ||
+		    rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
 			return -1;
 		}
 		if (b->epoch != rs_txnsync_epoch(sk->conf.txn)) {
@@ -472,9 +533,15 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		}
 		if (sk->conf.metrics != NULL && l->ts_ms > 0 &&
 		    now >= l->ts_ms) {
-			rs_metrics_observe_latency(sk->conf.metrics,
-			                           (double)(now - l->ts_ms) /
-			                               1000.0);
+			double secs = (double)(now - l->ts_ms) / 1000.0;
+
+			if (sk->conf.txn != NULL) {
+				rs_metrics_latencies_observe(&sk->txn_lat,
+				                             secs);
+			} else {
+				rs_metrics_observe_latency(sk->conf.metrics,
+				                           secs);
+			}
 		}
 	}
 	if (sk->conf.dead_letter != NULL && sk->conf.dead_letter[0] != '\0') {
@@ -491,15 +558,25 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 			            errstr, errstr_size) < 0) {
 				return -1;
 			}
-			sk->dead_lettered++;
+			if (sk->conf.txn != NULL) {
+				sk->txn_dead++;
+			} else {
+				sk->dead_lettered++;
+			}
 		}
-		if (sk->conf.metrics != NULL && b->nbad > 0) {
+		if (sk->conf.metrics != NULL && b->nbad > 0 &&
+		    sk->conf.txn == NULL) {
 			rs_metrics_inc(sk->conf.metrics,
 			               RS_METRIC_DEAD_LETTERED, b->nbad);
 		}
 	}
 	t->outstanding--;
-	if (sk->conf.metrics != NULL) {
+	if (sk->conf.txn != NULL) {
+		/* Counted when the transaction commits (the pipeline's
+		 * totals too: rs_kafkasink_committed). */
+		rs_counts_add(&sk->txn_counts, &b->counts);
+		memset(&b->counts, 0, sizeof(b->counts));
+	} else if (sk->conf.metrics != NULL) {
 		rs_metrics_add_counts(sk->conf.metrics, &b->counts);
 	}
 	serve(sk, 0);
@@ -722,4 +799,9 @@ uint64_t rs_kafkasink_txn_commits(const rs_kafkasink_t *sk)
 uint64_t rs_kafkasink_txn_aborts(const rs_kafkasink_t *sk)
 {
 	return sk->tx.aborts;
+}
+
+const rs_counts_t *rs_kafkasink_committed(const rs_kafkasink_t *sk)
+{
+	return &sk->committed;
 }

@@ -84,6 +84,14 @@ int rs_kafkasink_fatal(const rs_kafkasink_t *sk);
 uint64_t rs_kafkasink_txn_commits(const rs_kafkasink_t *sk);
 uint64_t rs_kafkasink_txn_aborts(const rs_kafkasink_t *sk);
 
+/*
+ * Exactly-once: the counts of every batch in a committed transaction.
+ * The sink takes them out of each batch it writes (the pipeline's totals
+ * leave them out) because a batch of an aborted transaction is read and
+ * counted again. @locality the sink thread, or after it ended.
+ */
+const rs_counts_t *rs_kafkasink_committed(const rs_kafkasink_t *sk);
+
 /* The producer's client, for its broker watch (any thread). */
 const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk);
 

@@ -45,7 +45,8 @@ struct rs_kafkasource {
 	int64_t last_input_ms;
 	int64_t last_commit_ms;
 	uint64_t commits;
-	uint64_t epoch;       /* exactly-once: the epoch batches are read in */
+	uint64_t rewinds; /* exactly-once: seeks back to committed offsets */
+	uint64_t epoch;   /* exactly-once: the epoch batches are read in */
 	pthread_mutex_t lock; /* guards the commit table */
 	commit_entry_t *tab;
 	size_t ntab, tabcap;
@@ -355,6 +356,9 @@ static int rewind_to_committed(rs_kafkasource_t *ks)
 	       "was aborted or partitions were revoked)",
 	       "partitions=%d epoch=%llu", parts->cnt,
 	       (unsigned long long)want);
+	if (parts->cnt > 0) {
+		ks->rewinds++;
+	}
 	rd_kafka_topic_partition_list_destroy(parts);
 	ks->epoch = want;
 	return 0;
@@ -577,6 +581,11 @@ void rs_kafkasource_stop(rs_kafkasource_t *ks)
 uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks)
 {
 	return ks->commits;
+}
+
+uint64_t rs_kafkasource_rewinds(const rs_kafkasource_t *ks)
+{
+	return ks->rewinds;
 }
 
 rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,

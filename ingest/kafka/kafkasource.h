@@ -84,4 +84,8 @@ const rs_kafkaclient_t *rs_kafkasource_client(const rs_kafkasource_t *ks);
 /* Committed-offset bookkeeping, for metrics: number of commits done. */
 uint64_t rs_kafkasource_commits(const rs_kafkasource_t *ks);
 
+/* Exactly-once: times the input was sought back to the committed offsets
+ * (after an abort or a revocation). @locality the source thread. */
+uint64_t rs_kafkasource_rewinds(const rs_kafkasource_t *ks);
+
 #endif

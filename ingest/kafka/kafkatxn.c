@@ -94,13 +94,20 @@ static int txn_abort(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 	}
 	txn_reset(tx);
 	tx->aborts++;
+	tx->backoff_ms =
+	    tx->backoff_ms == 0 ? RS_KAFKATXN_BACKOFF_MS : tx->backoff_ms * 2;
+	if (tx->backoff_ms > RS_KAFKATXN_BACKOFF_MAX_MS) {
+		tx->backoff_ms = RS_KAFKATXN_BACKOFF_MAX_MS;
+	}
+	tx->hold_until_ms = rs_clock_mono_ms() + tx->backoff_ms;
 	rs_txnsync_advance(tx->sync);
 	rd_kafka_poll(tx->rk, 0);
-	tx->settled(tx->opaque);
+	tx->settled(tx->opaque, 0);
 	rs_log(RS_LOG_WARN, "kafka",
 	       "transaction aborted; its lines are read again from the "
 	       "committed offsets",
-	       "events=%ld", events);
+	       "events=%ld retry_in_ms=%lld", events,
+	       (long long)tx->backoff_ms);
 	return 0;
 }
 
@@ -114,6 +121,7 @@ int rs_kafkatxn_commit(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 	rd_kafka_topic_partition_list_t *list = NULL;
 	rd_kafka_consumer_group_metadata_t *cgmd = NULL;
 	enum txn_next next = TXN_RETRY;
+	int64_t started_ms = rs_clock_mono_ms();
 	int rc = 0;
 
 	if (tx->failed) {
@@ -174,8 +182,10 @@ int rs_kafkatxn_commit(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 	}
 	if (next == TXN_RETRY) {
 		tx->commits++;
+		tx->commit_ms = rs_clock_mono_ms() - started_ms;
+		tx->backoff_ms = 0;
 		txn_reset(tx);
-		tx->settled(tx->opaque);
+		tx->settled(tx->opaque, 1);
 	} else if (next == TXN_ABORT) {
 		rc = txn_abort(tx, errstr, errstr_size);
 	} else {
@@ -307,20 +317,37 @@ int rs_kafkatxn_start(rs_kafkatxn_t *tx, const rs_kafkaclient_t *client,
 		         rs_kafkaclient_failure(client));
 	} else {
 		rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+		const char *hint = "";
 
+		if (code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+		    code == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION) {
+			hint = "; the broker does not support transactions "
+			       "(Kafka 2.5 or later is needed for exactly-once "
+			       "with a consumer group)";
+		} else if (code == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+			/* Seen with Kafka 4.4: the coordinator never loads
+			 * and nothing else is said. */
+			hint = "; no transaction coordinator answered in time: "
+			       "a broker that cannot create its "
+			       "__transaction_state topic (transaction.state."
+			       "log.replication.factor above the number of "
+			       "brokers) says so in its log and never answers";
+		}
 		snprintf(errstr, errstr_size,
 		         "cannot start transactions (transactional.id %s): "
 		         "%s%s",
 		         tx->transactional_id, rd_kafka_error_string(error),
-		         code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
-		                 code == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION
-		             ? "; the broker does not support transactions "
-		               "(Kafka 2.5 or later is needed for exactly-once "
-		               "with a consumer group)"
-		             : "");
+		         hint);
 	}
 	rd_kafka_error_destroy(error);
 	return -1;
+}
+
+int64_t rs_kafkatxn_hold_ms(const rs_kafkatxn_t *tx)
+{
+	int64_t left = tx->hold_until_ms - rs_clock_mono_ms();
+
+	return tx->open || left < 0 ? 0 : left;
 }
 
 void rs_kafkatxn_close(rs_kafkatxn_t *tx)

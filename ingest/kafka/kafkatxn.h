@@ -25,6 +25,8 @@
 #include "kafka/txnsync.h"
 
 #define RS_KAFKATXN_TIMEOUT_MS 30000
+#define RS_KAFKATXN_BACKOFF_MS 500       /* wait after a first abort */
+#define RS_KAFKATXN_BACKOFF_MAX_MS 10000 /* ... after aborts in a row */
 
 /* The offset after the last line read of one input partition. */
 typedef struct rs_kafka_position {
@@ -40,8 +42,9 @@ typedef struct rs_kafkatxn {
 	const atomic_int *abandon;    /* set: stop retrying */
 	double interval;              /* seconds a transaction stays open */
 	long max_events;              /* events per transaction, at most */
-	/* After a commit or an abort: the sink completes its tracks. */
-	void (*settled)(void *opaque);
+	/* After a commit (committed 1) or an abort (0): the sink completes
+	 * its tracks, and counts what the transaction wrote or forgets it. */
+	void (*settled)(void *opaque, int committed);
 	void *opaque;
 
 	/* state */
@@ -50,6 +53,15 @@ typedef struct rs_kafkatxn {
 	int fatal;    /* fenced or lost: the stage must stop */
 	uint64_t seq; /* the open (or last) transaction's number */
 	int64_t started_ms;
+	int64_t commit_ms; /* how long the last commit took */
+	/* After an abort no transaction begins before hold_until_ms (the
+	 * sink waits, rs_kafkatxn_hold_ms): RS_KAFKATXN_BACKOFF_MS, doubling
+	 * with each abort in a row up to RS_KAFKATXN_BACKOFF_MAX_MS. An error
+	 * librdkafka returns at once (an output topic it holds in error
+	 * after an authorization failure) would otherwise abort, rewind and
+	 * fail again as fast as the broker answers. */
+	int64_t hold_until_ms;
+	int64_t backoff_ms;       /* the last wait; 0 after a commit */
 	long nevents;             /* events produced in the open one */
 	rs_kafka_position_t *pos; /* input positions in the open one */
 	size_t npos, cap;
@@ -88,6 +100,9 @@ int rs_kafkatxn_serve_close(rs_kafkatxn_t *tx, char *errstr,
 /* Commit when the open transaction is old, big or failed. 0 or -1. */
 int rs_kafkatxn_maybe_commit(rs_kafkatxn_t *tx, char *errstr,
                              size_t errstr_size);
+
+/* Milliseconds to wait before a transaction may begin; 0: now. */
+int64_t rs_kafkatxn_hold_ms(const rs_kafkatxn_t *tx);
 
 /* Abort what is open (unless fatal) and free the positions. */
 void rs_kafkatxn_close(rs_kafkatxn_t *tx);

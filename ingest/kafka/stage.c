@@ -151,6 +151,8 @@ static void on_stats(void *opaque, const char *json, size_t len)
 	if (st->source != NULL) {
 		rs_metrics_set_total(st->metrics, RS_METRIC_COMMITS,
 		                     rs_kafkasource_commits(st->source));
+		rs_metrics_set_total(st->metrics, RS_METRIC_TXN_REWINDS,
+		                     rs_kafkasource_rewinds(st->source));
 	}
 }
 
@@ -314,6 +316,9 @@ static int run_pipeline(stage_t *st, rs_counts_t *totals)
 		/* The sink thread is this one: a revocation while the
 		 * consumer closes finds no transaction left to close. */
 		rs_txnsync_sink_gone(st->txn);
+		/* The sink kept the batches' counts until their transaction
+		 * committed: only those count. */
+		rs_counts_add(totals, rs_kafkasink_committed(st->sink));
 	}
 	if (rc < 0 && rs_kafkasink_fatal(st->sink)) {
 		rs_log(RS_LOG_ERROR, "run",

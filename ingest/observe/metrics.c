@@ -54,6 +54,15 @@ static const char *const lat_labels[] = {
 
 _Static_assert(sizeof(lat_labels) / sizeof(lat_labels[0]) == LAT_NBOUNDS,
                "one label per bound");
+_Static_assert(RS_METRICS_LAT_BUCKETS == LAT_NBOUNDS + 1,
+               "rs_metrics_latencies_t has a bucket per bound and +Inf");
+
+/* A histogram over lat_bounds: per bucket, not cumulative; the last one
+ * is above every bound. */
+typedef struct hist {
+	atomic_uint_fast64_t buckets[LAT_NBOUNDS + 1];
+	atomic_uint_fast64_t sum_us;
+} hist_t;
 
 /* One partition's gauges from the statistics; negative: unknown. */
 typedef struct lag_entry {
@@ -66,9 +75,8 @@ typedef struct lag_entry {
 struct rs_metrics {
 	atomic_uint_fast64_t counters[RS_METRIC__COUNT];
 	atomic_uint_fast64_t events[RS_CAUSE__COUNT][RS_STAGE__COUNT];
-	/* Per bucket, not cumulative; the last one is above every bound. */
-	atomic_uint_fast64_t lat_buckets[LAT_NBOUNDS + 1];
-	atomic_uint_fast64_t lat_sum_us;
+	hist_t latency; /* log write to event */
+	hist_t commit;  /* exactly-once: one transaction's commit */
 	atomic_uint_fast64_t rules_loaded;
 	atomic_int healthy;
 	atomic_int ready;
@@ -149,26 +157,71 @@ void rs_metrics_add_counts(rs_metrics_t *m, const rs_counts_t *c)
 	}
 }
 
-void rs_metrics_observe_latency(rs_metrics_t *m, double seconds)
+/* The bucket of a duration, and the duration in microseconds for the sum
+ * (0 when it would not fit). NaN: -1, not observed. */
+static int hist_bucket(double seconds, uint64_t *us)
 {
-	size_t i = 0;
+	int i = 0;
 
 	if (isnan(seconds)) {
-		return;
+		return -1;
 	}
 	if (seconds < 0) {
 		seconds = 0;
 	}
-	while (i < LAT_NBOUNDS && seconds > lat_bounds[i]) {
+	while ((size_t)i < LAT_NBOUNDS && seconds > lat_bounds[i]) {
 		i++;
 	}
-	atomic_fetch_add_explicit(&m->lat_buckets[i], 1, memory_order_relaxed);
 	/* Microseconds: 2^64 of them is half a million years of waiting. */
-	if (seconds < 1e9) {
-		atomic_fetch_add_explicit(&m->lat_sum_us,
-		                          (uint64_t)llround(seconds * 1e6),
-		                          memory_order_relaxed);
+	*us = seconds < 1e9 ? (uint64_t)llround(seconds * 1e6) : 0;
+	return i;
+}
+
+static void hist_observe(hist_t *h, double seconds)
+{
+	uint64_t us;
+	int i = hist_bucket(seconds, &us);
+
+	if (i < 0) {
+		return;
 	}
+	atomic_fetch_add_explicit(&h->buckets[i], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&h->sum_us, us, memory_order_relaxed);
+}
+
+void rs_metrics_observe_latency(rs_metrics_t *m, double seconds)
+{
+	hist_observe(&m->latency, seconds);
+}
+
+void rs_metrics_observe_commit(rs_metrics_t *m, double seconds)
+{
+	hist_observe(&m->commit, seconds);
+}
+
+void rs_metrics_latencies_observe(rs_metrics_latencies_t *l, double seconds)
+{
+	uint64_t us;
+	int i = hist_bucket(seconds, &us);
+
+	if (i < 0) {
+		return;
+	}
+	l->buckets[i]++;
+	l->sum_us += us;
+}
+
+void rs_metrics_add_latencies(rs_metrics_t *m, const rs_metrics_latencies_t *l)
+{
+	for (size_t i = 0; i <= LAT_NBOUNDS; i++) {
+		if (l->buckets[i] != 0) {
+			atomic_fetch_add_explicit(&m->latency.buckets[i],
+			                          l->buckets[i],
+			                          memory_order_relaxed);
+		}
+	}
+	atomic_fetch_add_explicit(&m->latency.sum_us, l->sum_us,
+	                          memory_order_relaxed);
 }
 
 void rs_metrics_set_rules_loaded(rs_metrics_t *m, size_t n)
@@ -418,13 +471,63 @@ static void put_partition_gauge(rs_metrics_t *m, rs_buf_t *out,
 	pthread_mutex_unlock(&m->lag_lock);
 }
 
-/* The text format 0.0.4, metric by metric. @locality any thread. */
-void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out)
+/* A counter with two values of its label "result". */
+static void put_by_result(rs_buf_t *out, const char *name, const char *help,
+                          const char *r1, uint64_t v1, const char *r2,
+                          uint64_t v2)
+{
+	const char *results[2] = {r1, r2};
+	uint64_t values[2] = {v1, v2};
+
+	put_header(out, name, "counter", help);
+	for (int i = 0; i < 2; i++) {
+		rs_buf_puts(out, METRICS_PREFIX);
+		rs_buf_puts(out, name);
+		rs_buf_puts(out, "{result=\"");
+		rs_buf_puts(out, results[i]);
+		rs_buf_puts(out, "\"} ");
+		rs_buf_put_u64(out, values[i]);
+		rs_buf_putc(out, '\n');
+	}
+}
+
+/* One histogram over lat_bounds, its count equal to its +Inf bucket. */
+static void put_histogram(rs_buf_t *out, const char *name, const char *help,
+                          hist_t *h)
 {
 	uint64_t cum = 0;
 	uint64_t sum_us;
 	char tmp[64];
 
+	put_header(out, name, "histogram", help);
+	for (size_t i = 0; i <= LAT_NBOUNDS; i++) {
+		cum += load(&h->buckets[i]);
+		rs_buf_puts(out, METRICS_PREFIX);
+		rs_buf_puts(out, name);
+		rs_buf_puts(out, "_bucket{le=\"");
+		rs_buf_puts(out, i < LAT_NBOUNDS ? lat_labels[i] : "+Inf");
+		rs_buf_puts(out, "\"} ");
+		rs_buf_put_u64(out, cum);
+		rs_buf_putc(out, '\n');
+	}
+	sum_us = load(&h->sum_us);
+	snprintf(tmp, sizeof(tmp), "%" PRIu64 ".%06" PRIu64, sum_us / 1000000,
+	         sum_us % 1000000);
+	rs_buf_puts(out, METRICS_PREFIX);
+	rs_buf_puts(out, name);
+	rs_buf_puts(out, "_sum ");
+	rs_buf_puts(out, tmp);
+	/* The count is the +Inf bucket read above: never out of step. */
+	rs_buf_puts(out, "\n" METRICS_PREFIX);
+	rs_buf_puts(out, name);
+	rs_buf_puts(out, "_count ");
+	rs_buf_put_u64(out, cum);
+	rs_buf_putc(out, '\n');
+}
+
+/* The text format 0.0.4, metric by metric. @locality any thread. */
+void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out)
+{
 	put_header(out, "build_info", "gauge",
 	           "The running replyscan's version (always 1).");
 	rs_buf_puts(out, METRICS_PREFIX "build_info{version=\"");
@@ -437,7 +540,8 @@ void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out)
 	           load(&m->counters[RS_METRIC_BYTES]));
 
 	put_header(out, "events_total", "counter",
-	           "Deferral events produced, by cause class and SMTP stage.");
+	           "Deferral events produced (exactly-once: in committed "
+	           "transactions), by cause class and SMTP stage.");
 	for (size_t i = 0; i < RS_CAUSE__COUNT; i++) {
 		for (size_t j = 0; j < RS_STAGE__COUNT; j++) {
 			uint64_t v = load(&m->events[i][j]);
@@ -469,17 +573,24 @@ void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out)
 	put_simple(out, "produce_errors_total", "counter",
 	           "Failed deliveries to Kafka (each is retried).",
 	           load(&m->counters[RS_METRIC_PRODUCE_ERRORS]));
-	put_simple(out, "commits_total", "counter", "Input offset commits.",
+	put_simple(out, "commits_total", "counter",
+	           "Input offset commits (at-least-once; exactly-once commits "
+	           "offsets in its transactions).",
 	           load(&m->counters[RS_METRIC_COMMITS]));
 
-	put_header(out, "rules_reloads_total", "counter",
-	           "Rule set reloads, by result.");
-	rs_buf_puts(out, METRICS_PREFIX "rules_reloads_total{result=\"ok\"} ");
-	rs_buf_put_u64(out, load(&m->counters[RS_METRIC_RULES_RELOADS_OK]));
-	rs_buf_puts(out, "\n" METRICS_PREFIX
-	                 "rules_reloads_total{result=\"error\"} ");
-	rs_buf_put_u64(out, load(&m->counters[RS_METRIC_RULES_RELOADS_ERROR]));
-	rs_buf_putc(out, '\n');
+	put_by_result(out, "transactions_total",
+	              "Exactly-once transactions, by result.", "committed",
+	              load(&m->counters[RS_METRIC_TXN_COMMITTED]), "aborted",
+	              load(&m->counters[RS_METRIC_TXN_ABORTED]));
+	put_simple(out, "transaction_rewinds_total", "counter",
+	           "Exactly-once: times the input was sought back to the "
+	           "committed offsets after an abort or a revocation.",
+	           load(&m->counters[RS_METRIC_TXN_REWINDS]));
+
+	put_by_result(out, "rules_reloads_total",
+	              "Rule set reloads, by result.", "ok",
+	              load(&m->counters[RS_METRIC_RULES_RELOADS_OK]), "error",
+	              load(&m->counters[RS_METRIC_RULES_RELOADS_ERROR]));
 
 	put_simple(out, "rules_stale_total", "counter",
 	           "Times a worker could not take a reloaded rule set (no "
@@ -498,28 +609,15 @@ void rs_metrics_render(rs_metrics_t *m, rs_buf_t *out)
 	                    "statistics).",
 	                    1);
 
-	put_header(out, "processing_latency_seconds", "histogram",
-	           "Time from an input message's Kafka timestamp to its event "
-	           "being handed to the producer.");
-	for (size_t i = 0; i <= LAT_NBOUNDS; i++) {
-		cum += load(&m->lat_buckets[i]);
-		rs_buf_puts(out, METRICS_PREFIX
-		            "processing_latency_seconds_bucket{le=\"");
-		rs_buf_puts(out, i < LAT_NBOUNDS ? lat_labels[i] : "+Inf");
-		rs_buf_puts(out, "\"} ");
-		rs_buf_put_u64(out, cum);
-		rs_buf_putc(out, '\n');
-	}
-	sum_us = load(&m->lat_sum_us);
-	snprintf(tmp, sizeof(tmp), "%" PRIu64 ".%06" PRIu64, sum_us / 1000000,
-	         sum_us % 1000000);
-	rs_buf_puts(out, METRICS_PREFIX "processing_latency_seconds_sum ");
-	rs_buf_puts(out, tmp);
-	/* The count is the +Inf bucket read above: never out of step. */
-	rs_buf_puts(out,
-	            "\n" METRICS_PREFIX "processing_latency_seconds_count ");
-	rs_buf_put_u64(out, cum);
-	rs_buf_putc(out, '\n');
+	put_histogram(out, "processing_latency_seconds",
+	              "Time from an input message's Kafka timestamp to its "
+	              "event being handed to the producer (exactly-once: "
+	              "counted when its transaction commits).",
+	              &m->latency);
+	put_histogram(out, "transaction_commit_seconds",
+	              "Exactly-once: time to add the input offsets to a "
+	              "transaction and commit it.",
+	              &m->commit);
 	if (m->extra_fn != NULL) {
 		m->extra_fn(m->page_ctx, out);
 	}

@@ -37,7 +37,10 @@ typedef enum rs_metric {
 	RS_METRIC_COMMITS,
 	RS_METRIC_RULES_RELOADS_OK,
 	RS_METRIC_RULES_RELOADS_ERROR,
-	RS_METRIC_RULES_STALE, /* a worker kept a replaced rule set */
+	RS_METRIC_RULES_STALE,   /* a worker kept a replaced rule set */
+	RS_METRIC_TXN_COMMITTED, /* exactly-once transactions committed */
+	RS_METRIC_TXN_ABORTED,   /* ... and aborted */
+	RS_METRIC_TXN_REWINDS,   /* input rewound to the committed offsets */
 	RS_METRIC__COUNT
 } rs_metric_t;
 
@@ -71,6 +74,24 @@ void rs_metrics_set_total(rs_metrics_t *m, rs_metric_t id, uint64_t total);
 
 /* One processing latency, in seconds, into the histogram. */
 void rs_metrics_observe_latency(rs_metrics_t *m, double seconds);
+
+/*
+ * Processing latencies held back by one thread until they count: the
+ * exactly-once sink keeps those of the open transaction here and adds
+ * them at its commit (rs_metrics_add_latencies), or forgets them when it
+ * aborts, so that an event read twice is observed once. Zero it to start.
+ */
+#define RS_METRICS_LAT_BUCKETS 16 /* 15 bounds and +Inf */
+typedef struct rs_metrics_latencies {
+	uint64_t buckets[RS_METRICS_LAT_BUCKETS];
+	uint64_t sum_us;
+} rs_metrics_latencies_t;
+
+void rs_metrics_latencies_observe(rs_metrics_latencies_t *l, double seconds);
+void rs_metrics_add_latencies(rs_metrics_t *m, const rs_metrics_latencies_t *l);
+
+/* How long one exactly-once commit took (offsets and commit), seconds. */
+void rs_metrics_observe_commit(rs_metrics_t *m, double seconds);
 
 /* Gauge: rules in the loaded rule set. */
 void rs_metrics_set_rules_loaded(rs_metrics_t *m, size_t n);

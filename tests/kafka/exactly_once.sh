@@ -16,11 +16,19 @@
 #   fenced    a second instance with the same transactional.id fences the
 #             first, which stops with exit status 3; the second finishes
 #   json      kafka.output_format json: one JSON object per message, read
-#             back (`events` prints them as they are) equal to classify's
+#             back (`events` prints them as they are) equal to classify's,
+#             and byte for byte but for the ingest time and provenance
 #   stalled   the stage is stopped (SIGSTOP) past transaction.timeout.ms:
 #             the broker aborts its transaction and bumps the producer's
 #             epoch, which librdkafka 2.0.2 reports as fenced: the stage
 #             stops with exit status 3; a restart finishes the input
+#   aborted   the output topic refuses the stage's produce requests for a
+#             few seconds (max.message.bytes lowered mid-stream, then
+#             restored): each transaction that meets a refusal is aborted
+#             (abortable, not fatal) and the input rewound to the committed
+#             offsets; the stage finishes alone. The log and /metrics must
+#             show aborts and rewinds, /metrics each line and event once,
+#             and the committed view is exact
 #   config    configuration checks (no broker needed)
 # The uncommitted view (read_uncommitted) of the crash scenario is printed
 # too: its duplicates are what read_committed readers never see.
@@ -167,7 +175,10 @@ scenario_json() {
 		--set kafka.output_format=json --exit-when-idle 2
 	pid=$STAGE
 	wait_for "$pid" 60 || return 1
-	compare_committed "$c" "$out" json
+	compare_committed "$c" "$out" json || return 1
+	# Byte for byte: each message is classify's JSON line but for the
+	# ingest time and the provenance (compare.py bytes).
+	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/json.json" bytes
 }
 
 # A transaction outlives transaction.timeout.ms while the process is
@@ -203,6 +214,79 @@ scenario_stalled() {
 	compare_committed "$c" "$out" stalled
 }
 
+# Set (or with no value, delete) a topic's configuration key.
+topic_config() {
+	local t=$1 key=$2 value=${3:-}
+	if [ -n "$value" ]; then
+		$K tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$BROKERS" \
+			--alter --entity-type topics --entity-name "$t" --add-config "$key=$value" >/dev/null
+	else
+		$K tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$BROKERS" \
+			--alter --entity-type topics --entity-name "$t" --delete-config "$key" >/dev/null
+	fi
+}
+
+# A series' value from the /metrics text in file $1 (0 when absent).
+metric() {
+	awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' "$1"
+}
+
+# Abortable errors mid-stream: the output topic's max.message.bytes drops
+# to 1500 bytes for 4 s, so the broker refuses the larger produce requests
+# (MESSAGE_TOO_LARGE, which librdkafka reports as "current transaction
+# must be aborted"). 1500 and not less: the broker's own abort markers
+# must still fit, or the transaction can never end. The log and /metrics
+# must count the aborts and rewinds, /metrics must count each line and
+# event once (what was committed), and the committed view is exact. The
+# uncommitted view is printed too: aborted records the broker took show
+# there (not in every run: often all of an aborted transaction's events
+# were refused). Idle exit after 10 s: the back-off after aborts in a row
+# reaches 8 s, and under load the replay may start late.
+scenario_aborted() {
+	local c in out pid port aborts rewinds m
+	broker
+	c=$(corpus 40000 37)
+	in_out abort 3 || return 1
+	port=$((${RS_KAFKA_PORT:-9092} + 4))
+	run_stage aborted --group "$in-g" --input "$in" --output "$out" \
+		--set kafka.transactional_id="$in-t" --exit-when-idle 10 \
+		--metrics-listen "127.0.0.1:$port"
+	pid=$STAGE
+	wait_assigned aborted || return 1
+	replay_bg "$in" "$c" 4000
+	sleep 2
+	topic_config "$out" max.message.bytes 1500 || return 1
+	log "output topic refuses produce requests over 1500 bytes"
+	sleep 4
+	topic_config "$out" max.message.bytes || return 1
+	log "output topic limit restored"
+	wait "$REPLAY" || return 1
+	m=$WORK/aborted.metrics
+	while kill -0 "$pid" 2>/dev/null; do
+		curl -sf "http://127.0.0.1:$port/metrics" >"$m.new" && mv "$m.new" "$m"
+		sleep 0.5
+	done
+	wait_for "$pid" 5 || return 1
+	aborts=$(grep -c 'msg="transaction aborted' "$WORK/aborted.log")
+	rewinds=$(grep -c 'msg="input rewound' "$WORK/aborted.log")
+	log "log: $aborts transactions aborted, $rewinds rewinds; /metrics: $(grep -E '^replyscan_(transactions|transaction_rewinds|lines)_total' "$m" | tr '\n' ' ')"
+	[ "$aborts" -ge 1 ] || { echo "no transaction was aborted"; return 1; }
+	[ "$rewinds" -ge 1 ] || { echo "the input was never rewound"; return 1; }
+	[ "$(metric "$m" 'replyscan_transactions_total{result="aborted"}')" -eq "$aborts" ] ||
+		{ echo "/metrics does not count the $aborts aborts"; return 1; }
+	[ "$(metric "$m" replyscan_transaction_rewinds_total)" -ge 1 ] ||
+		{ echo "/metrics counts no rewind"; return 1; }
+	# What /metrics says was written is what was committed: each line
+	# and each event once, though the aborted ones were read twice.
+	[ "$(metric "$m" replyscan_lines_total)" -eq "$(wc -l <"$c")" ] ||
+		{ echo "replyscan_lines_total is not the corpus' $(wc -l <"$c") lines"; return 1; }
+	[ "$(awk '/^replyscan_events_total\{/ { n += $2 } END { print n + 0 }' "$m")" -eq "$(wc -l <"$c.expected.json")" ] ||
+		{ echo "replyscan_events_total is not classify's $(wc -l <"$c.expected.json") events"; return 1; }
+	compare_committed "$c" "$out" aborted || return 1
+	events "$out" read_uncommitted >"$WORK/aborted-uncommitted.json"
+	log "read_uncommitted (for contrast): $(python3 tests/kafka/compare.py "$c.expected.json" "$WORK/aborted-uncommitted.json" at-least | head -n 1)"
+}
+
 # Configuration checks, before any connection: each names its keys.
 scenario_config() {
 	local out
@@ -227,7 +311,7 @@ scenario_config() {
 		{ echo "kafka.producer.transactional.id accepted: $out"; return 1; }
 }
 
-all=(config json crash rebalance fenced stalled broker)
+all=(config json crash rebalance fenced stalled aborted broker)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
