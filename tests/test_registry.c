@@ -351,6 +351,30 @@ static void test_skips_edges(void **state)
 	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, "
 	     "stat=Deferred: Connection timed out",
 	     RS_SKIP_UNSURE},
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, "
+	     "delay=00:00:01, mailer=esmtp, relay=m.b.c. [192.0.2.1], "
+	     "dsn=2.0.0, stat=Sent (ok)",
+	     RS_SKIP_DROP},
+	    /* Sent, but the address never closes: malformed. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c, "
+	     "dsn=2.0.0, stat=Sent (ok)",
+	     RS_SKIP_UNSURE},
+	    /* Sent with an empty stat text after all: malformed. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, stat= ",
+	     RS_SKIP_UNSURE},
+	    /* "queued" is skipped by parse(), "Sent" only counts first. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, "
+	     "dsn=2.0.0, stat=queued",
+	     RS_SKIP_UNSURE},
+	    /* Not Sendmail's program: not its line to drop. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx other[1]: QAR6000001: to=<a@b.c>, "
+	     "stat=Sent (ok)",
+	     RS_SKIP_UNSURE},
 	};
 
 	(void)state;
