@@ -6,9 +6,11 @@ the cost of the denominators, and the memory of 1M active scopes.
     python3 bench/posture.py [--build build] [--lines 1000000] [--seed 1] [--runs 5]
 
 1. The bench corpus (gen_corpus.py, the same default corpus as bench/run)
-   through `classify --all --format pb` and `classify --format pb`.
-2. Denominators: the delivered events `--all` adds, in bytes per second of
-   the corpus's log time (and per delivered event).
+   through `classify --all --format pb`, `classify --rollup --format pb`
+   and `classify --format pb`.
+2. Denominators: the delivered events `--all` adds, and the rollup events
+   `--rollup` adds instead, in bytes per second of the corpus's log time;
+   and the postures `posture` gives from each.
 3. Speed: `posture --format pb FILE > /dev/null` pinned to one core
    (taskset -c 0), the events file in the page cache; wall time of the
    whole process, best and median of --runs.
@@ -123,8 +125,8 @@ def main():
         print("generating %d lines (seed %d)" % (a.lines, a.seed), flush=True)
         subprocess.run([sys.executable, os.path.join(HERE, "gen_corpus.py"), "--lines",
                         str(a.lines), "--seed", str(a.seed), "--out", log], check=True)
-    allpb, failpb = log + ".all.pb", log + ".fail.pb"
-    for out, extra in ((allpb, ["--all"]), (failpb, [])):
+    allpb, failpb, rollpb = log + ".all.pb", log + ".fail.pb", log + ".rollup.pb"
+    for out, extra in ((allpb, ["--all"]), (failpb, []), (rollpb, ["--rollup"])):
         with open(out, "wb") as f:
             subprocess.run([rs, "classify", "-q", "--format", "pb"] + extra + [log],
                            stdout=f, check=True)
@@ -140,19 +142,18 @@ def main():
           "%.0f s of log time: %.1f KB/s on top of %.1f KB/s of failure events"
           % (delivered, extra, extra / max(delivered, 1), span, extra / span / 1000,
              os.path.getsize(failpb) / span / 1000))
-    # What a per-minute rollup of delivered counts per sending side x
-    # recipient domain would cost instead (not implemented: an estimate
-    # from the same events; a message of sending, domain, count, start
-    # and end time is the two strings plus about 20 bytes, plus its
-    # 2-byte length).
-    keys = {}
-    for t, st, snd, dom in evs:
-        if st == 4:
-            keys[(t // 60000, snd, dom)] = len(snd) + len(dom)
-    rb = sum(n + 22 for n in keys.values())
-    print("rollup estimate: %d (sending, domain, minute) rollups instead of %d delivered "
-          "events: %d bytes, %.1f KB/s (%.0f%% of --all's)"
-          % (len(keys), delivered, rb, rb / span / 1000, 100.0 * rb / extra))
+    # The rollup: one event per sending side, domain, MX, MTA and minute
+    # of each input batch, with aggregated_count.
+    n_roll = len(read_events(rollpb)) - n_fail
+    rextra = os.path.getsize(rollpb) - os.path.getsize(failpb)
+    print("rollup: --rollup adds %d rollup events for the %d delivered lines (%.2f lines "
+          "each), %d bytes (%.0f bytes each): %.1f KB/s, %.0f%% of --all's bytes"
+          % (n_roll, delivered, delivered / max(n_roll, 1), rextra, rextra / max(n_roll, 1),
+             rextra / span / 1000, 100.0 * rextra / extra))
+    for name, path in (("--all", allpb), ("--rollup", rollpb)):
+        err = run_posture(rs, ["--format", "pb", path], pin=False)[3]
+        m = re.search(r"(\d+) paused, (\d+) throttled; (\d+) decisions", err)
+        print("postures from %-8s %s paused, %s throttled, %s decisions" % ((name,) + m.groups()))
 
     # Speed.
     subprocess.run(["cat", allpb], stdout=subprocess.DEVNULL, check=True)  # page cache

@@ -29,13 +29,17 @@ ctest --test-dir build --output-on-failure -j2
 echo "== rule examples"
 build/replyscan rules test
 
-echo "== accuracy on labelled replies (tests/fixtures/replies: development and two held-back parts)"
+echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
 build/replyscan eval --quiet --min-accuracy 90 --max-uncategorized 4 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 74 --max-uncategorized 10.5 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 66 --max-uncategorized 19 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 55 --max-uncategorized 22 \
+	tests/fixtures/replies/dev-r6.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 52 --max-uncategorized 25 \
+	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
 
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
 python3 bench/run --smoke --no-kafka | tail -n 12

@@ -369,6 +369,25 @@ static void test_classify_flags(void **state)
 	                    "--all");
 	rs_config_free(&cfg);
 	args_free(&a);
+	{
+		/* --rollup: the same key, its third value */
+		static const char *const argv2[] = {"classify", "--rollup",
+		                                    "file.log", NULL};
+
+		args_make(&a, argv2);
+		rs_config_init(&cfg);
+		assert_int_equal(rs_cmdline_parse(RS_CONFIG_CLASSIFY, a.argc,
+		                                  a.argv, &cfg, &cl, err,
+		                                  sizeof(err)),
+		                 0);
+		assert_int_equal(cfg.pipeline.include_sent,
+		                 RS_CONFIG_SENT_ROLLUP);
+		assert_string_equal(
+		    rs_config_origin(&cfg, "pipeline.include_sent"),
+		    "--rollup");
+		rs_config_free(&cfg);
+		args_free(&a);
+	}
 }
 
 /* --help and --config-reference end parsing where they stand. */
@@ -484,7 +503,7 @@ static void test_usage_matches_options(void **state)
 {
 	(void)state;
 	check_usage(RS_CONFIG_RUN, "run", 15);
-	check_usage(RS_CONFIG_CLASSIFY, "classify", 13);
+	check_usage(RS_CONFIG_CLASSIFY, "classify", 14);
 }
 
 int main(void)

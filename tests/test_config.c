@@ -275,7 +275,8 @@ static const bad_case_t bad_cases[] = {
      "2: pipeline.max_line: 4 megabytes is not a size from 1KiB to 256MiB "
      "(bytes, or a number with KiB, MiB or GiB)"},
     {"bad_bool.yaml",
-     "2: pipeline.include_sent: maybe is not a boolean (true or false)"},
+     "2: pipeline.include_sent: maybe is not a boolean (true or false) nor "
+     "rollup"},
     {"bad_seconds.yaml",
      "2: pipeline.exit_when_idle: -5 is not a duration from 0 to 604800 "
      "seconds (e.g. 30, 1.5s, 500ms, 2m, 1h)"},
@@ -610,6 +611,11 @@ static void test_value_parsing(void **state)
 			fail_msg("boolean %s: rc %d", bools[i].text, rc);
 		}
 	}
+	/* include_sent is a boolean with one more value. */
+	assert_int_equal(rs_config_set(&cfg, "pipeline.include_sent", "Rollup",
+	                               NULL, err, sizeof(err)),
+	                 0);
+	assert_int_equal(cfg.pipeline.include_sent, RS_CONFIG_SENT_ROLLUP);
 	/* A long bad value is cut to 64 characters in the message. */
 	{
 		char big[200], want[512];

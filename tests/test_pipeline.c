@@ -27,6 +27,7 @@
 #include "classify/ruleset.h"
 #include "formats/pmta.h"
 #include "pipeline/pipeline.h"
+#include "replyscan/v1/event.pb-c.h"
 
 /* A deferral the Postfix parser reads, and a line it skips. */
 #define DEFER                                                                  \
@@ -463,11 +464,15 @@ static int text_next(rs_source_t *s, rs_batch_t *b, char *err, size_t n)
 	return 1;
 }
 
-/* A sink that keeps each event's line, cause and status. */
+/* A sink that keeps each event's line, cause and status, and of encoded
+ * protobuf events the aggregated_count, domain and minute. */
 typedef struct keep_sink {
 	rs_sink_t sink;
 	uint64_t line[64];
 	uint8_t cause[64], status[64];
+	uint32_t count[64];
+	int64_t minute[64];
+	char domain[64][32];
 	size_t n;
 } keep_sink_t;
 
@@ -478,12 +483,113 @@ static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
 	(void)err;
 	(void)n;
 	for (size_t i = 0; i < b->nevents && ks->n < 64; i++) {
-		ks->line[ks->n] = b->lines[b->events[i].line_idx].line_no;
-		ks->cause[ks->n] = b->events[i].cause;
-		ks->status[ks->n] = b->events[i].status;
+		const rs_event_meta_t *m = &b->events[i];
+
+		ks->line[ks->n] = b->lines[m->line_idx].line_no;
+		ks->cause[ks->n] = m->cause;
+		ks->status[ks->n] = m->status;
+		if (m->len > 0) {
+			Replyscan__V1__DeferralEvent *ev =
+			    replyscan__v1__deferral_event__unpack(
+				NULL, m->len,
+				(const uint8_t *)b->out.data + m->off);
+
+			assert_non_null(ev);
+			ks->count[ks->n] = ev->aggregated_count;
+			ks->minute[ks->n] = ev->log_time_unix_ms / 60000;
+			snprintf(ks->domain[ks->n], sizeof(ks->domain[0]), "%s",
+			         ev->recipient_domain);
+			replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+		}
 		ks->n++;
 	}
 	return 0;
+}
+
+#define SENT(time, id, rcpt, relay)                                            \
+	"Jul  5 " time " mx postfix/smtp[2]: " id ": to=<" rcpt                \
+	">, relay=" relay                                                      \
+	"[192.0.2.9]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, "           \
+	"status=sent (250 2.0.0 OK)"
+
+/*
+ * include_sent: rollup: the delivered lines of each batch become one
+ * event per (sending side, domain, MX, minute) with aggregated_count,
+ * after the batch's other events; a key met in two batches gives two.
+ */
+static void test_rollup_sent(void **state)
+{
+	static const char *const b1[] = {
+	    SENT("10:00:01", "3F1A2B4CA1", "a@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    DEFER,
+	    SENT("10:00:02", "3F1A2B4CA2", "b@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    SENT("10:00:59", "3F1A2B4CA3", "c@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    SENT("10:01:00", "3F1A2B4CA4", "d@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    SENT("10:00:30", "3F1A2B4CA5", "e@example.org", "mx.example.org"),
+	    SENT("10:00:31", "3F1A2B4CA6", "f@example.org", "mx.example.org"),
+	    SKIP,
+	    NULL};
+	static const char *const b2[] = {
+	    SENT("10:00:40", "3F1A2B4CB1", "g@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    SENT("10:00:41", "3F1A2B4CB2", "h@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    NULL};
+	static const char *const *const batches[] = {b1, b2, NULL};
+	text_source_t ts;
+	keep_sink_t ks;
+	rs_pipeline_conf_t conf;
+	rs_counts_t total;
+	char err[256];
+	uint32_t sum = 0;
+
+	(void)state;
+	memset(&ts, 0, sizeof(ts));
+	ts.src.next = text_next;
+	ts.src.ctx = &ts;
+	ts.batches = batches;
+	memset(&ks, 0, sizeof(ks));
+	ks.sink.write = keep_write;
+	ks.sink.ctx = &ks;
+	memset(&conf, 0, sizeof(conf));
+	conf.rules = rules;
+	conf.threads = 1;
+	conf.slots = 2;
+	conf.encode = 1;
+	conf.event_format = RS_EVENT_PB;
+	conf.include_sent = RS_SENT_ROLLUP;
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &ts.src, &ks.sink, &total, err, sizeof(err)),
+	    0);
+	assert_int_equal(total.lines, 10);
+	assert_int_equal(total.rolled_up, 8);
+	assert_int_equal(total.skipped, 1);
+	/* the deferral, 3 rollups of batch 1, 1 of batch 2 */
+	assert_int_equal(total.events, 5);
+	assert_int_equal(ks.n, 5);
+	assert_int_equal(ks.status[0], RS_STATUS_DEFERRED);
+	assert_int_equal(ks.count[0], 0);
+	for (size_t i = 1; i < 5; i++) {
+		assert_int_equal(ks.status[i], RS_STATUS_SENT);
+		sum += ks.count[i];
+	}
+	assert_int_equal(sum, 8);
+	/* In first-seen order, each the last line it counts. */
+	assert_string_equal(ks.domain[1], "gmail.com");
+	assert_int_equal(ks.count[1], 3);
+	assert_int_equal(ks.line[1], 4);
+	assert_string_equal(ks.domain[2], "gmail.com");
+	assert_int_equal(ks.count[2], 1);
+	assert_int_equal(ks.minute[2], ks.minute[1] + 1);
+	assert_string_equal(ks.domain[3], "example.org");
+	assert_int_equal(ks.count[3], 2);
+	assert_int_equal(ks.minute[3], ks.minute[1]);
+	assert_int_equal(ks.count[4], 2);
+	assert_int_equal(ks.line[4], 10);
 }
 
 /*
@@ -558,6 +664,7 @@ int main(void)
 	    cmocka_unit_test(test_ticks_and_empty),
 	    cmocka_unit_test(test_ruleset_swap),
 	    cmocka_unit_test(test_stateful_across_batches),
+	    cmocka_unit_test(test_rollup_sent),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -41,7 +41,7 @@ static void test_window_sum_and_age(void **state)
 
 	(void)state;
 	rs_pw_init(&w);
-	rs_pw_sum(&w, 10, 3, &s);
+	assert_int_equal(rs_pw_sum(&w, 10, 3, &s), 3);
 	assert_int_equal(s.attempts, 0);
 	rs_pw_at(&w, 10)->attempts = 1;
 	rs_pw_at(&w, 11)->attempts = 2;
@@ -50,28 +50,170 @@ static void test_window_sum_and_age(void **state)
 	assert_int_equal(s.attempts, 4);
 	rs_pw_sum(&w, 12, 2, &s);
 	assert_int_equal(s.attempts, 6);
-	rs_pw_sum(&w, 12, 12, &s);
+	rs_pw_sum(&w, 12, 10, &s);
 	assert_int_equal(s.attempts, 7);
-	/* A late event inside the span lands in its own bucket. */
+	/* A late event inside the fine ring lands in its own bucket. */
 	rs_pw_at(&w, 11)->attempts += 8;
 	rs_pw_sum(&w, 12, 2, &s);
 	assert_int_equal(s.attempts, 14);
-	/* Moving on clears what falls out: bucket 10 is gone at 22. */
-	rs_pw_at(&w, 22)->attempts = 16;
-	/* 11 and 12 are still inside (22-11 = 11 < 12). */
-	rs_pw_sum(&w, 22, 12, &s);
-	assert_int_equal(s.attempts, 10 + 4 + 16);
-	/* Too old for the ring. */
-	assert_null(rs_pw_at(&w, 10));
+	/* Boundary: at 21 the fine ring holds 12..21; bucket 10 and 11 have
+	 * been folded into coarse bucket 1 (numbers 10..19). */
+	rs_pw_at(&w, 21)->attempts = 16;
+	assert_int_equal(rs_pw_sum(&w, 21, 10, &s), 10);
+	assert_int_equal(s.attempts, 4 + 16);
+	/* A 20-wide window as of 21 starts at 2: coarse 0 (0..9) straddles
+	 * that start and is left out, coarse 1 (its folded 10..11) lies
+	 * inside: the sum covers 10..21. */
+	assert_int_equal(rs_pw_sum(&w, 21, 20, &s), 12);
+	assert_int_equal(s.attempts, 1 + 10 + 4 + 16);
+	/* As of 30 the 20-wide window starts at 11: coarse 1 straddles it
+	 * and is left out (12..30). */
+	assert_int_equal(rs_pw_sum(&w, 30, 20, &s), 19);
+	assert_int_equal(s.attempts, 4 + 16);
+	/* A late event older than the fine ring goes to its coarse bucket. */
+	rs_pw_at(&w, 10)->attempts += 32;
+	rs_pw_sum(&w, 21, 20, &s);
+	assert_int_equal(s.attempts, 1 + 10 + 32 + 4 + 16);
+	/* Expiry: at 70 the coarse ring holds 2..6 (20..60); 1 hour as of
+	 * 70 starts at 11, rounded up to 20: bucket 21 and 61..70 count. */
+	rs_pw_at(&w, 70)->attempts = 64;
+	assert_int_equal(rs_pw_sum(&w, 70, 60, &s), 51);
+	assert_int_equal(s.attempts, 16 + 64);
+	assert_null(rs_pw_at(&w, 19));
+	assert_non_null(rs_pw_at(&w, 20));
+	/* At 80 coarse 2 (20..29) has left the ring with bucket 21; 1 hour
+	 * starts at 21, rounded up to 30. */
+	rs_pw_at(&w, 80);
+	assert_null(rs_pw_at(&w, 29));
+	assert_non_null(rs_pw_at(&w, 30));
+	assert_int_equal(rs_pw_sum(&w, 80, 60, &s), 51);
+	assert_int_equal(s.attempts, 64);
 	/* A jump past the whole span clears everything. */
-	rs_pw_at(&w, 100)->attempts = 1;
-	rs_pw_sum(&w, 100, 12, &s);
+	rs_pw_at(&w, 1000)->attempts = 1;
+	rs_pw_sum(&w, 1000, 60, &s);
 	assert_int_equal(s.attempts, 1);
 	/* A sum as of a later bucket leaves out what is older than k. */
-	rs_pw_sum(&w, 102, 2, &s);
+	rs_pw_sum(&w, 1002, 2, &s);
 	assert_int_equal(s.attempts, 0);
-	rs_pw_sum(&w, 102, 3, &s);
+	rs_pw_sum(&w, 1002, 3, &s);
 	assert_int_equal(s.attempts, 1);
+	/* The window widths counted as stated. */
+	assert_true(rs_pw_window_ok(1) && rs_pw_window_ok(10));
+	assert_true(rs_pw_window_ok(20) && rs_pw_window_ok(60));
+	assert_false(rs_pw_window_ok(0) || rs_pw_window_ok(11));
+	assert_false(rs_pw_window_ok(15) || rs_pw_window_ok(70));
+}
+
+/*
+ * The two-resolution ring against a plain list of every event: random
+ * streams (mostly forward, some late, some jumps) and every window width;
+ * a window of k as of the head counts exactly the events in [L, head],
+ * where L is its start when that is inside the fine ring, else its start
+ * rounded up to a coarse boundary (or the fine ring's start, whichever is
+ * lower); events the ring refuses are exactly those older than its
+ * coarse ring.
+ */
+static void test_window_against_list(void **state)
+{
+	enum { N = 4000 };
+	static uint32_t ref[N];
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 40; round++) {
+		rs_pw_t w;
+		int64_t head = -1, t = 0;
+
+		memset(ref, 0, sizeof(ref));
+		rs_pw_init(&w);
+		for (int i = 0; i < 3000; i++) {
+			int64_t n;
+			rs_pw_bucket_t *b;
+
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 16) {
+			case 0:
+				t += 30 + (seed >> 8) % 40; /* a jump */
+				break;
+			case 1:
+			case 2:
+				t += 1;
+				break;
+			default:
+				break;
+			}
+			if (t >= N - 100) {
+				break;
+			}
+			n = t;
+			if (((seed >> 12) & 7) == 0) {
+				n = t - (int64_t)((seed >> 4) % 70); /* late */
+			}
+			if (n < 0) {
+				n = 0;
+			}
+			b = rs_pw_at(&w, n);
+			if (head < 0 || n > head) {
+				head = n;
+			}
+			{
+				int64_t ch =
+				    head >= RS_PW_FINE
+					? (head - RS_PW_FINE) / RS_PW_FOLD
+					: -1;
+				int ok = n > head - RS_PW_FINE ||
+				         n / RS_PW_FOLD > ch - RS_PW_COARSE;
+
+				if ((b != NULL) != ok) {
+					fail_msg("round %d: fine %lld at head "
+					         "%lld: %s",
+					         round, (long long)n,
+					         (long long)head,
+					         b ? "taken" : "refused");
+				}
+			}
+			if (b == NULL) {
+				continue;
+			}
+			b->attempts++;
+			ref[n]++;
+			for (int k = 1; k <= RS_PW_MAX_WINDOW; k++) {
+				rs_pw_bucket_t s;
+				int64_t lo = head - k + 1, L = lo, want = 0;
+				int got;
+
+				if (!rs_pw_window_ok(k)) {
+					continue;
+				}
+				if (lo <= head - RS_PW_FINE) {
+					int64_t up =
+					    lo <= 0
+						? 0
+						: (lo + RS_PW_FOLD - 1) /
+						      RS_PW_FOLD * RS_PW_FOLD;
+
+					L = up < head - RS_PW_FINE + 1
+					        ? up
+					        : head - RS_PW_FINE + 1;
+				}
+				for (int64_t f = L < 0 ? 0 : L; f <= head;
+				     f++) {
+					want += ref[f];
+				}
+				got = rs_pw_sum(&w, head, k, &s);
+				if ((int64_t)s.attempts != want ||
+				    got != (int)(head - (L < 0 ? 0 : L) + 1)) {
+					fail_msg("round %d: window %d at %lld: "
+					         "%u events over %d, want %lld "
+					         "over %lld",
+					         round, k, (long long)head,
+					         s.attempts, got,
+					         (long long)want,
+					         (long long)(head - L + 1));
+				}
+			}
+		}
+	}
 }
 
 static void test_window_receivers(void **state)
@@ -130,7 +272,7 @@ static void test_scopes_table(void **state)
 	assert_null(rs_pscopes_get(t, rs_pscope_key(9, 1), &created));
 	rs_pscopes_free(t);
 	/* What the README states per scope. */
-	assert_true(RS_PSCOPE_BYTES <= 700);
+	assert_true(RS_PSCOPE_BYTES <= 832);
 }
 
 static void test_names(void **state)
@@ -229,9 +371,30 @@ static void test_policy_errors(void **state)
 	             "p.yaml:4: posture must be observe, throttle, pause or "
 	             "none");
 	policy_error("rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
-	             "    window: 7m\n    posture: pause\n",
-	             "p.yaml:4: window must be a multiple of bucket (300 s) "
-	             "and at most 12 buckets");
+	             "    window: 15m\n    posture: pause\n",
+	             "p.yaml:4: window must be 1 to 10 buckets (bucket 60 s), "
+	             "or a multiple of 10 buckets up to 60");
+	policy_error("bucket: 30s\nrules:\n  - id: a\n"
+	             "    match: {classes: [rate_limit]}\n"
+	             "    window: 90m\n    posture: pause\n",
+	             "p.yaml:5: window must be 1 to 10 buckets (bucket 30 s), "
+	             "or a multiple of 10 buckets up to 60");
+	{
+		/* Nine rules with a posture: one more than the slots; a
+		 * posture-none rule among them takes none. */
+		char text[2048] = "rules:\n";
+
+		for (int i = 0; i < 10; i++) {
+			snprintf(text + strlen(text),
+			         sizeof(text) - strlen(text),
+			         "  - id: r%d\n    match: {classes: "
+			         "[rate_limit]}\n    posture: %s\n",
+			         i, i == 3 ? "none" : "pause");
+		}
+		policy_error(text, "p.yaml:29: rule r9: at most 8 rules with a "
+		                   "posture (each counts in its own window "
+		                   "slot; posture none rules count none)");
+	}
 	policy_error("rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
 	             "    min_rate: 0.1\n    release_rate: 0.2\n"
 	             "    posture: pause\n",
@@ -265,9 +428,20 @@ static void test_policy_shipped(void **state)
 	if (p == NULL) {
 		fail_msg("%s", err);
 	}
-	assert_int_equal(p->bucket_ms, 300000);
-	assert_int_equal(rs_policy_window_ms(p), 1800000);
+	assert_int_equal(p->bucket_ms, 60000);
+	assert_int_equal(rs_policy_window_ms(p), 3600000);
 	assert_true(p->nrules >= 6);
+	{
+		/* 1-minute, 10-minute and 1-hour windows side by side */
+		int seen = 0;
+
+		for (size_t i = 0; i < p->nrules; i++) {
+			int k = p->rules[i].window_buckets;
+
+			seen |= (k == 1) | (k == 10) << 1 | (k == 60) << 2;
+		}
+		assert_int_equal(seen, 7);
+	}
 	rs_policy_free(p);
 	assert_int_equal(rs_policy_duration("90s"), 90000);
 	assert_int_equal(rs_policy_duration("1.5h"), 5400000);
@@ -402,12 +576,13 @@ static void test_hysteresis_refresh_expiry(void **state)
 	}
 	assert_int_equal(c.n, 3);
 	assert_int_equal(c.refreshes, 3);
-	/* Older than the windows' span (12 buckets of 1 m): not counted. */
-	ev = ev_at(270, "a", "mx.x.org", RS_STATUS_SENT, 0);
+	/* 50 buckets of 1 m behind the clock (990 s) or more: older than a
+	 * scope's coarse ring may hold, not counted. */
+	ev = ev_at(990 - 3000, "a", "mx.x.org", RS_STATUS_SENT, 0);
 	rs_posture_add(e, &ev);
 	rs_posture_stats(e, &st);
 	assert_int_equal(st.too_old, 1);
-	ev = ev_at(300, "a", "mx.x.org", RS_STATUS_SENT, 0);
+	ev = ev_at(990 - 2990, "a", "mx.x.org", RS_STATUS_SENT, 0);
 	rs_posture_add(e, &ev);
 	rs_posture_stats(e, &st);
 	assert_int_equal(st.too_old, 1);
@@ -448,6 +623,94 @@ static void test_slow_refresh(void **state)
 	rs_posture_tick(e, BASE_MS + 1860 * 1000);
 	assert_int_equal(c.n, 2);
 	assert_string_equal(c.lines[1], "1860 ip_site:a@x.org observe -");
+	rs_posture_free(e);
+	rs_policy_free(p);
+}
+
+/*
+ * Two windows in one policy: a 1-minute burst rule throttles first; when
+ * its hold ends with a clean minute, the 10-minute rule that still fires
+ * takes over (one decision) instead of a release and nothing.
+ */
+static void test_hand_over(void **state)
+{
+	static const char pol[] =
+	    "bucket: 1m\nrefresh: 1h\nrules:\n"
+	    "  - id: burst\n    match: {classes: [rate_limit]}\n"
+	    "    window: 1m\n    min_hits: 2\n    posture: throttle\n"
+	    "    hold: 1m\n"
+	    "  - id: slow\n    match: {classes: [rate_limit]}\n"
+	    "    window: 10m\n    min_hits: 4\n    posture: throttle\n"
+	    "    hold: 5m\n";
+	char err[256];
+	rs_policy_t *p =
+	    rs_policy_load_buffer("p.yaml", pol, strlen(pol), err, sizeof(err));
+	collect_t c = {0};
+	rs_posture_t *e;
+	rs_pevent_t ev;
+	static const int defer_at[] = {0, 1, 30, 40};
+
+	(void)state;
+	if (p == NULL) {
+		fail_msg("%s", err);
+	}
+	e = rs_posture_new(p, on_decision, &c);
+	for (int i = 0; i < 4; i++) {
+		ev = ev_at(defer_at[i], "a", "mx.x.org", RS_STATUS_DEFERRED,
+		           RS_CAUSE_RATE_LIMIT);
+		rs_posture_add(e, &ev);
+	}
+	/* burst at t=1 (until 100); slow fires at t=40 but holds the same
+	 * posture: no decision. */
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.lines[0], "1 ip_site:a@x.org throttle burst");
+	ev = ev_at(200, "a", "mx.x.org", RS_STATUS_SENT, 0);
+	rs_posture_add(e, &ev);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.lines[1], "200 ip_site:a@x.org throttle slow");
+	/* slow's hold (to 500) and its window (the deferrals leave it at
+	 * minute 10) end: released at the first event after both. */
+	ev = ev_at(590, "a", "mx.x.org", RS_STATUS_SENT, 0);
+	rs_posture_add(e, &ev);
+	assert_int_equal(c.n, 2);
+	ev = ev_at(600, "a", "mx.x.org", RS_STATUS_SENT, 0);
+	rs_posture_add(e, &ev);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.lines[2], "600 ip_site:a@x.org observe -");
+	rs_posture_free(e);
+	rs_policy_free(p);
+}
+
+/* A rollup event (count > 1) weighs as that many attempts. */
+static void test_rollup_weight(void **state)
+{
+	char err[256];
+	rs_policy_t *p = rs_policy_load_buffer(
+	    "p.yaml", small_policy, strlen(small_policy), err, sizeof(err));
+	collect_t c = {0};
+	rs_posture_t *e = rs_posture_new(p, on_decision, &c);
+	rs_posture_stats_t st;
+	rs_pevent_t ev;
+
+	(void)state;
+	ev = ev_at(0, "a", "mx.x.org", RS_STATUS_SENT, 0);
+	ev.count = 10;
+	rs_posture_add(e, &ev);
+	/* 2 of 12 attempts: below 50% (2 of 3 would throttle). */
+	for (int i = 1; i <= 2; i++) {
+		ev = ev_at(i, "a", "mx.x.org", RS_STATUS_DEFERRED,
+		           RS_CAUSE_RATE_LIMIT);
+		rs_posture_add(e, &ev);
+	}
+	assert_int_equal(c.n, 0);
+	/* 10 more in one rollup-like event of failures: 12 of 22. */
+	ev = ev_at(3, "a", "mx.x.org", RS_STATUS_DEFERRED, RS_CAUSE_RATE_LIMIT);
+	ev.count = 10;
+	rs_posture_add(e, &ev);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.lines[0], "3 ip_site:a@x.org throttle rl");
+	rs_posture_stats(e, &st);
+	assert_int_equal(st.events, 4);
 	rs_posture_free(e);
 	rs_policy_free(p);
 }
@@ -585,8 +848,14 @@ static void test_decode(void **state)
 	n = replyscan__v1__deferral_event__pack(&m, buf);
 	assert_int_equal(rs_pevent_decode(buf, n, &ev), 0);
 	assert_memory_equal(ev.sending.p, "192.0.2.7", 9);
+	assert_int_equal(ev.count, 1);
 	/* cut short */
 	assert_int_equal(rs_pevent_decode(buf, n - 3, &ev), -1);
+	/* a rollup of delivered lines stands for its aggregated_count */
+	m.aggregated_count = 7;
+	n = replyscan__v1__deferral_event__pack(&m, buf);
+	assert_int_equal(rs_pevent_decode(buf, n, &ev), 0);
+	assert_int_equal(ev.count, 7);
 }
 
 /* ---- output ---- */
@@ -616,14 +885,61 @@ static void test_output(void **state)
 	rs_buf_reset(&out);
 	rs_poutput_write(&d, RS_POUTPUT_KUMOMTA, &out);
 	rs_buf_putc(&out, '\0');
-	assert_non_null(strstr(out.data, "[\"google\".sources.\"192.0.2.7\"]\n"
-	                                 "max_message_rate = \"40/m\"\n"));
+	/* google is a site of the policy: a KumoMTA provider table */
+	assert_non_null(strstr(out.data,
+	                       "\n[provider.\"google\".sources.\"192.0.2.7\"]\n"
+	                       "max_message_rate = \"40/min\"\n"));
 	rs_buf_reset(&out);
+	/* a registered domain: a domain table */
+	d.site = "example.org";
+	rs_poutput_write(&d, RS_POUTPUT_KUMOMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(strstr(out.data, "\n[\"example.org\".sources."
+	                                 "\"192.0.2.7\"]\n"));
+	rs_buf_reset(&out);
+	d.site = "google";
 	d.posture = REPLYSCAN__V1__POSTURE__POSTURE_PAUSE;
 	rs_poutput_write(&d, RS_POUTPUT_KUMOMTA, &out);
 	rs_buf_putc(&out, '\0');
-	assert_non_null(strstr(out.data, "--duration 1h\n"));
+	assert_non_null(strstr(out.data, "\nkcli suspend-ready-q --name "
+	                                 "'192.0.2.7->google@smtp_client' "
+	                                 "--reason 'replyscan gmail-4.7.28' "
+	                                 "--duration 1h\n"));
+	assert_non_null(
+	    strstr(out.data, "{\"ready_q\":[{\"rule_hash\":\"gmail-4.7.28\","
+	                     "\"site_name\":\"google\",\"reason\":\"replyscan "
+	                     "pause\",\"source\":\"192.0.2.7\",\"expires\":"
+	                     "\"2026-11-27T07:00:00Z\"}]}\n"));
 	rs_buf_reset(&out);
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(
+	    strstr(out.data, "\npmta pause queue google/192.0.2.7\n"));
+	rs_buf_reset(&out);
+	/* IP-wide: disable source takes the IP and a queue; a sending side
+	 * that is no IP pauses its queues instead */
+	d.level = REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_IP;
+	d.site = "";
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(
+	    strstr(out.data, "\npmta disable source 192.0.2.7 */*\n"));
+	rs_buf_reset(&out);
+	d.sending = "pool-a";
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(strstr(out.data, "\npmta pause queue */pool-a\n"));
+	rs_buf_reset(&out);
+	d.sending = "2001:db8::7";
+	d.posture = REPLYSCAN__V1__POSTURE__POSTURE_OBSERVE;
+	rs_poutput_write(&d, RS_POUTPUT_PMTA, &out);
+	rs_buf_putc(&out, '\0');
+	assert_non_null(strstr(out.data,
+	                       "\npmta enable source 2001:db8::7 */*\n"
+	                       "pmta set queue --mode=normal "
+	                       "*/2001:db8::7\n"));
+	rs_buf_reset(&out);
+	d.posture = REPLYSCAN__V1__POSTURE__POSTURE_PAUSE;
 	rs_poutput_write(&d, RS_POUTPUT_JSON, &out);
 	rs_buf_putc(&out, '\0');
 	assert_non_null(strstr(out.data, "\"reply_text\":\"421 \\\"x\\\"\""));
@@ -826,6 +1142,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_window_sum_and_age),
+	    cmocka_unit_test(test_window_against_list),
 	    cmocka_unit_test(test_window_receivers),
 	    cmocka_unit_test(test_scopes_table),
 	    cmocka_unit_test(test_names),
@@ -834,6 +1151,8 @@ int main(void)
 	    cmocka_unit_test(test_policy_shipped),
 	    cmocka_unit_test(test_hysteresis_refresh_expiry),
 	    cmocka_unit_test(test_slow_refresh),
+	    cmocka_unit_test(test_hand_over),
+	    cmocka_unit_test(test_rollup_weight),
 	    cmocka_unit_test(test_restore),
 	    cmocka_unit_test(test_reply_majority),
 	    cmocka_unit_test(test_decode),

@@ -6,7 +6,9 @@
 # The repository's files (tracked, plus untracked ones that .gitignore does
 # not exclude; build directories never) are copied into a temporary tree,
 # deploy/debian becomes its debian/, the unit deploy/systemd/replyscan.service
-# becomes debian/replyscan.service, and dpkg-buildpackage runs there,
+# becomes debian/replyscan.service (and replyscan-posture.service
+# debian/replyscan.replyscan-posture.service, the name dh_installsystemd
+# --name=replyscan-posture looks for), and dpkg-buildpackage runs there,
 # unsigned. The results (.deb, .dsc, .tar.xz, .changes, .buildinfo) land in
 # OUTDIR (default: build-deb/ at the repository root, ignored by git); the
 # path of the .changes file is printed on standard output, everything else
@@ -46,6 +48,8 @@ rm -rf "$src/debian"
 cp -r "$root/deploy/debian" "$src/debian"
 rm -f "$src/debian/build.sh"
 cp "$root/deploy/systemd/replyscan.service" "$src/debian/replyscan.service"
+cp "$root/deploy/systemd/replyscan-posture.service" \
+	"$src/debian/replyscan.replyscan-posture.service"
 
 echo "build.sh: dpkg-buildpackage in $src" >&2
 (cd "$src" && dpkg-buildpackage -us -uc >&2)

@@ -49,29 +49,8 @@ static void usage(FILE *out)
 static int parse(int argc, char **argv, rs_config_t *cfg, rs_cmdline_t *cl,
                  int *rc)
 {
-	char err[1024];
-
-	switch (rs_cmdline_parse(RS_CONFIG_CLASSIFY, argc, argv, cfg, cl, err,
-	                         sizeof(err))) {
-	case 0:
-		break;
-	case RS_CMDLINE_USAGE:
-		fprintf(stderr, "replyscan: %s\n", err);
-		usage(stderr);
-		*rc = RS_EXIT_USAGE;
-		return -1;
-	default:
-		fprintf(stderr, "replyscan: %s\n", err);
-		*rc = RS_EXIT_USAGE;
-		return -1;
-	}
-	*rc = RS_EXIT_OK;
-	if (cl->help) {
-		usage(stdout);
-		return -1;
-	}
-	if (cl->config_reference) {
-		rs_config_print_reference(RS_CONFIG_CLASSIFY, stdout);
+	if (rs_cli_config(RS_CONFIG_CLASSIFY, argc, argv, cfg, cl, usage, rc) !=
+	    0) {
 		return -1;
 	}
 	if (cl->print_config) {
@@ -176,6 +155,12 @@ int rs_cmd_classify(int argc, char **argv)
 		        (unsigned long long)totals.skipped,
 		        (unsigned long long)totals.malformed, secs,
 		        secs > 0 ? (double)totals.lines / secs : 0.0);
+		if (totals.rolled_up > 0) {
+			fprintf(stderr,
+			        "replyscan: %llu delivered lines rolled up "
+			        "into the events (aggregated_count)\n",
+			        (unsigned long long)totals.rolled_up);
+		}
 	}
 	rc = rs_filesource_failed_files(fs) > 0 ? RS_EXIT_FAILURE : RS_EXIT_OK;
 out:

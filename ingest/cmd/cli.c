@@ -16,14 +16,15 @@
 #define RS_DEFAULT_RULES_DIR "/usr/share/replyscan/rules"
 #endif
 
-/* Is path an existing directory? If so, write its canonical form back
- * ("/usr/bin/../share/x" -> "/usr/share/x"), for readable messages. */
-static int is_dir(char *path, size_t size)
+/* Is path an existing file or directory (want_dir says which)? If so,
+ * write its canonical form back ("/usr/bin/../share/x" -> "/usr/share/x"),
+ * for readable messages. */
+static int exists(char *path, size_t size, int want_dir)
 {
 	struct stat st;
 	char real[PATH_MAX];
 
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	if (stat(path, &st) != 0 || (want_dir && !S_ISDIR(st.st_mode))) {
 		return 0;
 	}
 	if (realpath(path, real) != NULL && strlen(real) < size) {
@@ -32,14 +33,16 @@ static int is_dir(char *path, size_t size)
 	return 1;
 }
 
-const char *rs_cli_rules_dir(const char *dir, char *out, size_t out_size)
+const char *rs_cli_find(const char *opt, const char *env_name, const char *rel,
+                        int want_dir, char *out, size_t out_size)
 {
+	static const char *const trees[] = {"..", "../share/replyscan"};
+	const char *env = getenv(env_name);
 	char exe[PATH_MAX];
-	const char *env = getenv("REPLYSCAN_RULES");
 	ssize_t n;
 
-	if (dir != NULL) {
-		snprintf(out, out_size, "%s", dir);
+	if (opt != NULL) {
+		snprintf(out, out_size, "%s", opt);
 		return out;
 	}
 	if (env != NULL && env[0] != '\0') {
@@ -54,19 +57,77 @@ const char *rs_cli_rules_dir(const char *dir, char *out, size_t out_size)
 		slash = strrchr(exe, '/');
 		if (slash != NULL) {
 			*slash = '\0';
-			snprintf(out, out_size, "%s/../rules", exe);
-			if (is_dir(out, out_size)) {
-				return out;
-			}
-			snprintf(out, out_size, "%s/../share/replyscan/rules",
-			         exe);
-			if (is_dir(out, out_size)) {
-				return out;
+			for (size_t i = 0; i < sizeof(trees) / sizeof(trees[0]);
+			     i++) {
+				int w = snprintf(out, out_size, "%s/%s/%s", exe,
+				                 trees[i], rel);
+
+				/* A path cut short names something else. */
+				if (w < 0 || (size_t)w >= out_size) {
+					continue;
+				}
+				if (exists(out, out_size, want_dir)) {
+					return out;
+				}
 			}
 		}
 	}
-	snprintf(out, out_size, "%s", RS_DEFAULT_RULES_DIR);
+	return NULL;
+}
+
+const char *rs_cli_rules_dir(const char *dir, char *out, size_t out_size)
+{
+	if (rs_cli_find(dir, "REPLYSCAN_RULES", "rules", 1, out, out_size) ==
+	    NULL) {
+		snprintf(out, out_size, "%s", RS_DEFAULT_RULES_DIR);
+	}
 	return out;
+}
+
+int rs_cli_getopt(int argc, char **argv, const char *shortopts,
+                  const struct option *opts, void (*usage)(FILE *out),
+                  int *status)
+{
+	int c = getopt_long(argc, argv, shortopts, opts, NULL);
+
+	if (c == 'h') {
+		usage(stdout);
+		*status = RS_EXIT_OK;
+		return RS_CLI_STOP;
+	}
+	if (c == '?' || c == ':') {
+		usage(stderr);
+		*status = RS_EXIT_USAGE;
+		return RS_CLI_STOP;
+	}
+	return c;
+}
+
+int rs_cli_config(unsigned cmd, int argc, char **argv, rs_config_t *cfg,
+                  rs_cmdline_t *cl, void (*usage)(FILE *out), int *status)
+{
+	char err[1024];
+	int rc;
+
+	rc = rs_cmdline_parse(cmd, argc, argv, cfg, cl, err, sizeof(err));
+	*status = RS_EXIT_USAGE;
+	if (rc != 0) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		if (rc == RS_CMDLINE_USAGE) {
+			usage(stderr);
+		}
+		return -1;
+	}
+	*status = RS_EXIT_OK;
+	if (cl->help) {
+		usage(stdout);
+		return -1;
+	}
+	if (cl->config_reference) {
+		rs_config_print_reference(cmd, stdout);
+		return -1;
+	}
+	return 0;
 }
 
 rs_rules_t *rs_cli_load_rules(const char *dir)

@@ -98,11 +98,8 @@ static int start_cluster(rs_demo_t *d)
 	rs_kafkaclient_conf_t cc;
 	char err[512];
 
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_PRODUCER;
-	cc.name = "mock-cluster";
-	cc.defaults = host_props;
-	cc.ndefaults = 1;
+	cc = rs_kafkaclient_conf(RD_KAFKA_PRODUCER, "mock-cluster", NULL,
+	                         host_props, RS_KAFKA_NPROPS(host_props));
 	d->host = rs_kafkaclient_new(&cc, err, sizeof(err));
 	if (d->host == NULL) {
 		fprintf(stderr, "replyscan: %s\n", err);

@@ -89,8 +89,7 @@ int rs_cmd_eval(int argc, char **argv)
 	    {"max-uncategorized", required_argument, NULL, 'u'},
 	    {"min-stage-agreement", required_argument, NULL, 's'},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	static uint64_t confusion[RS_CAUSE__COUNT][RS_CAUSE__COUNT];
 	static char arena[64 * 1024];
@@ -102,7 +101,7 @@ int rs_cmd_eval(int argc, char **argv)
 	size_t staged = 0, stage_right = 0;
 	size_t by_source[RS_STAGE_SOURCE__COUNT] = {0};
 	size_t right_by_source[RS_STAGE_SOURCE__COUNT] = {0};
-	int quiet = 0, c, rc = RS_EXIT_OK;
+	int quiet = 0, c, rc = RS_EXIT_OK, status;
 	rs_rules_t *rules;
 	rs_rules_scratch_t *scratch;
 	rs_record_t rec = {0};
@@ -113,7 +112,8 @@ int rs_cmd_eval(int argc, char **argv)
 	FILE *in;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:a:u:s:qh", opts, NULL)) != -1) {
+	while ((c = rs_cli_getopt(argc, argv, "r:a:u:s:qh", opts, usage,
+	                          &status)) > 0) {
 		switch (c) {
 		case 'r':
 			rules_dir = optarg;
@@ -130,13 +130,10 @@ int rs_cmd_eval(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return RS_EXIT_OK;
-		default:
-			usage(stderr);
-			return RS_EXIT_USAGE;
 		}
+	}
+	if (c == RS_CLI_STOP) {
+		return status;
 	}
 	if (optind + 1 != argc) {
 		usage(stderr);

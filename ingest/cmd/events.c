@@ -110,11 +110,10 @@ int rs_cmd_events(int argc, char **argv)
 	    {"follow", no_argument, NULL, 'f'},
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"isolation", required_argument, NULL, 'I'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	const char *brokers = NULL, *topic = NULL;
-	int follow = 0, c, rc = RS_EXIT_FAILURE;
+	int follow = 0, c, rc = RS_EXIT_FAILURE, status;
 	long timeout_s = 30;
 	/* Partitions are assigned, not subscribed: the group only names
 	 * the client; nothing is committed. */
@@ -134,7 +133,8 @@ int rs_cmd_events(int argc, char **argv)
 	uint64_t n = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:t:fT:I:h", opts, NULL)) != -1) {
+	while ((c = rs_cli_getopt(argc, argv, "b:t:fT:I:h", opts, usage,
+	                          &status)) > 0) {
 		switch (c) {
 		case 'b':
 			brokers = optarg;
@@ -163,24 +163,17 @@ int rs_cmd_events(int argc, char **argv)
 			}
 			isolation.value = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return RS_EXIT_OK;
-		default:
-			usage(stderr);
-			return RS_EXIT_USAGE;
 		}
+	}
+	if (c == RS_CLI_STOP) {
+		return status;
 	}
 	if (brokers == NULL || topic == NULL || optind != argc) {
 		usage(stderr);
 		return RS_EXIT_USAGE;
 	}
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_CONSUMER;
-	cc.name = "consumer";
-	cc.brokers = brokers;
-	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc = rs_kafkaclient_conf(RD_KAFKA_CONSUMER, "consumer", brokers,
+	                         defaults, RS_KAFKA_NPROPS(defaults));
 	cc.props = &isolation;
 	cc.nprops = 1;
 	client = rs_kafkaclient_new(&cc, err, sizeof(err));

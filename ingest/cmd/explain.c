@@ -198,12 +198,11 @@ int rs_cmd_explain(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"rules", required_argument, NULL, 'r'},
 	    {"mx", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	const char *rules_dir = NULL;
 	const char *mx = NULL;
-	int json = 0, c, rc = RS_EXIT_OK;
+	int json = 0, c, rc = RS_EXIT_OK, status;
 	size_t shown = 0;
 	rs_rules_t *rules;
 	rs_rules_scratch_t *scratch;
@@ -212,7 +211,8 @@ int rs_cmd_explain(int argc, char **argv)
 	rs_record_t rec = {0};
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jr:m:h", opts, NULL)) != -1) {
+	while ((c = rs_cli_getopt(argc, argv, "jr:m:h", opts, usage, &status)) >
+	       0) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -223,13 +223,10 @@ int rs_cmd_explain(int argc, char **argv)
 		case 'm':
 			mx = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return RS_EXIT_OK;
-		default:
-			usage(stderr);
-			return RS_EXIT_USAGE;
 		}
+	}
+	if (c == RS_CLI_STOP) {
+		return status;
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -54,7 +54,9 @@ static void usage(FILE *out)
 	    "reads varint-delimited events (`replyscan classify --format "
 	    "pb`) from the\n"
 	    "FILEs or stdin, in the events' own log time, as fast as it can.\n"
-	    "Delivered events (`classify --all`) give the windows their "
+	    "Delivered events (`classify --all`, or rolled up by `classify "
+	    "--rollup`:\n"
+	    "a rollup counts as its aggregated_count) give the windows their "
 	    "attempts.\n"
 	    "\n"
 	    "  --policy FILE       the policy (default: posture/policy.yaml "
@@ -150,51 +152,15 @@ static void flush_out(pctx_t *c)
 	fflush(stdout);
 }
 
-/* path without "..", for readable messages ("/usr/bin/../share/x"). */
-static const char *canonical(char *path, size_t size)
-{
-	char real[PATH_MAX];
-
-	if (realpath(path, real) != NULL && strlen(real) < size) {
-		memcpy(path, real, strlen(real) + 1);
-	}
-	return path;
-}
-
 /* The policy file: the option, the environment, the build or install
  * tree next to the program, the configured install prefix. */
 const char *rs_cmd_posture_policy(const char *opt, char *out, size_t size)
 {
-	const char *env = getenv("REPLYSCAN_POSTURE_POLICY");
-	char exe[PATH_MAX / 2], rules[PATH_MAX / 2];
-	struct stat st;
-	ssize_t n;
+	char rules[PATH_MAX / 2];
 
-	if (opt != NULL) {
-		return opt;
-	}
-	if (env != NULL && env[0] != '\0') {
-		return env;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			snprintf(out, size, "%s/../posture/policy.yaml", exe);
-			if (stat(out, &st) == 0) {
-				return canonical(out, size);
-			}
-			snprintf(out, size,
-			         "%s/../share/replyscan/posture/policy.yaml",
-			         exe);
-			if (stat(out, &st) == 0) {
-				return canonical(out, size);
-			}
-		}
+	if (rs_cli_find(opt, "REPLYSCAN_POSTURE_POLICY", "posture/policy.yaml",
+	                0, out, size) != NULL) {
+		return out;
 	}
 	rs_cli_rules_dir(NULL, rules, sizeof(rules));
 	snprintf(out, size, "%s/../posture/policy.yaml", rules);
@@ -398,12 +364,8 @@ static int restore(rs_posture_t *e, const char *brokers, const char *topic)
 	char err[512];
 	int left;
 
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_CONSUMER;
-	cc.name = "restore";
-	cc.brokers = brokers;
-	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc = rs_kafkaclient_conf(RD_KAFKA_CONSUMER, "restore", brokers,
+	                         defaults, RS_KAFKA_NPROPS(defaults));
 	client = rs_kafkaclient_new(&cc, err, sizeof(err));
 	if (client == NULL) {
 		fprintf(stderr, "replyscan: %s\n", err);
@@ -473,12 +435,8 @@ static int run_kafka(rs_posture_t *e, const rs_policy_t *pol,
 			        "than the window may be lost\n",
 			        output);
 		}
-		memset(&cc, 0, sizeof(cc));
-		cc.type = RD_KAFKA_PRODUCER;
-		cc.name = "producer";
-		cc.brokers = brokers;
-		cc.defaults = pdefaults;
-		cc.ndefaults = sizeof(pdefaults) / sizeof(pdefaults[0]);
+		cc = rs_kafkaclient_conf(RD_KAFKA_PRODUCER, "producer", brokers,
+		                         pdefaults, RS_KAFKA_NPROPS(pdefaults));
 		prod = rs_kafkaclient_new(&cc, err, sizeof(err));
 		if (prod == NULL) {
 			fprintf(stderr, "replyscan: %s\n", err);
@@ -487,12 +445,8 @@ static int run_kafka(rs_posture_t *e, const rs_policy_t *pol,
 		c->producer = rs_kafkaclient_handle(prod);
 		c->output = output;
 	}
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_CONSUMER;
-	cc.name = "consumer";
-	cc.brokers = brokers;
-	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc = rs_kafkaclient_conf(RD_KAFKA_CONSUMER, "consumer", brokers,
+	                         defaults, RS_KAFKA_NPROPS(defaults));
 	cc.on_rebalance = on_rebalance;
 	cc.opaque = &k;
 	cons = rs_kafkaclient_new(&cc, err, sizeof(err));
@@ -594,12 +548,12 @@ int rs_cmd_posture(int argc, char **argv)
 	    {"idle-exit", required_argument, NULL, 'I'},
 	    {"wall-clock", no_argument, NULL, 'W'},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	const char *policy_opt = NULL, *listen = NULL, *brokers = NULL,
 		   *group = NULL, *input = NULL, *output = NULL;
-	int check = 0, summary = 0, quiet = 0, wall = 0, c, rc = RS_EXIT_OK;
+	int check = 0, summary = 0, quiet = 0, wall = 0, c, rc = RS_EXIT_OK,
+	    status;
 	long idle_exit = 0;
 	char path[PATH_MAX], err[1024];
 	pctx_t ctx = {0};
@@ -609,8 +563,8 @@ int rs_cmd_posture(int argc, char **argv)
 	double t0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:Cf:sl:b:g:i:o:I:Wqh", opts,
-	                        NULL)) != -1) {
+	while ((c = rs_cli_getopt(argc, argv, "p:Cf:sl:b:g:i:o:I:Wqh", opts,
+	                          usage, &status)) > 0) {
 		switch (c) {
 		case 'p':
 			policy_opt = optarg;
@@ -660,13 +614,10 @@ int rs_cmd_posture(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return RS_EXIT_OK;
-		default:
-			usage(stderr);
-			return RS_EXIT_USAGE;
 		}
+	}
+	if (c == RS_CLI_STOP) {
+		return status;
 	}
 	if ((brokers != NULL) != (input != NULL) ||
 	    (brokers != NULL && (group == NULL || optind != argc)) ||
@@ -685,10 +636,13 @@ int rs_cmd_posture(int argc, char **argv)
 		return RS_EXIT_USAGE;
 	}
 	if (check) {
-		printf("%s: %zu rules, %zu site suffixes, bucket %llds, window "
-		       "up to %llds, %zu bytes per scope\n",
+		printf("%s: %zu rules, %zu site suffixes, bucket %llds (and "
+		       "%llds past %llds), window up to %llds, %zu bytes per "
+		       "scope\n",
 		       pol->path, pol->nrules, rs_psites_count(pol->sites),
 		       (long long)(pol->bucket_ms / 1000),
+		       (long long)(RS_PW_FOLD * pol->bucket_ms / 1000),
+		       (long long)(RS_PW_FINE * pol->bucket_ms / 1000),
 		       (long long)(rs_policy_window_ms(pol) / 1000),
 		       (size_t)RS_PSCOPE_BYTES);
 		rs_policy_free(pol);

@@ -83,16 +83,16 @@ int rs_cmd_replay(int argc, char **argv)
 	    {"topic", required_argument, NULL, 't'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    RS_CLI_OPTS_END,
 	};
 	rs_kafkareplay_conf_t conf;
 	props_t props = {NULL, 0, 0};
-	int c, rc = RS_EXIT_USAGE;
+	int c, rc = RS_EXIT_USAGE, status;
 
 	memset(&conf, 0, sizeof(conf));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:t:r:X:qh", opts, NULL)) != -1) {
+	while ((c = rs_cli_getopt(argc, argv, "b:t:r:X:qh", opts, usage,
+	                          &status)) > 0) {
 		switch (c) {
 		case 'b':
 			conf.brokers = optarg;
@@ -115,14 +115,11 @@ int rs_cmd_replay(int argc, char **argv)
 		case 'q':
 			conf.quiet = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			rc = RS_EXIT_OK;
-			goto out;
-		default:
-			usage(stderr);
-			goto out;
 		}
+	}
+	if (c == RS_CLI_STOP) {
+		rc = status;
+		goto out;
 	}
 	if (conf.brokers == NULL || conf.topic == NULL || optind >= argc) {
 		usage(stderr);

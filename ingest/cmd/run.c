@@ -138,28 +138,11 @@ int rs_cmd_run(int argc, char **argv)
 	int rc = RS_EXIT_USAGE;
 
 	rs_config_init(&cfg);
-	switch (rs_cmdline_parse(RS_CONFIG_RUN, argc, argv, &cfg, &cl, err,
-	                         sizeof(err))) {
-	case 0:
-		break;
-	case RS_CMDLINE_USAGE:
-		fprintf(stderr, "replyscan: %s\n", err);
-		usage(stderr);
-		goto out;
-	default:
-		fprintf(stderr, "replyscan: %s\n", err);
+	if (rs_cli_config(RS_CONFIG_RUN, argc, argv, &cfg, &cl, usage, &rc) !=
+	    0) {
 		goto out;
 	}
-	if (cl.help) {
-		usage(stdout);
-		rc = RS_EXIT_OK;
-		goto out;
-	}
-	if (cl.config_reference) {
-		rs_config_print_reference(RS_CONFIG_RUN, stdout);
-		rc = RS_EXIT_OK;
-		goto out;
-	}
+	rc = RS_EXIT_USAGE;
 	if (cl.nargs > 0 && !cl.demo) {
 		fprintf(stderr, "replyscan: run: unexpected argument '%s'\n",
 		        cl.args[0]);

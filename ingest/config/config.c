@@ -203,6 +203,24 @@ int rs_config_set_scalar(rs_config_t *cfg, const rs_config_key_t *key,
 			*(int *)rs_config_field(cfg, key) = bv;
 			return 0;
 		}
+		/* A boolean with named values besides (include_sent:
+		 * rollup). */
+		for (const rs_config_enum_t *e = key->enums;
+		     e != NULL && e->name != NULL; e++) {
+			if (strcasecmp(value, e->name) == 0) {
+				*(int *)rs_config_field(cfg, key) = e->value;
+				return 0;
+			}
+		}
+		if (key->enums != NULL) {
+			rs_config_enum_names(key->enums, ", ", names,
+			                     sizeof(names));
+			snprintf(why, why_size,
+			         "%s is not a boolean (true or false) nor %s",
+			         rs_config_show(value, tmp, sizeof(tmp)),
+			         names);
+			return -1;
+		}
 		snprintf(why, why_size, "%s is not a boolean (true or false)",
 		         rs_config_show(value, tmp, sizeof(tmp)));
 		return -1;

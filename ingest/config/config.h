@@ -37,6 +37,13 @@
 #define RS_CONFIG_RUN 0x1u
 #define RS_CONFIG_CLASSIFY 0x2u
 
+/* pipeline.include_sent: a boolean, or rollup. */
+typedef enum rs_config_sent {
+	RS_CONFIG_SENT_NONE = 0,   /* delivered lines are skipped */
+	RS_CONFIG_SENT_ALL = 1,    /* one event per delivered line */
+	RS_CONFIG_SENT_ROLLUP = 2, /* one event per key and minute */
+} rs_config_sent_t;
+
 typedef enum rs_config_compression {
 	RS_CONFIG_COMPRESSION_NONE = 0,
 	RS_CONFIG_COMPRESSION_GZIP,
@@ -102,7 +109,7 @@ typedef struct rs_config {
 		int threads; /* 0: one per online CPU (rs_config_threads) */
 		const char *rules; /* rules directory; "": the bundled rules */
 		const rs_format_t *input_format; /* never NULL */
-		int include_sent;
+		int include_sent;                /* rs_config_sent_t */
 		size_t batch_bytes;
 		int queue_batches; /* 0: 2 * threads + 2 */
 		size_t max_line;

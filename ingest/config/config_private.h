@@ -79,7 +79,8 @@ typedef struct rs_config_key {
 	size_t offset;   /* of the field in rs_config_t */
 	double min, max; /* numbers: range; strings: minimum length */
 	const char *def; /* default as written in a file; NULL: none */
-	const rs_config_enum_t *enums;  /* ENUM: {NULL, 0}-terminated */
+	const rs_config_enum_t *enums;  /* ENUM: {NULL, 0}-terminated;
+	                                   BOOL: values besides true, false */
 	const rs_config_check_t *check; /* STRING, LIST: each value;
 	                                   PROPS: each name */
 	const char *zero;               /* INT, SECONDS: what 0 means (allowed);

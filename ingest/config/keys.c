@@ -115,6 +115,11 @@ static const rs_config_check_t listen_addr = {check_listen, "`ADDR:PORT`"};
 /* Enum names                                                         */
 /* ------------------------------------------------------------------ */
 
+static const rs_config_enum_t sent_enums[] = {
+    {"rollup", RS_CONFIG_SENT_ROLLUP},
+    {NULL, 0},
+};
+
 static const rs_config_enum_t key_enums[] = {
     {"recipient_domain", RS_KEY_RECIPIENT_DOMAIN},
     {"log_host", RS_KEY_LOG_HOST},
@@ -439,7 +444,13 @@ const rs_config_key_t rs_config_keys[] = {
 	.type = RS_CONFIG_BOOL,
 	.offset = OFF(pipeline.include_sent),
 	.def = "false",
-	.desc = "Also emit events for delivered (sent) messages.",
+	.enums = sent_enums,
+	.desc = "Also emit events for delivered (sent) messages: true, one "
+		"per line; rollup, one per sending side (the first of "
+		"sending_ip, sending_pool, vmta, log_host the line gives), "
+		"recipient domain, MX host, MTA and log-time minute within "
+		"each input batch, status sent with aggregated_count: the "
+		"denominators of `replyscan posture` in fewer bytes.",
 	.cmds = BOTH,
 	.flags =
 	    {
@@ -450,6 +461,14 @@ const rs_config_key_t rs_config_keys[] = {
 		    .value = "true",
 		    .help = "also emit successful deliveries (status "
 			    "sent)",
+		},
+		{
+		    .name = "rollup",
+		    .cmds = CLASSIFY,
+		    .value = "rollup",
+		    .help = "also emit successful deliveries, rolled up: "
+			    "one event per sending side, domain, MX and "
+			    "minute of a batch, with aggregated_count",
 		},
 	    },
     },

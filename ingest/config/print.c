@@ -97,7 +97,11 @@ static void format_value(const rs_config_t *cfg, const rs_config_key_t *key,
 		snprintf(buf, size, "%g", *(const double *)f);
 		break;
 	case RS_CONFIG_BOOL:
-		snprintf(buf, size, "%s", *(const int *)f ? "true" : "false");
+		snprintf(buf, size, "%s",
+		         *(const int *)f > 1 && key->enums != NULL
+		             ? rs_config_enum_name(key->enums, *(const int *)f)
+		         : *(const int *)f ? "true"
+		                           : "false");
 		break;
 	case RS_CONFIG_ENUM:
 		snprintf(buf, size, "%s",
@@ -239,6 +243,10 @@ static void print_allowed(FILE *out, const rs_config_key_t *key)
 		break;
 	case RS_CONFIG_BOOL:
 		fputs("`true`, `false`", out);
+		for (const rs_config_enum_t *e = key->enums;
+		     e != NULL && e->name != NULL; e++) {
+			fprintf(out, ", `%s`", e->name);
+		}
 		break;
 	case RS_CONFIG_ENUM:
 		for (const rs_config_enum_t *e = key->enums; e->name != NULL;

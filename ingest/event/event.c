@@ -193,6 +193,7 @@ static void fill(rs_event_encoder_t *enc, const rs_record_t *rec,
 	ev->job_id = enc->field[F_JOB_ID];
 	ev->tenant = enc->field[F_TENANT];
 	ev->campaign = enc->field[F_CAMPAIGN];
+	ev->aggregated_count = rec->aggregated_count;
 }
 
 int rs_event_encode(rs_event_encoder_t *enc, rs_event_format_t format,

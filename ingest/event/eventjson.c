@@ -24,6 +24,7 @@ typedef enum kind {
 	K_UINT,    /* uint32 / uint64 */
 	K_INT,     /* int32 / int64 */
 	K_TRUE,    /* bool, written only when true */
+	K_NONZERO, /* uint, written only when not 0 */
 	K_STRINGS, /* repeated string: ["a","b"] */
 	K_DOUBLES, /* a message of doubles ({"total":1.2,...}); omitted
 	              when absent */
@@ -79,6 +80,7 @@ static const field_t fields[] = {
     {"line", 25, K_UINT},
     {"partition", 26, K_KAFKA},
     {"offset", 27, K_KAFKA},
+    {"aggregated_count", 36, K_NONZERO},
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -244,7 +246,8 @@ void rs_eventjson_write(const Replyscan__V1__DeferralEvent *ev, int mode,
 		const ProtobufCFieldDescriptor *fd = field_desc[i];
 		const void *p = at(ev, fd);
 
-		if ((f->kind == K_TRUE && get_int(ev, fd) == 0) ||
+		if (((f->kind == K_TRUE || f->kind == K_NONZERO) &&
+		     get_int(ev, fd) == 0) ||
 		    (f->kind == K_DOUBLES &&
 		     *(const ProtobufCMessage *const *)p == NULL) ||
 		    (f->kind == K_KAFKA && !from_kafka)) {
@@ -262,6 +265,7 @@ void rs_eventjson_write(const Replyscan__V1__DeferralEvent *ev, int mode,
 			put_string(out, *(char *const *)p, mode);
 			break;
 		case K_UINT:
+		case K_NONZERO:
 			if (fd->type == PROTOBUF_C_TYPE_UINT64) {
 				rs_buf_put_u64(out, *(const uint64_t *)p);
 			} else {

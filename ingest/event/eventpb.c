@@ -209,6 +209,7 @@ static void put_event(pbw_t *w, const Replyscan__V1__DeferralEvent *ev)
 	put_str(w, 33, ev->job_id);
 	put_str(w, 34, ev->tenant);
 	put_str(w, 35, ev->campaign);
+	put_u64(w, 36, ev->aggregated_count);
 }
 
 void rs_eventpb_write(const Replyscan__V1__DeferralEvent *ev, int delim,

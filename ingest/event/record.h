@@ -59,6 +59,9 @@ typedef struct rs_record {
 	 * after the classifier's (PowerMTA's bounceCat as "pmta:<cat>");
 	 * absent for other formats. */
 	rs_str_t extra_tag;
+	/* A rollup event: the delivered lines it stands for; 0 for one
+	 * line (pipeline.c). */
+	uint32_t aggregated_count;
 	/* Caller-provided scratch space for decoded strings. */
 	char *arena;
 	size_t arena_cap;

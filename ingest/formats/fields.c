@@ -258,7 +258,7 @@ const rs_syslog_t *rs_fields_syslog_of(rs_logline_t *ll,
 		*res = RS_PARSE_MALFORMED;
 		return NULL;
 	}
-	if (!is_program(sl->program)) {
+	if (!is_program(sl->program) || sl->msg.p == NULL) {
 		*res = RS_PARSE_SKIP;
 		return NULL;
 	}

@@ -77,7 +77,7 @@ uint32_t rs_fields_port_prefix(const char *p, size_t n);
  * The syslog gate of a format that logs through syslog: the line's syslog
  * parts when its program passes is_program. Otherwise NULL with *res set:
  * RS_PARSE_MALFORMED (with *why) when the line has no syslog prefix,
- * RS_PARSE_SKIP when another program wrote it.
+ * RS_PARSE_SKIP when another program wrote it or it has no message.
  */
 const rs_syslog_t *rs_fields_syslog_of(rs_logline_t *ll,
                                        int (*is_program)(rs_str_t program),

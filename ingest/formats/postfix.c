@@ -588,9 +588,6 @@ static rs_parse_result_t postfix_parse(rs_logline_t *ll, rs_record_t *rec,
 	}
 	p = sl->msg.p;
 	n = sl->msg.n;
-	if (p == NULL) {
-		return RS_PARSE_SKIP;
-	}
 	qlen = queue_id_len(p, n);
 	if (qlen == 0 || qlen + 1 >= n || p[qlen + 1] != ' ') {
 		/* NOQUEUE rejects, warnings, connect/disconnect, TLS notes. */

@@ -256,9 +256,6 @@ static rs_parse_result_t read_head(rs_logline_t *ll, sm_head_t *h,
 	}
 	p = h->sl->msg.p;
 	n = h->sl->msg.n;
-	if (p == NULL) {
-		return RS_PARSE_SKIP;
-	}
 	qlen = rs_fields_qid(p, n);
 	if (qlen < 6 || qlen + 1 >= n || p[qlen + 1] != ' ') {
 		qlen = 0;

@@ -358,6 +358,34 @@ static int set_all(rd_kafka_conf_t *kc, const rs_kafkaclient_conf_t *conf,
 	return 0;
 }
 
+rs_kafkaclient_conf_t rs_kafkaclient_conf(rd_kafka_type_t type,
+                                          const char *name, const char *brokers,
+                                          const rs_kafka_prop_t *defaults,
+                                          size_t ndefaults)
+{
+	rs_kafkaclient_conf_t conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.type = type;
+	conf.name = name;
+	conf.brokers = brokers;
+	conf.defaults = defaults;
+	conf.ndefaults = ndefaults;
+	return conf;
+}
+
+void rs_kafkaclient_conf_user(rs_kafkaclient_conf_t *conf,
+                              const rs_kafka_prop_t *props, size_t nprops,
+                              int stats_interval_ms)
+{
+	conf->section = conf->type == RD_KAFKA_CONSUMER ? "kafka.consumer"
+	                                                : "kafka.producer";
+	conf->props = props;
+	conf->nprops = nprops;
+	conf->stats_interval_ms =
+	    stats_interval_ms > 0 ? stats_interval_ms : 5000;
+}
+
 rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
                                      char *errstr, size_t errstr_size)
 {

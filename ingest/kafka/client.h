@@ -61,6 +61,27 @@ typedef struct rs_kafkaclient_conf {
 
 typedef struct rs_kafkaclient rs_kafkaclient_t;
 
+/* The number of entries of an array of properties. */
+#define RS_KAFKA_NPROPS(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * What every client's conf starts from: type, name, brokers (NULL: not set
+ * here) and replyscan's defaults (ndefaults of them), nothing else set.
+ */
+rs_kafkaclient_conf_t rs_kafkaclient_conf(rd_kafka_type_t type,
+                                          const char *name, const char *brokers,
+                                          const rs_kafka_prop_t *defaults,
+                                          size_t ndefaults);
+
+/*
+ * The stage's clients: the user's properties of section "kafka.consumer"
+ * or "kafka.producer" (by the conf's type) and statistics every
+ * stats_interval_ms (5000 when 0 or less).
+ */
+void rs_kafkaclient_conf_user(rs_kafkaclient_conf_t *conf,
+                              const rs_kafka_prop_t *props, size_t nprops,
+                              int stats_interval_ms);
+
 /* Build the configuration and the handle. NULL with a sentence. */
 rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
                                      char *errstr, size_t errstr_size);

@@ -2,21 +2,14 @@
 /*
  * kafkasink.c - events to Kafka with delivery tracking; see kafkasink.h.
  *
- * Length (about 1,000 lines, over the project's 800): at-least-once
- * delivery tracking and the exactly-once transaction loop drive the same
- * tracks, epochs and commit order; the transaction state shared with the
- * source lives apart in txnsync.c. Split the transaction loop out next.
- *
  * Each batch gets a track: how many of its messages are unacknowledged,
  * and for each input partition the offset after its last line. Tracks
  * complete strictly in batch order, so a committed offset never passes a
  * line whose events are not yet on the broker.
  *
  * Exactly-once: the tracks still count deliveries (for the health check)
- * but report no offsets; the open transaction keeps its own table of
- * input positions, sent with the commit. The transactional calls block
- * (up to TXN_TIMEOUT_MS each) on the sink thread; retriable errors are
- * retried until the stage is told to give up.
+ * but report no offsets; the open transaction (kafkatxn.c) keeps its own
+ * table of input positions, sent with the commit.
  */
 #include "kafka/kafkasink.h"
 
@@ -27,24 +20,18 @@
 #include <string.h>
 
 #include "kafka/client.h"
+#include "kafka/kafkatxn.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
 #include "util/clock.h"
 
 #define RETRY_BACKOFF_MS 500
-#define TXN_TIMEOUT_MS 30000
-
-typedef struct position {
-	const char *topic;
-	int32_t partition;
-	int64_t next_offset;
-} position_t;
 
 typedef struct track {
 	long outstanding;
 	uint64_t txn; /* exactly-once: the transaction it was produced in */
 	int64_t created_ms;
-	position_t *pos;
+	rs_kafka_position_t *pos;
 	size_t npos;
 	struct track *next;
 } track_t;
@@ -76,16 +63,8 @@ struct rs_kafkasink {
 	uint64_t delivered, dead_lettered;
 	int64_t last_error_log_ms;
 	int64_t last_stall_log_ms;
-	/* Exactly-once, all on the sink thread. */
-	int txn_open;
-	int txn_failed; /* a message of the open transaction failed */
-	int fatal;
-	uint64_t txn_seq; /* the open (or last) transaction's number */
-	int64_t txn_started_ms;
-	long txn_nevents;
-	position_t *txn_pos; /* input positions in the open transaction */
-	size_t txn_npos, txn_cap;
-	uint64_t txn_commits, txn_aborts, discarded;
+	uint64_t discarded;
+	rs_kafkatxn_t tx; /* exactly-once (conf.txn set); the sink thread */
 };
 
 /*
@@ -159,10 +138,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 		/* No retry inside a transaction: it is aborted and its lines
 		 * are read again. */
 		t->outstanding--;
-		if (sk->txn_open && t->txn == sk->txn_seq &&
+		if (sk->tx.open && t->txn == sk->tx.seq &&
 		    rkm->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
 		    rkm->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
-			sk->txn_failed = 1;
+			sk->tx.failed = 1;
 			rs_log(RS_LOG_WARN, "kafka",
 			       "delivery failed; the transaction will be "
 			       "aborted",
@@ -250,6 +229,12 @@ static void complete_tracks(rs_kafkasink_t *sk)
 	             sk->head != NULL ? sk->head->created_ms : 0);
 }
 
+/* rs_kafkatxn_t.settled: a transaction was committed or aborted. */
+static void settled(void *opaque)
+{
+	complete_tracks(opaque);
+}
+
 /* Say so when the oldest batch has waited long for its acknowledgements. */
 static void report_stall(rs_kafkasink_t *sk)
 {
@@ -335,14 +320,14 @@ static int produce(rs_kafkasink_t *sk, const char *topic, const void *p,
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL &&
 		    sk->conf.txn != NULL) {
 			/* The transaction cannot hold this message: abort. */
-			if (!sk->txn_failed) {
+			if (!sk->tx.failed) {
 				rs_log(RS_LOG_WARN, "kafka",
 				       "cannot produce; the transaction will "
 				       "be aborted",
 				       "topic=%s error=\"%s\"", topic,
 				       rd_kafka_err2str(err));
 			}
-			sk->txn_failed = 1;
+			sk->tx.failed = 1;
 			return 0;
 		}
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -392,7 +377,8 @@ static int batch_positions(const rs_batch_t *b, track_t *t)
 			}
 		}
 		if (k == t->npos) {
-			position_t *p = realloc(t->pos, (k + 1) * sizeof(*p));
+			rs_kafka_position_t *p =
+			    realloc(t->pos, (k + 1) * sizeof(*p));
 			if (p == NULL) {
 				return -1;
 			}
@@ -409,277 +395,6 @@ static int batch_positions(const rs_batch_t *b, track_t *t)
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* Transactions (exactly-once)                                         */
-/* ------------------------------------------------------------------ */
-
-/* What to do after a transactional call failed. */
-enum txn_next { TXN_RETRY, TXN_ABORT, TXN_FATAL };
-
-/*
- * Sort a transactional error (takes ownership of error). A fatal one
- * fills errstr: it means another producer with our transactional.id took
- * over (fenced) or the producer's state is lost.
- */
-static enum txn_next txn_sort(rs_kafkasink_t *sk, rd_kafka_error_t *error,
-                              const char *call, char *errstr,
-                              size_t errstr_size)
-{
-	enum txn_next next = TXN_RETRY;
-
-	if (rd_kafka_error_is_fatal(error)) {
-		snprintf(errstr, errstr_size,
-		         "%s: fatal producer error: %s; the producer was "
-		         "probably fenced by another instance with "
-		         "transactional.id %s (give each instance its own "
-		         "kafka.transactional_id)",
-		         call, rd_kafka_error_string(error),
-		         sk->conf.transactional_id);
-		sk->fatal = 1;
-		next = TXN_FATAL;
-	} else if (rd_kafka_error_txn_requires_abort(error)) {
-		rs_log(RS_LOG_WARN, "kafka",
-		       "transaction must be aborted; its lines will be read "
-		       "again",
-		       "call=%s error=\"%s\"", call,
-		       rd_kafka_error_string(error));
-		next = TXN_ABORT;
-	} else {
-		rs_log(RS_LOG_WARN, "kafka",
-		       "transactional call failed; retrying",
-		       "call=%s error=\"%s\" retriable=%d", call,
-		       rd_kafka_error_string(error),
-		       rd_kafka_error_is_retriable(error));
-	}
-	rd_kafka_error_destroy(error);
-	return next;
-}
-
-/* Forget the open transaction's positions. */
-static void txn_reset(rs_kafkasink_t *sk)
-{
-	sk->txn_open = 0;
-	sk->txn_failed = 0;
-	sk->txn_nevents = 0;
-	sk->txn_npos = 0;
-}
-
-/*
- * Abort the open transaction and move the epoch on: every batch read
- * before now is dropped, and the source reads again from the committed
- * offsets. 0, or -1 fatal (errstr).
- */
-static int txn_abort(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
-{
-	long events = sk->txn_nevents;
-
-	for (;;) {
-		rd_kafka_error_t *error =
-		    rd_kafka_abort_transaction(sk->rk, TXN_TIMEOUT_MS);
-
-		if (error == NULL) {
-			break;
-		}
-		if (txn_sort(sk, error, "abort_transaction", errstr,
-		             errstr_size) == TXN_FATAL) {
-			return -1;
-		}
-		if (atomic_load(&sk->abandon)) {
-			snprintf(errstr, errstr_size,
-			         "stopped while aborting a transaction");
-			return -1;
-		}
-	}
-	txn_reset(sk);
-	sk->txn_aborts++;
-	rs_txnsync_advance(sk->conf.txn);
-	rd_kafka_poll(sk->rk, 0);
-	complete_tracks(sk);
-	rs_log(RS_LOG_WARN, "kafka",
-	       "transaction aborted; its lines are read again from the "
-	       "committed offsets",
-	       "events=%ld", events);
-	return 0;
-}
-
-/*
- * Add the open transaction's input positions to it and commit. An
- * abortable error aborts (and rewinds); retriable ones are retried.
- * 0 (committed or aborted), -1 fatal or given up (errstr).
- */
-static int txn_commit(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
-{
-	rd_kafka_topic_partition_list_t *list = NULL;
-	rd_kafka_consumer_group_metadata_t *cgmd = NULL;
-	enum txn_next next = TXN_RETRY;
-	int rc = 0;
-
-	if (sk->txn_failed) {
-		return txn_abort(sk, errstr, errstr_size);
-	}
-	if (sk->txn_npos > 0) {
-		cgmd = rs_txnsync_group(sk->conf.txn);
-		if (cgmd == NULL) {
-			rs_log(RS_LOG_ERROR, "kafka",
-			       "no consumer group metadata to commit the "
-			       "offsets with; aborting",
-			       NULL);
-			return txn_abort(sk, errstr, errstr_size);
-		}
-		list = rd_kafka_topic_partition_list_new((int)sk->txn_npos);
-		for (size_t i = 0; i < sk->txn_npos; i++) {
-			rd_kafka_topic_partition_list_add(
-			    list, sk->txn_pos[i].topic,
-			    sk->txn_pos[i].partition)
-			    ->offset = sk->txn_pos[i].next_offset;
-		}
-		for (;;) {
-			rd_kafka_error_t *error =
-			    rd_kafka_send_offsets_to_transaction(
-				sk->rk, list, cgmd, TXN_TIMEOUT_MS);
-
-			if (error == NULL) {
-				break;
-			}
-			next =
-			    txn_sort(sk, error, "send_offsets_to_transaction",
-			             errstr, errstr_size);
-			if (next != TXN_RETRY) {
-				break;
-			}
-			if (atomic_load(&sk->abandon)) {
-				snprintf(errstr, errstr_size,
-				         "stopped while committing a "
-				         "transaction");
-				next = TXN_FATAL;
-				break;
-			}
-		}
-	}
-	while (next == TXN_RETRY) {
-		rd_kafka_error_t *error =
-		    rd_kafka_commit_transaction(sk->rk, TXN_TIMEOUT_MS);
-
-		if (error == NULL) {
-			break;
-		}
-		next = txn_sort(sk, error, "commit_transaction", errstr,
-		                errstr_size);
-		if (next == TXN_RETRY && atomic_load(&sk->abandon)) {
-			snprintf(errstr, errstr_size,
-			         "stopped while committing a transaction");
-			next = TXN_FATAL;
-		}
-	}
-	if (next == TXN_RETRY) {
-		sk->txn_commits++;
-		txn_reset(sk);
-		complete_tracks(sk);
-	} else if (next == TXN_ABORT) {
-		rc = txn_abort(sk, errstr, errstr_size);
-	} else {
-		rc = -1;
-	}
-	if (list != NULL) {
-		rd_kafka_topic_partition_list_destroy(list);
-	}
-	if (cgmd != NULL) {
-		rd_kafka_consumer_group_metadata_destroy(cgmd);
-	}
-	return rc;
-}
-
-/* Open a transaction if none is. 0, or -1 (errstr). */
-static int txn_begin(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
-{
-	rd_kafka_error_t *error;
-
-	if (sk->txn_open) {
-		return 0;
-	}
-	error = rd_kafka_begin_transaction(sk->rk);
-	if (error != NULL) {
-		snprintf(errstr, errstr_size, "begin_transaction: %s",
-		         rd_kafka_error_string(error));
-		sk->fatal = rd_kafka_error_is_fatal(error);
-		rd_kafka_error_destroy(error);
-		return -1;
-	}
-	sk->txn_open = 1;
-	sk->txn_seq++;
-	sk->txn_started_ms = rs_clock_mono_ms();
-	return 0;
-}
-
-/* Record the batch's input positions in the open transaction. */
-static int txn_add_positions(rs_kafkasink_t *sk, const track_t *t)
-{
-	for (size_t i = 0; i < t->npos; i++) {
-		size_t k;
-
-		for (k = 0; k < sk->txn_npos; k++) {
-			if (sk->txn_pos[k].partition == t->pos[i].partition &&
-			    sk->txn_pos[k].topic == t->pos[i].topic) {
-				break;
-			}
-		}
-		if (k == sk->txn_npos) {
-			if (sk->txn_npos == sk->txn_cap) {
-				size_t ncap =
-				    sk->txn_cap ? sk->txn_cap * 2 : 16;
-				position_t *p =
-				    realloc(sk->txn_pos, ncap * sizeof(*p));
-				if (p == NULL) {
-					return -1;
-				}
-				sk->txn_pos = p;
-				sk->txn_cap = ncap;
-			}
-			sk->txn_pos[k] = t->pos[i];
-			sk->txn_npos++;
-		} else if (t->pos[i].next_offset > sk->txn_pos[k].next_offset) {
-			sk->txn_pos[k].next_offset = t->pos[i].next_offset;
-		}
-	}
-	return 0;
-}
-
-/*
- * The source asked, before a rebalance, for the transaction to be
- * closed: commit it (or abort), then move the epoch on so that batches
- * of partitions this member may lose are dropped. 0 or -1 fatal.
- */
-static int txn_serve_close(rs_kafkasink_t *sk, char *errstr, size_t errstr_size)
-{
-	int rc = 0;
-
-	if (!rs_txnsync_close_pending(sk->conf.txn)) {
-		return 0;
-	}
-	if (sk->txn_open) {
-		rc = txn_commit(sk, errstr, errstr_size);
-	}
-	rs_txnsync_advance(sk->conf.txn);
-	rs_txnsync_close_done(sk->conf.txn);
-	return rc;
-}
-
-/* Commit when the open transaction is old or big enough. 0 or -1. */
-static int txn_maybe_commit(rs_kafkasink_t *sk, char *errstr,
-                            size_t errstr_size)
-{
-	if (!sk->txn_open) {
-		return 0;
-	}
-	if (sk->txn_failed ||
-	    (double)(rs_clock_mono_ms() - sk->txn_started_ms) >=
-	        sk->conf.txn_interval * 1000.0 ||
-	    sk->txn_nevents >= sk->conf.txn_events) {
-		return txn_commit(sk, errstr, errstr_size);
-	}
-	return 0;
-}
-
 /* rs_sink_t.write */
 static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
                     size_t errstr_size)
@@ -689,7 +404,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	int64_t now = rs_clock_wall_ms();
 
 	if (sk->conf.txn != NULL) {
-		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+		if (rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
 			return -1;
 		}
 		if (b->epoch != rs_txnsync_epoch(sk->conf.txn)) {
@@ -706,13 +421,14 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 			    (unsigned long long)rs_txnsync_epoch(sk->conf.txn));
 			return 0;
 		}
-		if (txn_begin(sk, errstr, errstr_size) < 0) {
+		if (rs_kafkatxn_begin(&sk->tx, errstr, errstr_size) < 0) {
 			return -1;
 		}
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL || batch_positions(b, t) < 0 ||
-	    (sk->conf.txn != NULL && txn_add_positions(sk, t) < 0)) {
+	    (sk->conf.txn != NULL &&
+	     rs_kafkatxn_add(&sk->tx, t->pos, t->npos) < 0)) {
 		if (t != NULL) {
 			free(t->pos);
 		}
@@ -727,7 +443,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		sk->head = t;
 	}
 	sk->tail = t;
-	t->txn = sk->txn_seq;
+	t->txn = sk->tx.seq;
 	t->outstanding = 1; /* held until every message is queued */
 	t->created_ms = rs_clock_mono_ms();
 	if (sk->head == t) {
@@ -788,8 +504,8 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	}
 	serve(sk, 0);
 	if (sk->conf.txn != NULL) {
-		sk->txn_nevents += (long)(b->nevents + b->nbad);
-		return txn_maybe_commit(sk, errstr, errstr_size);
+		sk->tx.nevents += (long)(b->nevents + b->nbad);
+		return rs_kafkatxn_maybe_commit(&sk->tx, errstr, errstr_size);
 	}
 	return 0;
 }
@@ -801,10 +517,10 @@ static int sk_tick(rs_sink_t *sink, char *errstr, size_t errstr_size)
 
 	serve(sk, 0);
 	if (sk->conf.txn != NULL) {
-		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+		if (rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
 			return -1;
 		}
-		return txn_maybe_commit(sk, errstr, errstr_size);
+		return rs_kafkatxn_maybe_commit(&sk->tx, errstr, errstr_size);
 	}
 	return 0;
 }
@@ -817,15 +533,16 @@ static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
 	    rs_clock_mono_ms() + (int64_t)(sk->conf.drain_timeout * 1000);
 
 	if (sk->conf.txn != NULL) {
-		uint64_t aborts = sk->txn_aborts;
+		uint64_t aborts = sk->tx.aborts;
 
-		if (txn_serve_close(sk, errstr, errstr_size) < 0) {
+		if (rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
 			return -1;
 		}
-		if (sk->txn_open && txn_commit(sk, errstr, errstr_size) < 0) {
+		if (sk->tx.open &&
+		    rs_kafkatxn_commit(&sk->tx, errstr, errstr_size) < 0) {
 			return -1;
 		}
-		if (sk->txn_aborts != aborts) {
+		if (sk->tx.aborts != aborts) {
 			snprintf(errstr, errstr_size,
 			         "the last transaction was aborted while "
 			         "stopping; its lines are read again at the "
@@ -869,7 +586,6 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	    {"transactional.id", conf->transactional_id},
 	};
 	rs_kafkaclient_conf_t cc;
-	rd_kafka_error_t *error;
 	rs_kafkasink_t *sk = calloc(1, sizeof(*sk));
 
 	if (sk == NULL) {
@@ -882,18 +598,11 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	}
 	atomic_init(&sk->abandon, 0);
 	atomic_init(&sk->oldest_ms, 0);
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_PRODUCER;
-	cc.name = "producer";
-	cc.section = "kafka.producer";
-	cc.brokers = conf->brokers;
-	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]) -
-	               (conf->txn != NULL ? 0 : 1);
-	cc.props = conf->props;
-	cc.nprops = conf->nprops;
-	cc.stats_interval_ms =
-	    conf->stats_interval_ms > 0 ? conf->stats_interval_ms : 5000;
+	cc = rs_kafkaclient_conf(
+	    RD_KAFKA_PRODUCER, "producer", conf->brokers, defaults,
+	    RS_KAFKA_NPROPS(defaults) - (conf->txn != NULL ? 0 : 1));
+	rs_kafkaclient_conf_user(&cc, conf->props, conf->nprops,
+	                         conf->stats_interval_ms);
 	cc.on_delivery = on_delivery;
 	cc.opaque = sk;
 	sk->client = rs_kafkaclient_new(&cc, errstr, errstr_size);
@@ -914,44 +623,16 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		return NULL;
 	}
 	if (conf->txn != NULL) {
-		if (sk->conf.txn_interval <= 0) {
-			sk->conf.txn_interval = 1;
-		}
-		if (sk->conf.txn_events <= 0) {
-			sk->conf.txn_events = 100000;
-		}
-		/* Also aborts what a previous instance with this
-		 * transactional.id left open (after a kill -9). */
-		error = rd_kafka_init_transactions(sk->rk, TXN_TIMEOUT_MS);
-		/* A TLS or SASL refusal makes init_transactions time out;
-		 * its error events wait for rd_kafka_poll: serve them, so
-		 * that the cause is named, not the timeout. */
-		rd_kafka_poll(sk->rk, 0);
-		if (error != NULL &&
-		    rs_kafkaclient_failure(sk->client) != NULL) {
-			snprintf(errstr, errstr_size,
-			         "the producer cannot connect to the brokers: "
-			         "%s",
-			         rs_kafkaclient_failure(sk->client));
-		} else if (error != NULL) {
-			rd_kafka_resp_err_t code = rd_kafka_error_code(error);
-			snprintf(
-			    errstr, errstr_size,
-			    "cannot start transactions (transactional.id %s): "
-			    "%s%s",
-			    conf->transactional_id,
-			    rd_kafka_error_string(error),
-			    code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
-				    code ==
-					RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION
-				? "; the broker does not support "
-				  "transactions (Kafka 2.5 or later is "
-				  "needed for exactly-once with a consumer "
-				  "group)"
-				: "");
-		}
-		if (error != NULL) {
-			rd_kafka_error_destroy(error);
+		sk->tx.rk = sk->rk;
+		sk->tx.sync = conf->txn;
+		sk->tx.transactional_id = conf->transactional_id;
+		sk->tx.abandon = &sk->abandon;
+		sk->tx.interval = conf->txn_interval;
+		sk->tx.max_events = conf->txn_events;
+		sk->tx.settled = settled;
+		sk->tx.opaque = sk;
+		if (rs_kafkatxn_start(&sk->tx, sk->client, errstr,
+		                      errstr_size) != 0) {
 			rs_kafkaclient_destroy(sk->client);
 			free(sk);
 			return NULL;
@@ -1002,14 +683,7 @@ void rs_kafkasink_destroy(rs_kafkasink_t *sk)
 	if (sk == NULL) {
 		return;
 	}
-	if (sk->conf.txn != NULL && sk->txn_open && !sk->fatal) {
-		/* Not committed: its lines are read again at the next start. */
-		rd_kafka_error_t *error =
-		    rd_kafka_abort_transaction(sk->rk, 5000);
-		if (error != NULL) {
-			rd_kafka_error_destroy(error);
-		}
-	}
+	rs_kafkatxn_close(&sk->tx);
 	/* Drop anything still queued: its offsets were never committed. */
 	rd_kafka_purge(sk->rk,
 	               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -1032,21 +706,20 @@ void rs_kafkasink_destroy(rs_kafkasink_t *sk)
 		free(t->pos);
 		free(t);
 	}
-	free(sk->txn_pos);
 	free(sk);
 }
 
 int rs_kafkasink_fatal(const rs_kafkasink_t *sk)
 {
-	return sk->fatal;
+	return sk->tx.fatal;
 }
 
 uint64_t rs_kafkasink_txn_commits(const rs_kafkasink_t *sk)
 {
-	return sk->txn_commits;
+	return sk->tx.commits;
 }
 
 uint64_t rs_kafkasink_txn_aborts(const rs_kafkasink_t *sk)
 {
-	return sk->txn_aborts;
+	return sk->tx.aborts;
 }

@@ -610,17 +610,10 @@ rs_kafkasource_t *rs_kafkasource_new(const rs_kafkasource_conf_t *conf,
 	pthread_mutex_init(&ks->lock, NULL);
 	atomic_init(&ks->stopping, 0);
 	ks->epoch = conf->txn != NULL ? rs_txnsync_epoch(conf->txn) : 0;
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_CONSUMER;
-	cc.name = "consumer";
-	cc.section = "kafka.consumer";
-	cc.brokers = conf->brokers;
-	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
-	cc.props = conf->props;
-	cc.nprops = conf->nprops;
-	cc.stats_interval_ms =
-	    conf->stats_interval_ms > 0 ? conf->stats_interval_ms : 5000;
+	cc = rs_kafkaclient_conf(RD_KAFKA_CONSUMER, "consumer", conf->brokers,
+	                         defaults, RS_KAFKA_NPROPS(defaults));
+	rs_kafkaclient_conf_user(&cc, conf->props, conf->nprops,
+	                         conf->stats_interval_ms);
 	cc.on_stats = on_stats;
 	cc.on_rebalance = on_rebalance;
 	cc.opaque = ks;

@@ -82,12 +82,8 @@ int rs_kafkareplay(const rs_kafkareplay_conf_t *conf)
 	double t0, last_report;
 	int rc = RS_KAFKAREPLAY_FAILED;
 
-	memset(&cc, 0, sizeof(cc));
-	cc.type = RD_KAFKA_PRODUCER;
-	cc.name = "producer";
-	cc.brokers = conf->brokers;
-	cc.defaults = defaults;
-	cc.ndefaults = sizeof(defaults) / sizeof(defaults[0]);
+	cc = rs_kafkaclient_conf(RD_KAFKA_PRODUCER, "producer", conf->brokers,
+	                         defaults, RS_KAFKA_NPROPS(defaults));
 	cc.props = conf->props;
 	cc.nprops = conf->nprops;
 	cc.on_delivery = on_delivery;

@@ -180,65 +180,67 @@ static void transactional_id(const rs_stage_conf_t *c, char *id, size_t size)
 	snprintf(id, size, "replyscan-%s-%s", c->group, host);
 }
 
+/* Log that a Kafka end cannot start; -1 for the caller to return. */
+static int start_failed(const char *what, const char *err)
+{
+	rs_log(RS_LOG_ERROR, "kafka", what, "error=\"%s\"", err);
+	return -1;
+}
+
 /* The consumer. -1 (logged) when it cannot be made. */
 static int start_source(stage_t *st)
 {
 	const rs_stage_conf_t *c = st->conf;
-	rs_kafkasource_conf_t sc;
+	const rs_kafkasource_conf_t sc = {
+	    .brokers = c->brokers,
+	    .group = c->group,
+	    .topics = c->topics,
+	    .ntopics = c->ntopics,
+	    .props = c->consumer_props,
+	    .nprops = c->nconsumer_props,
+	    .batch_bytes = c->batch_bytes,
+	    .max_line = c->max_line,
+	    .exit_when_idle = c->exit_when_idle,
+	    .stats_cb = on_stats,
+	    .stats_opaque = st,
+	    .txn = st->txn,
+	};
 	char err[1024];
 
-	memset(&sc, 0, sizeof(sc));
-	sc.brokers = c->brokers;
-	sc.group = c->group;
-	sc.topics = c->topics;
-	sc.ntopics = c->ntopics;
-	sc.props = c->consumer_props;
-	sc.nprops = c->nconsumer_props;
-	sc.batch_bytes = c->batch_bytes;
-	sc.max_line = c->max_line;
-	sc.exit_when_idle = c->exit_when_idle;
-	sc.stats_cb = on_stats;
-	sc.stats_opaque = st;
-	sc.txn = st->txn;
 	st->source = rs_kafkasource_new(&sc, err, sizeof(err));
-	if (st->source == NULL) {
-		rs_log(RS_LOG_ERROR, "kafka", "cannot start the consumer",
-		       "error=\"%s\"", err);
-		return -1;
-	}
-	return 0;
+	return st->source != NULL
+	           ? 0
+	           : start_failed("cannot start the consumer", err);
 }
 
 /* The producer, acknowledging to the source. -1 (logged) on failure. */
 static int start_sink(stage_t *st)
 {
 	const rs_stage_conf_t *c = st->conf;
-	rs_kafkasink_conf_t kc;
+	const rs_kafkasink_conf_t kc = {
+	    .brokers = c->brokers,
+	    .topic = c->output,
+	    .json = c->output_json,
+	    .dead_letter = c->dead_letter,
+	    .compression = c->compression,
+	    .props = c->producer_props,
+	    .nprops = c->nproducer_props,
+	    /* Exactly-once: offsets go into the transactions, not to the
+	     * source. */
+	    .source =
+		st->txn == NULL ? rs_kafkasource_source(st->source) : NULL,
+	    .metrics = st->metrics,
+	    .txn = st->txn,
+	    .transactional_id = st->txn_id,
+	    .txn_interval = c->txn_interval,
+	    .txn_events = c->txn_events,
+	};
 	char err[1024];
 
-	memset(&kc, 0, sizeof(kc));
-	kc.brokers = c->brokers;
-	kc.topic = c->output;
-	kc.json = c->output_json;
-	kc.dead_letter = c->dead_letter;
-	kc.compression = c->compression;
-	kc.props = c->producer_props;
-	kc.nprops = c->nproducer_props;
-	/* Exactly-once: offsets go into the transactions, not to the
-	 * source. */
-	kc.source = st->txn == NULL ? rs_kafkasource_source(st->source) : NULL;
-	kc.metrics = st->metrics;
-	kc.txn = st->txn;
-	kc.transactional_id = st->txn_id;
-	kc.txn_interval = c->txn_interval;
-	kc.txn_events = c->txn_events;
 	st->sink = rs_kafkasink_new(&kc, err, sizeof(err));
-	if (st->sink == NULL) {
-		rs_log(RS_LOG_ERROR, "kafka", "cannot start the producer",
-		       "error=\"%s\"", err);
-		return -1;
-	}
-	return 0;
+	return st->sink != NULL
+	           ? 0
+	           : start_failed("cannot start the producer", err);
 }
 
 /* The metrics endpoint, if one is configured. -1 (logged) on failure. */

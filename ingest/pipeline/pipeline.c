@@ -21,6 +21,7 @@
 #include "event/record.h"
 #include "classify/ruleset.h"
 #include "pipeline/prescan.h"
+#include "pipeline/rollup.h"
 
 /* ------------------------------------------------------------------ */
 /* Batches                                                             */
@@ -104,6 +105,7 @@ void rs_counts_add(rs_counts_t *dst, const rs_counts_t *src)
 	dst->bytes += src->bytes;
 	dst->events += src->events;
 	dst->skipped += src->skipped;
+	dst->rolled_up += src->rolled_up;
 	dst->malformed += src->malformed;
 	dst->feedback += src->feedback;
 	for (int c = 0; c < RS_CAUSE__COUNT; c++) {
@@ -126,6 +128,7 @@ struct rs_worker {
 	rs_event_encoder_t *enc;
 	rs_record_t rec;
 	char *arena;
+	rs_rollup_t *rollup; /* include_sent: rollup */
 };
 
 /* Decoded strings of one record never exceed the line; cap at 64 KiB. */
@@ -143,7 +146,11 @@ rs_worker_t *rs_worker_new(const rs_pipeline_conf_t *conf, char *errstr,
 	w->conf = conf;
 	w->arena = malloc(WORKER_ARENA);
 	w->enc = rs_event_encoder_new();
-	if (w->arena == NULL || w->enc == NULL) {
+	if (conf->include_sent == RS_SENT_ROLLUP) {
+		w->rollup = rs_rollup_new();
+	}
+	if (w->arena == NULL || w->enc == NULL ||
+	    (conf->include_sent == RS_SENT_ROLLUP && w->rollup == NULL)) {
 		snprintf(errstr, errstr_size, "out of memory");
 		goto fail;
 	}
@@ -174,6 +181,7 @@ void rs_worker_destroy(rs_worker_t *w)
 		rs_ruleset_release(w->conf->ruleset, w->rules);
 	}
 	rs_event_encoder_destroy(w->enc);
+	rs_rollup_destroy(w->rollup);
 	free(w->arena);
 	free(w);
 }
@@ -251,11 +259,76 @@ static void follow_ruleset(rs_worker_t *w)
 	w->generation = gen;
 }
 
+/* Append one event for batch->events (meta of line i, record rec). 0, or
+ * -1 when out of memory (batch failed). */
+static int emit(rs_worker_t *w, rs_batch_t *batch, size_t i,
+                const rs_record_t *rec, const rs_verdict_t *verdict,
+                int64_t ingest)
+{
+	const rs_pipeline_conf_t *conf = w->conf;
+	const rs_line_t *line = &batch->lines[i];
+	rs_event_meta_t *m;
+	rs_provenance_t prov;
+	size_t before;
+
+	if (grow((void **)&batch->events, &batch->events_cap, batch->nevents,
+	         sizeof(rs_event_meta_t)) < 0) {
+		batch->failed = 1;
+		return -1;
+	}
+	m = &batch->events[batch->nevents++];
+	m->line_idx = (uint32_t)i;
+	m->cause = (uint8_t)verdict->cause;
+	m->stage = (uint8_t)rec->stage;
+	m->status = (uint8_t)rec->status;
+	m->key_off = batch->keys.len;
+	{
+		rs_str_t k = event_key(conf->key, rec);
+		rs_buf_append(&batch->keys, k.p, k.p ? k.n : 0);
+		m->key_len = batch->keys.len - m->key_off;
+	}
+	before = batch->out.len;
+	if (conf->encode) {
+		prov.source = line->topic     ? line->topic
+		              : batch->source ? batch->source
+		                              : "";
+		prov.line = line->line_no;
+		prov.partition = line->partition;
+		prov.offset = line->offset;
+		rs_event_encode(w->enc, conf->event_format, rec, verdict, &prov,
+		                ingest, &batch->out);
+	}
+	m->off = before;
+	m->len = batch->out.len - before;
+	batch->counts.events++;
+	batch->counts.by_cause_stage[verdict->cause][rec->stage]++;
+	return 0;
+}
+
+/*
+ * The rollup events of the batch's delivered lines, after its other
+ * events: in the batch's own output, so they are produced, acknowledged
+ * and committed with it (rollup.h).
+ */
+static void emit_rollups(rs_worker_t *w, rs_batch_t *batch, int64_t ingest)
+{
+	for (size_t e = 0; e < rs_rollup_count(w->rollup); e++) {
+		rs_verdict_t verdict;
+		uint32_t i;
+
+		rs_rollup_record(w->rollup, e, &w->rec, &i);
+		rs_verdict_init(&verdict, w->rec.stage);
+		verdict.cause = RS_CAUSE_UNSPECIFIED;
+		if (emit(w, batch, i, &w->rec, &verdict, ingest) != 0) {
+			return;
+		}
+	}
+}
+
 void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 {
 	const rs_pipeline_conf_t *conf = w->conf;
 	rs_record_t *rec = &w->rec;
-	rs_provenance_t prov;
 	int64_t ingest = now_ms();
 	const rs_format_t *format =
 	    conf->input_format ? conf->input_format : rs_format_auto();
@@ -263,15 +336,16 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 	int per_line = (format->flags & RS_FORMAT_REPLY_PER_LINE) != 0;
 
 	follow_ruleset(w);
+	if (w->rollup != NULL) {
+		rs_rollup_reset(w->rollup);
+	}
 	for (size_t i = 0; i < batch->nlines; i++) {
 		const rs_line_t *line = &batch->lines[i];
 		rs_logline_t ll;
 		rs_classify_in_t in;
 		rs_verdict_t verdict;
-		rs_event_meta_t *m;
 		const char *why = NULL;
 		rs_parse_result_t res;
-		size_t before;
 
 		batch->counts.lines++;
 		batch->counts.bytes += line->len + 1;
@@ -308,6 +382,15 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			batch->counts.skipped++;
 			continue;
 		}
+		if (rec->status == RS_STATUS_SENT && w->rollup != NULL &&
+		    !per_line) {
+			if (rs_rollup_add(w->rollup, rec, (uint32_t)i) != 0) {
+				batch->failed = 1;
+				return;
+			}
+			batch->counts.rolled_up++;
+			continue;
+		}
 		rs_verdict_init(&verdict, rec->stage);
 		verdict.cause = RS_CAUSE_UNSPECIFIED;
 		/* A sent message has no failure to explain, and a feedback
@@ -324,37 +407,12 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 		if (rec->status == RS_STATUS_FEEDBACK) {
 			batch->counts.feedback++;
 		}
-		if (grow((void **)&batch->events, &batch->events_cap,
-		         batch->nevents, sizeof(rs_event_meta_t)) < 0) {
-			batch->failed = 1;
+		if (emit(w, batch, i, rec, &verdict, ingest) != 0) {
 			return;
 		}
-		m = &batch->events[batch->nevents++];
-		m->line_idx = (uint32_t)i;
-		m->cause = (uint8_t)verdict.cause;
-		m->stage = (uint8_t)rec->stage;
-		m->status = (uint8_t)rec->status;
-		m->key_off = batch->keys.len;
-		{
-			rs_str_t k = event_key(conf->key, rec);
-			rs_buf_append(&batch->keys, k.p, k.p ? k.n : 0);
-			m->key_len = batch->keys.len - m->key_off;
-		}
-		before = batch->out.len;
-		if (conf->encode) {
-			prov.source = line->topic     ? line->topic
-			              : batch->source ? batch->source
-			                              : "";
-			prov.line = line->line_no;
-			prov.partition = line->partition;
-			prov.offset = line->offset;
-			rs_event_encode(w->enc, conf->event_format, rec,
-			                &verdict, &prov, ingest, &batch->out);
-		}
-		m->off = before;
-		m->len = batch->out.len - before;
-		batch->counts.events++;
-		batch->counts.by_cause_stage[verdict.cause][rec->stage]++;
+	}
+	if (w->rollup != NULL) {
+		emit_rollups(w, batch, ingest);
 	}
 	if (batch->out.failed || batch->keys.failed) {
 		batch->failed = 1;

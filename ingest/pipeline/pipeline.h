@@ -83,11 +83,20 @@ typedef struct rs_bad_line {
 	const char *why;
 } rs_bad_line_t;
 
+/* Delivered lines: skipped, one event each, or rolled up (rollup.h).
+ * The values of pipeline.include_sent (rs_config_sent_t). */
+typedef enum rs_sent {
+	RS_SENT_SKIP = 0,
+	RS_SENT_EACH = 1,
+	RS_SENT_ROLLUP = 2,
+} rs_sent_t;
+
 typedef struct rs_counts {
 	uint64_t lines;
 	uint64_t bytes;
 	uint64_t events;
 	uint64_t skipped;   /* not delivery outcomes (and sent, unless --all) */
+	uint64_t rolled_up; /* delivered lines counted in rollup events */
 	uint64_t malformed; /* claimed a format but could not be read */
 	uint64_t feedback;  /* events of feedback-loop complaints (in events) */
 	uint64_t by_cause_stage[RS_CAUSE__COUNT][RS_STAGE__COUNT];
@@ -169,7 +178,7 @@ typedef struct rs_pipeline_conf {
 	const rs_format_opts_t *format_opts;
 	rs_event_format_t event_format;
 	int encode;       /* 0: classify and count only (summary) */
-	int include_sent; /* --all */
+	int include_sent; /* rs_sent_t: --all, --rollup */
 	rs_key_t key;
 	unsigned threads;   /* worker threads, >= 1 */
 	unsigned slots;     /* batches in flight; 0: the default below */

@@ -48,7 +48,9 @@ rs_posture_t *rs_posture_new(const rs_policy_t *policy, rs_posture_emit_fn emit,
 	e->emit = emit;
 	e->ctx = ctx;
 	e->swept = -1;
-	e->span_ms = RS_PW_BUCKETS * policy->bucket_ms;
+	/* Any scope's ring still counts an event this far behind the
+	 * clock (window.h: the coarse ring reaches back 51 to 60 widths). */
+	e->span_ms = (RS_PW_SPAN - RS_PW_FOLD) * policy->bucket_ms;
 	e->names = rs_pnames_new();
 	e->hosts = rs_pnames_new();
 	e->scopes = rs_pscopes_new(policy->max_scopes);
@@ -225,7 +227,7 @@ static void describe(rs_posture_t *e, const rs_pscope_t *s, int64_t n,
 	rs_pw_sum(&s->w, n, r ? r->window_buckets : 2, &sum);
 	d->attempts = sum.attempts;
 	d->failures = sum.failures;
-	d->hits = r ? sum.hits[s->rule - 1] : 0;
+	d->hits = r ? sum.hits[r->slot] : 0;
 	d->rate = sum.attempts ? (double)d->hits / sum.attempts : 0;
 	d->receivers = rs_pw_receivers(sum.sites);
 	d->window_s =
@@ -341,11 +343,15 @@ static void vote_reply(rs_pscope_t *s, const rs_pevent_t *ev, int reset)
 	set_reply(s, ev->reply_text);
 }
 
-/* Messages per minute the scope had accepted over the rule's window. */
+/*
+ * Messages per minute the scope had accepted over the rule's window, of
+ * which the sum covered `widths` buckets (a long window's oldest coarse
+ * bucket may be left out: window.h).
+ */
 static float accepted_rate(const rs_posture_t *e, const rs_prule_t *r,
-                           const rs_pw_bucket_t *sum)
+                           const rs_pw_bucket_t *sum, int widths)
 {
-	double minutes = (double)r->window_buckets * e->pol->bucket_ms / 60000;
+	double minutes = (double)widths * e->pol->bucket_ms / 60000;
 	uint32_t ok = sum->attempts - sum->failures;
 
 	if (ok == 0 || minutes <= 0) {
@@ -368,30 +374,52 @@ static void release(rs_posture_t *e, rs_pscope_t *s, int64_t n)
 }
 
 /*
+ * Scope s enters rule `best`'s posture now (it fired with the window sum
+ * *sum over `widths` buckets), and the decision is published.
+ */
+static void hand_over(rs_posture_t *e, rs_pscope_t *s, int64_t n, int best,
+                      const rs_pw_bucket_t *sum, int widths)
+{
+	const rs_prule_t *r = &e->pol->rules[best];
+
+	set_state(e, s, r->posture, best + 1);
+	s->since_ms = e->now;
+	s->until_ms = e->now + r->hold_ms;
+	s->refresh_ms = e->now + e->pol->refresh_ms;
+	s->suggested = r->posture == RS_POSTURE_THROTTLE
+	                   ? accepted_rate(e, r, sum, widths)
+	                   : 0;
+	publish(e, s, n, 0);
+}
+
+/*
  * Evaluate the rules of scope s's level as of bucket n. ev (may be NULL in
  * a sweep) is the event just counted, mask the rules it matched.
  */
 static void evaluate(rs_posture_t *e, rs_pscope_t *s, int64_t n,
                      const rs_pevent_t *ev, unsigned mask)
 {
-	int level = level_of(s->key), best = -1;
+	int level = level_of(s->key), best = -1, best_widths = 0;
 	const rs_policy_t *p = e->pol;
 	rs_pw_bucket_t best_sum, sum;
 
 	for (size_t i = 0; i < p->nrules; i++) {
 		const rs_prule_t *r = &p->rules[i];
 		double rate;
+		int widths;
 
-		if (r->level != level || r->posture == RS_POSTURE_NONE) {
+		if (r->level != level || r->slot < 0) {
 			continue;
 		}
-		rs_pw_sum(&s->w, n, r->window_buckets, &sum);
-		rate = sum.attempts ? (double)sum.hits[i] / sum.attempts : 0;
-		if (sum.hits[i] >= r->min_hits && rate >= r->min_rate &&
+		widths = rs_pw_sum(&s->w, n, r->window_buckets, &sum);
+		rate =
+		    sum.attempts ? (double)sum.hits[r->slot] / sum.attempts : 0;
+		if (sum.hits[r->slot] >= r->min_hits && rate >= r->min_rate &&
 		    rs_pw_receivers(sum.sites) >= r->min_receivers &&
 		    (best < 0 || r->posture > p->rules[best].posture)) {
 			best = (int)i;
 			best_sum = sum;
+			best_widths = widths;
 		}
 	}
 	if (best >= 0) {
@@ -400,17 +428,10 @@ static void evaluate(rs_posture_t *e, rs_pscope_t *s, int64_t n,
 		if (r->posture > s->posture ||
 		    (s->rule == 0 && r->posture == s->posture)) {
 			/* Enter, or escalate. */
-			set_state(e, s, r->posture, best + 1);
-			s->since_ms = e->now;
-			s->until_ms = e->now + r->hold_ms;
-			s->refresh_ms = e->now + p->refresh_ms;
-			s->suggested = r->posture == RS_POSTURE_THROTTLE
-			                   ? accepted_rate(e, r, &best_sum)
-			                   : 0;
 			if (ev != NULL && (mask & (1u << best))) {
 				vote_reply(s, ev, 1);
 			}
-			publish(e, s, n, 0);
+			hand_over(e, s, n, best, &best_sum, best_widths);
 			return;
 		}
 		if (s->rule == best + 1 && ev != NULL &&
@@ -439,10 +460,21 @@ static void evaluate(rs_posture_t *e, rs_pscope_t *s, int64_t n,
 		double rate;
 
 		rs_pw_sum(&s->w, n, r->window_buckets, &sum);
-		rate = sum.attempts
-		           ? (double)sum.hits[s->rule - 1] / sum.attempts
-		           : 0;
-		if (sum.hits[s->rule - 1] == 0 || rate < r->release_rate) {
+		rate =
+		    sum.attempts ? (double)sum.hits[r->slot] / sum.attempts : 0;
+		if (sum.hits[r->slot] == 0 || rate < r->release_rate) {
+			if (best >= 0) {
+				/* Another rule of this level fires now (a
+				 * 10-minute rule outlasting a 1-minute
+				 * burst's): it takes over instead of a
+				 * release and a re-entry at its next event;
+				 * its next matching event votes the reply
+				 * text anew. */
+				s->reply_votes = 0;
+				hand_over(e, s, n, best, &best_sum,
+				          best_widths);
+				return;
+			}
 			release(e, s, n);
 		}
 	}
@@ -500,11 +532,12 @@ static rs_pscope_t *scope_get(rs_posture_t *e, uint64_t key)
 void rs_posture_add(rs_posture_t *e, const rs_pevent_t *ev)
 {
 	int failure;
-	unsigned mask = 0, levels = 0;
+	unsigned mask = 0, slots = 0, levels = 0;
 	uint32_t snd, site;
 	uint64_t keys[4], site_bit = 0;
 	int64_t n;
 	rs_str_t sending = ev->sending;
+	uint32_t weight = ev->count > 0 ? ev->count : 1;
 
 	if (ev->status == RS_STATUS_FEEDBACK) {
 		e->st.feedback++;
@@ -540,8 +573,10 @@ void rs_posture_add(rs_posture_t *e, const rs_pevent_t *ev)
 
 			if (rule_matches(r, ev)) {
 				mask |= 1u << i;
-				levels |= 1u << r->level;
-				if (r->posture == RS_POSTURE_NONE) {
+				if (r->slot >= 0) {
+					slots |= 1u << r->slot;
+					levels |= 1u << r->level;
+				} else {
 					e->st.hygiene++;
 				}
 			}
@@ -563,13 +598,13 @@ void rs_posture_add(rs_posture_t *e, const rs_pevent_t *ev)
 		if (b == NULL) {
 			continue;
 		}
-		b->attempts++;
+		b->attempts += weight;
 		if (failure) {
-			b->failures++;
+			b->failures += weight;
 			b->sites |= mask ? site_bit : 0;
-			for (unsigned m = mask, i = 0; m; m >>= 1, i++) {
+			for (unsigned m = slots, i = 0; m; m >>= 1, i++) {
 				if (m & 1) {
-					b->hits[i]++;
+					b->hits[i] += weight;
 				}
 			}
 		}

@@ -56,6 +56,10 @@ int rs_pevent_decode(const void *data, size_t len, rs_pevent_t *ev)
 			case 20:
 				ev->cause = (int)v;
 				break;
+			case 36:
+				ev->count =
+				    v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+				break;
 			default:
 				break;
 			}
@@ -118,6 +122,9 @@ int rs_pevent_decode(const void *data, size_t len, rs_pevent_t *ev)
 		}
 	}
 	ev->sending = ip.n ? ip : pool.n ? pool : vmta.n ? vmta : host;
+	if (ev->count == 0) {
+		ev->count = 1; /* one line; a rollup says how many */
+	}
 	return 0;
 }
 

@@ -32,6 +32,9 @@ typedef struct rs_pevent {
 	rs_str_t sending;
 	rs_str_t tags[RS_PEV_MAX_TAGS];
 	size_t ntags;
+	/* The attempts the event stands for: aggregated_count of a rollup
+	 * of delivered lines, else 1 (0 in a hand-made event means 1). */
+	uint32_t count;
 } rs_pevent_t;
 
 /* Decode one DeferralEvent message. 0, or -1 when the bytes are not one. */

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "event/taxonomy.h"
 #include "posture/policy.h"
@@ -138,73 +139,112 @@ static int unnamed(const Replyscan__V1__PostureDecision *d, rs_buf_t *out)
 	return 1;
 }
 
+/* Whether s is an IPv4 or IPv6 address (what `disable source` takes). */
+static int is_ip(const char *s)
+{
+	int dots = 0, colons = 0;
+
+	if (s[0] == '\0') {
+		return 0;
+	}
+	for (const char *p = s; *p; p++) {
+		if (*p == '.') {
+			dots++;
+		} else if (*p == ':') {
+			colons++;
+		} else if (!((*p >= '0' && *p <= '9') ||
+		             (*p >= 'a' && *p <= 'f') ||
+		             (*p >= 'A' && *p <= 'F'))) {
+			return 0;
+		}
+	}
+	return (dots == 3 && colons == 0) || colons >= 2;
+}
+
+static void line3(rs_buf_t *out, const char *a, const char *b, const char *c)
+{
+	rs_buf_puts(out, a);
+	rs_buf_puts(out, b);
+	rs_buf_puts(out, c);
+	rs_buf_putc(out, '\n');
+}
+
 /*
- * PowerMTA queues are named domain/vmta; the site stands for a
- * domain-macro of the same name and the sending IP for its VirtualMTA.
+ * PowerMTA. Queues are named domain/vmta (`pmta pause queue`, `pmta
+ * resume queue`, `pmta set queue --mode=backoff|normal` take that, with
+ * `*` for any); the site stands for a domain (or a domain-macro of that
+ * name) and the sending side for its VirtualMTA. `pmta disable source`
+ * and `enable source` take a source IP and a queue (any domain and any
+ * VirtualMTA for every destination), so an IP-wide pause of a sending side that
+ * is not an IP (a pool, a VirtualMTA) pauses its queues instead. Sources in
+ * posture/README.md.
  */
 static void pmta(const Replyscan__V1__PostureDecision *d, rs_buf_t *out)
 {
 	const char *dom = d->site[0] ? d->site : "*";
 	const char *src = d->sending[0] ? d->sending : "*";
+	int wide = d->level == REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_IP ||
+	           d->level == REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_FLEET;
+	char queue[600];
 
+	snprintf(queue, sizeof(queue), "%s/%s", wide ? "*" : dom, src);
 	comment(d, out);
 	if (unnamed(d, out)) {
 		return;
 	}
 	switch (d->posture) {
 	case REPLYSCAN__V1__POSTURE__POSTURE_PAUSE:
-		if (d->level == REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_IP ||
-		    d->level == REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_FLEET) {
-			rs_buf_puts(out, "pmta disable source ");
-			rs_buf_puts(out, src);
-			rs_buf_putc(out, '\n');
+		if (wide && is_ip(src)) {
+			line3(out, "pmta disable source ", src, " */*");
 		} else {
-			rs_buf_puts(out, "pmta pause queue ");
-			rs_buf_puts(out, dom);
-			rs_buf_putc(out, '/');
-			rs_buf_puts(out, src);
-			rs_buf_putc(out, '\n');
+			line3(out, "pmta pause queue ", queue, "");
 		}
 		break;
 	case REPLYSCAN__V1__POSTURE__POSTURE_THROTTLE:
-		rs_buf_puts(out, "pmta set queue --mode=backoff ");
-		rs_buf_puts(out, dom);
-		rs_buf_putc(out, '/');
-		rs_buf_puts(out, src);
-		rs_buf_putc(out, '\n');
+		line3(out, "pmta set queue --mode=backoff ", queue, "");
 		break;
 	default:
 		/* Back to observe: undo whatever the last posture did. */
-		if (d->level == REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_IP ||
-		    d->level == REPLYSCAN__V1__SCOPE_LEVEL__SCOPE_LEVEL_FLEET) {
-			rs_buf_puts(out, "pmta enable source ");
-			rs_buf_puts(out, src);
-			rs_buf_putc(out, '\n');
+		if (wide && is_ip(src)) {
+			line3(out, "pmta enable source ", src, " */*");
 		} else {
-			rs_buf_puts(out, "pmta resume queue ");
-			rs_buf_puts(out, dom);
-			rs_buf_putc(out, '/');
-			rs_buf_puts(out, src);
-			rs_buf_puts(out, "\npmta set queue --mode=normal ");
-			rs_buf_puts(out, dom);
-			rs_buf_putc(out, '/');
-			rs_buf_puts(out, src);
-			rs_buf_putc(out, '\n');
+			line3(out, "pmta resume queue ", queue, "");
 		}
+		line3(out, "pmta set queue --mode=normal ", queue, "");
 		break;
 	}
 }
 
+/* Unix ms as RFC 3339 UTC ("2026-11-27T06:00:00Z"). */
+static void rfc3339(rs_buf_t *out, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char tmp[32];
+
+	gmtime_r(&t, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	rs_buf_puts(out, tmp);
+}
+
 /*
- * KumoMTA: a pause is an admin suspension (`kcli suspend` for a
- * receiver domain, `kcli suspend-ready-q` for a source toward a site), a
- * throttle a traffic-shaping entry (the TOML the shaping helper reads:
- * a domain table, with a sources table for one egress source).
+ * KumoMTA (sources in posture/README.md): a pause is an admin suspension
+ * (`kcli suspend` for a receiver domain, `kcli suspend-ready-q` for a
+ * source toward a site, whose ready queue is named
+ * source->site@smtp_client) and, for a source toward a site, the same
+ * suspension as an entry of the TSA daemon's suspension document
+ * ({"ready_q":[{rule_hash, site_name, reason, source, expires}]}); a
+ * throttle is a traffic-shaping overlay entry: a domain table, or a
+ * provider table for a site of the policy's sites: list, with a
+ * sources table for one egress source.
  */
 static void kumo(const Replyscan__V1__PostureDecision *d, rs_buf_t *out)
 {
 	rs_buf_t dur = {0};
 	char tmp[64];
+	/* A named site of the policy (google, yahoo) has no dot; a
+	 * registered domain has one. */
+	int provider = d->site[0] && strchr(d->site, '.') == NULL;
 
 	rs_poutput_duration(&dur, d->until_unix_ms - d->decided_unix_ms);
 	rs_buf_putc(&dur, '\0');
@@ -244,31 +284,54 @@ static void kumo(const Replyscan__V1__PostureDecision *d, rs_buf_t *out)
 		rs_buf_puts(out, "' --duration ");
 		rs_buf_puts(out, dur.data);
 		rs_buf_putc(out, '\n');
+		if (d->sending[0]) {
+			rs_buf_puts(out, "# as a TSA suspension entry: ");
+			rs_buf_puts(out, "{\"ready_q\":[{\"rule_hash\":");
+			rs_utf8_json_string(out, d->rule_id,
+			                    strlen(d->rule_id));
+			rs_buf_puts(out, ",\"site_name\":");
+			rs_utf8_json_string(out, d->site, strlen(d->site));
+			rs_buf_puts(out, ",\"reason\":\"replyscan ");
+			rs_buf_puts(out, rs_posture_name(d->posture));
+			rs_buf_puts(out, "\",\"source\":");
+			rs_utf8_json_string(out, d->sending,
+			                    strlen(d->sending));
+			rs_buf_puts(out, ",\"expires\":\"");
+			rfc3339(out, d->until_unix_ms);
+			rs_buf_puts(out, "\"}]}\n");
+		}
 		break;
 	case REPLYSCAN__V1__POSTURE__POSTURE_THROTTLE:
-		rs_buf_puts(out, "[\"");
+		if (provider) {
+			rs_buf_puts(out, "# '");
+			rs_buf_puts(out, d->site);
+			rs_buf_puts(out,
+			            "' is a site of the posture policy: "
+			            "name the KumoMTA provider that matches "
+			            "the same MX suffixes\n[provider.");
+		} else {
+			rs_buf_putc(out, '[');
+		}
+		rs_buf_putc(out, '"');
 		rs_buf_puts(out, d->site[0] ? d->site : "default");
-		rs_buf_puts(out, "\"");
+		rs_buf_putc(out, '"');
 		if (d->sending[0]) {
 			rs_buf_puts(out, ".sources.\"");
 			rs_buf_puts(out, d->sending);
-			rs_buf_puts(out, "\"");
+			rs_buf_putc(out, '"');
 		}
 		rs_buf_puts(out, "]\n");
-		if (d->suggested_rate_per_min >= 1) {
-			snprintf(tmp, sizeof(tmp),
-			         "max_message_rate = \"%.0f/m\"\n",
-			         d->suggested_rate_per_min);
-		} else {
-			snprintf(tmp, sizeof(tmp),
-			         "max_message_rate = \"1/m\"\n");
-		}
+		snprintf(tmp, sizeof(tmp), "max_message_rate = \"%.0f/min\"\n",
+		         d->suggested_rate_per_min >= 1
+		             ? d->suggested_rate_per_min
+		             : 1.0);
 		rs_buf_puts(out, tmp);
 		break;
 	default:
 		rs_buf_puts(out, "# back to observe: remove the suspension or "
 		                 "shaping entry above (kcli suspend-list, "
-		                 "suspend-cancel)\n");
+		                 "suspend-cancel; suspend-ready-q-list, "
+		                 "suspend-ready-q-cancel)\n");
 		break;
 	}
 	rs_buf_free(&dur);

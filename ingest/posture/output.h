@@ -5,8 +5,8 @@
  * commands a sender could apply (printed, never executed): PowerMTA
  * `pmta` commands and KumoMTA `kcli` commands / shaping TOML.
  *
- * The KumoMTA lines follow its kcli reference; neither exporter has been
- * run against the product (README).
+ * Both exporters' syntax was checked against public references (sources
+ * in posture/README.md); neither has been run against the product.
  */
 #ifndef RS_POSTURE_OUTPUT_H
 #define RS_POSTURE_OUTPUT_H

@@ -296,12 +296,13 @@ static int read_rule(pload_t *ld, rs_policy_t *p, const rs_yaml_node_t *map,
 		return -1;
 	}
 	if (v != NULL && (window_ms % p->bucket_ms != 0 ||
-	                  window_ms / p->bucket_ms > RS_PW_BUCKETS)) {
-		return rs_yaml_fail(ld->doc, v->line, ld->err, ld->errsz,
-		                    "window must be a multiple of bucket (%lld "
-		                    "s) and at most %d buckets",
-		                    (long long)(p->bucket_ms / 1000),
-		                    RS_PW_BUCKETS);
+	                  !rs_pw_window_ok(window_ms / p->bucket_ms))) {
+		return rs_yaml_fail(
+		    ld->doc, v->line, ld->err, ld->errsz,
+		    "window must be 1 to %d buckets (bucket %lld s), or a "
+		    "multiple of %d buckets up to %d",
+		    RS_PW_FINE, (long long)(p->bucket_ms / 1000), RS_PW_FOLD,
+		    RS_PW_MAX_WINDOW);
 	}
 	r->window_buckets = (int)(window_ms / p->bucket_ms);
 	r->min_hits = 1;
@@ -414,6 +415,7 @@ static int read_policy(pload_t *ld, rs_policy_t *p)
 	size_t nf = sizeof(f) / sizeof(f[0]);
 	const rs_yaml_node_t *root = rs_yaml_root(ld->doc), *v;
 	double d;
+	int slots = 0;
 
 	if (root == NULL) {
 		return rs_yaml_fail(ld->doc, 1, ld->err, ld->errsz,
@@ -423,7 +425,7 @@ static int read_policy(pload_t *ld, rs_policy_t *p)
 	                   ld->errsz) != 0) {
 		return -1;
 	}
-	p->bucket_ms = 5 * 60000;
+	p->bucket_ms = 60000;
 	if ((v = rs_yaml_field(f, nf, "bucket")) != NULL &&
 	    get_duration(ld, v, "bucket", &p->bucket_ms) != 0) {
 		return -1;
@@ -436,7 +438,7 @@ static int read_policy(pload_t *ld, rs_policy_t *p)
 	    get_duration(ld, v, "refresh", &p->refresh_ms) != 0) {
 		return -1;
 	}
-	p->idle_ms = RS_PW_BUCKETS * p->bucket_ms;
+	p->idle_ms = RS_PW_SPAN * p->bucket_ms;
 	if ((v = rs_yaml_field(f, nf, "idle")) != NULL &&
 	    get_duration(ld, v, "idle", &p->idle_ms) != 0) {
 		return -1;
@@ -457,19 +459,31 @@ static int read_policy(pload_t *ld, rs_policy_t *p)
 		return fail(ld, v != NULL ? v->line : root->line, "rules",
 		            "must be a non-empty list");
 	}
-	if (v->n > RS_PW_SLOTS) {
-		return rs_yaml_fail(
-		    ld->doc, v->items[RS_PW_SLOTS]->line, ld->err, ld->errsz,
-		    "rules: at most %d rules (each counts in its "
-		    "own window slot)",
-		    RS_PW_SLOTS);
+	if (v->n > RS_PRULES_MAX) {
+		return rs_yaml_fail(ld->doc, v->items[RS_PRULES_MAX]->line,
+		                    ld->err, ld->errsz,
+		                    "rules: at most %d rules", RS_PRULES_MAX);
 	}
 	for (size_t i = 0; i < v->n; i++) {
-		if (read_rule(ld, p, v->items[i], &p->rules[i]) != 0) {
+		rs_prule_t *r = &p->rules[i];
+
+		if (read_rule(ld, p, v->items[i], r) != 0) {
 			p->nrules = i + 1;
 			return -1;
 		}
 		p->nrules = i + 1;
+		r->slot = -1;
+		if (r->posture != RS_POSTURE_NONE) {
+			if (slots == RS_PW_SLOTS) {
+				return rs_yaml_fail(
+				    ld->doc, r->line, ld->err, ld->errsz,
+				    "rule %s: at most %d rules with a posture "
+				    "(each counts in its own window slot; "
+				    "posture none rules count none)",
+				    r->id, RS_PW_SLOTS);
+			}
+			r->slot = slots++;
+		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(p->rules[j].id, p->rules[i].id) == 0) {
 				return rs_yaml_fail(

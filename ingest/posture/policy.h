@@ -6,10 +6,12 @@
  * events into a posture for a scope.
  *
  * A rule matches an event when every condition it gives holds (classes,
- * tags, codes, statuses; each a list of alternatives). Each rule counts
- * its matches in its own slot of the scope windows (at most RS_PW_SLOTS
- * rules). A rule fires for a scope of its level when, over its window,
- * hits >= min_hits, hits / attempts >= min_rate and the failing receivers
+ * tags, codes, statuses; each a list of alternatives). Each rule that
+ * gives a posture counts its matches in its own slot of the scope windows
+ * (at most RS_PW_SLOTS such rules; `posture: none` rules count no slot, so
+ * a policy holds up to RS_PRULES_MAX rules). A rule fires for a scope of its
+ * level when, over its window, hits >= min_hits, hits / attempts >= min_rate
+ * and the failing receivers
  * >= min_receivers; the scope then holds the rule's posture at least
  * `hold` after the last firing, and leaves it only once the rate is below
  * release_rate (hysteresis: no flapping around one threshold).
@@ -42,6 +44,8 @@ typedef enum rs_plevel {
 	RS_PLEVEL_FLEET = 4,
 } rs_plevel_t;
 
+#define RS_PRULES_MAX 16
+
 const char *rs_posture_name(int posture);
 const char *rs_plevel_name(int level);
 
@@ -55,7 +59,8 @@ typedef struct rs_prule {
 	char **codes; /* enhanced ("4.7.28") or basic ("421") code */
 	size_t ncodes;
 	int level;          /* rs_plevel_t */
-	int window_buckets; /* window / bucket */
+	int slot;           /* window slot; -1 for posture none */
+	int window_buckets; /* window / bucket (rs_pw_window_ok) */
 	uint32_t min_hits;
 	double min_rate;
 	double release_rate;
@@ -68,11 +73,11 @@ typedef struct rs_prule {
 
 typedef struct rs_policy {
 	char *path;
-	int64_t bucket_ms;
+	int64_t bucket_ms; /* fine width; coarse is RS_PW_FOLD of them */
 	int64_t refresh_ms;
 	int64_t idle_ms;
 	size_t max_scopes;
-	rs_prule_t rules[RS_PW_SLOTS];
+	rs_prule_t rules[RS_PRULES_MAX];
 	size_t nrules;
 	rs_psites_t *sites;
 } rs_policy_t;

@@ -467,6 +467,7 @@ check_deb_install() {
 	replyscan rules test /usr/share/replyscan/rules | tail -n 1 || return 1
 	replyscan rules test >/dev/null || { echo "the default rules directory does not load"; return 1; }
 	for f in /usr/bin/replyscan /etc/replyscan/replyscan.yaml /lib/systemd/system/replyscan.service \
+		/lib/systemd/system/replyscan-posture.service /usr/share/replyscan/posture/policy.yaml \
 		/usr/share/man/man1/replyscan.1.gz /usr/share/replyscan/sample/mixed.log \
 		/usr/share/doc/replyscan/copyright; do
 		[ -e "$f" ] || { echo "missing: $f"; return 1; }
@@ -479,6 +480,10 @@ check_deb_install() {
 	timeout 60 replyscan run --demo >"$WORK/demo.out" 2>&1 || { tail "$WORK/demo.out"; return 1; }
 	grep -q 'events by class and stage' "$WORK/demo.out" || { tail "$WORK/demo.out"; return 1; }
 	systemd-analyze verify /lib/systemd/system/replyscan.service || return 1
+	# the posture stage: its unit, and the installed policy it finds
+	systemd-analyze verify /lib/systemd/system/replyscan-posture.service || return 1
+	replyscan posture --check-policy | grep -q '^/usr/share/replyscan/posture/policy.yaml: ' ||
+		{ echo "replyscan posture does not find the installed policy"; return 1; }
 	echo "note: installed $(basename "${deb[0]}") ($(dpkg-query -W -f='${Installed-Size}' replyscan) KiB)"
 }
 

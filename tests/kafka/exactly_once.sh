@@ -36,122 +36,18 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 shift || true
-RS=$BUILD/replyscan
-K=deploy/kafka/kafka.sh
-WORK=$(mktemp -d /tmp/rs-kafka-eos.XXXXXX)
-RUN_ID=$$
-passed=0
-failed=0
-failures=()
-started_broker=0
-BROKERS=
-
-log() { echo "[$(date +%H:%M:%S)] $*"; }
-
-cleanup() {
-	local p
-	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	if [ "$started_broker" -eq 1 ]; then
-		$K stop >/dev/null 2>&1
-	fi
-	if [ -n "${RS_EOS_KEEP:-}" ]; then
-		echo "logs kept in $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-
-broker() {
-	[ -n "$BROKERS" ] && return 0
-	if ! $K status >/dev/null 2>&1; then
-		started_broker=1
-	fi
-	BROKERS=$($K start) || { echo "cannot start the Kafka broker"; exit 1; }
-	log "broker at $BROKERS"
-}
-
-# A classic corpus of N lines (seed S), and what classify makes of it.
-corpus() {
-	local n=$1 seed=$2 out=$WORK/corpus-$1-$2.log
-	if [ ! -f "$out" ]; then
-		python3 bench/gen_corpus.py --classic --lines "$n" --seed "$seed" --out "$out" >/dev/null
-		$RS classify -q "$out" >"$out.expected.json"
-	fi
-	echo "$out"
-}
-
-topic() { echo "eos-$1-$RUN_ID"; }
-
-# run_stage NAME ARGS...: an exactly-once stage in the background; its pid
-# in $STAGE. Short transactions and session timeout keep the test short.
-run_stage() {
-	local name=$1
-	shift
-	$RS run --brokers "$BROKERS" --threads 2 \
-		--set kafka.delivery_guarantee=exactly_once \
-		--set kafka.transaction_interval=0.2 \
-		--set kafka.consumer.session.timeout.ms=10000 --set log.level=${RS_EOS_LOG_LEVEL:-info} \
-		"$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
-	STAGE=$!
-}
-
-# Wait for pid $1 to exit within $2 seconds; its status is returned.
-wait_for() {
-	local pid=$1 limit=$2 i
-	for ((i = 0; i < limit * 10; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"
-			return $?
-		fi
-		sleep 0.1
-	done
-	echo "process $pid still running after $limit s"
-	kill -9 "$pid" 2>/dev/null
-	return 124
-}
-
-# Wait until stage $1 has its partitions (at most 30 s).
-wait_assigned() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		grep -q 'partitions assigned' "$WORK/$1.log" && return 0
-		sleep 0.1
-	done
-	echo "$1 never got partitions"
-	return 1
-}
-
-# Events of an output topic as JSON lines; $2 the isolation level.
-events() {
-	$RS events --brokers "$BROKERS" --topic "$1" --timeout 20 \
-		--isolation "${2:-read_committed}" 2>"$WORK/events.err"
-}
+. tests/kafka/lib.sh
+rs_kafka_setup eos eos
+KEEP_WORK=${RS_EOS_KEEP:-}
+CHECK_TAIL=12
+# Exactly-once stages; short transactions keep the test short.
+STAGE_ARGS=(--set kafka.delivery_guarantee=exactly_once
+	--set kafka.transaction_interval=0.2
+	--set "log.level=${RS_EOS_LOG_LEVEL:-info}")
 
 # Exactly the events classify makes of corpus $1, read committed from $2.
 compare_committed() {
-	local c=$1 out=$2 name=$3
-	events "$out" >"$WORK/$name.json" || { cat "$WORK/events.err"; return 1; }
-	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/$name.json" exact
-}
-
-check() {
-	local name=$1
-	shift
-	log "== $name"
-	if "$@"; then
-		log "PASS $name"
-		passed=$((passed + 1))
-	else
-		log "FAIL $name"
-		failed=$((failed + 1))
-		failures+=("$name")
-		for f in "$WORK"/*.log; do
-			case "$f" in *corpus*) continue ;; esac
-			echo "--- $f (last lines)"
-			tail -n 12 "$f"
-		done
-	fi
+	compare_topic "$1.expected.json" "$2" "$3" exact read_committed
 }
 
 # kill -9 mid-stream, restart with the same transactional.id: the open
@@ -160,11 +56,9 @@ scenario_crash() {
 	local c in out pid replay_pid
 	broker
 	c=$(corpus 60000 11)
-	in=$(topic crash-in)
-	out=$(topic crash-out)
-	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
-	$RS replay --quiet --rate 20000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
+	in_out crash 3 || return 1
+	replay_bg "$in" "$c" 20000
+	replay_pid=$REPLAY
 	run_stage crash1 --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-t"
 	pid=$STAGE
@@ -190,11 +84,9 @@ scenario_broker() {
 	local c in out pid replay_pid
 	broker
 	c=$(corpus 60000 17)
-	in=$(topic broker-in)
-	out=$(topic broker-out)
-	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
-	$RS replay --quiet --rate 10000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
+	in_out broker 3 || return 1
+	replay_bg "$in" "$c" 10000
+	replay_pid=$REPLAY
 	run_stage broker --group "$in-g" --input "$in" --output "$out" \
 		--exit-when-idle 8 --set kafka.consumer.max.poll.interval.ms=60000
 	pid=$STAGE
@@ -214,16 +106,14 @@ scenario_rebalance() {
 	local c in out a b replay_pid
 	broker
 	c=$(corpus 60000 13)
-	in=$(topic rebal-in)
-	out=$(topic rebal-out)
-	$K topic "$in" 6 >/dev/null && $K topic "$out" 6 >/dev/null || return 1
+	in_out rebal 6 || return 1
 	run_stage rebalA --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-a" --exit-when-idle 6
 	a=$STAGE
 	wait_assigned rebalA || return 1
 	# 6 s of input; B needs about 1.5 s to load its rules and join.
-	$RS replay --quiet --rate 10000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
+	replay_bg "$in" "$c" 10000
+	replay_pid=$REPLAY
 	sleep 1
 	log "second instance joins"
 	run_stage rebalB --group "$in-g" --input "$in" --output "$out" \
@@ -246,11 +136,9 @@ scenario_fenced() {
 	local c in out a b rc replay_pid
 	broker
 	c=$(corpus 40000 19)
-	in=$(topic fenced-in)
-	out=$(topic fenced-out)
-	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
-	$RS replay --quiet --rate 20000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
+	in_out fenced 3 || return 1
+	replay_bg "$in" "$c" 20000
+	replay_pid=$REPLAY
 	run_stage fencedA --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-t"
 	a=$STAGE
@@ -273,10 +161,8 @@ scenario_json() {
 	local c in out pid
 	broker
 	c=$(corpus 20000 29)
-	in=$(topic json-in)
-	out=$(topic json-out)
-	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	in_out json 3 || return 1
+	replay_into "$in" "$c" || return 1
 	run_stage json --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.output_format=json --exit-when-idle 2
 	pid=$STAGE
@@ -291,9 +177,7 @@ scenario_stalled() {
 	local c in out pid rc replay_pid
 	broker
 	c=$(corpus 40000 31)
-	in=$(topic stall-in)
-	out=$(topic stall-out)
-	$K topic "$in" 3 >/dev/null && $K topic "$out" 3 >/dev/null || return 1
+	in_out stall 3 || return 1
 	run_stage stall1 --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-t" \
 		--set kafka.producer.transaction.timeout.ms=1000 \
@@ -301,8 +185,8 @@ scenario_stalled() {
 		--set kafka.consumer.session.timeout.ms=45000
 	pid=$STAGE
 	wait_assigned stall1 || return 1
-	$RS replay --quiet --rate 10000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
+	replay_bg "$in" "$c" 10000
+	replay_pid=$REPLAY
 	sleep 1.5
 	kill -STOP "$pid"
 	log "stage stopped for 14 s with a transaction open"
@@ -347,12 +231,4 @@ all=(config json crash rebalance fenced stalled broker)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
-for s in "${all[@]}"; do
-	check "$s" "scenario_$s"
-done
-echo
-if [ "$failed" -gt 0 ]; then
-	echo "failed: ${failures[*]}"
-fi
-echo "kafka exactly-once: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rs_kafka_run_all "kafka exactly-once" "${all[@]}"

@@ -24,112 +24,20 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 shift || true
-RS=$BUILD/replyscan
-K=deploy/kafka/kafka.sh
-WORK=$(mktemp -d /tmp/rs-kafka-it.XXXXXX)
-RUN_ID=$$
-passed=0
-failed=0
-failures=()
-started_broker=0
-
-log() { echo "[$(date +%H:%M:%S)] $*"; }
-
-cleanup() {
-	local p
-	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	if [ "$started_broker" -eq 1 ]; then
-		$K stop >/dev/null 2>&1
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if ! $K status >/dev/null 2>&1; then
-	started_broker=1
-fi
-BROKERS=$($K start) || { echo "cannot start the Kafka broker"; exit 1; }
-log "broker at $BROKERS"
-
-# A corpus of N lines (seed S), and what classify makes of it.
-corpus() {
-	local n=$1 seed=$2 out=$WORK/corpus-$1-$2.log
-	if [ ! -f "$out" ]; then
-		# --classic: unkeyed replay spreads a qmail result and its
-		# "starting delivery" line over partitions (see the README).
-		python3 bench/gen_corpus.py --classic --lines "$n" --seed "$seed" --out "$out" >/dev/null
-		$RS classify -q "$out" >"$out.expected.json"
-	fi
-	echo "$out"
-}
-
-# Fresh topic names per scenario, so reruns never see old data.
-topic() { echo "it-$1-$RUN_ID"; }
-
-# run_stage NAME ARGS...: the stage in the background, its log in WORK,
-# its pid in $STAGE (not a command substitution: the shell must be its parent).
-run_stage() {
-	local name=$1
-	shift
-	# A short session timeout lets the group notice a killed member quickly.
-	$RS run --brokers "$BROKERS" --threads 2 \
-		--set kafka.consumer.session.timeout.ms=10000 \
-		"$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
-	STAGE=$!
-}
-
-# Wait for pid $1 to exit within $2 seconds; its status is returned.
-wait_for() {
-	local pid=$1 limit=$2 i
-	for ((i = 0; i < limit * 10; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"
-			return $?
-		fi
-		sleep 0.1
-	done
-	echo "process $pid still running after $limit s"
-	kill -9 "$pid" 2>/dev/null
-	return 124
-}
-
-# Events of an output topic, as JSON lines.
-events() {
-	$RS events --brokers "$BROKERS" --topic "$1" --timeout 20 2>"$WORK/events.err"
-}
-
-check() {
-	local name=$1
-	shift
-	log "== $name"
-	if "$@"; then
-		log "PASS $name"
-		passed=$((passed + 1))
-	else
-		log "FAIL $name"
-		failed=$((failed + 1))
-		failures+=("$name")
-		for f in "$WORK"/*.log; do
-			case "$f" in *corpus*) continue ;; esac
-			echo "--- $f (last lines)"
-			tail -n 15 "$f"
-		done
-	fi
-}
+. tests/kafka/lib.sh
+rs_kafka_setup it it
+broker
 
 # The whole stage: replay, run until idle, compare exactly.
 scenario_e2e() {
 	local c in out pid
 	c=$(corpus 20000 7)
-	in=$(topic e2e-in)
-	out=$(topic e2e-out)
-	$K topic "$in" 3 && $K topic "$out" 3 || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	in_out e2e 3 || return 1
+	replay_into "$in" "$c" || return 1
 	run_stage e2e --group "$in-g" --input "$in" --output "$out" --exit-when-idle 4
 	pid=$STAGE
 	wait_for "$pid" 120 || return 1
-	events "$out" >"$WORK/e2e.json" || return 1
-	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/e2e.json" exact || return 1
+	compare_topic "$c.expected.json" "$out" e2e exact || return 1
 	# Every input partition's committed offset is its end.
 	$K offsets "$in-g" >"$WORK/e2e.offsets"
 	[ "$(awk '{ n += $3 } END { print n }' "$WORK/e2e.offsets")" = 20000 ] || {
@@ -143,10 +51,8 @@ scenario_e2e() {
 scenario_metrics() {
 	local c in out pid port=19464 body
 	c=$(corpus 20000 7)
-	in=$(topic metrics-in)
-	out=$(topic metrics-out)
-	$K topic "$in" 2 && $K topic "$out" 2 || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	in_out metrics 2 || return 1
+	replay_into "$in" "$c" || return 1
 	run_stage metrics --group "$in-g" --input "$in" --output "$out" \
 		--metrics-listen "127.0.0.1:$port" --exit-when-idle 6
 	pid=$STAGE
@@ -168,11 +74,9 @@ scenario_metrics() {
 scenario_crash() {
 	local c in out pid replay_pid
 	c=$(corpus 100000 11)
-	in=$(topic crash-in)
-	out=$(topic crash-out)
-	$K topic "$in" 3 && $K topic "$out" 3 || return 1
-	$RS replay --quiet --rate 25000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
+	in_out crash 3 || return 1
+	replay_bg "$in" "$c" 25000
+	replay_pid=$REPLAY
 	run_stage crash1 --group "$in-g" --input "$in" --output "$out"
 	pid=$STAGE
 	sleep 2.5
@@ -183,19 +87,16 @@ scenario_crash() {
 	pid=$STAGE
 	wait "$replay_pid" || return 1
 	wait_for "$pid" 120 || return 1
-	events "$out" >"$WORK/crash.json" || return 1
-	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/crash.json" at-least
+	compare_topic "$c.expected.json" "$out" crash at-least
 }
 
 # Two members over 6 partitions; one leaves mid-stream; nothing is lost.
 scenario_scaleout() {
 	local c in out a b replay_pid
 	c=$(corpus 100000 13)
-	in=$(topic scale-in)
-	out=$(topic scale-out)
-	$K topic "$in" 6 && $K topic "$out" 6 || return 1
-	$RS replay --quiet --rate 20000 --brokers "$BROKERS" --topic "$in" "$c" &
-	replay_pid=$!
+	in_out scale 6 || return 1
+	replay_bg "$in" "$c" 20000
+	replay_pid=$REPLAY
 	run_stage scaleA --group "$in-g" --input "$in" --output "$out"
 	a=$STAGE
 	run_stage scaleB --group "$in-g" --input "$in" --output "$out" --exit-when-idle 6
@@ -207,18 +108,15 @@ scenario_scaleout() {
 	wait "$replay_pid" || return 1
 	wait_for "$b" 120 || return 1
 	grep -q 'partitions assigned' "$WORK/scaleB.log" || return 1
-	events "$out" >"$WORK/scale.json" || return 1
-	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/scale.json" at-least
+	compare_topic "$c.expected.json" "$out" scale at-least
 }
 
 # The broker restarts mid-stream; the stage rides it out.
 scenario_broker_restart() {
 	local c in out pid replay_pid
 	c=$(corpus 60000 17)
-	in=$(topic restart-in)
-	out=$(topic restart-out)
-	$K topic "$in" 3 && $K topic "$out" 3 || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$c" || return 1
+	in_out restart 3 || return 1
+	replay_into "$in" "$c" || return 1
 	run_stage restart --group "$in-g" --input "$in" --output "$out" --exit-when-idle 8 \
 		--set kafka.consumer.max.poll.interval.ms=60000
 	pid=$STAGE
@@ -226,8 +124,7 @@ scenario_broker_restart() {
 	log "restarting the broker under the stage"
 	$K restart >/dev/null || return 1
 	wait_for "$pid" 180 || return 1
-	events "$out" >"$WORK/restart.json" || return 1
-	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/restart.json" at-least
+	compare_topic "$c.expected.json" "$out" restart at-least
 }
 
 # No output topic: nothing committed, a clear error, then it recovers. The
@@ -248,7 +145,7 @@ PY
 	in=$(topic missing-in)
 	out=$(topic missing-out)
 	$K topic "$in" 2 || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$f" || return 1
+	replay_into "$in" "$f" || return 1
 	run_stage missing --group "$in-g" --input "$in" --output "$out" --exit-when-idle 10
 	pid=$STAGE
 	sleep 8
@@ -264,8 +161,7 @@ PY
 	log "output topic missing: nothing committed, error logged; creating it"
 	$K topic "$out" 2 || return 1
 	wait_for "$pid" 180 || return 1
-	events "$out" >"$WORK/missing.json" || return 1
-	python3 tests/kafka/compare.py "$f.expected.json" "$WORK/missing.json" at-least || return 1
+	compare_topic "$f.expected.json" "$out" missing at-least || return 1
 	[ -n "$($K offsets "$in-g" | awk '$3 != "-"')" ] || { echo "nothing committed after recovery"; return 1; }
 }
 
@@ -282,7 +178,7 @@ scenario_dead_letter() {
 		echo 'Nov 27 10:00:00 mta1 postfix/smtp[1]: ABCDEF: to=<a@b.example>, relay=x, status=deferred'
 		echo '{"type":"Bounce","id":'
 	} >"$WORK/junk.log"
-	$RS replay --quiet --brokers "$BROKERS" --topic "$in" "$WORK/junk.log" || return 1
+	replay_into "$in" "$WORK/junk.log" || return 1
 	run_stage dlq --group "$in-g" --input "$in" --output "$out" --dead-letter "$dlq" --exit-when-idle 4
 	pid=$STAGE
 	wait_for "$pid" 60 || return 1
@@ -294,9 +190,7 @@ scenario_dead_letter() {
 # stay in force.
 scenario_reload() {
 	local in out pid rules=$WORK/rules port=19465
-	in=$(topic reload-in)
-	out=$(topic reload-out)
-	$K topic "$in" 1 && $K topic "$out" 1 || return 1
+	in_out reload 1 || return 1
 	rm -rf "$rules"
 	cp -r "${REPLYSCAN_RULES:-rules}" "$rules"
 	run_stage reload --group "$in-g" --input "$in" --output "$out" \
@@ -317,13 +211,12 @@ scenario_reload() {
 	sleep 1
 	grep -q 'rules reloaded' "$WORK/reload.log" || { echo "good reload not taken"; return 1; }
 	# The stage still works after the swap.
-	$RS replay --quiet --brokers "$BROKERS" --topic "$in" tests/fixtures/sample/mixed.log || return 1
+	replay_into "$in" tests/fixtures/sample/mixed.log || return 1
 	sleep 3
 	kill -TERM "$pid"
 	wait_for "$pid" 60 || return 1
 	$RS classify -q tests/fixtures/sample/mixed.log >"$WORK/reload.expected.json"
-	events "$out" >"$WORK/reload.json" || return 1
-	python3 tests/kafka/compare.py "$WORK/reload.expected.json" "$WORK/reload.json" exact
+	compare_topic "$WORK/reload.expected.json" "$out" reload exact
 }
 
 # Exactly-once: its own scenarios on this broker (it leaves it running).
@@ -360,12 +253,4 @@ all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
-for s in "${all[@]}"; do
-	check "$s" "scenario_$s"
-done
-echo
-if [ "$failed" -gt 0 ]; then
-	echo "failed: ${failures[*]}"
-fi
-echo "kafka integration: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rs_kafka_run_all "kafka integration" "${all[@]}"

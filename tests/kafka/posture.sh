@@ -14,12 +14,15 @@
 #   restart   kill -9 an instance; a new one in the same group reads the
 #             compacted decisions back and rebuilds its windows by seeking
 #             one window back: the same postures as before
-#   restore   the same with 12-second windows: the new instance seeks back
+#   restore   the same with 10-second windows: the new instance seeks back
 #             past every event, re-reads none, and holds the same postures
 #             (until included) from the decisions topic alone
 #   scaleout  two instances in one group over 4 partitions: disjoint
 #             partitions covering all, every event counted exactly once
 #             across the two, and both deciding
+#   rollup    the stage with pipeline.include_sent: rollup and
+#             exactly_once: the rollups' aggregated_counts add up to every
+#             delivered line once, and posture counts every message
 # Ends with "N passed, N failed"; exits 1 if any failed. The broker is
 # started if needed and left as it was found.
 set -uo pipefail
@@ -27,34 +30,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 shift || true
-RS=$BUILD/replyscan
-K=deploy/kafka/kafka.sh
-WORK=$(mktemp -d /tmp/rs-kafka-posture.XXXXXX)
-RUN_ID=$$
-passed=0
-failed=0
-failures=()
-started_broker=0
-
-log() { echo "[$(date +%H:%M:%S)] $*"; }
-
-cleanup() {
-	local p
-	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	if [ "$started_broker" -eq 1 ]; then
-		$K stop >/dev/null 2>&1
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if ! $K status >/dev/null 2>&1; then
-	started_broker=1
-fi
-BROKERS=$($K start) || { echo "cannot start the Kafka broker"; exit 1; }
-log "broker at $BROKERS"
-
-topic() { echo "pt-$1-$RUN_ID"; }
+. tests/kafka/lib.sh
+rs_kafka_setup posture pt
+CHECK_TAIL=8
+CHECK_SKIP='-logs|run\.log$'
+broker
 
 compacted() {
 	$K tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BROKERS" \
@@ -71,7 +51,7 @@ events_topic() {
 	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$t.log" >/dev/null
 	$RS classify -q --all --format pb "$WORK/$t.log" >"$WORK/$t.pb" || return 1
 	$K topic "$logs" 1 && $K topic "$t" "$parts" || return 1
-	$RS replay --quiet --brokers "$BROKERS" --topic "$logs" "$WORK/$t.log" || return 1
+	replay_into "$logs" "$WORK/$t.log" || return 1
 	$RS run --brokers "$BROKERS" --threads 1 --input "$logs" --output "$t" \
 		--group "$logs-g" --set pipeline.include_sent=true \
 		--exit-when-idle 4 >"$WORK/$t-run.out" 2>"$WORK/$t-run.log" || return 1
@@ -85,27 +65,23 @@ posture_bg() {
 	PID=$!
 }
 
-wait_exit() {
-	local pid=$1 limit=$2 i
-	for ((i = 0; i < limit * 10; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			wait "$pid"
-			return $?
+# settle PORT FILE: poll /posture.json into FILE until its event count is
+# above 0 and the same for 3 s (60 s at most).
+settle() {
+	local port=$1 file=$2 n last=-1 same=0 i
+	for ((i = 0; i < 120; i++)); do
+		curl -fsS "http://127.0.0.1:$port/posture.json" >"$file" || return 1
+		n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$file")
+		if [ "$n" -gt 0 ] && [ "$n" = "$last" ]; then
+			same=$((same + 1))
+			[ "$same" -ge 6 ] && return 0
+		else
+			same=0
 		fi
-		sleep 0.1
+		last=$n
+		sleep 0.5
 	done
-	echo "process $pid still running after $limit s"
-	kill -9 "$pid" 2>/dev/null
-	return 124
-}
-
-wait_log() {
-	local file=$1 pattern=$2 limit=$3 i
-	for ((i = 0; i < limit * 10; i++)); do
-		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "no '$pattern' in $file after $limit s"
+	echo "the event count at port $port did not settle in 60 s (last $last)"
 	return 1
 }
 
@@ -124,25 +100,6 @@ for s, d in sorted(last.items()):
 ' "$1"
 }
 
-check() {
-	local name=$1
-	shift
-	log "== $name"
-	if "$@"; then
-		log "PASS $name"
-		passed=$((passed + 1))
-	else
-		log "FAIL $name"
-		failed=$((failed + 1))
-		failures+=("$name")
-		for f in "$WORK"/*.log; do
-			case "$f" in *-logs*|*run.log) continue ;; esac
-			echo "--- $f (last lines)"
-			tail -n 8 "$f"
-		done
-	fi
-}
-
 scenario_e2e() {
 	local ev dec n got
 	ev=$(topic e2e)
@@ -150,7 +107,7 @@ scenario_e2e() {
 	events_topic "$ev" 1 || return 1
 	compacted "$dec" 1 || return 1
 	posture_bg e2e --group "$ev-g" --input "$ev" --output "$dec" --idle-exit 5
-	wait_exit "$PID" 120 || return 1
+	wait_for "$PID" 120 || return 1
 	$RS posture --quiet "$WORK/$ev.pb" >"$WORK/e2e-offline.json" || return 1
 	n=$(wc -l <"$WORK/e2e.json")
 	[ "$n" -gt 10 ] || { echo "only $n decisions"; return 1; }
@@ -168,21 +125,34 @@ scenario_restart() {
 	local ev dec taken
 	ev=$(topic restart)
 	dec=$(topic restart-dec)
-	events_topic "$ev" 3 || return 1
+	# One events partition: the restarted instance re-reads the events in
+	# the order the first one read them. Over several partitions the two
+	# interleave them differently, and a site fed by domains of several
+	# partitions can be judged differently (README, "what is
+	# approximate"); that is not what this scenario is about.
+	events_topic "$ev" 1 || return 1
 	compacted "$dec" 3 || return 1
 	posture_bg restart1 --group "$ev-g" --input "$ev" --output "$dec" \
 		--listen 127.0.0.1:0
 	wait_log "$WORK/restart1.log" "assigned" 30 || return 1
-	# Let it read everything and publish, then kill it without a chance
-	# to clean up.
-	sleep 8
-	local port1
+	# Let it read every event (as many as offline counts; a fixed sleep
+	# was short on a loaded machine) and publish, then kill it without a
+	# chance to clean up.
+	local port1 want i
+	want=$($RS posture "$WORK/$ev.pb" 2>&1 >/dev/null | sed -n 's/^replyscan: \([0-9]*\) events.*/\1/p')
 	port1=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restart1.log")
+	for ((i = 0; i < 600; i++)); do
+		curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restart1.state.json" || return 1
+		[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["events"])' "$WORK/restart1.state.json")" = "$want" ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt 600 ] || { echo "the first instance did not count all $want events in 60 s"; return 1; }
+	sleep 2
 	curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restart1.state.json" || return 1
 	kill -9 "$PID"
 	wait "$PID" 2>/dev/null
 	posture_bg restart2 --group "$ev-g" --input "$ev" --output "$dec" --idle-exit 6
-	wait_exit "$PID" 120 || return 1
+	wait_for "$PID" 120 || return 1
 	taken=$(sed -n 's/.*decisions read, \([0-9]*\) postures taken back.*/\1/p' "$WORK/restart2.log")
 	[ -n "$taken" ] && [ "$taken" -gt 0 ] || { echo "no postures taken back from $dec"; return 1; }
 	grep -q "one window back" "$WORK/restart2.log" || { echo "no seek one window back"; return 1; }
@@ -209,7 +179,7 @@ print(f"{len(before)} postures the same after kill -9 and restart")
 }
 
 # Holds come back from the decisions topic, not from re-reading events:
-# with 12-second windows (tests/fixtures/posture/short-window.yaml) the
+# with 10-second windows (tests/fixtures/posture/short-window.yaml) the
 # restarted instance seeks back past every event and reads none, yet
 # holds the same postures.
 scenario_restore() {
@@ -222,9 +192,10 @@ scenario_restore() {
 	posture_bg restore1 --policy "$pol" --group "$ev-g" --input "$ev" \
 		--output "$dec" --listen 127.0.0.1:0
 	wait_log "$WORK/restore1.log" "assigned" 30 || return 1
-	sleep 8
 	port1=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restore1.log")
-	curl -fsS "http://127.0.0.1:$port1/posture.json" >"$WORK/restore1.state.json" || return 1
+	# Until it has read everything: its event count settles (a fixed
+	# sleep was short on a loaded machine).
+	settle "$port1" "$WORK/restore1.state.json" || return 1
 	kill -9 "$PID"
 	wait "$PID" 2>/dev/null
 	# Every event is now older than one window of Kafka time.
@@ -236,7 +207,7 @@ scenario_restore() {
 	port2=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/restore2.log")
 	curl -fsS "http://127.0.0.1:$port2/posture.json" >"$WORK/restore2.state.json" || return 1
 	kill -TERM "$PID"
-	wait_exit "$PID" 60 || return 1
+	wait_for "$PID" 60 || return 1
 	taken=$(sed -n 's/.*decisions read, \([0-9]*\) postures taken back.*/\1/p' "$WORK/restore2.log")
 	python3 -c '
 import json, sys
@@ -251,11 +222,11 @@ if not sa:
 if sa != sb:
     sys.exit(f"postures differ: before {sorted(sa - sb)}, after {sorted(sb - sa)}")
 # A hold is published again once it moves on by more than a window, so
-# what comes back is short by less than one window (12 s), never longer.
+# what comes back is short by less than one window (10 s), never longer.
 ua = {d["scope"]: d["until_unix_ms"] for d in a["scopes"]}
 for d in b["scopes"]:
     scope, until = d["scope"], d["until_unix_ms"]
-    if not 0 <= ua[scope] - until <= 12000:
+    if not 0 <= ua[scope] - until <= 10000:
         sys.exit(f"{scope}: until {until} after the restart, {ua[scope]} before")
 print(f"{len(sa)} postures taken back from the topic ({sys.argv[3]} decisions), holds within one window; no event re-read")
 ' "$WORK/restore1.state.json" "$WORK/restore2.state.json" "$taken"
@@ -275,11 +246,11 @@ scenario_scaleout() {
 	b=$PID
 	wait_log "$WORK/scale-a.log" "assigned" 60 && wait_log "$WORK/scale-b.log" "assigned" 60 || return 1
 	sleep 4
-	$RS replay --quiet --brokers "$BROKERS" --topic "$ev-logs" "$WORK/$ev.log" || return 1
+	replay_into "$ev-logs" "$WORK/$ev.log" || return 1
 	$RS run --brokers "$BROKERS" --threads 1 --input "$ev-logs" --output "$ev" \
 		--group "$ev-logs-g" --set pipeline.include_sent=true \
 		--exit-when-idle 4 >/dev/null 2>"$WORK/$ev-run.log" || return 1
-	wait_exit "$a" 120 && wait_exit "$b" 120 || return 1
+	wait_for "$a" 120 && wait_for "$b" 120 || return 1
 	pa=$(grep -c "^replyscan: assigned" "$WORK/scale-a.log")
 	pb=$(grep -c "^replyscan: assigned" "$WORK/scale-b.log")
 	python3 - "$WORK/scale-a.log" "$WORK/scale-b.log" <<'PY' || return 1
@@ -314,16 +285,51 @@ PY
 	log "$na + $nb = $total events counted once; both instances decided"
 }
 
-all=(e2e restart restore scaleout)
+# Rollups of delivered lines (pipeline.include_sent: rollup) through the
+# real stage with exactly_once: the aggregated_counts on the topic add up
+# to every delivered line of the corpus, once, in fewer messages; and an
+# instance reading the topic counts every message.
+scenario_rollup() {
+	local ev logs want
+	ev=$(topic rollup)
+	logs=$ev-logs
+	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$ev.log" >/dev/null
+	want=$($RS classify -q --all --format json "$WORK/$ev.log" | grep -c '"status":"sent"')
+	$K topic "$logs" 1 && $K topic "$ev" 3 || return 1
+	replay_into "$logs" "$WORK/$ev.log" || return 1
+	$RS run --brokers "$BROKERS" --threads 2 --input "$logs" --output "$ev" \
+		--group "$logs-g" --set pipeline.include_sent=rollup \
+		--set kafka.delivery_guarantee=exactly_once \
+		--exit-when-idle 4 >"$WORK/$ev-run.out" 2>"$WORK/$ev-run.log" || return 1
+	$RS events --brokers "$BROKERS" --topic "$ev" --timeout 20 >"$WORK/$ev.json" 2>/dev/null || return 1
+	posture_bg rollup --group "$ev-g" --input "$ev" --idle-exit 5
+	wait_for "$PID" 120 || return 1
+	python3 - "$WORK/$ev.json" "$want" "$WORK/rollup.log" <<'PY'
+import json, re, sys
+want = int(sys.argv[2])
+lines = rollups = other = 0
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d["status"] == "sent":
+        if d.get("aggregated_count", 0) < 1:
+            sys.exit("a sent event without aggregated_count: " + line)
+        lines += d["aggregated_count"]
+        rollups += 1
+    elif d["status"] != "feedback":
+        other += 1
+if lines != want:
+    sys.exit(f"rollups count {lines} delivered lines, the corpus has {want}")
+if rollups >= want:
+    sys.exit(f"{rollups} rollups for {want} lines: nothing rolled up")
+m = re.search(r"^replyscan: (\d+) events", open(sys.argv[3]).read(), re.M)
+if not m or int(m.group(1)) != rollups + other:
+    sys.exit(f"posture counted {m and m.group(1)} events, the topic holds {rollups + other}")
+print(f"{rollups} rollups carry all {want} delivered lines once (exactly_once); posture counted all {rollups + other} events")
+PY
+}
+
+all=(e2e restart restore scaleout rollup)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
-for s in "${all[@]}"; do
-	check "$s" "scenario_$s"
-done
-echo
-if [ "$failed" -gt 0 ]; then
-	echo "failed: ${failures[*]}"
-fi
-echo "posture kafka: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rs_kafka_run_all "posture kafka" "${all[@]}"

@@ -35,42 +35,7 @@ readonly MSG_SCRAM='SASL authentication error: Authentication failed during auth
 readonly MSG_PLAIN='SASL authentication error: Authentication failed: Invalid username or password'
 readonly MSG_JAVA_SCRAM='Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512'
 
-passed=0
-failed=0
-home=
-
-# Record a passed check.
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-
-# Record a failed check and stop: the later checks depend on the earlier.
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL - $*"
-	finish
-}
-
-# Stop the broker, remove the temporary home, print the summary and exit.
-finish() {
-	trap - EXIT INT TERM
-	if [[ -n $home ]]; then
-		if ((failed > 0)); then
-			echo "--- last lines of the broker log:"
-			tail -n 40 "$home/logs/server.log" 2>/dev/null
-		fi
-		"$KAFKA_SH" stop >/dev/null 2>&1
-		if [[ -z ${RS_SECURE_KEEP:-} ]]; then
-			rm -rf "$home"
-		fi
-	fi
-	echo "secure: $passed passed, $failed failed"
-	if ((failed > 0)); then
-		exit 1
-	fi
-	exit 0
-}
+. "$REPO/tests/kafka/lib.sh"
 
 # Exit 0 if version $1 (x.y.z) is at least $2.
 version_ge() {
@@ -112,22 +77,10 @@ java_scram_config() {
 	)
 }
 
-for tool in kcat java mvn openssl flock timeout; do
-	command -v "$tool" >/dev/null || {
-		echo "FAIL - $tool is not installed"
-		echo "secure: 0 passed, 1 failed"
-		exit 1
-	}
-done
+need_tools secure kcat java mvn openssl flock timeout
 
-home=$(mktemp -d /var/tmp/replyscan-kafka-secure.XXXXXX)
-export RS_KAFKA_HOME=$home
-export RS_KAFKA_PORT=$PORT
-unset RS_KAFKA_CONTROLLER_PORT KAFKA_PORT RS_KAFKA_SSL_PORT RS_KAFKA_SASL_PORT
-unset RS_KAFKA_SECURITY RS_KAFKA_SASL_USER
-export RS_KAFKA_JARS=${RS_KAFKA_JARS:-/var/tmp/replyscan-kafka/lib}
-trap finish EXIT INT TERM
-addr=127.0.0.1:$PORT
+selfcheck_start secure "$PORT" "${RS_SECURE_KEEP:-}"
+unset RS_KAFKA_SSL_PORT RS_KAFKA_SASL_PORT RS_KAFKA_SECURITY RS_KAFKA_SASL_USER
 
 # 1. Start with the secure listeners; learn their addresses and files.
 t0=$(date +%s%N)
@@ -269,4 +222,4 @@ if "$KAFKA_SH" secure-env >/dev/null 2>&1; then
 	fail "secure-env succeeds with the broker stopped"
 fi
 ok "stop; secure-env refuses a stopped broker"
-finish
+selfcheck_finish

@@ -28,30 +28,11 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 shift || true
-RS=$BUILD/replyscan
-K=deploy/kafka/kafka.sh
-WORK=$(mktemp -d /tmp/rs-kafka-secure-run.XXXXXX)
-RUN_ID=$$
+. tests/kafka/lib.sh
+rs_kafka_setup secure-run sec
+CHECK_TAIL=8
 MECHANISM=${RS_SECURE_RUN_MECHANISM:-PLAIN}
-passed=0
-failed=0
-failures=()
-started_broker=0
-
-log() { echo "[$(date +%H:%M:%S)] $*"; }
-
-cleanup() {
-	if [ "$started_broker" -eq 1 ]; then
-		$K stop >/dev/null 2>&1
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-if ! $K status >/dev/null 2>&1; then
-	started_broker=1
-fi
-$K start --secure >/dev/null || { echo "cannot start the Kafka broker"; exit 1; }
+broker --secure
 env_out=$($K secure-env) || {
 	echo "the broker of $($K status 2>&1 | head -n 1) runs without --secure;"
 	echo "give this script its own RS_KAFKA_HOME and RS_KAFKA_PORT"
@@ -60,12 +41,10 @@ env_out=$($K secure-env) || {
 eval "$env_out"
 log "broker $($K status 2>&1 | grep -o 'kafka [0-9.]*') at $RS_KAFKA_ADDR, SASL_SSL at $RS_KAFKA_SASL_ADDR, $MECHANISM"
 
-CORPUS=$WORK/corpus.log
-python3 bench/gen_corpus.py --classic --lines 20000 --seed 23 --out "$CORPUS" >/dev/null
-$RS classify -q "$CORPUS" >"$CORPUS.expected.json"
-IN=sec-in-$RUN_ID
+CORPUS=$(corpus 20000 23)
+IN=$(topic in)
 $K topic "$IN" 2 >/dev/null 2>&1 || exit 1
-$RS replay --quiet --brokers "$RS_KAFKA_ADDR" --topic "$IN" "$CORPUS" || exit 1
+replay_into "$IN" "$CORPUS" || exit 1
 
 # run_secure NAME BROKERS PASSWORD_FILE CA [ARGS...]: the stage over
 # SASL_SSL/PLAIN, exactly-once; the producer reads the password through
@@ -92,34 +71,13 @@ run_secure() {
 		"$@" >"$WORK/$name.out" 2>"$WORK/$name.log"
 }
 
-check() {
-	local name=$1
-	shift
-	log "== $name"
-	if "$@"; then
-		log "PASS $name"
-		passed=$((passed + 1))
-	else
-		log "FAIL $name"
-		failed=$((failed + 1))
-		failures+=("$name")
-		for f in "$WORK"/*.log; do
-			case "$f" in *corpus*) continue ;; esac
-			echo "--- $f (last lines)"
-			grep -v 'facility=GETPID' "$f" | tail -n 8
-		done
-	fi
-}
-
 scenario_e2e() {
 	local secret
 	secret=$(cat "$RS_KAFKA_SASL_PASSWORD_FILE")
 	$K topic "sec-out-$RUN_ID-e2e" 2 >/dev/null 2>&1 || return 1
 	run_secure e2e "$RS_KAFKA_SASL_ADDR" "$RS_KAFKA_SASL_PASSWORD_FILE" "$RS_KAFKA_CA" ||
 		{ echo "the stage failed over SASL_SSL"; return 1; }
-	$RS events --brokers "$RS_KAFKA_ADDR" --topic "sec-out-$RUN_ID-e2e" --timeout 20 \
-		--isolation read_committed >"$WORK/e2e.json" 2>/dev/null || return 1
-	python3 tests/kafka/compare.py "$CORPUS.expected.json" "$WORK/e2e.json" exact || return 1
+	compare_topic "$CORPUS.expected.json" "sec-out-$RUN_ID-e2e" e2e exact || return 1
 	run_secure print "$RS_KAFKA_SASL_ADDR" "$RS_KAFKA_SASL_PASSWORD_FILE" "$RS_KAFKA_CA" \
 		--print-config || return 1
 	grep -qF -- "$secret" "$WORK/print.out" && { echo "--print-config shows the password"; return 1; }
@@ -166,12 +124,4 @@ all=(e2e password ca host)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
-for s in "${all[@]}"; do
-	check "$s" "scenario_$s"
-done
-echo
-if [ "$failed" -gt 0 ]; then
-	echo "failed: ${failures[*]}"
-fi
-echo "kafka secure run: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rs_kafka_run_all "kafka secure run" "${all[@]}"

@@ -22,42 +22,7 @@ readonly PORT=${RS_SMOKE_KAFKA_PORT:-19092}
 readonly TOPIC=smoke
 readonly N=1000
 
-passed=0
-failed=0
-home=
-
-# Record a passed check.
-ok() {
-	passed=$((passed + 1))
-	echo "ok - $*"
-}
-
-# Record a failed check and stop: the later checks depend on the earlier.
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL - $*"
-	finish
-}
-
-# Stop the broker, remove the temporary home, print the summary and exit.
-finish() {
-	trap - EXIT INT TERM
-	if [[ -n $home ]]; then
-		if ((failed > 0)); then
-			echo "--- last lines of the broker log:"
-			tail -n 40 "$home/logs/server.log" 2>/dev/null
-		fi
-		"$KAFKA_SH" stop >/dev/null 2>&1
-		if [[ -z ${RS_SMOKE_KEEP:-} ]]; then
-			rm -rf "$home"
-		fi
-	fi
-	echo "smoke: $passed passed, $failed failed"
-	if ((failed > 0)); then
-		exit 1
-	fi
-	exit 0
-}
+. "$REPO/tests/kafka/lib.sh"
 
 # Print the wall-clock time of running "$@" in seconds (e.g. 4.21); the
 # command's standard output goes to $out_file.
@@ -79,22 +44,10 @@ consume_group() {
 		-X enable.partition.eof=true -e -q -f '%k %s\n' "$TOPIC"
 }
 
-for tool in kcat java mvn flock timeout; do
-	command -v "$tool" >/dev/null || {
-		echo "FAIL - $tool is not installed"
-		echo "smoke: 0 passed, 1 failed"
-		exit 1
-	}
-done
+need_tools smoke kcat java mvn flock timeout
 
-home=$(mktemp -d /var/tmp/replyscan-kafka-smoke.XXXXXX)
-export RS_KAFKA_HOME=$home
-export RS_KAFKA_PORT=$PORT
-unset RS_KAFKA_CONTROLLER_PORT KAFKA_PORT
-export RS_KAFKA_JARS=${RS_KAFKA_JARS:-/var/tmp/replyscan-kafka/lib}
-trap finish EXIT INT TERM
+selfcheck_start smoke "$PORT" "${RS_SMOKE_KEEP:-}"
 out_file=$home/out
-addr=127.0.0.1:$PORT
 
 # 1. Start: installs if needed, formats the fresh home, prints the address.
 timed "$KAFKA_SH" start || fail "kafka.sh start failed"
@@ -174,4 +127,4 @@ if "$KAFKA_SH" status >/dev/null; then
 	fail "broker still running after stop"
 fi
 ok "final stop"
-finish
+selfcheck_finish

@@ -31,7 +31,10 @@ PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$WORK/err")
 URL=http://127.0.0.1:$PORT
 curl -fsS "$URL/posture.json" >"$WORK/posture.json"
 curl -fsS "$URL/metrics" >"$WORK/metrics"
-curl -fsS "$URL/posture" | grep -q '<table id="scopes">'
+# Into a file first: grep -q quits at the first match, and under pipefail
+# curl's write error on the closed pipe (exit 23) would fail the test.
+curl -fsS "$URL/posture" >"$WORK/posture.html"
+grep -q '<table id="scopes">' "$WORK/posture.html"
 B=("$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars
 	--user-data-dir="$WORK/profile" --window-size=1600,2000)
 timeout 120 "${B[@]}" --dump-dom "$URL/posture" >"$WORK/dom.html" 2>/dev/null

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kafkatxn.c - the Kafka sink's exactly-once transactions; see kafkatxn.h.
+ *
+ * Errors of the transactional calls are sorted three ways (txn_sort):
+ * fatal (fenced, or the producer's state is lost: the stage stops),
+ * abortable (abort, move the epoch on, the lines are read again) and
+ * retriable (the call is made again until the stage gives up).
+ */
+#include "kafka/kafkatxn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "observe/log.h"
+#include "util/clock.h"
+
+/* What to do after a transactional call failed. */
+enum txn_next { TXN_RETRY, TXN_ABORT, TXN_FATAL };
+
+/*
+ * Sort a transactional error (takes ownership of error). A fatal one
+ * fills errstr: it means another producer with our transactional.id took
+ * over (fenced) or the producer's state is lost.
+ */
+static enum txn_next txn_sort(rs_kafkatxn_t *tx, rd_kafka_error_t *error,
+                              const char *call, char *errstr,
+                              size_t errstr_size)
+{
+	enum txn_next next = TXN_RETRY;
+
+	if (rd_kafka_error_is_fatal(error)) {
+		snprintf(errstr, errstr_size,
+		         "%s: fatal producer error: %s; the producer was "
+		         "probably fenced by another instance with "
+		         "transactional.id %s (give each instance its own "
+		         "kafka.transactional_id)",
+		         call, rd_kafka_error_string(error),
+		         tx->transactional_id);
+		tx->fatal = 1;
+		next = TXN_FATAL;
+	} else if (rd_kafka_error_txn_requires_abort(error)) {
+		rs_log(RS_LOG_WARN, "kafka",
+		       "transaction must be aborted; its lines will be read "
+		       "again",
+		       "call=%s error=\"%s\"", call,
+		       rd_kafka_error_string(error));
+		next = TXN_ABORT;
+	} else {
+		rs_log(RS_LOG_WARN, "kafka",
+		       "transactional call failed; retrying",
+		       "call=%s error=\"%s\" retriable=%d", call,
+		       rd_kafka_error_string(error),
+		       rd_kafka_error_is_retriable(error));
+	}
+	rd_kafka_error_destroy(error);
+	return next;
+}
+
+/* Forget the open transaction's positions. */
+static void txn_reset(rs_kafkatxn_t *tx)
+{
+	tx->open = 0;
+	tx->failed = 0;
+	tx->nevents = 0;
+	tx->npos = 0;
+}
+
+/*
+ * Abort the open transaction and move the epoch on: every batch read
+ * before now is dropped, and the source reads again from the committed
+ * offsets. 0, or -1 fatal (errstr).
+ */
+static int txn_abort(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
+{
+	long events = tx->nevents;
+
+	for (;;) {
+		rd_kafka_error_t *error =
+		    rd_kafka_abort_transaction(tx->rk, RS_KAFKATXN_TIMEOUT_MS);
+
+		if (error == NULL) {
+			break;
+		}
+		if (txn_sort(tx, error, "abort_transaction", errstr,
+		             errstr_size) == TXN_FATAL) {
+			return -1;
+		}
+		if (atomic_load(tx->abandon)) {
+			snprintf(errstr, errstr_size,
+			         "stopped while aborting a transaction");
+			return -1;
+		}
+	}
+	txn_reset(tx);
+	tx->aborts++;
+	rs_txnsync_advance(tx->sync);
+	rd_kafka_poll(tx->rk, 0);
+	tx->settled(tx->opaque);
+	rs_log(RS_LOG_WARN, "kafka",
+	       "transaction aborted; its lines are read again from the "
+	       "committed offsets",
+	       "events=%ld", events);
+	return 0;
+}
+
+/*
+ * Add the open transaction's input positions to it and commit. An
+ * abortable error aborts (and rewinds); retriable ones are retried.
+ * 0 (committed or aborted), -1 fatal or given up (errstr).
+ */
+int rs_kafkatxn_commit(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
+{
+	rd_kafka_topic_partition_list_t *list = NULL;
+	rd_kafka_consumer_group_metadata_t *cgmd = NULL;
+	enum txn_next next = TXN_RETRY;
+	int rc = 0;
+
+	if (tx->failed) {
+		return txn_abort(tx, errstr, errstr_size);
+	}
+	if (tx->npos > 0) {
+		cgmd = rs_txnsync_group(tx->sync);
+		if (cgmd == NULL) {
+			rs_log(RS_LOG_ERROR, "kafka",
+			       "no consumer group metadata to commit the "
+			       "offsets with; aborting",
+			       NULL);
+			return txn_abort(tx, errstr, errstr_size);
+		}
+		list = rd_kafka_topic_partition_list_new((int)tx->npos);
+		for (size_t i = 0; i < tx->npos; i++) {
+			rd_kafka_topic_partition_list_add(
+			    list, tx->pos[i].topic, tx->pos[i].partition)
+			    ->offset = tx->pos[i].next_offset;
+		}
+		for (;;) {
+			rd_kafka_error_t *error =
+			    rd_kafka_send_offsets_to_transaction(
+				tx->rk, list, cgmd, RS_KAFKATXN_TIMEOUT_MS);
+
+			if (error == NULL) {
+				break;
+			}
+			next =
+			    txn_sort(tx, error, "send_offsets_to_transaction",
+			             errstr, errstr_size);
+			if (next != TXN_RETRY) {
+				break;
+			}
+			if (atomic_load(tx->abandon)) {
+				snprintf(errstr, errstr_size,
+				         "stopped while committing a "
+				         "transaction");
+				next = TXN_FATAL;
+				break;
+			}
+		}
+	}
+	while (next == TXN_RETRY) {
+		rd_kafka_error_t *error =
+		    rd_kafka_commit_transaction(tx->rk, RS_KAFKATXN_TIMEOUT_MS);
+
+		if (error == NULL) {
+			break;
+		}
+		next = txn_sort(tx, error, "commit_transaction", errstr,
+		                errstr_size);
+		if (next == TXN_RETRY && atomic_load(tx->abandon)) {
+			snprintf(errstr, errstr_size,
+			         "stopped while committing a transaction");
+			next = TXN_FATAL;
+		}
+	}
+	if (next == TXN_RETRY) {
+		tx->commits++;
+		txn_reset(tx);
+		tx->settled(tx->opaque);
+	} else if (next == TXN_ABORT) {
+		rc = txn_abort(tx, errstr, errstr_size);
+	} else {
+		rc = -1;
+	}
+	if (list != NULL) {
+		rd_kafka_topic_partition_list_destroy(list);
+	}
+	if (cgmd != NULL) {
+		rd_kafka_consumer_group_metadata_destroy(cgmd);
+	}
+	return rc;
+}
+
+/* Open a transaction if none is. 0, or -1 (errstr). */
+int rs_kafkatxn_begin(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
+{
+	rd_kafka_error_t *error;
+
+	if (tx->open) {
+		return 0;
+	}
+	error = rd_kafka_begin_transaction(tx->rk);
+	if (error != NULL) {
+		snprintf(errstr, errstr_size, "begin_transaction: %s",
+		         rd_kafka_error_string(error));
+		tx->fatal = rd_kafka_error_is_fatal(error);
+		rd_kafka_error_destroy(error);
+		return -1;
+	}
+	tx->open = 1;
+	tx->seq++;
+	tx->started_ms = rs_clock_mono_ms();
+	return 0;
+}
+
+int rs_kafkatxn_add(rs_kafkatxn_t *tx, const rs_kafka_position_t *pos,
+                    size_t npos)
+{
+	for (size_t i = 0; i < npos; i++) {
+		size_t k;
+
+		for (k = 0; k < tx->npos; k++) {
+			if (tx->pos[k].partition == pos[i].partition &&
+			    tx->pos[k].topic == pos[i].topic) {
+				break;
+			}
+		}
+		if (k == tx->npos) {
+			if (tx->npos == tx->cap) {
+				size_t ncap = tx->cap ? tx->cap * 2 : 16;
+				rs_kafka_position_t *p =
+				    realloc(tx->pos, ncap * sizeof(*p));
+				if (p == NULL) {
+					return -1;
+				}
+				tx->pos = p;
+				tx->cap = ncap;
+			}
+			tx->pos[k] = pos[i];
+			tx->npos++;
+		} else if (pos[i].next_offset > tx->pos[k].next_offset) {
+			tx->pos[k].next_offset = pos[i].next_offset;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The source asked, before a rebalance, for the transaction to be
+ * closed: commit it (or abort), then move the epoch on so that batches
+ * of partitions this member may lose are dropped. 0 or -1 fatal.
+ */
+int rs_kafkatxn_serve_close(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
+{
+	int rc = 0;
+
+	if (!rs_txnsync_close_pending(tx->sync)) {
+		return 0;
+	}
+	if (tx->open) {
+		rc = rs_kafkatxn_commit(tx, errstr, errstr_size);
+	}
+	rs_txnsync_advance(tx->sync);
+	rs_txnsync_close_done(tx->sync);
+	return rc;
+}
+
+/* Commit when the open transaction is old or big enough. 0 or -1. */
+int rs_kafkatxn_maybe_commit(rs_kafkatxn_t *tx, char *errstr,
+                             size_t errstr_size)
+{
+	if (!tx->open) {
+		return 0;
+	}
+	if (tx->failed ||
+	    (double)(rs_clock_mono_ms() - tx->started_ms) >=
+	        tx->interval * 1000.0 ||
+	    tx->nevents >= tx->max_events) {
+		return rs_kafkatxn_commit(tx, errstr, errstr_size);
+	}
+	return 0;
+}
+
+int rs_kafkatxn_start(rs_kafkatxn_t *tx, const rs_kafkaclient_t *client,
+                      char *errstr, size_t errstr_size)
+{
+	rd_kafka_error_t *error;
+
+	if (tx->interval <= 0) {
+		tx->interval = 1;
+	}
+	if (tx->max_events <= 0) {
+		tx->max_events = 100000;
+	}
+	/* Also aborts what a previous instance with this transactional.id
+	 * left open (after a kill -9). */
+	error = rd_kafka_init_transactions(tx->rk, RS_KAFKATXN_TIMEOUT_MS);
+	/* A TLS or SASL refusal makes init_transactions time out; its error
+	 * events wait for rd_kafka_poll: serve them, so that the cause is
+	 * named, not the timeout. */
+	rd_kafka_poll(tx->rk, 0);
+	if (error == NULL) {
+		return 0;
+	}
+	if (rs_kafkaclient_failure(client) != NULL) {
+		snprintf(errstr, errstr_size,
+		         "the producer cannot connect to the brokers: %s",
+		         rs_kafkaclient_failure(client));
+	} else {
+		rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+
+		snprintf(errstr, errstr_size,
+		         "cannot start transactions (transactional.id %s): "
+		         "%s%s",
+		         tx->transactional_id, rd_kafka_error_string(error),
+		         code == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+		                 code == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION
+		             ? "; the broker does not support transactions "
+		               "(Kafka 2.5 or later is needed for exactly-once "
+		               "with a consumer group)"
+		             : "");
+	}
+	rd_kafka_error_destroy(error);
+	return -1;
+}
+
+void rs_kafkatxn_close(rs_kafkatxn_t *tx)
+{
+	if (tx->open && !tx->fatal) {
+		/* Not committed: its lines are read again at the next start. */
+		rd_kafka_error_t *error =
+		    rd_kafka_abort_transaction(tx->rk, 5000);
+
+		if (error != NULL) {
+			rd_kafka_error_destroy(error);
+		}
+	}
+	free(tx->pos);
+	tx->pos = NULL;
+	tx->npos = tx->cap = 0;
+}
