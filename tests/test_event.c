@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_event.c - DeferralEvent encoding: JSON text, protobuf round trip
- * through protobuf-c's unpack, UTF-8 cleaning and length bounds.
+ * through protobuf-c's unpack, UTF-8 cleaning and length bounds, and the
+ * hand-written protobuf writer (eventpb.c) byte for byte against
+ * protobuf-c's pack.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,9 @@
 
 #include "event/event.h"
 #include "event/eventjson.h"
+#include "event/eventpb.h"
+#include "formats/format.h"
+#include "testutil.h"
 #include "util/utf8.h"
 #include "replyscan/v1/event.pb-c.h"
 #include "util/str.h"
@@ -328,6 +333,261 @@ static void test_json_same_after_pb(void **state)
 	rs_event_encoder_destroy(enc);
 }
 
+/* Pack ev with protobuf-c (with a varint length first if delim). */
+static void pack_protobuf_c(const Replyscan__V1__DeferralEvent *ev, int delim,
+                            rs_buf_t *out)
+{
+	size_t size = replyscan__v1__deferral_event__get_packed_size(ev);
+	char *dst;
+
+	if (delim) {
+		rs_buf_put_varint(out, size);
+	}
+	if (size == 0) {
+		return;
+	}
+	dst = rs_buf_reserve(out, size);
+	assert_non_null(dst);
+	out->len += replyscan__v1__deferral_event__pack(ev, (uint8_t *)dst);
+}
+
+/* The writer and protobuf-c give the same bytes for ev, bare and
+ * delimited; what names the case in a failure. */
+static void check_same_bytes(const Replyscan__V1__DeferralEvent *ev,
+                             const char *what)
+{
+	for (int delim = 0; delim <= 1; delim++) {
+		rs_buf_t ours = {0}, theirs = {0};
+
+		rs_eventpb_write(ev, delim, &ours);
+		pack_protobuf_c(ev, delim, &theirs);
+		assert_false(ours.failed);
+		if (ours.len != theirs.len ||
+		    (ours.len > 0 &&
+		     memcmp(ours.data, theirs.data, ours.len) != 0)) {
+			fail_msg("%s (delim %d): %zu bytes written, protobuf-c "
+			         "packs %zu",
+			         what, delim, ours.len, theirs.len);
+		}
+		rs_buf_free(&ours);
+		rs_buf_free(&theirs);
+	}
+}
+
+/* Set field f of a zeroed message to a value that is not zero. */
+static void set_field(Replyscan__V1__DeferralEvent *ev,
+                      const ProtobufCFieldDescriptor *f,
+                      Replyscan__V1__Delays *delays, char **tags)
+{
+	char *m = (char *)ev + f->offset;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		assert_int_equal(f->type, PROTOBUF_C_TYPE_STRING);
+		*(size_t *)((char *)ev + f->quantifier_offset) = 2;
+		*(char ***)m = tags;
+		return;
+	}
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		*(const char **)m = "value";
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_UINT64:
+		*(uint64_t *)m = 1234567890123;
+		break;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_ENUM:
+		*(uint32_t *)m = 7;
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		*(protobuf_c_boolean *)m = 1;
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		*(Replyscan__V1__Delays **)m = delays;
+		break;
+	default:
+		fail_msg("field %s: a type the writer does not know", f->name);
+	}
+}
+
+/* Every field of the message descriptor, set alone, is written as
+ * protobuf-c packs it: a field added to the .proto and not to eventpb.c
+ * fails here. */
+static void test_pb_writer_covers_schema(void **state)
+{
+	const ProtobufCMessageDescriptor *d =
+	    &replyscan__v1__deferral_event__descriptor;
+	static char tag_a[] = "provider:x", tag_b[] = "";
+	char *tags[] = {tag_a, tag_b};
+	Replyscan__V1__Delays delays;
+
+	(void)state;
+	replyscan__v1__delays__init(&delays);
+	delays.in_queue = 2.5;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		Replyscan__V1__DeferralEvent ev;
+		rs_buf_t ours = {0};
+
+		replyscan__v1__deferral_event__init(&ev);
+		set_field(&ev, &d->fields[i], &delays, tags);
+		rs_eventpb_write(&ev, 0, &ours);
+		/* Not left out: the field's key is there. */
+		assert_true(ours.len > 1);
+		check_same_bytes(&ev, d->fields[i].name);
+		rs_buf_free(&ours);
+	}
+}
+
+/* The edges of the wire format: negative int32 and int64, -0.0 and NaN
+ * delays, empty and absent strings, empty repeated elements, lengths
+ * that need two and three varint bytes, an empty nested message. */
+static void test_pb_writer_edges(void **state)
+{
+	static char big[20000], mid[300];
+	static char tag_a[] = "", tag_b[] = "code:TSS04";
+	char *tags[] = {tag_a, tag_b, tag_a};
+	Replyscan__V1__DeferralEvent ev;
+	Replyscan__V1__Delays delays;
+
+	(void)state;
+	memset(big, 'b', sizeof(big) - 1);
+	memset(mid, 'm', sizeof(mid) - 1);
+	replyscan__v1__deferral_event__init(&ev);
+	check_same_bytes(&ev, "empty message");
+	replyscan__v1__delays__init(&delays);
+	ev.delays = &delays;
+	check_same_bytes(&ev, "empty delays");
+	delays.total = -0.0;
+	delays.before_queue = -1;
+	delays.in_queue = 0.0 / 0.0;
+	delays.connection = 1e300;
+	delays.transmission = -2.75;
+	ev.partition = -1;
+	ev.offset = -1;
+	ev.log_time_unix_ms = -86400000;
+	ev.ingest_time_unix_ms = INT64_MAX;
+	ev.line = UINT64_MAX;
+	ev.remote_port = 65535;
+	ev.reply_code = UINT32_MAX;
+	ev.reply_text = big;
+	ev.sender = mid;
+	ev.recipient = NULL;
+	ev.log_host = "";
+	ev.tags = tags;
+	ev.n_tags = 3;
+	ev.reply_text_truncated = 1;
+	ev.cause = REPLYSCAN__V1__CAUSE__CAUSE_UNCATEGORIZED;
+	ev.stage_source = REPLYSCAN__V1__STAGE_SOURCE__STAGE_SOURCE_NONE;
+	check_same_bytes(&ev, "edge values");
+	ev.partition = INT32_MIN;
+	ev.offset = INT64_MIN;
+	check_same_bytes(&ev, "most negative");
+}
+
+/* Log fixtures of every format, parsed as the program parses them. */
+static const char *const real_fixtures[] = {
+    "postfix/agpl/lightmeter.log",
+    "postfix/kumina.log",
+    "postfix/winebarrel.log",
+    "exim/exim-testsuite.log",
+    "exim/syslog.log",
+    "sendmail/sendmail.log",
+    "kumomta/constructed.jsonl",
+    "pmta/v4-default-fields.csv",
+    "opensmtpd/smtp-out-2014.log",
+    "multiline/postfix.log",
+    "multiline/exim.log",
+    "opensmtpd/event-delivery-2018.log",
+};
+
+/* Real events: every event of the fixtures, with verdicts of every cause
+ * and up to three tags, from files and from Kafka, encoded by the
+ * encoder; the bytes must be what protobuf-c packs for the message they
+ * decode to, and what the writer writes for that message again. */
+static void test_pb_writer_real_events(void **state)
+{
+	static const char *const tag_pool[] = {"provider:google",
+	                                       "blocklist:spamhaus", "code:X1"};
+	rs_event_encoder_t *enc = rs_event_encoder_new();
+	size_t events = 0;
+
+	(void)state;
+	assert_non_null(enc);
+	for (size_t f = 0; f < sizeof(real_fixtures) / sizeof(real_fixtures[0]);
+	     f++) {
+		rs_test_fixture_t fx;
+
+		assert_int_equal(rs_test_fixture_load(real_fixtures[f], &fx),
+		                 0);
+		for (size_t i = 0; i < fx.count; i++) {
+			rs_record_t rec;
+			rs_verdict_t v;
+			rs_provenance_t prov = {real_fixtures[f], i + 1, -1,
+			                        -1};
+			rs_buf_t out = {0};
+			Replyscan__V1__DeferralEvent *ev;
+			int delim = (int)(i & 1);
+			size_t skip = 0;
+
+			memset(&rec, 0, sizeof(rec));
+			rs_record_reset(&rec);
+			if (rs_format_parse(rs_format_auto(), fx.line[i],
+			                    fx.len[i], &rec,
+			                    NULL) != RS_PARSE_EVENT) {
+				continue;
+			}
+			rs_verdict_init(&v, rec.stage);
+			v.cause = (rs_cause_t)(events % RS_CAUSE__COUNT);
+			v.rule_id = events % 3 == 0 ? "" : "generic.rule";
+			v.ntags = events % 4;
+			for (size_t t = 0; t < v.ntags; t++) {
+				v.tags[t] = tag_pool[t];
+			}
+			if (events % 5 == 0) {
+				prov.source = "mta-logs";
+				prov.line = 0;
+				prov.partition = (int32_t)(events % 7);
+				prov.offset = (int64_t)(events * 1000003);
+			}
+			assert_int_equal(
+			    rs_event_encode(
+				enc, delim ? RS_EVENT_PB_DELIM : RS_EVENT_PB,
+				&rec, &v, &prov,
+				1790000000000 + (int64_t)events, &out),
+			    0);
+			if (delim) {
+				while ((unsigned char)out.data[skip++] & 0x80) {
+				}
+			}
+			ev = replyscan__v1__deferral_event__unpack(
+			    NULL, out.len - skip, (uint8_t *)out.data + skip);
+			assert_non_null(ev);
+			{
+				rs_buf_t theirs = {0};
+				pack_protobuf_c(ev, delim, &theirs);
+				if (theirs.len != out.len ||
+				    memcmp(theirs.data, out.data, out.len) !=
+				        0) {
+					fail_msg(
+					    "%s:%zu: the encoder's bytes are "
+					    "not protobuf-c's",
+					    real_fixtures[f], i + 1);
+				}
+				rs_buf_free(&theirs);
+			}
+			check_same_bytes(ev, real_fixtures[f]);
+			replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+			rs_buf_free(&out);
+			events++;
+		}
+		rs_test_fixture_free(&fx);
+	}
+	/* Many events, not a handful. */
+	assert_true(events > 200);
+	rs_event_encoder_destroy(enc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +598,9 @@ int main(void)
 	    cmocka_unit_test(test_utf8_clean),
 	    cmocka_unit_test(test_json_covers_schema),
 	    cmocka_unit_test(test_json_same_after_pb),
+	    cmocka_unit_test(test_pb_writer_covers_schema),
+	    cmocka_unit_test(test_pb_writer_edges),
+	    cmocka_unit_test(test_pb_writer_real_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -351,6 +351,57 @@ static void test_skips_edges(void **state)
 	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, "
 	     "stat=Deferred: Connection timed out",
 	     RS_SKIP_UNSURE},
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, "
+	     "delay=00:00:01, mailer=esmtp, relay=m.b.c. [192.0.2.1], "
+	     "dsn=2.0.0, stat=Sent (ok)",
+	     RS_SKIP_DROP},
+	    /* Sent, but the address never closes: malformed. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c, "
+	     "dsn=2.0.0, stat=Sent (ok)",
+	     RS_SKIP_UNSURE},
+	    /* Sent with an empty stat text after all: malformed. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, stat= ",
+	     RS_SKIP_UNSURE},
+	    /* "queued" is skipped by parse(), "Sent" only counts first. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx sm-mta[1]: QAR6000001: to=<a@b.c>, "
+	     "dsn=2.0.0, stat=queued",
+	     RS_SKIP_UNSURE},
+	    {&rs_exim_format,
+	     "2026-11-27 06:00:00 1xWp09-0004hf-da => a@b.c R=dnslookup "
+	     "T=remote_smtp H=m.b.c [192.0.2.1] C=\"250 ok\"",
+	     RS_SKIP_DROP},
+	    {&rs_exim_format,
+	     "2026-11-27 06:00:00 [15424] 1xWp09-00000009ndL-JEwZ -> a@b.c "
+	     "R=dnslookup T=remote_smtp",
+	     RS_SKIP_DROP},
+	    /* A deferral: always parsed. */
+	    {&rs_exim_format,
+	     "2026-11-27 06:00:00 1xWp09-0004hf-da == a@b.c R=dnslookup "
+	     "T=remote_smtp defer (-44): SMTP error",
+	     RS_SKIP_UNSURE},
+	    /* Delivered, but no address after the flag: malformed. */
+	    {&rs_exim_format, "2026-11-27 06:00:00 1xWp09-0004hf-da =>  ",
+	     RS_SKIP_UNSURE},
+	    /* An arrival, a bad date, a line through syslog: parsed. */
+	    {&rs_exim_format,
+	     "2026-11-27 06:00:00 1xWp09-0004hf-da <= s@b.c H=x [10.0.0.1]",
+	     RS_SKIP_UNSURE},
+	    {&rs_exim_format,
+	     "2026-13-27 06:00:00 1xWp09-0004hf-da => a@b.c R=dnslookup",
+	     RS_SKIP_UNSURE},
+	    {&rs_exim_format,
+	     "Nov 27 06:00:00 mx exim[1]: 1xWp09-0004hf-da => a@b.c "
+	     "R=dnslookup",
+	     RS_SKIP_UNSURE},
+	    /* Not Sendmail's program: not its line to drop. */
+	    {&rs_sendmail_format,
+	     "Nov 27 06:00:00 mx other[1]: QAR6000001: to=<a@b.c>, "
+	     "stat=Sent (ok)",
+	     RS_SKIP_UNSURE},
 	};
 
 	(void)state;

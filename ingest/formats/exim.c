@@ -421,17 +421,23 @@ static void set_recipient(rs_record_t *rec, rs_str_t addr, rs_str_t parent)
 	rs_record_set_recipient(rec, r);
 }
 
+/* The head of a delivery entry: message id, outcome and address. */
+typedef struct entry_head {
+	rs_str_t queue_id;
+	rs_status_t status;
+	rs_str_t addr;
+	const char *rest; /* after the address */
+} entry_head_t;
+
 /*
- * The part of a line after the timestamp: "[[pid] ]<msgid> <flag> ...",
- * up to e. rec->mta and the time are already set.
+ * Read "[[pid] ]<msgid> <flag> <address>" from [p, e): RS_PARSE_EVENT
+ * when it is a delivery line's head (the line is an event from here on),
+ * else what parse_entry() returns for the line.
  */
-static rs_parse_result_t parse_entry(const char *p, const char *e,
-                                     rs_record_t *rec, const char **why)
+static rs_parse_result_t read_head(const char *p, const char *e,
+                                   entry_head_t *h, const char **why)
 {
 	const char *tok;
-	const char *msg = NULL;
-	rs_str_t addr, parent = RS_STR_NULL, confirm = RS_STR_NULL;
-	int defer_body = 0;
 
 	/* log_selector +pid: "[1234] " before the message id. */
 	if (p < e && *p == '[') {
@@ -450,19 +456,19 @@ static rs_parse_result_t parse_entry(const char *p, const char *e,
 	if (!is_msgid(tok, (size_t)(p - tok))) {
 		return RS_PARSE_SKIP;
 	}
-	rec->queue_id = rs_str(tok, (size_t)(p - tok));
+	h->queue_id = rs_str(tok, (size_t)(p - tok));
 	/* The flag: two bytes after the id, then a space or the end. */
 	if (e - p < 3 || (e - p > 3 && p[3] != ' ')) {
 		return RS_PARSE_SKIP;
 	}
 	p++;
 	if (p[0] == '=' && p[1] == '=') {
-		rec->status = RS_STATUS_DEFERRED;
+		h->status = RS_STATUS_DEFERRED;
 	} else if (p[0] == '*' && p[1] == '*') {
-		rec->status = RS_STATUS_BOUNCED;
+		h->status = RS_STATUS_BOUNCED;
 	} else if (p[1] == '>' &&
 	           (p[0] == '=' || p[0] == '-' || p[0] == '>' || p[0] == '*')) {
-		rec->status = RS_STATUS_SENT;
+		h->status = RS_STATUS_SENT;
 	} else {
 		return RS_PARSE_SKIP;
 	}
@@ -476,7 +482,35 @@ static rs_parse_result_t parse_entry(const char *p, const char *e,
 		*why = "Exim delivery line without an address after the flag";
 		return RS_PARSE_MALFORMED;
 	}
-	addr = rs_str(tok, (size_t)(p - tok));
+	h->addr = rs_str(tok, (size_t)(p - tok));
+	h->rest = p;
+	return RS_PARSE_EVENT;
+}
+
+/*
+ * The part of a line after the timestamp: "[[pid] ]<msgid> <flag> ...",
+ * up to e. rec->mta and the time are already set.
+ */
+static rs_parse_result_t parse_entry(const char *p, const char *e,
+                                     rs_record_t *rec, const char **why)
+{
+	const char *msg = NULL;
+	rs_str_t addr, parent = RS_STR_NULL, confirm = RS_STR_NULL;
+	int defer_body = 0;
+	entry_head_t h;
+	rs_parse_result_t res;
+
+	/* What the head reads goes to the record, also on a skip. */
+	h.queue_id = rec->queue_id;
+	h.status = rec->status;
+	res = read_head(p, e, &h, why);
+	rec->queue_id = h.queue_id;
+	rec->status = h.status;
+	if (res != RS_PARSE_EVENT) {
+		return res;
+	}
+	addr = h.addr;
+	p = h.rest;
 
 	/* The fields up to the message: "<parent> F=<s> R=r T=t H=h [ip]". */
 	while (p < e) {
@@ -677,6 +711,52 @@ static int exim_detect(rs_logline_t *ll)
 	                      rs_exim_line_matches(sl->msg.p, sl->msg.n));
 }
 
+/* Is there a " => " ("->", ">>", "*>") in [p, p+n)? One memchr per '>':
+ * arrivals and "Completed" lines have none or few. */
+static int has_sent_flag(const char *p, size_t n)
+{
+	const char *e = p + n, *q = p;
+
+	while (q < e && (q = memchr(q, '>', (size_t)(e - q))) != NULL) {
+		if (q - p >= 2 && q[-2] == ' ' &&
+		    (q[-1] == '=' || q[-1] == '-' || q[-1] == '>' ||
+		     q[-1] == '*')) {
+			return 1;
+		}
+		q++;
+	}
+	return 0;
+}
+
+/*
+ * The skip path (format.h): a main log line whose head reads as a
+ * delivery ("=>", "->", ">>", "*>") is a sent event from there on
+ * (parse_entry() returns RS_PARSE_EVENT for every line whose head
+ * reads), so it is dropped when the run drops sent events. Everything
+ * else, Exim through syslog included, is parsed as usual.
+ */
+static rs_skip_t exim_skips(rs_logline_t *ll)
+{
+	entry_head_t h;
+	const char *why;
+	int64_t ms;
+	size_t len, n;
+
+	if (!ll->drop_sent || ll->n == 0 || !rs_str_isdigit(ll->p[0]) ||
+	    !rs_exim_line_matches(ll->p, ll->n) ||
+	    !has_sent_flag(ll->p + EXIM_STAMP_LEN, ll->n - EXIM_STAMP_LEN)) {
+		return RS_SKIP_UNSURE;
+	}
+	len = trim_end(ll->p, ll->n);
+	n = parse_stamp(ll->p, len, &ms);
+	if (n == 0 || n >= len || ll->p[n] != ' ' ||
+	    read_head(ll->p + n + 1, ll->p + len, &h, &why) != RS_PARSE_EVENT ||
+	    h.status != RS_STATUS_SENT) {
+		return RS_SKIP_UNSURE;
+	}
+	return RS_SKIP_DROP;
+}
+
 /*
  * Through syslog the message is the main log line, with its timestamp
  * (syslog_timestamp, Exim's default) or without it; the syslog prefix
@@ -733,4 +813,5 @@ const rs_format_t rs_exim_format = {
     .mta = RS_MTA_EXIM,
     .detect = exim_detect,
     .parse = exim_parse,
+    .skips = exim_skips,
 };

@@ -188,9 +188,17 @@ int rs_fields_host_addr(const char *p, size_t n, rs_str_t *host, rs_str_t *ip,
                         uint32_t *port)
 {
 	for (size_t i = 1; i < n; i++) {
-		size_t start = i, a = i + 1, close = i + 1, j;
+		/* Candidates start at a '[': go from one to the next. */
+		const char *bracket = memchr(p + i, '[', n - i);
+		size_t start, a, close, j;
 
-		if (p[i] != '[' || !rs_fields_is_host_char(p[i - 1])) {
+		if (bracket == NULL) {
+			break;
+		}
+		i = (size_t)(bracket - p);
+		start = i;
+		a = close = i + 1;
+		if (!rs_fields_is_host_char(p[i - 1])) {
 			continue;
 		}
 		while (start > 0 && rs_fields_is_host_char(p[start - 1])) {

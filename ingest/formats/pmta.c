@@ -242,29 +242,33 @@ static int csv_next(csv_t *c, rs_str_t *raw, int *quoted, const char **why)
  */
 static int ends_open(const char *p, size_t n, int open)
 {
-	int at_start = !open;
+	/* Only quotes change the state, so go from quote to quote (memchr:
+	 * most rows have none or a few). A quote outside a field opens one
+	 * only at the start of a field: at the start of the line when the
+	 * record starts there, or after a comma; after a closing quote or a
+	 * literal one, a quote right after it is not at a field start. */
+	int at_start = !open; /* the state at p[i] when i is a quote */
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		char ch = p[i];
+	while (i < n) {
+		const char *q = memchr(p + i, '"', n - i);
+		size_t j;
 
+		if (q == NULL) {
+			break;
+		}
+		j = (size_t)(q - p);
 		if (open) {
-			if (ch == '"') {
-				if (i + 1 < n && p[i + 1] == '"') {
-					i++;
-				} else {
-					open = 0;
-				}
+			if (j + 1 < n && p[j + 1] == '"') {
+				i = j + 2;
+				continue;
 			}
-			continue;
-		}
-		if (ch == ',') {
-			at_start = 1;
-		} else if (ch == '"' && at_start) {
+			open = 0;
+		} else if (j == i ? at_start : p[j - 1] == ',') {
 			open = 1;
-			at_start = 0;
-		} else {
-			at_start = 0;
 		}
+		at_start = 0;
+		i = j + 1;
 	}
 	return open;
 }

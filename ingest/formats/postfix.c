@@ -111,10 +111,28 @@ static size_t queue_id_len(const char *p, size_t n)
 	return len >= (hex ? 5u : 10u) ? len : 0;
 }
 
+/* The first ", " in [p, p+n), or NULL: memchr to each comma (a field
+ * list has a dozen), cheaper than a general substring search per call. */
+static const char *comma_space(const char *p, size_t n)
+{
+	const char *e = p + n;
+
+	for (const char *q = p; q < e; q++) {
+		q = memchr(q, ',', (size_t)(e - q));
+		if (q == NULL || q + 1 >= e) {
+			return NULL;
+		}
+		if (q[1] == ' ') {
+			return q;
+		}
+	}
+	return NULL;
+}
+
 /* Index just past the next ", " at or after i, or n when there is none. */
 static size_t next_field_at(const char *p, size_t n, size_t i)
 {
-	const char *sep = rs_str_find(p + i, n - i, ", ");
+	const char *sep = comma_space(p + i, n - i);
 
 	return sep == NULL ? n : (size_t)(sep - p) + 2;
 }
@@ -160,7 +178,7 @@ static void read_fields(const char *p, size_t n, struct fields *f)
 				f->to_open = 1;
 			}
 		} else {
-			const char *sep = rs_str_find(p + v, n - v, ", ");
+			const char *sep = comma_space(p + v, n - v);
 			e = sep == NULL ? n - v : (size_t)(sep - p) - v;
 			val = rs_str(p + v, e);
 		}
@@ -269,16 +287,34 @@ static rs_stage_t stage_of_lead(const char *p, size_t n)
 	return st != RS_STAGE_UNKNOWN ? st : rs_smtpreply_stage_in_text(p, n);
 }
 
-/* Earlier of two optional pointers. */
-static const char *first_of(const char *a, const char *b)
+/*
+ * The first of the phrases leads[] (each ending in ": ", NULL-terminated)
+ * in [s, end), or NULL; *which gets its index. Every phrase holds ": "
+ * only at its end, so the phrase whose ": " comes first is also the one
+ * that starts first: one pass over the colons finds it, where a search per
+ * phrase would read the text once each.
+ */
+static const char *find_lead(const char *s, const char *end,
+                             const char *const *leads, size_t *which)
 {
-	if (a == NULL) {
-		return b;
+	for (const char *q = s; q < end; q++) {
+		q = memchr(q, ':', (size_t)(end - q));
+		if (q == NULL || q + 1 >= end) {
+			return NULL;
+		}
+		if (q[1] != ' ') {
+			continue;
+		}
+		for (size_t i = 0; leads[i] != NULL; i++) {
+			size_t l = strlen(leads[i]) - 2;
+			if ((size_t)(q - s) >= l &&
+			    memcmp(q - l, leads[i], l) == 0) {
+				*which = i;
+				return q - l;
+			}
+		}
 	}
-	if (b == NULL) {
-		return a;
-	}
-	return a < b ? a : b;
+	return NULL;
 }
 
 /*
@@ -291,11 +327,13 @@ static void read_status_text(const char *p, size_t n, rs_record_t *rec,
                              int *suspended, rs_str_t *host, rs_str_t *ip,
                              uint32_t *port)
 {
-	static const char said[] = " said: ";
-	static const char refused[] = " refused to talk to me: ";
-	static const char refused_tls[] = " refused to start TLS: ";
+	/* [1] gives stage greeting. */
+	static const char *const leads[] = {
+	    " said: ", " refused to talk to me: ", " refused to start TLS: ",
+	    NULL};
 	const char *s = p, *end = p + n;
-	const char *m_said, *m_ref, *m_tls, *m, *reply = NULL;
+	const char *m, *reply = NULL;
+	size_t which;
 	size_t lead_n;
 	rs_stage_t stage = RS_STAGE_UNKNOWN;
 
@@ -304,16 +342,11 @@ static void read_status_text(const char *p, size_t n, rs_record_t *rec,
 		*suspended = 1;
 		s += LIT_LEN("delivery temporarily suspended: ");
 	}
-	m_said = rs_str_find(s, (size_t)(end - s), said);
-	m_ref = rs_str_find(s, (size_t)(end - s), refused);
-	m_tls = rs_str_find(s, (size_t)(end - s), refused_tls);
-	m = first_of(first_of(m_said, m_ref), m_tls);
+	m = find_lead(s, end, leads, &which);
 	if (m != NULL) {
-		reply = m == m_said  ? m + LIT_LEN(said)
-		        : m == m_ref ? m + LIT_LEN(refused)
-		                     : m + LIT_LEN(refused_tls);
+		reply = m + strlen(leads[which]);
 		lead_n = (size_t)(m - s);
-		if (m == m_ref) {
+		if (which == 1) {
 			stage = RS_STAGE_GREETING;
 		}
 	} else {

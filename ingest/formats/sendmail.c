@@ -226,38 +226,36 @@ static int sendmail_detect(rs_logline_t *ll)
 	return sl != NULL && rs_sendmail_program_matches(sl->program);
 }
 
-/* The skip path (format.h): parse() skips every line without " to=" after
- * its queue id; one memchr per '=' finds out. */
-static rs_skip_t sendmail_skips(rs_logline_t *ll)
-{
-	const char *e = ll->p + ll->n, *q = ll->p;
+/* What every delivery line has, read by parse() and the skip path alike. */
+typedef struct sm_head {
+	const rs_syslog_t *sl;
+	const char *p;        /* after "<qid>: " */
+	const char *end;      /* end of the message */
+	const char *stat_v;   /* the stat= value */
+	const char *head_end; /* start of the stat= field */
+	size_t qlen;
+	rs_str_t stat; /* trimmed stat text, not empty */
+	rs_str_t to;   /* the to= value */
+} sm_head_t;
 
-	while (q < e && (q = memchr(q, '=', (size_t)(e - q))) != NULL) {
-		if (q - ll->p >= 3 && memcmp(q - 3, " to", 3) == 0) {
-			return RS_SKIP_UNSURE;
-		}
-		q++;
-	}
-	return RS_SKIP_NOT_MINE;
-}
-
-/* The message part of a Sendmail syslog line. */
-static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
-                                        const char **why)
+/*
+ * Read the head of a delivery line: the syslog prefix, the queue id, to=
+ * and stat=. RS_PARSE_EVENT when the line goes on to be a delivery,
+ * otherwise what parse() returns for it (*why set on MALFORMED).
+ */
+static rs_parse_result_t read_head(rs_logline_t *ll, sm_head_t *h,
+                                   const char **why)
 {
 	rs_parse_result_t res;
-	const rs_syslog_t *sl =
-	    rs_fields_syslog_of(ll, rs_sendmail_program_matches, &res, why);
-	const char *p, *end, *v, *stat_v, *head_end;
+	const char *p;
 	size_t n, qlen;
-	rs_str_t to, stat, dsn = RS_STR_NULL, reply, stage = RS_STR_NULL;
-	int status;
 
-	if (sl == NULL) {
+	h->sl = rs_fields_syslog_of(ll, rs_sendmail_program_matches, &res, why);
+	if (h->sl == NULL) {
 		return res;
 	}
-	p = sl->msg.p;
-	n = sl->msg.n;
+	p = h->sl->msg.p;
+	n = h->sl->msg.n;
 	qlen = rs_fields_qid(p, n);
 	if (qlen < 6 || qlen + 1 >= n || p[qlen + 1] != ' ') {
 		qlen = 0;
@@ -266,26 +264,79 @@ static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
 		/* from=, NOQUEUE, "lost input channel", "done", DSN notes. */
 		return RS_PARSE_SKIP;
 	}
-	rec->mta = RS_MTA_SENDMAIL;
-	rs_fields_from_syslog(rec, sl);
-	rec->queue_id = rs_str(p, qlen);
-	p += qlen + 2;
+	h->qlen = qlen;
+	h->p = p + qlen + 2;
+	h->end = p + n;
 	n -= qlen + 2;
-	end = p + n;
-
-	stat_v = rs_fields_key(p, n, "stat=");
-	if (stat_v == NULL) {
+	h->stat_v = rs_fields_key(h->p, n, "stat=");
+	if (h->stat_v == NULL) {
 		*why = "Sendmail delivery line has to= but no stat= field";
 		return RS_PARSE_MALFORMED;
 	}
-	head_end = field_start(stat_v, LIT_LEN("stat="), p);
-	stat = rs_str_trim(
-	    rs_str(stat_v, (size_t)(text_end(stat_v, end) - stat_v)));
-	if (stat.n == 0) {
+	h->head_end = field_start(h->stat_v, LIT_LEN("stat="), h->p);
+	h->stat = rs_str_trim(rs_str(
+	    h->stat_v, (size_t)(text_end(h->stat_v, h->end) - h->stat_v)));
+	if (h->stat.n == 0) {
 		*why = "Sendmail stat= is empty";
 		return RS_PARSE_MALFORMED;
 	}
-	to = rs_fields_comma_value(p + LIT_LEN("to="), head_end);
+	h->to = rs_fields_comma_value(h->p + LIT_LEN("to="), h->head_end);
+	return RS_PARSE_EVENT;
+}
+
+/*
+ * The skip path (format.h): parse() skips every line without " to=" after
+ * its queue id; one memchr per '=' finds out. A delivery whose stat text
+ * starts "Sent" is a sent event once its head reads (status_of() asks the
+ * stat text first), so it is dropped when the run drops sent events.
+ */
+static rs_skip_t sendmail_skips(rs_logline_t *ll)
+{
+	const char *e = ll->p + ll->n, *q = ll->p;
+	const char *why;
+	sm_head_t h;
+	rs_str_t rcpt;
+
+	while (q < e && (q = memchr(q, '=', (size_t)(e - q))) != NULL) {
+		if (q - ll->p >= 3 && memcmp(q - 3, " to", 3) == 0) {
+			break;
+		}
+		q++;
+	}
+	if (q == NULL || q >= e) {
+		return RS_SKIP_NOT_MINE;
+	}
+	if (!ll->drop_sent || read_head(ll, &h, &why) != RS_PARSE_EVENT ||
+	    !rs_str_starts(h.stat.p, h.stat.n, "Sent") ||
+	    first_recipient(h.to, &rcpt) != 0) {
+		return RS_SKIP_UNSURE;
+	}
+	return RS_SKIP_DROP;
+}
+
+/* The message part of a Sendmail syslog line. */
+static rs_parse_result_t sendmail_parse(rs_logline_t *ll, rs_record_t *rec,
+                                        const char **why)
+{
+	rs_parse_result_t res;
+	sm_head_t h;
+	const char *p, *end, *v, *stat_v, *head_end;
+	rs_str_t to, stat, dsn = RS_STR_NULL, reply, stage = RS_STR_NULL;
+	int status;
+
+	res = read_head(ll, &h, why);
+	if (res != RS_PARSE_EVENT) {
+		return res;
+	}
+	rec->mta = RS_MTA_SENDMAIL;
+	rs_fields_from_syslog(rec, h.sl);
+	rec->queue_id = rs_str(h.sl->msg.p, h.qlen);
+	p = h.p;
+	end = h.end;
+	stat_v = h.stat_v;
+	head_end = h.head_end;
+	stat = h.stat;
+	to = h.to;
 	if (first_recipient(to, &rec->recipient) != 0) {
 		*why = "the to= address has no closing '>' (line cut short?)";
 		return RS_PARSE_MALFORMED;

@@ -15,6 +15,14 @@
 static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+/*
+ * Bytes that end a syslog tag ("prog[pid]: "): '[', ':' and ' '. Every
+ * syslog line passes its tag through this, so one table lookup per byte.
+ */
+static const unsigned char tag_stop[256] = {[(unsigned char)'['] = 1,
+                                            [(unsigned char)':'] = 1,
+                                            [(unsigned char)' '] = 1};
+
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian, m 1-12). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
@@ -30,7 +38,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 }
 
 /* Read exactly k digits at p into *v; 0 on success. */
-static int digits(const char *p, size_t n, size_t k, int *v)
+static inline int digits(const char *p, size_t n, size_t k, int *v)
 {
 	int x = 0;
 
@@ -140,6 +148,32 @@ static void current_year_month(int *year, int *month)
 	*month = cm;
 }
 
+/* Month 1-12 of a three-letter English name at p, -1 if none. The
+ * second letter narrows the candidates to at most three. */
+static int month_of(const char *p)
+{
+	static const signed char by_second[26][3] = {
+	    ['a' - 'a'] = {1, 3, 5},  /* Jan Mar May */
+	    ['c' - 'a'] = {10, 0, 0}, /* Oct */
+	    ['e' - 'a'] = {2, 9, 12}, /* Feb Sep Dec */
+	    ['o' - 'a'] = {11, 0, 0}, /* Nov */
+	    ['p' - 'a'] = {4, 0, 0},  /* Apr */
+	    ['u' - 'a'] = {6, 7, 8},  /* Jun Jul Aug */
+	};
+	unsigned c = (unsigned char)p[1] - 'a';
+
+	if (c >= 26) {
+		return -1;
+	}
+	for (int i = 0; i < 3 && by_second[c][i] != 0; i++) {
+		int m = by_second[c][i];
+		if (memcmp(p, months[m - 1], 3) == 0) {
+			return m;
+		}
+	}
+	return -1;
+}
+
 /* "Sep 25 18:26:36" (day space- or zero-padded); bytes used, 0 if not. */
 static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 {
@@ -149,12 +183,7 @@ static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 	    p[12] != ':') {
 		return 0;
 	}
-	for (int i = 0; i < 12; i++) {
-		if (memcmp(p, months[i], 3) == 0) {
-			mo = i + 1;
-			break;
-		}
-	}
+	mo = month_of(p);
 	if (mo < 0) {
 		return 0;
 	}
@@ -187,10 +216,9 @@ static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 static rs_str_t token(const char *p, size_t n, size_t *i)
 {
 	size_t start = *i;
+	const char *sp = start < n ? memchr(p + start, ' ', n - start) : NULL;
 
-	while (*i < n && p[*i] != ' ') {
-		(*i)++;
-	}
+	*i = sp != NULL ? (size_t)(sp - p) : (start < n ? n : start);
 	rs_str_t t = rs_str(p + start, *i - start);
 	if (*i < n) {
 		(*i)++;
@@ -269,7 +297,7 @@ int rs_syslog_split(const char *line, size_t len, rs_syslog_t *out)
 	}
 	/* TAG: "prog[pid]: " or "prog: " */
 	size_t start = i;
-	while (i < len && line[i] != '[' && line[i] != ':' && line[i] != ' ') {
+	while (i < len && !tag_stop[(unsigned char)line[i]]) {
 		i++;
 	}
 	if (i == start || i >= len) {
@@ -278,12 +306,11 @@ int rs_syslog_split(const char *line, size_t len, rs_syslog_t *out)
 	out->program = rs_str(line + start, i - start);
 	if (line[i] == '[') {
 		size_t pstart = ++i;
-		while (i < len && line[i] != ']') {
-			i++;
-		}
-		if (i >= len) {
+		const char *close = memchr(line + i, ']', len - i);
+		if (close == NULL) {
 			return -1;
 		}
+		i = (size_t)(close - line);
 		out->pid = rs_str(line + pstart, i - pstart);
 		i++;
 	}

@@ -4,6 +4,7 @@
  */
 #include "util/json.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "util/num.h"
@@ -33,46 +34,111 @@ static long hex4(const char *p)
 	return v;
 }
 
-/* p at '"': the byte after the closing quote, or NULL with *why set. */
+/* Bytes with every byte b: (uint64_t)b * ONES. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/*
+ * The special bytes among the eight at p: '"', '\\' and control bytes
+ * (< 0x20), each as the high bit of its byte in the result; 0 when there
+ * is none. These are the exact "some byte is zero" / "some byte is less
+ * than n" word tricks: a borrow can flag a byte above a special one, never
+ * one below it, so the lowest flagged byte is special.
+ */
+static uint64_t string_special8(const char *p)
+{
+	uint64_t x, q, b;
+
+	memcpy(&x, p, sizeof(x));
+	q = x ^ ('"' * ONES);
+	b = x ^ ('\\' * ONES);
+	return (((x - 0x20 * ONES) & ~x) | ((q - ONES) & ~q) |
+	        ((b - ONES) & ~b)) &
+	       HIGHS;
+}
+
+/*
+ * WORD_SKIP(m): how many ordinary bytes come before the first special one
+ * of a word whose string_special8() is m (not 0); WORD_TAIL: how many
+ * bytes from there are then read one by one. Without a way to find the
+ * lowest flagged byte, the whole word is.
+ */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define WORD_SKIP(m) ((size_t)__builtin_ctzll(m) / 8)
+#define WORD_TAIL 1
+#else
+#define WORD_SKIP(m) ((size_t)0)
+#define WORD_TAIL 8
+#endif
+
+/* p after a backslash: the last byte of the escape, or NULL with *why. */
+static const char *skip_escape(const char *p, const char *e, const char **why)
+{
+	if (p >= e) {
+		*why = "JSON: unterminated string";
+		return NULL;
+	}
+	switch (*p) {
+	case '"':
+	case '\\':
+	case '/':
+	case 'b':
+	case 'f':
+	case 'n':
+	case 'r':
+	case 't':
+		return p;
+	case 'u':
+		if (e - p < 5 || hex4(p + 1) < 0) {
+			*why = "JSON: \\u escape without four hex digits";
+			return NULL;
+		}
+		return p + 4;
+	default:
+		*why = "JSON: unknown escape in a string";
+		return NULL;
+	}
+}
+
+/*
+ * p at '"': the byte after the closing quote, or NULL with *why set.
+ * Log records are mostly plain strings, so runs of eight ordinary bytes
+ * are passed over a word at a time, up to the first special byte; that
+ * byte (or, near the end, the rest) is read on its own.
+ */
 static const char *skip_string(const char *p, const char *e, const char **why)
 {
-	for (p++; p < e; p++) {
-		unsigned char c = (unsigned char)*p;
+	p++;
+	while (p < e) {
+		const char *stop;
 
-		if (c == '"') {
-			return p + 1;
+		stop = e;
+		while (e - p >= 8) {
+			uint64_t m = string_special8(p);
+			if (m != 0) {
+				p += WORD_SKIP(m);
+				stop = p + WORD_TAIL;
+				break;
+			}
+			p += 8;
 		}
-		if (c < 0x20) {
-			*why = "JSON: control byte inside a string";
-			return NULL;
-		}
-		if (c != '\\') {
-			continue;
-		}
-		if (++p >= e) {
-			break;
-		}
-		switch (*p) {
-		case '"':
-		case '\\':
-		case '/':
-		case 'b':
-		case 'f':
-		case 'n':
-		case 'r':
-		case 't':
-			break;
-		case 'u':
-			if (e - p < 5 || hex4(p + 1) < 0) {
-				*why = "JSON: \\u escape without four "
-				       "hex digits";
+		for (; p < stop; p++) {
+			unsigned char c = (unsigned char)*p;
+
+			if (c == '"') {
+				return p + 1;
+			}
+			if (c < 0x20) {
+				*why = "JSON: control byte inside a string";
 				return NULL;
 			}
-			p += 4;
-			break;
-		default:
-			*why = "JSON: unknown escape in a string";
-			return NULL;
+			if (c == '\\') {
+				p = skip_escape(p + 1, e, why);
+				if (p == NULL) {
+					return NULL;
+				}
+			}
 		}
 	}
 	*why = "JSON: unterminated string";

@@ -5,7 +5,9 @@
  * field with what the encoder promises (each string made valid UTF-8 and
  * bounded, the domain lowercased); the JSON encoding must be valid JSON
  * and equal to the JSON of the decoded message; the length-delimited
- * form must be the varint length and the same message.
+ * form must be the varint length and the same message. The protobuf
+ * bytes (eventpb.c's, written by hand) must be what protobuf-c packs for
+ * the message they decode to, and what eventpb.c writes for it again.
  *
  * Input: byte 0 status, 1 stage, 2 mta, 3-4 reply code, 5 flags (bit 0:
  * delays follow as 5 raw doubles, any bit pattern), then the record's
@@ -19,6 +21,7 @@
 
 #include "event/event.h"
 #include "event/eventjson.h"
+#include "event/eventpb.h"
 #include "util/utf8.h"
 
 static rs_event_encoder_t *enc;
@@ -91,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rs_provenance_t prov;
 	rs_str_t src;
 	char *source, want[RS_EVENT_REPLY_MAX];
-	rs_buf_t pb = {0}, delim = {0}, js = {0}, js2 = {0};
+	rs_buf_t pb = {0}, delim = {0}, js = {0}, js2 = {0}, again = {0};
 	Replyscan__V1__DeferralEvent *ev;
 	json_error_t jerr;
 	json_t *j;
@@ -143,6 +146,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ev = replyscan__v1__deferral_event__unpack(NULL, pb.len,
 	                                           (const uint8_t *)pb.data);
 	RS_FUZZ_CHECK(ev != NULL);
+	/* Byte for byte protobuf-c's packing, and the writer's again. */
+	n = replyscan__v1__deferral_event__get_packed_size(ev);
+	RS_FUZZ_CHECK(n == pb.len);
+	{
+		char *dst = rs_buf_reserve(&again, n);
+		RS_FUZZ_CHECK(dst != NULL);
+		RS_FUZZ_CHECK(replyscan__v1__deferral_event__pack(
+				  ev, (uint8_t *)dst) == n);
+		RS_FUZZ_CHECK(memcmp(dst, pb.data, n) == 0);
+	}
+	rs_buf_reset(&again);
+	rs_eventpb_write(ev, 0, &again);
+	RS_FUZZ_CHECK(again.len == pb.len &&
+	              memcmp(again.data, pb.data, pb.len) == 0);
 	for (k = 0; k < NFIELDS; k++) {
 		rs_str_t s = *(rs_str_t *)((char *)&rec + fields[k].rec);
 		const char *got = *(char **)((char *)ev + fields[k].ev);
@@ -185,6 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rs_buf_free(&delim);
 	rs_buf_free(&js);
 	rs_buf_free(&js2);
+	rs_buf_free(&again);
 	free(source);
 	return 0;
 }
