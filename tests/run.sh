@@ -36,9 +36,9 @@ build/replyscan eval --quiet --min-accuracy 74 --max-uncategorized 10.5 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 66 --max-uncategorized 19 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 55 --max-uncategorized 22 \
+build/replyscan eval --quiet --min-accuracy 80 --max-uncategorized 7 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 52 --max-uncategorized 25 \
+build/replyscan eval --quiet --min-accuracy 58 --max-uncategorized 18 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
 
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
