@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/buf.h"
+#include "util/hash.h"
 
 /* The key's strings, in this order. */
 enum { K_SENDING_IP, K_SENDING_POOL, K_VMTA, K_LOG_HOST, K_DOMAIN, K_MX, K_N };
@@ -96,12 +97,9 @@ static void key_strings(const rs_record_t *rec, rs_str_t k[K_N])
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
 {
-	const unsigned char *s = p;
+	static const unsigned char sep = 0xff; /* field separator */
 
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ s[i]) * 1099511628211ull;
-	}
-	return (h ^ 0xff) * 1099511628211ull; /* field separator */
+	return rs_hash_bytes(rs_hash_bytes(h, p, n), &sep, 1);
 }
 
 static int same(const rs_rollup_t *r, const entry_t *e, const rs_str_t k[K_N],
@@ -146,7 +144,7 @@ int rs_rollup_add(rs_rollup_t *r, const rs_record_t *rec, uint32_t line_idx)
 {
 	rs_str_t k[K_N];
 	int64_t minute = rec->log_time_ms > 0 ? rec->log_time_ms / 60000 : -1;
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = RS_HASH_SEED;
 	size_t j;
 	entry_t *e;
 

@@ -13,6 +13,7 @@
 #include "event/taxonomy.h"
 #include "posture/scopes.h"
 #include "posture/site.h"
+#include "util/hash.h"
 
 /* A receiver host's site, cached per host name. */
 typedef struct hostsite {
@@ -295,7 +296,7 @@ static void set_reply(rs_pscope_t *s, rs_str_t text)
  */
 static uint64_t reply_shape(rs_str_t t)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = RS_HASH_SEED;
 	size_t i = 0;
 
 	while (i < t.n) {
@@ -306,15 +307,9 @@ static uint64_t reply_shape(rs_str_t t)
 			digit |= t.p[j] >= '0' && t.p[j] <= '9';
 			j++;
 		}
-		if (digit) {
-			h = (h ^ '#') * 1099511628211ull;
-		} else {
-			for (size_t k = i; k < j; k++) {
-				h = (h ^ (unsigned char)t.p[k]) *
-				    1099511628211ull;
-			}
-		}
-		h = (h ^ ' ') * 1099511628211ull;
+		h = digit ? rs_hash_bytes(h, "#", 1)
+		          : rs_hash_bytes(h, t.p + i, j - i);
+		h = rs_hash_bytes(h, " ", 1);
 		i = j + 1;
 	}
 	return h;

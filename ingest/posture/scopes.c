@@ -8,14 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull; /* FNV-1a, then a mix */
+	uint64_t h = rs_hash_bytes(RS_HASH_SEED, p, n); /* then a mix */
 
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ s[i]) * 1099511628211ull;
-	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
