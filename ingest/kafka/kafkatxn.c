@@ -74,14 +74,33 @@ static void txn_reset(rs_kafkatxn_t *tx)
 static int txn_abort(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 {
 	long events = tx->nevents;
+	int64_t since_ms = rs_clock_mono_ms();
 
 	for (;;) {
-		rd_kafka_error_t *error =
-		    rd_kafka_abort_transaction(tx->rk, RS_KAFKATXN_TIMEOUT_MS);
+		rd_kafka_error_t *error;
 
+		/* The abort waits until the delivery report of every
+		 * outstanding message has been served, and this thread is
+		 * the one that serves them: wait in short slices and serve
+		 * them in between, or the abort only ever ends by its
+		 * timeout (with the input idle meanwhile). */
+		rd_kafka_poll(tx->rk, 0);
+		error = rd_kafka_abort_transaction(tx->rk,
+		                                   RS_KAFKATXN_ABORT_SLICE_MS);
 		if (error == NULL) {
 			break;
 		}
+		if (rd_kafka_error_code(error) ==
+		        RD_KAFKA_RESP_ERR__TIMED_OUT &&
+		    !rd_kafka_error_is_fatal(error) &&
+		    !rd_kafka_error_txn_requires_abort(error) &&
+		    rs_clock_mono_ms() - since_ms < RS_KAFKATXN_TIMEOUT_MS &&
+		    !atomic_load(tx->abandon)) {
+			/* Still waiting on reports: not worth a warning yet. */
+			rd_kafka_error_destroy(error);
+			continue;
+		}
+		since_ms = rs_clock_mono_ms();
 		if (txn_sort(tx, error, "abort_transaction", errstr,
 		             errstr_size) == TXN_FATAL) {
 			return -1;
