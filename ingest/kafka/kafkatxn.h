@@ -25,9 +25,8 @@
 #include "kafka/txnsync.h"
 
 #define RS_KAFKATXN_TIMEOUT_MS 30000
-#define RS_KAFKATXN_ABORT_SLICE_MS 200 /* abort waits, reports served between  \
-	                                */
-#define RS_KAFKATXN_BACKOFF_MS 500     /* wait after a first abort */
+#define RS_KAFKATXN_ABORT_SLICE_MS 200   /* an abort waits, polled between */
+#define RS_KAFKATXN_BACKOFF_MS 500       /* wait after a first abort */
 #define RS_KAFKATXN_BACKOFF_MAX_MS 10000 /* ... after aborts in a row */
 
 /* The offset after the last line read of one input partition. */
