@@ -145,7 +145,10 @@ scenario_fenced() {
 	broker
 	c=$(corpus 40000 19)
 	in_out fenced 3 || return 1
-	replay_bg "$in" "$c" 20000
+	# 8 s of input: the second instance (rules compiled, group joined)
+	# must fence the first while lines still flow, or the first, idle,
+	# never produces again and never learns it was fenced.
+	replay_bg "$in" "$c" 5000
 	replay_pid=$REPLAY
 	run_stage fencedA --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-t"
