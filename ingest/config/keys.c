@@ -484,8 +484,9 @@ const rs_config_key_t rs_config_keys[] = {
 		"(include_sent: rollup): an interval is written once a "
 		"later one is seen, after as long again without input, or "
 		"at the end; input is committed only up to the first line "
-		"still in an open one (with exactly_once, every rollup is "
-		"written with its transaction).",
+		"still in an open one (with exactly_once, whose "
+		"transactions commit on their own clock, each batch writes "
+		"what it counted).",
 	.cmds = BOTH,
     },
     {
