@@ -25,6 +25,7 @@
 #   rollup    the stage with pipeline.include_sent: rollup and
 #             exactly_once: the rollups' aggregated_counts add up to every
 #             delivered line once, and posture counts every message
+#   rollup_alo  the same at least once (rollups open across batches)
 # Ends with "N passed, N failed"; exits 1 if any failed. The broker is
 # started if needed and left as it was found.
 set -uo pipefail
@@ -316,8 +317,18 @@ PY
 # to every delivered line of the corpus, once, in fewer messages; and an
 # instance reading the topic counts every message.
 scenario_rollup() {
-	local ev logs want
-	ev=$(topic rollup)
+	rollup_through exactly_once
+}
+
+# The same at least once: rollups stay open across batches (per key and
+# minute) and the input is committed only up to their first line.
+scenario_rollup_alo() {
+	rollup_through at_least_once
+}
+
+rollup_through() {
+	local ev logs want guarantee=$1
+	ev=$(topic "rollup-${guarantee//_/}")
 	logs=$ev-logs
 	python3 bench/gen_corpus.py --lines 20000 --seed 3 --out "$WORK/$ev.log" >/dev/null
 	want=$($RS classify -q --all --format json "$WORK/$ev.log" | grep -c '"status":"sent"')
@@ -325,12 +336,12 @@ scenario_rollup() {
 	replay_into "$logs" "$WORK/$ev.log" || return 1
 	$RS run --brokers "$BROKERS" --threads 2 --input "$logs" --output "$ev" \
 		--group "$logs-g" --set pipeline.include_sent=rollup \
-		--set kafka.delivery_guarantee=exactly_once \
+		--set kafka.delivery_guarantee="$guarantee" \
 		--exit-when-idle 4 >"$WORK/$ev-run.out" 2>"$WORK/$ev-run.log" || return 1
 	$RS events --brokers "$BROKERS" --topic "$ev" --timeout 20 >"$WORK/$ev.json" 2>/dev/null || return 1
 	posture_bg rollup --group "$ev-g" --input "$ev" --idle-exit 5
 	wait_for "$PID" 120 || return 1
-	python3 - "$WORK/$ev.json" "$want" "$WORK/rollup.log" <<'PY'
+	python3 - "$WORK/$ev.json" "$want" "$WORK/rollup.log" "$guarantee" <<'PY'
 import json, re, sys
 want = int(sys.argv[2])
 lines = rollups = other = 0
@@ -350,11 +361,11 @@ if rollups >= want:
 m = re.search(r"^replyscan: (\d+) events", open(sys.argv[3]).read(), re.M)
 if not m or int(m.group(1)) != rollups + other:
     sys.exit(f"posture counted {m and m.group(1)} events, the topic holds {rollups + other}")
-print(f"{rollups} rollups carry all {want} delivered lines once (exactly_once); posture counted all {rollups + other} events")
+print(f"{rollups} rollups carry all {want} delivered lines once ({sys.argv[4]}); posture counted all {rollups + other} events")
 PY
 }
 
-all=(e2e restart restore scaleout rollup)
+all=(e2e restart restore scaleout rollup rollup_alo)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
