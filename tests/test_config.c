@@ -43,6 +43,7 @@ static const char *const all_keys[] = {
     "pipeline.rules",
     "pipeline.input_format",
     "pipeline.include_sent",
+    "pipeline.rollup_interval",
     "pipeline.batch_bytes",
     "pipeline.queue_batches",
     "pipeline.max_line",
@@ -802,6 +803,7 @@ static void test_print(void **state)
 		  "pipeline.rules: \"/etc/replyscan/rules\"\n"
 		  "pipeline.input_format: postfix\n"
 		  "pipeline.include_sent: true\n"
+		  "pipeline.rollup_interval: 60\n"
 		  "pipeline.batch_bytes: 512KiB\n"
 		  "pipeline.queue_batches: 20\n"
 		  "pipeline.max_line: 1MiB\n"
@@ -822,6 +824,7 @@ static void test_print(void **state)
 	                          "pipeline.rules: \"\"\n"
 	                          "pipeline.input_format: auto\n"
 	                          "pipeline.include_sent: false\n"
+	                          "pipeline.rollup_interval: 60\n"
 	                          "pipeline.batch_bytes: 1MiB\n"
 	                          "pipeline.queue_batches: 0  # 2 * threads "
 	                          "+ 2\n"

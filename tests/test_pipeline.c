@@ -485,7 +485,10 @@ static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
 	for (size_t i = 0; i < b->nevents && ks->n < 64; i++) {
 		const rs_event_meta_t *m = &b->events[i];
 
-		ks->line[ks->n] = b->lines[m->line_idx].line_no;
+		/* A rollup names no line of the batch: its provenance
+		 * (the last line it counts) is read from the event. */
+		ks->line[ks->n] =
+		    m->line_idx < b->nlines ? b->lines[m->line_idx].line_no : 0;
 		ks->cause[ks->n] = m->cause;
 		ks->status[ks->n] = m->status;
 		if (m->len > 0) {
@@ -496,6 +499,9 @@ static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
 
 			assert_non_null(ev);
 			ks->count[ks->n] = ev->aggregated_count;
+			if (m->line_idx >= b->nlines) {
+				ks->line[ks->n] = ev->line;
+			}
 			ks->minute[ks->n] = ev->log_time_unix_ms / 60000;
 			snprintf(ks->domain[ks->n], sizeof(ks->domain[0]), "%s",
 			         ev->recipient_domain);
@@ -513,9 +519,13 @@ static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
 	"status=sent (250 2.0.0 OK)"
 
 /*
- * include_sent: rollup: the delivered lines of each batch become one
- * event per (sending side, domain, MX, minute) with aggregated_count,
- * after the batch's other events; a key met in two batches gives two.
+ * include_sent: rollup: the delivered lines become one event per
+ * (sending side, domain, MX, minute) with aggregated_count, across
+ * batches: a minute is written once a later one is seen (with the batch
+ * that shows it), and what is open at the end in a batch of its own. A
+ * line of a minute already written (late) gives that minute a second
+ * rollup. With a sink that flushes each batch (an exactly-once
+ * transaction), each batch writes what it counted.
  */
 static void test_rollup_sent(void **state)
 {
@@ -525,21 +535,27 @@ static void test_rollup_sent(void **state)
 	    DEFER,
 	    SENT("10:00:02", "3F1A2B4CA2", "b@gmail.com",
 	         "gmail-smtp-in.l.google.com"),
-	    SENT("10:00:59", "3F1A2B4CA3", "c@gmail.com",
-	         "gmail-smtp-in.l.google.com"),
-	    SENT("10:01:00", "3F1A2B4CA4", "d@gmail.com",
-	         "gmail-smtp-in.l.google.com"),
 	    SENT("10:00:30", "3F1A2B4CA5", "e@example.org", "mx.example.org"),
-	    SENT("10:00:31", "3F1A2B4CA6", "f@example.org", "mx.example.org"),
 	    SKIP,
 	    NULL};
 	static const char *const b2[] = {
 	    SENT("10:00:40", "3F1A2B4CB1", "g@gmail.com",
 	         "gmail-smtp-in.l.google.com"),
-	    SENT("10:00:41", "3F1A2B4CB2", "h@gmail.com",
+	    SENT("10:00:41", "3F1A2B4CB2", "f@example.org", "mx.example.org"),
+	    NULL};
+	static const char *const b3[] = {
+	    SENT("10:01:00", "3F1A2B4CA4", "d@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    SENT("10:00:59", "3F1A2B4CA3", "c@gmail.com",
 	         "gmail-smtp-in.l.google.com"),
 	    NULL};
-	static const char *const *const batches[] = {b1, b2, NULL};
+	static const char *const b4[] = {
+	    SENT("10:00:58", "3F1A2B4CC1", "h@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    SENT("10:01:30", "3F1A2B4CC2", "i@gmail.com",
+	         "gmail-smtp-in.l.google.com"),
+	    NULL};
+	static const char *const *const batches[] = {b1, b2, b3, b4, NULL};
 	text_source_t ts;
 	keep_sink_t ks;
 	rs_pipeline_conf_t conf;
@@ -565,10 +581,12 @@ static void test_rollup_sent(void **state)
 	assert_int_equal(
 	    rs_pipeline_run(&conf, &ts.src, &ks.sink, &total, err, sizeof(err)),
 	    0);
-	assert_int_equal(total.lines, 10);
-	assert_int_equal(total.rolled_up, 8);
+	assert_int_equal(total.lines, 11);
+	assert_int_equal(total.rolled_up, 9);
 	assert_int_equal(total.skipped, 1);
-	/* the deferral, 3 rollups of batch 1, 1 of batch 2 */
+	/* the deferral; with batch 3 (10:01 seen) gmail@10:00 and
+	 * example.org@10:00; with batch 4 the late gmail@10:00; at the end
+	 * gmail@10:01 */
 	assert_int_equal(total.events, 5);
 	assert_int_equal(ks.n, 5);
 	assert_int_equal(ks.status[0], RS_STATUS_DEFERRED);
@@ -577,19 +595,159 @@ static void test_rollup_sent(void **state)
 		assert_int_equal(ks.status[i], RS_STATUS_SENT);
 		sum += ks.count[i];
 	}
-	assert_int_equal(sum, 8);
-	/* In first-seen order, each the last line it counts. */
+	assert_int_equal(sum, 9);
+	/* In first-seen order, each with the last line it counts. */
 	assert_string_equal(ks.domain[1], "gmail.com");
-	assert_int_equal(ks.count[1], 3);
-	assert_int_equal(ks.line[1], 4);
-	assert_string_equal(ks.domain[2], "gmail.com");
-	assert_int_equal(ks.count[2], 1);
-	assert_int_equal(ks.minute[2], ks.minute[1] + 1);
-	assert_string_equal(ks.domain[3], "example.org");
-	assert_int_equal(ks.count[3], 2);
+	assert_int_equal(ks.count[1], 4); /* of batches 1, 2 and 3 */
+	assert_int_equal(ks.line[1], 9);
+	assert_string_equal(ks.domain[2], "example.org");
+	assert_int_equal(ks.count[2], 2);
+	assert_int_equal(ks.line[2], 7);
+	assert_int_equal(ks.minute[2], ks.minute[1]);
+	assert_string_equal(ks.domain[3], "gmail.com"); /* late */
+	assert_int_equal(ks.count[3], 1);
 	assert_int_equal(ks.minute[3], ks.minute[1]);
+	assert_int_equal(ks.line[3], 10);
+	assert_string_equal(ks.domain[4], "gmail.com");
 	assert_int_equal(ks.count[4], 2);
-	assert_int_equal(ks.line[4], 10);
+	assert_int_equal(ks.minute[4], ks.minute[1] + 1);
+	assert_int_equal(ks.line[4], 11);
+
+	/* A sink that flushes each batch: what each batch counted. */
+	memset(&ts, 0, sizeof(ts));
+	ts.src.next = text_next;
+	ts.src.ctx = &ts;
+	ts.batches = batches;
+	memset(&ks, 0, sizeof(ks));
+	ks.sink.write = keep_write;
+	ks.sink.ctx = &ks;
+	ks.sink.rollup_flush_each = 1;
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &ts.src, &ks.sink, &total, err, sizeof(err)),
+	    0);
+	/* the deferral, 2 + 2 + 2 + 2 rollups */
+	assert_int_equal(total.events, 9);
+	sum = 0;
+	for (size_t i = 1; i < ks.n; i++) {
+		sum += ks.count[i];
+	}
+	assert_int_equal(sum, 9);
+}
+
+/* A Kafka-like source: each batch's lines on partition 0 of topic "t",
+ * offsets counting from 100; the acknowledgements the sink would make. */
+static const char *const topic_t = "t";
+
+static int offsets_next(rs_source_t *s, rs_batch_t *b, char *err, size_t n)
+{
+	int rc = text_next(s, b, err, n);
+
+	for (size_t i = 0; rc > 0 && i < b->nlines; i++) {
+		b->lines[i].topic = topic_t;
+		b->lines[i].partition = 0;
+		b->lines[i].offset = 99 + (int64_t)b->lines[i].line_no;
+		b->lines[i].line_no = 0;
+	}
+	b->source = NULL;
+	return rc;
+}
+
+typedef struct pos_sink {
+	rs_sink_t sink;
+	int64_t acked[8];    /* per write: the position of t/0, -1 none */
+	uint32_t counted[8]; /* per write: lines in its rollups */
+	size_t n;
+} pos_sink_t;
+
+static int pos_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
+{
+	pos_sink_t *ps = s->ctx;
+
+	(void)err;
+	(void)n;
+	assert_true(ps->n < 8);
+	assert_true(b->has_positions);
+	ps->acked[ps->n] = -1;
+	for (size_t i = 0; i < b->npositions; i++) {
+		assert_ptr_equal(b->positions[i].topic, topic_t);
+		assert_int_equal(b->positions[i].partition, 0);
+		ps->acked[ps->n] = b->positions[i].next_offset;
+	}
+	ps->counted[ps->n] = 0;
+	for (size_t i = 0; i < b->nevents; i++) {
+		const rs_event_meta_t *m = &b->events[i];
+		Replyscan__V1__DeferralEvent *ev;
+
+		if (m->status != RS_STATUS_SENT) {
+			continue;
+		}
+		ev = replyscan__v1__deferral_event__unpack(
+		    NULL, m->len, (const uint8_t *)b->out.data + m->off);
+		assert_non_null(ev);
+		ps->counted[ps->n] += ev->aggregated_count;
+		replyscan__v1__deferral_event__free_unpacked(ev, NULL);
+	}
+	ps->n++;
+	return 0;
+}
+
+/*
+ * Input with offsets: a partition's position stops at the first line
+ * still counted in an open rollup, so that no delivered line is
+ * committed before its rollup is written, and reaches the end once it
+ * is.
+ */
+static void test_rollup_positions(void **state)
+{
+	static const char *const b1[] = {
+	    DEFER, /* offset 100 */
+	    SENT("10:00:01", "3F1A2B4CA1", "a@gmail.com",
+	         "gmail-smtp-in.l.google.com"), /* 101 */
+	    NULL};
+	static const char *const b2[] = {
+	    SENT("10:00:40", "3F1A2B4CB1", "g@gmail.com",
+	         "gmail-smtp-in.l.google.com"), /* 102 */
+	    SKIP,                               /* 103 */
+	    NULL};
+	static const char *const b3[] = {
+	    SENT("10:01:00", "3F1A2B4CA4", "d@gmail.com",
+	         "gmail-smtp-in.l.google.com"), /* 104 */
+	    DEFER,                              /* 105 */
+	    NULL};
+	static const char *const *const batches[] = {b1, b2, b3, NULL};
+	text_source_t ts;
+	pos_sink_t ps;
+	rs_pipeline_conf_t conf;
+	rs_counts_t total;
+	char err[256];
+
+	(void)state;
+	memset(&ts, 0, sizeof(ts));
+	ts.src.next = offsets_next;
+	ts.src.ctx = &ts;
+	ts.batches = batches;
+	memset(&ps, 0, sizeof(ps));
+	ps.sink.write = pos_write;
+	ps.sink.ctx = &ps;
+	memset(&conf, 0, sizeof(conf));
+	conf.rules = rules;
+	conf.threads = 2;
+	conf.slots = 3;
+	conf.encode = 1;
+	conf.event_format = RS_EVENT_PB;
+	conf.include_sent = RS_SENT_ROLLUP;
+	assert_int_equal(
+	    rs_pipeline_run(&conf, &ts.src, &ps.sink, &total, err, sizeof(err)),
+	    0);
+	assert_int_equal(ps.n, 4);          /* three batches and the end */
+	assert_int_equal(ps.acked[0], 101); /* 101 is open */
+	assert_int_equal(ps.counted[0], 0);
+	assert_int_equal(ps.acked[1], 101); /* 101, 102 open */
+	assert_int_equal(ps.counted[1], 0);
+	assert_int_equal(ps.acked[2], 104); /* 10:00 written, 104 open */
+	assert_int_equal(ps.counted[2], 2);
+	assert_int_equal(ps.acked[3], 106); /* the end: all written */
+	assert_int_equal(ps.counted[3], 1);
 }
 
 /*
@@ -665,6 +823,7 @@ int main(void)
 	    cmocka_unit_test(test_ruleset_swap),
 	    cmocka_unit_test(test_stateful_across_batches),
 	    cmocka_unit_test(test_rollup_sent),
+	    cmocka_unit_test(test_rollup_positions),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -84,6 +84,8 @@ int rs_cmd_classify(int argc, char **argv)
 	memset(&conf, 0, sizeof(conf));
 	conf.input_format = cfg.pipeline.input_format;
 	conf.include_sent = cfg.pipeline.include_sent;
+	conf.rollup_interval_ms =
+	    (int64_t)(cfg.pipeline.rollup_interval * 1000.0 + 0.5);
 	conf.threads = rs_config_threads(&cfg);
 	conf.slots = rs_config_queue_batches(&cfg);
 	conf.batch_bytes = cfg.pipeline.batch_bytes;

@@ -8,10 +8,12 @@
  * printed (JSON, pb, or PowerMTA / KumoMTA commands), and /posture is
  * served on --listen.
  *
- * Kafka mode keeps no local state: on every partition assignment it seeks
- * back one window (offsets_for_times) and rebuilds the windows from the
- * events; before that it reads the decisions topic (compacted: one record
- * per scope) to take back postures whose hold outlasts the window.
+ * Kafka mode keeps no local state: when a partition new to the instance
+ * is assigned it seeks back one window (offsets_for_times) and rebuilds
+ * the windows from the events (a partition it already counted goes on
+ * where it stopped); before that it reads the decisions topic (compacted:
+ * one record per scope) to take back postures whose hold outlasts the
+ * window.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -275,13 +277,59 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
+/*
+ * The consumer's state: the longest window, the partitions assigned now,
+ * and per partition of the input topic (one topic, indexed by partition)
+ * the offset after the last event this instance counted, -1 before any.
+ * The windows keep what was counted across a rebalance, so a partition
+ * assigned again must go on from there: seeking it one window back, as a
+ * partition new to the instance is, would count those events twice (the
+ * eager protocol revokes and reassigns every partition whenever a member
+ * joins or leaves).
+ */
 typedef struct kctx {
 	int64_t window_ms;
 	int assigned;
+	int64_t *counted; /* [ncounted] */
+	int32_t ncounted;
 } kctx_t;
 
-/* Every assignment starts one window back: the windows are rebuilt
- * from the topic, nothing is read from a local store. */
+/* Remember that offset of partition was counted. -1 out of memory (the
+ * partition is then read one window back when assigned again). */
+static int counted_set(kctx_t *k, int32_t partition, int64_t offset)
+{
+	if (partition < 0) {
+		return -1;
+	}
+	if (partition >= k->ncounted) {
+		int32_t n = partition + 1 > 2 * k->ncounted ? partition + 1
+		                                            : 2 * k->ncounted;
+		int64_t *c = realloc(k->counted, (size_t)n * sizeof(*c));
+
+		if (c == NULL) {
+			return -1;
+		}
+		for (int32_t i = k->ncounted; i < n; i++) {
+			c[i] = -1;
+		}
+		k->counted = c;
+		k->ncounted = n;
+	}
+	k->counted[partition] = offset + 1;
+	return 0;
+}
+
+/* The offset after the last event of partition counted here; -1 none. */
+static int64_t counted_next(const kctx_t *k, int32_t partition)
+{
+	return partition >= 0 && partition < k->ncounted ? k->counted[partition]
+	                                                 : -1;
+}
+
+/* Every assignment of a partition new to this instance starts one window
+ * back: the windows are rebuilt from the topic, nothing is read from a
+ * local store. A partition it counted before goes on after its last
+ * counted event, or one window back if that is later. */
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -301,16 +349,26 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			}
 		}
 		for (int i = 0; i < parts->cnt; i++) {
+			rd_kafka_topic_partition_t *p = &parts->elems[i];
+			int64_t next = counted_next(k, p->partition);
+			const char *how = "one window back";
+
+			if (next >= 0 &&
+			    (p->offset == RD_KAFKA_OFFSET_BEGINNING ||
+			     (p->offset >= 0 && p->offset < next))) {
+				p->offset = next;
+				how = "after the events counted here";
+			}
 			/* -1: no message that new; start at the end. */
-			if (parts->elems[i].offset < 0) {
-				parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+			if (p->offset < 0 &&
+			    p->offset != RD_KAFKA_OFFSET_BEGINNING) {
+				p->offset = RD_KAFKA_OFFSET_END;
 			}
 			fprintf(stderr,
 			        "replyscan: assigned %s/%d from offset %lld "
-			        "(one window back)\n",
-			        parts->elems[i].topic,
-			        parts->elems[i].partition,
-			        (long long)parts->elems[i].offset);
+			        "(%s)\n",
+			        p->topic, p->partition, (long long)p->offset,
+			        how);
 		}
 		rd_kafka_assign(rk, parts);
 		k->assigned += parts->cnt;
@@ -413,7 +471,7 @@ static int run_kafka(rs_posture_t *e, const rs_policy_t *pol,
 	    {"linger.ms", "50"},
 	    {"enable.idempotence", "true"},
 	};
-	kctx_t k = {rs_policy_window_ms(pol), 0};
+	kctx_t k = {rs_policy_window_ms(pol), 0, NULL, 0};
 	rs_kafkaclient_conf_t cc;
 	rs_kafkaclient_t *cons = NULL, *prod = NULL;
 	rd_kafka_t *rk;
@@ -501,6 +559,7 @@ static int run_kafka(rs_posture_t *e, const rs_policy_t *pol,
 			continue;
 		}
 		last_msg = rs_clock_mono_ms();
+		counted_set(&k, m->partition, m->offset);
 		if (rs_pevent_decode(m->payload, m->len, &ev) != 0) {
 			fprintf(stderr,
 			        "replyscan: %s/%d/%lld: not a DeferralEvent\n",
@@ -515,6 +574,7 @@ static int run_kafka(rs_posture_t *e, const rs_policy_t *pol,
 	flush_out(c);
 	rd_kafka_consumer_close(rk);
 	rs_kafkaclient_destroy(cons);
+	free(k.counted);
 	if (c->producer != NULL) {
 		if (rd_kafka_flush(c->producer, 30000) !=
 		    RD_KAFKA_RESP_ERR_NO_ERROR) {

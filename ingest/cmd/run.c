@@ -83,6 +83,8 @@ static void stage_conf(const rs_config_t *cfg, rs_stage_conf_t *sc,
 	    rules_dir, rules_dir_size);
 	sc->input_format = cfg->pipeline.input_format;
 	sc->include_sent = cfg->pipeline.include_sent;
+	sc->rollup_interval_ms =
+	    (int64_t)(cfg->pipeline.rollup_interval * 1000.0 + 0.5);
 	sc->threads = rs_config_threads(cfg);
 	sc->slots = rs_config_queue_batches(cfg);
 	sc->batch_bytes = cfg->pipeline.batch_bytes;

@@ -110,6 +110,7 @@ typedef struct rs_config {
 		const char *rules; /* rules directory; "": the bundled rules */
 		const rs_format_t *input_format; /* never NULL */
 		int include_sent;                /* rs_config_sent_t */
+		double rollup_interval; /* seconds of log time per rollup */
 		size_t batch_bytes;
 		int queue_batches; /* 0: 2 * threads + 2 */
 		size_t max_line;

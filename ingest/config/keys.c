@@ -448,9 +448,10 @@ const rs_config_key_t rs_config_keys[] = {
 	.desc = "Also emit events for delivered (sent) messages: true, one "
 		"per line; rollup, one per sending side (the first of "
 		"sending_ip, sending_pool, vmta, log_host the line gives), "
-		"recipient domain, MX host, MTA and log-time minute within "
-		"each input batch, status sent with aggregated_count: the "
-		"denominators of `replyscan posture` in fewer bytes.",
+		"recipient domain, MX host, MTA and log-time interval "
+		"(pipeline.rollup_interval), status sent with "
+		"aggregated_count: the denominators of `replyscan posture` "
+		"in fewer bytes.",
 	.cmds = BOTH,
 	.flags =
 	    {
@@ -468,9 +469,25 @@ const rs_config_key_t rs_config_keys[] = {
 		    .value = "rollup",
 		    .help = "also emit successful deliveries, rolled up: "
 			    "one event per sending side, domain, MX and "
-			    "minute of a batch, with aggregated_count",
+			    "minute, with aggregated_count",
 		},
 	    },
+    },
+    {
+	.name = "pipeline.rollup_interval",
+	.type = RS_CONFIG_SECONDS,
+	.offset = OFF(pipeline.rollup_interval),
+	.min = 1,
+	.max = 3600,
+	.def = "60",
+	.desc = "Log time one rollup of delivered lines counts "
+		"(include_sent: rollup): an interval is written once a "
+		"later one is seen, after as long again without input, or "
+		"at the end; input is committed only up to the first line "
+		"still in an open one (with exactly_once, whose "
+		"transactions commit on their own clock, each batch writes "
+		"what it counted).",
+	.cmds = BOTH,
     },
     {
 	.name = "pipeline.batch_bytes",

@@ -301,4 +301,5 @@ void rs_summary_tee_init(rs_summary_tee_t *tee, rs_summary_t *s,
 	tee->sink.ctx = tee;
 	tee->next = next;
 	tee->summary = s;
+	tee->sink.rollup_flush_each = next->rollup_flush_each;
 }

@@ -396,9 +396,26 @@ static int produce(rs_kafkasink_t *sk, const char *topic, const void *p,
 	}
 }
 
-/* Offset after the last line of each input partition in the batch. */
+/* Offset after the last line of each input partition in the batch, or
+ * the positions the pipeline set (rollups still open hold them back). */
 static int batch_positions(const rs_batch_t *b, track_t *t)
 {
+	if (b->has_positions) {
+		if (b->npositions == 0) {
+			return 0;
+		}
+		t->pos = malloc(b->npositions * sizeof(*t->pos));
+		if (t->pos == NULL) {
+			return -1;
+		}
+		for (size_t i = 0; i < b->npositions; i++) {
+			t->pos[i].topic = b->positions[i].topic;
+			t->pos[i].partition = b->positions[i].partition;
+			t->pos[i].next_offset = b->positions[i].next_offset;
+		}
+		t->npos = b->npositions;
+		return 0;
+	}
 	for (size_t i = 0; i < b->nlines; i++) {
 		const rs_line_t *l = &b->lines[i];
 		size_t k;
@@ -512,7 +529,9 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	}
 	for (size_t i = 0; i < b->nevents; i++) {
 		const rs_event_meta_t *m = &b->events[i];
-		const rs_line_t *l = &b->lines[m->line_idx];
+		/* A rollup belongs to no line of this batch. */
+		const rs_line_t *l =
+		    m->line_idx < b->nlines ? &b->lines[m->line_idx] : NULL;
 
 		size_t len = m->len;
 
@@ -531,7 +550,7 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 		            errstr, errstr_size) < 0) {
 			return -1;
 		}
-		if (sk->conf.metrics != NULL && l->ts_ms > 0 &&
+		if (sk->conf.metrics != NULL && l != NULL && l->ts_ms > 0 &&
 		    now >= l->ts_ms) {
 			double secs = (double)(now - l->ts_ms) / 1000.0;
 
@@ -722,6 +741,9 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	sk->sink.flush = sk_flush;
 	sk->sink.tick = sk_tick;
 	sk->sink.ctx = sk;
+	/* A transaction commits the input positions of all it holds, at a
+	 * time of its own: rollups cannot stay open past the batch. */
+	sk->sink.rollup_flush_each = sk->conf.txn != NULL;
 	return sk;
 }
 

@@ -277,6 +277,7 @@ static void pipeline_conf(const stage_t *st, rs_pipeline_conf_t *pc)
 	pc->event_format = c->output_json ? RS_EVENT_JSON : RS_EVENT_PB;
 	pc->encode = 1;
 	pc->include_sent = c->include_sent;
+	pc->rollup_interval_ms = c->rollup_interval_ms;
 	pc->key = c->key;
 	pc->threads = c->threads;
 	pc->slots = c->slots;

@@ -54,6 +54,7 @@ typedef struct rs_stage_conf {
 	const rs_format_t *input_format;
 	const rs_format_opts_t *format_opts; /* borrowed; NULL: defaults */
 	int include_sent;
+	int64_t rollup_interval_ms; /* include_sent: rollup; 0: a minute */
 	unsigned threads;
 	unsigned slots;
 	size_t batch_bytes;

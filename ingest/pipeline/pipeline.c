@@ -42,6 +42,11 @@ void rs_batch_reset(rs_batch_t *batch)
 	batch->nbad = 0;
 	batch->failed = 0;
 	memset(&batch->counts, 0, sizeof(batch->counts));
+	if (batch->rollup != NULL) {
+		rs_rollup_reset(batch->rollup);
+	}
+	batch->has_positions = 0;
+	batch->npositions = 0;
 }
 
 void rs_batch_free(rs_batch_t *batch)
@@ -53,6 +58,8 @@ void rs_batch_free(rs_batch_t *batch)
 	rs_buf_free(&batch->keys);
 	free(batch->events);
 	free(batch->bad);
+	rs_rollup_destroy(batch->rollup);
+	free(batch->positions);
 	memset(batch, 0, sizeof(*batch));
 }
 
@@ -128,7 +135,6 @@ struct rs_worker {
 	rs_event_encoder_t *enc;
 	rs_record_t rec;
 	char *arena;
-	rs_rollup_t *rollup; /* include_sent: rollup */
 };
 
 /* Decoded strings of one record never exceed the line; cap at 64 KiB. */
@@ -146,11 +152,7 @@ rs_worker_t *rs_worker_new(const rs_pipeline_conf_t *conf, char *errstr,
 	w->conf = conf;
 	w->arena = malloc(WORKER_ARENA);
 	w->enc = rs_event_encoder_new();
-	if (conf->include_sent == RS_SENT_ROLLUP) {
-		w->rollup = rs_rollup_new();
-	}
-	if (w->arena == NULL || w->enc == NULL ||
-	    (conf->include_sent == RS_SENT_ROLLUP && w->rollup == NULL)) {
+	if (w->arena == NULL || w->enc == NULL) {
 		snprintf(errstr, errstr_size, "out of memory");
 		goto fail;
 	}
@@ -181,7 +183,6 @@ void rs_worker_destroy(rs_worker_t *w)
 		rs_ruleset_release(w->conf->ruleset, w->rules);
 	}
 	rs_event_encoder_destroy(w->enc);
-	rs_rollup_destroy(w->rollup);
 	free(w->arena);
 	free(w);
 }
@@ -305,26 +306,6 @@ static int emit(rs_worker_t *w, rs_batch_t *batch, size_t i,
 	return 0;
 }
 
-/*
- * The rollup events of the batch's delivered lines, after its other
- * events: in the batch's own output, so they are produced, acknowledged
- * and committed with it (rollup.h).
- */
-static void emit_rollups(rs_worker_t *w, rs_batch_t *batch, int64_t ingest)
-{
-	for (size_t e = 0; e < rs_rollup_count(w->rollup); e++) {
-		rs_verdict_t verdict;
-		uint32_t i;
-
-		rs_rollup_record(w->rollup, e, &w->rec, &i);
-		rs_verdict_init(&verdict, w->rec.stage);
-		verdict.cause = RS_CAUSE_UNSPECIFIED;
-		if (emit(w, batch, i, &w->rec, &verdict, ingest) != 0) {
-			return;
-		}
-	}
-}
-
 void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 {
 	const rs_pipeline_conf_t *conf = w->conf;
@@ -336,8 +317,15 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 	int per_line = (format->flags & RS_FORMAT_REPLY_PER_LINE) != 0;
 
 	follow_ruleset(w);
-	if (w->rollup != NULL) {
-		rs_rollup_reset(w->rollup);
+	if (conf->include_sent == RS_SENT_ROLLUP && !per_line) {
+		if (batch->rollup == NULL) {
+			batch->rollup = rs_rollup_new(conf->rollup_interval_ms);
+		}
+		if (batch->rollup == NULL) {
+			batch->failed = 1;
+			return;
+		}
+		rs_rollup_reset(batch->rollup);
 	}
 	for (size_t i = 0; i < batch->nlines; i++) {
 		const rs_line_t *line = &batch->lines[i];
@@ -382,9 +370,17 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			batch->counts.skipped++;
 			continue;
 		}
-		if (rec->status == RS_STATUS_SENT && w->rollup != NULL &&
+		if (rec->status == RS_STATUS_SENT && batch->rollup != NULL &&
 		    !per_line) {
-			if (rs_rollup_add(w->rollup, rec, (uint32_t)i) != 0) {
+			rs_provenance_t prov;
+
+			prov.source = line->topic     ? line->topic
+			              : batch->source ? batch->source
+			                              : "";
+			prov.line = line->line_no;
+			prov.partition = line->partition;
+			prov.offset = line->offset;
+			if (rs_rollup_add(batch->rollup, rec, &prov) != 0) {
 				batch->failed = 1;
 				return;
 			}
@@ -410,9 +406,6 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 		if (emit(w, batch, i, rec, &verdict, ingest) != 0) {
 			return;
 		}
-	}
-	if (w->rollup != NULL) {
-		emit_rollups(w, batch, ingest);
 	}
 	if (batch->out.failed || batch->keys.failed) {
 		batch->failed = 1;
@@ -578,6 +571,202 @@ static void *worker_main(void *arg)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* Open rollups (include_sent: rollup)                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The sink thread's side of the rollups: each batch's table is merged,
+ * in input order, into one open table; an interval is written when a
+ * later one has been seen, when no input came for one interval of wall
+ * time, and at the end, each entry as one event in the output of the
+ * batch then being written (or of a batch of its own when idle or at the
+ * end). So that no delivered line is lost, a partition's input is
+ * acknowledged only up to its first line still in an open entry
+ * (rs_batch_t.positions); a sink that cannot hold acknowledgements back
+ * (rollup_flush_each) has every entry written with each batch.
+ *
+ * @locality the sink thread.
+ */
+typedef struct carry {
+	const rs_pipeline_conf_t *conf;
+	rs_sink_t *sink;
+	rs_rollup_t *open;
+	rs_event_encoder_t *enc;
+	rs_batch_t *into;    /* the batch taking the events now */
+	int64_t ingest;      /* its ingest time */
+	rs_position_t *seen; /* per input partition: after its last line */
+	size_t nseen, seen_cap;
+	uint64_t epoch;  /* of the batches merged */
+	int64_t last_ms; /* monotonic time input last came */
+	rs_batch_t own;  /* for a flush with no batch to ride in */
+} carry_t;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Encode one closed rollup into c->into (rs_rollup_take's callback). */
+static void carry_emit(void *ctx, const rs_record_t *rec,
+                       const rs_provenance_t *prov)
+{
+	carry_t *c = ctx;
+	rs_batch_t *b = c->into;
+	rs_event_meta_t *m;
+	rs_verdict_t verdict;
+	rs_str_t k = event_key(c->conf->key, rec);
+
+	if (grow((void **)&b->events, &b->events_cap, b->nevents,
+	         sizeof(rs_event_meta_t)) < 0) {
+		b->failed = 1;
+		return;
+	}
+	rs_verdict_init(&verdict, rec->stage);
+	verdict.cause = RS_CAUSE_UNSPECIFIED;
+	m = &b->events[b->nevents++];
+	m->line_idx = UINT32_MAX; /* of no line of this batch */
+	m->cause = (uint8_t)verdict.cause;
+	m->stage = (uint8_t)rec->stage;
+	m->status = (uint8_t)rec->status;
+	m->key_off = b->keys.len;
+	rs_buf_append(&b->keys, k.p, k.p ? k.n : 0);
+	m->key_len = b->keys.len - m->key_off;
+	m->off = b->out.len;
+	if (c->conf->encode) {
+		rs_event_encode(c->enc, c->conf->event_format, rec, &verdict,
+		                prov, c->ingest, &b->out);
+	}
+	m->len = b->out.len - m->off;
+	b->counts.events++;
+	b->counts.by_cause_stage[verdict.cause][rec->stage]++;
+}
+
+/* Write the entries of intervals below before into b; then, unless the
+ * sink flushes each batch, the positions b may acknowledge. 0 or -1. */
+static int carry_take(carry_t *c, rs_batch_t *b, int64_t before)
+{
+	c->into = b;
+	c->ingest = now_ms();
+	if (rs_rollup_take(c->open, before, carry_emit, c) < 0) {
+		return -1;
+	}
+	if (c->sink->rollup_flush_each || c->nseen == 0) {
+		return b->failed || b->out.failed || b->keys.failed ? -1 : 0;
+	}
+	b->npositions = 0;
+	for (size_t i = 0; i < c->nseen; i++) {
+		rs_position_t *p = &c->seen[i];
+		int64_t hold = rs_rollup_hold(c->open, p->topic, p->partition);
+
+		if (grow((void **)&b->positions, &b->positions_cap,
+		         b->npositions, sizeof(*b->positions)) < 0) {
+			return -1;
+		}
+		b->positions[b->npositions] = *p;
+		if (hold >= 0 && hold < p->next_offset) {
+			b->positions[b->npositions].next_offset = hold;
+		}
+		b->npositions++;
+	}
+	b->has_positions = 1;
+	return b->failed || b->out.failed || b->keys.failed ? -1 : 0;
+}
+
+/* Remember the partitions b read and how far. 0 or -1. */
+static int carry_see(carry_t *c, const rs_batch_t *b)
+{
+	for (size_t i = 0; i < b->nlines; i++) {
+		const rs_line_t *l = &b->lines[i];
+		size_t k;
+
+		if (l->topic == NULL || l->offset < 0) {
+			continue;
+		}
+		for (k = 0; k < c->nseen; k++) {
+			if (c->seen[k].partition == l->partition &&
+			    c->seen[k].topic == l->topic) {
+				break;
+			}
+		}
+		if (k == c->nseen) {
+			if (grow((void **)&c->seen, &c->seen_cap, c->nseen,
+			         sizeof(*c->seen)) < 0) {
+				return -1;
+			}
+			c->seen[k].topic = l->topic;
+			c->seen[k].partition = l->partition;
+			c->seen[k].next_offset = -1;
+			c->nseen++;
+		}
+		if (l->offset + 1 > c->seen[k].next_offset) {
+			c->seen[k].next_offset = l->offset + 1;
+		}
+	}
+	return 0;
+}
+
+/* Before the sink writes b: merge its rollups and write the closed
+ * intervals with it. 0, or -1 out of memory. */
+static int carry_batch(carry_t *c, rs_batch_t *b)
+{
+	int64_t newest;
+
+	if (b->epoch != c->epoch) {
+		/* Exactly-once rewound (kafka/txnsync.h): what is open was
+		 * read before, and is read again. */
+		rs_rollup_reset(c->open);
+		c->nseen = 0;
+		c->epoch = b->epoch;
+	}
+	if (carry_see(c, b) < 0 ||
+	    (b->rollup != NULL && rs_rollup_merge(c->open, b->rollup) < 0)) {
+		return -1;
+	}
+	c->last_ms = mono_ms();
+	newest = rs_rollup_newest(c->open);
+	return carry_take(c, b,
+	                  c->sink->rollup_flush_each ? INT64_MAX
+	                  : newest > 0               ? newest
+	                                             : 0);
+}
+
+/* Write every open rollup in a batch of their own (idle, or the end).
+ * 0, or -1 with err. */
+static int carry_flush(carry_t *c, rs_counts_t *total, char *err,
+                       size_t err_size)
+{
+	if (rs_rollup_count(c->open) == 0) {
+		return 0;
+	}
+	rs_batch_reset(&c->own);
+	c->own.epoch = c->epoch;
+	if (carry_take(c, &c->own, INT64_MAX) < 0) {
+		snprintf(err, err_size, "out of memory while writing rollups");
+		return -1;
+	}
+	if (c->sink->write(c->sink, &c->own, err, err_size) < 0) {
+		return -1;
+	}
+	rs_counts_add(total, &c->own.counts);
+	c->last_ms = mono_ms();
+	return 0;
+}
+
+/* Due for an idle flush: entries open and no input for an interval. */
+static int carry_idle(const carry_t *c)
+{
+	int64_t interval = c->conf->rollup_interval_ms > 0
+	                       ? c->conf->rollup_interval_ms
+	                       : RS_ROLLUP_INTERVAL_MS;
+
+	return c->open != NULL && rs_rollup_count(c->open) > 0 &&
+	       mono_ms() - c->last_ms >= interval;
+}
+
 unsigned rs_pipeline_default_slots(unsigned threads)
 {
 	return 2 * threads + 2;
@@ -597,8 +786,12 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 	uint64_t drain_seq = 0;
 	int rc = -1;
 	char err[512] = "";
+	carry_t carry;
 
 	memset(&r, 0, sizeof(r));
+	memset(&carry, 0, sizeof(carry));
+	carry.conf = conf;
+	carry.sink = sink;
 	memset(total, 0, sizeof(*total));
 	r.conf = conf;
 	r.src = src;
@@ -622,6 +815,15 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 	                           errstr, errstr_size);
 	if (r.prescan == NULL) {
 		goto out;
+	}
+	if (conf->include_sent == RS_SENT_ROLLUP) {
+		carry.open = rs_rollup_new(conf->rollup_interval_ms);
+		carry.enc = rs_event_encoder_new();
+		if (carry.open == NULL || carry.enc == NULL) {
+			snprintf(errstr, errstr_size, "out of memory");
+			goto out;
+		}
+		carry.last_ms = mono_ms();
 	}
 	for (unsigned t = 0; t < nthreads; t++) {
 		wargs[t].ring = &r;
@@ -651,13 +853,18 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 		pthread_mutex_lock(&r.lock);
 		while (!r.aborted && r.state[i] != SLOT_DONE &&
 		       !(r.ended && drain_seq >= r.end_seq)) {
-			if (sink->tick == NULL) {
+			if (sink->tick == NULL && carry.open == NULL) {
 				pthread_cond_wait(&r.can_drain, &r.lock);
 				continue;
 			}
 			tick_wait(&r.can_drain, &r.lock);
 			pthread_mutex_unlock(&r.lock);
-			if (sink->tick(sink, err, sizeof(err)) < 0) {
+			if (sink->tick != NULL &&
+			    sink->tick(sink, err, sizeof(err)) < 0) {
+				ring_abort(&r, err);
+			} else if (carry_idle(&carry) &&
+			           carry_flush(&carry, total, err,
+			                       sizeof(err)) < 0) {
 				ring_abort(&r, err);
 			}
 			pthread_mutex_lock(&r.lock);
@@ -668,7 +875,8 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 		}
 		pthread_mutex_unlock(&r.lock);
 
-		if (b->failed) {
+		if (b->failed ||
+		    (carry.open != NULL && carry_batch(&carry, b) < 0)) {
 			ring_abort(&r,
 			           "out of memory while processing a batch");
 			break;
@@ -705,7 +913,10 @@ int rs_pipeline_run(const rs_pipeline_conf_t *conf, rs_source_t *src,
 		}
 		goto out;
 	}
-	if (sink->flush != NULL && sink->flush(sink, err, sizeof(err)) < 0) {
+	/* The end of the input closes every rollup still open. */
+	if ((carry.open != NULL &&
+	     carry_flush(&carry, total, err, sizeof(err)) < 0) ||
+	    (sink->flush != NULL && sink->flush(sink, err, sizeof(err)) < 0)) {
 		snprintf(errstr, errstr_size, "%s", err);
 		goto out;
 	}
@@ -725,6 +936,10 @@ out:
 		pthread_cond_destroy(&r.can_drain);
 	}
 	rs_prescan_destroy(r.prescan);
+	rs_rollup_destroy(carry.open);
+	rs_event_encoder_destroy(carry.enc);
+	rs_batch_free(&carry.own);
+	free(carry.seen);
 	free(r.slots);
 	free(r.state);
 	free(threads);

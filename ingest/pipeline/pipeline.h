@@ -102,6 +102,15 @@ typedef struct rs_counts {
 	uint64_t by_cause_stage[RS_CAUSE__COUNT][RS_STAGE__COUNT];
 } rs_counts_t;
 
+/* Where the input of one partition may be committed up to. */
+typedef struct rs_position {
+	const char *topic; /* the source's own name */
+	int32_t partition;
+	int64_t next_offset;
+} rs_position_t;
+
+struct rs_rollup;
+
 typedef struct rs_batch {
 	uint64_t seq;
 	const char
@@ -126,6 +135,16 @@ typedef struct rs_batch {
 	size_t nbad, bad_cap;
 	rs_counts_t counts;
 	int failed; /* out of memory while processing */
+	/* include_sent: rollup. The batch's delivered lines, counted by its
+	 * worker (rollup.h; made on first use, owned by the batch). */
+	struct rs_rollup *rollup;
+	/* Set by the pipeline when rollups stay open across batches: the
+	 * input positions the sink may acknowledge after writing this
+	 * batch, in place of its lines' own (a partition's position stops
+	 * at the first line still counted in an open rollup). */
+	int has_positions;
+	rs_position_t *positions;
+	size_t npositions, positions_cap;
 } rs_batch_t;
 
 typedef struct rs_source rs_source_t;
@@ -163,6 +182,12 @@ struct rs_sink {
 	 * (optional; sink thread): time to serve delivery reports. 0 or -1. */
 	int (*tick)(rs_sink_t *sink, char *errstr, size_t errstr_size);
 	void *ctx;
+	/* Rollups (include_sent: rollup) may stay open across batches only
+	 * when the sink acknowledges input positions no further than
+	 * rs_batch_t.positions says (or acknowledges none). A sink that
+	 * commits by itself (an exactly-once transaction) sets this: every
+	 * rollup is then written with the batch its lines end in. */
+	int rollup_flush_each;
 };
 
 #define RS_PIPELINE_TICK_MS 50
@@ -179,6 +204,10 @@ typedef struct rs_pipeline_conf {
 	rs_event_format_t event_format;
 	int encode;       /* 0: classify and count only (summary) */
 	int include_sent; /* rs_sent_t: --all, --rollup */
+	/* include_sent: rollup: the log-time interval of one rollup (0: a
+	 * minute); an open one is written when a later interval is seen,
+	 * after as long again without input, and at the end. */
+	int64_t rollup_interval_ms;
 	rs_key_t key;
 	unsigned threads;   /* worker threads, >= 1 */
 	unsigned slots;     /* batches in flight; 0: the default below */
