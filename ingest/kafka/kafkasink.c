@@ -65,6 +65,12 @@ struct rs_kafkasink {
 	/* created_ms of the oldest batch not yet acknowledged, 0: none;
 	 * written on the sink thread, read by the health check. */
 	atomic_int_fast64_t oldest_ms;
+	/* 1 while work is held that may still need the input again or an
+	 * answer from the broker: messages waiting to be produced again, a
+	 * transaction open, failed (its abort pending) or just aborted (the
+	 * hold before the next one). Written on the sink thread (update_busy),
+	 * read by the source's idle check (rs_kafkasink_busy). */
+	atomic_int busy;
 	uint64_t delivered, dead_lettered;
 	int64_t last_error_log_ms;
 	int64_t last_stall_log_ms;
@@ -239,6 +245,18 @@ static void complete_tracks(rs_kafkasink_t *sk)
 	             sk->head != NULL ? sk->head->created_ms : 0);
 }
 
+/* Recompute sk->busy. @locality sink thread. */
+static void update_busy(rs_kafkasink_t *sk)
+{
+	int busy = sk->retries != NULL;
+
+	if (sk->conf.txn != NULL) {
+		busy = busy || sk->tx.open || sk->tx.failed ||
+		       rs_kafkatxn_hold_ms(&sk->tx) > 0;
+	}
+	atomic_store(&sk->busy, busy);
+}
+
 /*
  * rs_kafkatxn_t.settled: a transaction was committed or aborted. What
  * a committed one wrote now counts; an aborted one's lines are read and
@@ -269,6 +287,7 @@ static void settled(void *opaque, int committed)
 	memset(&sk->txn_counts, 0, sizeof(sk->txn_counts));
 	memset(&sk->txn_lat, 0, sizeof(sk->txn_lat));
 	sk->txn_dead = 0;
+	update_busy(sk);
 }
 
 /* Say so when the oldest batch has waited long for its acknowledgements. */
@@ -298,6 +317,7 @@ static void serve(rs_kafkasink_t *sk, int ms)
 	run_retries(sk);
 	complete_tracks(sk);
 	report_stall(sk);
+	update_busy(sk);
 }
 
 /*
@@ -675,6 +695,7 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 	}
 	atomic_init(&sk->abandon, 0);
 	atomic_init(&sk->oldest_ms, 0);
+	atomic_init(&sk->busy, 0);
 	cc = rs_kafkaclient_conf(
 	    RD_KAFKA_PRODUCER, "producer", conf->brokers, defaults,
 	    RS_KAFKA_NPROPS(defaults) - (conf->txn != NULL ? 0 : 1));
@@ -748,6 +769,13 @@ uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk)
 int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk)
 {
 	return atomic_load(&((rs_kafkasink_t *)sk)->oldest_ms);
+}
+
+int rs_kafkasink_busy(const rs_kafkasink_t *sk)
+{
+	rs_kafkasink_t *s = (rs_kafkasink_t *)sk;
+
+	return atomic_load(&s->oldest_ms) != 0 || atomic_load(&s->busy);
 }
 
 const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk)

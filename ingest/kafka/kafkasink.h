@@ -77,6 +77,15 @@ uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk);
  */
 int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk);
 
+/*
+ * 1 while the sink holds work that may still need the broker or the input
+ * again: messages not yet acknowledged or waiting to be produced again,
+ * or (exactly-once) a transaction open, failed with its abort pending, or
+ * just aborted (the input is read again after the hold). The source's
+ * exit-when-idle waits while it is 1. @locality any thread.
+ */
+int rs_kafkasink_busy(const rs_kafkasink_t *sk);
+
 /* 1 after a fatal producer error (fenced): the stage must stop. */
 int rs_kafkasink_fatal(const rs_kafkasink_t *sk);
 

@@ -509,8 +509,13 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 				         rs_kafkaclient_failure(ks->client));
 				return -1;
 			}
-			/* No broker is not "no input": wait it out. */
-			if (rs_kafkaclient_down_since(ks->client) != 0) {
+			/* No broker is not "no input": wait it out. Nor is
+			 * a sink still waiting for acknowledgements, holding
+			 * messages to produce again, or aborting: it may yet
+			 * need these lines read again. */
+			if (rs_kafkaclient_down_since(ks->client) != 0 ||
+			    (ks->conf.busy != NULL &&
+			     ks->conf.busy(ks->conf.busy_opaque))) {
 				ks->last_input_ms = rs_clock_mono_ms();
 			}
 			/* Before the first assignment allow 60 s more: the

@@ -203,6 +203,7 @@ int rs_kafkatxn_commit(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 		tx->commits++;
 		tx->commit_ms = rs_clock_mono_ms() - started_ms;
 		tx->backoff_ms = 0;
+		tx->hold_until_ms = 0; /* a commit ends the back-off */
 		txn_reset(tx);
 		tx->settled(tx->opaque, 1);
 	} else if (next == TXN_ABORT) {
