@@ -15,7 +15,9 @@
  *   returns -1 naming the cause, nothing is settled, the epoch stays,
  *   and no transaction begins again;
  * - maybe_commit commits by event count, and a close request of the
- *   source (before a rebalance) commits and moves the epoch on.
+ *   source (before a rebalance) commits and moves the epoch on;
+ * - after a fatal error, restart on a producer made anew counts the lost
+ *   transaction as aborted, rewinds, and the new producer commits.
  *
  * The producer is made as the sink makes it (kafka/client.h), with
  * message.timeout.ms short so that a test never waits long.
@@ -165,13 +167,12 @@ static void produce_some(fixture_t *f, int n, int64_t next_offset)
 		fail_msg("begin: %s", err);
 	}
 	for (int i = 0; i < n; i++) {
-		assert_int_equal(rd_kafka_producev(f->tx.rk,
-		                                   RD_KAFKA_V_TOPIC("out"),
-		                                   RD_KAFKA_V_VALUE("event", 5),
-		                                   RD_KAFKA_V_MSGFLAGS(
-		                                       RD_KAFKA_MSG_F_COPY),
-		                                   RD_KAFKA_V_END),
-		                 RD_KAFKA_RESP_ERR_NO_ERROR);
+		assert_int_equal(
+		    rd_kafka_producev(f->tx.rk, RD_KAFKA_V_TOPIC("out"),
+		                      RD_KAFKA_V_VALUE("event", 5),
+		                      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+		                      RD_KAFKA_V_END),
+		    RD_KAFKA_RESP_ERR_NO_ERROR);
 	}
 	for (int i = 0; i < 200 && f->delivered + f->failed < want; i++) {
 		rd_kafka_poll(f->tx.rk, 50);
@@ -275,8 +276,7 @@ static void test_abortable_error_aborts_and_rewinds(void **state)
 	 * without trying to commit, whatever the transaction's age. */
 	produce_some(f, 1, 6);
 	f->tx.failed = 1;
-	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)),
-	                 0);
+	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)), 0);
 	assert_aborted(f, epoch, 3, 4 * RS_KAFKATXN_BACKOFF_MS);
 
 	/* A commit ends the back-off. */
@@ -320,6 +320,52 @@ static void test_fenced_is_fatal(void **state)
 	assert_non_null(strstr(err, "begin_transaction"));
 }
 
+/*
+ * After a fatal error the sink may make the producer anew (an outage
+ * explained it): restart on the new handle counts the lost transaction
+ * as aborted, moves the epoch on, holds the next one back, and the new
+ * producer commits.
+ */
+static void test_restart_after_fatal(void **state)
+{
+	fixture_t *f = *state;
+	uint64_t epoch = rs_txnsync_epoch(f->ts);
+	rs_kafkaclient_conf_t cc;
+	const rs_kafka_prop_t props[] = {
+	    {"enable.idempotence", "true"},
+	    {"transactional.id", "replyscan-txn-test"},
+	    {"message.timeout.ms", "5000"},
+	    {"linger.ms", "1"},
+	};
+	char err[512];
+
+	produce_some(f, 3, 3);
+	rd_kafka_mock_push_request_errors(f->mc, END_TXN_API, 1,
+	                                  RD_KAFKA_RESP_ERR_PRODUCER_FENCED);
+	assert_int_equal(rs_kafkatxn_commit(&f->tx, err, sizeof(err)), -1);
+	assert_int_equal(f->tx.fatal, 1);
+
+	cc = rs_kafkaclient_conf(RD_KAFKA_PRODUCER, "producer",
+	                         rd_kafka_mock_cluster_bootstraps(f->mc), props,
+	                         RS_KAFKA_NPROPS(props));
+	cc.on_delivery = on_delivery;
+	cc.opaque = f;
+	if (rs_kafkaclient_renew(f->client, &cc, err, sizeof(err)) != 0) {
+		fail_msg("renew: %s", err);
+	}
+	if (rs_kafkatxn_restart(&f->tx, rs_kafkaclient_handle(f->client),
+	                        f->client, err, sizeof(err)) != 0) {
+		fail_msg("restart: %s", err);
+	}
+	assert_aborted(f, epoch, 1, RS_KAFKATXN_BACKOFF_MS);
+	assert_int_equal(f->settled_commits, 0);
+
+	produce_some(f, 2, 3);
+	assert_int_equal(rs_kafkatxn_commit(&f->tx, err, sizeof(err)), 0);
+	assert_int_equal(f->tx.commits, 1);
+	assert_int_equal(f->tx.fatal, 0);
+}
+
 typedef struct close_req {
 	rs_txnsync_t *ts;
 	int rc;
@@ -344,23 +390,19 @@ static void test_maybe_commit_and_close(void **state)
 	uint64_t epoch = rs_txnsync_epoch(f->ts);
 	char err[512];
 
-	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)),
-	                 0);
+	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)), 0);
 	produce_some(f, 4, 4);
-	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)),
-	                 0);
+	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)), 0);
 	assert_int_equal(f->tx.commits, 0);
 	assert_int_equal(f->tx.open, 1);
 	produce_some(f, 6, 10); /* 10 events: max_events */
-	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)),
-	                 0);
+	assert_int_equal(rs_kafkatxn_maybe_commit(&f->tx, err, sizeof(err)), 0);
 	assert_int_equal(f->tx.commits, 1);
 	assert_int_equal(f->tx.open, 0);
 
 	/* No close pending: nothing happens. */
 	produce_some(f, 1, 11);
-	assert_int_equal(rs_kafkatxn_serve_close(&f->tx, err, sizeof(err)),
-	                 0);
+	assert_int_equal(rs_kafkatxn_serve_close(&f->tx, err, sizeof(err)), 0);
 	assert_int_equal(f->tx.open, 1);
 	assert_int_equal(rs_txnsync_epoch(f->ts), epoch);
 
@@ -370,8 +412,8 @@ static void test_maybe_commit_and_close(void **state)
 		pthread_t source;
 		close_req_t req = {f->ts, 1};
 
-		assert_int_equal(
-		    pthread_create(&source, NULL, ask_close, &req), 0);
+		assert_int_equal(pthread_create(&source, NULL, ask_close, &req),
+		                 0);
 		for (int i = 0; i < 200 && !rs_txnsync_close_pending(f->ts);
 		     i++) {
 			usleep(10000);
@@ -397,6 +439,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fenced_is_fatal, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_maybe_commit_and_close, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_restart_after_fatal, setup,
 	                                    teardown),
 	};
 
