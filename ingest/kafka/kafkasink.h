@@ -22,7 +22,12 @@
  * moves the epoch on (kafka/txnsync.h) and drops every batch read before
  * it; the source reads those lines again from the committed offsets. A
  * fatal error (another producer with the same transactional.id fenced
- * this one) stops the stage: rs_kafkasink_fatal says so.
+ * this one) stops the stage: rs_kafkasink_fatal says so. A fatal error
+ * within 2 minutes of an outage of the producer's brokers (the broker
+ * aborted the transaction after transaction.timeout.ms and moved the
+ * epoch on), or one that is no fence, makes the producer anew instead
+ * (same client, new handle) and goes on as after an abort; 3 in a row
+ * without a commit stop the stage.
  *
  * @locality every call on the pipeline's sink thread; delivery reports
  * are served from rd_kafka_poll on that same thread.

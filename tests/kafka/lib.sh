@@ -118,7 +118,7 @@ replay_bg() {
 # replay itself rides out a broker outage; its pid in $REPLAY.
 replay_held_bg() {
 	$RS replay --quiet --rate "$3" --brokers "$BROKERS" --topic "$1" \
-		-X message.timeout.ms=600000 "$2" &
+		-X message.timeout.ms=600000 "$2" 2>>"$WORK/replay.err" &
 	REPLAY=$!
 }
 
