@@ -535,8 +535,8 @@ const rs_config_key_t rs_config_keys[] = {
 	.desc = "End after this long without input (30, 1.5s, 500ms, 2m, "
 		"1h) and with nothing pending: time while events wait for "
 		"acknowledgements or to be produced again, or a transaction "
-		"is open, being aborted or held back after an abort, does "
-		"not count.",
+		"is open, being aborted or held back after an abort, or an "
+		"assigned partition has lines left to read, does not count.",
 	.cmds = RUN,
 	.flags =
 	    {
