@@ -402,6 +402,132 @@ static void test_skips_edges(void **state)
 	     "Nov 27 06:00:00 mx other[1]: QAR6000001: to=<a@b.c>, "
 	     "stat=Sent (ok)",
 	     RS_SKIP_UNSURE},
+	    /* OpenSMTPD: session chatter is not its to parse. */
+	    {&rs_opensmtpd_format,
+	     "Jul  6 06:01:40 mx smtpd[7]: 5df87c903d709659 mta connecting "
+	     "address=smtp://192.0.2.1:25 host=m.b.c",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_opensmtpd_format,
+	     "smtpd[7]: 5df87c903d709659 smtp disconnected reason=quit",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_opensmtpd_format, "smtp-out: Connecting to smtp://192.0.2.1",
+	     RS_SKIP_NOT_MINE},
+	    /* A failure, bare and through syslog: parsed. */
+	    {&rs_opensmtpd_format,
+	     "5df87c903d709659 mta delivery evpid=c405e39ad6bbc64f "
+	     "from=<a@b.c> to=<d@e.f> rcpt=<-> source=\"192.0.2.9\" "
+	     "relay=\"192.0.2.1 (m.e.f)\" delay=2s result=\"TempFail\" "
+	     "stat=\"421 4.7.0 Try again later\"",
+	     RS_SKIP_UNSURE},
+	    {&rs_opensmtpd_format,
+	     "Jul  6 06:01:40 mx smtpd[7]: relay: PermFail for "
+	     "c405e39ad6bbc64f: from=<a@b.c>, to=<d@e.f>, relay=192.0.2.1 "
+	     "(m.e.f), delay=1s, stat=550 5.1.1 No such user",
+	     RS_SKIP_UNSURE},
+	    /* A delivery line without result=: malformed, so parsed. */
+	    {&rs_opensmtpd_format,
+	     "5df87c903d709659 mta delivery evpid=c405e39ad6bbc64f "
+	     "from=<a@b.c> to=<d@e.f>",
+	     RS_SKIP_UNSURE},
+	    /* Another program's line is not OpenSMTPD's. */
+	    {&rs_opensmtpd_format,
+	     "Jul  6 06:01:40 mx postfix/smtp[7]: 5df87c903d709659 mta "
+	     "delivery result=TempFail",
+	     RS_SKIP_NOT_MINE},
+	    /* Haraka: inbound and outbound chatter, summary lines. */
+	    {&rs_haraka_format,
+	     "[PROTOCOL] [DAA706AE-4EA6-4651-816F-C14B4C0BED7E.6] [core] "
+	     "S: 550 5.1.1 recipient <a@b.c> rejected: no such user",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_haraka_format,
+	     "2020-02-04T03:19:47.480Z [INFO] [DAA706AE.1.1] [outbound] "
+	     "Looking up A records for: m.b.c",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_haraka_format,
+	     "[NOTICE] [DAA706AE.1.1] [outbound] bouncing mail: Some "
+	     "recipients failed: <a@b.c>",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_haraka_format,
+	     "[NOTICE] [DAA706AE.1.1] [outbound] Temp failing "
+	     "1580786387480_1 for 64 seconds: Some recipients temp failed: "
+	     "<a@b.c>",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_haraka_format,
+	     "[INFO] [DAA706AE.1.1] [outbound] recipient <a@b.c> accepted: "
+	     "250 2.1.5 ok",
+	     RS_SKIP_NOT_MINE},
+	    /* Failures: parsed, also with a stamp. */
+	    {&rs_haraka_format,
+	     "[NOTICE] [DAA706AE.1.1] [outbound] recipient <a@b.c> "
+	     "rejected: 550 5.1.1 No such user",
+	     RS_SKIP_UNSURE},
+	    {&rs_haraka_format,
+	     "2020-02-04T03:19:47.480Z [NOTICE] [DAA706AE.1.1] [outbound] "
+	     "Temp failing 1580786387480_1 for 64 seconds: Upstream error: "
+	     "421 4.7.0 Try again later",
+	     RS_SKIP_UNSURE},
+	    {&rs_haraka_format,
+	     "[NOTICE] [DAA706AE.1.1] [outbound] bouncing mail: Too many "
+	     "failures (Tried all MXs)",
+	     RS_SKIP_UNSURE},
+	    /* Cut inside the address, or without "N seconds:": malformed. */
+	    {&rs_haraka_format,
+	     "[NOTICE] [DAA706AE.1.1] [outbound] recipient <a@b.c",
+	     RS_SKIP_UNSURE},
+	    {&rs_haraka_format,
+	     "[NOTICE] [DAA706AE.1.1] [outbound] Temp failing now",
+	     RS_SKIP_UNSURE},
+	    /* A bracket left open: malformed. */
+	    {&rs_haraka_format, "[NOTICE] [DAA706AE.1.1 [outbound] delivered",
+	     RS_SKIP_UNSURE},
+	    /* Delivered: a sent event; with an escaped value not sure. */
+	    {&rs_haraka_format,
+	     "[INFO] [DAA706AE.1.1] [outbound] delivered file=x domain=b.c "
+	     "host=m.b.c ip=192.0.2.1 port=25 response=\"250 ok\" delay=1",
+	     RS_SKIP_DROP},
+	    {&rs_haraka_format,
+	     "[INFO] [DAA706AE.1.1] [outbound] delivered file=x "
+	     "response=\"250 \\\"ok\\\"\"",
+	     RS_SKIP_UNSURE},
+	    /* logfmt and JSON records are parsed. */
+	    {&rs_haraka_format,
+	     "level=INFO uuid=DAA706AE.1.1 origin=outbound message=\"Looking "
+	     "up A records\"",
+	     RS_SKIP_UNSURE},
+	    /* qmail: every line but a result is not its to parse. */
+	    {&rs_qmail_format, "@4000000038c3eeb027f41c7c new msg 93869",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_qmail_format,
+	     "@4000000038c3eeb02877ee94 starting delivery 2392: msg 93869 to "
+	     "remote a@b.c",
+	     RS_SKIP_NOT_MINE},
+	    {&rs_qmail_format,
+	     "@4000000038c3eeb104a13804 delivery 2392: success: "
+	     "192.0.2.1_accepted_message./Remote_host_said:_250_ok/",
+	     RS_SKIP_DROP},
+	    {&rs_qmail_format,
+	     "1054189746.123136 delivery 17: success: did_0+0+1/",
+	     RS_SKIP_DROP},
+	    /* Failures, a mangled report, a bad number: parsed. */
+	    {&rs_qmail_format,
+	     "@4000000038c3eeb104a13804 delivery 2392: deferral: "
+	     "192.0.2.1_does_not_like_recipient./Remote_host_said:_451_4.7.1"
+	     "_Try_later/Giving_up_on_192.0.2.1./",
+	     RS_SKIP_UNSURE},
+	    {&rs_qmail_format,
+	     "@4000000038c3eeb104a13804 delivery 2392: failure: "
+	     "Sorry,_no_mailbox_here_by_that_name._(#5.1.1)/",
+	     RS_SKIP_UNSURE},
+	    {&rs_qmail_format,
+	     "@4000000038c3eeb104a13804 delivery 2392: report mangled, will "
+	     "defer",
+	     RS_SKIP_UNSURE},
+	    {&rs_qmail_format,
+	     "@4000000038c3eeb104a13804 delivery 2392 success: did_0+0+1/",
+	     RS_SKIP_UNSURE},
+	    {&rs_qmail_format,
+	     "Nov 27 06:00:00 mx postfix/smtp[1]: delivery 1: success: x",
+	     RS_SKIP_NOT_MINE},
 	};
 
 	(void)state;

@@ -4,10 +4,12 @@
  * wording) into one Hyperscan block-mode database, through the on-disk
  * cache of hscache.c, and the prototype scratch the workers clone.
  *
- * Hyperscan ids: pattern of rule i has id i, of provider p id nrules + p,
- * so HS_FLAG_SINGLEMATCH reports each owner once. A pattern that does not
- * compile is named with its file and line (hs_compile_error_t.expression
- * maps back to it).
+ * Hyperscan ids: pattern of rule i has id i, of provider p id nrules + p.
+ * No HS_FLAG_SINGLEMATCH: classify.c's callback keeps each owner once
+ * itself, and the flag's bookkeeping cost about 1,450 of the 25,000
+ * instructions classify spent on a failure line (callgrind, see
+ * bench/README.md). A pattern that does not compile is named with its file and
+ * line (hs_compile_error_t.expression maps back to it).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,9 +58,10 @@ int rs_rules_compile(rs_rules_t *rules, char *errstr, size_t errstr_size)
 			k++;
 		}
 	}
-	/* Not HS_FLAG_UTF8: replies may hold any bytes. */
+	/* Not HS_FLAG_UTF8: replies may hold any bytes. Not
+	 * HS_FLAG_SINGLEMATCH: see the top of this file. */
 	for (size_t i = 0; i < total; i++) {
-		flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+		flags[i] = HS_FLAG_CASELESS;
 	}
 	err = rs_hscache_compile(exprs, flags, ids, (unsigned)total,
 	                         HS_MODE_BLOCK, &rules->db, &cerr);

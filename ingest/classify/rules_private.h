@@ -8,8 +8,9 @@
  * Ownership: every string and array hangs off the set's arena and lives as
  * long as the set. The set is immutable after rs_rules_load returns.
  * Hyperscan ids: id i < nrules is rules[i]; id nrules + p is providers[p]
- * (a provider's wording patterns). All patterns of one owner share its id,
- * so HS_FLAG_SINGLEMATCH reports each rule or provider at most once.
+ * (a provider's wording patterns). All patterns of one owner share its id;
+ * the match callback notes each rule once (seen[]) and the lowest
+ * provider, so repeated reports of an id change nothing.
  */
 #ifndef RS_RULES_PRIVATE_H
 #define RS_RULES_PRIVATE_H

@@ -467,6 +467,101 @@ static rs_parse_result_t read_outcome(rs_record_t *rec, const haraka_rec_t *h,
 	return RS_PARSE_SKIP;
 }
 
+/*
+ * What read_outcome() makes of a default-format message [m, e): 0 a
+ * skip, 1 a sent event (its fields need no arena), -1 anything else
+ * (a failure, a malformed line, or not sure).
+ */
+static int default_outcome(const char *m, const char *e)
+{
+	const char *q;
+	size_t n;
+
+	while (m < e && *m == ' ') {
+		m++;
+	}
+	n = (size_t)(e - m);
+	if (rs_str_starts(m, n, "recipient <")) {
+		const char *close = memchr(m, '>', n);
+
+		if (close == NULL || close + 2 > e) {
+			return -1;
+		}
+		q = close + 1;
+		return rs_str_starts(q, (size_t)(e - q), " deferred: ") ||
+		               rs_str_starts(q, (size_t)(e - q), " rejected: ")
+		           ? -1
+		           : 0;
+	}
+	if (rs_str_starts(m, n, "Temp failing ")) {
+		q = rs_str_find(m, n, " seconds: ");
+		if (q == NULL) {
+			return -1;
+		}
+		q += LIT_LEN(" seconds: ");
+		return rs_str_starts(q, (size_t)(e - q),
+		                     "Some recipients temp ")
+		           ? 0
+		           : -1;
+	}
+	if (rs_str_starts(m, n, "bouncing mail: ")) {
+		q = m + LIT_LEN("bouncing mail: ");
+		return rs_str_starts(q, (size_t)(e - q),
+		                     "Some recipients failed")
+		           ? 0
+		           : -1;
+	}
+	if (rs_str_starts(m, n, "delivered file=")) {
+		/* Escaped values are unescaped into the arena, which may be
+		 * full: only a line without a backslash is sure to read. */
+		return memchr(m, '\\', n) == NULL ? 1 : -1;
+	}
+	return 0;
+}
+
+/*
+ * The skip path (format.h): the prefix is stripped as detect() does, and
+ * a record of the default format ("[LEVEL] [uuid] [origin] message") is
+ * judged by its origin and its message's first words, as parse() and
+ * read_outcome() would: inbound and pool chatter, "Looking up",
+ * "Attempting to deliver" and the summary lines after per-recipient
+ * ones are not ours; a delivered line is dropped when sent events are.
+ * logfmt and JSON records are parsed as usual.
+ */
+static rs_skip_t haraka_skips(rs_logline_t *ll)
+{
+	rs_record_t scratch;
+	haraka_rec_t h;
+	const char *p, *e = ll->p + ll->n;
+	int out;
+
+	if (rs_fields_foreign_syslog(ll, is_program)) {
+		return RS_SKIP_NOT_MINE;
+	}
+	p = strip_prefix(ll, &scratch);
+	if (p == NULL) {
+		return RS_SKIP_NOT_MINE;
+	}
+	if (*p != '[') {
+		return RS_SKIP_UNSURE;
+	}
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t')) {
+		e--;
+	}
+	memset(&h, 0, sizeof(h));
+	if (read_default(p, e, &h) != 0) {
+		return RS_SKIP_UNSURE;
+	}
+	if (!rs_str_eq(h.origin.p, h.origin.n, "outbound")) {
+		return RS_SKIP_NOT_MINE;
+	}
+	out = default_outcome(h.message.p, h.message.p + h.message.n);
+	if (out == 0) {
+		return RS_SKIP_NOT_MINE;
+	}
+	return out == 1 && ll->drop_sent ? RS_SKIP_DROP : RS_SKIP_UNSURE;
+}
+
 static int haraka_detect(rs_logline_t *ll)
 {
 	rs_record_t scratch;
@@ -538,4 +633,5 @@ const rs_format_t rs_haraka_format = {
     .mta = RS_MTA_HARAKA,
     .detect = haraka_detect,
     .parse = haraka_parse,
+    .skips = haraka_skips,
 };

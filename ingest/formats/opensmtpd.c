@@ -381,6 +381,64 @@ static int opensmtpd_detect(rs_logline_t *ll)
 	return sl != NULL && is_program(sl->program);
 }
 
+/*
+ * Could parse_message() make an event of the message [p, p+n)? No for
+ * every message it skips: all but "relay: ", "delivery: " and a session
+ * id with "mta delivery ", "mta event=delivery " or "mda delivery ".
+ */
+static int outcome_message(const char *p, size_t n)
+{
+	const char *m;
+	size_t mn;
+
+	if (rs_str_starts(p, n, "relay: ") ||
+	    rs_str_starts(p, n, "delivery: ")) {
+		return 1;
+	}
+	if (n <= ID_LEN || p[ID_LEN] != ' ') {
+		return 0;
+	}
+	m = p + ID_LEN + 1;
+	mn = n - ID_LEN - 1;
+	return rs_str_starts(m, mn, "mta delivery ") ||
+	       rs_str_starts(m, mn, "mta event=delivery ") ||
+	       rs_str_starts(m, mn, "mda delivery ");
+}
+
+/*
+ * The skip path (format.h): detect()'s own tests, then the message's
+ * first words. Session chatter (mta connecting, smtp connected, smtp-out:
+ * ...) is skipped by parse_message() and is not ours; delivery lines are
+ * parsed (a sent one is a few per session and needs the whole line read
+ * to tell it is well-formed).
+ */
+static rs_skip_t opensmtpd_skips(rs_logline_t *ll)
+{
+	const rs_syslog_t *sl;
+	const char *m;
+
+	if (rs_fields_foreign_syslog(ll, is_program) || ll->n == 0) {
+		return RS_SKIP_NOT_MINE;
+	}
+	if ((m = cut_prefix(ll->p, ll->n)) != NULL) {
+		return outcome_message(m, (size_t)(ll->p + ll->n - m))
+		           ? RS_SKIP_UNSURE
+		           : RS_SKIP_NOT_MINE;
+	}
+	if (bare_message(ll->p, ll->n)) {
+		return outcome_message(ll->p, ll->n) ? RS_SKIP_UNSURE
+		                                     : RS_SKIP_NOT_MINE;
+	}
+	/* Neither a cut prefix nor a bare message: detect() wants the
+	 * syslog tag smtpd or transfer. */
+	sl = rs_logline_syslog(ll);
+	if (sl == NULL || !is_program(sl->program)) {
+		return RS_SKIP_NOT_MINE;
+	}
+	return outcome_message(sl->msg.p, sl->msg.n) ? RS_SKIP_UNSURE
+	                                             : RS_SKIP_NOT_MINE;
+}
+
 static rs_parse_result_t opensmtpd_parse(rs_logline_t *ll, rs_record_t *rec,
                                          const char **why)
 {
@@ -420,4 +478,5 @@ const rs_format_t rs_opensmtpd_format = {
     .mta = RS_MTA_OPENSMTPD,
     .detect = opensmtpd_detect,
     .parse = opensmtpd_parse,
+    .skips = opensmtpd_skips,
 };

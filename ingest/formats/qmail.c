@@ -451,6 +451,42 @@ static rs_parse_result_t qmail_parse(rs_logline_t *ll, rs_record_t *rec,
 	return RS_PARSE_EVENT;
 }
 
+/*
+ * The skip path (format.h): detect()'s tests with one split of the line.
+ * new msg, info msg, end msg, status: and every other program's line are
+ * not ours, nor is "starting delivery" (the prescan reads it, parse()
+ * skips it). A "delivery N: success:" line is dropped when sent events
+ * are: parse() reads every such line (its report is decoded into the
+ * record arena, REPORT_MAX bytes at most, which the pipeline's 64 KiB
+ * arena always has room for on a reset record).
+ */
+static rs_skip_t qmail_skips(rs_logline_t *ll)
+{
+	int syslog_first = ll->n > 0 && ll->p[0] >= 'A' && ll->p[0] <= 'Z';
+	const char *p, *e;
+	rs_str_t d;
+	qline_t q;
+
+	if (rs_fields_foreign_syslog(ll, is_program) ||
+	    (!syslog_first && !qmail_scan_wants(ll->p, ll->n)) ||
+	    split(ll, &q) != 0 || !delivery_line(q.body.p, q.body.n) ||
+	    rs_str_starts(q.body.p, q.body.n, "starting delivery ")) {
+		return RS_SKIP_NOT_MINE;
+	}
+	if (!ll->drop_sent) {
+		return RS_SKIP_UNSURE;
+	}
+	p = q.body.p;
+	e = q.body.p + q.body.n;
+	while (e > p && e[-1] == ' ') {
+		e--;
+	}
+	p = delivery_number(p + LIT_LEN("delivery "), e, &d);
+	return p != NULL && rs_str_starts(p, (size_t)(e - p), "success:")
+	           ? RS_SKIP_DROP
+	           : RS_SKIP_UNSURE;
+}
+
 /* ---------------------------------------------------------------------
  * The prescan: open deliveries, bounded.
  * ------------------------------------------------------------------- */
@@ -717,6 +753,7 @@ const rs_format_t rs_qmail_format = {
     .mta = RS_MTA_QMAIL,
     .detect = qmail_detect,
     .parse = qmail_parse,
+    .skips = qmail_skips,
     .state_new = qmail_state_new,
     .state_destroy = qmail_state_destroy,
     .scan_wants = qmail_scan_wants,

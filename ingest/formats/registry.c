@@ -105,7 +105,15 @@ static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
 	/* A format whose prescan attached side data claimed the line (the
 	 * last line of a joined record need not look like a record). */
 	if (ll->aux_format != NULL) {
-		rs_parse_result_t res = ll->aux_format->parse(ll, rec, why);
+		rs_parse_result_t res;
+
+		/* Only a drop: parse() is not preceded by detect() here, so
+		 * "not mine" would not say that it skips. */
+		if (ll->drop_sent && ll->aux_format->skips != NULL &&
+		    ll->aux_format->skips(ll) == RS_SKIP_DROP) {
+			return RS_PARSE_SKIP;
+		}
+		res = ll->aux_format->parse(ll, rec, why);
 		if (res != RS_PARSE_SKIP) {
 			return res;
 		}
