@@ -550,7 +550,10 @@ const rs_config_key_t rs_config_keys[] = {
 	.def = "0",
 	.zero = "never",
 	.desc = "End after this long without input (30, 1.5s, 500ms, 2m, "
-		"1h).",
+		"1h) and with nothing pending: time while events wait for "
+		"acknowledgements or to be produced again, or a transaction "
+		"is open, being aborted or held back after an abort, or an "
+		"assigned partition has lines left to read, does not count.",
 	.cmds = RUN,
 	.flags =
 	    {
@@ -558,7 +561,8 @@ const rs_config_key_t rs_config_keys[] = {
 		    .name = "exit-when-idle",
 		    .cmds = RUN,
 		    .arg = "SECS",
-		    .help = "commit and exit after SECS without input",
+		    .help = "commit and exit after SECS without input "
+			    "and nothing pending",
 		},
 	    },
     },

@@ -28,6 +28,7 @@ struct rs_kafkaclient {
 	rs_kafkaclient_conf_t conf; /* the owner's callbacks and opaque */
 	char name[32];
 	atomic_int_fast64_t down_since; /* mono ms; 0: a broker is up */
+	atomic_int_fast64_t up_again;   /* mono ms the last outage ended */
 	atomic_int ever_up;             /* a broker was reachable once */
 	atomic_int failed;              /* failure holds the reason */
 	char failure[512];
@@ -58,6 +59,9 @@ void rs_kafkaclient_reachable(rs_kafkaclient_t *c)
 	}
 	if (atomic_load_explicit(&c->down_since, memory_order_relaxed) != 0 &&
 	    atomic_exchange(&c->down_since, 0) != 0) {
+		int64_t now = rs_clock_mono_ms();
+
+		atomic_store(&c->up_again, now > 0 ? now : 1);
 		rs_log(RS_LOG_INFO, "kafka", "a broker is reachable again",
 		       "client=%s", c->name);
 	}
@@ -66,6 +70,14 @@ void rs_kafkaclient_reachable(rs_kafkaclient_t *c)
 int64_t rs_kafkaclient_down_since(const rs_kafkaclient_t *c)
 {
 	return atomic_load(&((rs_kafkaclient_t *)c)->down_since);
+}
+
+int64_t rs_kafkaclient_last_outage_ms(const rs_kafkaclient_t *c)
+{
+	rs_kafkaclient_t *m = (rs_kafkaclient_t *)c;
+
+	return atomic_load(&m->down_since) != 0 ? rs_clock_mono_ms()
+	                                        : atomic_load(&m->up_again);
 }
 
 /* Does a statistics document show a real broker in state UP? */
@@ -386,27 +398,17 @@ void rs_kafkaclient_conf_user(rs_kafkaclient_conf_t *conf,
 	    stats_interval_ms > 0 ? stats_interval_ms : 5000;
 }
 
-rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
-                                     char *errstr, size_t errstr_size)
+/* A handle for c from conf (its opaque is c). NULL with a sentence. */
+static rd_kafka_t *make_handle(rs_kafkaclient_t *c,
+                               const rs_kafkaclient_conf_t *conf, char *errstr,
+                               size_t errstr_size)
 {
-	rs_kafkaclient_t *c = calloc(1, sizeof(*c));
-	rd_kafka_conf_t *kc;
+	rd_kafka_conf_t *kc = rd_kafka_conf_new();
+	rd_kafka_t *rk;
 	char err[512];
 
-	if (c == NULL) {
-		snprintf(errstr, errstr_size, "out of memory");
-		return NULL;
-	}
-	c->conf = *conf;
-	snprintf(c->name, sizeof(c->name), "%s",
-	         conf->name != NULL ? conf->name : "client");
-	atomic_init(&c->down_since, 0);
-	atomic_init(&c->ever_up, 0);
-	atomic_init(&c->failed, 0);
-	kc = rd_kafka_conf_new();
 	if (set_all(kc, conf, errstr, errstr_size) != 0) {
 		rd_kafka_conf_destroy(kc);
-		free(c);
 		return NULL;
 	}
 	rd_kafka_conf_set_opaque(kc, c);
@@ -419,15 +421,53 @@ rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
 	if (conf->on_delivery != NULL) {
 		rd_kafka_conf_set_dr_msg_cb(kc, on_delivery);
 	}
-	c->rk = rd_kafka_new(conf->type, kc, err, sizeof(err));
-	if (c->rk == NULL) {
+	rk = rd_kafka_new(conf->type, kc, err, sizeof(err));
+	if (rk == NULL) {
 		snprintf(errstr, errstr_size, "cannot create the %s: %s",
 		         c->name, err);
 		rd_kafka_conf_destroy(kc);
+	}
+	return rk; /* kc belongs to the handle now */
+}
+
+rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
+                                     char *errstr, size_t errstr_size)
+{
+	rs_kafkaclient_t *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(errstr, errstr_size, "out of memory");
+		return NULL;
+	}
+	c->conf = *conf;
+	snprintf(c->name, sizeof(c->name), "%s",
+	         conf->name != NULL ? conf->name : "client");
+	atomic_init(&c->down_since, 0);
+	atomic_init(&c->up_again, 0);
+	atomic_init(&c->ever_up, 0);
+	atomic_init(&c->failed, 0);
+	c->rk = make_handle(c, conf, errstr, errstr_size);
+	if (c->rk == NULL) {
 		free(c);
 		return NULL;
 	}
-	return c; /* kc belongs to the handle now */
+	return c;
+}
+
+int rs_kafkaclient_renew(rs_kafkaclient_t *c, const rs_kafkaclient_conf_t *conf,
+                         char *errstr, size_t errstr_size)
+{
+	rd_kafka_t *rk;
+
+	rd_kafka_destroy(c->rk);
+	c->rk = NULL;
+	c->conf = *conf;
+	rk = make_handle(c, conf, errstr, errstr_size);
+	if (rk == NULL) {
+		return -1;
+	}
+	c->rk = rk;
+	return 0;
 }
 
 const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c)
@@ -446,7 +486,9 @@ void rs_kafkaclient_destroy(rs_kafkaclient_t *c)
 	if (c == NULL) {
 		return;
 	}
-	rd_kafka_destroy(c->rk);
+	if (c->rk != NULL) {
+		rd_kafka_destroy(c->rk);
+	}
 	free(c);
 }
 

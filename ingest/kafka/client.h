@@ -86,6 +86,17 @@ void rs_kafkaclient_conf_user(rs_kafkaclient_conf_t *conf,
 rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,
                                      char *errstr, size_t errstr_size);
 
+/*
+ * Destroy the handle and make a new one from conf (the same as at
+ * rs_kafkaclient_new, its arrays alive), keeping the client itself, so
+ * that whoever watches it (the health check) still holds a valid
+ * pointer. For a producer whose fatal error only a new one gets past.
+ * 0, or -1 with a sentence (the client then has no handle: destroy it).
+ * @locality the owner's thread; the old handle's callbacks have ended.
+ */
+int rs_kafkaclient_renew(rs_kafkaclient_t *c, const rs_kafkaclient_conf_t *conf,
+                         char *errstr, size_t errstr_size);
+
 /* The librdkafka handle, for the owner's calls. */
 rd_kafka_t *rs_kafkaclient_handle(const rs_kafkaclient_t *c);
 
@@ -94,6 +105,13 @@ rd_kafka_t *rs_kafkaclient_handle(const rs_kafkaclient_t *c);
  * is. @locality any thread.
  */
 int64_t rs_kafkaclient_down_since(const rs_kafkaclient_t *c);
+
+/*
+ * When no broker was last reachable: now during an outage, the moment
+ * the last one ended after it, 0 if there never was one. @locality any
+ * thread.
+ */
+int64_t rs_kafkaclient_last_outage_ms(const rs_kafkaclient_t *c);
 
 /* The owner saw traffic (a message read, a delivery acknowledged): a
  * broker is reachable. @locality any thread; cheap when nothing changes. */

@@ -31,6 +31,10 @@
 #include "util/clock.h"
 
 #define RETRY_BACKOFF_MS 500
+/* Exactly-once: a fatal producer error within this long of an outage of
+ * the producer's brokers is taken as the outage's doing, not a fence. */
+#define RENEW_AFTER_OUTAGE_MS 120000
+#define RENEW_MAX 3 /* producers made anew in a row without a commit */
 
 typedef struct track {
 	long outstanding;
@@ -59,12 +63,22 @@ struct rs_kafkasink {
 	rs_kafkasink_conf_t conf;
 	rs_kafkaclient_t *client;
 	rd_kafka_t *rk; /* the client's handle */
+	/* What the client was made from, kept to make the producer anew. */
+	rs_kafka_prop_t defaults[7];
+	rs_kafkaclient_conf_t cc;
+	int renewals; /* in a row, without a commit in between */
 	track_t *head, *tail;
 	retry_t *retries;
 	atomic_int abandon;
 	/* created_ms of the oldest batch not yet acknowledged, 0: none;
 	 * written on the sink thread, read by the health check. */
 	atomic_int_fast64_t oldest_ms;
+	/* 1 while work is held that may still need the input again or an
+	 * answer from the broker: messages waiting to be produced again, a
+	 * transaction open, failed (its abort pending) or just aborted (the
+	 * hold before the next one). Written on the sink thread (update_busy),
+	 * read by the source's idle check (rs_kafkasink_busy). */
+	atomic_int busy;
 	uint64_t delivered, dead_lettered;
 	int64_t last_error_log_ms;
 	int64_t last_stall_log_ms;
@@ -239,6 +253,18 @@ static void complete_tracks(rs_kafkasink_t *sk)
 	             sk->head != NULL ? sk->head->created_ms : 0);
 }
 
+/* Recompute sk->busy. @locality sink thread. */
+static void update_busy(rs_kafkasink_t *sk)
+{
+	int busy = sk->retries != NULL;
+
+	if (sk->conf.txn != NULL) {
+		busy = busy || sk->tx.open || sk->tx.failed ||
+		       rs_kafkatxn_hold_ms(&sk->tx) > 0;
+	}
+	atomic_store(&sk->busy, busy);
+}
+
 /*
  * rs_kafkatxn_t.settled: a transaction was committed or aborted. What
  * a committed one wrote now counts; an aborted one's lines are read and
@@ -253,6 +279,7 @@ static void settled(void *opaque, int committed)
 	if (committed) {
 		rs_counts_add(&sk->committed, &sk->txn_counts);
 		sk->dead_lettered += sk->txn_dead;
+		sk->renewals = 0;
 	}
 	if (m != NULL && committed) {
 		rs_metrics_add_counts(m, &sk->txn_counts);
@@ -269,6 +296,7 @@ static void settled(void *opaque, int committed)
 	memset(&sk->txn_counts, 0, sizeof(sk->txn_counts));
 	memset(&sk->txn_lat, 0, sizeof(sk->txn_lat));
 	sk->txn_dead = 0;
+	update_busy(sk);
 }
 
 /* Say so when the oldest batch has waited long for its acknowledgements. */
@@ -298,6 +326,7 @@ static void serve(rs_kafkasink_t *sk, int ms)
 	run_retries(sk);
 	complete_tracks(sk);
 	report_stall(sk);
+	update_busy(sk);
 }
 
 /*
@@ -448,6 +477,77 @@ static int batch_positions(const rs_batch_t *b, track_t *t)
 	return 0;
 }
 
+/* Is the producer's fatal error a fence by another producer? */
+static int fatal_is_fence(rs_kafkasink_t *sk)
+{
+	char why[512];
+	rd_kafka_resp_err_t err =
+	    rd_kafka_fatal_error(sk->rk, why, sizeof(why));
+
+	return err == RD_KAFKA_RESP_ERR__FENCED ||
+	       err == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+	       err == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
+/*
+ * A transactional call failed (rc < 0, errstr says why). When the
+ * producer's error is fatal and an outage of its brokers explains it -
+ * the broker aborted the transaction after transaction.timeout.ms and
+ * moved the producer's epoch on, or answered the abort after timed-out
+ * messages with INVALID_TXN_STATE - make the producer anew and carry on
+ * as after an abort (the lines are read again from the committed
+ * offsets): 0. A fence with no outage near it (another instance with the
+ * same transactional.id), RENEW_MAX renewals in a row without a commit,
+ * or a new producer that cannot start: rc, and the stage stops.
+ */
+static int txn_recover(rs_kafkasink_t *sk, int rc, char *errstr,
+                       size_t errstr_size)
+{
+	int64_t outage = rs_kafkaclient_last_outage_ms(sk->client);
+	int fence;
+	char why[1024];
+
+	if (rc >= 0 || !sk->tx.fatal || atomic_load(&sk->abandon)) {
+		return rc;
+	}
+	fence = fatal_is_fence(sk);
+	if ((fence && (outage == 0 ||
+	               rs_clock_mono_ms() - outage > RENEW_AFTER_OUTAGE_MS)) ||
+	    sk->renewals >= RENEW_MAX) {
+		return rc;
+	}
+	snprintf(why, sizeof(why), "%s", errstr);
+	rs_log(RS_LOG_WARN, "kafka",
+	       "fatal producer error after an outage of the brokers; making "
+	       "the producer anew",
+	       "error=\"%s\" outage_ended_s_ago=%lld renewal=%d", why,
+	       (long long)((rs_clock_mono_ms() - outage) / 1000),
+	       sk->renewals + 1);
+	sk->renewals++;
+	/* Drop what the old producer holds: its transaction is lost and
+	 * its events are produced again after the rewind. */
+	rd_kafka_purge(sk->rk,
+	               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+	rd_kafka_poll(sk->rk, 0);
+	if (rs_kafkaclient_renew(sk->client, &sk->cc, errstr, errstr_size) <
+	    0) {
+		sk->rk = NULL;
+		return -1;
+	}
+	sk->rk = rs_kafkaclient_handle(sk->client);
+	while (sk->head != NULL) {
+		track_t *t = sk->head;
+
+		sk->head = t->next;
+		free(t->pos);
+		free(t);
+	}
+	sk->tail = NULL;
+	atomic_store(&sk->oldest_ms, 0);
+	return rs_kafkatxn_restart(&sk->tx, sk->rk, sk->client, errstr,
+	                           errstr_size);
+}
+
 /*
  * After an abort: wait until the back-off has passed before a new
  * transaction begins, serving delivery reports and a rebalance's close
@@ -481,9 +581,17 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	int64_t now = rs_clock_wall_ms();
 
 	if (sk->conf.txn != NULL) {
-		if (txn_hold(sk, errstr, errstr_size) < 0 ||
-		    rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
+		if (txn_recover(sk, txn_hold(sk, errstr, errstr_size), errstr,
+		                errstr_size) < 0 ||
+		    txn_recover(
+			sk,
+			rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size),
+			errstr, errstr_size) < 0) {
 			return -1;
+		}
+		if (rs_kafkatxn_hold_ms(&sk->tx) > 0 &&
+		    txn_hold(sk, errstr, errstr_size) < 0) {
+			return -1; /* held again after a renewal */
 		}
 		if (b->epoch != rs_txnsync_epoch(sk->conf.txn)) {
 			/* Read before an abort or a revocation: its lines are
@@ -500,7 +608,14 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 			return 0;
 		}
 		if (rs_kafkatxn_begin(&sk->tx, errstr, errstr_size) < 0) {
-			return -1;
+			if (txn_recover(sk, -1, errstr, errstr_size) < 0) {
+				return -1;
+			}
+			/* The producer is new and the epoch moved on: this
+			 * batch is read again, like one of an older epoch. */
+			memset(&b->counts, 0, sizeof(b->counts));
+			sk->discarded++;
+			return 0;
 		}
 	}
 	t = calloc(1, sizeof(*t));
@@ -601,7 +716,9 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 	serve(sk, 0);
 	if (sk->conf.txn != NULL) {
 		sk->tx.nevents += (long)(b->nevents + b->nbad);
-		return rs_kafkatxn_maybe_commit(&sk->tx, errstr, errstr_size);
+		return txn_recover(
+		    sk, rs_kafkatxn_maybe_commit(&sk->tx, errstr, errstr_size),
+		    errstr, errstr_size);
 	}
 	return 0;
 }
@@ -613,10 +730,15 @@ static int sk_tick(rs_sink_t *sink, char *errstr, size_t errstr_size)
 
 	serve(sk, 0);
 	if (sk->conf.txn != NULL) {
-		if (rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
+		if (txn_recover(
+			sk,
+			rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size),
+			errstr, errstr_size) < 0) {
 			return -1;
 		}
-		return rs_kafkatxn_maybe_commit(&sk->tx, errstr, errstr_size);
+		return txn_recover(
+		    sk, rs_kafkatxn_maybe_commit(&sk->tx, errstr, errstr_size),
+		    errstr, errstr_size);
 	}
 	return 0;
 }
@@ -631,11 +753,16 @@ static int sk_flush(rs_sink_t *sink, char *errstr, size_t errstr_size)
 	if (sk->conf.txn != NULL) {
 		uint64_t aborts = sk->tx.aborts;
 
-		if (rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size) < 0) {
+		if (txn_recover(
+			sk,
+			rs_kafkatxn_serve_close(&sk->tx, errstr, errstr_size),
+			errstr, errstr_size) < 0) {
 			return -1;
 		}
 		if (sk->tx.open &&
-		    rs_kafkatxn_commit(&sk->tx, errstr, errstr_size) < 0) {
+		    txn_recover(
+			sk, rs_kafkatxn_commit(&sk->tx, errstr, errstr_size),
+			errstr, errstr_size) < 0) {
 			return -1;
 		}
 		if (sk->tx.aborts != aborts) {
@@ -688,19 +815,24 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
+	_Static_assert(sizeof(defaults) == sizeof(sk->defaults),
+	               "the sink keeps its client's defaults");
+	memcpy(sk->defaults, defaults, sizeof(defaults));
 	sk->conf = *conf;
 	if (sk->conf.drain_timeout <= 0) {
 		sk->conf.drain_timeout = 30;
 	}
 	atomic_init(&sk->abandon, 0);
 	atomic_init(&sk->oldest_ms, 0);
+	atomic_init(&sk->busy, 0);
 	cc = rs_kafkaclient_conf(
-	    RD_KAFKA_PRODUCER, "producer", conf->brokers, defaults,
+	    RD_KAFKA_PRODUCER, "producer", conf->brokers, sk->defaults,
 	    RS_KAFKA_NPROPS(defaults) - (conf->txn != NULL ? 0 : 1));
 	rs_kafkaclient_conf_user(&cc, conf->props, conf->nprops,
 	                         conf->stats_interval_ms);
 	cc.on_delivery = on_delivery;
 	cc.opaque = sk;
+	sk->cc = cc;
 	sk->client = rs_kafkaclient_new(&cc, errstr, errstr_size);
 	if (sk->client == NULL) {
 		free(sk);
@@ -772,6 +904,13 @@ int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk)
 	return atomic_load(&((rs_kafkasink_t *)sk)->oldest_ms);
 }
 
+int rs_kafkasink_busy(const rs_kafkasink_t *sk)
+{
+	rs_kafkasink_t *s = (rs_kafkasink_t *)sk;
+
+	return atomic_load(&s->oldest_ms) != 0 || atomic_load(&s->busy);
+}
+
 const rs_kafkaclient_t *rs_kafkasink_client(const rs_kafkasink_t *sk)
 {
 	return sk->client;
@@ -782,11 +921,16 @@ void rs_kafkasink_destroy(rs_kafkasink_t *sk)
 	if (sk == NULL) {
 		return;
 	}
-	rs_kafkatxn_close(&sk->tx);
-	/* Drop anything still queued: its offsets were never committed. */
-	rd_kafka_purge(sk->rk,
-	               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-	rd_kafka_poll(sk->rk, 0);
+	if (sk->rk != NULL) {
+		rs_kafkatxn_close(&sk->tx);
+		/* Drop anything still queued: its offsets were never
+		 * committed. */
+		rd_kafka_purge(sk->rk, RD_KAFKA_PURGE_F_QUEUE |
+		                           RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(sk->rk, 0);
+	} else {
+		free(sk->tx.pos);
+	}
 	rs_kafkaclient_destroy(sk->client);
 	while (sk->retries != NULL) {
 		retry_t *r = sk->retries;

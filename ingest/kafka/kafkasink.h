@@ -22,7 +22,12 @@
  * moves the epoch on (kafka/txnsync.h) and drops every batch read before
  * it; the source reads those lines again from the committed offsets. A
  * fatal error (another producer with the same transactional.id fenced
- * this one) stops the stage: rs_kafkasink_fatal says so.
+ * this one) stops the stage: rs_kafkasink_fatal says so. A fatal error
+ * within 2 minutes of an outage of the producer's brokers (the broker
+ * aborted the transaction after transaction.timeout.ms and moved the
+ * epoch on), or one that is no fence, makes the producer anew instead
+ * (same client, new handle) and goes on as after an abort; 3 in a row
+ * without a commit stop the stage.
  *
  * @locality every call on the pipeline's sink thread; delivery reports
  * are served from rd_kafka_poll on that same thread.
@@ -76,6 +81,15 @@ uint64_t rs_kafkasink_dead_lettered(const rs_kafkasink_t *sk);
  * acknowledgements was written; 0 when none waits. @locality any thread.
  */
 int64_t rs_kafkasink_oldest_unacked_ms(const rs_kafkasink_t *sk);
+
+/*
+ * 1 while the sink holds work that may still need the broker or the input
+ * again: messages not yet acknowledged or waiting to be produced again,
+ * or (exactly-once) a transaction open, failed with its abort pending, or
+ * just aborted (the input is read again after the hold). The source's
+ * exit-when-idle waits while it is 1. @locality any thread.
+ */
+int rs_kafkasink_busy(const rs_kafkasink_t *sk);
 
 /* 1 after a fatal producer error (fenced): the stage must stop. */
 int rs_kafkasink_fatal(const rs_kafkasink_t *sk);

@@ -364,6 +364,43 @@ static int rewind_to_committed(rs_kafkasource_t *ks)
 	return 0;
 }
 
+/*
+ * Does an assigned partition have lines left to read, as far as the
+ * consumer knows without asking the broker: no fetch position yet (its
+ * committed offset is still being fetched, e.g. while a transaction that
+ * committed offsets for it is being completed after an outage), or a
+ * position below the last high watermark seen? @locality source thread.
+ */
+static int input_left(rs_kafkasource_t *ks)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	int left = 0;
+
+	if (ks->paused ||
+	    rd_kafka_assignment(ks->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+	    parts == NULL) {
+		return 0;
+	}
+	if (parts->cnt > 0 &&
+	    rd_kafka_position(ks->rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		for (int i = 0; i < parts->cnt && !left; i++) {
+			int64_t lo = -1, hi = -1;
+
+			if (parts->elems[i].offset < 0) {
+				left = 1; /* no position yet */
+			} else if (rd_kafka_get_watermark_offsets(
+				       ks->rk, parts->elems[i].topic,
+				       parts->elems[i].partition, &lo,
+				       &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+			           hi >= 0 && parts->elems[i].offset < hi) {
+				left = 1;
+			}
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+	return left;
+}
+
 /* Commit when the interval has passed. */
 static void maybe_commit(rs_kafkasource_t *ks, int64_t now)
 {
@@ -509,8 +546,23 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 				         rs_kafkaclient_failure(ks->client));
 				return -1;
 			}
-			/* No broker is not "no input": wait it out. */
-			if (rs_kafkaclient_down_since(ks->client) != 0) {
+			/* No broker is not "no input": wait it out. Nor is
+			 * a sink still waiting for acknowledgements, holding
+			 * messages to produce again, or aborting: it may yet
+			 * need these lines read again. */
+			if (rs_kafkaclient_down_since(ks->client) != 0 ||
+			    (ks->conf.busy != NULL &&
+			     ks->conf.busy(ks->conf.busy_opaque))) {
+				ks->last_input_ms = rs_clock_mono_ms();
+			}
+			/* Nor are partitions with lines left (checked only
+			 * when the idle time is up: it walks the assignment).
+			 */
+			if (ks->conf.exit_when_idle > 0 &&
+			    (double)(rs_clock_mono_ms() - ks->last_input_ms) >=
+			        ks->conf.exit_when_idle * 1000.0 +
+			            (ks->assigned_ever ? 0 : 60000) &&
+			    input_left(ks)) {
 				ks->last_input_ms = rs_clock_mono_ms();
 			}
 			/* Before the first assignment allow 60 s more: the

@@ -52,6 +52,11 @@ typedef struct rs_kafkasource_conf {
 	int stats_interval_ms; /* 0: every 5 s */
 	rs_txnsync_t *txn;     /* exactly-once: shared with the sink; NULL:
 	                          at-least-once (the source commits) */
+	/* Optional: 1 while the sink holds work that may need the input
+	 * again (kafkasink.h: rs_kafkasink_busy); exit_when_idle does not
+	 * count that time as idle. Called on the source thread. */
+	int (*busy)(void *opaque);
+	void *busy_opaque;
 	/* librdkafka statistics JSON (statistics.interval.ms), optional. */
 	void (*stats_cb)(void *opaque, const char *json, size_t len);
 	void *stats_opaque;

@@ -67,6 +67,26 @@ static void txn_reset(rs_kafkatxn_t *tx)
 }
 
 /*
+ * The open transaction is gone (aborted, or lost with the producer):
+ * count it, hold the next one back (longer after each in a row), move
+ * the epoch on so that the source rewinds, and let the sink settle.
+ */
+static void txn_aborted(rs_kafkatxn_t *tx)
+{
+	txn_reset(tx);
+	tx->aborts++;
+	tx->backoff_ms =
+	    tx->backoff_ms == 0 ? RS_KAFKATXN_BACKOFF_MS : tx->backoff_ms * 2;
+	if (tx->backoff_ms > RS_KAFKATXN_BACKOFF_MAX_MS) {
+		tx->backoff_ms = RS_KAFKATXN_BACKOFF_MAX_MS;
+	}
+	tx->hold_until_ms = rs_clock_mono_ms() + tx->backoff_ms;
+	rs_txnsync_advance(tx->sync);
+	rd_kafka_poll(tx->rk, 0);
+	tx->settled(tx->opaque, 0);
+}
+
+/*
  * Abort the open transaction and move the epoch on: every batch read
  * before now is dropped, and the source reads again from the committed
  * offsets. 0, or -1 fatal (errstr).
@@ -111,17 +131,7 @@ static int txn_abort(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 			return -1;
 		}
 	}
-	txn_reset(tx);
-	tx->aborts++;
-	tx->backoff_ms =
-	    tx->backoff_ms == 0 ? RS_KAFKATXN_BACKOFF_MS : tx->backoff_ms * 2;
-	if (tx->backoff_ms > RS_KAFKATXN_BACKOFF_MAX_MS) {
-		tx->backoff_ms = RS_KAFKATXN_BACKOFF_MAX_MS;
-	}
-	tx->hold_until_ms = rs_clock_mono_ms() + tx->backoff_ms;
-	rs_txnsync_advance(tx->sync);
-	rd_kafka_poll(tx->rk, 0);
-	tx->settled(tx->opaque, 0);
+	txn_aborted(tx);
 	rs_log(RS_LOG_WARN, "kafka",
 	       "transaction aborted; its lines are read again from the "
 	       "committed offsets",
@@ -203,6 +213,7 @@ int rs_kafkatxn_commit(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 		tx->commits++;
 		tx->commit_ms = rs_clock_mono_ms() - started_ms;
 		tx->backoff_ms = 0;
+		tx->hold_until_ms = 0; /* a commit ends the back-off */
 		txn_reset(tx);
 		tx->settled(tx->opaque, 1);
 	} else if (next == TXN_ABORT) {
@@ -360,6 +371,27 @@ int rs_kafkatxn_start(rs_kafkatxn_t *tx, const rs_kafkaclient_t *client,
 	}
 	rd_kafka_error_destroy(error);
 	return -1;
+}
+
+int rs_kafkatxn_restart(rs_kafkatxn_t *tx, rd_kafka_t *rk,
+                        const rs_kafkaclient_t *client, char *errstr,
+                        size_t errstr_size)
+{
+	long events = tx->nevents;
+
+	tx->rk = rk;
+	tx->fatal = 0;
+	if (rs_kafkatxn_start(tx, client, errstr, errstr_size) != 0) {
+		tx->fatal = 1;
+		return -1;
+	}
+	txn_aborted(tx);
+	rs_log(RS_LOG_WARN, "kafka",
+	       "producer made anew; the transaction it lost is aborted and "
+	       "its lines are read again from the committed offsets",
+	       "events=%ld retry_in_ms=%lld", events,
+	       (long long)tx->backoff_ms);
+	return 0;
 }
 
 int64_t rs_kafkatxn_hold_ms(const rs_kafkatxn_t *tx)

@@ -102,6 +102,17 @@ int rs_kafkatxn_serve_close(rs_kafkatxn_t *tx, char *errstr,
 int rs_kafkatxn_maybe_commit(rs_kafkatxn_t *tx, char *errstr,
                              size_t errstr_size);
 
+/*
+ * After a fatal error the producer was made anew (rk, the old handle
+ * destroyed with the transaction it had open): init_transactions on rk
+ * (which fences the old producer's epoch and aborts what it left open),
+ * then as after an abort: settled(0), the epoch moves on, the next
+ * transaction is held back. 0, or -1 (errstr; fatal stays set).
+ */
+int rs_kafkatxn_restart(rs_kafkatxn_t *tx, rd_kafka_t *rk,
+                        const rs_kafkaclient_t *client, char *errstr,
+                        size_t errstr_size);
+
 /* Milliseconds to wait before a transaction may begin; 0: now. */
 int64_t rs_kafkatxn_hold_ms(const rs_kafkatxn_t *tx);
 

@@ -189,6 +189,15 @@ static int start_failed(const char *what, const char *err)
 	return -1;
 }
 
+/* kafkasource's busy callback: the sink's pending work (it is made after
+ * the source, before the pipeline runs). */
+static int sink_busy(void *opaque)
+{
+	const stage_t *st = opaque;
+
+	return st->sink != NULL && rs_kafkasink_busy(st->sink);
+}
+
 /* The consumer. -1 (logged) when it cannot be made. */
 static int start_source(stage_t *st)
 {
@@ -205,6 +214,8 @@ static int start_source(stage_t *st)
 	    .exit_when_idle = c->exit_when_idle,
 	    .stats_cb = on_stats,
 	    .stats_opaque = st,
+	    .busy = sink_busy,
+	    .busy_opaque = st,
 	    .txn = st->txn,
 	};
 	char err[1024];

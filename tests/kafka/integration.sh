@@ -8,7 +8,7 @@
 #
 #   tests/kafka/integration.sh [BUILD_DIR] [SCENARIO...]
 #
-# Scenarios: e2e metrics crash scaleout broker_restart missing_output
+# Scenarios: e2e metrics crash scaleout broker_restart outage missing_output
 # dead_letter reload exactly_once (tests/kafka/exactly_once.sh: kill -9,
 # rebalance, fencing and a broker restart with exactly-once delivery, 0
 # missing and 0 duplicates read committed) secure_run (tests/kafka/
@@ -125,6 +125,29 @@ scenario_broker_restart() {
 	$K restart >/dev/null || return 1
 	wait_for "$pid" 180 || return 1
 	compare_topic "$c.expected.json" "$out" restart at-least
+}
+
+# The broker goes away mid-stream for longer than the producer's
+# message.timeout.ms (lowered to 5 s; 15 s away, more with the restart):
+# deliveries time out, the stage produces them again and finishes alone
+# with --exit-when-idle; every event at least once (duplicates counted).
+scenario_outage() {
+	local c in out pid
+	c=$(corpus 40000 23)
+	in_out outage 3 || return 1
+	run_stage outage --group "$in-g" --input "$in" --output "$out" --exit-when-idle 10 \
+		--set kafka.producer.message.timeout.ms=5000 \
+		--set kafka.consumer.max.poll.interval.ms=60000
+	pid=$STAGE
+	wait_assigned outage || return 1
+	replay_held_bg "$in" "$c" 4000
+	sleep 3
+	broker_outage 15 || return 1
+	wait "$REPLAY" || { echo "replay failed across the outage"; return 1; }
+	wait_for "$pid" 240 || { echo "the stage did not finish by itself"; return 1; }
+	grep -q 'Message timed out' "$WORK/outage.log" ||
+		{ echo "no delivery timed out: the outage did not outlast message.timeout.ms"; return 1; }
+	compare_topic "$c.expected.json" "$out" outage at-least
 }
 
 # No output topic: nothing committed, a clear error, then it recovers. The
@@ -249,7 +272,7 @@ scenario_posture() {
 	bash tests/kafka/posture.sh "$BUILD"
 }
 
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram posture)
+all=(e2e metrics crash scaleout broker_restart outage missing_output dead_letter reload exactly_once secure_run secure_scram posture)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi

@@ -113,6 +113,28 @@ replay_bg() {
 	REPLAY=$!
 }
 
+# replay_held_bg TOPIC FILE RATE: replay_bg whose producer keeps its
+# messages for 10 minutes (message.timeout.ms) instead of 30 s, so that the
+# replay itself rides out a broker outage; its pid in $REPLAY.
+replay_held_bg() {
+	$RS replay --quiet --rate "$3" --brokers "$BROKERS" --topic "$1" \
+		-X message.timeout.ms=600000 "$2" 2>>"$WORK/replay.err" &
+	REPLAY=$!
+}
+
+# broker_outage SECONDS: stop the broker, keep it away SECONDS, start it
+# again (its data kept). Logs how long it was really away: the start takes
+# its own time on a loaded machine.
+broker_outage() {
+	local t0
+	t0=$(date +%s)
+	$K stop >/dev/null || { echo "cannot stop the broker"; return 1; }
+	log "broker stopped; away for $1 s"
+	sleep "$1"
+	$K start >/dev/null || { echo "cannot start the broker again"; return 1; }
+	log "broker back after $(($(date +%s) - t0)) s"
+}
+
 # corpus N SEED: the path of a classic generated corpus of N lines (made
 # once per run), next to what classify makes of it (PATH.expected.json).
 # Classic: unkeyed replay spreads a stateful format's records (qmail's
