@@ -553,7 +553,8 @@ const rs_config_key_t rs_config_keys[] = {
 		"1h) and with nothing pending: time while events wait for "
 		"acknowledgements or to be produced again, or a transaction "
 		"is open, being aborted or held back after an abort, or an "
-		"assigned partition has lines left to read, does not count.",
+		"assigned partition has lines left to read (for 60 s at "
+		"the most, then a warning), does not count.",
 	.cmds = RUN,
 	.flags =
 	    {

@@ -24,6 +24,9 @@
 
 #include "kafka/client.h"
 #include "observe/log.h"
+
+/* How long an idle exit waits for lines an assigned partition has left. */
+#define RS_KAFKASOURCE_LEFT_WAIT_MS 60000
 #include "util/clock.h"
 
 typedef struct commit_entry {
@@ -43,6 +46,7 @@ struct rs_kafkasource {
 	int paused;
 	int assigned_ever; /* the idle clock waits for the first assignment */
 	int64_t last_input_ms;
+	int64_t left_since_ms; /* idle with lines left since; 0: not */
 	int64_t last_commit_ms;
 	uint64_t commits;
 	uint64_t rewinds; /* exactly-once: seeks back to committed offsets */
@@ -556,14 +560,38 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 				ks->last_input_ms = rs_clock_mono_ms();
 			}
 			/* Nor are partitions with lines left (checked only
-			 * when the idle time is up: it walks the assignment).
+			 * when the idle time is up: it walks the assignment),
+			 * for RS_KAFKASOURCE_LEFT_WAIT_MS at the most: a
+			 * consumer that never gets them must not hold the
+			 * stage silently for ever.
 			 */
 			if (ks->conf.exit_when_idle > 0 &&
 			    (double)(rs_clock_mono_ms() - ks->last_input_ms) >=
 			        ks->conf.exit_when_idle * 1000.0 +
 			            (ks->assigned_ever ? 0 : 60000) &&
 			    input_left(ks)) {
-				ks->last_input_ms = rs_clock_mono_ms();
+				int64_t t = rs_clock_mono_ms();
+
+				if (ks->left_since_ms == 0) {
+					ks->left_since_ms = t;
+					rs_log(
+					    RS_LOG_WARN, "kafka",
+					    "idle, but an assigned partition "
+					    "has lines left; waiting for them",
+					    "max_seconds=%d",
+					    RS_KAFKASOURCE_LEFT_WAIT_MS / 1000);
+				}
+				if (t - ks->left_since_ms <
+				    RS_KAFKASOURCE_LEFT_WAIT_MS) {
+					ks->last_input_ms = t;
+				} else {
+					rs_log(
+					    RS_LOG_WARN, "kafka",
+					    "lines left unread; their offsets "
+					    "stay uncommitted",
+					    "waited_s=%d",
+					    RS_KAFKASOURCE_LEFT_WAIT_MS / 1000);
+				}
 			}
 			/* Before the first assignment allow 60 s more: the
 			 * group may wait for a dead member's session to end. */
@@ -600,6 +628,7 @@ static int ks_next(rs_source_t *src, rs_batch_t *b, char *errstr,
 			first_ms = now;
 		}
 		ks->last_input_ms = now;
+		ks->left_since_ms = 0;
 		rs_kafkaclient_reachable(ks->client);
 		if (add_message(ks, b, rkm, topic) < 0) {
 			rd_kafka_message_destroy(rkm);
