@@ -44,6 +44,10 @@ build/replyscan eval --quiet --min-accuracy 47 --max-uncategorized 11 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 51 --max-uncategorized 10 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 80 --max-uncategorized 6 \
+	tests/fixtures/replies/dev-r8.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 79 --max-uncategorized 10.5 \
+	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
 
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
 python3 bench/run --smoke --no-kafka | tail -n 12
