@@ -29,6 +29,9 @@ ctest --test-dir build --output-on-failure -j2
 echo "== rule examples"
 build/replyscan rules test
 
+echo "== posture policy examples"
+build/replyscan posture --check-policy --policy posture/policy.yaml
+
 echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
 build/replyscan eval --quiet --min-accuracy 90 --max-uncategorized 4 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
