@@ -29,6 +29,9 @@ ctest --test-dir build --output-on-failure -j2
 echo "== rule examples"
 build/replyscan rules test
 
+echo "== posture policy examples"
+build/replyscan posture --check-policy --policy posture/policy.yaml
+
 echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
 build/replyscan eval --quiet --min-accuracy 90 --max-uncategorized 4 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
@@ -44,6 +47,10 @@ build/replyscan eval --quiet --min-accuracy 47 --max-uncategorized 11 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 51 --max-uncategorized 10 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 80 --max-uncategorized 6 \
+	tests/fixtures/replies/dev-r8.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 79 --max-uncategorized 10.5 \
+	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
 
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
 python3 bench/run --smoke --no-kafka | tail -n 12

@@ -24,6 +24,7 @@
 #include "posture/output.h"
 #include "posture/page.h"
 #include "posture/policy.h"
+#include "posture/scenario.h"
 #include "posture/scopes.h"
 #include "posture/site.h"
 #include "posture/window.h"
@@ -951,167 +952,26 @@ static void test_output(void **state)
 
 /* ---- scenarios ---- */
 
-typedef struct sline {
-	double at, every;
-	int count;
-	char ip[64], mx[128], domain[128], code[16], text[400];
-	char tags[4][64];
-	int ntags, status, cause;
-} sline_t;
-
-typedef struct gen {
-	double t;
-	int src;
-} gen_t;
-
-static int cmp_gen(const void *a, const void *b)
-{
-	const gen_t *x = a, *y = b;
-
-	if (x->t != y->t) {
-		return x->t < y->t ? -1 : 1;
-	}
-	return x->src - y->src;
-}
-
-static void parse_events(const char *line, sline_t *s)
-{
-	const char *p = line;
-	char key[32];
-
-	memset(s, 0, sizeof(*s));
-	if (sscanf(p, "events %lf x%d every %lf", &s->at, &s->count,
-	           &s->every) != 3) {
-		fail_msg("bad events line: %s", line);
-	}
-	for (int i = 0; i < 5; i++) {
-		p = strchr(p, ' ') + 1;
-	}
-	while (*p) {
-		const char *eq = strchr(p, '='), *end;
-		size_t kn, vn;
-
-		assert_non_null(eq);
-		kn = (size_t)(eq - p);
-		snprintf(key, sizeof(key), "%.*s", (int)kn, p);
-		if (strcmp(key, "text") == 0) {
-			snprintf(s->text, sizeof(s->text), "%s", eq + 1);
-			break;
-		}
-		end = strchr(eq, ' ');
-		if (end == NULL) {
-			end = eq + strlen(eq);
-		}
-		vn = (size_t)(end - eq - 1);
-		if (strcmp(key, "ip") == 0) {
-			snprintf(s->ip, sizeof(s->ip), "%.*s", (int)vn, eq + 1);
-		} else if (strcmp(key, "mx") == 0) {
-			snprintf(s->mx, sizeof(s->mx), "%.*s", (int)vn, eq + 1);
-		} else if (strcmp(key, "domain") == 0) {
-			snprintf(s->domain, sizeof(s->domain), "%.*s", (int)vn,
-			         eq + 1);
-		} else if (strcmp(key, "code") == 0) {
-			snprintf(s->code, sizeof(s->code), "%.*s", (int)vn,
-			         eq + 1);
-		} else if (strcmp(key, "status") == 0) {
-			s->status = strncmp(eq + 1, "sent", 4) == 0
-			                ? RS_STATUS_SENT
-			            : strncmp(eq + 1, "deferred", 8) == 0
-			                ? RS_STATUS_DEFERRED
-			                : RS_STATUS_BOUNCED;
-		} else if (strcmp(key, "class") == 0) {
-			s->cause = rs_taxonomy_cause_parse(eq + 1, vn);
-			assert_true(s->cause > 0);
-		} else if (strcmp(key, "tags") == 0) {
-			const char *t = eq + 1;
-
-			while (t < end && s->ntags < 4) {
-				const char *c =
-				    memchr(t, ',', (size_t)(end - t));
-				const char *te = c ? c : end;
-
-				snprintf(s->tags[s->ntags++], 64, "%.*s",
-				         (int)(te - t), t);
-				t = te + 1;
-			}
-		} else {
-			fail_msg("unknown key %s in %s", key, line);
-		}
-		p = *end ? end + 1 : end;
-	}
-}
-
 static void run_scenario(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024], err[512];
-	int llen;
-	sline_t *src = calloc(32, sizeof(*src));
-	char(*expect)[160] = calloc(32, sizeof(*expect));
-	int nsrc = 0, nexp = 0, total = 0, k = 0;
-	gen_t *gen;
+	char err[1024];
 	rs_policy_t *p = rs_policy_load(POLICY, err, sizeof(err));
-	collect_t *c = calloc(1, sizeof(*c));
-	rs_posture_t *e;
+	rs_pscenario_t sc;
+	rs_pscen_result_t res;
 
-	assert_non_null(f);
-	assert_non_null(p);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "events ", 7) == 0) {
-			assert_true(nsrc < 32);
-			parse_events(line, &src[nsrc]);
-			total += src[nsrc++].count;
-		} else if (strncmp(line, "expect ", 7) == 0) {
-			assert_true(nexp < 32);
-			llen = (int)strlen(line + 7);
-			assert_true(llen < 160);
-			memcpy(expect[nexp++], line + 7, (size_t)llen + 1);
-		}
+	if (p == NULL) {
+		fail_msg("%s", err);
 	}
-	fclose(f);
-	gen = calloc((size_t)total, sizeof(*gen));
-	for (int i = 0; i < nsrc; i++) {
-		for (int j = 0; j < src[i].count; j++) {
-			gen[k].t = src[i].at + j * src[i].every;
-			gen[k++].src = i;
-		}
+	rs_pscenario_init(&sc);
+	if (rs_pscenario_load_file(&sc, path, err, sizeof(err)) != 0) {
+		fail_msg("%s", err);
 	}
-	qsort(gen, (size_t)total, sizeof(*gen), cmp_gen);
-	e = rs_posture_new(p, on_decision, c);
-	for (int i = 0; i < total; i++) {
-		const sline_t *s = &src[gen[i].src];
-		rs_pevent_t ev =
-		    ev_at(gen[i].t, s->ip, s->mx, s->status, s->cause);
-
-		ev.recipient_domain.p = s->domain;
-		ev.recipient_domain.n = strlen(s->domain);
-		ev.enhanced_code.p = s->code;
-		ev.enhanced_code.n = strlen(s->code);
-		ev.reply_text.p = s->text;
-		ev.reply_text.n = strlen(s->text);
-		for (int t = 0; t < s->ntags; t++) {
-			ev.tags[t].p = s->tags[t];
-			ev.tags[t].n = strlen(s->tags[t]);
-		}
-		ev.ntags = (size_t)s->ntags;
-		rs_posture_add(e, &ev);
+	if (rs_pscenario_run(p, &sc, &res, err, sizeof(err)) != 0) {
+		fail_msg("%s: %s", path, err);
 	}
-	for (int i = 0; i < c->n || i < nexp; i++) {
-		const char *got = i < c->n ? c->lines[i] : "(nothing)";
-		const char *want = i < nexp ? expect[i] : "(nothing)";
-
-		if (strcmp(got, want) != 0) {
-			fail_msg("%s: decision %d is '%s', want '%s'", path,
-			         i + 1, got, want);
-		}
-	}
-	rs_posture_free(e);
+	assert_int_equal(res.decisions, sc.nexp);
+	rs_pscenario_free(&sc);
 	rs_policy_free(p);
-	free(gen);
-	free(src);
-	free(expect);
-	free(c);
 }
 
 static void test_scenarios(void **state)

@@ -107,6 +107,19 @@ static const row_t rows[] = {
      .host = "mx.example.net",
      .ip = "192.0.2.9",
      .text = "host mx.example.net[192.0.2.9] said: Service unavailable"},
+    /* Postfix reject_unverified_sender quotes its probe's wrapper inside
+     * its own reply: the outer reply and no host (the probed host is the
+     * sender domain's MX, not the receiver). */
+    {.input = "450 4.1.7 <a@example.org>: Sender address rejected: "
+              "unverified address: host mx.example.org[192.0.2.7] said: "
+              "550 5.1.1 <a@example.org>: User unknown",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 450,
+     .enhanced = "4.1.7",
+     .text = "450 4.1.7 <a@example.org>: Sender address rejected: "
+             "unverified address: host mx.example.org[192.0.2.7] said: "
+             "550 5.1.1 <a@example.org>: User unknown"},
     {.input = "host mx.example.net[192.0.2.9] said: 554 5.7.1 Service "
               "unavailable; Client host [198.51.100.1] blocked (in reply to "
               "end of DATA command)",

@@ -35,6 +35,7 @@
 #include "posture/evread.h"
 #include "posture/output.h"
 #include "posture/page.h"
+#include "posture/policy_examples.h"
 #include "posture/scopes.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -65,7 +66,12 @@ static void usage(FILE *out)
 	    "of the\n"
 	    "                      installation, or "
 	    "$REPLYSCAN_POSTURE_POLICY)\n"
-	    "  --check-policy      load the policy, report, exit\n"
+	    "  --check-policy      load the policy, run its rules' examples "
+	    "(each failure\n"
+	    "                      on stderr as file:line: sentence), print "
+	    "\"FILE: N rules,\n"
+	    "                      M examples passed, ...\" and exit (2 when "
+	    "one fails)\n"
 	    "  --format F          json (default), pb, pmta, kumomta: "
 	    "decisions, or the\n"
 	    "                      sender commands they stand for (printed, "
@@ -593,6 +599,52 @@ static int run_kafka(rs_posture_t *e, const rs_policy_t *pol,
 	return rc;
 }
 
+/*
+ * --check-policy: read the policy, run every rule's examples listing each
+ * failure on stderr (as `rules test` does), and print what it holds.
+ */
+static int check_policy(const char *file)
+{
+	char err[1024];
+	rs_policy_t *pol = rs_policy_read(file, err, sizeof(err));
+	size_t passed = 0, failed, total;
+
+	if (pol == NULL) {
+		fprintf(stderr, "replyscan: %s\n", err);
+		return RS_EXIT_USAGE;
+	}
+	failed = rs_policy_examples_run(pol, stderr, 0, &passed, NULL, 0);
+	total = rs_policy_examples_count(pol);
+	for (size_t i = 0; i < pol->nrules; i++) {
+		if (pol->rules[i].nexamples == 0) {
+			fprintf(stderr,
+			        "replyscan: %s:%u: note: rule '%s' has no "
+			        "examples\n",
+			        pol->path, pol->rules[i].line,
+			        pol->rules[i].id);
+		}
+	}
+	if (failed > 0) {
+		printf("%s: %zu rules, %zu of %zu examples passed, %zu "
+		       "failure%s\n",
+		       pol->path, pol->nrules, passed, total, failed,
+		       failed == 1 ? "" : "s");
+		rs_policy_free(pol);
+		return RS_EXIT_USAGE;
+	}
+	printf("%s: %zu rules, %zu examples passed, %zu site suffixes, "
+	       "bucket %llds (and %llds past %llds), window up to %llds, %zu "
+	       "bytes per scope\n",
+	       pol->path, pol->nrules, passed, rs_psites_count(pol->sites),
+	       (long long)(pol->bucket_ms / 1000),
+	       (long long)(RS_PW_FOLD * pol->bucket_ms / 1000),
+	       (long long)(RS_PW_FINE * pol->bucket_ms / 1000),
+	       (long long)(rs_policy_window_ms(pol) / 1000),
+	       (size_t)RS_PSCOPE_BYTES);
+	rs_policy_free(pol);
+	return RS_EXIT_OK;
+}
+
 int rs_cmd_posture(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -688,25 +740,16 @@ int rs_cmd_posture(int argc, char **argv)
 		usage(stderr);
 		return RS_EXIT_USAGE;
 	}
+	if (check) {
+		return check_policy(
+		    rs_cmd_posture_policy(policy_opt, path, sizeof(path)));
+	}
 	pol = rs_policy_load(
 	    rs_cmd_posture_policy(policy_opt, path, sizeof(path)), err,
 	    sizeof(err));
 	if (pol == NULL) {
 		fprintf(stderr, "replyscan: %s\n", err);
 		return RS_EXIT_USAGE;
-	}
-	if (check) {
-		printf("%s: %zu rules, %zu site suffixes, bucket %llds (and "
-		       "%llds past %llds), window up to %llds, %zu bytes per "
-		       "scope\n",
-		       pol->path, pol->nrules, rs_psites_count(pol->sites),
-		       (long long)(pol->bucket_ms / 1000),
-		       (long long)(RS_PW_FOLD * pol->bucket_ms / 1000),
-		       (long long)(RS_PW_FINE * pol->bucket_ms / 1000),
-		       (long long)(rs_policy_window_ms(pol) / 1000),
-		       (size_t)RS_PSCOPE_BYTES);
-		rs_policy_free(pol);
-		return RS_EXIT_OK;
 	}
 	e = rs_posture_new(pol, on_decision, &ctx);
 	if (e == NULL) {

@@ -12,6 +12,9 @@
  * Pasted Postfix fragments keep their wrapper; the remote host is read
  * from it and, when a reply code follows, reply_text is the reply alone:
  *   "host X[ip] said: <reply>"          -> reply after "said: "
+ *   (not when a reply code comes before the wrapper: the wrapper is then
+ *   quoted inside that reply, as in Postfix's "Sender address rejected:
+ *   unverified address: host X[ip] said: ...")
  *   "[host X[ip]] refused to talk to me: <reply>" -> reply after "me: "
  *   "SASL authentication failed; server X[ip] said: <reply>"
  *   "connect to X[ip]:port: <error>"    -> host, ip and port, text kept
@@ -148,6 +151,20 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 	rec->mta = RS_MTA_REPLY;
 	rec->reply_text = rs_str(line, len);
 	reply = read_wrapper(line, e, rec);
+	/*
+	 * A reply code before the wrapper: the wrapper is quoted inside that
+	 * reply (Postfix reject_unverified_sender "450 4.1.7 <a@b>: Sender
+	 * address rejected: unverified address: host X[ip] said: 550 ..."),
+	 * so the outer reply is the one to classify, and X is the probed host
+	 * of the sender's domain, not the receiver.
+	 */
+	if (reply != NULL && rs_smtpreply_find(line, (size_t)(reply - line),
+	                                       &code, NULL) != NULL) {
+		reply = NULL;
+		rec->remote_host = RS_STR_NULL;
+		rec->remote_ip = RS_STR_NULL;
+	}
+	code = 0;
 	if (reply != NULL &&
 	    rs_smtpreply_codes(reply, (size_t)(e - reply), NULL) != 0) {
 		rec->reply_text = rs_str(reply, (size_t)(e - reply));

@@ -568,6 +568,7 @@ void rs_posture_add(rs_posture_t *e, const rs_pevent_t *ev)
 
 			if (rule_matches(r, ev)) {
 				mask |= 1u << i;
+				e->st.rule_hits[i] += weight;
 				if (r->slot >= 0) {
 					slots |= 1u << r->slot;
 					levels |= 1u << r->level;

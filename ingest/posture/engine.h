@@ -34,15 +34,18 @@ typedef void (*rs_posture_emit_fn)(void *ctx,
                                    const Replyscan__V1__PostureDecision *d);
 
 typedef struct rs_posture_stats {
-	uint64_t events;      /* counted in their scopes */
-	uint64_t feedback;    /* feedback-loop records: not attempts */
-	uint64_t no_time;     /* without a log time: not counted */
-	uint64_t too_old;     /* older than the windows' span */
-	uint64_t table_full;  /* scopes refused at max_scopes */
-	uint64_t expired;     /* idle scopes removed */
-	uint64_t decisions;   /* changes */
-	uint64_t refreshes;   /* slow refreshes */
-	uint64_t hygiene;     /* hits of posture-none rules */
+	uint64_t events;     /* counted in their scopes */
+	uint64_t feedback;   /* feedback-loop records: not attempts */
+	uint64_t no_time;    /* without a log time: not counted */
+	uint64_t too_old;    /* older than the windows' span */
+	uint64_t table_full; /* scopes refused at max_scopes */
+	uint64_t expired;    /* idle scopes removed */
+	uint64_t decisions;  /* changes */
+	uint64_t refreshes;  /* slow refreshes */
+	uint64_t hygiene;    /* hits of posture-none rules */
+	/* attempts each policy rule matched, a rollup's count included (the
+	 * rule examples check a posture-none rule by it) */
+	uint64_t rule_hits[RS_PRULES_MAX];
 	size_t scopes;        /* live now */
 	size_t by_posture[4]; /* live scopes per rs_pposture_t */
 } rs_posture_stats_t;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * policy.c - read posture/policy.yaml (policy.h) with the project's YAML
- * layer: unknown keys are refused and every error names file:line.
+ * layer: unknown keys are refused and every error names file:line. The
+ * rules' examples are read and run by policy_examples.c.
  */
 #include "posture/policy.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "event/taxonomy.h"
+#include "posture/policy_examples.h"
 #include "util/yaml.h"
 
 const char *rs_posture_name(int posture)
@@ -249,6 +251,7 @@ static int read_rule(pload_t *ld, rs_policy_t *p, const rs_yaml_node_t *map,
 	    {.name = "hold"},
 	    {.name = "throttle_factor"},
 	    {.name = "advice"},
+	    {.name = "examples"},
 	};
 	size_t nf = sizeof(f) / sizeof(f[0]);
 	const rs_yaml_node_t *v;
@@ -365,6 +368,13 @@ static int read_rule(pload_t *ld, rs_policy_t *p, const rs_yaml_node_t *map,
 		    (r->advice = strdup(s)) == NULL) {
 			return -1;
 		}
+	}
+	if ((v = rs_yaml_field(f, nf, "examples")) != NULL) {
+		if (rs_policy_examples_read(ld->doc, v, r, ld->err,
+		                            ld->errsz) != 0) {
+			return -1;
+		}
+		r->examples_line = f[nf - 1].line; /* the key's */
 	}
 	return 0;
 }
@@ -498,8 +508,9 @@ static int read_policy(pload_t *ld, rs_policy_t *p)
 	return 0;
 }
 
-static rs_policy_t *load(rs_yaml_doc_t *doc, const char *name, char *errstr,
-                         size_t errstr_size)
+/* Read doc (taking it) into a policy; with examples, run them too. */
+static rs_policy_t *load(rs_yaml_doc_t *doc, const char *name, int examples,
+                         char *errstr, size_t errstr_size)
 {
 	rs_policy_t *p;
 	pload_t ld = {doc, errstr, errstr_size};
@@ -520,20 +531,34 @@ static rs_policy_t *load(rs_yaml_doc_t *doc, const char *name, char *errstr,
 		p = NULL;
 	}
 	rs_yaml_free(doc);
+	/* Like the rule files' examples: a policy that contradicts its own
+	 * examples is refused, with the first failure. */
+	if (p != NULL && examples &&
+	    rs_policy_examples_run(p, NULL, 1, NULL, errstr, errstr_size) !=
+	        0) {
+		rs_policy_free(p);
+		p = NULL;
+	}
 	return p;
 }
 
 rs_policy_t *rs_policy_load(const char *path, char *errstr, size_t errstr_size)
 {
-	return load(rs_yaml_load_file(path, errstr, errstr_size), path, errstr,
-	            errstr_size);
+	return load(rs_yaml_load_file(path, errstr, errstr_size), path, 1,
+	            errstr, errstr_size);
+}
+
+rs_policy_t *rs_policy_read(const char *path, char *errstr, size_t errstr_size)
+{
+	return load(rs_yaml_load_file(path, errstr, errstr_size), path, 0,
+	            errstr, errstr_size);
 }
 
 rs_policy_t *rs_policy_load_buffer(const char *name, const char *data,
                                    size_t len, char *errstr, size_t errstr_size)
 {
 	return load(rs_yaml_load_buffer(name, data, len, errstr, errstr_size),
-	            name, errstr, errstr_size);
+	            name, 1, errstr, errstr_size);
 }
 
 static void free_strings(char **s, size_t n)
@@ -554,6 +579,7 @@ void rs_policy_free(rs_policy_t *p)
 		free(p->rules[i].advice);
 		free_strings(p->rules[i].tags, p->rules[i].ntags);
 		free_strings(p->rules[i].codes, p->rules[i].ncodes);
+		rs_policy_examples_free(&p->rules[i]);
 	}
 	rs_psites_free(p->sites);
 	free(p->path);

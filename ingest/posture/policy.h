@@ -14,7 +14,8 @@
  * and the failing receivers
  * >= min_receivers; the scope then holds the rule's posture at least
  * `hold` after the last firing, and leaves it only once the rate is below
- * release_rate (hysteresis: no flapping around one threshold).
+ * release_rate (hysteresis: no flapping around one threshold). A rule may
+ * carry examples, which loading runs through the engine (policy_examples.h).
  *
  * Ownership: rs_policy_free frees the policy and everything in it.
  */
@@ -46,6 +47,10 @@ typedef enum rs_plevel {
 
 #define RS_PRULES_MAX 16
 
+/* A rule's example: an event stream and the decisions it must give
+ * (policy_examples.h). */
+typedef struct rs_pexample rs_pexample_t;
+
 const char *rs_posture_name(int posture);
 const char *rs_plevel_name(int level);
 
@@ -69,6 +74,9 @@ typedef struct rs_prule {
 	int64_t hold_ms;
 	double throttle_factor;
 	char *advice;
+	rs_pexample_t *examples; /* none: NULL */
+	size_t nexamples;
+	unsigned examples_line; /* line of the examples key, 0 without */
 } rs_prule_t;
 
 typedef struct rs_policy {
@@ -82,12 +90,21 @@ typedef struct rs_policy {
 	rs_psites_t *sites;
 } rs_policy_t;
 
-/* Read a policy file. NULL with "file:line: sentence" in errstr. */
+/*
+ * Read a policy file and run its rules' examples (policy_examples.h): NULL
+ * with "file:line: sentence" in errstr when the file is malformed or an
+ * example fails (the first failure).
+ */
 rs_policy_t *rs_policy_load(const char *path, char *errstr, size_t errstr_size);
 /* The same from memory; name stands for the file in errors. */
 rs_policy_t *rs_policy_load_buffer(const char *name, const char *data,
                                    size_t len, char *errstr,
                                    size_t errstr_size);
+/*
+ * Read a policy file without running the examples, so that a caller can
+ * run them all and list every failure (`posture --check-policy`).
+ */
+rs_policy_t *rs_policy_read(const char *path, char *errstr, size_t errstr_size);
 void rs_policy_free(rs_policy_t *p);
 
 /* The longest rule window, in milliseconds. */

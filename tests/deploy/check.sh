@@ -482,8 +482,10 @@ check_deb_install() {
 	systemd-analyze verify /lib/systemd/system/replyscan.service || return 1
 	# the posture stage: its unit, and the installed policy it finds
 	systemd-analyze verify /lib/systemd/system/replyscan-posture.service || return 1
-	replyscan posture --check-policy | grep -q '^/usr/share/replyscan/posture/policy.yaml: ' ||
-		{ echo "replyscan posture does not find the installed policy"; return 1; }
+	# (and runs its rules' examples: exit 2 when one fails)
+	out=$(replyscan posture --check-policy) || { echo "the installed policy's examples fail"; return 1; }
+	echo "$out" | grep -q '^/usr/share/replyscan/posture/policy.yaml: [0-9]* rules, [0-9]* examples passed, ' ||
+		{ echo "replyscan posture does not find the installed policy: $out"; return 1; }
 	echo "note: installed $(basename "${deb[0]}") ($(dpkg-query -W -f='${Installed-Size}' replyscan) KiB)"
 }
 
