@@ -279,15 +279,15 @@ static void eval_floor(const char *file, unsigned long min_rows, double min_acc,
 static void test_labelled_accuracy(void **state)
 {
 	(void)state;
-	eval_floor("replies/dev.tsv", 1800, 90.0, 4.0);
-	eval_floor("replies/heldback.tsv", 450, 75.0, 10.0);
-	eval_floor("replies/heldback-fresh.tsv", 550, 68.0, 16.0);
-	eval_floor("replies/dev-r6.tsv", 300, 85.0, 4.5);
-	eval_floor("replies/heldback-r6.tsv", 200, 59.0, 17.0);
-	eval_floor("replies/dev-r7.tsv", 270, 47.0, 11.0);
-	eval_floor("replies/heldback-r7.tsv", 180, 51.0, 10.0);
-	eval_floor("replies/dev-r8.tsv", 210, 80.0, 6.0);
-	eval_floor("replies/heldback-r8.tsv", 120, 79.0, 10.5);
+	eval_floor("replies/dev.tsv", 1800, 93.0, 2.6);
+	eval_floor("replies/heldback.tsv", 450, 78.0, 7.5);
+	eval_floor("replies/heldback-fresh.tsv", 550, 72.0, 14.0);
+	eval_floor("replies/dev-r6.tsv", 300, 90.0, 2.5);
+	eval_floor("replies/heldback-r6.tsv", 200, 61.5, 15.5);
+	eval_floor("replies/dev-r7.tsv", 270, 86.0, 2.0);
+	eval_floor("replies/heldback-r7.tsv", 180, 63.5, 7.0);
+	eval_floor("replies/dev-r8.tsv", 210, 85.5, 4.5);
+	eval_floor("replies/heldback-r8.tsv", 120, 80.5, 9.5);
 }
 
 /* Scratch and set lifecycle, including NULL arguments. */
