@@ -213,6 +213,13 @@ rs_parse_result_t rs_format_parse_logline(const rs_format_t *fmt,
 	rs_parse_result_t res;
 
 	*why = NULL;
+	/* A chosen format takes the skip path's drops as auto_parse() does;
+	 * only drops: "not mine" says nothing about what parse() alone
+	 * makes of a line that detect() refuses. */
+	if (ll->drop_sent && fmt->skips != NULL &&
+	    fmt->skips(ll) == RS_SKIP_DROP) {
+		return RS_PARSE_SKIP;
+	}
 	res = fmt->parse(ll, rec, why);
 	if (res == RS_PARSE_EVENT && ll->opts != NULL) {
 		rs_format_opts_apply_source(ll->opts, rec);
