@@ -114,6 +114,9 @@ typedef enum rs_skip {
 #define RS_FORMAT_REPLY_PER_LINE 0x1u
 /* Not tried by auto-detection (it would claim every line). */
 #define RS_FORMAT_EXPLICIT_ONLY 0x2u
+/* skips() answers only for a line this format's prescan claimed (its
+ * side data attached): auto-detection asks it for no other line. */
+#define RS_FORMAT_SKIPS_CLAIMED 0x4u
 
 struct rs_format {
 	const char *name;    /* as --input-format and the config spell it */

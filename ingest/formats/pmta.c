@@ -801,8 +801,7 @@ static rs_skip_t pmta_skips(rs_logline_t *ll)
 	csv_t c;
 	int q, r;
 
-	/* First what every other format's line fails at once: auto-detection
-	 * asks here for each line that reaches this format. */
+	/* Only a row the prescan claimed (RS_FORMAT_SKIPS_CLAIMED). */
 	if (ll->aux_format != &rs_pmta_format || ll->aux == NULL ||
 	    !ll->drop_sent || ll->aux_len < sizeof(a) || ll->n < 2 ||
 	    ll->p[0] != 'd' || ll->p[1] != ',') {
@@ -1094,7 +1093,7 @@ static int pmta_scan_wants(const char *p, size_t n)
 const rs_format_t rs_pmta_format = {
     .name = "pmta",
     .summary = "PowerMTA accounting CSV (acct-file: d, b, t, tq, f rows)",
-    .flags = 0,
+    .flags = RS_FORMAT_SKIPS_CLAIMED,
     .mta = RS_MTA_POWERMTA,
     .detect = pmta_detect,
     .parse = pmta_parse,

@@ -127,7 +127,7 @@ static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
 		    f == ll->aux_format) {
 			continue;
 		}
-		if (f->skips != NULL) {
+		if (f->skips != NULL && !(f->flags & RS_FORMAT_SKIPS_CLAIMED)) {
 			rs_skip_t sk = f->skips(ll);
 			if (sk == RS_SKIP_DROP) {
 				return RS_PARSE_SKIP;
@@ -216,7 +216,7 @@ rs_parse_result_t rs_format_parse_logline(const rs_format_t *fmt,
 	/* A chosen format takes the skip path's drops as auto_parse() does;
 	 * only drops: "not mine" says nothing about what parse() alone
 	 * makes of a line that detect() refuses. */
-	if (ll->drop_sent && fmt->skips != NULL &&
+	if (fmt->skips != NULL && ll->drop_sent &&
 	    fmt->skips(ll) == RS_SKIP_DROP) {
 		return RS_PARSE_SKIP;
 	}
