@@ -138,8 +138,7 @@ const char *rs_fields_key_n(const char *p, size_t n, const char *key, size_t l)
 	const char *q = p, *end = p + n;
 
 	while (q < end) {
-		const char *hit =
-		    (const char *)memmem(q, (size_t)(end - q), key, l);
+		const char *hit = rs_str_find_n(q, (size_t)(end - q), key, l);
 		if (hit == NULL) {
 			return NULL;
 		}
