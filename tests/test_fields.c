@@ -126,12 +126,26 @@ static void test_find_is_memmem(void **state)
 	assert_non_null(rs_str_find_n("abc=", 4, "c=", 2));
 }
 
+/* The host-character table holds letters, digits, '.', '-' and '_'
+ * and nothing else, over every byte value. */
+static void test_host_char(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		           (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		           c == '_';
+		assert_int_equal(rs_fields_is_host_char((char)c) != 0, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kv),
 	    cmocka_unit_test(test_program_base),
 	    cmocka_unit_test(test_find_is_memmem),
+	    cmocka_unit_test(test_host_char),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
