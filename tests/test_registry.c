@@ -694,6 +694,22 @@ static const skip_case_t skip_kumo[] = {
           "\"subject\":0,\"detail\":0},\"content\":\"ok dirdel\",\"command\":"
           "\".\\r\\n\"},\"peer_address\":{\"name\":\"mta7.am0.yahoodns.net\","
           "\"addr\":\"98.136.221.146\"},\"timestamp\":1795759200}"},
+    /* A Delivery with escapes, a string time and an array recipient. */
+    {'S', "{\"type\":\"Delivery\",\"id\":\"a\\u00e9\",\"recipient\":[\"x@y."
+          "example\"],\"timestamp\":\"2026-11-27T06:00:00Z\",\"response\":"
+          "{\"code\":250,\"content\":\"ok \\\"queued\\\"\",\"command\":\"."
+          "\\r\\n\"},\"peer_address\":{\"name\":\"m\",\"addr\":\"[2001:db8::1]"
+          ":25\"},\"queue\":\"c:t@y.example\"}"},
+    /* Delivery records that are malformed only past their type: a lone
+     * surrogate, a time that is neither number nor string, a command
+     * that does not decode, an enhanced code of class 3, a peer name
+     * that is a number. Never dropped. */
+    {'M', "{\"type\":\"Delivery\",\"response\":{\"content\":\"\\ud800x\"}}"},
+    {'M', "{\"type\":\"Delivery\",\"timestamp\":true}"},
+    {'M', "{\"type\":\"Delivery\",\"response\":{\"command\":\"\\x\"}}"},
+    {'M', "{\"type\":\"Delivery\",\"response\":{\"enhanced_code\":{"
+          "\"class\":3,\"subject\":0,\"detail\":0}}}"},
+    {'M', "{\"type\":\"Delivery\",\"peer_address\":{\"name\":7}}"},
     /* A Delivery record of the wrong shape: malformed, not dropped. */
     {'M', "{\"type\":\"Delivery\",\"id\":7,\"timestamp\":1795759200}"},
     {'M', "{\"type\":\"Delivery\",\"id\":\"x\",\"timestamp\":1795759200"},
