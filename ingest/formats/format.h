@@ -146,7 +146,10 @@ struct rs_format {
 	 * a guess: RS_SKIP_NOT_MINE only for a line that detect() refuses or
 	 * parse() skips; RS_SKIP_DROP (only when ll->drop_sent) only for a
 	 * line parse() turns into an event of status sent, never for a
-	 * malformed one. Anything else is RS_SKIP_UNSURE. NULL: always unsure.
+	 * malformed one (a caller that sets drop_sent gives the record an
+	 * arena of some kilobytes, reset for the line). Anything else is
+	 * RS_SKIP_UNSURE. NULL: always unsure. A chosen format (not "auto")
+	 * asks it too, before parse(), and acts only on RS_SKIP_DROP.
 	 */
 	rs_skip_t (*skips)(rs_logline_t *ll);
 
