@@ -75,9 +75,12 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; t
 	done
 fi
 
-# Inclusive instructions of the first function matching a name.
+# Inclusive instructions of the first function matching a name. Run from
+# /: inside the source tree callgrind_annotate lists a function whose
+# file it reaches by a relative path apart from the same function reached
+# by an absolute one, and the first row would hold only part of it.
 incl() {
-	callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+	(cd / && callgrind_annotate --inclusive=yes --threshold=100 "$1") 2>/dev/null |
 		awk -v f=":$2 " '!done && index($0, f) { gsub(",", "", $1); print $1; done = 1 }
 			END { if (!done) print 0 }'
 }

@@ -6,7 +6,7 @@
 # without --all, one and two threads, and compare stdout (the events) and
 # the closing line on stderr (the counts, timing removed) byte for byte.
 #
-#   bench/same-output.sh OLD_BINARY NEW_BINARY [CORPUS_LINES]
+#   bench/same-output.sh OLD_BINARY NEW_BINARY [CORPUS_LINES [SEED]]
 #
 # OLD_BINARY is usually a build of the commit before the change
 # (git worktree add /tmp/base <commit> && cmake ... there). Exit 0 when
@@ -15,16 +15,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ $# -lt 2 ]; then
-	echo "usage: bench/same-output.sh OLD_BINARY NEW_BINARY [CORPUS_LINES]" >&2
+	echo "usage: bench/same-output.sh OLD_BINARY NEW_BINARY [CORPUS_LINES [SEED]]" >&2
 	exit 2
 fi
 old=$1
 new=$2
 lines=${3:-200000}
+seed=${4:-7}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-python3 bench/gen_corpus.py --lines "$lines" --seed 7 --out "$work/corpus.log"
+python3 bench/gen_corpus.py --lines "$lines" --seed "$seed" --out "$work/corpus.log"
 inputs=("$work/corpus.log")
 while IFS= read -r f; do
 	inputs+=("$f")

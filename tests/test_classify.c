@@ -383,7 +383,8 @@ static void test_fallbacks(void **state)
 }
 
 /* The inferred stage: the logged one, else the wording's, else the
- * enhanced code's, else unknown; the logged stage is never changed. */
+ * enhanced code's, else the class's, else unknown; the logged stage is
+ * never changed. */
 static void test_stage_inference(void **state)
 {
 	static const struct {
@@ -410,6 +411,28 @@ static void test_stage_inference(void **state)
 	    {"550 Nope", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN,
 	     RS_STAGE_SOURCE_NONE},
 	    {"", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN, RS_STAGE_SOURCE_NONE},
+	    /* Last, the decided class: here from the basic code (RFC 7504's
+	     * 556 and 521 are bad_domain) or from wording that names no
+	     * command. */
+	    {"556 Address unavailable.", RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO,
+	     RS_STAGE_SOURCE_CLASS},
+	    {"521 Nope", RS_STAGE_UNKNOWN, RS_STAGE_GREETING,
+	     RS_STAGE_SOURCE_CLASS},
+	    {"554 Your IP address is blocked.", RS_STAGE_UNKNOWN,
+	     RS_STAGE_GREETING, RS_STAGE_SOURCE_CLASS},
+	    {"550 Invalid bounce (spoofed sender)", RS_STAGE_UNKNOWN,
+	     RS_STAGE_END_OF_DATA, RS_STAGE_SOURCE_CLASS},
+	    {"Connection error: could not resolve to any address",
+	     RS_STAGE_UNKNOWN, RS_STAGE_CONNECT, RS_STAGE_SOURCE_CLASS},
+	    /* Precedence: the log, the wording and the enhanced code each
+	     * come before the class. */
+	    {"556 Address unavailable.", RS_STAGE_GREETING, RS_STAGE_GREETING,
+	     RS_STAGE_SOURCE_LOG},
+	    {"504 5.5.2 <localhost>: Helo command rejected: need "
+	     "fully-qualified hostname",
+	     RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_REPLY_WORDING},
+	    {"550 5.1.1 Invalid bounce (spoofed sender)", RS_STAGE_UNKNOWN,
+	     RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_ENHANCED_CODE},
 	};
 	struct fixture *f = *state;
 
@@ -435,6 +458,70 @@ static void test_stage_inference(void **state)
 			    rs_taxonomy_stage_source_name(v.stage_source),
 			    rs_taxonomy_stage_name(cases[i].want),
 			    rs_taxonomy_stage_source_name(cases[i].source));
+		}
+	}
+}
+
+/* The class step of stage inference, one row per mapping of
+ * rules/README.md; reply code 0 is the sending MTA's own words. */
+static void test_class_stage(void **state)
+{
+	static const struct {
+		rs_cause_t cause;
+		uint32_t code;
+		rs_stage_t want;
+	} cases[] = {
+	    {RS_CAUSE_USER_UNKNOWN, 550, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_USER_UNKNOWN, 0, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_MAILBOX_FULL, 452, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_MAILBOX_DISABLED, 550, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_RELAY_DENIED, 554, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_TOO_MANY_RECIPIENTS, 452, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_GREYLISTING, 451, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_BAD_DOMAIN, 550, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_BAD_DOMAIN, 556, RS_STAGE_RCPT_TO},
+	    {RS_CAUSE_BAD_DOMAIN, 521, RS_STAGE_GREETING},
+	    {RS_CAUSE_BAD_DOMAIN, 0, RS_STAGE_CONNECT},
+	    {RS_CAUSE_INVALID_SENDER, 553, RS_STAGE_MAIL_FROM},
+	    {RS_CAUSE_HELO_IDENTITY, 504, RS_STAGE_HELO},
+	    {RS_CAUSE_CONTENT_SPAM, 550, RS_STAGE_END_OF_DATA},
+	    {RS_CAUSE_CONTENT_POLICY, 554, RS_STAGE_END_OF_DATA},
+	    {RS_CAUSE_VIRUS, 554, RS_STAGE_END_OF_DATA},
+	    {RS_CAUSE_MESSAGE_TOO_LARGE, 552, RS_STAGE_END_OF_DATA},
+	    {RS_CAUSE_EXPIRED, 0, RS_STAGE_QUEUE},
+	    {RS_CAUSE_CONNECTION_LIMIT, 421, RS_STAGE_GREETING},
+	    {RS_CAUSE_IP_POLICY_BLOCK, 554, RS_STAGE_GREETING},
+	    {RS_CAUSE_IP_POLICY_BLOCK, 421, RS_STAGE_GREETING},
+	    {RS_CAUSE_IP_POLICY_BLOCK, 550, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_REVERSE_DNS, 554, RS_STAGE_GREETING},
+	    {RS_CAUSE_REVERSE_DNS, 450, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_NETWORK_CONNECTION, 0, RS_STAGE_CONNECT},
+	    {RS_CAUSE_NETWORK_CONNECTION, 421, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_DNS_FAILURE, 0, RS_STAGE_CONNECT},
+	    {RS_CAUSE_DNS_FAILURE, 451, RS_STAGE_UNSPECIFIED},
+	    /* Classes given at any command infer nothing. */
+	    {RS_CAUSE_BLOCKLIST, 554, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_SENDER_REPUTATION, 554, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_RATE_LIMIT, 421, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_AUTH_FAILURE, 550, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_TLS_REQUIRED, 530, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_PROTOCOL_ERROR, 501, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_SERVICE_UNAVAILABLE, 421, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_ROUTING_ERROR, 554, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_POLICY_OTHER, 554, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_UNCATEGORIZED, 550, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_UNSPECIFIED, 550, RS_STAGE_UNSPECIFIED},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		rs_stage_t got =
+		    rs_classify_class_stage(cases[i].cause, cases[i].code);
+		if (got != cases[i].want) {
+			fail_msg("case %zu %s %u: got %s, want %s", i,
+			         rs_taxonomy_cause_name(cases[i].cause),
+			         cases[i].code, rs_taxonomy_stage_name(got),
+			         rs_taxonomy_stage_name(cases[i].want));
 		}
 	}
 }
@@ -1088,6 +1175,7 @@ int main(void)
 	    cmocka_unit_test(test_non_replies),
 	    cmocka_unit_test(test_fallbacks),
 	    cmocka_unit_test(test_stage_inference),
+	    cmocka_unit_test(test_class_stage),
 	    cmocka_unit_test(test_provider_tag),
 	    cmocka_unit_test(test_tag_limits),
 	    cmocka_unit_test(test_binary_text),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "formats/fields.h"
+#include "util/str.h"
 #include "testutil.h"
 
 static void test_kv(void **state)
@@ -80,11 +81,71 @@ static void test_program_base(void **state)
 	assert_null(rs_fields_program_base(RS_STR_NULL).p);
 }
 
+/* rs_str_find_n is memmem: the same leftmost hit (or none) for needles
+ * whose chosen byte is anywhere in them, over random texts made of few
+ * letters, so that near misses and overlaps are common. */
+static void test_find_is_memmem(void **state)
+{
+	static const char alpha[] = "aA1=, (t";
+	static const char *const lits[] = {
+	    "to=", ", ",  "said:",   " (", "status=sent", "a",  "=",
+	    "aa",  "a=a", ", stat=", "1a", "A1",          "(t", "tt="};
+	char text[64], needle[8];
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 200000; round++) {
+		size_t n, l;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % sizeof(text);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			text[i] = alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+		}
+		seed = seed * 1103515245u + 12345u;
+		if ((seed >> 16) % 2 == 0) {
+			const char *lit =
+			    lits[(seed >> 17) %
+			         (sizeof(lits) / sizeof(lits[0]))];
+			l = strlen(lit);
+			memcpy(needle, lit, l);
+		} else {
+			l = (seed >> 17) % 5;
+			for (size_t i = 0; i < l; i++) {
+				seed = seed * 1103515245u + 12345u;
+				needle[i] =
+				    alpha[(seed >> 16) % (sizeof(alpha) - 1)];
+			}
+		}
+		assert_ptr_equal(rs_str_find_n(text, n, needle, l),
+		                 memmem(text, n, needle, l));
+	}
+	/* The end of the text is a bound: no read past it. */
+	assert_null(rs_str_find_n("abc=", 3, "c=", 2));
+	assert_non_null(rs_str_find_n("abc=", 4, "c=", 2));
+}
+
+/* The host-character table holds letters, digits, '.', '-' and '_'
+ * and nothing else, over every byte value. */
+static void test_host_char(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		           (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		           c == '_';
+		assert_int_equal(rs_fields_is_host_char((char)c) != 0, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kv),
 	    cmocka_unit_test(test_program_base),
+	    cmocka_unit_test(test_find_is_memmem),
+	    cmocka_unit_test(test_host_char),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -547,6 +547,414 @@ static void test_skips_edges(void **state)
 	}
 }
 
+/*
+ * The skip path as a run uses it: lines prescanned in a batch (so a
+ * PowerMTA row sees its header, a qmail result its start line), then
+ * parsed under auto and under their own format, once without and once
+ * with --all. What a line must give, by kind:
+ *   'F' a failure: the same event both times (never dropped);
+ *   'D' sent: dropped by the skip path without --all, a sent event with;
+ *   'S' sent: a sent event with --all; without, dropped or a sent event
+ *       (which the run drops), as the parser decides;
+ *   'N' no event either way; 'M' malformed either way.
+ */
+typedef struct skip_case {
+	char kind;
+	const char *line;
+} skip_case_t;
+
+#define PMTA_HEADER                                                            \
+	"type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,"      \
+	"dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,dlvSourceIp,"         \
+	"dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,jobId,envId,queue,"   \
+	"vmtaPool"
+
+static const skip_case_t skip_pmta[] = {
+    {'N', PMTA_HEADER},
+    {'D', "d,1795759200,1795759174,bounce+4623e9@mail.example.net,"
+          "wei.taylor@aol.com,,relayed,2.0.0 (success),smtp;250 2.0.0 ok "
+          "dirdel,mta7.am0.yahoodns.net (98.136.221.146),success,smtp,"
+          "app.example.net (10.20.1.11),smtp,203.0.113.111,98.136.221.146,"
+          "\"PIPELINING,8BITMIME,SIZE,STARTTLS\",102755,vmta-2-3,job-179,,"
+          "aol.com/vmta-2-3,pool-b"},
+    {'F', "b,1795759212,1795474228,news@out.example.net,awalker@yahoo.com,,"
+          "failed,4.4.7 (delivery time expired),,mta6.am0.yahoodns.net "
+          "(98.136.189.206),message-expired,smtp,app.example.net "
+          "(10.20.2.12),smtp,203.0.113.110,98.136.189.206,\"PIPELINING\","
+          "3441,vmta-2-2,job-78,,yahoo.com/vmta-2-2,pool-b"},
+    {'F', "t,1795759212,1795759200,news@out.example.net,a@gmail.com,,"
+          "delayed,4.7.28 (delivery not authorized),\"smtp;421 4.7.28 "
+          "rate limited, try later\",mx.gmail.com (192.0.2.1),"
+          "policy-related,smtp,app.example.net (10.20.2.12),smtp,"
+          "203.0.113.110,192.0.2.1,,3441,vmta-2-2,job-78,,"
+          "gmail.com/vmta-2-2,pool-b"},
+    {'F', "b,1795759212,1795759200,news@out.example.net,a@gmail.com,,"
+          "failed,5.1.1 (bad destination mailbox address),smtp;550 5.1.1 "
+          "no such user,mx.gmail.com (192.0.2.1),bad-mailbox,smtp,app "
+          "(10.20.2.12),smtp,203.0.113.110,192.0.2.1,,3441,vmta,job,,"
+          "gmail.com/vmta,pool-b"},
+    /* Sent rows the skip path leaves to the parse: doubled quotes in a
+     * field (undoubled into the arena), a long bounceCat (the tag). */
+    {'S', "d,1795759200,1795759174,a@b.example,c@d.example,,relayed,"
+          "2.0.0 (success),\"smtp;250 2.0.0 \"\"ok\"\"\",mx.d.example "
+          "(192.0.2.2),success,smtp,app (10.0.0.1),smtp,203.0.113.1,"
+          "192.0.2.2,,1,vmta,job,,d.example/vmta,pool"},
+    {'S', "d,1795759200,1795759174,a@b.example,c@d.example,,relayed,"
+          "2.0.0 (success),smtp;250 ok,mx.d.example (192.0.2.2),"
+          "success-success-success-success-success-success-success-"
+          "success-success,smtp,app (10.0.0.1),smtp,203.0.113.1,"
+          "192.0.2.2,,1,vmta,job,,d.example/vmta,pool"},
+    /* Sent rows that do not fit: malformed, never dropped. */
+    {'M', "d,1795759200,1795759174,a@b.example,c@d.example,,relayed"},
+    {'M', "d,1795759200,1795759174,a@b.example,c@d.example,,relayed,"
+          "2.0.0 (success),smtp;250 \"ok\",mx.d.example (192.0.2.2),"
+          "success,smtp,app (10.0.0.1),smtp,203.0.113.1,192.0.2.2,,1,"
+          "vmta,job,,d.example/vmta,pool"},
+    {'M', "d,1795759200,1795759174,a@b.example,c@d.example,,relayed,"
+          "2.0.0 (success),smtp;250 ok,mx.d.example (192.0.2.2),"
+          "success,smtp,app (10.0.0.1),smtp,203.0.113.1,192.0.2.2,,1,"
+          "vmta,job,,d.example/vmta,pool,one-too-many"},
+};
+
+static const skip_case_t skip_syslog[] = {
+    {'F', "Nov 27 06:00:00 mta-out-06 postfix/smtp[49999]: 4877A1E18B: "
+          "to=<lucia.silva@fabrikam.example>, relay=mx1.fabrikam.example"
+          "[192.0.2.175]:25, delay=0.15, delays=0/0/0.03/0.11, dsn=4.3.2, "
+          "status=deferred (host mx1.fabrikam.example[192.0.2.175] refused "
+          "to talk to me: 450 4.3.2 try again later)"},
+    {'F', "Nov 27 06:00:00 bulk-a02 postfix-198.51.100.47/smtp[58397]: "
+          "1C93D8506A: to=<anthony@nova.example>, relay=none, delay=114850, "
+          "delays=114850/0.22/0/0, dsn=4.4.1, status=deferred (connect to "
+          "alt2.aspmx.l.google.com[173.194.203.104]:25: Connection timed "
+          "out)"},
+    {'D', "Nov 27 06:00:00 mta-out-05 postfix/smtp[25562]: F2E82CB5CE: "
+          "to=<karen@icloud.com>, relay=mx01.mail.icloud.com"
+          "[17.57.124.92]:25, delay=1, delays=0.11/0.01/0.73/0.19, "
+          "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as AAFA8BE22E)"},
+    {'N', "Nov 27 06:00:00 mta-out-05 postfix/qmgr[1]: F2E82CB5CE: "
+          "from=<a@b.example>, size=1234, nrcpt=1 (queue active)"},
+    {'N', "Nov 27 06:00:00 mta-out-05 postfix/smtpd[1]: connect from "
+          "app[10.0.0.1]"},
+    {'F', "Nov 27 06:00:00 sm-relay1 sm-mta[22439]: QAR6003E079910: "
+          "to=<tgarcia@northwind.example>, delay=00:00:04, "
+          "xdelay=00:00:02, mailer=esmtp, pri=212818, relay=mx1.northwind"
+          ".example. [192.0.2.22], dsn=4.4.3, stat=Deferred: 451 4.4.3 "
+          "Temporary DNS lookup failure, try again later"},
+    {'D', "Nov 27 06:00:00 sm-relay2 sendmail[55217]: QAR600XH022771: "
+          "to=<pab@gmail.com>, delay=00:00:03, xdelay=00:00:01, "
+          "mailer=esmtp, pri=265529, relay=gmail-smtp-in.l.google.com. "
+          "[142.250.194.66], dsn=2.0.0, stat=Sent (OK 1795794580 - gsmtp)"},
+    {'F', "Nov 27 06:00:00 smtpd-out2 smtpd[44208]: e7e7c6326d1b2895 mta "
+          "delivery evpid=8f742c99c0963b4a from=<bounce@notify.example> "
+          "to=<lea.clark@zoho.com> rcpt=<-> source=\"192.0.2.62\" "
+          "relay=\"136.143.209.245 (mx2.zoho.com)\" delay=28s "
+          "result=\"TempFail\" stat=\"451 4.4.3 Temporary DNS lookup "
+          "failure, try again later\""},
+    {'N', "Nov 27 06:00:00 smtpd-out1 smtpd[46567]: 653afd19b1971799 mta "
+          "connected"},
+};
+
+static const skip_case_t skip_exim[] = {
+    {'F', "2026-11-27 06:00:00 1xWp04-0009Nu-5B == kenji@quarry.example "
+          "R=dnslookup T=remote_smtp defer (-44): SMTP error from remote "
+          "mail server after RCPT TO:<kenji@quarry.example>: host "
+          "mx1.quarry.example [192.0.2.140]: 451 4.3.5 Server "
+          "configuration problem"},
+    {'F', "2026-11-27 06:00:00 1xWp04-0000000GI57-OyFN ** giulia@vanguard"
+          ".example R=dnslookup T=remote_smtp H=mx.vanguard.example "
+          "[192.0.2.9]: SMTP error from remote mail server after RCPT "
+          "TO:<giulia@vanguard.example>: 550 5.1.1 User unknown"},
+    {'D', "2026-11-27 06:00:00 1xWp04-0000By-38 => lclark@icloud.com "
+          "R=dnslookup T=remote_smtp H=mx02.mail.icloud.com [17.42.59.46] "
+          "X=TLS1.2:ECDHE-RSA-AES256-GCM-SHA384:256 CV=yes C=\"250 2.0.0 "
+          "Ok: queued as 8E8BEB05EA\""},
+    {'N', "2026-11-27 06:00:00 1xWp04-0000By-38 <= news@mail.example "
+          "H=app.example [10.20.8.18] P=esmtps S=1234"},
+    {'N', "2026-11-27 06:00:00 1xWp04-0000By-38 Completed"},
+};
+
+static const skip_case_t skip_kumo[] = {
+    {'F', "{\"type\":\"Bounce\",\"id\":\"2330abb7\",\"sender\":\"news@n."
+          "example\",\"recipient\":\"sarah@gmail.com\",\"queue\":\"gmail."
+          "com\",\"response\":{\"code\":552,\"enhanced_code\":{\"class\":5,"
+          "\"subject\":2,\"detail\":2},\"content\":\"The recipient's inbox "
+          "is out of storage space\",\"command\":\"RCPT TO:<sarah@gmail."
+          "com>\\r\\n\"},\"peer_address\":{\"name\":\"alt1.gmail-smtp-in.l."
+          "google.com\",\"addr\":\"173.194.1.114\"},\"timestamp\":"
+          "1795759200,\"created\":1795759100}"},
+    {'F', "{\"type\":\"TransientFailure\",\"id\":\"16a66a7e\",\"sender\":"
+          "\"a@n.example\",\"recipient\":\"l@googlemail.com\",\"queue\":"
+          "\"googlemail.com\",\"response\":{\"code\":400,\"enhanced_code\":"
+          "null,\"content\":\"KumoMTA internal: failed to connect to any "
+          "candidate hosts\",\"command\":null},\"peer_address\":null,"
+          "\"timestamp\":1795759200}"},
+    {'S', "{\"type\":\"Delivery\",\"id\":\"4589a5d9\",\"sender\":\"b@n."
+          "example\",\"recipient\":\"billing@yahoo.com\",\"queue\":\"yahoo."
+          "com\",\"response\":{\"code\":250,\"enhanced_code\":{\"class\":2,"
+          "\"subject\":0,\"detail\":0},\"content\":\"ok dirdel\",\"command\":"
+          "\".\\r\\n\"},\"peer_address\":{\"name\":\"mta7.am0.yahoodns.net\","
+          "\"addr\":\"98.136.221.146\"},\"timestamp\":1795759200}"},
+    /* A Delivery with escapes, a string time and an array recipient. */
+    {'S', "{\"type\":\"Delivery\",\"id\":\"a\\u00e9\",\"recipient\":[\"x@y."
+          "example\"],\"timestamp\":\"2026-11-27T06:00:00Z\",\"response\":"
+          "{\"code\":250,\"content\":\"ok \\\"queued\\\"\",\"command\":\"."
+          "\\r\\n\"},\"peer_address\":{\"name\":\"m\",\"addr\":\"[2001:db8::1]"
+          ":25\"},\"queue\":\"c:t@y.example\"}"},
+    /* Delivery records that are malformed only past their type: a lone
+     * surrogate, a time that is neither number nor string, a command
+     * that does not decode, an enhanced code of class 3, a peer name
+     * that is a number. Never dropped. */
+    {'M', "{\"type\":\"Delivery\",\"response\":{\"content\":\"\\ud800x\"}}"},
+    {'M', "{\"type\":\"Delivery\",\"timestamp\":true}"},
+    {'M', "{\"type\":\"Delivery\",\"response\":{\"command\":\"\\x\"}}"},
+    {'M', "{\"type\":\"Delivery\",\"response\":{\"enhanced_code\":{"
+          "\"class\":3,\"subject\":0,\"detail\":0}}}"},
+    {'M', "{\"type\":\"Delivery\",\"peer_address\":{\"name\":7}}"},
+    /* A Delivery record of the wrong shape: malformed, not dropped. */
+    {'M', "{\"type\":\"Delivery\",\"id\":7,\"timestamp\":1795759200}"},
+    {'M', "{\"type\":\"Delivery\",\"id\":\"x\",\"timestamp\":1795759200"},
+    {'N', "{\"type\":\"Reception\",\"id\":\"x\",\"timestamp\":1795759200}"},
+};
+
+static const skip_case_t skip_haraka[] = {
+    {'F', "2026-11-27T06:00:00.521Z [NOTICE] [70751207-8860-41A0.1.1] "
+          "[outbound] recipient <thomas@icloud.com> rejected: 550 5.1.1 "
+          "<thomas@icloud.com>: user does not exist"},
+    {'F', "2026-11-27T06:00:01.522Z [NOTICE] [0B712AE7-8006-8399.1.1] "
+          "[outbound] recipient <fatima@acme.example> deferred: 452 4.1.1 "
+          "<fatima@acme.example> user is over quota"},
+    {'D', "2026-11-27T06:00:05.218Z [NOTICE] [2B807FCF-D1C1-10B8.1.1] "
+          "[outbound]  delivered file=1795759204396_1_haraka-out1 "
+          "domain=mail.ru host=mxs.mail.ru ip=217.69.165.101 port=25 "
+          "mode=SMTP tls=Y auth=N response=\"Ok: queued as 02B4CA5DD8\" "
+          "delay=2.3 fails=0 rcpts=1/0/0"},
+};
+
+static const skip_case_t skip_qmail[] = {
+    {'N', "@400000006b091c6a06e1c0ca starting delivery 1001: msg 331688 "
+          "to remote a@gmail.com"},
+    {'F', "@400000006b091c6a16ab8a4e delivery 1001: deferral: Sorry,_I_"
+          "wasn't_able_to_establish_an_SMTP_connection._(#4.4.1)/"},
+    {'N', "@400000006b091c6a06e1c0cb starting delivery 1002: msg 331689 "
+          "to remote b@outlook.com"},
+    {'D', "@400000006b091c6a1d5b279b delivery 1002: success: 40.92.108.211"
+          "_accepted_message./Remote_host_said:_250_OK/"},
+    {'N', "@400000006b091c6a06e1c0cc starting delivery 1003: msg 331690 "
+          "to remote c@yahoo.com"},
+    {'F', "@400000006b091c6e092653c3 delivery 1003: failure: 192.0.2.3_"
+          "does_not_like_recipient./Remote_host_said:_550_5.1.1_no_such_"
+          "user/Giving_up_on_192.0.2.3./"},
+};
+
+/* One group of lines through a batch under fmt (NULL: auto). */
+static size_t check_skip_group(const char *name, const skip_case_t *cases,
+                               size_t n, const rs_format_t *fmt)
+{
+	rs_test_fixture_t fx;
+	rs_batch_t b;
+	rs_prescan_t *ps;
+	size_t dropped = 0;
+
+	fx.data = NULL;
+	fx.count = n;
+	fx.line = calloc(n, sizeof(*fx.line));
+	fx.len = calloc(n, sizeof(*fx.len));
+	assert_non_null(fx.line);
+	assert_non_null(fx.len);
+	for (size_t i = 0; i < n; i++) {
+		fx.line[i] = cases[i].line;
+		fx.len[i] = strlen(cases[i].line);
+	}
+	ps = rs_test_batch_scan(&fx, name, fmt, NULL, &b);
+	assert_non_null(ps);
+	for (size_t i = 0; i < n; i++) {
+		rs_record_t all, drop;
+		const char *why;
+		rs_parse_result_t r_all, r_drop;
+		char kind = cases[i].kind;
+
+		memset(&all, 0, sizeof(all));
+		all.arena = arena;
+		all.arena_cap = sizeof(arena) / 2;
+		drop = all;
+		drop.arena = arena + sizeof(arena) / 2;
+		r_all =
+		    rs_test_batch_parse_drop(&b, i, fmt, NULL, 0, &all, &why);
+		r_drop =
+		    rs_test_batch_parse_drop(&b, i, fmt, NULL, 1, &drop, &why);
+		switch (kind) {
+		case 'F':
+			if (r_all != RS_PARSE_EVENT ||
+			    r_drop != RS_PARSE_EVENT ||
+			    all.status == RS_STATUS_SENT ||
+			    drop.status != all.status ||
+			    drop.stage != all.stage || drop.mta != all.mta ||
+			    drop.reply_code != all.reply_code) {
+				fail_msg(
+				    "%s line %zu (%s): a failure lost: %d/%d "
+				    "status %d/%d",
+				    name, i + 1, fmt ? fmt->name : "auto",
+				    r_all, r_drop, all.status, drop.status);
+			}
+			break;
+		case 'D':
+		case 'S':
+			if (r_all != RS_PARSE_EVENT ||
+			    all.status != RS_STATUS_SENT) {
+				fail_msg("%s line %zu (%s): no sent event with "
+				         "--all: %d",
+				         name, i + 1, fmt ? fmt->name : "auto",
+				         r_all);
+			}
+			if (r_drop == RS_PARSE_SKIP) {
+				dropped++;
+			} else if (kind == 'D' || r_drop != RS_PARSE_EVENT ||
+			           drop.status != RS_STATUS_SENT) {
+				fail_msg("%s line %zu (%s): sent line not "
+				         "dropped: %d",
+				         name, i + 1, fmt ? fmt->name : "auto",
+				         r_drop);
+			}
+			break;
+		case 'N':
+		case 'M':
+		default: {
+			rs_parse_result_t want =
+			    kind == 'N' ? RS_PARSE_SKIP : RS_PARSE_MALFORMED;
+			if (r_all != want || r_drop != want) {
+				fail_msg("%s line %zu (%s): %d/%d, want %d",
+				         name, i + 1, fmt ? fmt->name : "auto",
+				         r_all, r_drop, want);
+			}
+			break;
+		}
+		}
+	}
+	rs_prescan_destroy(ps);
+	rs_batch_free(&b);
+	free(fx.line);
+	free(fx.len);
+	return dropped;
+}
+
+/* Failure lines of every format keep their events without --all; sent
+ * lines are dropped by the skip path (kind 'D' always) and kept with
+ * --all; under auto and under each line's own format. */
+static void test_skip_path_keeps_failures(void **state)
+{
+	static const struct {
+		const char *name;
+		const skip_case_t *cases;
+		size_t n;
+		const rs_format_t *own[4];
+	} groups[] = {
+	    {"pmta",
+	     skip_pmta,
+	     sizeof(skip_pmta) / sizeof(skip_pmta[0]),
+	     {&rs_pmta_format}},
+	    {"exim",
+	     skip_exim,
+	     sizeof(skip_exim) / sizeof(skip_exim[0]),
+	     {&rs_exim_format}},
+	    {"kumomta",
+	     skip_kumo,
+	     sizeof(skip_kumo) / sizeof(skip_kumo[0]),
+	     {&rs_kumomta_format}},
+	    {"haraka",
+	     skip_haraka,
+	     sizeof(skip_haraka) / sizeof(skip_haraka[0]),
+	     {&rs_haraka_format}},
+	    {"qmail",
+	     skip_qmail,
+	     sizeof(skip_qmail) / sizeof(skip_qmail[0]),
+	     {&rs_qmail_format}},
+	    {"syslog",
+	     skip_syslog,
+	     sizeof(skip_syslog) / sizeof(skip_syslog[0]),
+	     {NULL}},
+	};
+	size_t want = 0, dropped = 0;
+
+	(void)state;
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		for (size_t i = 0; i < groups[g].n; i++) {
+			want += groups[g].cases[i].kind == 'D';
+		}
+		dropped += check_skip_group(groups[g].name, groups[g].cases,
+		                            groups[g].n, NULL);
+		for (size_t k = 0; k < 4 && groups[g].own[k] != NULL; k++) {
+			dropped +=
+			    check_skip_group(groups[g].name, groups[g].cases,
+			                     groups[g].n, groups[g].own[k]);
+		}
+	}
+	/* Every 'D' line was dropped under auto at least. */
+	assert_true(dropped >= want);
+}
+
+/* Every fixture line, under auto and its own format, prescanned as a run
+ * does: without --all the same events and malformed lines as with it,
+ * only sent events gone. */
+static void test_skip_path_fixtures(void **state)
+{
+	size_t dropped = 0;
+
+	(void)state;
+	for (size_t f = 0; f < NFIXTURES; f++) {
+		for (int own = 0; own <= 1; own++) {
+			const rs_format_t *fmt =
+			    own ? fixtures[f].format : NULL;
+			rs_test_fixture_t fx;
+			rs_batch_t b;
+			rs_prescan_t *ps;
+
+			assert_int_equal(
+			    rs_test_fixture_load(fixtures[f].file, &fx), 0);
+			ps = rs_test_batch_scan(&fx, fixtures[f].file, fmt,
+			                        NULL, &b);
+			assert_non_null(ps);
+			for (size_t i = 0; i < fx.count; i++) {
+				rs_record_t all, drop;
+				const char *why;
+				rs_parse_result_t r_all, r_drop;
+
+				memset(&all, 0, sizeof(all));
+				all.arena = arena;
+				all.arena_cap = sizeof(arena) / 2;
+				drop = all;
+				drop.arena = arena + sizeof(arena) / 2;
+				r_all = rs_test_batch_parse_drop(
+				    &b, i, fmt, NULL, 0, &all, &why);
+				r_drop = rs_test_batch_parse_drop(
+				    &b, i, fmt, NULL, 1, &drop, &why);
+				if (r_all == RS_PARSE_EVENT &&
+				    all.status == RS_STATUS_SENT &&
+				    r_drop == RS_PARSE_SKIP) {
+					dropped++;
+					continue;
+				}
+				if (r_drop != r_all ||
+				    (r_all == RS_PARSE_EVENT &&
+				     (drop.status != all.status ||
+				      drop.stage != all.stage ||
+				      drop.reply_code != all.reply_code))) {
+					fail_msg(
+					    "%s:%zu (%s): %d without --all, "
+					    "%d with",
+					    fixtures[f].file, i + 1,
+					    fmt ? fmt->name : "auto", r_drop,
+					    r_all);
+				}
+			}
+			rs_prescan_destroy(ps);
+			rs_batch_free(&b);
+			rs_test_fixture_free(&fx);
+		}
+	}
+	/* The fixtures' sent lines do take the path. */
+	assert_true(dropped > 10);
+}
+
 /* Lines no format detects are skipped, not malformed, under auto. */
 static void test_auto_skips_unknown(void **state)
 {
@@ -614,6 +1022,8 @@ int main(void)
 	    cmocka_unit_test(test_auto_agrees),
 	    cmocka_unit_test(test_skips_exact),
 	    cmocka_unit_test(test_skips_edges),
+	    cmocka_unit_test(test_skip_path_keeps_failures),
+	    cmocka_unit_test(test_skip_path_fixtures),
 	    cmocka_unit_test(test_auto_skips_unknown),
 	    cmocka_unit_test(test_crlf),
 	    cmocka_unit_test(test_logline_split_once),

@@ -317,6 +317,46 @@ static void test_truncation(void **state)
 	}
 }
 
+/*
+ * Tags of every length up to 40 (so the stop byte falls in every place of
+ * a word, and past several words), ending at '[', ':', ' ' or the end of
+ * the line, with tag bytes that are near the stop bytes in value: the
+ * program is the whole tag, and a tag not followed by "[pid]:" or ":"
+ * fails.
+ */
+static void test_tag_lengths(void **state)
+{
+	static const char body[] =
+	    "postfix-198.51.100.47/smtp;<=>9Z{\x7f\x80\xff+";
+	static const char *const ends[] = {"[42]: m", ": m", " m", ""};
+	char line[160];
+
+	(void)state;
+	for (size_t l = 1; l <= 40; l++) {
+		for (size_t k = 0; k < sizeof(ends) / sizeof(ends[0]); k++) {
+			rs_syslog_t sl;
+			int n =
+			    snprintf(line, sizeof(line), "Nov 27 06:00:00 h ");
+			int r;
+
+			for (size_t i = 0; i < l; i++) {
+				line[n++] = body[i % (sizeof(body) - 1)];
+			}
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "%s",
+			              ends[k]);
+			r = rs_syslog_split(line, (size_t)n, &sl);
+			if (k < 2) {
+				assert_int_equal(r, 0);
+				assert_int_equal(sl.program.n, l);
+				assert_ptr_equal(sl.program.p, line + 18);
+				assert_int_equal(sl.msg.n, 1);
+			} else {
+				assert_int_equal(r, -1);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +368,7 @@ int main(void)
 	    cmocka_unit_test(test_pri_and_tag),
 	    cmocka_unit_test(test_rejected),
 	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_tag_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

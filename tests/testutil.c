@@ -219,6 +219,15 @@ rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
                                       const rs_format_opts_t *opts,
                                       rs_record_t *rec, const char **why)
 {
+	return rs_test_batch_parse_drop(b, i, fmt, opts, 0, rec, why);
+}
+
+rs_parse_result_t rs_test_batch_parse_drop(const rs_batch_t *b, size_t i,
+                                           const rs_format_t *fmt,
+                                           const rs_format_opts_t *opts,
+                                           int drop_sent, rs_record_t *rec,
+                                           const char **why)
+{
 	const rs_line_t *line = &b->lines[i];
 	rs_logline_t ll;
 
@@ -229,6 +238,7 @@ rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
 	}
 	rs_logline_init(&ll, line->p, line->len);
 	ll.opts = opts;
+	ll.drop_sent = drop_sent;
 	if (line->aux_len > 0) {
 		ll.aux = b->aux.data + line->aux_off;
 		ll.aux_len = line->aux_len;

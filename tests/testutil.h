@@ -116,4 +116,12 @@ rs_parse_result_t rs_test_batch_parse(const rs_batch_t *b, size_t i,
                                       const rs_format_opts_t *opts,
                                       rs_record_t *rec, const char **why);
 
+/* The same, with drop_sent set as a run without --all sets it (the skip
+ * path may then drop a sent event: RS_PARSE_SKIP). */
+rs_parse_result_t rs_test_batch_parse_drop(const rs_batch_t *b, size_t i,
+                                           const rs_format_t *fmt,
+                                           const rs_format_opts_t *opts,
+                                           int drop_sent, rs_record_t *rec,
+                                           const char **why);
+
 #endif

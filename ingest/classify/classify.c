@@ -592,6 +592,88 @@ static void infer_stage(const rs_rules_t *rules,
 	}
 }
 
+/*
+ * The last step of stage inference, once the class is decided: the command
+ * a refusal of this class can only answer, when neither the log, the
+ * wording nor the enhanced code said where. It reads the verdict and never
+ * feeds back into it (the class fallbacks above use only the log's,
+ * wording's and enhanced code's stage). RFC 5321 section 4.3.2 gives which
+ * replies each command may draw; the table is in rules/README.md.
+ */
+rs_stage_t rs_classify_class_stage(rs_cause_t cause, uint32_t reply_code)
+{
+	switch (cause) {
+	/* Properties of one recipient: known at RCPT TO, the first moment
+	 * the receiver sees the address (greylisting's triplet is complete
+	 * there too, RFC 6647 section 2). */
+	case RS_CAUSE_USER_UNKNOWN:
+	case RS_CAUSE_MAILBOX_FULL:
+	case RS_CAUSE_MAILBOX_DISABLED:
+	case RS_CAUSE_RELAY_DENIED:
+	case RS_CAUSE_TOO_MANY_RECIPIENTS:
+	case RS_CAUSE_GREYLISTING:
+		return RS_STAGE_RCPT_TO;
+	case RS_CAUSE_INVALID_SENDER:
+		return RS_STAGE_MAIL_FROM;
+	case RS_CAUSE_HELO_IDENTITY:
+		return RS_STAGE_HELO;
+	/* Verdicts on the message itself: the body exists only after the
+	 * final dot. */
+	case RS_CAUSE_CONTENT_SPAM:
+	case RS_CAUSE_CONTENT_POLICY:
+	case RS_CAUSE_VIRUS:
+	case RS_CAUSE_MESSAGE_TOO_LARGE:
+		return RS_STAGE_END_OF_DATA;
+	case RS_CAUSE_EXPIRED:
+		return RS_STAGE_QUEUE;
+	/* A connection limit is enforced when the connection is accepted. */
+	case RS_CAUSE_CONNECTION_LIMIT:
+		return RS_STAGE_GREETING;
+	/* Refusing the client's IP: 554 is the only refusal RFC 5321 allows
+	 * at connection establishment (and 421 closes the channel there); any
+	 * other code is an access check at a later command. */
+	case RS_CAUSE_IP_POLICY_BLOCK:
+	case RS_CAUSE_REVERSE_DNS:
+		return reply_code == 421 || reply_code == 554
+		           ? RS_STAGE_GREETING
+		           : RS_STAGE_UNSPECIFIED;
+	/* No reply code: the sending MTA's own words about a failure before
+	 * or while connecting (its DNS lookup, the TCP connect). With a code,
+	 * the receiver said it, at any command. */
+	case RS_CAUSE_NETWORK_CONNECTION:
+	case RS_CAUSE_DNS_FAILURE:
+		return reply_code == 0 ? RS_STAGE_CONNECT
+		                       : RS_STAGE_UNSPECIFIED;
+	case RS_CAUSE_BAD_DOMAIN:
+		if (reply_code == 0) {
+			return RS_STAGE_CONNECT;
+		}
+		/* RFC 7504: 521 is a host's greeting when it takes no mail. */
+		return reply_code == 521 ? RS_STAGE_GREETING : RS_STAGE_RCPT_TO;
+	default:
+		/* Blocklists (Postfix answers them at RCPT TO), reputation,
+		 * rates, SPF/DKIM/SMTP AUTH, TLS, protocol, service and other
+		 * policy refusals come at any command. */
+		return RS_STAGE_UNSPECIFIED;
+	}
+}
+
+/* Fill the inferred stage from the decided class when nothing else did. */
+static void infer_stage_from_class(const rs_classify_in_t *in,
+                                   rs_verdict_t *out)
+{
+	rs_stage_t st;
+
+	if (out->stage_source != RS_STAGE_SOURCE_NONE) {
+		return;
+	}
+	st = rs_classify_class_stage(out->cause, in->reply_code);
+	if (st != RS_STAGE_UNSPECIFIED) {
+		out->stage_inferred = st;
+		out->stage_source = RS_STAGE_SOURCE_CLASS;
+	}
+}
+
 void rs_verdict_init(rs_verdict_t *out, rs_stage_t logged)
 {
 	memset(out, 0, sizeof(*out));
@@ -643,6 +725,51 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 	if (eff->enhanced_code == NULL && nr.enhanced.p != NULL) {
 		eff->enhanced_code = nr.enhanced.p;
 		eff->enhanced_len = nr.enhanced.n;
+	}
+}
+
+/* The class: the winning rule, else the codes, else the stage. */
+static void decide_cause(const rs_rule_t *winner, const rs_classify_in_t *in,
+                         rs_verdict_t *out)
+{
+	if (winner != NULL) {
+		out->cause = winner->cause;
+		out->basis = RS_BASIS_RULE;
+		out->rule = winner;
+		out->rule_id = winner->id;
+		return;
+	}
+	{
+		char cls;
+		const struct enhanced_map *m =
+		    enhanced_lookup(in->enhanced_code, in->enhanced_len, &cls);
+		if (m != NULL && m->cause != RS_CAUSE_UNSPECIFIED) {
+			out->cause = m->cause;
+			out->basis = RS_BASIS_ENHANCED;
+			out->rule_id = cls == '4' ? m->id4 : m->id5;
+			return;
+		}
+	}
+	{
+		const struct basic_map *m = basic_lookup(in->reply_code);
+		if (m != NULL) {
+			out->cause = m->cause;
+			out->basis = RS_BASIS_BASIC;
+			out->rule_id = m->id;
+			return;
+		}
+	}
+	{
+		rs_stage_t st = in->stage != RS_STAGE_UNKNOWN &&
+		                        in->stage != RS_STAGE_UNSPECIFIED
+		                    ? in->stage
+		                    : out->stage_inferred;
+		const struct stage_map *m = stage_lookup(in->reply_code, st);
+		if (m != NULL) {
+			out->cause = m->cause;
+			out->basis = RS_BASIS_STAGE;
+			out->rule_id = m->id;
+		}
 	}
 }
 
@@ -721,45 +848,7 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 		}
 	}
 	infer_stage(rules, scratch, in, out);
-
-	if (winner != NULL) {
-		out->cause = winner->cause;
-		out->basis = RS_BASIS_RULE;
-		out->rule = winner;
-		out->rule_id = winner->id;
-		return 0;
-	}
-	{
-		char cls;
-		const struct enhanced_map *m =
-		    enhanced_lookup(in->enhanced_code, in->enhanced_len, &cls);
-		if (m != NULL && m->cause != RS_CAUSE_UNSPECIFIED) {
-			out->cause = m->cause;
-			out->basis = RS_BASIS_ENHANCED;
-			out->rule_id = cls == '4' ? m->id4 : m->id5;
-			return 0;
-		}
-	}
-	{
-		const struct basic_map *m = basic_lookup(in->reply_code);
-		if (m != NULL) {
-			out->cause = m->cause;
-			out->basis = RS_BASIS_BASIC;
-			out->rule_id = m->id;
-			return 0;
-		}
-	}
-	{
-		rs_stage_t st = in->stage != RS_STAGE_UNKNOWN &&
-		                        in->stage != RS_STAGE_UNSPECIFIED
-		                    ? in->stage
-		                    : out->stage_inferred;
-		const struct stage_map *m = stage_lookup(in->reply_code, st);
-		if (m != NULL) {
-			out->cause = m->cause;
-			out->basis = RS_BASIS_STAGE;
-			out->rule_id = m->id;
-		}
-	}
+	decide_cause(winner, in, out);
+	infer_stage_from_class(in, out);
 	return 0;
 }

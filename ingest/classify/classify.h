@@ -46,7 +46,8 @@ typedef struct rs_verdict {
 	rs_cause_t cause;
 	rs_verdict_basis_t basis;
 	/* Where the reply was most likely given: the input's stage when the
-	 * log proved it, else what the wording or the enhanced code imply. */
+	 * log proved it, else what the wording or the enhanced code imply,
+	 * else what the decided class implies. */
 	rs_stage_t stage_inferred;
 	rs_stage_source_t stage_source;
 	const rs_rule_t *rule; /* winning rule when basis == RS_BASIS_RULE */
@@ -92,6 +93,15 @@ const char *rs_classify_provider(const rs_rules_t *rules, const char *host,
 
 /* Class for an enhanced status code alone ("5.2.2"); UNSPECIFIED if none. */
 rs_cause_t rs_classify_enhanced(const char *code, size_t len);
+
+/*
+ * The stage a refusal of this class can only be given at, for the last
+ * step of stage inference (stage_source "class"): user_unknown -> rcpt_to,
+ * content verdicts -> end_of_data, ... (rules/README.md). reply_code 0
+ * means the sending MTA's own words. UNSPECIFIED when the class comes at
+ * any command.
+ */
+rs_stage_t rs_classify_class_stage(rs_cause_t cause, uint32_t reply_code);
 
 /* Class for a basic reply code alone (550); UNSPECIFIED if none. */
 rs_cause_t rs_classify_basic(uint32_t code);

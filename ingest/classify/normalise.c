@@ -20,6 +20,14 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Bytes that can change the output inside a word: white space and the
+ * '\\' of Exim's "\n". Every other byte is copied as it is. */
+static const unsigned char word_stop[256] = {[(unsigned char)' '] = 1,
+                                             [(unsigned char)'\t'] = 1,
+                                             [(unsigned char)'\r'] = 1,
+                                             [(unsigned char)'\n'] = 1,
+                                             [(unsigned char)'\\'] = 1};
+
 /* Is there an Exim line break (the two bytes '\\' 'n') at p? */
 static int is_escaped_newline(const char *p, const char *e)
 {
@@ -124,6 +132,24 @@ void rs_normalise_reply(const char *p, size_t n, char *out, size_t cap,
 	while (s < e) {
 		size_t skip;
 
+		/* Inside a word (its first byte written), the rest of it up to
+		 * white space or '\\' is copied in one tight loop, as far as
+		 * the room goes; what stops the run is read below. */
+		if (!space) {
+			const char *r = s;
+			const char *lim =
+			    (size_t)(e - s) > cap - o ? s + (cap - o) : e;
+			char *d = out + o;
+
+			while (r < lim && !word_stop[(unsigned char)*r]) {
+				*d++ = *r++;
+			}
+			if (r > s) {
+				o += (size_t)(r - s);
+				s = r;
+				continue;
+			}
+		}
 		if (is_space(*s) || is_escaped_newline(s, e)) {
 			s += is_space(*s) ? 1 : 2;
 			space = 1;

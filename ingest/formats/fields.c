@@ -82,9 +82,26 @@ size_t rs_fields_kv_unescape(rs_str_t val, char *dst)
 	return n;
 }
 
+/* rs_fields_is_host_char() as a table: letters, digits, '.', '-', '_'.
+ * Host names are walked byte by byte (backwards from a '['), so one
+ * lookup per byte. */
+static const unsigned char host_char[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 int rs_fields_is_host_char(char c)
 {
-	return is_alnum(c) || c == '.' || c == '-' || c == '_';
+	return host_char[(unsigned char)c];
 }
 
 size_t rs_fields_qid(const char *p, size_t n)
@@ -138,8 +155,7 @@ const char *rs_fields_key_n(const char *p, size_t n, const char *key, size_t l)
 	const char *q = p, *end = p + n;
 
 	while (q < end) {
-		const char *hit =
-		    (const char *)memmem(q, (size_t)(end - q), key, l);
+		const char *hit = rs_str_find_n(q, (size_t)(end - q), key, l);
 		if (hit == NULL) {
 			return NULL;
 		}
@@ -198,10 +214,10 @@ int rs_fields_host_addr(const char *p, size_t n, rs_str_t *host, rs_str_t *ip,
 		i = (size_t)(bracket - p);
 		start = i;
 		a = close = i + 1;
-		if (!rs_fields_is_host_char(p[i - 1])) {
+		if (!host_char[(unsigned char)p[i - 1]]) {
 			continue;
 		}
-		while (start > 0 && rs_fields_is_host_char(p[start - 1])) {
+		while (start > 0 && host_char[(unsigned char)p[start - 1]]) {
 			start--;
 		}
 		while (close < n && p[close] != ']' && p[close] != ' ') {

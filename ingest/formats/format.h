@@ -74,8 +74,11 @@ typedef struct rs_logline {
 	/* The run drops events of status sent (no --all): a skips() hook
 	 * may drop such a line without building its record. */
 	int drop_sent;
-	int syslog_state; /* private: 0 not split yet, 1 split, -1 no prefix */
-	rs_syslog_t sl;   /* private: valid when syslog_state == 1 */
+	int syslog_state;  /* private: 0 not split yet, 1 split, -1 no prefix */
+	rs_syslog_t sl;    /* private: valid when syslog_state == 1 */
+	int keys_state;    /* private: 1 when to_eq and status_val are found */
+	const char *to_eq; /* private: see rs_logline_keys */
+	const char *status_val; /* private: see rs_logline_keys */
 } rs_logline_t;
 
 /* One line as a prescan sees it: the bytes and which input they are of. */
@@ -114,6 +117,9 @@ typedef enum rs_skip {
 #define RS_FORMAT_REPLY_PER_LINE 0x1u
 /* Not tried by auto-detection (it would claim every line). */
 #define RS_FORMAT_EXPLICIT_ONLY 0x2u
+/* skips() answers only for a line this format's prescan claimed (its
+ * side data attached): auto-detection asks it for no other line. */
+#define RS_FORMAT_SKIPS_CLAIMED 0x4u
 
 struct rs_format {
 	const char *name;    /* as --input-format and the config spell it */
@@ -140,7 +146,10 @@ struct rs_format {
 	 * a guess: RS_SKIP_NOT_MINE only for a line that detect() refuses or
 	 * parse() skips; RS_SKIP_DROP (only when ll->drop_sent) only for a
 	 * line parse() turns into an event of status sent, never for a
-	 * malformed one. Anything else is RS_SKIP_UNSURE. NULL: always unsure.
+	 * malformed one (a caller that sets drop_sent gives the record an
+	 * arena of some kilobytes, reset for the line). Anything else is
+	 * RS_SKIP_UNSURE. NULL: always unsure. A chosen format (not "auto")
+	 * asks it too, before parse(), and acts only on RS_SKIP_DROP.
 	 */
 	rs_skip_t (*skips)(rs_logline_t *ll);
 
@@ -169,6 +178,16 @@ rs_str_t rs_logline_aux(const rs_logline_t *ll, const rs_format_t *fmt);
 
 /* The line's syslog prefix, split on first use; NULL when it has none. */
 const rs_syslog_t *rs_logline_syslog(rs_logline_t *ll);
+
+/*
+ * The '=' of the line's first " to=" key and the value after its first
+ * "status=" (NULL: none), found on first use by one walk over the line's
+ * '=' bytes and then shared: Postfix's and Sendmail's skip paths both
+ * turn away a line without " to=", and every syslog line that earlier
+ * formats do not take reaches both.
+ */
+void rs_logline_keys(rs_logline_t *ll, const char **to_eq,
+                     const char **status_val);
 
 /* A zeroed run state of size bytes for a stateful format's state_new;
  * NULL with "out of memory" in errstr. */

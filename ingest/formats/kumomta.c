@@ -41,6 +41,10 @@
  *  - Keys are compared as raw bytes (kumod never escapes ASCII key
  *    names). A repeated key: the last one counts. Fields the record has no
  *    place for (site, headers, ...) are checked for syntax and ignored.
+ *  - A Delivery record the run drops (no --all: ll->drop_sent) is read
+ *    only as far as it can still be MALFORMED (types, escapes, the
+ *    enhanced code, the arena); the times, addresses and stage, which
+ *    cannot fail, are not worked out for an event nobody sees.
  *  - A read field of the wrong type (a number where a string belongs) and a
  *    lone UTF-16 surrogate in a decoded string are MALFORMED. Invalid UTF-8
  *    in strings is passed through untouched.
@@ -205,8 +209,8 @@ static void set_peer_addr(rs_record_t *rec, rs_str_t a)
 	split_addr(a, &rec->remote_ip, &rec->remote_port);
 }
 
-/* Read peer_address {name, addr}. */
-static int read_peer(rs_record_t *rec, rs_str_t val, const char **why)
+/* Read peer_address {name, addr}; with full 0 only what can fail. */
+static int read_peer(rs_record_t *rec, rs_str_t val, int full, const char **why)
 {
 	rs_json_iter_t it;
 	rs_str_t key, v, s;
@@ -239,7 +243,7 @@ static int read_peer(rs_record_t *rec, rs_str_t val, const char **why)
 			}
 			rec->remote_ip = RS_STR_NULL;
 			rec->remote_port = 0;
-			if (s.p != NULL) {
+			if (s.p != NULL && full) {
 				set_peer_addr(rec, s);
 			}
 		}
@@ -332,8 +336,9 @@ static int read_meta(rs_record_t *rec, rs_str_t val, const char **why)
 	return r < 0 ? -1 : 0;
 }
 
-/* The stage a response.command names ("RCPT TO:<x>\r\n", "."). */
-static rs_stage_t command_stage(rs_str_t val, const char **why)
+/* The stage a response.command names ("RCPT TO:<x>\r\n", "."); with
+ * full 0 only whether it decodes (RS_STAGE_UNKNOWN when it does). */
+static rs_stage_t command_stage(rs_str_t val, int full, const char **why)
 {
 	char buf[COMMAND_PREFIX];
 	size_t n;
@@ -345,14 +350,19 @@ static rs_stage_t command_stage(rs_str_t val, const char **why)
 		       "string";
 		return RS_STAGE_UNSPECIFIED;
 	}
+	if (!full) {
+		return RS_STAGE_UNKNOWN;
+	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) {
 		n--;
 	}
 	return rs_smtpreply_stage_of_command(buf, n);
 }
 
-/* Read response {code, enhanced_code, content, command}. */
-static int read_response(rs_record_t *rec, rs_str_t val, const char **why)
+/* Read response {code, enhanced_code, content, command}; with full 0 only
+ * what can fail. */
+static int read_response(rs_record_t *rec, rs_str_t val, int full,
+                         const char **why)
 {
 	rs_json_iter_t it;
 	rs_str_t key, v, command = RS_STR_NULL;
@@ -397,7 +407,7 @@ static int read_response(rs_record_t *rec, rs_str_t val, const char **why)
 	}
 	rec->reply_code = (code >= 200 && code <= 599) ? (uint32_t)code : 0;
 	if (!rs_json_is_null(command)) {
-		rec->stage = command_stage(command, why);
+		rec->stage = command_stage(command, full, why);
 		if (rec->stage == RS_STAGE_UNSPECIFIED) {
 			return -1;
 		}
@@ -414,8 +424,10 @@ static int read_response(rs_record_t *rec, rs_str_t val, const char **why)
 	return 0;
 }
 
-/* Read recipient: a string, or an array whose first element is taken. */
-static int read_recipient(rs_record_t *rec, rs_str_t val, const char **why)
+/* Read recipient: a string, or an array whose first element is taken;
+ * with full 0 only what can fail. */
+static int read_recipient(rs_record_t *rec, rs_str_t val, int full,
+                          const char **why)
 {
 	static const char *const type_why =
 	    "KumoMTA record: \"recipient\" is not a string or an array of "
@@ -436,7 +448,7 @@ static int read_recipient(rs_record_t *rec, rs_str_t val, const char **why)
 	if (read_string(rec, val, &rec->recipient, type_why, why) != 0) {
 		return -1;
 	}
-	if (rec->recipient.p != NULL) {
+	if (rec->recipient.p != NULL && full) {
 		rs_record_set_recipient(rec, rec->recipient);
 	}
 	return 0;
@@ -466,8 +478,9 @@ static rs_status_t type_status(rs_str_t t)
 	return RS_STATUS_UNSPECIFIED;
 }
 
-/* Read timestamp and created into log_time, log_time_ms and delays. */
-static int read_times(rs_record_t *rec, const kumo_fields_t *f,
+/* Read timestamp and created into log_time, log_time_ms and delays; with
+ * full 0 only what can fail (the types). */
+static int read_times(rs_record_t *rec, const kumo_fields_t *f, int full,
                       const char **why)
 {
 	int64_t created_ms;
@@ -481,7 +494,8 @@ static int read_times(rs_record_t *rec, const kumo_fields_t *f,
 		                why) != 0) {
 			return -1;
 		}
-		if (rs_syslog_parse_iso(rec->log_time.p, rec->log_time.n,
+		if (full &&
+		    rs_syslog_parse_iso(rec->log_time.p, rec->log_time.n,
 		                        &rec->log_time_ms) == 0) {
 			rec->log_time_ms = 0;
 		}
@@ -493,6 +507,9 @@ static int read_times(rs_record_t *rec, const kumo_fields_t *f,
 		return -1;
 	}
 	rec->log_time = f->timestamp;
+	if (!full) {
+		return 0;
+	}
 	if (rs_num_unix_ms(f->timestamp.p, f->timestamp.n, &rec->log_time_ms) !=
 	    0) {
 		rec->log_time_ms = 0;
@@ -507,8 +524,9 @@ static int read_times(rs_record_t *rec, const kumo_fields_t *f,
 	return 0;
 }
 
-/* The sending side: egress pool and source, source address, tenant. */
-static int read_sending(rs_record_t *rec, const kumo_fields_t *f,
+/* The sending side: egress pool and source, source address, tenant;
+ * with full 0 only what can fail. */
+static int read_sending(rs_record_t *rec, const kumo_fields_t *f, int full,
                         const char **why)
 {
 	rs_str_t queue;
@@ -525,7 +543,9 @@ static int read_sending(rs_record_t *rec, const kumo_fields_t *f,
 	                why) != 0) {
 		return -1;
 	}
-	read_queue(rec, queue);
+	if (full) {
+		read_queue(rec, queue);
+	}
 	return read_meta(rec, f->meta, why);
 }
 
@@ -547,7 +567,7 @@ static rs_parse_result_t kumomta_parse(rs_logline_t *ll, rs_record_t *rec,
 	kumo_fields_t f;
 	rs_json_iter_t it;
 	rs_str_t key, val, type;
-	int r;
+	int r, full;
 
 	memset(&f, 0, sizeof(f));
 	if (p >= e || *p != '{') {
@@ -602,15 +622,20 @@ static rs_parse_result_t kumomta_parse(rs_logline_t *ll, rs_record_t *rec,
 		return RS_PARSE_SKIP;
 	}
 	rec->mta = RS_MTA_KUMOMTA;
+	/* A Delivery the run drops (no --all) is read only as far as it can
+	 * still turn out malformed: the types, escapes and the arena; what
+	 * cannot fail (times, addresses, the stage) is not worked out. */
+	full = !(ll->drop_sent && rec->status == RS_STATUS_SENT);
 	if (read_string(rec, f.id, &rec->queue_id,
 	                "KumoMTA record: \"id\" is not a string", why) != 0 ||
 	    read_string(rec, f.sender, &rec->sender,
 	                "KumoMTA record: \"sender\" is not a string",
 	                why) != 0 ||
-	    read_recipient(rec, f.recipient, why) != 0 ||
-	    read_times(rec, &f, why) != 0 || read_peer(rec, f.peer, why) != 0 ||
-	    read_response(rec, f.response, why) != 0 ||
-	    read_sending(rec, &f, why) != 0) {
+	    read_recipient(rec, f.recipient, full, why) != 0 ||
+	    read_times(rec, &f, full, why) != 0 ||
+	    read_peer(rec, f.peer, full, why) != 0 ||
+	    read_response(rec, f.response, full, why) != 0 ||
+	    read_sending(rec, &f, full, why) != 0) {
 		return RS_PARSE_MALFORMED;
 	}
 	if (rec->status == RS_STATUS_EXPIRED) {

@@ -776,6 +776,67 @@ static rs_parse_result_t pmta_parse(rs_logline_t *ll, rs_record_t *rec,
 	return parse_row(ll->p, ll->n, a.cols, ll->opts, rec, why);
 }
 
+/*
+ * The skip path (format.h): a d row that parse() turns into a sent event,
+ * dropped without reading its values. Only a single-line row read by its
+ * file's header, with the record type first: a row read by the configured
+ * or default columns must also pass implausible(), and a joined record
+ * lives in the side data; those are left to parse(). What parse() could
+ * still refuse is checked here as it checks it: the CSV syntax and the
+ * field count by the same csv_next(), and the record arena: a field with
+ * doubled quotes (undoubled into the arena) or a bounceCat longer than
+ * DROP_CAT_MAX (the "pmta:" tag) is left to parse(), so a dropped row
+ * needs at most 5 + DROP_CAT_MAX bytes of arena, far below what a caller
+ * that sets drop_sent gives (the pipeline's worker: 64 KiB).
+ */
+#define DROP_CAT_MAX 64
+
+static rs_skip_t pmta_skips(rs_logline_t *ll)
+{
+	const rs_pmta_columns_t *cols;
+	const char *why = NULL;
+	size_t nf = 0;
+	pmta_aux_t a;
+	rs_str_t raw;
+	csv_t c;
+	int q, r;
+
+	/* Only a row the prescan claimed (RS_FORMAT_SKIPS_CLAIMED). */
+	if (ll->aux_format != &rs_pmta_format || ll->aux == NULL ||
+	    !ll->drop_sent || ll->aux_len < sizeof(a) || ll->n < 2 ||
+	    ll->p[0] != 'd' || ll->p[1] != ',') {
+		return RS_SKIP_UNSURE;
+	}
+	memcpy(&a, ll->aux, sizeof(a));
+	cols = a.cols;
+	if (a.why != NULL || a.joined > 0 || cols == NULL || cols->ncols == 0 ||
+	    cols->field[0] != RS_PMTA_F_TYPE) {
+		return RS_SKIP_UNSURE;
+	}
+	c.p = ll->p;
+	c.e = ll->p + ll->n;
+	c.done = 0;
+	while ((r = csv_next(&c, &raw, &q, &why)) == 1) {
+		if (nf >= cols->ncols) {
+			return RS_SKIP_UNSURE; /* a misfit: MALFORMED */
+		}
+		/* A second type column would decide the type instead. */
+		if ((q && memchr(raw.p, '"', raw.n) != NULL) ||
+		    (nf > 0 && cols->field[nf] == RS_PMTA_F_TYPE)) {
+			return RS_SKIP_UNSURE;
+		}
+		if (cols->field[nf] == RS_PMTA_F_BOUNCE_CAT &&
+		    raw.n > DROP_CAT_MAX) {
+			return RS_SKIP_UNSURE;
+		}
+		nf++;
+	}
+	if (r < 0 || nf != cols->ncols) {
+		return RS_SKIP_UNSURE;
+	}
+	return RS_SKIP_DROP;
+}
+
 /* ---------------------------------------------------------------------
  * The prescan: headers per input, records split over lines.
  * ------------------------------------------------------------------- */
@@ -1032,10 +1093,11 @@ static int pmta_scan_wants(const char *p, size_t n)
 const rs_format_t rs_pmta_format = {
     .name = "pmta",
     .summary = "PowerMTA accounting CSV (acct-file: d, b, t, tq, f rows)",
-    .flags = 0,
+    .flags = RS_FORMAT_SKIPS_CLAIMED,
     .mta = RS_MTA_POWERMTA,
     .detect = pmta_detect,
     .parse = pmta_parse,
+    .skips = pmta_skips,
     .state_new = pmta_state_new,
     .state_destroy = pmta_state_destroy,
     .scan_wants = pmta_scan_wants,

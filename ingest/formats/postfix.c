@@ -500,30 +500,6 @@ static int postfix_detect(rs_logline_t *ll)
 }
 
 /*
- * Which keys the line holds before an '=': " to" (a delivery line) and
- * "status" (a qmgr expiry); one memchr per '=', not a substring search
- * per key, because every line of the log passes here.
- */
-static void find_keys(const char *p, size_t n, int *to, const char **status)
-{
-	const char *e = p + n, *q = p;
-
-	*to = 0;
-	*status = NULL;
-	while (q < e && (q = memchr(q, '=', (size_t)(e - q))) != NULL) {
-		size_t before = (size_t)(q - p);
-
-		if (before >= 3 && memcmp(q - 3, " to", 3) == 0) {
-			*to = 1;
-		} else if (before >= 6 && memcmp(q - 6, "status", 6) == 0 &&
-		           *status == NULL) {
-			*status = q + 1;
-		}
-		q++;
-	}
-}
-
-/*
  * The skip path (format.h). A line parse() does not skip has " to=" after
  * its queue id, or is a qmgr line with a status= key (an expiry); without
  * either it is not Postfix's. A delivery line whose status is sent and
@@ -535,12 +511,11 @@ static rs_skip_t postfix_skips(rs_logline_t *ll)
 	const rs_syslog_t *sl;
 	struct fields f;
 	const char *p, *end;
-	const char *status;
+	const char *status, *to;
 	size_t n, qlen;
-	int to;
 
-	find_keys(ll->p, ll->n, &to, &status);
-	if (!to) {
+	rs_logline_keys(ll, &to, &status);
+	if (to == NULL) {
 		return status != NULL ? RS_SKIP_UNSURE : RS_SKIP_NOT_MINE;
 	}
 	/* Failures (most lines with " to=") go on at once to parse(). */

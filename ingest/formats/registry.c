@@ -74,6 +74,33 @@ void rs_logline_init(rs_logline_t *ll, const char *p, size_t n)
 	ll->aux_format = NULL;
 	ll->drop_sent = 0;
 	ll->syslog_state = 0;
+	ll->keys_state = 0;
+}
+
+void rs_logline_keys(rs_logline_t *ll, const char **to_eq,
+                     const char **status_val)
+{
+	if (!ll->keys_state) {
+		const char *p = ll->p, *e = ll->p + ll->n, *q = ll->p;
+
+		ll->to_eq = NULL;
+		ll->status_val = NULL;
+		while (q < e && (q = memchr(q, '=', (size_t)(e - q))) != NULL) {
+			size_t before = (size_t)(q - p);
+
+			if (ll->to_eq == NULL && before >= 3 &&
+			    memcmp(q - 3, " to", 3) == 0) {
+				ll->to_eq = q;
+			} else if (ll->status_val == NULL && before >= 6 &&
+			           memcmp(q - 6, "status", 6) == 0) {
+				ll->status_val = q + 1;
+			}
+			q++;
+		}
+		ll->keys_state = 1;
+	}
+	*to_eq = ll->to_eq;
+	*status_val = ll->status_val;
 }
 
 rs_str_t rs_logline_aux(const rs_logline_t *ll, const rs_format_t *fmt)
@@ -127,7 +154,7 @@ static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
 		    f == ll->aux_format) {
 			continue;
 		}
-		if (f->skips != NULL) {
+		if (f->skips != NULL && !(f->flags & RS_FORMAT_SKIPS_CLAIMED)) {
 			rs_skip_t sk = f->skips(ll);
 			if (sk == RS_SKIP_DROP) {
 				return RS_PARSE_SKIP;
@@ -213,6 +240,13 @@ rs_parse_result_t rs_format_parse_logline(const rs_format_t *fmt,
 	rs_parse_result_t res;
 
 	*why = NULL;
+	/* A chosen format takes the skip path's drops as auto_parse() does;
+	 * only drops: "not mine" says nothing about what parse() alone
+	 * makes of a line that detect() refuses. */
+	if (fmt->skips != NULL && ll->drop_sent &&
+	    fmt->skips(ll) == RS_SKIP_DROP) {
+		return RS_PARSE_SKIP;
+	}
 	res = fmt->parse(ll, rec, why);
 	if (res == RS_PARSE_EVENT && ll->opts != NULL) {
 		rs_format_opts_apply_source(ll->opts, rec);

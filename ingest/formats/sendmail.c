@@ -292,18 +292,13 @@ static rs_parse_result_t read_head(rs_logline_t *ll, sm_head_t *h,
  */
 static rs_skip_t sendmail_skips(rs_logline_t *ll)
 {
-	const char *e = ll->p + ll->n, *q = ll->p;
+	const char *to, *status;
 	const char *why;
 	sm_head_t h;
 	rs_str_t rcpt;
 
-	while (q < e && (q = memchr(q, '=', (size_t)(e - q))) != NULL) {
-		if (q - ll->p >= 3 && memcmp(q - 3, " to", 3) == 0) {
-			break;
-		}
-		q++;
-	}
-	if (q == NULL || q >= e) {
+	rs_logline_keys(ll, &to, &status);
+	if (to == NULL) {
 		return RS_SKIP_NOT_MINE;
 	}
 	if (!ll->drop_sent || read_head(ll, &h, &why) != RS_PARSE_EVENT ||
