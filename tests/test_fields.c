@@ -90,7 +90,7 @@ static void test_find_is_memmem(void **state)
 	static const char *const lits[] = {
 	    "to=", ", ",  "said:",   " (", "status=sent", "a",  "=",
 	    "aa",  "a=a", ", stat=", "1a", "A1",          "(t", "tt="};
-	char text[64], needle[8];
+	char text[64], needle[16]; /* room for the longest literal */
 	unsigned seed = 12345;
 
 	(void)state;
@@ -109,6 +109,7 @@ static void test_find_is_memmem(void **state)
 			    lits[(seed >> 17) %
 			         (sizeof(lits) / sizeof(lits[0]))];
 			l = strlen(lit);
+			assert_true(l <= sizeof(needle));
 			memcpy(needle, lit, l);
 		} else {
 			l = (seed >> 17) % 5;
