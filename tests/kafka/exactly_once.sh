@@ -239,7 +239,7 @@ txn_fenced() {
 	[ "${1%% *}" = CompleteAbort ] && [ "${1##* }" -gt "$2" ] 2>/dev/null
 }
 
-# A transaction outlives transaction.timeout.ms (1 s) while the process is
+# A transaction outlives transaction.timeout.ms (4 s) while the process is
 # stopped: the broker aborts it (its cleanup runs every 10 s) and moves the
 # producer's epoch on; after SIGCONT the stage's next transactional call
 # meets the new epoch, librdkafka 2.0.2 reports the producer fenced, and
@@ -249,13 +249,15 @@ txn_fenced() {
 # transaction open at the broker: between two transactions, or with the
 # next one's events still queued in librdkafka (no AddPartitionsToTxn
 # sent yet). The broker then aborts nothing and moves no epoch; after
-# SIGCONT those events time out (message.timeout.ms 1 s), the abort meets
-# a transaction the broker has committed (INVALID_TXN_STATE, fatal but no
-# fence, the epoch unchanged), the stage rightly makes the producer anew
-# and goes on, and never exits (this is how the test once failed with
-# 124). So the stage is let go on and stopped again until the broker shows
-# its transaction Ongoing, and continued only once the broker has aborted
-# it (CompleteAbort) with the epoch moved on.
+# SIGCONT those events time out, the abort meets a transaction the broker
+# has committed (INVALID_TXN_STATE, fatal but no fence, the epoch
+# unchanged), and the stage made the producer anew and went on, never
+# exiting (this is how the test once failed with 124). So the stage is
+# let go on and stopped again until the broker shows its transaction
+# Ongoing, and continued only once the broker has aborted it
+# (CompleteAbort) with the epoch moved on. message.timeout.ms (4 s) is
+# longer than a look at the broker's state (a JVM tool, 1.5 s here, more
+# under load), so a stop that found no transaction open times nothing out.
 scenario_stalled() {
 	local c in out pid rc replay_pid st e0 try t0
 	broker
@@ -263,19 +265,24 @@ scenario_stalled() {
 	in_out stall 3 || return 1
 	run_stage stall1 --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-t" \
-		--set kafka.producer.transaction.timeout.ms=1000 \
-		--set kafka.producer.message.timeout.ms=1000 \
+		--set kafka.producer.transaction.timeout.ms=4000 \
+		--set kafka.producer.message.timeout.ms=4000 \
 		--set kafka.consumer.session.timeout.ms=45000
 	pid=$STAGE
 	wait_assigned stall1 || return 1
 	e0=$(txn_state "$in-t")
 	e0=${e0##* }
 	[ -n "$e0" ] || { echo "the broker does not know transactional id $in-t"; return 1; }
-	replay_bg "$in" "$c" 10000
+	# 16 s of input: lines keep coming through the tries below.
+	replay_bg "$in" "$c" 2500
 	replay_pid=$REPLAY
 	sleep 1.5
 	for ((try = 1; ; try++)); do
-		kill -STOP "$pid"
+		kill -STOP "$pid" 2>/dev/null || {
+			wait "$pid"
+			echo "the stage exited ($?) before it was stopped with a transaction open"
+			return 1
+		}
 		t0=$SECONDS
 		st=$(txn_state "$in-t")
 		log "stage stopped; its transaction at the broker: ${st:-unknown} (epoch $e0 at start)"
