@@ -18,10 +18,11 @@
 #   json      kafka.output_format json: one JSON object per message, read
 #             back (`events` prints them as they are) equal to classify's,
 #             and byte for byte but for the ingest time and provenance
-#   stalled   the stage is stopped (SIGSTOP) past transaction.timeout.ms:
-#             the broker aborts its transaction and bumps the producer's
-#             epoch, which librdkafka 2.0.2 reports as fenced: the stage
-#             stops with exit status 3; a restart finishes the input
+#   stalled   the stage is stopped (SIGSTOP) with a transaction open at the
+#             broker until the broker has aborted it (transaction.timeout.ms)
+#             and bumped the producer's epoch, both read from the broker;
+#             continued, the stage is reported fenced by librdkafka 2.0.2
+#             and stops with exit status 3; a restart finishes the input
 #   aborted   the output topic refuses the stage's produce requests for a
 #             few seconds (max.message.bytes lowered mid-stream, then
 #             restored): each transaction that meets a refusal is aborted
@@ -225,27 +226,82 @@ scenario_json() {
 	python3 tests/kafka/compare.py "$c.expected.json" "$WORK/json.json" bytes
 }
 
-# A transaction outlives transaction.timeout.ms while the process is
-# stopped: the broker aborts it (its cleanup runs every 10 s); the producer
-# is fenced (exit 3) and a restart completes the input exactly once.
+# The broker's state of transactional id $1 (Ongoing, CompleteAbort,
+# CompleteCommit, ...; empty when the tool fails) and its producer epoch.
+txn_state() {
+	$K tool org.apache.kafka.tools.TransactionsCommand --bootstrap-server "$BROKERS" \
+		describe --transactional-id "$1" 2>/dev/null |
+		awk -v id="$1" '$2 == id { print $5, $4 }'
+}
+
+# Does txn_state $1 say aborted, with the epoch moved on from $2?
+txn_fenced() {
+	[ "${1%% *}" = CompleteAbort ] && [ "${1##* }" -gt "$2" ] 2>/dev/null
+}
+
+# A transaction outlives transaction.timeout.ms (4 s) while the process is
+# stopped: the broker aborts it (its cleanup runs every 10 s) and moves the
+# producer's epoch on; after SIGCONT the stage's next transactional call
+# meets the new epoch, librdkafka 2.0.2 reports the producer fenced, and
+# the stage stops with exit 3; a restart completes the input exactly once.
+# Both preconditions are read from the broker's transaction state, not
+# assumed from sleeps. Stopped 1.5 s into the input, the stage may have no
+# transaction open at the broker: between two transactions, or with the
+# next one's events still queued in librdkafka (no AddPartitionsToTxn
+# sent yet). The broker then aborts nothing and moves no epoch; after
+# SIGCONT those events time out, the abort meets a transaction the broker
+# has committed (INVALID_TXN_STATE, fatal but no fence, the epoch
+# unchanged), and the stage made the producer anew and went on, never
+# exiting (this is how the test once failed with 124). So the stage is
+# let go on and stopped again until the broker shows its transaction
+# Ongoing, and continued only once the broker has aborted it
+# (CompleteAbort) with the epoch moved on. message.timeout.ms (4 s) is
+# longer than a look at the broker's state (a JVM tool, 1.5 s here, more
+# under load), so a stop that found no transaction open times nothing out.
 scenario_stalled() {
-	local c in out pid rc replay_pid
+	local c in out pid rc replay_pid st e0 try t0
 	broker
 	c=$(corpus 40000 31)
 	in_out stall 3 || return 1
 	run_stage stall1 --group "$in-g" --input "$in" --output "$out" \
 		--set kafka.transactional_id="$in-t" \
-		--set kafka.producer.transaction.timeout.ms=1000 \
-		--set kafka.producer.message.timeout.ms=1000 \
+		--set kafka.producer.transaction.timeout.ms=4000 \
+		--set kafka.producer.message.timeout.ms=4000 \
 		--set kafka.consumer.session.timeout.ms=45000
 	pid=$STAGE
 	wait_assigned stall1 || return 1
-	replay_bg "$in" "$c" 10000
+	e0=$(txn_state "$in-t")
+	e0=${e0##* }
+	[ -n "$e0" ] || { echo "the broker does not know transactional id $in-t"; return 1; }
+	# 16 s of input: lines keep coming through the tries below.
+	replay_bg "$in" "$c" 2500
 	replay_pid=$REPLAY
 	sleep 1.5
-	kill -STOP "$pid"
-	log "stage stopped for 14 s with a transaction open"
-	sleep 14
+	for ((try = 1; ; try++)); do
+		kill -STOP "$pid" 2>/dev/null || {
+			wait "$pid"
+			echo "the stage exited ($?) before it was stopped with a transaction open"
+			return 1
+		}
+		t0=$SECONDS
+		st=$(txn_state "$in-t")
+		log "stage stopped; its transaction at the broker: ${st:-unknown} (epoch $e0 at start)"
+		case ${st%% *} in
+		Ongoing | PrepareEpochFence | PrepareAbort | CompleteAbort)
+			while ! txn_fenced "$st" "$e0" && [ "${st%% *}" != CompleteCommit ] &&
+				((SECONDS - t0 < 60)); do
+				sleep 1
+				st=$(txn_state "$in-t")
+			done
+			txn_fenced "$st" "$e0" && break
+			log "the broker did not abort it: ${st:-unknown}"
+			;;
+		esac
+		[ "$try" -lt 5 ] || { echo "no transaction open when stopped, in 5 tries"; return 1; }
+		kill -CONT "$pid"
+		sleep 0.5
+	done
+	log "the broker aborted the stopped stage's transaction after $((SECONDS - t0)) s ($st); continued"
 	kill -CONT "$pid"
 	wait_for "$pid" 60
 	rc=$?
