@@ -21,6 +21,7 @@
 
 #include "event/taxonomy.h"
 #include "posture/policy.h"
+#include "testutil.h"
 #include "posture/policy_examples.h"
 #include "posture/scenario.h"
 
@@ -80,21 +81,6 @@ static void test_shipped(void **state)
 	"          - 30 x2 every 10 ip=192.0.2.1 mx=mx.example.org "           \
 	"status=deferred class=rate_limit text=421 slow down\n"
 
-static void refused(const char *text, const char *want)
-{
-	char err[1024] = "";
-	rs_policy_t *p = rs_policy_load_buffer("p.yaml", text, strlen(text),
-	                                       err, sizeof(err));
-
-	if (p != NULL) {
-		rs_policy_free(p);
-		fail_msg("loaded, want error %s", want);
-	}
-	if (strcmp(err, want) != 0) {
-		fail_msg("error\n  %s\nwant\n  %s", err, want);
-	}
-}
-
 static void test_passing(void **state)
 {
 	static const char text[] = HEAD EXAMPLE_EVENTS
@@ -131,155 +117,176 @@ static void test_failing(void **state)
 	(void)state;
 	/* the wrong time: named by the rule, the example and the expect
 	 * line, expected and got */
-	refused(HEAD EXAMPLE_EVENTS
-	        "        expect:\n"
-	        "          - 30 ip_site:192.0.2.1@example.org throttle rl\n",
-	        "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
-	        "is '40 ip_site:192.0.2.1@example.org throttle rl', want "
-	        "'30 ip_site:192.0.2.1@example.org throttle rl'.");
+	rs_test_policy_refused(
+	    HEAD EXAMPLE_EVENTS
+	    "        expect:\n"
+	    "          - 30 ip_site:192.0.2.1@example.org throttle rl\n",
+	    "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
+	    "is '40 ip_site:192.0.2.1@example.org throttle rl', want "
+	    "'30 ip_site:192.0.2.1@example.org throttle rl'.");
 	/* the wrong posture */
-	refused(HEAD EXAMPLE_EVENTS
-	        "        expect:\n"
-	        "          - 40 ip_site:192.0.2.1@example.org pause rl\n",
-	        "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
-	        "is '40 ip_site:192.0.2.1@example.org throttle rl', want "
-	        "'40 ip_site:192.0.2.1@example.org pause rl'.");
+	rs_test_policy_refused(
+	    HEAD EXAMPLE_EVENTS
+	    "        expect:\n"
+	    "          - 40 ip_site:192.0.2.1@example.org pause rl\n",
+	    "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
+	    "is '40 ip_site:192.0.2.1@example.org throttle rl', want "
+	    "'40 ip_site:192.0.2.1@example.org pause rl'.");
 	/* the wrong class, the wrong suggested rate */
-	refused(HEAD EXAMPLE_EVENTS
-	        "        expect:\n"
-	        "          - 40 ip_site:192.0.2.1@example.org throttle rl "
-	        "class=greylisting\n",
-	        "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
-	        "'40 ip_site:192.0.2.1@example.org throttle rl' is for class "
-	        "rate_limit, want class greylisting.");
-	refused(HEAD EXAMPLE_EVENTS
-	        "        expect:\n"
-	        "          - '* ip_site:192.0.2.1@example.org throttle rl "
-	        "rate=3'\n",
-	        "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
-	        "'40 ip_site:192.0.2.1@example.org throttle rl' suggests 0.50 "
-	        "messages a minute, want 3.");
+	rs_test_policy_refused(
+	    HEAD EXAMPLE_EVENTS
+	    "        expect:\n"
+	    "          - 40 ip_site:192.0.2.1@example.org throttle rl "
+	    "class=greylisting\n",
+	    "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
+	    "'40 ip_site:192.0.2.1@example.org throttle rl' is for class "
+	    "rate_limit, want class greylisting.");
+	rs_test_policy_refused(
+	    HEAD EXAMPLE_EVENTS
+	    "        expect:\n"
+	    "          - '* ip_site:192.0.2.1@example.org throttle rl "
+	    "rate=3'\n",
+	    "p.yaml:17: rule 'rl', example 1 (two refusals): decision 1 "
+	    "'40 ip_site:192.0.2.1@example.org throttle rl' suggests 0.50 "
+	    "messages a minute, want 3.");
 	/* a decision not expected (at the expect key's line) */
-	refused(HEAD EXAMPLE_EVENTS "        expect: []\n",
-	        "p.yaml:16: rule 'rl', example 1 (two refusals): decision 1 "
-	        "is '40 ip_site:192.0.2.1@example.org throttle rl', want "
-	        "nothing more.");
+	rs_test_policy_refused(
+	    HEAD EXAMPLE_EVENTS "        expect: []\n",
+	    "p.yaml:16: rule 'rl', example 1 (two refusals): decision 1 "
+	    "is '40 ip_site:192.0.2.1@example.org throttle rl', want "
+	    "nothing more.");
 	/* one expected and not given */
-	refused(HEAD EXAMPLE_EVENTS
-	        "        expect:\n"
-	        "          - 40 ip_site:192.0.2.1@example.org throttle rl\n"
-	        "          - 200 ip_site:192.0.2.1@example.org observe -\n",
-	        "p.yaml:18: rule 'rl', example 1 (two refusals): decision 2 "
-	        "is missing, want '200 ip_site:192.0.2.1@example.org observe "
-	        "-'.");
+	rs_test_policy_refused(
+	    HEAD EXAMPLE_EVENTS
+	    "        expect:\n"
+	    "          - 40 ip_site:192.0.2.1@example.org throttle rl\n"
+	    "          - 200 ip_site:192.0.2.1@example.org observe -\n",
+	    "p.yaml:18: rule 'rl', example 1 (two refusals): decision 2 "
+	    "is missing, want '200 ip_site:192.0.2.1@example.org observe "
+	    "-'.");
 }
 
 static void test_at_work(void **state)
 {
 	(void)state;
 	/* Passing examples that never show the rule deciding. */
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x5 every 1 ip=192.0.2.1 "
-	             "mx=mx.example.org']\n"
-	             "        expect: []\n",
-	        "p.yaml:11: rule 'rl': no example shows the rule at work (one "
-	        "must expect a decision of the rule).");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x5 every 1 ip=192.0.2.1 "
+		 "mx=mx.example.org']\n"
+		 "        expect: []\n",
+	    "p.yaml:11: rule 'rl': no example shows the rule at work (one "
+	    "must expect a decision of the rule).");
 	/* A posture-none rule whose example matches none of its events. */
-	refused("rules:\n"
-	        "  - id: hygiene\n"
-	        "    match: {classes: [user_unknown]}\n"
-	        "    posture: none\n"
-	        "    examples:\n"
-	        "      - events: ['0 x5 every 1 ip=192.0.2.1 "
-	        "mx=mx.example.org status=bounced class=mailbox_full']\n"
-	        "        expect: []\n",
-	        "p.yaml:5: rule 'hygiene': no example shows the rule at work "
-	        "(one must expect a decision of the rule; for posture none, "
-	        "an event it matches).");
+	rs_test_policy_refused(
+	    "rules:\n"
+	    "  - id: hygiene\n"
+	    "    match: {classes: [user_unknown]}\n"
+	    "    posture: none\n"
+	    "    examples:\n"
+	    "      - events: ['0 x5 every 1 ip=192.0.2.1 "
+	    "mx=mx.example.org status=bounced class=mailbox_full']\n"
+	    "        expect: []\n",
+	    "p.yaml:5: rule 'hygiene': no example shows the rule at work "
+	    "(one must expect a decision of the rule; for posture none, "
+	    "an event it matches).");
 }
 
 static void test_malformed(void **state)
 {
 	(void)state;
-	refused(HEAD "    examples: {events: []}\n",
-	        "p.yaml:11: rule 'rl': examples must be a non-empty list of "
-	        "{name, events, expect}");
-	refused(HEAD "    examples:\n      - name: x\n        expect: []\n",
-	        "p.yaml:12: rule 'rl', example 1 (x) has no events (a list of "
-	        "lines AT xCOUNT every SECS key=value...)");
-	refused(HEAD EXAMPLE_EVENTS,
-	        "p.yaml:12: rule 'rl', example 1 (two refusals) has no expect "
-	        "(a list of decisions AT SCOPE POSTURE RULE, [] for none)");
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x5 every 1 ip=192.0.2.1 "
-	             "mx=mx.example.org']\n"
-	             "        expected: []\n",
-	        "p.yaml:13: unknown key 'expected' in rule 'rl', example 1 "
-	        "(valid keys: name, events, expect)");
-	refused(HEAD "    examples:\n"
-	             "      - events:\n"
-	             "          - 0 x5 every 1 ip=192.0.2.1 mx=mx.example.org "
-	             "colour=red\n"
-	             "        expect: []\n",
-	        "p.yaml:13: rule 'rl', example 1: events: unknown key "
-	        "'colour' (valid keys: ip, mx, domain, status, class, code, "
-	        "reply, tags, count, text)");
-	refused(HEAD "    examples:\n"
-	             "      - events:\n"
-	             "          - 0 x5 ip=192.0.2.1 mx=mx.example.org\n"
-	             "        expect: []\n",
-	        "p.yaml:13: rule 'rl', example 1: events: '0 x5 ip=192.0.2.1 "
-	        "mx=mx.example.org': the events must start with AT xCOUNT "
-	        "every SECS (SECS from 0 to 86400)");
-	refused(HEAD "    examples:\n"
-	             "      - events:\n"
-	             "          - 0 x5 every 1 ip=192.0.2.1 mx=mx.example.org "
-	             "class=rate_limitt\n"
-	             "        expect: []\n",
-	        "p.yaml:13: rule 'rl', example 1: events: unknown class "
-	        "'rate_limitt' (see TAXONOMY.md)");
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x5 every 1 ip=192.0.2.1']\n"
-	             "        expect: []\n",
-	        "p.yaml:12: rule 'rl', example 1: events: '0 x5 every 1 "
-	        "ip=192.0.2.1': the events need ip= and mx= or domain=");
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x5 every 1 ip=192.0.2.1 "
-	             "mx=mx.example.org']\n"
-	             "        expect:\n"
-	             "          - 40 ip_site:192.0.2.1@example.org slow rl\n",
-	        "p.yaml:14: rule 'rl', example 1: expect: '40 "
-	        "ip_site:192.0.2.1@example.org slow rl': the posture must be "
-	        "observe, throttle or pause");
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x5 every 1 ip=192.0.2.1 "
-	             "mx=mx.example.org']\n"
-	             "        expect: ['40 ip_site:192.0.2.1@example.org']\n",
-	        "p.yaml:13: rule 'rl', example 1: expect: '40 "
-	        "ip_site:192.0.2.1@example.org': the posture must be "
-	        "observe, throttle or pause");
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x5 every 1 ip=192.0.2.1 "
-	             "mx=mx.example.org']\n"
-	             "        expect: ['soon fleet pause rl']\n",
-	        "p.yaml:13: rule 'rl', example 1: expect: 'soon fleet pause "
-	        "rl': a decision is AT SCOPE POSTURE RULE (AT whole seconds, "
-	        "or *)");
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x5 every 1 ip=192.0.2.1 "
-	             "mx=mx.example.org']\n"
-	             "        expect: ['40 fleet pause rl rate=fast']\n",
-	        "p.yaml:13: rule 'rl', example 1: expect: '40 fleet pause rl "
-	        "rate=fast': 'rate=fast' is neither class=CLASS nor "
-	        "rate=MESSAGES_PER_MINUTE");
-	refused(HEAD "    examples:\n"
-	             "      - events: ['0 x2000000 every 1 ip=192.0.2.1 "
-	             "mx=mx.example.org']\n"
-	             "        expect: []\n",
-	        "p.yaml:12: rule 'rl', example 1: events: '0 x2000000 every 1 "
-	        "ip=192.0.2.1 mx=mx.example.org': the events must start with "
-	        "AT xCOUNT every SECS (COUNT a whole number from 1 to "
-	        "1000000)");
+	rs_test_policy_refused(
+	    HEAD "    examples: {events: []}\n",
+	    "p.yaml:11: rule 'rl': examples must be a non-empty list of "
+	    "{name, events, expect}");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n      - name: x\n        expect: []\n",
+	    "p.yaml:12: rule 'rl', example 1 (x) has no events (a list of "
+	    "lines AT xCOUNT every SECS key=value...)");
+	rs_test_policy_refused(
+	    HEAD EXAMPLE_EVENTS,
+	    "p.yaml:12: rule 'rl', example 1 (two refusals) has no expect "
+	    "(a list of decisions AT SCOPE POSTURE RULE, [] for none)");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x5 every 1 ip=192.0.2.1 "
+		 "mx=mx.example.org']\n"
+		 "        expected: []\n",
+	    "p.yaml:13: unknown key 'expected' in rule 'rl', example 1 "
+	    "(valid keys: name, events, expect)");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events:\n"
+		 "          - 0 x5 every 1 ip=192.0.2.1 mx=mx.example.org "
+		 "colour=red\n"
+		 "        expect: []\n",
+	    "p.yaml:13: rule 'rl', example 1: events: unknown key "
+	    "'colour' (valid keys: ip, mx, domain, status, class, code, "
+	    "reply, tags, count, text)");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events:\n"
+		 "          - 0 x5 ip=192.0.2.1 mx=mx.example.org\n"
+		 "        expect: []\n",
+	    "p.yaml:13: rule 'rl', example 1: events: '0 x5 ip=192.0.2.1 "
+	    "mx=mx.example.org': the events must start with AT xCOUNT "
+	    "every SECS (SECS from 0 to 86400)");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events:\n"
+		 "          - 0 x5 every 1 ip=192.0.2.1 mx=mx.example.org "
+		 "class=rate_limitt\n"
+		 "        expect: []\n",
+	    "p.yaml:13: rule 'rl', example 1: events: unknown class "
+	    "'rate_limitt' (see TAXONOMY.md)");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x5 every 1 ip=192.0.2.1']\n"
+		 "        expect: []\n",
+	    "p.yaml:12: rule 'rl', example 1: events: '0 x5 every 1 "
+	    "ip=192.0.2.1': the events need ip= and mx= or domain=");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x5 every 1 ip=192.0.2.1 "
+		 "mx=mx.example.org']\n"
+		 "        expect:\n"
+		 "          - 40 ip_site:192.0.2.1@example.org slow rl\n",
+	    "p.yaml:14: rule 'rl', example 1: expect: '40 "
+	    "ip_site:192.0.2.1@example.org slow rl': the posture must be "
+	    "observe, throttle or pause");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x5 every 1 ip=192.0.2.1 "
+		 "mx=mx.example.org']\n"
+		 "        expect: ['40 ip_site:192.0.2.1@example.org']\n",
+	    "p.yaml:13: rule 'rl', example 1: expect: '40 "
+	    "ip_site:192.0.2.1@example.org': the posture must be "
+	    "observe, throttle or pause");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x5 every 1 ip=192.0.2.1 "
+		 "mx=mx.example.org']\n"
+		 "        expect: ['soon fleet pause rl']\n",
+	    "p.yaml:13: rule 'rl', example 1: expect: 'soon fleet pause "
+	    "rl': a decision is AT SCOPE POSTURE RULE (AT whole seconds, "
+	    "or *)");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x5 every 1 ip=192.0.2.1 "
+		 "mx=mx.example.org']\n"
+		 "        expect: ['40 fleet pause rl rate=fast']\n",
+	    "p.yaml:13: rule 'rl', example 1: expect: '40 fleet pause rl "
+	    "rate=fast': 'rate=fast' is neither class=CLASS nor "
+	    "rate=MESSAGES_PER_MINUTE");
+	rs_test_policy_refused(
+	    HEAD "    examples:\n"
+		 "      - events: ['0 x2000000 every 1 ip=192.0.2.1 "
+		 "mx=mx.example.org']\n"
+		 "        expect: []\n",
+	    "p.yaml:12: rule 'rl', example 1: events: '0 x2000000 every 1 "
+	    "ip=192.0.2.1 mx=mx.example.org': the events must start with "
+	    "AT xCOUNT every SECS (COUNT a whole number from 1 to "
+	    "1000000)");
 }
 
 /* ---- check-policy: every failure listed, exit 2 ---- */

@@ -24,6 +24,7 @@
 #include "posture/output.h"
 #include "posture/page.h"
 #include "posture/policy.h"
+#include "testutil.h"
 #include "posture/scenario.h"
 #include "posture/scopes.h"
 #include "posture/site.h"
@@ -339,47 +340,38 @@ static void test_site_rollup(void **state)
 
 /* ---- policy ---- */
 
-static void policy_error(const char *text, const char *want)
-{
-	char err[512] = "";
-	rs_policy_t *p = rs_policy_load_buffer("p.yaml", text, strlen(text),
-	                                       err, sizeof(err));
-
-	if (p != NULL) {
-		rs_policy_free(p);
-		fail_msg("loaded, want error %s", want);
-	}
-	if (strcmp(err, want) != 0) {
-		fail_msg("error\n  %s\nwant\n  %s", err, want);
-	}
-}
-
 static void test_policy_errors(void **state)
 {
 	(void)state;
-	policy_error("", "p.yaml:1: the policy is empty (it needs rules)");
-	policy_error("bucket: 5m\nrules: []\n",
-	             "p.yaml:2: rules must be a non-empty list");
-	policy_error("bucket: 5x\nrules: []\n",
-	             "p.yaml:1: bucket must be a positive duration such as "
-	             "90s, 10m, 1h or 2d");
-	policy_error("rules:\n  - id: a\n    match: {classes: [rate_limitt]}\n"
-	             "    posture: pause\n",
-	             "p.yaml:3: match.classes: unknown class 'rate_limitt' "
-	             "(see TAXONOMY.md)");
-	policy_error("rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
-	             "    posture: slow\n",
-	             "p.yaml:4: posture must be observe, throttle, pause or "
-	             "none");
-	policy_error("rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
-	             "    window: 15m\n    posture: pause\n",
-	             "p.yaml:4: window must be 1 to 10 buckets (bucket 60 s), "
-	             "or a multiple of 10 buckets up to 60");
-	policy_error("bucket: 30s\nrules:\n  - id: a\n"
-	             "    match: {classes: [rate_limit]}\n"
-	             "    window: 90m\n    posture: pause\n",
-	             "p.yaml:5: window must be 1 to 10 buckets (bucket 30 s), "
-	             "or a multiple of 10 buckets up to 60");
+	rs_test_policy_refused(
+	    "", "p.yaml:1: the policy is empty (it needs rules)");
+	rs_test_policy_refused("bucket: 5m\nrules: []\n",
+	                       "p.yaml:2: rules must be a non-empty list");
+	rs_test_policy_refused(
+	    "bucket: 5x\nrules: []\n",
+	    "p.yaml:1: bucket must be a positive duration such as "
+	    "90s, 10m, 1h or 2d");
+	rs_test_policy_refused(
+	    "rules:\n  - id: a\n    match: {classes: [rate_limitt]}\n"
+	    "    posture: pause\n",
+	    "p.yaml:3: match.classes: unknown class 'rate_limitt' "
+	    "(see TAXONOMY.md)");
+	rs_test_policy_refused(
+	    "rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
+	    "    posture: slow\n",
+	    "p.yaml:4: posture must be observe, throttle, pause or "
+	    "none");
+	rs_test_policy_refused(
+	    "rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
+	    "    window: 15m\n    posture: pause\n",
+	    "p.yaml:4: window must be 1 to 10 buckets (bucket 60 s), "
+	    "or a multiple of 10 buckets up to 60");
+	rs_test_policy_refused(
+	    "bucket: 30s\nrules:\n  - id: a\n"
+	    "    match: {classes: [rate_limit]}\n"
+	    "    window: 90m\n    posture: pause\n",
+	    "p.yaml:5: window must be 1 to 10 buckets (bucket 30 s), "
+	    "or a multiple of 10 buckets up to 60");
 	{
 		/* Nine rules with a posture: one more than the slots; a
 		 * posture-none rule among them takes none. */
@@ -392,32 +384,37 @@ static void test_policy_errors(void **state)
 			         "[rate_limit]}\n    posture: %s\n",
 			         i, i == 3 ? "none" : "pause");
 		}
-		policy_error(text, "p.yaml:29: rule r9: at most 8 rules with a "
-		                   "posture (each counts in its own window "
-		                   "slot; posture none rules count none)");
+		rs_test_policy_refused(
+		    text, "p.yaml:29: rule r9: at most 8 rules with a "
+			  "posture (each counts in its own window "
+			  "slot; posture none rules count none)");
 	}
-	policy_error("rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
-	             "    min_rate: 0.1\n    release_rate: 0.2\n"
-	             "    posture: pause\n",
-	             "p.yaml:5: release_rate must not exceed min_rate (the "
-	             "hysteresis needs release <= enter)");
-	policy_error("rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
-	             "    posture: pause\n"
-	             "  - id: a\n    match: {classes: [greylisting]}\n"
-	             "    posture: observe\n",
-	             "p.yaml:5: rule id 'a' is used twice (first at line 2)");
-	policy_error("rules:\n  - id: a\n    match: {klasses: [x]}\n"
-	             "    posture: pause\n",
-	             "p.yaml:3: unknown key 'klasses' in match (valid keys: "
-	             "classes, tags, codes, status)");
-	policy_error("sites:\n  google: ['*.l.google.com']\nrules:\n"
-	             "  - id: a\n    match: {classes: [rate_limit]}\n"
-	             "    posture: pause\n",
-	             "p.yaml:2: sites.google: '*.l.google.com' must be a "
-	             "host suffix without a leading dot or '*' "
-	             "(l.google.com)");
-	policy_error("rules:\n  - id: a\n    posture: pause\n",
-	             "p.yaml:2: rule a has no match");
+	rs_test_policy_refused(
+	    "rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
+	    "    min_rate: 0.1\n    release_rate: 0.2\n"
+	    "    posture: pause\n",
+	    "p.yaml:5: release_rate must not exceed min_rate (the "
+	    "hysteresis needs release <= enter)");
+	rs_test_policy_refused(
+	    "rules:\n  - id: a\n    match: {classes: [rate_limit]}\n"
+	    "    posture: pause\n"
+	    "  - id: a\n    match: {classes: [greylisting]}\n"
+	    "    posture: observe\n",
+	    "p.yaml:5: rule id 'a' is used twice (first at line 2)");
+	rs_test_policy_refused(
+	    "rules:\n  - id: a\n    match: {klasses: [x]}\n"
+	    "    posture: pause\n",
+	    "p.yaml:3: unknown key 'klasses' in match (valid keys: "
+	    "classes, tags, codes, status)");
+	rs_test_policy_refused(
+	    "sites:\n  google: ['*.l.google.com']\nrules:\n"
+	    "  - id: a\n    match: {classes: [rate_limit]}\n"
+	    "    posture: pause\n",
+	    "p.yaml:2: sites.google: '*.l.google.com' must be a "
+	    "host suffix without a leading dot or '*' "
+	    "(l.google.com)");
+	rs_test_policy_refused("rules:\n  - id: a\n    posture: pause\n",
+	                       "p.yaml:2: rule a has no match");
 }
 
 static void test_policy_shipped(void **state)

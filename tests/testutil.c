@@ -23,6 +23,8 @@
 
 #include "testutil.h"
 
+#include "posture/policy.h"
+
 int rs_test_fixture_load(const char *rel, rs_test_fixture_t *f)
 {
 	char path[1024];
@@ -375,4 +377,19 @@ size_t rs_test_outcomes(const rs_format_t *fmt, const char *const *files,
 		rs_test_fixture_free(&fx);
 	}
 	return seen;
+}
+
+void rs_test_policy_refused(const char *text, const char *want)
+{
+	char err[1024] = "";
+	rs_policy_t *p = rs_policy_load_buffer("p.yaml", text, strlen(text),
+	                                       err, sizeof(err));
+
+	if (p != NULL) {
+		rs_policy_free(p);
+		fail_msg("loaded, want error %s", want);
+	}
+	if (strcmp(err, want) != 0) {
+		fail_msg("error\n  %s\nwant\n  %s", err, want);
+	}
 }

@@ -2,7 +2,8 @@
 /*
  * testutil.h - helpers shared by the cmocka test programs: a fixture file
  * read into memory and split into lines, and assertions on rs_str_t slices
- * and on delays that say which field of which line went wrong.
+ * and on delays that say which field of which line went wrong, and a
+ * posture policy text that must be refused with a given error.
  *
  * Linked into every test program as the static library rs_testutil (see
  * tests/CMakeLists.txt). The check functions fail the running cmocka test,
@@ -123,5 +124,11 @@ rs_parse_result_t rs_test_batch_parse_drop(const rs_batch_t *b, size_t i,
                                            const rs_format_opts_t *opts,
                                            int drop_sent, rs_record_t *rec,
                                            const char **why);
+
+/*
+ * Fail the test unless loading the policy text (named "p.yaml") is
+ * refused with exactly the error want.
+ */
+void rs_test_policy_refused(const char *text, const char *want);
 
 #endif
