@@ -40,6 +40,7 @@ command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null || {
 	echo "profile-kinds.sh: valgrind (callgrind) is not installed" >&2
 	exit 2
 }
+. bench/callgrind.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rules=$(pwd)/rules
@@ -101,17 +102,6 @@ with open(w + "/kinds.txt", "w") as idx:
     print(f"all\t{sum(len(v) for v in out.values()) + (1 if header else 0)}\twhole corpus", file=idx)
 PY
 
-# callgrind_annotate runs from /: inside the source tree it lists a
-# function reached by a relative and by an absolute file path as two rows.
-tot() { (cd / && callgrind_annotate "$1") 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'; }
-incl() {
-	(cd / && callgrind_annotate --inclusive=yes --threshold=100 "$1") 2>/dev/null |
-		awk -v f=":$2 " '!done && index($0, f) { gsub(",", "", $1); print $1; done = 1 }
-			END { if (!done) print 0 }'
-}
-cg() { valgrind --tool=callgrind --callgrind-out-file="$3" "$1" classify -q \
-	-r "$rules" -t1 -f pb "$2" >/dev/null 2>&1; }
-
 # One binary over every part: "total source parse classify encode" per
 # line of each part, one row per part in kinds.txt order.
 measure() {
@@ -121,19 +111,19 @@ measure() {
 	cg "$bin" "$work/empty.log" "$work/cg.empty"
 	cg "$bin" "$work/empty.log" "$work/cg.empty"
 	local e es ep ec ee
-	e=$(tot "$work/cg.empty")
-	es=$(incl "$work/cg.empty" source_main)
-	ep=$(incl "$work/cg.empty" rs_format_parse_logline)
-	ec=$(incl "$work/cg.empty" rs_classify)
-	ee=$(incl "$work/cg.empty" rs_event_encode)
+	e=$(cg_total "$work/cg.empty")
+	es=$(cg_incl "$work/cg.empty" source_main)
+	ep=$(cg_incl "$work/cg.empty" rs_format_parse_logline)
+	ec=$(cg_incl "$work/cg.empty" rs_classify)
+	ee=$(cg_incl "$work/cg.empty" rs_event_encode)
 	while IFS=$'\t' read -r f n _; do
 		local t s p c x
 		cg "$bin" "$work/$f.log" "$work/cg.part"
-		t=$(($(tot "$work/cg.part") - e))
-		s=$(($(incl "$work/cg.part" source_main) - es))
-		p=$(($(incl "$work/cg.part" rs_format_parse_logline) - ep))
-		c=$(($(incl "$work/cg.part" rs_classify) - ec))
-		x=$(($(incl "$work/cg.part" rs_event_encode) - ee))
+		t=$(($(cg_total "$work/cg.part") - e))
+		s=$(($(cg_incl "$work/cg.part" source_main) - es))
+		p=$(($(cg_incl "$work/cg.part" rs_format_parse_logline) - ep))
+		c=$(($(cg_incl "$work/cg.part" rs_classify) - ec))
+		x=$(($(cg_incl "$work/cg.part" rs_event_encode) - ee))
 		awk -v n="$n" -v t="$t" -v s="$s" -v p="$p" -v c="$c" -v x="$x" \
 			'BEGIN { printf "%.0f %.0f %.0f %.0f %.0f\n", t/n, s/n, p/n, c/n, x/n }'
 	done <"$work/kinds.txt" >"$work/$tag.txt"

@@ -23,6 +23,7 @@ if [ $# -lt 1 ]; then
 fi
 bin=$(realpath "$1")
 lines=${2:-200000}
+. bench/callgrind.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rules=$(pwd)/rules
@@ -69,21 +70,9 @@ if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; t
 	# Twice: under valgrind Hyperscan sees other CPU features, so the
 	# first run compiles (and caches) a database of its own.
 	for _ in 1 2; do
-		valgrind --tool=callgrind --callgrind-out-file="$work/cg.empty" \
-			"$bin" classify -q -r "$rules" -t1 -f pb "$work/empty.log" \
-			>/dev/null 2>&1
+		cg "$bin" "$work/empty.log" "$work/cg.empty"
 	done
 fi
-
-# Inclusive instructions of the first function matching a name. Run from
-# /: inside the source tree callgrind_annotate lists a function whose
-# file it reaches by a relative path apart from the same function reached
-# by an absolute one, and the first row would hold only part of it.
-incl() {
-	(cd / && callgrind_annotate --inclusive=yes --threshold=100 "$1") 2>/dev/null |
-		awk -v f=":$2 " '!done && index($0, f) { gsub(",", "", $1); print $1; done = 1 }
-			END { if (!done) print 0 }'
-}
 
 printf '%-7s %9s %9s | %9s %9s %9s %9s %9s\n' part lines "cpu ns" \
 	"instr" source parse classify encode
@@ -94,18 +83,15 @@ for part in other fail all; do
 	ns=$(awk -v c="$c" -v b="$base_cpu" -v n="$n" \
 		'BEGIN { printf "%.0f", (c - b) * 1e9 / n }')
 	if [ "$have_cg" -eq 1 ]; then
-		valgrind --tool=callgrind --callgrind-out-file="$work/cg.$part" \
-			"$bin" classify -q -r "$rules" -t1 -f pb "$f" >/dev/null 2>&1
-		tot=$(callgrind_annotate "$work/cg.$part" 2>/dev/null |
-			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-		emp=$(callgrind_annotate "$work/cg.empty" 2>/dev/null |
-			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+		cg "$bin" "$f" "$work/cg.$part"
+		tot=$(cg_total "$work/cg.$part")
+		emp=$(cg_total "$work/cg.empty")
 		# Each phase less what startup spent in it (the rule examples
 		# run through the classifier at load).
-		src=$(($(incl "$work/cg.$part" source_main) - $(incl "$work/cg.empty" source_main)))
-		prs=$(($(incl "$work/cg.$part" rs_format_parse_logline) - $(incl "$work/cg.empty" rs_format_parse_logline)))
-		cls=$(($(incl "$work/cg.$part" rs_classify) - $(incl "$work/cg.empty" rs_classify)))
-		enc=$(($(incl "$work/cg.$part" rs_event_encode) - $(incl "$work/cg.empty" rs_event_encode)))
+		src=$(($(cg_incl "$work/cg.$part" source_main) - $(cg_incl "$work/cg.empty" source_main)))
+		prs=$(($(cg_incl "$work/cg.$part" rs_format_parse_logline) - $(cg_incl "$work/cg.empty" rs_format_parse_logline)))
+		cls=$(($(cg_incl "$work/cg.$part" rs_classify) - $(cg_incl "$work/cg.empty" rs_classify)))
+		enc=$(($(cg_incl "$work/cg.$part" rs_event_encode) - $(cg_incl "$work/cg.empty" rs_event_encode)))
 		awk -v p="$part" -v n="$n" -v ns="$ns" -v t="$tot" -v e="$emp" \
 			-v s="${src:-0}" -v a="${prs:-0}" -v c="${cls:-0}" -v x="${enc:-0}" \
 			'BEGIN { printf "%-7s %9d %9s | %9.0f %9.0f %9.0f %9.0f %9.0f\n",
