@@ -383,8 +383,8 @@ static void test_fallbacks(void **state)
 }
 
 /* The inferred stage: the logged one, else the wording's, else the
- * enhanced code's, else the class's, else unknown; the logged stage is
- * never changed. */
+ * enhanced code's, else (after the class) a stage hint's, the class's or
+ * the basic code's, else unknown; the logged stage is never changed. */
 static void test_stage_inference(void **state)
 {
 	static const struct {
@@ -406,8 +406,24 @@ static void test_stage_inference(void **state)
 	    {"535 5.7.8 Nope", RS_STAGE_UNKNOWN, RS_STAGE_AUTH,
 	     RS_STAGE_SOURCE_ENHANCED_CODE},
 	    /* Codes many commands share infer nothing. */
-	    {"554 5.7.1 Nope", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN,
+	    {"550 5.7.1 Nope", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN,
 	     RS_STAGE_SOURCE_NONE},
+	    {"452 4.3.1 Nope", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN,
+	     RS_STAGE_SOURCE_NONE},
+	    /* The AUTH codes name AUTH only with a code AUTH can draw: a
+	     * 554 5.7.9 refuses the message (then the basic code places it),
+	     * a 534 5.7.9 the mechanism. */
+	    {"534 5.7.9 Nope", RS_STAGE_UNKNOWN, RS_STAGE_AUTH,
+	     RS_STAGE_SOURCE_ENHANCED_CODE},
+	    {"554 5.7.9 Nope", RS_STAGE_UNKNOWN, RS_STAGE_END_OF_DATA,
+	     RS_STAGE_SOURCE_REPLY_CODE},
+	    /* X.6.7 is an address (sender or recipient), not the content:
+	     * the wording says which. */
+	    {"553 5.6.7 Non-ASCII recipient address needs the SMTPUTF8 "
+	     "parameter",
+	     RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_REPLY_WORDING},
+	    {"553 5.6.7 Nope", RS_STAGE_UNKNOWN, RS_STAGE_END_OF_DATA,
+	     RS_STAGE_SOURCE_CLASS},
 	    {"550 Nope", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN,
 	     RS_STAGE_SOURCE_NONE},
 	    {"", RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN, RS_STAGE_SOURCE_NONE},
@@ -433,6 +449,35 @@ static void test_stage_inference(void **state)
 	     RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_REPLY_WORDING},
 	    {"550 5.1.1 Invalid bounce (spoofed sender)", RS_STAGE_UNKNOWN,
 	     RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_ENHANCED_CODE},
+	    /* After the class is decided: a stage hint of the wording
+	     * (rules/06-stages-hints.yaml), then the class, then the basic
+	     * code. */
+	    {"550 Recipient rejected", RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO,
+	     RS_STAGE_SOURCE_REPLY_WORDING},
+	    {"421 Transaction failed (Msg)", RS_STAGE_UNKNOWN,
+	     RS_STAGE_END_OF_DATA, RS_STAGE_SOURCE_REPLY_WORDING},
+	    {"451 4.7.24 Temporary SPF validation error.", RS_STAGE_UNKNOWN,
+	     RS_STAGE_MAIL_FROM, RS_STAGE_SOURCE_REPLY_WORDING},
+	    /* The hint before the class: 521 alone is a greeting, but this
+	     * one speaks of the recipient. */
+	    {"521 I'm sorry, but recipient's email address is not in "
+	     "whitelist",
+	     RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_REPLY_WORDING},
+	    /* The sending MTA's own words (no code) take no hint. */
+	    {"message requires SMTPUTF8, but no server was found that "
+	     "supports SMTPUTF8",
+	     RS_STAGE_UNKNOWN, RS_STAGE_UNKNOWN, RS_STAGE_SOURCE_NONE},
+	    {"421 Come back later", RS_STAGE_UNKNOWN, RS_STAGE_GREETING,
+	     RS_STAGE_SOURCE_CLASS},
+	    {"450 Backend failure. Please, retry later", RS_STAGE_UNKNOWN,
+	     RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_REPLY_CODE},
+	    {"554 Not put in a can called 1a2b3c4d", RS_STAGE_UNKNOWN,
+	     RS_STAGE_END_OF_DATA, RS_STAGE_SOURCE_REPLY_CODE},
+	    {"521 5.3.2 Service currently unavailable", RS_STAGE_UNKNOWN,
+	     RS_STAGE_GREETING, RS_STAGE_SOURCE_REPLY_CODE},
+	    {"530 Nope", RS_STAGE_UNKNOWN, RS_STAGE_MAIL_FROM,
+	     RS_STAGE_SOURCE_REPLY_CODE},
+	    {"450 Nope", RS_STAGE_HELO, RS_STAGE_HELO, RS_STAGE_SOURCE_LOG},
 	};
 	struct fixture *f = *state;
 
@@ -506,7 +551,9 @@ static void test_class_stage(void **state)
 	    {RS_CAUSE_AUTH_FAILURE, 550, RS_STAGE_UNSPECIFIED},
 	    {RS_CAUSE_TLS_REQUIRED, 530, RS_STAGE_UNSPECIFIED},
 	    {RS_CAUSE_PROTOCOL_ERROR, 501, RS_STAGE_UNSPECIFIED},
-	    {RS_CAUSE_SERVICE_UNAVAILABLE, 421, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_SERVICE_UNAVAILABLE, 421, RS_STAGE_GREETING},
+	    {RS_CAUSE_SERVICE_UNAVAILABLE, 451, RS_STAGE_UNSPECIFIED},
+	    {RS_CAUSE_SERVICE_UNAVAILABLE, 554, RS_STAGE_UNSPECIFIED},
 	    {RS_CAUSE_ROUTING_ERROR, 554, RS_STAGE_UNSPECIFIED},
 	    {RS_CAUSE_POLICY_OTHER, 554, RS_STAGE_UNSPECIFIED},
 	    {RS_CAUSE_UNCATEGORIZED, 550, RS_STAGE_UNSPECIFIED},
@@ -521,6 +568,47 @@ static void test_class_stage(void **state)
 			fail_msg("case %zu %s %u: got %s, want %s", i,
 			         rs_taxonomy_cause_name(cases[i].cause),
 			         cases[i].code, rs_taxonomy_stage_name(got),
+			         rs_taxonomy_stage_name(cases[i].want));
+		}
+	}
+}
+
+/* The basic-code step of stage inference, one row per mapping of
+ * rules/README.md; every other code names nothing. */
+static void test_code_stage(void **state)
+{
+	static const struct {
+		uint32_t code;
+		rs_cause_t cause;
+		rs_stage_t want;
+	} cases[] = {
+	    {450, RS_CAUSE_SERVICE_UNAVAILABLE, RS_STAGE_RCPT_TO},
+	    {521, RS_CAUSE_SERVICE_UNAVAILABLE, RS_STAGE_GREETING},
+	    {530, RS_CAUSE_AUTH_FAILURE, RS_STAGE_MAIL_FROM},
+	    {554, RS_CAUSE_POLICY_OTHER, RS_STAGE_END_OF_DATA},
+	    {554, RS_CAUSE_UNCATEGORIZED, RS_STAGE_END_OF_DATA},
+	    /* Refusals of the connecting host come at the greeting or at
+	     * RCPT TO, not after the data. */
+	    {554, RS_CAUSE_BLOCKLIST, RS_STAGE_UNSPECIFIED},
+	    {554, RS_CAUSE_SENDER_REPUTATION, RS_STAGE_UNSPECIFIED},
+	    {0, RS_CAUSE_UNCATEGORIZED, RS_STAGE_UNSPECIFIED},
+	    {421, RS_CAUSE_RATE_LIMIT, RS_STAGE_UNSPECIFIED},
+	    {451, RS_CAUSE_SERVICE_UNAVAILABLE, RS_STAGE_UNSPECIFIED},
+	    {452, RS_CAUSE_SERVICE_UNAVAILABLE, RS_STAGE_UNSPECIFIED},
+	    {501, RS_CAUSE_PROTOCOL_ERROR, RS_STAGE_UNSPECIFIED},
+	    {550, RS_CAUSE_POLICY_OTHER, RS_STAGE_UNSPECIFIED},
+	    {553, RS_CAUSE_POLICY_OTHER, RS_STAGE_UNSPECIFIED},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		rs_stage_t got =
+		    rs_classify_code_stage(cases[i].code, cases[i].cause);
+		if (got != cases[i].want) {
+			fail_msg("case %zu %u %s: got %s, want %s", i,
+			         cases[i].code,
+			         rs_taxonomy_cause_name(cases[i].cause),
+			         rs_taxonomy_stage_name(got),
 			         rs_taxonomy_stage_name(cases[i].want));
 		}
 	}
@@ -1145,6 +1233,63 @@ static void test_stage_rule(void **state)
 	}
 }
 
+/*
+ * A stage hint names the stage only when nothing before did, and after the
+ * class is decided: it never feeds the class fallback by stage, which a
+ * stage rule does (a 5xx with a stage rule for RCPT TO and no other
+ * evidence is user_unknown; with only a hint it stays uncategorized).
+ */
+static void test_stage_hint(void **state)
+{
+	static const struct {
+		const char *text;
+		rs_stage_t logged;
+		rs_cause_t cause;
+		const char *rule_id;
+		rs_stage_t stage;
+		rs_stage_source_t source;
+	} cases[] = {
+	    {"550 hinted words", RS_STAGE_UNKNOWN, RS_CAUSE_UNCATEGORIZED, "",
+	     RS_STAGE_MAIL_FROM, RS_STAGE_SOURCE_REPLY_WORDING},
+	    {"550 wrapped: words", RS_STAGE_UNKNOWN, RS_CAUSE_USER_UNKNOWN,
+	     "stage:5xx.rcpt_to", RS_STAGE_RCPT_TO,
+	     RS_STAGE_SOURCE_REPLY_WORDING},
+	    /* A stage rule and a classifying rule's infers_stage come first. */
+	    {"550 wrapped: hinted words", RS_STAGE_UNKNOWN,
+	     RS_CAUSE_USER_UNKNOWN, "stage:5xx.rcpt_to", RS_STAGE_RCPT_TO,
+	     RS_STAGE_SOURCE_REPLY_WORDING},
+	    {"554 spammy words, hinted", RS_STAGE_UNKNOWN,
+	     RS_CAUSE_CONTENT_SPAM, "t.stage.content", RS_STAGE_END_OF_DATA,
+	     RS_STAGE_SOURCE_REPLY_WORDING},
+	    /* The log comes before everything. */
+	    {"550 hinted words", RS_STAGE_RCPT_TO, RS_CAUSE_USER_UNKNOWN,
+	     "stage:5xx.rcpt_to", RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_LOG},
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < N(cases); i++) {
+		rs_classify_in_t in;
+		rs_verdict_t v;
+
+		memset(&in, 0, sizeof(in));
+		in.text = cases[i].text;
+		in.text_len = strlen(cases[i].text);
+		in.reply_code = (uint32_t)atoi(cases[i].text);
+		in.stage = cases[i].logged;
+		assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+		if (v.cause != cases[i].cause ||
+		    strcmp(v.rule_id, cases[i].rule_id) != 0 ||
+		    v.stage_inferred != cases[i].stage ||
+		    v.stage_source != cases[i].source) {
+			fail_msg("case %zu \"%s\": got %s [%s] %s (%s)", i,
+			         cases[i].text, rs_taxonomy_cause_name(v.cause),
+			         v.rule_id,
+			         rs_taxonomy_stage_name(v.stage_inferred),
+			         rs_taxonomy_stage_source_name(v.stage_source));
+		}
+	}
+}
+
 static void test_foreign_scratch(void **state)
 {
 	struct fixture *f = *state;
@@ -1176,6 +1321,7 @@ int main(void)
 	    cmocka_unit_test(test_fallbacks),
 	    cmocka_unit_test(test_stage_inference),
 	    cmocka_unit_test(test_class_stage),
+	    cmocka_unit_test(test_code_stage),
 	    cmocka_unit_test(test_provider_tag),
 	    cmocka_unit_test(test_tag_limits),
 	    cmocka_unit_test(test_binary_text),
@@ -1195,6 +1341,7 @@ int main(void)
 	const struct CMUnitTest precedence[] = {
 	    cmocka_unit_test(test_precedence),
 	    cmocka_unit_test(test_stage_rule),
+	    cmocka_unit_test(test_stage_hint),
 	    cmocka_unit_test(test_foreign_scratch),
 	};
 	int failed = 0;

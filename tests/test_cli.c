@@ -310,7 +310,7 @@ static void test_exit_statuses(void **state)
 	/* One row per rule in load order, scope and tags spelled out. */
 	r = run("rules list " RS_FIXTURES "/rules-precedence", "", 0);
 	assert_int_equal(r.status, 0);
-	assert_int_equal(count_lines(r.out), 12);
+	assert_int_equal(count_lines(r.out), 13);
 	assert_true(strncmp(r.out, "id\tclass\tpriority\tscope\t", 24) == 0);
 	assert_non_null(strstr(r.out, "\nt.generic.blocked\tip_policy_block\t"
 	                              "100\t-\t-\t1\t-\t"));
@@ -321,6 +321,8 @@ static void test_exit_statuses(void **state)
 	assert_non_null(strstr(r.out, "\nt.acme.blocked\tsender_reputation\t0\t"
 	                              "provider:acme\t"));
 	assert_non_null(strstr(r.out, "\nt.stage.wrapper\t-\t0\t-\trcpt_to\t"));
+	assert_non_null(
+	    strstr(r.out, "\nt.stage.hint\t-\t0\t-\thint:mail_from\t1\t-\t"));
 	assert_non_null(strstr(r.out, "10-first.yaml:63\n"));
 	run_free(&r);
 }

@@ -55,6 +55,8 @@ static const struct bad_case bad_cases[] = {
     {"no_rules", 0, "the rule files define no rules", NULL},
     {"bad_provider", 3, "invalid mx suffix '.acme.example' of provider 'acme'",
      "providers.yaml"},
+    {"hint_with_class", 2,
+     "rule 't.hint_with_class' has a 'stage_hint' and also a 'class'", NULL},
 };
 
 /* Each broken directory fails with the expected location and phrase. */
@@ -161,7 +163,7 @@ static void test_trailing_slash(void **state)
 	assert_non_null(rules);
 	assert_string_equal(rs_rules_dir(rules),
 	                    RS_FIXTURES "/rules-precedence");
-	assert_int_equal(rs_rules_count(rules), 11);
+	assert_int_equal(rs_rules_count(rules), 12);
 	rs_rules_destroy(rules);
 }
 

@@ -200,6 +200,29 @@ static const struct enhanced_map *enhanced_lookup(const char *code, size_t len,
 }
 
 /*
+ * Can this basic code answer AUTH? RFC 4954 sections 4 and 6: 432, 454,
+ * 500, 501, 503, 504, 534, 535, 538 (0: no basic code to say otherwise).
+ */
+static int auth_reply_code(uint32_t basic)
+{
+	switch (basic) {
+	case 0:
+	case 432:
+	case 454:
+	case 500:
+	case 501:
+	case 503:
+	case 504:
+	case 534:
+	case 535:
+	case 538:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
  * The SMTP command an enhanced code is given in reply to, where RFC 3463
  * and RFC 5248 make it plain: addressing the recipient (X.1.1-X.1.6,
  * X.1.10, mailbox status X.2.1/X.2.2, too many recipients X.5.3, account
@@ -207,11 +230,15 @@ static const struct enhanced_map *enhanced_lookup(const char *code, size_t len,
  * X.7.27, REQUIRETLS X.7.30) at MAIL FROM; the message's size, media or
  * content and the checks that need the body (DKIM, DMARC, ARC,
  * X.7.20-X.7.22, X.7.26, X.7.29) after the end of data; credentials
- * (X.7.8, X.7.9, X.7.11, X.7.12) at AUTH; delivery time X.4.7 in the
- * queue. Everything else (X.7.1, X.5.x, X.4.x, X.3.x ...) names no
- * command. RS_STAGE_UNSPECIFIED when none.
+ * (X.7.8, X.7.9, X.7.11, X.7.12) at AUTH when the basic code is one AUTH
+ * can draw (a 554 5.7.9 is a policy refusal of the message, not of
+ * credentials); delivery time X.4.7 in the queue. X.6.7 (a non-ASCII
+ * address without SMTPUTF8, RFC 6531) is the sender's or a recipient's
+ * address, given at MAIL FROM or RCPT TO, so it names neither. Everything
+ * else (X.7.1, X.5.x, X.4.x, X.3.x ...) names no command.
+ * RS_STAGE_UNSPECIFIED when none.
  */
-static rs_stage_t enhanced_stage(const char *code, size_t len)
+static rs_stage_t enhanced_stage(const char *code, size_t len, uint32_t basic)
 {
 	size_t i = 2;
 	long subject, detail;
@@ -262,7 +289,8 @@ static rs_stage_t enhanced_stage(const char *code, size_t len)
 		}
 		break;
 	case 6:
-		return RS_STAGE_END_OF_DATA;
+		return detail == 7 ? RS_STAGE_UNSPECIFIED
+		                   : RS_STAGE_END_OF_DATA;
 	case 7:
 		switch (detail) {
 		case 7:
@@ -276,7 +304,8 @@ static rs_stage_t enhanced_stage(const char *code, size_t len)
 		case 9:
 		case 11:
 		case 12:
-			return RS_STAGE_AUTH;
+			return auth_reply_code(basic) ? RS_STAGE_AUTH
+			                              : RS_STAGE_UNSPECIFIED;
 		case 13:
 		case 17:
 			return RS_STAGE_RCPT_TO;
@@ -585,7 +614,8 @@ static void infer_stage(const rs_rules_t *rules,
 			return;
 		}
 	}
-	st = enhanced_stage(in->enhanced_code, in->enhanced_len);
+	st =
+	    enhanced_stage(in->enhanced_code, in->enhanced_len, in->reply_code);
 	if (st != RS_STAGE_UNSPECIFIED) {
 		out->stage_inferred = st;
 		out->stage_source = RS_STAGE_SOURCE_ENHANCED_CODE;
@@ -629,6 +659,14 @@ rs_stage_t rs_classify_class_stage(rs_cause_t cause, uint32_t reply_code)
 	/* A connection limit is enforced when the connection is accepted. */
 	case RS_CAUSE_CONNECTION_LIMIT:
 		return RS_STAGE_GREETING;
+	/* A receiver too busy or broken to serve that closes the channel
+	 * (421, RFC 5321 section 3.8) says so in its banner: Sendmail's
+	 * load refusal, Postfix postscreen's "421 4.3.2 Service currently
+	 * unavailable", Exim's smtp_accept_max. With other codes it comes
+	 * at any command. */
+	case RS_CAUSE_SERVICE_UNAVAILABLE:
+		return reply_code == 421 ? RS_STAGE_GREETING
+		                         : RS_STAGE_UNSPECIFIED;
 	/* Refusing the client's IP: 554 is the only refusal RFC 5321 allows
 	 * at connection establishment (and 421 closes the channel there); any
 	 * other code is an access check at a later command. */
@@ -658,19 +696,72 @@ rs_stage_t rs_classify_class_stage(rs_cause_t cause, uint32_t reply_code)
 	}
 }
 
-/* Fill the inferred stage from the decided class when nothing else did. */
-static void infer_stage_from_class(const rs_classify_in_t *in,
-                                   rs_verdict_t *out)
+/*
+ * The last step of stage inference: the basic reply code, where RFC 5321
+ * section 4.3.2 (with RFC 4954 and RFC 7504) and practice leave it one
+ * point. 450 is a reply to RCPT TO (or a policy refusal of DATA); 554 is
+ * allowed only at connection establishment and after DATA, and the
+ * connection-time ones are refusals of the client that the class step
+ * has placed already, so what is left is after the data - except a
+ * blocklist or reputation refusal, which comes at the greeting or at
+ * RCPT TO; 521 is the banner of a host that takes no mail (RFC 7504);
+ * 530 (authentication required, RFC 4954 section 6) answers the first
+ * command that needs it, MAIL FROM. UNSPECIFIED for every other code:
+ * 421, 451, 452, 550-553 and the 50x syntax replies come at many
+ * commands.
+ */
+rs_stage_t rs_classify_code_stage(uint32_t reply_code, rs_cause_t cause)
+{
+	switch (reply_code) {
+	case 450:
+		return RS_STAGE_RCPT_TO;
+	case 521:
+		return RS_STAGE_GREETING;
+	case 530:
+		return RS_STAGE_MAIL_FROM;
+	case 554:
+		return cause == RS_CAUSE_BLOCKLIST ||
+		               cause == RS_CAUSE_SENDER_REPUTATION
+		           ? RS_STAGE_UNSPECIFIED
+		           : RS_STAGE_END_OF_DATA;
+	default:
+		return RS_STAGE_UNSPECIFIED;
+	}
+}
+
+/*
+ * Once the class is decided and nothing before placed the reply: the first
+ * matching stage hint (a rule with stage_hint: words that suggest the
+ * command, such as "recipient"), else the class, else the basic code.
+ * None of these feeds the class: decide_cause has run.
+ */
+static void infer_stage_late(const rs_rules_t *rules,
+                             const rs_rules_scratch_t *scratch,
+                             const rs_classify_in_t *in, rs_verdict_t *out)
 {
 	rs_stage_t st;
 
 	if (out->stage_source != RS_STAGE_SOURCE_NONE) {
 		return;
 	}
+	for (size_t i = 0; i < scratch->ncand; i++) {
+		st = rules->rules[scratch->cand[i]].stage_hint;
+		if (st != RS_STAGE_UNSPECIFIED) {
+			out->stage_inferred = st;
+			out->stage_source = RS_STAGE_SOURCE_REPLY_WORDING;
+			return;
+		}
+	}
 	st = rs_classify_class_stage(out->cause, in->reply_code);
 	if (st != RS_STAGE_UNSPECIFIED) {
 		out->stage_inferred = st;
 		out->stage_source = RS_STAGE_SOURCE_CLASS;
+		return;
+	}
+	st = rs_classify_code_stage(in->reply_code, out->cause);
+	if (st != RS_STAGE_UNSPECIFIED) {
+		out->stage_inferred = st;
+		out->stage_source = RS_STAGE_SOURCE_REPLY_CODE;
 	}
 }
 
@@ -849,6 +940,6 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 	}
 	infer_stage(rules, scratch, in, out);
 	decide_cause(winner, in, out);
-	infer_stage_from_class(in, out);
+	infer_stage_late(rules, scratch, in, out);
 	return 0;
 }

@@ -47,7 +47,8 @@ typedef struct rs_verdict {
 	rs_verdict_basis_t basis;
 	/* Where the reply was most likely given: the input's stage when the
 	 * log proved it, else what the wording or the enhanced code imply,
-	 * else what the decided class implies. */
+	 * else (once the class is decided) a stage hint of the wording, what
+	 * the class implies, or what the basic code implies. */
 	rs_stage_t stage_inferred;
 	rs_stage_source_t stage_source;
 	const rs_rule_t *rule; /* winning rule when basis == RS_BASIS_RULE */
@@ -102,6 +103,15 @@ rs_cause_t rs_classify_enhanced(const char *code, size_t len);
  * any command.
  */
 rs_stage_t rs_classify_class_stage(rs_cause_t cause, uint32_t reply_code);
+
+/*
+ * The stage a basic reply code is given at in practice, for the very last
+ * step of stage inference (stage_source "reply_code"): 450 -> rcpt_to,
+ * 521 -> greeting, 530 -> mail_from, 554 -> end_of_data (not for a
+ * blocklist or reputation class). UNSPECIFIED for codes many commands
+ * draw.
+ */
+rs_stage_t rs_classify_code_stage(uint32_t reply_code, rs_cause_t cause);
 
 /* Class for a basic reply code alone (550); UNSPECIFIED if none. */
 rs_cause_t rs_classify_basic(uint32_t code);

@@ -254,11 +254,17 @@ void rs_rules_list(const rs_rules_t *rules, FILE *out)
 		            : rs_taxonomy_cause_name(r->cause),
 		        r->priority);
 		print_scope(rules, r, out);
-		fprintf(out, "\t%s\t%zu\t",
-		        r->infers_stage == RS_STAGE_UNSPECIFIED
-		            ? "-"
-		            : rs_taxonomy_stage_name(r->infers_stage),
-		        r->npatterns);
+		if (r->stage_hint != RS_STAGE_UNSPECIFIED) {
+			fprintf(out, "\thint:%s\t%zu\t",
+			        rs_taxonomy_stage_name(r->stage_hint),
+			        r->npatterns);
+		} else {
+			fprintf(out, "\t%s\t%zu\t",
+			        r->infers_stage == RS_STAGE_UNSPECIFIED
+			            ? "-"
+			            : rs_taxonomy_stage_name(r->infers_stage),
+			        r->npatterns);
+		}
 		for (size_t t = 0; t < r->ntags; t++) {
 			fprintf(out, "%s%s", t == 0 ? "" : ",", r->tags[t]);
 		}

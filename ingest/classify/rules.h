@@ -54,8 +54,9 @@ size_t rs_rules_test(const rs_rules_t *rules, FILE *out, size_t *npassed);
 /*
  * Every rule, one tab-separated row each after a header row: id, class
  * ("-" for a tag-only rule), priority, scope ("provider:google
- * stage:rcpt_to code:5xx", "-" for none), infers_stage, number of
- * patterns, tags, file:line. In load order.
+ * stage:rcpt_to code:5xx", "-" for none), infers_stage (a stage hint
+ * as "hint:rcpt_to", "-" for none), number of patterns, tags, file:line.
+ * In load order.
  */
 void rs_rules_list(const rs_rules_t *rules, FILE *out);
 

@@ -47,6 +47,10 @@ struct rs_rule {
 	/* Stage a reply matched by this rule was most likely given at, for
 	 * replies whose log does not say; RS_STAGE_UNSPECIFIED: none. */
 	rs_stage_t infers_stage;
+	/* A stage hint: the stage the reply's words suggest, weaker than
+	 * infers_stage; read only after the class is decided, so it never
+	 * feeds the class. RS_STAGE_UNSPECIFIED: none. */
+	rs_stage_t stage_hint;
 	int priority;
 	size_t order; /* load order: file name order, then position */
 	const char *description;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rules_rule.c - one rule of a rule file: id, class, priority, patterns,
- * scope (stage, provider, codes), tags, texts, infers_stage and the
- * examples. The format is documented in rules/README.md.
+ * scope (stage, provider, codes), tags, texts, infers_stage or
+ * stage_hint and the examples. The format is documented in rules/README.md.
  *
  * Ownership: strings and arrays go to the set's arena. Errors are
  * "file:line: sentence." naming the rule.
@@ -372,7 +372,7 @@ int rs_ruleload_rule(struct load *ld, const rs_yaml_node_t *node)
 	    {"scope", NULL, 0},        {"tags", NULL, 0},
 	    {"description", NULL, 0},  {"advice", NULL, 0},
 	    {"source", NULL, 0},       {"examples", NULL, 0},
-	    {"infers_stage", NULL, 0},
+	    {"infers_stage", NULL, 0}, {"stage_hint", NULL, 0},
 	};
 	const size_t nkeys = sizeof(keys) / sizeof(keys[0]);
 	rs_rules_t *rules = ld->rules;
@@ -460,6 +460,23 @@ int rs_ruleload_rule(struct load *ld, const rs_yaml_node_t *node)
 		}
 		rule->infers_stage = (rs_stage_t)st;
 	}
+	if ((v = rs_yaml_field(keys, nkeys, "stage_hint")) != NULL) {
+		int st = -1;
+		if (v->kind == RS_YAML_SCALAR) {
+			st = rs_taxonomy_stage_parse((const char *)v->text,
+			                             v->len);
+		}
+		if (st < 0 || st == RS_STAGE_UNKNOWN) {
+			return rs_ruleload_fail_at(
+			    ld, (v)->line,
+			    "stage_hint of rule '%s' must be one "
+			    "SMTP stage of TAXONOMY.md (connect, "
+			    "greeting, helo, starttls, auth, mail_from, "
+			    "rcpt_to, data, end_of_data, queue).",
+			    rule->id);
+		}
+		rule->stage_hint = (rs_stage_t)st;
+	}
 	if ((v = rs_yaml_field(keys, nkeys, "priority")) != NULL) {
 		char *end;
 		long p;
@@ -531,12 +548,25 @@ int rs_ruleload_rule(struct load *ld, const rs_yaml_node_t *node)
 		}
 		rule->ntags = (size_t)n;
 	}
+	if (rule->stage_hint != RS_STAGE_UNSPECIFIED &&
+	    (rule->cause != RS_CAUSE_UNSPECIFIED || rule->ntags != 0 ||
+	     rule->infers_stage != RS_STAGE_UNSPECIFIED)) {
+		/* A hint is read after the class is decided; with a class,
+		 * tags or infers_stage the rule would mean two things. */
+		return rs_ruleload_fail_at(
+		    ld, (node)->line,
+		    "rule '%s' has a 'stage_hint' and also a 'class', "
+		    "'tags' or 'infers_stage'; a stage hint rule names "
+		    "only the stage its words suggest.",
+		    rule->id);
+	}
 	if (rule->cause == RS_CAUSE_UNSPECIFIED && rule->ntags == 0 &&
-	    rule->infers_stage == RS_STAGE_UNSPECIFIED) {
+	    rule->infers_stage == RS_STAGE_UNSPECIFIED &&
+	    rule->stage_hint == RS_STAGE_UNSPECIFIED) {
 		return rs_ruleload_fail_at(
 		    ld, (node)->line,
 		    "rule '%s' has neither a 'class' nor 'tags' nor "
-		    "'infers_stage'; it would do nothing.",
+		    "'infers_stage' nor 'stage_hint'; it would do nothing.",
 		    rule->id);
 	}
 	if ((v = rs_yaml_field(keys, nkeys, "description")) == NULL) {

@@ -92,6 +92,11 @@ static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
 		       "name the command)\n",
 		       rs_taxonomy_stage_name(v->stage_inferred),
 		       rs_taxonomy_cause_name(v->cause));
+	} else if (v->stage_source == RS_STAGE_SOURCE_REPLY_CODE) {
+		printf("stage:       %s (inferred from the basic reply code, "
+		       "given there in practice; neither the text nor the "
+		       "class names the command)\n",
+		       rs_taxonomy_stage_name(v->stage_inferred));
 	} else {
 		printf("stage:       unknown (the text does not say)\n");
 	}

@@ -99,7 +99,8 @@ static const char *const mta_names[RS_MTA__COUNT] = {
 };
 
 static const char *const stage_source_names[RS_STAGE_SOURCE__COUNT] = {
-    "unspecified", "log", "reply_wording", "enhanced_code", "none", "class",
+    "unspecified", "log",   "reply_wording", "enhanced_code",
+    "none",        "class", "reply_code",
 };
 
 /* Look a value up in a name table, or "unspecified" when out of range. */

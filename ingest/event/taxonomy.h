@@ -95,6 +95,7 @@ typedef enum rs_stage_source {
 	RS_STAGE_SOURCE_ENHANCED_CODE,
 	RS_STAGE_SOURCE_NONE,
 	RS_STAGE_SOURCE_CLASS, /* appended: the verdict's class implies it */
+	RS_STAGE_SOURCE_REPLY_CODE, /* appended: the basic reply code does */
 	RS_STAGE_SOURCE__COUNT
 } rs_stage_source_t;
 
