@@ -738,7 +738,7 @@ static void test_provider_overrides(void **state)
 	     "provider:google"},
 	    {"421 4.7.0 Try again later, closing connection.", 421, "4.7.0",
 	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
-	     "generic.service_unavailable.try_later", NULL},
+	     "generic.service_unavailable.backstop", NULL},
 	    /* Gmail's 4.7.27 is SPF; the IANA registry says sender null MX. */
 	    {"450-4.7.27 [192.0.2.1] (reply cut by the log) - gsmtp", 450,
 	     "4.7.27", RS_STAGE_MAIL_FROM, "alt1.aspmx.l.google.com",
