@@ -41,6 +41,8 @@
 # The corpus is the classic one (stateless formats): a stateful format's
 # records (qmail's starting-delivery line and its result) can be split
 # across input partitions, which is not what these scenarios test.
+# RS_EOS_DEBUG (e.g. cgrp,fetch,eos,protocol) turns on librdkafka's debug
+# contexts in every stage's log; RS_EOS_KEEP=1 keeps the logs.
 # Honours RS_KAFKA_HOME / RS_KAFKA_PORT like every script here; the broker
 # is started if needed and left as it was found. Ends with "N passed, N
 # failed"; exits 1 if any failed.
@@ -57,6 +59,12 @@ CHECK_TAIL=12
 STAGE_ARGS=(--set kafka.delivery_guarantee=exactly_once
 	--set kafka.transaction_interval=0.2
 	--set "log.level=${RS_EOS_LOG_LEVEL:-info}")
+# RS_EOS_DEBUG=cgrp,fetch,eos,protocol: librdkafka's debug contexts for
+# both clients of every stage, in the stage's log (kept with RS_EOS_KEEP).
+if [ -n "${RS_EOS_DEBUG:-}" ]; then
+	STAGE_ARGS+=(--set "kafka.consumer.debug=$RS_EOS_DEBUG"
+		--set "kafka.producer.debug=$RS_EOS_DEBUG" --set log.level=debug)
+fi
 
 # Exactly the events classify makes of corpus $1, read committed from $2.
 compare_committed() {
