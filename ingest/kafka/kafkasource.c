@@ -268,8 +268,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		 * idle: the same grace as before the first one. */
 		ks->assigned_ever = 0;
 		ks->last_input_ms = rs_clock_mono_ms();
-		rs_log(RS_LOG_INFO, "kafka", "partitions revoked", "count=%d",
-		       parts->cnt);
+		/* paused=1: revoked while back-pressure held the input (the
+		 * case the assign branch above must undo). */
+		rs_log(RS_LOG_INFO, "kafka", "partitions revoked",
+		       "count=%d paused=%d", parts->cnt, ks->paused);
 	}
 }
 
