@@ -670,6 +670,10 @@ typedef struct inject {
 	 * commit flushed them first): read_uncommitted readers see them
 	 * twice, the committed stretches once. Elsewhere they may be. */
 	int leaves_records;
+	/* And, when err2 is set, the next request of kind api2 too (an
+	 * abort's EndTxn after an abortable error). */
+	int16_t api2;
+	rd_kafka_resp_err_t err2;
 } inject_t;
 
 /*
@@ -745,6 +749,10 @@ static void eos_run(const inject_t *inj)
 		if (r.commits >= 1 && !injected) {
 			rd_kafka_mock_push_request_errors(r.m.mc, inj->api, 1,
 			                                  inj->err);
+			if (inj->err2 != RD_KAFKA_RESP_ERR_NO_ERROR) {
+				rd_kafka_mock_push_request_errors(
+				    r.m.mc, inj->api2, 1, inj->err2);
+			}
 			injected = 1;
 		}
 		/* The source: rewind when the sink moved the epoch on. */
@@ -840,14 +848,29 @@ static void test_abortable_error_exactly_once(void **state)
 {
 	static const inject_t cases[] = {
 	    {"Produce", PRODUCE_API,
-	     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 0},
+	     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 0, 0,
+	     RD_KAFKA_RESP_ERR_NO_ERROR},
 	    {"AddPartitionsToTxn", ADD_PARTITIONS_TO_TXN_API,
-	     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 0},
+	     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 0, 0,
+	     RD_KAFKA_RESP_ERR_NO_ERROR},
 	    {"AddOffsetsToTxn", ADD_OFFSETS_TO_TXN_API,
-	     RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED, 0},
+	     RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED, 0, 0,
+	     RD_KAFKA_RESP_ERR_NO_ERROR},
 	    {"TxnOffsetCommit", TXN_OFFSET_COMMIT_API,
-	     RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, 0},
-	    {"EndTxn", END_TXN_API, RD_KAFKA_RESP_ERR_INVALID_RECORD, 1},
+	     RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, 0, 0,
+	     RD_KAFKA_RESP_ERR_NO_ERROR},
+	    {"EndTxn", END_TXN_API, RD_KAFKA_RESP_ERR_INVALID_RECORD, 1, 0,
+	     RD_KAFKA_RESP_ERR_NO_ERROR},
+	    /* Fatal for librdkafka 2.0.2 but no fence (Kafka 4.4 answered
+	     * an abort so after timed-out messages): the producer is made
+	     * anew and the transaction it lost is read again. */
+	    {"EndTxn", END_TXN_API, RD_KAFKA_RESP_ERR_INVALID_TXN_STATE, 0, 0,
+	     RD_KAFKA_RESP_ERR_NO_ERROR},
+	    /* The same error answering the abort of a transaction whose
+	     * produce failed: what the outage and stalled runs met. */
+	    {"Produce, then EndTxn of the abort", PRODUCE_API,
+	     RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, 0, END_TXN_API,
+	     RD_KAFKA_RESP_ERR_INVALID_TXN_STATE},
 	};
 
 	(void)state;

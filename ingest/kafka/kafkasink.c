@@ -519,6 +519,14 @@ static int txn_recover(rs_kafkasink_t *sk, int rc, char *errstr,
 	if ((fence && (outage == 0 ||
 	               rs_clock_mono_ms() - outage > RENEW_AFTER_OUTAGE_MS)) ||
 	    sk->renewals >= RENEW_MAX) {
+		/* Said, so that an exit 3 names the rule that chose it. */
+		rs_log(RS_LOG_WARN, "kafka",
+		       "fatal producer error; the producer is not made anew",
+		       "reason=\"%s\" renewals=%d",
+		       sk->renewals >= RENEW_MAX
+		           ? "made anew too often without a commit"
+		           : "fenced with no outage of the brokers near it",
+		       sk->renewals);
 		return rc;
 	}
 	snprintf(why, sizeof(why), "%s", errstr);
@@ -595,7 +603,8 @@ static int sk_write(rs_sink_t *sink, rs_batch_t *b, char *errstr,
 			return -1;
 		}
 		if (rs_kafkatxn_hold_ms(&sk->tx) > 0 &&
-		    txn_hold(sk, errstr, errstr_size) < 0) {
+		    txn_recover(sk, txn_hold(sk, errstr, errstr_size), errstr,
+		                errstr_size) < 0) {
 			return -1; /* held again after a renewal */
 		}
 		if (b->epoch != rs_txnsync_epoch(sk->conf.txn)) {

@@ -244,8 +244,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		/* Joining the group is not idleness. */
 		ks->assigned_ever = 1;
 		ks->last_input_ms = rs_clock_mono_ms();
+		/* The new partitions take the source's pause state, both
+		 * ways: librdkafka 2.0.2 keeps a partition's pause across an
+		 * unassign and a new assign, so a partition paused by
+		 * back-pressure when it was revoked (a lost session while
+		 * the sink is blocked) came back paused after set_paused(0)
+		 * had found no assignment to resume, and was never read. */
 		if (ks->paused) {
 			rd_kafka_pause_partitions(rk, parts);
+		} else {
+			rd_kafka_resume_partitions(rk, parts);
 		}
 		rs_log(RS_LOG_INFO, "kafka", "partitions assigned", "count=%d",
 		       parts->cnt);
@@ -260,8 +268,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		 * idle: the same grace as before the first one. */
 		ks->assigned_ever = 0;
 		ks->last_input_ms = rs_clock_mono_ms();
-		rs_log(RS_LOG_INFO, "kafka", "partitions revoked", "count=%d",
-		       parts->cnt);
+		/* paused=1: revoked while back-pressure held the input (the
+		 * case the assign branch above must undo). */
+		rs_log(RS_LOG_INFO, "kafka", "partitions revoked",
+		       "count=%d paused=%d", parts->cnt, ks->paused);
 	}
 }
 
@@ -432,6 +442,11 @@ static void ks_tick(rs_source_t *src)
 			/* Not expected; seek back so that it is read again. */
 			rd_kafka_seek(rkm->rkt, rkm->partition, rkm->offset,
 			              1000);
+		} else if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			/* Said, as in ks_next: a committed offset that could
+			 * not be fetched leaves its partition unread. */
+			rs_log(RS_LOG_WARN, "kafka", "consumer error",
+			       "error=\"%s\"", rd_kafka_message_errstr(rkm));
 		}
 		rd_kafka_message_destroy(rkm);
 	}

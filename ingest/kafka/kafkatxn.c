@@ -30,13 +30,31 @@ static enum txn_next txn_sort(rs_kafkatxn_t *tx, rd_kafka_error_t *error,
 	enum txn_next next = TXN_RETRY;
 
 	if (rd_kafka_error_is_fatal(error)) {
-		snprintf(errstr, errstr_size,
-		         "%s: fatal producer error: %s; the producer was "
-		         "probably fenced by another instance with "
-		         "transactional.id %s (give each instance its own "
-		         "kafka.transactional_id)",
-		         call, rd_kafka_error_string(error),
-		         tx->transactional_id);
+		rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+
+		/* Only a fence names another instance: INVALID_TXN_STATE
+		 * and the like say the broker's view of the transaction
+		 * and the producer's parted (the sink makes the producer
+		 * anew for those). */
+		if (code == RD_KAFKA_RESP_ERR__FENCED ||
+		    code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+		    code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH) {
+			snprintf(errstr, errstr_size,
+			         "%s: fatal producer error: %s; the producer "
+			         "was probably fenced by another instance "
+			         "with transactional.id %s (give each "
+			         "instance its own kafka.transactional_id)",
+			         call, rd_kafka_error_string(error),
+			         tx->transactional_id);
+		} else {
+			snprintf(errstr, errstr_size,
+			         "%s: fatal producer error (%s): %s; the "
+			         "broker no longer agrees with the producer "
+			         "on the state of transactional.id %s",
+			         call, rd_kafka_err2name(code),
+			         rd_kafka_error_string(error),
+			         tx->transactional_id);
+		}
 		tx->fatal = 1;
 		next = TXN_FATAL;
 	} else if (rd_kafka_error_txn_requires_abort(error)) {

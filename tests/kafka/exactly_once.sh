@@ -41,6 +41,8 @@
 # The corpus is the classic one (stateless formats): a stateful format's
 # records (qmail's starting-delivery line and its result) can be split
 # across input partitions, which is not what these scenarios test.
+# RS_EOS_DEBUG (e.g. cgrp,fetch,eos,protocol) turns on librdkafka's debug
+# contexts in every stage's log; RS_EOS_KEEP=1 keeps the logs.
 # Honours RS_KAFKA_HOME / RS_KAFKA_PORT like every script here; the broker
 # is started if needed and left as it was found. Ends with "N passed, N
 # failed"; exits 1 if any failed.
@@ -57,6 +59,12 @@ CHECK_TAIL=12
 STAGE_ARGS=(--set kafka.delivery_guarantee=exactly_once
 	--set kafka.transaction_interval=0.2
 	--set "log.level=${RS_EOS_LOG_LEVEL:-info}")
+# RS_EOS_DEBUG=cgrp,fetch,eos,protocol: librdkafka's debug contexts for
+# both clients of every stage, in the stage's log (kept with RS_EOS_KEEP).
+if [ -n "${RS_EOS_DEBUG:-}" ]; then
+	STAGE_ARGS+=(--set "kafka.consumer.debug=$RS_EOS_DEBUG"
+		--set "kafka.producer.debug=$RS_EOS_DEBUG" --set log.level=debug)
+fi
 
 # Exactly the events classify makes of corpus $1, read committed from $2.
 compare_committed() {
@@ -103,13 +111,21 @@ scenario_broker() {
 	run_stage broker --group "$in-g" --input "$in" --output "$out" \
 		--exit-when-idle 8 --set kafka.consumer.max.poll.interval.ms=60000
 	pid=$STAGE
-	sleep 2
-	grep -q 'partitions assigned' "$WORK/broker.log" || { echo "the stage never got partitions"; return 1; }
+	# Under load the stage may take longer than the 2 s this once
+	# allowed to load its rules and join (it then failed for that).
+	wait_assigned broker || return 1
+	sleep 1
 	log "restarting the broker under the stage"
 	$K restart >/dev/null || return 1
 	wait "$replay_pid" || { echo "replay failed across the restart"; return 1; }
 	wait_for "$pid" 180 || return 1
 	grep -q 'transactions=[1-9]' "$WORK/broker.log" || { echo "no transaction committed"; return 1; }
+	# Whether the restart ended the consumer's session (the group then
+	# revokes and assigns again), and whether the input was paused by
+	# back-pressure when it did: a partition revoked paused once came
+	# back paused and was never read (test_kafkasource covers that case
+	# on the mock cluster; here it depends on load).
+	log "session lost: $(grep -c 'facility=SESSTMOUT' "$WORK/broker.log"); revoked while paused: $(grep -c 'partitions revoked" count=[0-9]* paused=1' "$WORK/broker.log")"
 	compare_committed "$c" "$out" broker
 }
 
@@ -343,7 +359,7 @@ metric() {
 # were refused). Idle exit after 10 s: the back-off after aborts in a row
 # reaches 8 s, and under load the replay may start late.
 scenario_aborted() {
-	local c in out pid port aborts rewinds m
+	local c in out pid port aborts rewinds m first
 	broker
 	c=$(corpus 40000 37)
 	in_out abort 3 || return 1
@@ -353,13 +369,21 @@ scenario_aborted() {
 		--metrics-listen "127.0.0.1:$port"
 	pid=$STAGE
 	wait_assigned aborted || return 1
-	replay_bg "$in" "$c" 4000
+	# The first half before the limit, the second once it is in force:
+	# under load the JVM tool took 9 s to lower it, after every line had
+	# been read, and the run met no refusal.
+	head -n 20000 "$c" >"$WORK/aborted-a.lines"
+	tail -n +20001 "$c" >"$WORK/aborted-b.lines"
+	replay_bg "$in" "$WORK/aborted-a.lines" 4000
+	first=$REPLAY
 	sleep 2
 	topic_config "$out" max.message.bytes 1500 || return 1
 	log "output topic refuses produce requests over 1500 bytes"
+	replay_bg "$in" "$WORK/aborted-b.lines" 4000
 	sleep 4
 	topic_config "$out" max.message.bytes || return 1
 	log "output topic limit restored"
+	wait "$first" || return 1
 	wait "$REPLAY" || return 1
 	m=$WORK/aborted.metrics
 	while kill -0 "$pid" 2>/dev/null; do
@@ -411,10 +435,11 @@ scenario_config() {
 		{ echo "kafka.producer.transactional.id accepted: $out"; return 1; }
 }
 
-# outage is left out of the default list: whether the outage meets an
-# open transaction is timing, and the renewal case after it is unsolved
-# (README, "Broker outages"); run it by name.
-all=(config json crash rebalance fenced stalled aborted broker)
+# outage joined the default list once it passed 7 of 7 runs (2 with busy
+# loops on its CPU) after the stall that ended the earlier ones
+# (partitions revoked while paused stayed paused) was fixed; it takes
+# about 1.5 min.
+all=(config json crash rebalance fenced stalled aborted broker outage)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi
