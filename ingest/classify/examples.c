@@ -96,11 +96,20 @@ size_t rs_examples_run(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
                        FILE *out, int stop_first, size_t *npassed, char *first,
                        size_t first_size)
 {
+	return rs_examples_run_range(rules, scratch, 0, rules->nrules, out,
+	                             stop_first, npassed, first, first_size);
+}
+
+size_t rs_examples_run_range(const rs_rules_t *rules,
+                             rs_rules_scratch_t *scratch, size_t from,
+                             size_t to, FILE *out, int stop_first,
+                             size_t *npassed, char *first, size_t first_size)
+{
 	size_t failed = 0;
 	size_t passed = 0;
 	char msg[1024];
 
-	for (size_t i = 0; i < rules->nrules; i++) {
+	for (size_t i = from; i < to && i < rules->nrules; i++) {
 		const rs_rule_t *rule = &rules->rules[i];
 		for (size_t j = 0; j < rule->nexamples; j++) {
 			if (check_example(rules, scratch, rule,

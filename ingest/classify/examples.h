@@ -22,4 +22,10 @@ size_t rs_examples_run(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
                        FILE *out, int stop_first, size_t *npassed, char *first,
                        size_t first_size);
 
+/* The same over the rules [from, to) only. */
+size_t rs_examples_run_range(const rs_rules_t *rules,
+                             rs_rules_scratch_t *scratch, size_t from,
+                             size_t to, FILE *out, int stop_first,
+                             size_t *npassed, char *first, size_t first_size);
+
 #endif

@@ -23,6 +23,7 @@ typedef struct prescan_fmt {
 
 struct rs_prescan {
 	int all_lines; /* an explicit stateful format: every line */
+	int any_hold;  /* some format holds an open record */
 	prescan_fmt_t *fmts;
 	size_t nfmts;
 };
@@ -75,6 +76,17 @@ void rs_prescan_destroy(rs_prescan_t *ps)
 	free(ps);
 }
 
+/* Does some format hold an open record (and so see every line)? */
+static int any_hold(const rs_prescan_t *ps)
+{
+	for (size_t k = 0; k < ps->nfmts; k++) {
+		if (ps->fmts[k].hold) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int rs_prescan_active(const rs_prescan_t *ps)
 {
 	return ps != NULL && ps->nfmts > 0;
@@ -89,6 +101,8 @@ int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch)
 		rs_line_t *line = &batch->lines[i];
 		rs_scan_line_t sl;
 		size_t n = line->len;
+		size_t k = 0;
+		int wanted = 0; /* format k wants the line, already asked */
 
 		if (line->flags & RS_LINE_OVERSIZED) {
 			continue;
@@ -96,13 +110,27 @@ int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch)
 		if (n > 0 && line->p[n - 1] == '\r') {
 			n--;
 		}
-		for (size_t k = 0; k < ps->nfmts; k++) {
+		/* The common case under auto, first and cheap: no format
+		 * holds a record and none wants the line by its first bytes
+		 * (the source thread runs this over every line). */
+		if (!ps->all_lines && !ps->any_hold) {
+			while (k < ps->nfmts &&
+			       !ps->fmts[k].fmt->scan_wants(line->p, n)) {
+				k++;
+			}
+			if (k == ps->nfmts) {
+				continue;
+			}
+			wanted = 1;
+		}
+		for (; k < ps->nfmts; k++) {
 			prescan_fmt_t *pf = &ps->fmts[k];
 			rs_scan_out_t out = {0, 0, 0, 0};
 
-			/* The common case under auto, first and cheap. */
-			if (!ps->all_lines && !pf->hold &&
-			    !pf->fmt->scan_wants(line->p, n)) {
+			if (wanted) {
+				wanted = 0;
+			} else if (!ps->all_lines && !pf->hold &&
+			           !pf->fmt->scan_wants(line->p, n)) {
 				continue;
 			}
 			sl.p = line->p;
@@ -113,7 +141,10 @@ int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch)
 			sl.input_ends =
 			    batch->input_ends && i + 1 == batch->nlines;
 			pf->fmt->prescan(pf->st, &sl, &batch->aux, &out);
-			pf->hold = out.hold;
+			if (pf->hold != out.hold) {
+				pf->hold = out.hold;
+				ps->any_hold = any_hold(ps);
+			}
 			if (out.absorbed) {
 				line->flags |= RS_LINE_ABSORBED;
 			} else if (out.aux_len > 0) {
