@@ -287,7 +287,7 @@ check_signals() {
 		>"$WORK/sig.out" 2>"$WORK/sig.err" &
 	pid=$!
 	bg_pids+=("$pid")
-	wait_http "http://127.0.0.1:$port/readyz" 200 10 || { echo "/readyz never answered 200"; return 1; }
+	wait_http "http://127.0.0.1:$port/readyz" 200 30 || { echo "/readyz never answered 200"; return 1; }
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ] ||
 		{ echo "/healthz is not 200"; return 1; }
 	curl -s "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt"
