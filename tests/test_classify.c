@@ -1202,7 +1202,6 @@ static void test_precedence(void **state)
 	assert_int_equal(rs_rule_line(v.rule), 5);
 }
 
-/* A scratch belongs to the set it was made for. */
 /* A stage rule names the command before any other rule's stage. */
 static void test_stage_rule(void **state)
 {
@@ -1218,15 +1217,10 @@ static void test_stage_rule(void **state)
 	struct fixture *f = *state;
 
 	for (size_t i = 0; i < N(cases); i++) {
-		rs_classify_in_t in;
+		const struct tcase c = {.text = cases[i].text, .code = 554};
 		rs_verdict_t v;
 
-		memset(&in, 0, sizeof(in));
-		in.text = cases[i].text;
-		in.text_len = strlen(cases[i].text);
-		in.reply_code = 554;
-		in.stage = RS_STAGE_UNKNOWN;
-		assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+		classify(f, &c, &v);
 		assert_int_equal(v.cause, cases[i].cause);
 		assert_int_equal(v.stage_inferred, cases[i].stage);
 		assert_int_equal(v.stage_source, RS_STAGE_SOURCE_REPLY_WORDING);
@@ -1268,15 +1262,12 @@ static void test_stage_hint(void **state)
 	struct fixture *f = *state;
 
 	for (size_t i = 0; i < N(cases); i++) {
-		rs_classify_in_t in;
+		const struct tcase c = {.text = cases[i].text,
+		                        .code = (uint32_t)atoi(cases[i].text),
+		                        .stage = cases[i].logged};
 		rs_verdict_t v;
 
-		memset(&in, 0, sizeof(in));
-		in.text = cases[i].text;
-		in.text_len = strlen(cases[i].text);
-		in.reply_code = (uint32_t)atoi(cases[i].text);
-		in.stage = cases[i].logged;
-		assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+		classify(f, &c, &v);
 		if (v.cause != cases[i].cause ||
 		    strcmp(v.rule_id, cases[i].rule_id) != 0 ||
 		    v.stage_inferred != cases[i].stage ||
@@ -1290,6 +1281,7 @@ static void test_stage_hint(void **state)
 	}
 }
 
+/* A scratch belongs to the set it was made for. */
 static void test_foreign_scratch(void **state)
 {
 	struct fixture *f = *state;

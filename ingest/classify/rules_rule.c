@@ -331,6 +331,27 @@ static int parse_examples(struct load *ld, const rs_yaml_node_t *node,
 }
 
 /* Is a rule id already taken? Returns the earlier rule or NULL. */
+/* A key naming one SMTP stage (infers_stage, stage_hint): 0, or -1 said. */
+static int parse_stage_key(struct load *ld, const rs_yaml_node_t *v,
+                           const char *key, const char *id, rs_stage_t *out)
+{
+	int st = -1;
+
+	if (v->kind == RS_YAML_SCALAR) {
+		st = rs_taxonomy_stage_parse((const char *)v->text, v->len);
+	}
+	if (st < 0 || st == RS_STAGE_UNKNOWN) {
+		return rs_ruleload_fail_at(
+		    ld, v->line,
+		    "%s of rule '%s' must be one SMTP stage of TAXONOMY.md "
+		    "(connect, greeting, helo, starttls, auth, mail_from, "
+		    "rcpt_to, data, end_of_data, queue).",
+		    key, id);
+	}
+	*out = (rs_stage_t)st;
+	return 0;
+}
+
 static const rs_rule_t *rule_find(const rs_rules_t *rules, const char *id,
                                   size_t upto)
 {
@@ -443,39 +464,15 @@ int rs_ruleload_rule(struct load *ld, const rs_yaml_node_t *node)
 		}
 		rule->cause = (rs_cause_t)c;
 	}
-	if ((v = rs_yaml_field(keys, nkeys, "infers_stage")) != NULL) {
-		int st = -1;
-		if (v->kind == RS_YAML_SCALAR) {
-			st = rs_taxonomy_stage_parse((const char *)v->text,
-			                             v->len);
-		}
-		if (st < 0 || st == RS_STAGE_UNKNOWN) {
-			return rs_ruleload_fail_at(
-			    ld, (v)->line,
-			    "infers_stage of rule '%s' must be one "
-			    "SMTP stage of TAXONOMY.md (connect, "
-			    "greeting, helo, starttls, auth, mail_from, "
-			    "rcpt_to, data, end_of_data, queue).",
-			    rule->id);
-		}
-		rule->infers_stage = (rs_stage_t)st;
+	if ((v = rs_yaml_field(keys, nkeys, "infers_stage")) != NULL &&
+	    parse_stage_key(ld, v, "infers_stage", rule->id,
+	                    &rule->infers_stage) < 0) {
+		return -1;
 	}
-	if ((v = rs_yaml_field(keys, nkeys, "stage_hint")) != NULL) {
-		int st = -1;
-		if (v->kind == RS_YAML_SCALAR) {
-			st = rs_taxonomy_stage_parse((const char *)v->text,
-			                             v->len);
-		}
-		if (st < 0 || st == RS_STAGE_UNKNOWN) {
-			return rs_ruleload_fail_at(
-			    ld, (v)->line,
-			    "stage_hint of rule '%s' must be one "
-			    "SMTP stage of TAXONOMY.md (connect, "
-			    "greeting, helo, starttls, auth, mail_from, "
-			    "rcpt_to, data, end_of_data, queue).",
-			    rule->id);
-		}
-		rule->stage_hint = (rs_stage_t)st;
+	if ((v = rs_yaml_field(keys, nkeys, "stage_hint")) != NULL &&
+	    parse_stage_key(ld, v, "stage_hint", rule->id, &rule->stage_hint) <
+	        0) {
+		return -1;
 	}
 	if ((v = rs_yaml_field(keys, nkeys, "priority")) != NULL) {
 		char *end;
