@@ -55,6 +55,10 @@ build/replyscan eval --quiet --min-accuracy 74 --max-uncategorized 10.5 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 16.5 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 69.5 --max-uncategorized 21.5 \
+	tests/fixtures/replies/dev-r10.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 71 --max-uncategorized 18 \
+	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
 
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
 python3 bench/run --smoke --no-kafka | tail -n 12
