@@ -42,13 +42,13 @@ struct rs_words {
 	double prior[MAX_CLASSES];     /* log P(c) */
 	double absent[MAX_CLASSES];    /* log P(f|c) of a count of 0 */
 	size_t nfeatures;
-	char *names;    /* every feature, NUL-terminated, one after another */
-	size_t *offset; /* feature i starts at names + offset[i] */
-	size_t *len;    /* and has len[i] bytes */
+	char *names;      /* every feature, NUL-terminated, one after another */
+	uint32_t *offset; /* feature i starts at names + offset[i] */
+	uint8_t *len;     /* and has len[i] bytes */
 	/* Sparse: feature i's classes with a count are entries
 	 * first[i] .. first[i+1]; each adds log((n + alpha) / alpha) to
 	 * absent[c], which every known feature adds for every class. */
-	size_t *first;   /* nfeatures + 1 */
+	uint32_t *first; /* nfeatures + 1 */
 	uint8_t *eclass; /* class index of each entry */
 	float *edelta;   /* log((n + alpha) / alpha) */
 	size_t nentries;
@@ -163,7 +163,7 @@ static void add_feature(const rs_words_t *m, long f, void *ctx)
 {
 	score_ctx_t *s = ctx;
 
-	for (size_t e = m->first[f]; e < m->first[f + 1]; e++) {
+	for (uint32_t e = m->first[f]; e < m->first[f + 1]; e++) {
 		s->score[m->eclass[e]] += m->edelta[e];
 	}
 	s->known++;
@@ -172,7 +172,7 @@ static void add_feature(const rs_words_t *m, long f, void *ctx)
 /* log P(f|c) of feature f, for explain. */
 static double logp(const rs_words_t *m, long f, size_t c)
 {
-	for (size_t e = m->first[f]; e < m->first[f + 1]; e++) {
+	for (uint32_t e = m->first[f]; e < m->first[f + 1]; e++) {
 		if (m->eclass[e] == c) {
 			return m->absent[c] + m->edelta[e];
 		}
@@ -326,7 +326,9 @@ typedef struct load_state {
 	/* Growing arrays. */
 	char *names;
 	size_t names_len, names_cap;
-	size_t *offset, *len;
+	uint32_t *offset;
+	uint8_t *len;
+	unsigned *lines; /* each feature's line, for a duplicate */
 	size_t nfeat, feat_cap;
 	uint32_t *counts; /* nfeat x MAX_CLASSES while loading */
 } load_state_t;
@@ -452,14 +454,24 @@ static int grow(load_state_t *st, size_t name_len)
 {
 	if (st->nfeat == st->feat_cap) {
 		size_t cap = st->feat_cap ? st->feat_cap * 2 : 1024;
-		size_t *o = realloc(st->offset, cap * sizeof(*o));
-		size_t *l;
+		uint32_t *o;
+		uint8_t *l;
+		unsigned *ln;
 		uint32_t *cn;
 
+		if (cap > UINT32_MAX / 2) {
+			return -1;
+		}
+		o = realloc(st->offset, cap * sizeof(*o));
 		if (o == NULL) {
 			return -1;
 		}
 		st->offset = o;
+		ln = realloc(st->lines, cap * sizeof(*ln));
+		if (ln == NULL) {
+			return -1;
+		}
+		st->lines = ln;
 		l = realloc(st->len, cap * sizeof(*l));
 		if (l == NULL) {
 			return -1;
@@ -471,6 +483,9 @@ static int grow(load_state_t *st, size_t name_len)
 		}
 		st->counts = cn;
 		st->feat_cap = cap;
+	}
+	if (st->names_len + name_len + 1 > UINT32_MAX) {
+		return -1;
 	}
 	if (st->names_len + name_len + 1 > st->names_cap) {
 		size_t cap = st->names_cap ? st->names_cap * 2 : 16384;
@@ -547,8 +562,9 @@ static int parse_word(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 		}
 		row[c] = count;
 	}
-	st->offset[st->nfeat] = st->names_len;
-	st->len[st->nfeat] = n;
+	st->offset[st->nfeat] = (uint32_t)st->names_len;
+	st->len[st->nfeat] = (uint8_t)n;
+	st->lines[st->nfeat] = st->line;
 	memcpy(st->names + st->names_len, tok[1], n + 1);
 	st->names_len += n + 1;
 	st->nfeat++;
@@ -611,6 +627,13 @@ static int parse_line(load_state_t *st, rs_words_t *m, char *line)
 			     st->path, st->line, tok[0], is_alpha ? "10" : "1");
 		}
 		*have = 1;
+		if (!is_alpha && st->have_threshold && st->have_alone &&
+		    m->threshold_alone > m->threshold) {
+			FAIL("%s:%u: threshold_alone (%g) must not be above "
+			     "threshold (%g).",
+			     st->path, st->line, m->threshold_alone,
+			     m->threshold);
+		}
 		return 0;
 	}
 	if (strcmp(tok[0], "class") == 0) {
@@ -640,7 +663,8 @@ static int build_table(load_state_t *st, rs_words_t *m)
 		size_t i;
 
 		if (find(m, name, m->len[f]) >= 0) {
-			FAIL("%s: word '%s' is listed twice.", st->path, name);
+			FAIL("%s:%u: word '%s' is listed twice.", st->path,
+			     st->lines[f], name);
 		}
 		i = (size_t)rs_hash_bytes(RS_HASH_SEED, name, m->len[f]) &
 		    (m->nslots - 1);
@@ -666,6 +690,9 @@ static int build_probabilities(load_state_t *st, rs_words_t *m)
 		}
 	}
 	m->first = malloc((m->nfeatures + 1) * sizeof(*m->first));
+	if (m->nentries >= UINT32_MAX) {
+		FAIL("%s: too many counts.", st->path);
+	}
 	m->eclass = malloc((m->nentries ? m->nentries : 1) * sizeof(uint8_t));
 	m->edelta = malloc((m->nentries ? m->nentries : 1) * sizeof(float));
 	if (m->first == NULL || m->eclass == NULL || m->edelta == NULL) {
@@ -680,7 +707,7 @@ static int build_probabilities(load_state_t *st, rs_words_t *m)
 		    m->alpha / (total[c] + m->alpha * (double)m->nfeatures));
 	}
 	for (size_t f = 0; f < m->nfeatures; f++) {
-		m->first[f] = e;
+		m->first[f] = (uint32_t)e;
 		for (size_t c = 0; c < C; c++) {
 			double n = st->counts[f * MAX_CLASSES + c];
 			if (n != 0) {
@@ -691,7 +718,7 @@ static int build_probabilities(load_state_t *st, rs_words_t *m)
 			}
 		}
 	}
-	m->first[m->nfeatures] = e;
+	m->first[m->nfeatures] = (uint32_t)e;
 	return 0;
 }
 
@@ -751,12 +778,12 @@ int rs_words_load(const char *path, rs_words_t **out, char *errstr,
 		                              : "word lines");
 		goto done;
 	}
-	if (m->threshold_alone > m->threshold) {
-		snprintf(errstr, errstr_size,
-		         "%s: threshold_alone (%g) must not be above threshold "
-		         "(%g).",
-		         path, m->threshold_alone, m->threshold);
-		goto done;
+	{
+		/* Give back the growth slack. */
+		char *p = realloc(st.names, st.names_len ? st.names_len : 1);
+		if (p != NULL) {
+			st.names = p;
+		}
 	}
 	m->names = st.names;
 	m->offset = st.offset;
@@ -768,8 +795,8 @@ int rs_words_load(const char *path, rs_words_t **out, char *errstr,
 	if (build_table(&st, m) != 0 || build_probabilities(&st, m) != 0) {
 		goto done;
 	}
-	m->bytes = sizeof(*m) + st.names_cap +
-	           (3 * m->nfeatures + 1) * sizeof(size_t) +
+	m->bytes = sizeof(*m) + st.names_len +
+	           (2 * m->nfeatures + 1) * sizeof(uint32_t) + m->nfeatures +
 	           m->nentries * (sizeof(uint8_t) + sizeof(float)) +
 	           m->nslots * sizeof(uint32_t);
 	*out = m;
@@ -781,6 +808,7 @@ done:
 	free(st.names);
 	free(st.offset);
 	free(st.len);
+	free(st.lines);
 	free(st.counts);
 	rs_words_destroy(m);
 	return rc;
