@@ -867,7 +867,7 @@ static void decide_cause(const rs_rules_t *rules,
                          const rs_rule_t *winner, const rs_classify_in_t *in,
                          rs_verdict_t *out)
 {
-	char cls;
+	char cls = 0; /* set by enhanced_lookup when it finds a code */
 	const struct enhanced_map *em;
 	const struct basic_map *bm;
 	rs_words_result_t wr;

@@ -64,6 +64,8 @@ static const char *basis_words(rs_verdict_basis_t basis)
 static void explain_words_text(const rs_verdict_t *v,
                                const rs_words_result_t *w, int have_model)
 {
+	const char *why;
+
 	if (!have_model) {
 		printf("words:       no word model in the rules directory\n");
 		return;
@@ -72,14 +74,18 @@ static void explain_words_text(const rs_verdict_t *v,
 		printf("words:       no word the model knows\n");
 		return;
 	}
+	if (v->basis == RS_BASIS_WORDS) {
+		why = "which decided the class";
+	} else if (v->basis == RS_BASIS_RULE) {
+		why = "not consulted: a wording rule decided";
+	} else if (v->words_known == 0) {
+		why = "not consulted: a precise status code decided";
+	} else {
+		why = "below the thresholds: not used";
+	}
 	printf("words:       learned evidence (not a rule): %s with "
 	       "posterior %.3f, %s\n",
-	       rs_taxonomy_cause_name(w->cause), w->posterior,
-	       v->basis == RS_BASIS_WORDS ? "which decided the class"
-	       : v->basis == RS_BASIS_RULE
-	           ? "not consulted: a wording rule decided"
-	       : w->decides ? "not consulted: a status code decided first"
-	                    : "below the threshold: not used");
+	       rs_taxonomy_cause_name(w->cause), w->posterior, why);
 	printf("top words:   ");
 	for (size_t i = 0; i < w->ntop; i++) {
 		printf("%s%s (%+.2f)", i ? ", " : "", w->top[i].feature,
