@@ -84,9 +84,11 @@ int rs_cmd_rules(int argc, char **argv)
 			       dir);
 		} else {
 			printf("%s/words.model: %zu features, %zu classes, "
-			       "threshold %.2f, %.2f MiB in memory\n",
+			       "threshold %.2f (%.2f when nothing else "
+			       "decides), %.2f MiB in memory\n",
 			       dir, rs_words_nfeatures(w), rs_words_nclasses(w),
 			       rs_words_threshold(w),
+			       rs_words_threshold_alone(w),
 			       (double)rs_words_memory(w) / (1024.0 * 1024.0));
 		}
 		rs_rules_destroy(rules);
