@@ -33,27 +33,27 @@ echo "== posture policy examples"
 build/replyscan posture --check-policy --policy posture/policy.yaml
 
 echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
-build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 2.6 \
+build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 7.5 \
+build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 2.5 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 72 --max-uncategorized 14 \
+build/replyscan eval --quiet --min-accuracy 79 --max-uncategorized 2.6 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 90 --max-uncategorized 2.5 \
+build/replyscan eval --quiet --min-accuracy 92.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 61.5 --max-uncategorized 15.5 \
+build/replyscan eval --quiet --min-accuracy 73 --max-uncategorized 3.5 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 86 --max-uncategorized 2 \
+build/replyscan eval --quiet --min-accuracy 90.5 --max-uncategorized 2 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 63.5 --max-uncategorized 7 \
+build/replyscan eval --quiet --min-accuracy 70.5 --max-uncategorized 2.1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 85.5 --max-uncategorized 4.5 \
+build/replyscan eval --quiet --min-accuracy 91 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 9.5 \
+build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 2.5 \
 	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 74 --max-uncategorized 10.5 \
+build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 16.5 \
+build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 3.5 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 69.5 --max-uncategorized 21.5 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2

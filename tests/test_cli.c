@@ -265,6 +265,107 @@ static void test_explain_seed(void **state)
 	run_free(&r);
 }
 
+/* The learned word step: explain shows it and says it is learned. */
+static void test_explain_words(void **state)
+{
+#define REPLY "'550 5.7.1 Your mailbox quota has been used up, sorry'"
+	run_t r;
+
+	(void)state;
+	r = run("explain --rules " RS_RULES_DIR " " REPLY, "", 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "class:       mailbox_full\n"));
+	assert_non_null(strstr(r.out, "decided by:  learned word evidence"));
+	assert_non_null(strstr(r.out, "rule:        words:mailbox_full\n"));
+	assert_non_null(strstr(r.out, "words:       learned evidence (not a "
+	                              "rule): mailbox_full with posterior"));
+	assert_non_null(strstr(r.out, "top words:   "));
+	run_free(&r);
+
+	r = run("explain --json --rules " RS_RULES_DIR " " REPLY, "", 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"rule_id\":\"words:mailbox_full\""));
+	assert_non_null(strstr(r.out, "\"words\":{\"model\":true,\"text\":"
+	                              "\"550 5.7.1 Your mailbox quota has been "
+	                              "used up, sorry\",\"known\":"));
+	assert_non_null(strstr(r.out, "\"class\":\"mailbox_full\""));
+	assert_non_null(strstr(r.out, "\"decided\":true,\"top\":[{\"word\":"));
+	run_free(&r);
+
+	/* A wording rule decides: the model is not consulted. */
+	r = run("explain --json --rules " RS_RULES_DIR
+	        " '550 5.1.1 User unknown'",
+	        "", 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"decided\":false"));
+	run_free(&r);
+#undef REPLY
+}
+
+/* rules check names the model, or says there is none; a broken model
+ * refuses the directory with file:line; rules examples lists examples. */
+static void test_rules_words(void **state)
+{
+	char dir[] = "/tmp/test_cli_words.XXXXXX";
+	char path[256], cmd[512], want[512];
+	FILE *fp;
+	run_t r;
+
+	(void)state;
+	r = run("rules check " RS_RULES_DIR, "", 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "/words.model: "));
+	assert_non_null(strstr(r.out, " features, "));
+	run_free(&r);
+
+	r = run("rules examples " RS_RULES_DIR, "", 0);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(strncmp(r.out, "text\tclass\trule\n", 16), 0);
+	assert_non_null(
+	    strstr(r.out, "\tuser_unknown\tgeneric.user_unknown\n"));
+	run_free(&r);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/10-one.yaml", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("rules:\n"
+	      "  - id: one.full\n"
+	      "    class: mailbox_full\n"
+	      "    patterns: ['mailbox full']\n"
+	      "    description: Full.\n"
+	      "    advice: Wait.\n"
+	      "    source: test.\n"
+	      "    examples:\n"
+	      "      match: ['452 mailbox full']\n",
+	      fp);
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "rules check %s", dir);
+	r = run(cmd, "", 0);
+	assert_int_equal(r.status, 0);
+	snprintf(want, sizeof(want), "%s/words.model: none, no word step", dir);
+	assert_non_null(strstr(r.out, want));
+	run_free(&r);
+
+	snprintf(path, sizeof(path), "%s/words.model", dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("replyscan-words 1\nalpha 1\nthreshold 2\n", fp);
+	fclose(fp);
+	r = run(cmd, "", 0);
+	assert_int_equal(r.status, 2);
+	snprintf(want, sizeof(want),
+	         "%s/words.model:3: threshold must be a number above 0 and at "
+	         "most 1.",
+	         dir);
+	assert_non_null(strstr(r.err, want));
+	run_free(&r);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/10-one.yaml", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_exit_statuses(void **state)
 {
 	run_t r;
@@ -351,6 +452,8 @@ int main(void)
 	    cmocka_unit_test(test_reply_one_object_per_line),
 	    cmocka_unit_test(test_bad_input_counted),
 	    cmocka_unit_test(test_explain_seed),
+	    cmocka_unit_test(test_explain_words),
+	    cmocka_unit_test(test_rules_words),
 	    cmocka_unit_test(test_exit_statuses),
 	    cmocka_unit_test(test_summary),
 	};

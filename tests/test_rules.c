@@ -281,17 +281,17 @@ static void eval_floor(const char *file, unsigned long min_rows, double min_acc,
 static void test_labelled_accuracy(void **state)
 {
 	(void)state;
-	eval_floor("replies/dev.tsv", 1800, 93.0, 2.6);
-	eval_floor("replies/heldback.tsv", 450, 78.0, 7.5);
-	eval_floor("replies/heldback-fresh.tsv", 550, 72.0, 14.0);
-	eval_floor("replies/dev-r6.tsv", 300, 90.0, 2.5);
-	eval_floor("replies/heldback-r6.tsv", 200, 61.5, 15.5);
-	eval_floor("replies/dev-r7.tsv", 270, 86.0, 2.0);
-	eval_floor("replies/heldback-r7.tsv", 180, 63.5, 7.0);
-	eval_floor("replies/dev-r8.tsv", 210, 85.5, 4.5);
-	eval_floor("replies/heldback-r8.tsv", 120, 80.5, 9.5);
-	eval_floor("replies/dev-r9.tsv", 120, 74.0, 10.5);
-	eval_floor("replies/heldback-r9.tsv", 100, 78.0, 16.5);
+	eval_floor("replies/dev.tsv", 1800, 95.0, 1.5);
+	eval_floor("replies/heldback.tsv", 450, 81.5, 2.5);
+	eval_floor("replies/heldback-fresh.tsv", 550, 79.0, 2.6);
+	eval_floor("replies/dev-r6.tsv", 300, 92.5, 1.5);
+	eval_floor("replies/heldback-r6.tsv", 200, 73.0, 3.5);
+	eval_floor("replies/dev-r7.tsv", 270, 90.5, 2.0);
+	eval_floor("replies/heldback-r7.tsv", 180, 70.5, 2.1);
+	eval_floor("replies/dev-r8.tsv", 210, 91.0, 1.5);
+	eval_floor("replies/heldback-r8.tsv", 120, 83.0, 2.5);
+	eval_floor("replies/dev-r9.tsv", 120, 87.5, 1.5);
+	eval_floor("replies/heldback-r9.tsv", 100, 85.0, 3.5);
 	eval_floor("replies/dev-r10.tsv", 190, 69.5, 21.5);
 	eval_floor("replies/heldback-r10.tsv", 100, 71.0, 18.0);
 }

@@ -38,17 +38,23 @@ struct enhanced_map {
 	rs_cause_t cause;
 	const char *id4;
 	const char *id5;
+	int precise; /* decides before the word model (EP) */
 };
 
 #define E(s, d, c)                                                             \
 	{                                                                      \
 		s, d, RS_CAUSE_##c, "enhanced:4." #s "." #d,                   \
-		    "enhanced:5." #s "." #d                                    \
+		    "enhanced:5." #s "." #d, 0                                 \
+	}
+#define EP(s, d, c)                                                            \
+	{                                                                      \
+		s, d, RS_CAUSE_##c, "enhanced:4." #s "." #d,                   \
+		    "enhanced:5." #s "." #d, 1                                 \
 	}
 #define E_ANY(s, c)                                                            \
 	{                                                                      \
 		s, ANY_DETAIL, RS_CAUSE_##c, "enhanced:4." #s ".x",            \
-		    "enhanced:5." #s ".x"                                      \
+		    "enhanced:5." #s ".x", 0                                   \
 	}
 
 /*
@@ -60,20 +66,20 @@ struct enhanced_map {
  */
 static const struct enhanced_map enhanced_table[] = {
     E(1, 1, USER_UNKNOWN),         /* bad destination mailbox address */
-    E(1, 2, BAD_DOMAIN),           /* bad destination system address */
+    EP(1, 2, BAD_DOMAIN),          /* bad destination system address */
     E(1, 3, USER_UNKNOWN),         /* bad destination mailbox syntax */
-    E(1, 6, MAILBOX_DISABLED),     /* mailbox has moved */
-    E(1, 7, INVALID_SENDER),       /* bad sender's mailbox syntax */
-    E(1, 8, INVALID_SENDER),       /* bad sender's system address */
-    E(1, 10, BAD_DOMAIN),          /* recipient has null MX, RFC 7505 */
-    E(2, 1, MAILBOX_DISABLED),     /* mailbox disabled */
-    E(2, 2, MAILBOX_FULL),         /* mailbox full */
-    E(2, 3, MESSAGE_TOO_LARGE),    /* message length exceeds limit */
+    EP(1, 6, MAILBOX_DISABLED),    /* mailbox has moved */
+    EP(1, 7, INVALID_SENDER),      /* bad sender's mailbox syntax */
+    EP(1, 8, INVALID_SENDER),      /* bad sender's system address */
+    EP(1, 10, BAD_DOMAIN),         /* recipient has null MX, RFC 7505 */
+    EP(2, 1, MAILBOX_DISABLED),    /* mailbox disabled */
+    EP(2, 2, MAILBOX_FULL),        /* mailbox full */
+    EP(2, 3, MESSAGE_TOO_LARGE),   /* message length exceeds limit */
     E(3, 0, SERVICE_UNAVAILABLE),  /* other mail system status */
     E(3, 1, SERVICE_UNAVAILABLE),  /* mail system full */
     E(3, 2, SERVICE_UNAVAILABLE),  /* not accepting network messages */
     E(3, 3, SERVICE_UNAVAILABLE),  /* system not capable of features */
-    E(3, 4, MESSAGE_TOO_LARGE),    /* message too big for system */
+    EP(3, 4, MESSAGE_TOO_LARGE),   /* message too big for system */
     E(3, 5, SERVICE_UNAVAILABLE),  /* system incorrectly configured */
     E(3, 6, UNSPECIFIED),          /* priority changed: not a failure */
     E_ANY(3, SERVICE_UNAVAILABLE), /* mail system status */
@@ -83,11 +89,11 @@ static const struct enhanced_map enhanced_table[] = {
     E(4, 4, BAD_DOMAIN),           /* unable to route (no MX/A) */
     E(4, 5, SERVICE_UNAVAILABLE),  /* mail system congestion */
     E(4, 6, ROUTING_ERROR),        /* routing loop detected */
-    E(4, 7, EXPIRED),              /* delivery time expired */
+    EP(4, 7, EXPIRED),             /* delivery time expired */
     E(5, 0, PROTOCOL_ERROR),       /* other protocol status */
     E(5, 1, PROTOCOL_ERROR),       /* invalid command */
     E(5, 2, PROTOCOL_ERROR),       /* syntax error */
-    E(5, 3, TOO_MANY_RECIPIENTS),  /* too many recipients */
+    EP(5, 3, TOO_MANY_RECIPIENTS), /* too many recipients */
     E(5, 4, PROTOCOL_ERROR),       /* invalid command arguments */
     E(5, 5, PROTOCOL_ERROR),       /* wrong protocol version */
     E(5, 6, PROTOCOL_ERROR),       /* AUTH exchange line too long */
@@ -112,33 +118,34 @@ static const struct enhanced_map enhanced_table[] = {
     E(7, 5, POLICY_OTHER),         /* cryptographic failure */
     E(7, 6, POLICY_OTHER),         /* crypto algorithm not supported */
     E(7, 7, POLICY_OTHER),         /* message integrity failure */
-    E(7, 8, AUTH_FAILURE),         /* authentication credentials invalid */
-    E(7, 9, AUTH_FAILURE),         /* authentication mechanism too weak */
-    E(7, 10, TLS_REQUIRED),        /* encryption needed */
-    E(7, 11, TLS_REQUIRED),        /* encryption required for mechanism */
-    E(7, 12, AUTH_FAILURE),        /* password transition needed */
-    E(7, 13, MAILBOX_DISABLED),    /* user account disabled */
+    EP(7, 8, AUTH_FAILURE),        /* authentication credentials invalid */
+    EP(7, 9, AUTH_FAILURE),        /* authentication mechanism too weak */
+    EP(7, 10, TLS_REQUIRED),       /* encryption needed */
+    EP(7, 11, TLS_REQUIRED),       /* encryption required for mechanism */
+    EP(7, 12, AUTH_FAILURE),       /* password transition needed */
+    EP(7, 13, MAILBOX_DISABLED),   /* user account disabled */
     E(7, 14, POLICY_OTHER),        /* trust relationship required */
     E(7, 15, POLICY_OTHER),        /* priority level too low */
     E(7, 16, MESSAGE_TOO_LARGE),   /* too big for the priority */
-    E(7, 17, MAILBOX_DISABLED),    /* mailbox owner has changed */
+    EP(7, 17, MAILBOX_DISABLED),   /* mailbox owner has changed */
     E(7, 18, POLICY_OTHER),        /* domain owner has changed */
     E(7, 19, POLICY_OTHER),        /* RRVS test cannot be completed */
-    E(7, 20, AUTH_FAILURE),        /* no passing DKIM signature */
-    E(7, 21, AUTH_FAILURE),        /* no acceptable DKIM signature */
-    E(7, 22, AUTH_FAILURE),        /* no author-matched DKIM signature */
-    E(7, 23, AUTH_FAILURE),        /* SPF validation failed */
-    E(7, 24, AUTH_FAILURE),        /* SPF validation error */
-    E(7, 25, REVERSE_DNS),         /* reverse DNS validation failed */
-    E(7, 26, AUTH_FAILURE),        /* multiple authentication checks */
-    E(7, 27, INVALID_SENDER),      /* sender address has null MX */
-    E(7, 28, RATE_LIMIT),          /* mail flood detected */
-    E(7, 29, AUTH_FAILURE),        /* ARC validation failure */
-    E(7, 30, TLS_REQUIRED),        /* REQUIRETLS support required */
+    EP(7, 20, AUTH_FAILURE),       /* no passing DKIM signature */
+    EP(7, 21, AUTH_FAILURE),       /* no acceptable DKIM signature */
+    EP(7, 22, AUTH_FAILURE),       /* no author-matched DKIM signature */
+    EP(7, 23, AUTH_FAILURE),       /* SPF validation failed */
+    EP(7, 24, AUTH_FAILURE),       /* SPF validation error */
+    EP(7, 25, REVERSE_DNS),        /* reverse DNS validation failed */
+    EP(7, 26, AUTH_FAILURE),       /* multiple authentication checks */
+    EP(7, 27, INVALID_SENDER),     /* sender address has null MX */
+    EP(7, 28, RATE_LIMIT),         /* mail flood detected */
+    EP(7, 29, AUTH_FAILURE),       /* ARC validation failure */
+    EP(7, 30, TLS_REQUIRED),       /* REQUIRETLS support required */
     E_ANY(7, POLICY_OTHER),        /* security or policy status */
 };
 
 #undef E
+#undef EP
 #undef E_ANY
 
 /* Read 1-3 digits at p[*i]; -1 when there are none or too many. */
@@ -339,11 +346,16 @@ struct basic_map {
 	uint32_t code;
 	rs_cause_t cause;
 	const char *id;
+	int precise; /* decides before the word model (BP) */
 };
 
 #define B(n, c)                                                                \
 	{                                                                      \
-		n, RS_CAUSE_##c, "basic:" #n                                   \
+		n, RS_CAUSE_##c, "basic:" #n, 0                                \
+	}
+#define BP(n, c)                                                               \
+	{                                                                      \
+		n, RS_CAUSE_##c, "basic:" #n, 1                                \
 	}
 
 /*
@@ -359,16 +371,17 @@ static const struct basic_map basic_table[] = {
     B(502, PROTOCOL_ERROR),      /* command not implemented */
     B(503, PROTOCOL_ERROR),      /* bad sequence of commands */
     B(504, PROTOCOL_ERROR),      /* parameter not implemented */
-    B(521, BAD_DOMAIN),          /* host does not accept mail, RFC 7504 */
-    B(530, AUTH_FAILURE),        /* authentication required, RFC 4954 */
-    B(534, AUTH_FAILURE),        /* mechanism too weak, RFC 4954 */
-    B(535, AUTH_FAILURE),        /* credentials invalid, RFC 4954 */
-    B(538, TLS_REQUIRED),        /* encryption required, RFC 4954 */
+    BP(521, BAD_DOMAIN),         /* host does not accept mail, RFC 7504 */
+    BP(530, AUTH_FAILURE),       /* authentication required, RFC 4954 */
+    BP(534, AUTH_FAILURE),       /* mechanism too weak, RFC 4954 */
+    BP(535, AUTH_FAILURE),       /* credentials invalid, RFC 4954 */
+    BP(538, TLS_REQUIRED),       /* encryption required, RFC 4954 */
     B(555, PROTOCOL_ERROR),      /* MAIL/RCPT parameters not recognised */
-    B(556, BAD_DOMAIN),          /* domain does not accept mail, RFC 7504 */
+    BP(556, BAD_DOMAIN),         /* domain does not accept mail, RFC 7504 */
 };
 
 #undef B
+#undef BP
 
 /* Entry of the basic table for code, or NULL. */
 static const struct basic_map *basic_lookup(uint32_t code)
@@ -793,6 +806,7 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 	size_t len = in->text != NULL ? in->text_len : 0;
 	rs_normalised_t nr;
 
+	scratch->norm_len = 0;
 	*eff = *in;
 	eff->text = text;
 	eff->text_len = len;
@@ -808,6 +822,7 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 		scratch->norm_cap = cap;
 	}
 	rs_normalise_reply(text, len, scratch->norm, scratch->norm_cap, &nr);
+	scratch->norm_len = nr.len;
 	eff->text = scratch->norm;
 	eff->text_len = nr.len;
 	if (eff->reply_code == 0 && nr.code != 0) {
@@ -819,10 +834,44 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 	}
 }
 
-/* The class: the winning rule, else the codes, else the stage. */
-static void decide_cause(const rs_rule_t *winner, const rs_classify_in_t *in,
+/*
+ * The learned word evidence (words.h) for the normal form, kept in the
+ * verdict; wr->known is 0 without a model or a known word.
+ */
+static void score_words(const rs_rules_t *rules,
+                        const rs_rules_scratch_t *scratch,
+                        rs_words_result_t *wr, rs_verdict_t *out)
+{
+	rs_words_score(rules->words, scratch->norm, scratch->norm_len, 0, wr);
+	out->words_known = wr->known;
+	out->words_cause = wr->cause;
+	out->words_posterior = wr->posterior;
+}
+
+/* The word model decides. */
+static void decide_words(const rs_words_result_t *wr, rs_verdict_t *out)
+{
+	out->cause = wr->cause;
+	out->basis = RS_BASIS_WORDS;
+	out->rule_id = wr->rule_id;
+}
+
+/*
+ * The class: the winning rule, else the precise codes, else the learned
+ * word evidence when sure (threshold), else the other codes, else the
+ * stage, else the word evidence when more likely than not
+ * (threshold_alone); rules/README.md, "Classification order".
+ */
+static void decide_cause(const rs_rules_t *rules,
+                         const rs_rules_scratch_t *scratch,
+                         const rs_rule_t *winner, const rs_classify_in_t *in,
                          rs_verdict_t *out)
 {
+	char cls = 0; /* set by enhanced_lookup when it finds a code */
+	const struct enhanced_map *em;
+	const struct basic_map *bm;
+	rs_words_result_t wr;
+
 	if (winner != NULL) {
 		out->cause = winner->cause;
 		out->basis = RS_BASIS_RULE;
@@ -830,25 +879,39 @@ static void decide_cause(const rs_rule_t *winner, const rs_classify_in_t *in,
 		out->rule_id = winner->id;
 		return;
 	}
-	{
-		char cls;
-		const struct enhanced_map *m =
-		    enhanced_lookup(in->enhanced_code, in->enhanced_len, &cls);
-		if (m != NULL && m->cause != RS_CAUSE_UNSPECIFIED) {
-			out->cause = m->cause;
-			out->basis = RS_BASIS_ENHANCED;
-			out->rule_id = cls == '4' ? m->id4 : m->id5;
-			return;
-		}
+	em = enhanced_lookup(in->enhanced_code, in->enhanced_len, &cls);
+	if (em != NULL && em->cause == RS_CAUSE_UNSPECIFIED) {
+		em = NULL;
 	}
-	{
-		const struct basic_map *m = basic_lookup(in->reply_code);
-		if (m != NULL) {
-			out->cause = m->cause;
-			out->basis = RS_BASIS_BASIC;
-			out->rule_id = m->id;
-			return;
-		}
+	bm = basic_lookup(in->reply_code);
+	if (em != NULL && em->precise) {
+		out->cause = em->cause;
+		out->basis = RS_BASIS_ENHANCED;
+		out->rule_id = cls == '4' ? em->id4 : em->id5;
+		return;
+	}
+	if (em == NULL && bm != NULL && bm->precise) {
+		out->cause = bm->cause;
+		out->basis = RS_BASIS_BASIC;
+		out->rule_id = bm->id;
+		return;
+	}
+	score_words(rules, scratch, &wr, out);
+	if (wr.decides) {
+		decide_words(&wr, out);
+		return;
+	}
+	if (em != NULL) {
+		out->cause = em->cause;
+		out->basis = RS_BASIS_ENHANCED;
+		out->rule_id = cls == '4' ? em->id4 : em->id5;
+		return;
+	}
+	if (bm != NULL) {
+		out->cause = bm->cause;
+		out->basis = RS_BASIS_BASIC;
+		out->rule_id = bm->id;
+		return;
 	}
 	{
 		rs_stage_t st = in->stage != RS_STAGE_UNKNOWN &&
@@ -860,7 +923,11 @@ static void decide_cause(const rs_rule_t *winner, const rs_classify_in_t *in,
 			out->cause = m->cause;
 			out->basis = RS_BASIS_STAGE;
 			out->rule_id = m->id;
+			return;
 		}
+	}
+	if (wr.decides_alone) {
+		decide_words(&wr, out);
 	}
 }
 
@@ -939,7 +1006,7 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 		}
 	}
 	infer_stage(rules, scratch, in, out);
-	decide_cause(winner, in, out);
+	decide_cause(rules, scratch, winner, in, out);
 	infer_stage_late(rules, scratch, in, out);
 	return 0;
 }

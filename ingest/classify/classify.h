@@ -40,6 +40,7 @@ typedef enum rs_verdict_basis {
 	RS_BASIS_ENHANCED, /* the enhanced status code decided */
 	RS_BASIS_BASIC,    /* the basic reply code decided */
 	RS_BASIS_STAGE,    /* the code's class digit and the stage decided */
+	RS_BASIS_WORDS,    /* the learned word model decided (words.h) */
 } rs_verdict_basis_t;
 
 typedef struct rs_verdict {
@@ -52,9 +53,15 @@ typedef struct rs_verdict {
 	rs_stage_t stage_inferred;
 	rs_stage_source_t stage_source;
 	const rs_rule_t *rule; /* winning rule when basis == RS_BASIS_RULE */
-	const char *rule_id;   /* rule id, or "enhanced:5.1.1" / "basic:550"; ""
-	                          if none */
-	const char *provider;  /* provider id or NULL */
+	const char *rule_id;   /* rule id, or "enhanced:5.1.1" / "basic:550" /
+	                          "words:<class>"; "" if none */
+	/* The word model's evidence when the word step was reached: known
+	 * feature occurrences (0: not reached, or no known word), its best
+	 * class and that class's posterior. */
+	size_t words_known;
+	rs_cause_t words_cause;
+	double words_posterior;
+	const char *provider;                   /* provider id or NULL */
 	const char *tags[RS_CLASSIFY_MAX_TAGS]; /* "provider:google", ... */
 	size_t ntags;
 	/* Every rule that matched, winner first, for explain. */

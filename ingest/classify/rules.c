@@ -46,6 +46,20 @@ static int index_mx(rs_rules_t *rules)
 	return rules->mxindex != NULL ? 0 : -1;
 }
 
+/* The learned word model of the directory, if it has one (words.h). 0, or
+ * -1 with "file:line: sentence" in errstr. */
+static int load_words(rs_rules_t *rules, char *errstr, size_t errstr_size)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/words.model",
+	                     rules->dir) >= sizeof(path)) {
+		snprintf(errstr, errstr_size, "%s: path too long.", rules->dir);
+		return -1;
+	}
+	return rs_words_load(path, &rules->words, errstr, errstr_size);
+}
+
 /* The second part of the load-time example check, on a thread of its own. */
 typedef struct examples_part {
 	const rs_rules_t *rules;
@@ -150,6 +164,9 @@ rs_rules_t *rs_rules_load(const char *dir, char *errstr, size_t errstr_size)
 		snprintf(errstr, errstr_size, "%s: out of memory.", rules->dir);
 		goto fail;
 	}
+	if (load_words(rules, errstr, errstr_size) != 0) {
+		goto fail;
+	}
 	scratch = rs_rules_scratch_new(rules, errstr, errstr_size);
 	if (scratch == NULL) {
 		goto fail;
@@ -172,6 +189,7 @@ void rs_rules_destroy(rs_rules_t *rules)
 		return;
 	}
 	rs_mxindex_destroy(rules->mxindex);
+	rs_words_destroy(rules->words);
 	hs_free_scratch(rules->proto);
 	hs_free_database(rules->db);
 	free(rules->rules);
@@ -185,6 +203,20 @@ void rs_rules_destroy(rs_rules_t *rules)
 size_t rs_rules_count(const rs_rules_t *rules)
 {
 	return rules != NULL ? rules->nrules : 0;
+}
+
+/* The word model, or NULL when the directory has none. */
+const rs_words_t *rs_rules_words(const rs_rules_t *rules)
+{
+	return rules != NULL ? rules->words : NULL;
+}
+
+/* The normal form of the reply the scratch classified last. */
+const char *rs_rules_scratch_normal(const rs_rules_scratch_t *scratch,
+                                    size_t *len)
+{
+	*len = scratch != NULL && scratch->norm != NULL ? scratch->norm_len : 0;
+	return *len > 0 ? scratch->norm : "";
 }
 
 /* The directory the set was loaded from, without a trailing slash. */
@@ -340,6 +372,34 @@ void rs_rules_list(const rs_rules_t *rules, FILE *out)
 		}
 		fprintf(out, "%s\t%s:%u\n", r->ntags == 0 ? "-" : "", r->file,
 		        r->line);
+	}
+}
+
+/* Every match example of every classifying rule, one TSV row each. */
+void rs_rules_examples(const rs_rules_t *rules, FILE *out)
+{
+	fputs("text\tclass\trule\n", out);
+	for (size_t i = 0; i < rules->nrules; i++) {
+		const rs_rule_t *r = &rules->rules[i];
+
+		if (r->cause == RS_CAUSE_UNSPECIFIED) {
+			continue;
+		}
+		for (size_t j = 0; j < r->nexamples; j++) {
+			const rs_rule_example_t *ex = &r->examples[j];
+
+			if (!ex->must_match) {
+				continue;
+			}
+			for (size_t k = 0; k < ex->text_len; k++) {
+				char c = ex->text[k];
+				fputc(c == '\t' || c == '\n' || c == '\r' ? ' '
+				                                          : c,
+				      out);
+			}
+			fprintf(out, "\t%s\t%s\n",
+			        rs_taxonomy_cause_name(r->cause), r->id);
+		}
 	}
 }
 

@@ -23,6 +23,7 @@
 typedef struct rs_rules rs_rules_t;
 typedef struct rs_rules_scratch rs_rules_scratch_t;
 typedef struct rs_rule rs_rule_t;
+typedef struct rs_words rs_words_t;
 
 /*
  * Load every *.yaml file of dir (sorted by name) and compile the database.
@@ -35,6 +36,15 @@ void rs_rules_destroy(rs_rules_t *rules);
 
 /* Number of classifying and tagging rules. */
 size_t rs_rules_count(const rs_rules_t *rules);
+
+/* The learned word model (rules/words.model), NULL when the directory
+ * has none (no word step). Lives as long as the set. */
+const rs_words_t *rs_rules_words(const rs_rules_t *rules);
+
+/* The normal form of the reply this scratch classified last (for
+ * explain: the text the rules and the word model read). */
+const char *rs_rules_scratch_normal(const rs_rules_scratch_t *scratch,
+                                    size_t *len);
 
 /* The directory the set was loaded from. */
 const char *rs_rules_dir(const rs_rules_t *rules);
@@ -59,6 +69,13 @@ size_t rs_rules_test(const rs_rules_t *rules, FILE *out, size_t *npassed);
  * In load order.
  */
 void rs_rules_list(const rs_rules_t *rules, FILE *out);
+
+/*
+ * Every match example of every classifying rule, one tab-separated row
+ * each after a header row: text (tabs and line breaks as spaces), class,
+ * rule id. In load order. The word model's trainer reads them.
+ */
+void rs_rules_examples(const rs_rules_t *rules, FILE *out);
 
 /* Rule accessors; the strings live as long as the set. */
 const char *rs_rule_id(const rs_rule_t *rule);

@@ -22,6 +22,7 @@
 
 #include "classify/mxindex.h"
 #include "classify/rules.h"
+#include "classify/words.h"
 #include "util/arena.h"
 #include "event/taxonomy.h"
 
@@ -96,6 +97,7 @@ struct rs_rules {
 	hs_database_t *db;
 	hs_scratch_t *proto;   /* cloned by rs_rules_scratch_new */
 	rs_mxindex_t *mxindex; /* the providers' MX suffixes by hash */
+	rs_words_t *words;     /* words.model, NULL when there is none */
 };
 
 /*
@@ -114,6 +116,7 @@ struct rs_rules_scratch {
 	long wording_provider; /* lowest provider index whose wording hit */
 	char *norm; /* the normal form of the reply being classified */
 	size_t norm_cap;
+	size_t norm_len; /* its length */
 };
 
 /* Read every rule file of rules->dir into the set (rules_yaml.c). 0, or

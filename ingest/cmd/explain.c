@@ -11,6 +11,7 @@
 
 #include "util/buf.h"
 #include "classify/paste.h"
+#include "classify/words.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "event/event.h"
@@ -30,7 +31,12 @@ static void usage(FILE *out)
 	    "talk to me: 421 4.7.0 Not allowed\"\n"
 	    "Several TEXT arguments are explained one after the other; '-' "
 	    "reads one\n"
-	    "reply per line from stdin.\n"
+	    "reply per line from stdin. The learned word evidence (the word "
+	    "model of the\n"
+	    "rules directory, words.model) is shown too: it is learned, not a "
+	    "rule, and\n"
+	    "decides only when no wording rule matched (JSON: the \"words\" "
+	    "object).\n"
 	    "\n"
 	    "  --json        one JSON object per reply\n"
 	    "  --rules DIR   rules directory (default: the bundled rules)\n"
@@ -50,14 +56,52 @@ static const char *basis_words(rs_verdict_basis_t basis)
 		       "or status code decided)";
 	case RS_BASIS_BASIC:
 		return "the basic reply code";
+	case RS_BASIS_WORDS:
+		return "learned word evidence (no wording rule matched; a "
+		       "word model trained on labelled replies)";
 	case RS_BASIS_NONE:
 		break;
 	}
 	return "nothing: no rule and no status code explained it";
 }
 
+/* The word model's evidence in plain words: learned, not a rule. */
+static void explain_words_text(const rs_verdict_t *v,
+                               const rs_words_result_t *w, int have_model)
+{
+	const char *why;
+
+	if (!have_model) {
+		printf("words:       no word model in the rules directory\n");
+		return;
+	}
+	if (w->known == 0) {
+		printf("words:       no word the model knows\n");
+		return;
+	}
+	if (v->basis == RS_BASIS_WORDS) {
+		why = "which decided the class";
+	} else if (v->basis == RS_BASIS_RULE) {
+		why = "not consulted: a wording rule decided";
+	} else if (v->words_known == 0) {
+		why = "not consulted: a precise status code decided";
+	} else {
+		why = "below the thresholds: not used";
+	}
+	printf("words:       learned evidence (not a rule): %s with "
+	       "posterior %.3f, %s\n",
+	       rs_taxonomy_cause_name(w->cause), w->posterior, why);
+	printf("top words:   ");
+	for (size_t i = 0; i < w->ntop; i++) {
+		printf("%s%s (%+.2f)", i ? ", " : "", w->top[i].feature,
+		       w->top[i].weight);
+	}
+	printf("%s\n", w->ntop ? "" : "-");
+}
+
 /* Print one explanation in plain words. */
 static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
+                         const rs_words_result_t *w, int have_model,
                          const char *text, size_t len)
 {
 	const char *perm = rs_classify_permanence(
@@ -131,6 +175,7 @@ static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
 		}
 		printf("\n");
 	}
+	explain_words_text(v, w, have_model);
 	if (v->rule != NULL && rs_rule_advice(v->rule)[0] != '\0') {
 		printf("advice:      %s\n", rs_rule_advice(v->rule));
 	}
@@ -148,9 +193,44 @@ static void json_field(rs_buf_t *b, const char *key, const char *v, size_t n)
 	rs_utf8_json_string(b, tmp, m);
 }
 
+/* ,"words":{...}: the text the model read and its evidence. */
+static void json_words(rs_buf_t *b, const rs_verdict_t *v,
+                       const rs_words_result_t *w, int have_model,
+                       const char *norm, size_t norm_len)
+{
+	const char *s;
+	char num[32];
+
+	rs_buf_puts(b, ",\"words\":{\"model\":");
+	rs_buf_puts(b, have_model ? "true" : "false");
+	json_field(b, ",\"text\":", norm, norm_len);
+	rs_buf_puts(b, ",\"known\":");
+	rs_buf_put_u64(b, w->known);
+	s = w->known ? rs_taxonomy_cause_name(w->cause) : "";
+	json_field(b, ",\"class\":", s, strlen(s));
+	snprintf(num, sizeof(num), "%.4f", w->posterior);
+	rs_buf_puts(b, ",\"posterior\":");
+	rs_buf_puts(b, num);
+	rs_buf_puts(b, ",\"decided\":");
+	rs_buf_puts(b, v->basis == RS_BASIS_WORDS ? "true" : "false");
+	rs_buf_puts(b, ",\"top\":[");
+	for (size_t i = 0; i < w->ntop; i++) {
+		rs_buf_puts(b, i ? ",{\"word\":" : "{\"word\":");
+		rs_utf8_json_string(b, w->top[i].feature,
+		                    strlen(w->top[i].feature));
+		snprintf(num, sizeof(num), "%.3f", w->top[i].weight);
+		rs_buf_puts(b, ",\"weight\":");
+		rs_buf_puts(b, num);
+		rs_buf_putc(b, '}');
+	}
+	rs_buf_puts(b, "]}");
+}
+
 /* Print one explanation as a JSON object. */
 static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
-                         const char *text, size_t len)
+                         const rs_words_result_t *w, int have_model,
+                         const char *norm, size_t norm_len, const char *text,
+                         size_t len)
 {
 	rs_buf_t b = {0};
 	const char *perm = rs_classify_permanence(
@@ -198,7 +278,9 @@ static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
 		}
 		rs_utf8_json_string(&b, v->tags[i], strlen(v->tags[i]));
 	}
-	rs_buf_puts(&b, "]}\n");
+	rs_buf_puts(&b, "]");
+	json_words(&b, v, w, have_model, norm, norm_len);
+	rs_buf_puts(&b, "}\n");
 	fwrite(b.data, 1, b.len, stdout);
 	rs_buf_free(&b);
 }
@@ -213,7 +295,7 @@ int rs_cmd_explain(int argc, char **argv)
 	};
 	const char *rules_dir = NULL;
 	const char *mx = NULL;
-	int json = 0, c, rc = RS_EXIT_OK, status;
+	int json = 0, c, rc = RS_EXIT_OK, status, have_model;
 	size_t shown = 0;
 	rs_rules_t *rules;
 	rs_rules_scratch_t *scratch;
@@ -255,6 +337,7 @@ int rs_cmd_explain(int argc, char **argv)
 	}
 	rec.arena = arena;
 	rec.arena_cap = sizeof(arena);
+	have_model = rs_rules_words(rules) != NULL;
 	for (int i = optind; i < argc && rc == RS_EXIT_OK; i++) {
 		char *line = NULL;
 		size_t cap = 0;
@@ -265,6 +348,9 @@ int rs_cmd_explain(int argc, char **argv)
 			const char *text = argv[i];
 			size_t len = strlen(argv[i]);
 			rs_verdict_t v;
+			rs_words_result_t w;
+			const char *norm;
+			size_t norm_len;
 
 			if (from_stdin) {
 				n = getline(&line, &cap, stdin);
@@ -286,14 +372,19 @@ int rs_cmd_explain(int argc, char **argv)
 				rc = RS_EXIT_FAILURE;
 				break;
 			}
+			norm = rs_rules_scratch_normal(scratch, &norm_len);
+			rs_words_score(rs_rules_words(rules), norm, norm_len, 1,
+			               &w);
 			if (json) {
-				explain_json(&rec, &v, text, len);
+				explain_json(&rec, &v, &w, have_model, norm,
+				             norm_len, text, len);
 				shown++;
 			} else {
 				if (shown > 0) {
 					printf("\n");
 				}
-				explain_text(&rec, &v, text, len);
+				explain_text(&rec, &v, &w, have_model, text,
+				             len);
 				shown++;
 			}
 		} while (from_stdin);

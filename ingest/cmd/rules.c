@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "classify/words.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 
@@ -16,8 +17,11 @@ static void usage(FILE *out)
 	        "usage: replyscan rules check [DIR]\n"
 	        "       replyscan rules test [DIR]\n"
 	        "       replyscan rules list [DIR]\n"
+	        "       replyscan rules examples [DIR]\n"
 	        "\n"
-	        "check  load, validate and compile every *.yaml file of DIR\n"
+	        "check  load, validate and compile every *.yaml file of DIR "
+	        "and its\n"
+	        "       word model (words.model; none: no word step)\n"
 	        "test   also run each rule's examples (must match / must not "
 	        "match)\n"
 	        "list   print every rule as a tab-separated row: id, class, "
@@ -25,6 +29,10 @@ static void usage(FILE *out)
 	        "       scope, infers_stage (\"hint:STAGE\" for a stage "
 	        "hint), patterns,\n"
 	        "       tags, file:line\n"
+	        "examples  print every classifying rule's match examples as "
+	        "tab-separated\n"
+	        "       rows: text, class, rule id (what the word model is "
+	        "trained on)\n"
 	        "\n"
 	        "DIR defaults to the bundled rules. Exit status: 0 ok, 1 an "
 	        "example\n"
@@ -45,7 +53,8 @@ int rs_cmd_rules(int argc, char **argv)
 	}
 	if (argc > 3 ||
 	    (strcmp(argv[1], "check") != 0 && strcmp(argv[1], "test") != 0 &&
-	     strcmp(argv[1], "list") != 0)) {
+	     strcmp(argv[1], "list") != 0 &&
+	     strcmp(argv[1], "examples") != 0)) {
 		usage(stderr);
 		return RS_EXIT_USAGE;
 	}
@@ -59,9 +68,29 @@ int rs_cmd_rules(int argc, char **argv)
 		rs_rules_destroy(rules);
 		return RS_EXIT_OK;
 	}
+	if (strcmp(argv[1], "examples") == 0) {
+		rs_rules_examples(rules, stdout);
+		rs_rules_destroy(rules);
+		return RS_EXIT_OK;
+	}
 	if (strcmp(argv[1], "check") == 0) {
+		const rs_words_t *w = rs_rules_words(rules);
+
 		printf("%s: %zu rules compiled into one database\n", dir,
 		       rs_rules_count(rules));
+		if (w == NULL) {
+			printf("%s/words.model: none, no word step (replies no "
+			       "rule classifies go to the code fallbacks)\n",
+			       dir);
+		} else {
+			printf("%s/words.model: %zu features, %zu classes, "
+			       "threshold %.2f (%.2f when nothing else "
+			       "decides), %.2f MiB in memory\n",
+			       dir, rs_words_nfeatures(w), rs_words_nclasses(w),
+			       rs_words_threshold(w),
+			       rs_words_threshold_alone(w),
+			       (double)rs_words_memory(w) / (1024.0 * 1024.0));
+		}
 		rs_rules_destroy(rules);
 		return RS_EXIT_OK;
 	}

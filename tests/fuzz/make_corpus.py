@@ -177,6 +177,18 @@ def main():
             data += b"\0" + open(os.path.join(p, "providers.yaml"), "rb").read()
         put(d, "bad-" + case, data)
 
+    # words: a word model file, then \0 and a reply text.
+    d = reset("words")
+    model = open(os.path.join(ROOT, "rules", "words.model"), "rb").read()
+    head = b"".join(model.splitlines(True)[:60])
+    put(d, "bundled-head", head + b"\0" + b"550 5.1.1 mailbox unavailable")
+    small = (b"replyscan-words 1\nalpha 1\nthreshold 0.9\nthreshold_alone 0.5\n"
+             b"class mailbox_full 1\nclass user_unknown 2\nword full 0:3\n"
+             b"word mailbox 0:1 1:1\nword unknown 1:3\nword not+allowed 1:1\n")
+    put(d, "small", small + b"\0" + b"452 4.2.2 [TSS04] Mailbox FULL not allowed")
+    put(d, "bad-header", b"replyscan-words 2\n")
+    put(d, "bad-class", small.replace(b"class user_unknown 2", b"class nope 2"))
+
     # config: a YAML file, then \0 and KEY=VALUE pairs.
     d = reset("config")
     cdir = os.path.join(FIX, "config")

@@ -20,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SURFACES=(reader syslog parse normalise classify event events rules config cmdline)
+SURFACES=(reader syslog parse normalise classify event events rules config cmdline words)
 secs=60
 build=build-fuzz
 jobs=2

@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Train rules/words.model, the learned word step of the classifier.
+
+A multinomial naive Bayes model over the words and neighbouring word pairs
+of a reply's normal form (the text the rules read: continuation prefixes
+removed, the leading codes once; words lower-cased, digit runs folded to
+one '0', codes and numbers dropped). The tokenizer below is the one of
+ingest/classify/words.c, byte for byte.
+
+Training data, and nothing else:
+  * the DEVELOPMENT parts of tests/fixtures/replies, listed below by name
+    (never a held-back part, and no glob: a new part is added here on
+    purpose, or not at all);
+  * every match example of every classifying rule (rules/*.yaml),
+    labelled with its rule's class (`replyscan rules examples`).
+
+The normal forms come from the program itself (`replyscan explain --json`,
+whose "words" object carries the text the model reads), over a copy of
+the rules directory without its words.model, so the model never feeds its
+own training. Output is deterministic: same inputs, same bytes.
+
+  train_words.py --replyscan build/replyscan              # write rules/words.model
+  train_words.py --replyscan build/replyscan --check rules/words.model
+  train_words.py --replyscan build/replyscan --cv 5       # choose alpha, threshold
+
+Python standard library only.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPLIES = os.path.join(ROOT, "tests", "fixtures", "replies")
+# The development parts, by name. Never heldback*.tsv.
+DEV_PARTS = ["dev.tsv", "dev-r6.tsv", "dev-r7.tsv", "dev-r8.tsv", "dev-r9.tsv"]
+
+# Chosen by --cv 5 on the development rows (rules/README.md has the table).
+ALPHA = 0.03
+THRESHOLD = 0.99       # decides before the weaker code fallbacks
+THRESHOLD_ALONE = 0.5  # decides when no fallback would
+MIN_DOCS = 1      # a feature must occur in at least this many training replies
+BIGRAMS = True
+MAX_WORD = 24     # RS_WORDS_MAX_WORD
+
+# The enhanced and basic codes that decide before the word step
+# (`precise` in ingest/classify/classify.c); --cv reads verdicts by them.
+PRECISE_ENHANCED = {"1.2", "1.6", "1.7", "1.8", "1.10", "2.1", "2.2", "2.3",
+                    "3.4", "4.7", "5.3", "7.8", "7.9", "7.10", "7.11", "7.12",
+                    "7.13", "7.17"} | {"7.%d" % d for d in range(20, 31)}
+PRECISE_BASIC = {"521", "530", "534", "535", "538", "556"}
+
+
+def words(text):
+    """The words of a normal form, as words.c forms them."""
+    out = []
+    cur = bytearray()
+    letter = over = digit = False
+    for b in text.encode("utf-8", "surrogateescape") + b" ":
+        if 65 <= b <= 90:
+            b += 32
+        if (97 <= b <= 122) or (48 <= b <= 57) or b >= 0x80:
+            if 48 <= b <= 57:
+                if digit:
+                    continue
+                digit = True
+                b = 48
+            else:
+                digit = False
+                letter = True
+            if len(cur) < MAX_WORD:
+                cur.append(b)
+            else:
+                over = True
+            continue
+        if cur and letter and not over:
+            out.append(bytes(cur))
+        cur = bytearray()
+        letter = over = digit = False
+    return out
+
+
+def features(text, bigrams):
+    ws = words(text)
+    fs = list(ws)
+    if bigrams:
+        fs += [a + b"+" + b for a, b in zip(ws, ws[1:])]
+    return fs
+
+
+def read_tsv(path):
+    """(text, class) rows of a labelled TSV with a header row."""
+    rows = []
+    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        head = f.readline().rstrip("\n").split("\t")
+        ci = head.index("class")
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) > ci and cols[0] and cols[ci] != "uncategorized":
+                rows.append((cols[0], cols[ci]))
+    return rows
+
+
+def rules_copy(rules_dir):
+    """A temporary copy of the rules directory without words.model."""
+    tmp = tempfile.mkdtemp(prefix="train_words.")
+    for name in sorted(os.listdir(rules_dir)):
+        if name.endswith(".yaml"):
+            os.symlink(os.path.abspath(os.path.join(rules_dir, name)),
+                       os.path.join(tmp, name))
+    return tmp
+
+
+def run(cmd, stdin=None):
+    res = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE,
+                         check=True)
+    return res.stdout.decode("utf-8", "surrogateescape")
+
+
+def explain_all(replyscan, rules, texts):
+    """explain --json of every text: the normal form and the rules'
+    verdict (class and rule id) without the word model."""
+    clean = [t.replace("\r", " ").replace("\n", " ") for t in texts]
+    data = ("\n".join(clean) + "\n").encode("utf-8", "surrogateescape")
+    out = run([replyscan, "explain", "--json", "--rules", rules, "-"], data)
+    res = [json.loads(line) for line in out.splitlines() if line]
+    if len(res) != len(texts):
+        sys.exit("train_words.py: explain gave %d answers for %d replies"
+                 % (len(res), len(texts)))
+    return res
+
+
+class Model:
+    def __init__(self, docs, alpha, min_docs, bigrams):
+        """docs: [(features, class)]."""
+        self.alpha = alpha
+        self.bigrams = bigrams
+        df = {}
+        for fs, _ in docs:
+            for f in set(fs):
+                df[f] = df.get(f, 0) + 1
+        self.vocab = sorted(f for f, n in df.items() if n >= min_docs)
+        vset = set(self.vocab)
+        self.classes = sorted({c for _, c in docs})
+        ci = {c: i for i, c in enumerate(self.classes)}
+        self.ndocs = [0] * len(self.classes)
+        self.counts = {}
+        for fs, c in docs:
+            self.ndocs[ci[c]] += 1
+            for f in fs:
+                if f in vset:
+                    row = self.counts.setdefault(f, [0] * len(self.classes))
+                    row[ci[c]] += 1
+        self.vocab = [f for f in self.vocab if f in self.counts]
+        self.prepare()
+
+    def prepare(self):
+        C = len(self.classes)
+        V = len(self.vocab)
+        total = [0] * C
+        for row in self.counts.values():
+            for i in range(C):
+                total[i] += row[i]
+        D = sum(self.ndocs)
+        self.prior = [math.log(n / D) for n in self.ndocs]
+        self.logp = {}
+        for f, row in self.counts.items():
+            self.logp[f] = [math.log((row[i] + self.alpha) /
+                                     (total[i] + self.alpha * V))
+                            for i in range(C)]
+
+    def predict(self, text):
+        """(class, posterior, known) as words.c scores it."""
+        s = list(self.prior)
+        known = 0
+        for f in features(text, True):
+            lp = self.logp.get(f)
+            if lp is None:
+                continue
+            known += 1
+            for i in range(len(s)):
+                s[i] += lp[i]
+        if known == 0:
+            return None, 0.0, 0
+        best = max(range(len(s)), key=lambda i: (s[i], -i))
+        z = sum(math.exp(v - s[best]) for v in s)
+        return self.classes[best], 1.0 / z, known
+
+    def write(self, out):
+        ci = {c: i for i, c in enumerate(self.classes)}
+        out.write("# replyscan word model: multinomial naive Bayes over the "
+                  "words and word pairs\n"
+                  "# of a reply's normal form. Generated by "
+                  "rules/tools/train_words.py; do not edit.\n"
+                  "# Trained on: %s and every classifying rule's match "
+                  "examples.\n"
+                  "# Format (rules/README.md): class NAME TRAINING_REPLIES; "
+                  "word FEATURE CLASS_INDEX:COUNT...\n"
+                  % ", ".join("tests/fixtures/replies/" + p for p in DEV_PARTS))
+        out.write("replyscan-words 1\n")
+        out.write("alpha %g\nthreshold %g\nthreshold_alone %g\n"
+                  % (self.alpha, THRESHOLD, THRESHOLD_ALONE))
+        for c, n in zip(self.classes, self.ndocs):
+            out.write("class %s %d\n" % (c, n))
+        del ci
+        for f in self.vocab:
+            row = self.counts[f]
+            cells = " ".join("%d:%d" % (i, n) for i, n in enumerate(row) if n)
+            out.write("word %s %s\n" % (f.decode("utf-8", "surrogateescape"),
+                                       cells))
+
+
+def precise(rule_id):
+    """Did a fallback that decides before the word step decide?"""
+    if rule_id.startswith("enhanced:"):
+        return rule_id[len("enhanced:") + 2:] in PRECISE_ENHANCED
+    if rule_id.startswith("basic:"):
+        return rule_id[len("basic:"):] in PRECISE_BASIC
+    return False
+
+
+def fold_of(text, k):
+    return int(hashlib.sha1(text.encode("utf-8", "surrogateescape"))
+               .hexdigest(), 16) % k
+
+
+NO_RULES = """rules:
+  - id: cv.none
+    class: policy_other
+    patterns: ['zzqqxxnevermatches']
+    description: A rule that never matches, for --cv.
+    advice: None.
+    source: train_words.py --cv.
+    examples:
+      match: ['zzqqxxnevermatches']
+"""
+
+
+def final_class(pred, verdict, threshold, threshold_alone):
+    """The class the classifier gives with the word step in its place:
+    after the wording rules and the precise codes, before the other
+    fallbacks when sure (threshold), and after them when they gave
+    nothing and the best class is more likely than not (threshold_alone).
+    Also whether the word step decided."""
+    got = verdict["cause"]
+    if verdict["decided_by"] == "the reply's wording" or pred[2] == 0:
+        return got, False
+    if not precise(verdict["rule_id"]) and pred[1] >= threshold:
+        return pred[0], True
+    if got == "uncategorized" and pred[1] >= threshold_alone:
+        return pred[0], True
+    return got, False
+
+
+def cross_validate(k, dev, dev_ex, nr_ex, ex_docs):
+    """k folds over the development rows (the rule examples always train).
+    Two figures per setting, both on out-of-fold predictions:
+      pipeline  the whole classifier on the development rows (rules
+                first). The rules were written against these rows, so the
+                rows they miss are few and odd: this says whether the word
+                step costs anything;
+      no_rules  the same with no wording rule at all (codes, then the word
+                step): how the step does on replies the rules would miss.
+    The setting chosen: the best no_rules among those whose pipeline figure
+    is not below the rules' own."""
+    grid = [(a, md, bg) for a in (0.03, 0.1, 0.3)
+            for md in (1, 2, 3) for bg in (False, True)]
+    thresholds = (0.9, 0.95, 0.99, 0.999)
+    alone = (0.5, 0.7, 0.9)
+    n = len(dev)
+    base = sum(1 for (t, c), e in zip(dev, dev_ex) if e["cause"] == c)
+    base_nr = sum(1 for (t, c), e in zip(dev, nr_ex) if e["cause"] == c)
+    print("cv: %d folds over %d development rows (%d rule examples always "
+          "in training)" % (k, n, len(ex_docs)))
+    print("rules alone: %d of %d (%.2f %%); codes alone: %d (%.2f %%)"
+          % (base, n, 100.0 * base / n, base_nr, 100.0 * base_nr / n))
+    print("alpha\tmin_docs\tpairs\tthreshold\tthreshold_alone\t"
+          "pipeline\tno_rules\tstep_rows\tstep_precision (no_rules)")
+    best = None
+    feats = [features(e["words"]["text"], True) for e in dev_ex]
+    for alpha, md, bg in grid:
+        preds = [None] * n
+        ex_train = ex_docs if bg else [
+            ([x for x in fs if b"+" not in x], c) for fs, c in ex_docs]
+        for f in range(k):
+            train = list(ex_train)
+            test = []
+            for i, (t, c) in enumerate(dev):
+                fs = feats[i] if bg else [x for x in feats[i] if b"+" not in x]
+                if fold_of(t, k) == f:
+                    test.append(i)
+                else:
+                    train.append((fs, c))
+            m = Model(train, alpha, md, bg)
+            for i in test:
+                preds[i] = m.predict(dev_ex[i]["words"]["text"])
+        for th in thresholds:
+            for tl in alone:
+                pipe = nrul = step = right = 0
+                for i, (t, c) in enumerate(dev):
+                    got, _ = final_class(preds[i], dev_ex[i], th, tl)
+                    pipe += got == c
+                    got, by_words = final_class(preds[i], nr_ex[i], th, tl)
+                    nrul += got == c
+                    step += by_words
+                    right += by_words and got == c
+                print("%g\t%d\t%s\t%g\t%g\t%.2f\t%.2f\t%d\t%.1f" % (
+                    alpha, md, "yes" if bg else "no", th, tl,
+                    100.0 * pipe / n, 100.0 * nrul / n, step,
+                    100.0 * right / step if step else 0.0))
+                key = (pipe >= base, nrul, pipe)
+                if best is None or key > best[0]:
+                    best = (key, alpha, md, bg, th, tl, pipe, nrul)
+    _, alpha, md, bg, th, tl, pipe, nrul = best
+    print("chosen: alpha %g, min_docs %d, pairs %s, threshold %g, "
+          "threshold_alone %g: pipeline %.2f %%, no_rules %.2f %%"
+          % (alpha, md, "yes" if bg else "no", th, tl, 100.0 * pipe / n,
+             100.0 * nrul / n))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
+                                                        "replyscan"))
+    ap.add_argument("--rules", default=os.path.join(ROOT, "rules"))
+    ap.add_argument("--out", default=None,
+                    help="where to write (default RULES/words.model)")
+    ap.add_argument("--check", metavar="FILE",
+                    help="compare with FILE instead of writing; exit 1 "
+                         "when it differs (a stale model)")
+    ap.add_argument("--cv", type=int, metavar="K",
+                    help="K-fold cross-validation on the development rows")
+    a = ap.parse_args()
+
+    dev = []
+    for part in DEV_PARTS:
+        dev += read_tsv(os.path.join(REPLIES, part))
+    tmp = rules_copy(a.rules)
+    try:
+        out = run([a.replyscan, "rules", "examples", tmp])
+        examples = []
+        for line in out.splitlines()[1:]:
+            cols = line.split("\t")
+            if cols[0]:
+                examples.append((cols[0], cols[1]))
+        ex = explain_all(a.replyscan, tmp, [t for t, _ in dev] +
+                         [t for t, _ in examples])
+        nr_ex = None
+        if a.cv:
+            nr = tempfile.mkdtemp(prefix="train_words.")
+            try:
+                with open(os.path.join(nr, "00-none.yaml"), "w") as f:
+                    f.write(NO_RULES)
+                os.symlink(os.path.abspath(os.path.join(a.rules,
+                                                        "providers.yaml")),
+                           os.path.join(nr, "providers.yaml"))
+                nr_ex = explain_all(a.replyscan, nr, [t for t, _ in dev])
+            finally:
+                for name in os.listdir(nr):
+                    os.unlink(os.path.join(nr, name))
+                os.rmdir(nr)
+    finally:
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+    dev_ex = ex[:len(dev)]
+    ex_docs = [(features(e["words"]["text"], True), c)
+               for e, (_, c) in zip(ex[len(dev):], examples)]
+    if a.cv:
+        cross_validate(a.cv, dev, dev_ex, nr_ex, ex_docs)
+        return 0
+    docs = list(ex_docs)
+    docs += [(features(e["words"]["text"], True), c)
+             for e, (_, c) in zip(dev_ex, dev)]
+    if not BIGRAMS:
+        docs = [([f for f in fs if b"+" not in f], c) for fs, c in docs]
+    m = Model(docs, ALPHA, MIN_DOCS, BIGRAMS)
+    import io
+    buf = io.StringIO()
+    m.write(buf)
+    text = buf.getvalue()
+    if a.check:
+        with open(a.check, encoding="utf-8", errors="surrogateescape") as f:
+            if f.read() != text:
+                print("%s is stale: retrain with rules/tools/train_words.py "
+                      "(rule examples or development rows changed)"
+                      % a.check, file=sys.stderr)
+                return 1
+        print("%s: up to date (%d features, %d classes)"
+              % (a.check, len(m.vocab), len(m.classes)))
+        return 0
+    path = a.out or os.path.join(a.rules, "words.model")
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write(text)
+    print("%s: %d features, %d classes, %d training replies"
+          % (path, len(m.vocab), len(m.classes), len(docs)), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_words.c - the learned word model (classify/words.c): a table of
+ * malformed model files, each refused with its exact "file:line: sentence";
+ * a missing file is no model, not an error; scoring of a small model
+ * checked against naive Bayes worked out by hand (words, digit folding,
+ * pairs, both thresholds, the top words); the bundled rules/words.model
+ * loads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "classify/words.h"
+
+/* Write text to a fresh temporary file; its name in path. */
+static void write_model(char *path, size_t size, const char *text)
+{
+	int fd;
+	FILE *fp;
+
+	snprintf(path, size, "/tmp/test_words.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+#define HEAD "replyscan-words 1\nalpha 1\nthreshold 0.9\nthreshold_alone 0.5\n"
+
+/* A small model: two classes, one training reply each, alpha 1. */
+static const char small_model[] = "# a comment, then a blank line\n"
+				  "\n" HEAD "class mailbox_full 1\n"
+				  "class user_unknown 1\n"
+				  "word full 0:3\n"
+				  "word mailbox 0:1 1:1\n"
+				  "word unknown 1:3\n"
+				  "word tss0 1:2\n"
+				  "word not+allowed 1:1\n";
+
+struct bad {
+	const char *text;
+	const char *want; /* after "PATH:" */
+};
+
+static void test_malformed(void **state)
+{
+	static const struct bad cases[] = {
+	    {"", "1: the first line must be 'replyscan-words 1'."},
+	    {"replyscan-words 2\n",
+	     "1: the first line must be 'replyscan-words 1'."},
+	    {"# c\nalpha 1\n",
+	     "2: the first line must be 'replyscan-words 1'."},
+	    {HEAD "colour blue\n",
+	     "5: unknown key 'colour' (expected alpha, threshold, "
+	     "threshold_alone, class or word)."},
+	    {"replyscan-words 1\nalpha 0\n",
+	     "2: alpha must be a number above 0 and at most 10."},
+	    {"replyscan-words 1\nalpha 1\nalpha 2\n",
+	     "3: alpha is given twice."},
+	    {"replyscan-words 1\nthreshold 1.5\n",
+	     "2: threshold must be a number above 0 and at most 1."},
+	    {"replyscan-words 1\nthreshold 0.5\nthreshold_alone 0.9\n",
+	     "3: threshold_alone (0.9) must not be above threshold (0.5)."},
+	    {HEAD "class nonsense 1\n",
+	     "5: unknown class 'nonsense' (TAXONOMY.md names the classes)."},
+	    {HEAD "class uncategorized 1\n",
+	     "5: unknown class 'uncategorized' (TAXONOMY.md names the "
+	     "classes)."},
+	    {HEAD "class virus 1\nclass virus 2\n",
+	     "6: class 'virus' is listed twice."},
+	    {HEAD "class virus 0\n",
+	     "5: class 'virus' needs a whole number of training replies of "
+	     "at least 1, not '0'."},
+	    {HEAD "class virus\n", "5: expected 'class NAME DOCUMENTS'."},
+	    {HEAD "class virus 1\nword full 0:1\n",
+	     "6: word lines need at least two class lines before them."},
+	    {HEAD "class virus 1\nclass expired 1\nword Full 0:1\n",
+	     "7: 'Full' is not a feature (a word of lower-case letters, digit "
+	     "runs as one 0, at most 24 bytes, or two joined by '+')."},
+	    {HEAD "class virus 1\nclass expired 1\nword s3150 0:1\n",
+	     "7: 's3150' is not a feature (a word of lower-case letters, "
+	     "digit runs as one 0, at most 24 bytes, or two joined by '+')."},
+	    {HEAD "class virus 1\nclass expired 1\nword 0 0:1\n",
+	     "7: '0' is not a feature (a word of lower-case letters, digit "
+	     "runs as one 0, at most 24 bytes, or two joined by '+')."},
+	    {HEAD "class virus 1\nclass expired 1\nword a+b+c 0:1\n",
+	     "7: 'a+b+c' is not a feature (a word of lower-case letters, "
+	     "digit runs as one 0, at most 24 bytes, or two joined by '+')."},
+	    {HEAD "class virus 1\nclass expired 1\nword full\n",
+	     "7: expected 'word FEATURE CLASS:COUNT...'."},
+	    {HEAD "class virus 1\nclass expired 1\nword full 2:1\n",
+	     "7: '2' is not a class index (0 to 1, in the order of the class "
+	     "lines)."},
+	    {HEAD "class virus 1\nclass expired 1\nword full 0:0\n",
+	     "7: '0' is not a count of at least 1."},
+	    {HEAD "class virus 1\nclass expired 1\nword full 01\n",
+	     "7: '01' is not CLASS:COUNT."},
+	    {HEAD "class virus 1\nclass expired 1\nword full 0:1 0:2\n",
+	     "7: class 0 is given twice."},
+	    {HEAD "class virus 1\nclass expired 1\nword full 0:1\nclass "
+	          "dns_failure 1\n",
+	     "8: class lines must come before the word lines."},
+	    {HEAD "class virus 1\nclass expired 1\nword full 0:1\nword x 1:1\n"
+	          "word full 1:1\n",
+	     "9: word 'full' is listed twice."},
+	    {"replyscan-words 1\nalpha 1\nthreshold 0.9\n",
+	     "4: the file ends without a threshold_alone line."},
+	    {HEAD "class virus 1\nclass expired 1\n",
+	     "7: the file ends without word lines."},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char path[64], err[512], want[600];
+		rs_words_t *m = (rs_words_t *)1;
+
+		write_model(path, sizeof(path), cases[i].text);
+		err[0] = '\0';
+		assert_int_equal(rs_words_load(path, &m, err, sizeof(err)), -1);
+		assert_null(m);
+		snprintf(want, sizeof(want), "%s:%s", path, cases[i].want);
+		if (strcmp(err, want) != 0) {
+			print_error("case %zu: got \"%s\", want \"%s\"\n", i,
+			            err, want);
+		}
+		assert_string_equal(err, want);
+		unlink(path);
+	}
+}
+
+static void test_missing_is_no_model(void **state)
+{
+	rs_words_t *m = (rs_words_t *)1;
+	char err[256] = "";
+	rs_words_result_t r;
+
+	(void)state;
+	assert_int_equal(
+	    rs_words_load("/nonexistent/words.model", &m, err, sizeof(err)), 0);
+	assert_null(m);
+	assert_string_equal(err, "");
+	rs_words_score(NULL, "550 mailbox full", 16, 1, &r);
+	assert_int_equal(r.known, 0);
+	assert_int_equal(r.decides, 0);
+	assert_int_equal(r.decides_alone, 0);
+	assert_string_equal(r.rule_id, "");
+}
+
+/* The posterior of class 0 over two classes of equal prior, from the
+ * log-likelihoods worked out by hand. */
+static double posterior2(double l0, double l1)
+{
+	return 1.0 / (1.0 + exp(l1 - l0));
+}
+
+static void test_score(void **state)
+{
+	char path[64], err[256];
+	rs_words_t *m = NULL;
+	rs_words_result_t r;
+	const char *t;
+	double want;
+
+	(void)state;
+	write_model(path, sizeof(path), small_model);
+	assert_int_equal(rs_words_load(path, &m, err, sizeof(err)), 0);
+	unlink(path);
+	assert_non_null(m);
+	assert_int_equal(rs_words_nfeatures(m), 5);
+	assert_int_equal(rs_words_nclasses(m), 2);
+	assert_true(rs_words_threshold(m) == 0.9);
+	assert_true(rs_words_threshold_alone(m) == 0.5);
+
+	/* V = 5 features; class totals: mailbox_full 4, user_unknown 7.
+	 * "mailbox" and "full" are known, the pair "mailbox+full" and the
+	 * codes are not. */
+	t = "452 4.2.2 Mailbox FULL";
+	rs_words_score(m, t, strlen(t), 1, &r);
+	assert_int_equal(r.known, 2);
+	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_int_equal(r.second, RS_CAUSE_USER_UNKNOWN);
+	want = posterior2(log(2.0 / 9) + log(4.0 / 9),
+	                  log(2.0 / 12) + log(1.0 / 12));
+	assert_true(fabs(r.posterior - want) < 1e-6);
+	assert_int_equal(r.decides, want >= 0.9);
+	assert_int_equal(r.decides_alone, 1);
+	assert_string_equal(r.rule_id, "words:mailbox_full");
+	/* "full" favours mailbox_full most: log(4/9) - log(1/12). */
+	assert_true(r.ntop >= 1);
+	assert_string_equal(r.top[0].feature, "full");
+	assert_true(fabs(r.top[0].weight - (log(4.0 / 9) - log(1.0 / 12))) <
+	            1e-6);
+
+	/* Digit runs fold to one 0 ("TSS04" is tss0), pairs count, a
+	 * repeated word counts twice, words over 24 bytes are skipped. */
+	t = "421 [TSS04] not allowed unknown unknown "
+	    "abcdefghijklmnopqrstuvwxyzfull";
+	rs_words_score(m, t, strlen(t), 0, &r);
+	assert_int_equal(r.known, 4);
+	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
+	assert_int_equal(r.ntop, 0);
+	want = posterior2(2 * log(4.0 / 12) + log(3.0 / 12) + log(2.0 / 12),
+	                  2 * log(1.0 / 9) + log(1.0 / 9) + log(1.0 / 9));
+	assert_true(fabs(r.posterior - want) < 1e-6);
+	assert_int_equal(r.decides, 1);
+
+	/* Nothing known: no class, nothing decides. */
+	t = "550 5.1.1 <a@b.example>: nope";
+	rs_words_score(m, t, strlen(t), 1, &r);
+	assert_int_equal(r.known, 0);
+	assert_int_equal(r.cause, RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(r.decides_alone, 0);
+	assert_int_equal(r.ntop, 0);
+	rs_words_destroy(m);
+}
+
+static void test_bundled_model(void **state)
+{
+	rs_words_t *m = NULL;
+	char err[512] = "";
+	rs_words_result_t r;
+	const char *t = "452 4.2.2 The email account that you tried to reach "
+			"is over quota";
+
+	(void)state;
+	assert_int_equal(
+	    rs_words_load(RS_RULES_DIR "/words.model", &m, err, sizeof(err)),
+	    0);
+	if (m == NULL) {
+		print_error("%s\n", err);
+	}
+	assert_non_null(m);
+	assert_true(rs_words_nfeatures(m) > 1000);
+	rs_words_score(m, t, strlen(t), 1, &r);
+	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_true(r.ntop > 0);
+	rs_words_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_missing_is_no_model),
+	    cmocka_unit_test(test_score),
+	    cmocka_unit_test(test_bundled_model),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
