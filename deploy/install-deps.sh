@@ -24,6 +24,9 @@ packages=(
 	# deploy checks (tests/deploy/check.sh): Debian package, unit, manifests
 	debhelper dpkg-dev fakeroot lintian yamllint systemd python3-yaml
 	python3-venv man-db groff-base strace time
+	# the posture page in a real headless browser (tests/posture/page.sh;
+	# skipped, exit 77, where it is absent)
+	chromium
 )
 
 # The libhs API: Hyperscan where Debian builds it (amd64 only), else

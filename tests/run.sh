@@ -55,9 +55,9 @@ build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 3.5 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 69.5 --max-uncategorized 21.5 \
+build/replyscan eval --quiet --min-accuracy 91.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 71 --max-uncategorized 18 \
+build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
 
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
