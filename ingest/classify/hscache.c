@@ -136,6 +136,7 @@ hs_error_t rs_hscache_compile(const char *const *exprs, const unsigned *flags,
 {
 	key_t_ k = {14695981039346656037ULL, 0x6c62272e07bb0142ULL};
 	const char *ver = hs_version();
+	hs_platform_info_t plat;
 	char dir[4096], path[4200];
 	char *bytes;
 	size_t len = 0;
@@ -143,6 +144,14 @@ hs_error_t rs_hscache_compile(const char *const *exprs, const unsigned *flags,
 
 	mix(&k, ver, strlen(ver) + 1);
 	mix(&k, &mode, sizeof(mode));
+	/* The CPU the database is built for: one built where Hyperscan saw
+	 * fewer features (another machine, or valgrind) loads here too, and
+	 * would be kept and scanned with instead of this CPU's own. */
+	memset(&plat, 0, sizeof(plat));
+	if (hs_populate_platform(&plat) == HS_SUCCESS) {
+		mix(&k, &plat.tune, sizeof(plat.tune));
+		mix(&k, &plat.cpu_features, sizeof(plat.cpu_features));
+	}
 	mix(&k, &n, sizeof(n));
 	for (unsigned i = 0; i < n; i++) {
 		mix(&k, exprs[i], strlen(exprs[i]) + 1);
