@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,35 +74,38 @@ static void make_dirs(const char *dir)
 	}
 }
 
-/* Read a whole file; NULL when absent or unreadable. */
-static char *read_file(const char *path, size_t *len)
+/*
+ * Deserialize the database cached at path; 0, or -1 when it is absent,
+ * unreadable or not a database of this Hyperscan. The file is mapped, not
+ * read: a read into fresh memory cost as much again as the deserializing
+ * copy (11 MB for the bundled rules: 12 ms against 6 ms, every start).
+ * The mapping is safe from the SIGBUS a shrinking file would raise
+ * because a cache file is never changed in place: write_file renames a
+ * new one over it, and this mapping keeps the old one.
+ */
+static int load_cached(const char *path, hs_database_t **db)
 {
 	struct stat st;
-	char *buf;
+	void *map;
+	hs_error_t err;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
 
 	if (fd < 0) {
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
 	    st.st_size > 256 * 1024 * 1024) {
 		close(fd);
-		return NULL;
+		return -1;
 	}
-	buf = malloc((size_t)st.st_size);
-	while (buf != NULL && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r <= 0) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		got += (size_t)r;
-	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	*len = got;
-	return buf;
+	if (map == MAP_FAILED) {
+		return -1;
+	}
+	err = hs_deserialize_database(map, (size_t)st.st_size, db);
+	munmap(map, (size_t)st.st_size);
+	return err == HS_SUCCESS ? 0 : -1;
 }
 
 /* Write the serialized database under path (temp file, then rename). */
@@ -138,8 +142,6 @@ hs_error_t rs_hscache_compile(const char *const *exprs, const unsigned *flags,
 	const char *ver = hs_version();
 	hs_platform_info_t plat;
 	char dir[4096], path[4200];
-	char *bytes;
-	size_t len = 0;
 	hs_error_t err;
 
 	mix(&k, ver, strlen(ver) + 1);
@@ -161,13 +163,8 @@ hs_error_t rs_hscache_compile(const char *const *exprs, const unsigned *flags,
 	if (cache_dir(dir, sizeof(dir)) == 0) {
 		snprintf(path, sizeof(path), "%s/%016llx%016llx.hsdb", dir,
 		         (unsigned long long)k.a, (unsigned long long)k.b);
-		bytes = read_file(path, &len);
-		if (bytes != NULL) {
-			err = hs_deserialize_database(bytes, len, db);
-			free(bytes);
-			if (err == HS_SUCCESS) {
-				return HS_SUCCESS;
-			}
+		if (load_cached(path, db) == 0) {
+			return HS_SUCCESS;
 		}
 	} else {
 		dir[0] = '\0';
