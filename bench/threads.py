@@ -32,15 +32,17 @@ import subprocess
 import sys
 import tempfile
 
+# The command name before "pid/tid" may hold spaces (a JVM's "G1 Young
+# RemSet" thread): the patterns start at the pid/tid, not the line's start.
 SWITCH = re.compile(
-    r"^\s*\S+\s+(\d+)/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_switch:\s+"
-    r"prev_comm=.* prev_pid=(\d+) prev_prio=\d+ prev_state=(\S+) ==> "
-    r"next_comm=.* next_pid=(\d+) next_prio=\d+")
+    r"\s(-?\d+)/(-?\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:sched_switch:\s+"
+    r"prev_comm=.* prev_pid=(\d+) prev_prio=-?\d+ prev_state=(\S+) ==> "
+    r"next_comm=.* next_pid=(\d+) next_prio=-?\d+")
 FORK = re.compile(
-    r"^\s*\S+\s+(\d+)/(\d+)\s+\[\d+\]\s+([\d.]+):\s+sched:sched_process_fork:"
+    r"\s(-?\d+)/(-?\d+)\s+\[\d+\]\s+([\d.]+):\s+sched:sched_process_fork:"
     r".* pid=(\d+) child_comm=.* child_pid=(\d+)")
 EXIT = re.compile(
-    r"^\s*\S+\s+(\d+)/(\d+)\s+\[\d+\]\s+([\d.]+):\s+sched:sched_process_exit:"
+    r"\s(-?\d+)/(-?\d+)\s+\[\d+\]\s+([\d.]+):\s+sched:sched_process_exit:"
     r".* pid=(\d+)")
 
 
@@ -72,20 +74,26 @@ def one_run(cmd, work):
 
 def analyse(text, nthreads):
     events = []
+    unread = 0
     for line in text.splitlines():
-        m = SWITCH.match(line)
+        m = SWITCH.search(line)
+        if not m and "sched:sched_switch:" in line:
+            unread += 1
         if m:
             events.append(("sw", float(m.group(4)), int(m.group(5)),
                            m.group(6), int(m.group(7)), int(m.group(3))))
             continue
-        m = FORK.match(line)
+        m = FORK.search(line)
         if m:
             events.append(("fork", float(m.group(3)), int(m.group(4)),
                            int(m.group(5))))
             continue
-        m = EXIT.match(line)
+        m = EXIT.search(line)
         if m:
             events.append(("exit", float(m.group(3)), int(m.group(4))))
+    if unread:
+        print("threads.py: %d switch events not understood; CPU times "
+              "are short" % unread, file=sys.stderr)
     # perf-exec's switch-in starts the command; its pid is the process.
     m = re.search(r"next_comm=perf-exec next_pid=(\d+)", text)
     if not m:
