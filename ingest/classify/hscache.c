@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,35 +74,77 @@ static void make_dirs(const char *dir)
 	}
 }
 
-/* Read a whole file; NULL when absent or unreadable. */
-static char *read_file(const char *path, size_t *len)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+
+/*
+ * hs_deserialize_database, with the database's pages faulted in by one
+ * call before the copy instead of one fault per page during it (11 MB:
+ * 6.1 -> 4.8 ms). The memory is malloc'd as Hyperscan's default allocator
+ * does, so hs_free_database frees it; a kernel without the advice just
+ * faults as before.
+ */
+static hs_error_t deserialize(const char *bytes, size_t len, hs_database_t **db)
+{
+	size_t size;
+	char *mem;
+	uintptr_t from, to;
+	hs_error_t err = hs_serialized_database_size(bytes, len, &size);
+
+	if (err != HS_SUCCESS) {
+		return err;
+	}
+	mem = malloc(size);
+	if (mem == NULL) {
+		return HS_NOMEM;
+	}
+	from = ((uintptr_t)mem + 4095) & ~(uintptr_t)4095;
+	to = ((uintptr_t)mem + size) & ~(uintptr_t)4095;
+	if (to > from) {
+		(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+	}
+	err = hs_deserialize_database_at(bytes, len, (hs_database_t *)mem);
+	if (err != HS_SUCCESS) {
+		free(mem);
+		return err;
+	}
+	*db = (hs_database_t *)mem;
+	return HS_SUCCESS;
+}
+
+/*
+ * Deserialize the database cached at path; 0, or -1 when it is absent,
+ * unreadable or not a database of this Hyperscan. The file is mapped, not
+ * read: a read into fresh memory cost as much again as the deserializing
+ * copy (11 MB for the bundled rules: 12 ms against 6 ms, every start).
+ * The mapping is safe from the SIGBUS a shrinking file would raise
+ * because a cache file is never changed in place: write_file renames a
+ * new one over it, and this mapping keeps the old one.
+ */
+static int load_cached(const char *path, hs_database_t **db)
 {
 	struct stat st;
-	char *buf;
+	void *map;
+	hs_error_t err;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
 
 	if (fd < 0) {
-		return NULL;
+		return -1;
 	}
 	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
 	    st.st_size > 256 * 1024 * 1024) {
 		close(fd);
-		return NULL;
+		return -1;
 	}
-	buf = malloc((size_t)st.st_size);
-	while (buf != NULL && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r <= 0) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		got += (size_t)r;
-	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	*len = got;
-	return buf;
+	if (map == MAP_FAILED) {
+		return -1;
+	}
+	err = deserialize(map, (size_t)st.st_size, db);
+	munmap(map, (size_t)st.st_size);
+	return err == HS_SUCCESS ? 0 : -1;
 }
 
 /* Write the serialized database under path (temp file, then rename). */
@@ -136,13 +179,20 @@ hs_error_t rs_hscache_compile(const char *const *exprs, const unsigned *flags,
 {
 	key_t_ k = {14695981039346656037ULL, 0x6c62272e07bb0142ULL};
 	const char *ver = hs_version();
+	hs_platform_info_t plat;
 	char dir[4096], path[4200];
-	char *bytes;
-	size_t len = 0;
 	hs_error_t err;
 
 	mix(&k, ver, strlen(ver) + 1);
 	mix(&k, &mode, sizeof(mode));
+	/* The CPU the database is built for: one built where Hyperscan saw
+	 * fewer features (another machine, or valgrind) loads here too, and
+	 * would be kept and scanned with instead of this CPU's own. */
+	memset(&plat, 0, sizeof(plat));
+	if (hs_populate_platform(&plat) == HS_SUCCESS) {
+		mix(&k, &plat.tune, sizeof(plat.tune));
+		mix(&k, &plat.cpu_features, sizeof(plat.cpu_features));
+	}
 	mix(&k, &n, sizeof(n));
 	for (unsigned i = 0; i < n; i++) {
 		mix(&k, exprs[i], strlen(exprs[i]) + 1);
@@ -152,13 +202,8 @@ hs_error_t rs_hscache_compile(const char *const *exprs, const unsigned *flags,
 	if (cache_dir(dir, sizeof(dir)) == 0) {
 		snprintf(path, sizeof(path), "%s/%016llx%016llx.hsdb", dir,
 		         (unsigned long long)k.a, (unsigned long long)k.b);
-		bytes = read_file(path, &len);
-		if (bytes != NULL) {
-			err = hs_deserialize_database(bytes, len, db);
-			free(bytes);
-			if (err == HS_SUCCESS) {
-				return HS_SUCCESS;
-			}
+		if (load_cached(path, db) == 0) {
+			return HS_SUCCESS;
 		}
 	} else {
 		dir[0] = '\0';

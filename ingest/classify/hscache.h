@@ -5,9 +5,10 @@
  * Hyperscan compile (hundreds of milliseconds for the default rules) on
  * every start.
  *
- * The cache key is a 128-bit hash of the Hyperscan version, the mode and
- * every expression with its flags and id; a database read back from the
- * cache is the one hs_compile_multi would have built. The cache lives in
+ * The cache key is a 128-bit hash of the Hyperscan version, the CPU
+ * platform it builds for (features and tuning), the mode and every
+ * expression with its flags and id; a database read back from the cache
+ * is the one hs_compile_multi would have built. The cache lives in
  * $REPLYSCAN_CACHE_DIR, else $XDG_CACHE_HOME/replyscan, else
  * $HOME/.cache/replyscan; REPLYSCAN_CACHE_DIR set to "" turns it off. Any
  * cache failure (unwritable directory, corrupt or foreign file) falls back

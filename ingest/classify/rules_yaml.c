@@ -6,17 +6,20 @@
  * breaker); the providers here, each rule in rules_rule.c. The format is
  * documented in rules/README.md.
  *
- * Ownership: strings and arrays go to the set's arena; the YAML document
- * is freed as soon as its file is read. Every error names "file:line".
+ * Ownership: strings and arrays go to the set's arena; the YAML documents
+ * of all files are read first (on two threads, preload_docs) and each is
+ * freed as soon as its rules are made. Every error names "file:line".
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "classify/rules_load.h"
 #include "util/arena.h"
@@ -245,9 +248,9 @@ static int parse_provider(struct load *ld, const rs_yaml_node_t *node,
 }
 
 /* Read one YAML file; providers says whether it is providers.yaml. */
-static int load_file(struct load *ld, const char *path, int providers)
+static int load_file(struct load *ld, const char *path, int providers,
+                     rs_yaml_doc_t *doc, const char *doc_err)
 {
-	rs_yaml_doc_t *doc;
 	const rs_yaml_node_t *root;
 	int rc = -1;
 	const char *top = providers ? "providers" : "rules";
@@ -255,13 +258,16 @@ static int load_file(struct load *ld, const char *path, int providers)
 
 	ld->path = rs_arena_strndup(&ld->rules->arena, path, strlen(path));
 	if (ld->path == NULL) {
+		rs_yaml_free(doc);
 		return rs_ruleload_fail_plain(ld->errstr, ld->errstr_size,
 		                              "%s: out of memory.", path);
 	}
 	/* util/yaml refuses syntax errors, a second document, aliases and
-	 * duplicate keys, naming the file and line. */
-	doc = rs_yaml_load_file(path, ld->errstr, ld->errstr_size);
+	 * duplicate keys, naming the file and line (preload_docs). */
 	if (doc == NULL) {
+		if (ld->errstr != NULL && ld->errstr_size > 0) {
+			snprintf(ld->errstr, ld->errstr_size, "%s", doc_err);
+		}
 		/* Rule errors are sentences: end this one like the others. */
 		size_t n = ld->errstr != NULL ? strlen(ld->errstr) : 0;
 		if (n > 0 && ld->errstr[n - 1] != '.' &&
@@ -387,16 +393,80 @@ oom:
 	                              dir);
 }
 
+/*
+ * Reading the YAML of the files (libyaml's parse into util/yaml's tree) is
+ * about half of loading a cached rule set, and every run waits for it
+ * before its first line. The files are independent: with more than one
+ * CPU a second thread reads some of them while this one reads the others,
+ * each taking the next file not yet taken. The rules are then made from
+ * the documents in load order, as before, so the set and the first error
+ * reported are the same as when each file is read in turn.
+ */
+typedef struct preload {
+	char **paths; /* in load order */
+	size_t n;
+	rs_yaml_doc_t **docs; /* NULL: see errs */
+	char *errs;           /* n strings of err_size bytes */
+	size_t err_size;
+	size_t next; /* the next file to read; under lock */
+	pthread_mutex_t lock;
+} preload_t;
+
+/* Read files until none is left (both threads). */
+static void *preload_main(void *arg)
+{
+	preload_t *pl = arg;
+
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&pl->lock);
+		i = pl->next++;
+		pthread_mutex_unlock(&pl->lock);
+		if (i >= pl->n) {
+			return NULL;
+		}
+		pl->docs[i] = rs_yaml_load_file(
+		    pl->paths[i], pl->errs + i * pl->err_size, pl->err_size);
+	}
+}
+
+/* Read every file into pl->docs, on two threads when there are two CPUs
+ * and two files. 0, or -1 when out of memory. */
+static int preload_docs(preload_t *pl)
+{
+	pthread_t thread;
+	int threaded = 0;
+
+	pl->docs = calloc(pl->n, sizeof(*pl->docs));
+	pl->errs = calloc(pl->n, pl->err_size);
+	if (pl->docs == NULL || pl->errs == NULL) {
+		return -1;
+	}
+	pthread_mutex_init(&pl->lock, NULL);
+	if (pl->n >= 2 && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		threaded = pthread_create(&thread, NULL, preload_main, pl) == 0;
+	}
+	preload_main(pl);
+	if (threaded) {
+		pthread_join(thread, NULL);
+	}
+	pthread_mutex_destroy(&pl->lock);
+	return 0;
+}
+
 int rs_rules_parse_dir(rs_rules_t *rules, char *errstr, size_t errstr_size)
 {
 	struct load ld;
 	char **names = NULL;
 	size_t nnames = 0;
-	char *path = NULL;
 	size_t path_size;
+	preload_t pl;
+	size_t nprov = 0;
 	int rc = -1;
 
 	memset(&ld, 0, sizeof(ld));
+	memset(&pl, 0, sizeof(pl));
 	ld.rules = rules;
 	ld.errstr = errstr;
 	ld.errstr_size = errstr_size;
@@ -411,8 +481,8 @@ int rs_rules_parse_dir(rs_rules_t *rules, char *errstr, size_t errstr_size)
 	}
 	/* dir + '/' + a directory entry name (at most 255 bytes) + NUL. */
 	path_size = strlen(rules->dir) + 1 + 255 + 1;
-	path = malloc(path_size);
-	if (path == NULL) {
+	pl.paths = calloc(nnames, sizeof(*pl.paths));
+	if (pl.paths == NULL) {
 		rs_ruleload_fail_plain(errstr, errstr_size,
 		                       "%s: out of memory.", rules->dir);
 		goto out;
@@ -422,14 +492,37 @@ int rs_rules_parse_dir(rs_rules_t *rules, char *errstr, size_t errstr_size)
 		for (size_t i = 0; i < nnames; i++) {
 			int is_prov =
 			    strcmp(names[i], RS_RULES_PROVIDERS_FILE) == 0;
+			char *path;
+
 			if (is_prov != (pass == 0)) {
 				continue;
 			}
-			snprintf(path, path_size, "%s/%s", rules->dir,
-			         names[i]);
-			if (load_file(&ld, path, is_prov) != 0) {
+			path = malloc(path_size);
+			if (path == NULL) {
+				rs_ruleload_fail_plain(errstr, errstr_size,
+				                       "%s: out of memory.",
+				                       rules->dir);
 				goto out;
 			}
+			snprintf(path, path_size, "%s/%s", rules->dir,
+			         names[i]);
+			pl.paths[pl.n++] = path;
+			nprov += is_prov;
+		}
+	}
+	pl.err_size = errstr_size > 0 ? errstr_size : 1;
+	if (preload_docs(&pl) != 0) {
+		rs_ruleload_fail_plain(errstr, errstr_size,
+		                       "%s: out of memory.", rules->dir);
+		goto out;
+	}
+	for (size_t i = 0; i < pl.n; i++) {
+		rs_yaml_doc_t *doc = pl.docs[i];
+
+		pl.docs[i] = NULL; /* load_file frees it */
+		if (load_file(&ld, pl.paths[i], i < nprov, doc,
+		              pl.errs + i * pl.err_size) != 0) {
+			goto out;
 		}
 	}
 	if (rules->nrules == 0) {
@@ -444,6 +537,14 @@ out:
 		free(names[i]);
 	}
 	free(names);
-	free(path);
+	for (size_t i = 0; i < pl.n; i++) {
+		if (pl.docs != NULL) {
+			rs_yaml_free(pl.docs[i]);
+		}
+		free(pl.paths[i]);
+	}
+	free(pl.paths);
+	free(pl.docs);
+	free(pl.errs);
 	return rc;
 }
