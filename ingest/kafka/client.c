@@ -31,7 +31,9 @@ struct rs_kafkaclient {
 	atomic_int_fast64_t up_again;   /* mono ms the last outage ended */
 	atomic_int ever_up;             /* a broker was reachable once */
 	atomic_int failed;              /* failure holds the reason */
-	char failure[512];
+	/* reason and hint; short enough for the owners' 1024-byte
+	 * messages ("the producer cannot connect to the brokers: ...") */
+	char failure[900];
 };
 
 /* ------------------------------------------------------------------ */
@@ -133,13 +135,16 @@ void rs_kafkaclient_auth_hint(int err, const char *reason, int version,
 	                       "broker") &&
 	           version < RS_KAFKA_GSSAPI_KAFKA4) {
 		/* librdkafka before 2.11.0 enables GSSAPI only when the
-		 * broker lists JoinGroup v0, which Kafka 4.0 removed. */
-		snprintf(buf, size,
-		         " (librdkafka %s, before 2.11.0, cannot use GSSAPI "
-		         "with Kafka 4.0 or later: use a librdkafka of 2.11.0 "
-		         "or later, a Kafka 3.x broker or another "
-		         "sasl.mechanisms)",
-		         v);
+		 * broker lists JoinGroup v0, which Kafka 4.0.0 does not
+		 * (later 4.x releases list it again: 4.4.0 does). */
+		snprintf(
+		    buf, size,
+		    " (librdkafka %s, before 2.11.0, uses GSSAPI only with "
+		    "brokers that list JoinGroup v0 among their API "
+		    "versions, which Kafka 4.0.0 does not: use librdkafka "
+		    "2.11.0 or later, a broker that lists it (Kafka 3.x, "
+		    "4.4.0), or another sasl.mechanisms)",
+		    v);
 	} else if (has(reason, "GSSAPI")) {
 		snprintf(buf, size,
 		         " (check the Kerberos side: sasl.kerberos.keytab and "
@@ -178,10 +183,14 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	     err == RD_KAFKA_RESP_ERR__SSL) &&
 	    !atomic_load(&c->ever_up) && !atomic_load(&c->failed)) {
 		char hint[384];
+		int room;
 
 		rs_kafkaclient_auth_hint(err, reason, rd_kafka_version(), hint,
 		                         sizeof(hint));
-		snprintf(c->failure, sizeof(c->failure), "%s%s", reason, hint);
+		/* A long reason (Kerberos' are) is cut, not the hint. */
+		room = (int)(sizeof(c->failure) - strlen(hint) - 1);
+		snprintf(c->failure, sizeof(c->failure), "%.*s%s", room, reason,
+		         hint);
 		atomic_store(&c->failed, 1);
 	}
 	rs_log(RS_LOG_WARN, "kafka", "client error",

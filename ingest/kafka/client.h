@@ -126,8 +126,9 @@ void rs_kafkaclient_reachable(rs_kafkaclient_t *c);
  */
 const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c);
 
-/* The first librdkafka releases (rd_kafka_version()) that Kafka 4.0 and
- * later let log in with GSSAPI, and with SCRAM. */
+/* The first librdkafka releases (rd_kafka_version()) that every Kafka 4.x
+ * lets log in with GSSAPI (4.0.0 refuses older ones; 4.4.0 does not), and
+ * with SCRAM. */
 #define RS_KAFKA_GSSAPI_KAFKA4 0x020b0000 /* 2.11.0 */
 #define RS_KAFKA_SCRAM_KAFKA4 0x02060100  /* 2.6.1 */
 
@@ -135,8 +136,9 @@ const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c);
  * What rs_kafkaclient_failure adds to librdkafka's reason for a TLS (err
  * RD_KAFKA_RESP_ERR__SSL) or SASL (__AUTHENTICATION) failure: what to
  * check, into buf as " (...)". version is the librdkafka's
- * rd_kafka_version(): one before 2.11.0 refused GSSAPI by Kafka 4.x, or
- * before 2.6.1 refused SCRAM, is told so, with its version.
+ * rd_kafka_version(): one before 2.11.0 refused GSSAPI by the broker's
+ * API versions (Kafka 4.0.0), or before 2.6.1 refused SCRAM (Kafka 4.x),
+ * is told so, with its version.
  */
 void rs_kafkaclient_auth_hint(int err, const char *reason, int version,
                               char *buf, size_t size);
