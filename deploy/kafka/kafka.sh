@@ -586,12 +586,15 @@ PROPS
 	if port_busy "$KDC_PORT"; then
 		die "127.0.0.1:$KDC_PORT is in use by another process (set RS_KAFKA_KDC_PORT)"
 	fi
-	krb setsid krb5kdc -n -r "$REALM" </dev/null \
+	# The KDC writes its own pid (-P): $! would be the subshell's.
+	rm -f "$KDC_PID_FILE"
+	KRB5_CONFIG=$KRB_DIR/krb5.conf KRB5_KDC_PROFILE=$KRB_DIR/kdc.conf \
+		setsid krb5kdc -n -r "$REALM" -P "$KDC_PID_FILE" </dev/null \
 		>>"$LOG_DIR/krb5kdc.console.log" 2>&1 8>&- 9>&- &
-	echo $! >"$KDC_PID_FILE"
 	for ((i = 0; i < 100; i++)); do
-		port_busy "$KDC_PORT" && return 0
-		alive "$(cat "$KDC_PID_FILE")" || break
+		if port_busy "$KDC_PORT" && kdc_running; then
+			return 0
+		fi
 		sleep 0.1
 	done
 	tail -n 20 "$LOG_DIR/krb5kdc.log" "$LOG_DIR/krb5kdc.console.log" >&2 2>/dev/null

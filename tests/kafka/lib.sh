@@ -65,7 +65,8 @@ rs_kafka_setup() {
 # RS_LIBRDKAFKA=wheel or crate (tests/kafka/newer-librdkafka.sh), or a
 # directory holding a librdkafka.so.1: RS runs replyscan with that library
 # first on LD_LIBRARY_PATH (nothing else does: kcat and kafka.sh keep the
-# system's), and RS_LIBRDKAFKA_VERSION is its version, which every stage's
+# system's), RS_LIBRDKAFKA_DIR is that directory and RS_LIBRDKAFKA_VERSION
+# its version, which every stage's
 # "stage started" line must show for a scenario to pass (check). Unset or
 # "system": the library replyscan was linked with.
 rs_librdkafka() {
@@ -79,6 +80,7 @@ rs_librdkafka() {
 l = ctypes.CDLL(sys.argv[1] + "/librdkafka.so.1")
 l.rd_kafka_version_str.restype = ctypes.c_char_p
 print(l.rd_kafka_version_str().decode())' "$dir") || exit 1
+	RS_LIBRDKAFKA_DIR=$dir
 	RS="env LD_LIBRARY_PATH=$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} $RS"
 	log "replyscan runs with librdkafka $RS_LIBRDKAFKA_VERSION from $dir" >&2
 }
