@@ -7,6 +7,8 @@
  *   it waited, while the call still has not returned;
  * - calls that return within the limit never fire, however many;
  * - a second call after a fired one can fire again;
+ * - a process stopped (SIGSTOP) for longer than the limit inside a call
+ *   does not fire when it goes on and the call returns soon after;
  * - NULL is accepted everywhere (a watchdog that could not start).
  */
 #include <setjmp.h>
@@ -14,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdatomic.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -88,6 +92,39 @@ static void test_returning_calls_never_fire(void **state)
 	rs_callwatch_destroy(w);
 }
 
+static void test_stopped_process(void **state)
+{
+	pid_t pid;
+	int status;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fired_t f = {0};
+		rs_callwatch_t *w = rs_callwatch_new(300, 20, on_fire, &f);
+
+		if (w == NULL) {
+			_exit(99);
+		}
+		rs_callwatch_enter(w, "commit_transaction");
+		usleep(50 * 1000);
+		raise(SIGSTOP); /* every thread, until the parent's SIGCONT */
+		usleep(100 * 1000);
+		rs_callwatch_leave(w);
+		usleep(100 * 1000);
+		rs_callwatch_destroy(w);
+		_exit(atomic_load(&f.n));
+	}
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(status));
+	usleep(1000 * 1000); /* stopped 1 s: over the 300 ms limit */
+	kill(pid, SIGCONT);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0); /* never fired */
+}
+
 static void test_null(void **state)
 {
 	(void)state;
@@ -101,6 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stuck_call_fires_once),
 	    cmocka_unit_test(test_returning_calls_never_fire),
+	    cmocka_unit_test(test_stopped_process),
 	    cmocka_unit_test(test_null),
 	};
 

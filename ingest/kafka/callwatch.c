@@ -29,15 +29,21 @@ struct rs_callwatch {
 	pthread_t thread;
 };
 
+/*
+ * The time a call has been inside is what the thread saw pass between its
+ * own wake-ups, each counted as check_ms twice at most: a process stopped
+ * (SIGSTOP, a suspended machine) does not age its calls, so the call it
+ * was in is not taken for stuck when it goes on.
+ */
 static void *watch_main(void *arg)
 {
 	rs_callwatch_t *w = arg;
-	int64_t seen = 0;
+	int64_t seen = 0, inside = 0, last = rs_clock_mono_ms();
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop) {
 		struct timespec until;
-		int64_t entered;
+		int64_t entered, now, step;
 
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)(w->check_ms / 1000);
@@ -50,17 +56,30 @@ static void *watch_main(void *arg)
 		if (w->stop) {
 			break;
 		}
+		now = rs_clock_mono_ms();
+		step = now - last;
+		if (step > 2 * w->check_ms) {
+			step = 2 * w->check_ms;
+		}
+		last = now;
 		entered = atomic_load(&w->entered_ms);
 		if (entered != seen) {
+			/* A new call (or none): counted from its start, by
+			 * this wake-up's step at most. */
 			seen = entered;
 			w->fired = 0;
+			inside = 0;
+			if (entered != 0) {
+				inside =
+				    now - entered < step ? now - entered : step;
+			}
+		} else if (entered != 0) {
+			inside += step;
 		}
-		if (entered != 0 && !w->fired &&
-		    rs_clock_mono_ms() - entered > w->limit_ms) {
+		if (entered != 0 && !w->fired && inside > w->limit_ms) {
 			w->fired = 1;
 			pthread_mutex_unlock(&w->lock);
-			w->fire(atomic_load(&w->call),
-			        rs_clock_mono_ms() - entered, w->opaque);
+			w->fire(atomic_load(&w->call), inside, w->opaque);
 			pthread_mutex_lock(&w->lock);
 		}
 	}

@@ -12,7 +12,8 @@
  *
  * The owner brackets each call with rs_callwatch_enter and _leave; a
  * thread of the watchdog calls fire once when a call has been inside for
- * longer than limit_ms.
+ * longer than limit_ms, as the thread saw the time pass (a stopped
+ * process, SIGSTOP, does not age the call it is in).
  *
  * @locality enter and leave on the calling thread (one call at a time);
  * fire on the watchdog's own thread.
