@@ -19,15 +19,22 @@
 #                                  secure listeners, if started so)
 #   tls/                           --secure only, 0700: throw-away CA, broker
 #                                  key, stores, passwords (never in the repo)
+#   krb5/                          --kerberos only, 0700: krb5.conf, kdc.conf,
+#                                  the KDC database and keytabs (never in
+#                                  the repo); run/krb5kdc.pid, logs/krb5kdc.log
 #   lock                           flock(1) lock serialising start/stop/clean
 #
-# Usage: kafka.sh start [--secure] | stop | restart [--secure] | status |
-#        secure-env | topic NAME PARTITIONS | offsets GROUP | logs |
+# Usage: kafka.sh start [--secure|--kerberos] | stop |
+#        restart [--secure|--kerberos] | status | secure-env | kerberos-env |
+#        topic NAME PARTITIONS | offsets GROUP | logs |
 #        tool CLASS [ARG...] | clean | install | help
 # `start` prints the bootstrap address (only that) on standard output; every
 # message goes to standard error. `start --secure` (or RS_KAFKA_SECURITY=1)
 # also opens an SSL and a SASL_SSL (SCRAM-SHA-512, PLAIN) listener with a
-# throw-away CA; `secure-env` prints their addresses and credentials' files. Hazards: one broker per $RS_KAFKA_HOME;
+# throw-away CA; `secure-env` prints their addresses and credentials' files.
+# `start --kerberos` (or RS_KAFKA_KERBEROS=1) runs a KDC of its own on
+# loopback and opens a SASL_PLAINTEXT listener with GSSAPI; `kerberos-env`
+# prints its address, principal and keytab. Hazards: one broker per $RS_KAFKA_HOME;
 # `clean` deletes every topic; data written by a newer Kafka may not load in
 # an older one (change the pinned version forward only, or `clean` first).
 
