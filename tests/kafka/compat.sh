@@ -59,7 +59,7 @@ step() {
 	out=$(RS_KAFKA_HOME=$home RS_KAFKA_PORT=$port RS_KAFKA_VERSION=$version \
 		"$@" 2>&1)
 	local rc=$?
-	echo "$out" | grep -E '^(kafka [a-z -]*: [0-9]+ passed|failed:|\[.*\] (PASS|FAIL) )'
+	echo "$out" | grep -E '^(kafka [a-z -]*: [0-9]+ passed|failed:|\[.*\] (PASS|FAIL) |\[.*\] watchdog: )'
 	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1))
 	else
