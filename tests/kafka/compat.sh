@@ -19,7 +19,7 @@
 # Each broker gets a home of its own beside RS_KAFKA_HOME (-secure,
 # -scram, -krb-VERSION) on RS_KAFKA_PORT + 100, 110, 120, 130, 140, sharing
 # the jar cache, and is stopped at the end. Prints each script's summary
-# line, then "compat: N passed, N failed" over the scripts; about 8
+# line, then "compat: N passed, N failed" over the scripts; about 5
 # minutes on 2 cores.
 set -uo pipefail
 
