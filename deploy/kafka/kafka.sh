@@ -19,15 +19,22 @@
 #                                  secure listeners, if started so)
 #   tls/                           --secure only, 0700: throw-away CA, broker
 #                                  key, stores, passwords (never in the repo)
+#   krb5/                          --kerberos only, 0700: krb5.conf, kdc.conf,
+#                                  the KDC database and keytabs (never in
+#                                  the repo); run/krb5kdc.pid, logs/krb5kdc.log
 #   lock                           flock(1) lock serialising start/stop/clean
 #
-# Usage: kafka.sh start [--secure] | stop | restart [--secure] | status |
-#        secure-env | topic NAME PARTITIONS | offsets GROUP | logs |
+# Usage: kafka.sh start [--secure|--kerberos] | stop |
+#        restart [--secure|--kerberos] | status | secure-env | kerberos-env |
+#        topic NAME PARTITIONS | offsets GROUP | logs |
 #        tool CLASS [ARG...] | clean | install | help
 # `start` prints the bootstrap address (only that) on standard output; every
 # message goes to standard error. `start --secure` (or RS_KAFKA_SECURITY=1)
 # also opens an SSL and a SASL_SSL (SCRAM-SHA-512, PLAIN) listener with a
-# throw-away CA; `secure-env` prints their addresses and credentials' files. Hazards: one broker per $RS_KAFKA_HOME;
+# throw-away CA; `secure-env` prints their addresses and credentials' files.
+# `start --kerberos` (or RS_KAFKA_KERBEROS=1) runs a KDC of its own on
+# loopback and opens a SASL_PLAINTEXT listener with GSSAPI; `kerberos-env`
+# prints its address, principal and keytab. Hazards: one broker per $RS_KAFKA_HOME;
 # `clean` deletes every topic; data written by a newer Kafka may not load in
 # an older one (change the pinned version forward only, or `clean` first).
 
@@ -66,6 +73,18 @@ readonly CERT_DAYS=365
 # should verify the certificate against (it is in the certificate's SAN).
 readonly SSL_HOST=127.0.0.1
 secure=${RS_KAFKA_SECURITY:-0}
+
+# Kerberos (start --kerberos or RS_KAFKA_KERBEROS=1): a KDC of its own on
+# loopback (MIT krb5kdc) and a SASL_PLAINTEXT listener with GSSAPI, the
+# realm, principals and keytabs made into $KRB_DIR.
+readonly KDC_PORT=${RS_KAFKA_KDC_PORT:-$((PORT + 4))}
+readonly GSSAPI_PORT=${RS_KAFKA_GSSAPI_PORT:-$((PORT + 5))}
+readonly REALM=${RS_KAFKA_REALM:-REPLYSCAN.TEST}
+readonly KRB_CLIENT=${RS_KAFKA_KRB_CLIENT:-replyscan}
+readonly KRB_DIR=$KHOME/krb5
+readonly KERBEROS_FILE=$RUN_DIR/kerberos
+readonly KDC_PID_FILE=$RUN_DIR/krb5kdc.pid
+kerberos=${RS_KAFKA_KERBEROS:-0}
 
 # Print a message on standard error.
 note() {
@@ -222,6 +241,13 @@ render_config() {
 			-e "s|@SASL_USER@|$SASL_USER|g" \
 			-e "s|@SASL_PASSWORD@|$(cat "$TLS_DIR/sasl.password")|g" \
 			"$SCRIPT_DIR/server-secure.properties" \
+			>>"$CONF_DIR/server.properties.new"
+	fi
+	if [[ $kerberos == 1 ]]; then
+		sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CPORT|g" \
+			-e "s|@GSSAPI_PORT@|$GSSAPI_PORT|g" -e "s|@KRB_DIR@|$KRB_DIR|g" \
+			-e "s|@REALM@|$REALM|g" \
+			"$SCRIPT_DIR/server-kerberos.properties" \
 			>>"$CONF_DIR/server.properties.new"
 	fi
 	mv "$CONF_DIR/server.properties.new" "$CONF_DIR/server.properties"
@@ -469,9 +495,139 @@ metadata_ok() {
 	kcat -b "$1" -L -m 5 2>/dev/null | grep "broker 1 at" >/dev/null
 }
 
+# ---- Kerberos: a loopback KDC, principals, keytabs -------------------------
+
+# Run a Kerberos tool with this home's krb5.conf and kdc.conf.
+krb() {
+	KRB5_CONFIG=$KRB_DIR/krb5.conf KRB5_KDC_PROFILE=$KRB_DIR/kdc.conf "$@"
+}
+
+# Write krb5.conf (clients and the broker's JVM) and kdc.conf (the KDC).
+# No DNS and no reverse lookups: the names are taken as written.
+write_krb_conf() {
+	(umask 077 && mkdir -p "$KRB_DIR")
+	chmod 700 "$KRB_DIR"
+	cat >"$KRB_DIR/krb5.conf" <<KRB5
+[libdefaults]
+	default_realm = $REALM
+	dns_lookup_kdc = false
+	dns_lookup_realm = false
+	dns_canonicalize_hostname = false
+	rdns = false
+	udp_preference_limit = 1
+	ticket_lifetime = 24h
+[realms]
+	$REALM = {
+		kdc = 127.0.0.1:$KDC_PORT
+	}
+[domain_realm]
+	localhost = $REALM
+KRB5
+	cat >"$KRB_DIR/kdc.conf" <<KDC
+[kdcdefaults]
+	kdc_listen = 127.0.0.1:$KDC_PORT
+	kdc_tcp_listen = 127.0.0.1:$KDC_PORT
+[realms]
+	$REALM = {
+		database_name = $KRB_DIR/principal
+		key_stash_file = $KRB_DIR/stash
+		acl_file = $KRB_DIR/kadm5.acl
+		max_life = 24h
+		supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+	}
+[logging]
+	kdc = FILE:$LOG_DIR/krb5kdc.log
+KDC
+	: >"$KRB_DIR/kadm5.acl"
+}
+
+# Exit 0 if the KDC of this home runs.
+kdc_running() {
+	local pid
+	[[ -f $KDC_PID_FILE ]] || return 1
+	pid=$(cat "$KDC_PID_FILE")
+	[[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+		grep -qxF "KRB5_KDC_PROFILE=$KRB_DIR/kdc.conf"
+}
+
+# The realm (first start, or after clean), then the KDC; the keytabs are
+# made with the database: kafka/localhost (the broker), $KRB_CLIENT (the
+# client) and "stranger", deleted from the database once its keytab is
+# written (a client the KDC does not know, for negative tests).
+prepare_kerberos() {
+	local t i
+	for t in krb5kdc kdb5_util kadmin.local kinit; do
+		command -v "$t" >/dev/null ||
+			die "$t not found (install krb5-kdc and krb5-user)"
+	done
+	mkdir -p "$LOG_DIR" "$RUN_DIR"
+	write_krb_conf
+	if [[ ! -f $KRB_DIR/principal || ! -s $KRB_DIR/client.keytab ]]; then
+		note "creating the Kerberos realm $REALM in $KRB_DIR"
+		rm -f "$KRB_DIR"/principal* "$KRB_DIR"/stash "$KRB_DIR"/*.keytab
+		# The master password only guards the database file; it is
+		# random and kept in the stash (0600), which the KDC reads.
+		krb kdb5_util -r "$REALM" create -s -P "$(openssl rand -hex 24)" \
+			>/dev/null 2>&1 || die "kdb5_util could not create $REALM"
+		for t in "addprinc -randkey kafka/localhost" \
+			"addprinc -randkey $KRB_CLIENT" \
+			"addprinc -randkey stranger" \
+			"ktadd -k $KRB_DIR/kafka.keytab kafka/localhost" \
+			"ktadd -k $KRB_DIR/client.keytab $KRB_CLIENT" \
+			"ktadd -k $KRB_DIR/stranger.keytab stranger" \
+			"delprinc -force stranger"; do
+			krb kadmin.local -r "$REALM" -q "$t" >/dev/null 2>&1 ||
+				die "kadmin.local: $t failed"
+		done
+		chmod 600 "$KRB_DIR"/*.keytab
+	fi
+	cat >"$KRB_DIR/client-gssapi.properties" <<PROPS
+security.protocol=SASL_PLAINTEXT
+sasl.mechanisms=GSSAPI
+sasl.kerberos.service.name=kafka
+sasl.kerberos.principal=$KRB_CLIENT@$REALM
+sasl.kerberos.keytab=$KRB_DIR/client.keytab
+PROPS
+	kdc_running && return 0
+	if port_busy "$KDC_PORT"; then
+		die "127.0.0.1:$KDC_PORT is in use by another process (set RS_KAFKA_KDC_PORT)"
+	fi
+	# The KDC writes its own pid (-P): $! would be the subshell's.
+	rm -f "$KDC_PID_FILE"
+	KRB5_CONFIG=$KRB_DIR/krb5.conf KRB5_KDC_PROFILE=$KRB_DIR/kdc.conf \
+		setsid krb5kdc -n -r "$REALM" -P "$KDC_PID_FILE" </dev/null \
+		>>"$LOG_DIR/krb5kdc.console.log" 2>&1 8>&- 9>&- &
+	for ((i = 0; i < 100; i++)); do
+		if port_busy "$KDC_PORT" && kdc_running; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	tail -n 20 "$LOG_DIR/krb5kdc.log" "$LOG_DIR/krb5kdc.console.log" >&2 2>/dev/null
+	die "the KDC did not start on 127.0.0.1:$KDC_PORT"
+}
+
+# Stop the KDC of this home, if it runs.
+stop_kdc() {
+	local pid
+	if ! kdc_running; then
+		rm -f "$KDC_PID_FILE"
+		return 0
+	fi
+	pid=$(cat "$KDC_PID_FILE")
+	kill -TERM "$pid" 2>/dev/null || true
+	while alive "$pid"; do
+		sleep 0.1
+	done
+	rm -f "$KDC_PID_FILE"
+	note "KDC stopped (pid $pid)"
+}
+
 # Start the broker in the background and wait until it serves metadata.
 cmd_start() {
 	local addr=127.0.0.1:$PORT lib pid offset t0 t_launch p ports secure_note=
+	local krb_opts=
 	if is_running && [[ ! -f $ADDR_FILE ]]; then
 		# A start that was interrupted before the broker became ready.
 		note "broker running but never reported ready: restarting it"
@@ -482,13 +638,18 @@ cmd_start() {
 			die "the broker of $KHOME runs without the secure listeners" \
 				"(kafka.sh restart --secure)"
 		fi
+		if [[ $kerberos == 1 && ! -f $KERBEROS_FILE ]]; then
+			die "the broker of $KHOME runs without the Kerberos listener" \
+				"(kafka.sh restart --kerberos)"
+		fi
 		if [[ $(cat "$ADDR_FILE") != "$addr" ]]; then
 			note "already running at $(cat "$ADDR_FILE"), not at $addr"
 		fi
 		cat "$ADDR_FILE"
 		return 0
 	fi
-	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE"
+	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE" \
+		"$KERBEROS_FILE"
 	t0=$(date +%s)
 	cmd_install
 	check_java
@@ -497,6 +658,9 @@ cmd_start() {
 	if [[ $secure == 1 ]]; then
 		ports+=("$SSL_PORT" "$SASL_PORT")
 	fi
+	if [[ $kerberos == 1 ]]; then
+		ports+=("$GSSAPI_PORT")
+	fi
 	for p in "${ports[@]}"; do
 		if port_busy "$p"; then
 			die "127.0.0.1:$p is in use by another process (set RS_KAFKA_PORT)"
@@ -504,6 +668,10 @@ cmd_start() {
 	done
 	if [[ $secure == 1 ]]; then
 		prepare_tls
+	fi
+	if [[ $kerberos == 1 ]]; then
+		prepare_kerberos
+		krb_opts="-Djava.security.krb5.conf=$KRB_DIR/krb5.conf"
 	fi
 	render_config
 	format_storage
@@ -516,7 +684,7 @@ cmd_start() {
 		-XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
 		-Dlog4j2.shutdownHookEnabled=false -Dkafka.logs.dir="$LOG_DIR" \
 		-Dlog4j2.configurationFile="$CONF_DIR/log4j2.xml" \
-		${RS_KAFKA_JVM_OPTS:-} -cp "$lib/*" \
+		$krb_opts ${RS_KAFKA_JVM_OPTS:-} -cp "$lib/*" \
 		-Drs.kafka.home="$KHOME" kafka.Kafka "$CONF_DIR/server.properties" \
 		</dev/null >"$LOG_DIR/console.log" 2>&1 8>&- 9>&- &
 	pid=$!
@@ -548,6 +716,15 @@ cmd_start() {
 			"user $SASL_USER" >"$SECURE_FILE"
 		secure_note=", SSL $SSL_HOST:$SSL_PORT, SASL_SSL $SSL_HOST:$SASL_PORT"
 	fi
+	if [[ $kerberos == 1 ]]; then
+		for ((p = 0; p < 100; p++)); do
+			port_busy "$GSSAPI_PORT" && break
+			sleep 0.1
+		done
+		echo "gssapi localhost:$GSSAPI_PORT realm $REALM kdc 127.0.0.1:$KDC_PORT" \
+			>"$KERBEROS_FILE"
+		secure_note+=", SASL_PLAINTEXT/GSSAPI localhost:$GSSAPI_PORT (realm $REALM)"
+	fi
 	pinned_version >"$RUN_DIR/version"
 	echo "$addr" >"$ADDR_FILE"
 	note "Kafka $(pinned_version) ready at $addr$secure_note (pid $pid, $(($(date +%s) - t0)) s)"
@@ -558,7 +735,8 @@ cmd_start() {
 cmd_stop_locked() {
 	local pid waited=0
 	if ! is_running; then
-		rm -f "$PID_FILE" "$ADDR_FILE"
+		rm -f "$PID_FILE" "$ADDR_FILE" "$KERBEROS_FILE"
+		stop_kdc
 		note "not running"
 		return 0
 	fi
@@ -578,14 +756,20 @@ cmd_stop_locked() {
 		sleep 0.25
 		waited=$((waited + 1))
 	done
-	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE"
+	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE" \
+		"$KERBEROS_FILE"
+	stop_kdc
 	note "stopped (pid $pid)"
 }
 
 # Print whether the broker runs; exit 0 if it does, 3 if it does not.
 cmd_status() {
 	if is_running; then
-		if [[ -f $ADDR_FILE && -f $SECURE_FILE ]]; then
+		if [[ -f $ADDR_FILE && -f $KERBEROS_FILE ]]; then
+			echo "running pid $(cat "$PID_FILE") address $(cat "$ADDR_FILE")" \
+				"kafka $(cat "$RUN_DIR/version" 2>/dev/null) home $KHOME" \
+				"$(cat "$KERBEROS_FILE")"
+		elif [[ -f $ADDR_FILE && -f $SECURE_FILE ]]; then
 			echo "running pid $(cat "$PID_FILE") address $(cat "$ADDR_FILE")" \
 				"kafka $(cat "$RUN_DIR/version" 2>/dev/null) home $KHOME" \
 				"$(cat "$SECURE_FILE")"
@@ -623,6 +807,30 @@ cmd_secure_env() {
 		RS_KAFKA_SSL_CONFIG "$TLS_DIR/client-ssl.properties" \
 		RS_KAFKA_SASL_CONFIG "$TLS_DIR/client-sasl.properties" \
 		RS_KAFKA_SASL_PLAIN_CONFIG "$TLS_DIR/client-sasl-plain.properties"
+}
+
+# Print export lines for a Kerberos client of the GSSAPI listener, for
+# `eval "$(kafka.sh kerberos-env)"` (see README.md). KRB5_CONFIG is what
+# librdkafka's kinit and Cyrus SASL read; KRB5CCNAME keeps the tickets in
+# this home, not in the user's cache.
+cmd_kerberos_env() {
+	local gssapi
+	if ! is_running || [[ ! -f $ADDR_FILE || ! -f $KERBEROS_FILE ]]; then
+		die "no broker with the Kerberos listener runs in $KHOME" \
+			"(kafka.sh start --kerberos)"
+	fi
+	read -r _ gssapi _ <"$KERBEROS_FILE"
+	printf 'export %s=%q\n' \
+		RS_KAFKA_ADDR "$(cat "$ADDR_FILE")" \
+		RS_KAFKA_GSSAPI_ADDR "$gssapi" \
+		RS_KAFKA_KRB_REALM "$REALM" \
+		RS_KAFKA_KRB_PRINCIPAL "$KRB_CLIENT@$REALM" \
+		RS_KAFKA_KRB_KEYTAB "$KRB_DIR/client.keytab" \
+		RS_KAFKA_KRB_STRANGER_KEYTAB "$KRB_DIR/stranger.keytab" \
+		RS_KAFKA_KRB_SERVICE kafka \
+		RS_KAFKA_GSSAPI_CONFIG "$KRB_DIR/client-gssapi.properties" \
+		KRB5_CONFIG "$KRB_DIR/krb5.conf" \
+		KRB5CCNAME "FILE:$KRB_DIR/ccache"
 }
 
 # Print the partition count of topic $2 as kcat sees it on broker $1.
@@ -680,8 +888,8 @@ cmd_clean() {
 	# Guard the rm against an empty or root RS_KAFKA_HOME.
 	[[ -n $KHOME && $KHOME != / ]] || die "refusing to clean '$KHOME'"
 	rm -rf "$DATA_DIR" "$LOG_DIR" "$RUN_DIR" "$CONF_DIR" "$KHOME/cluster.id" \
-		"$TLS_DIR"
-	note "removed data, logs, config and TLS material under $KHOME" \
+		"$TLS_DIR" "$KRB_DIR"
+	note "removed data, logs, config, TLS and Kerberos material under $KHOME" \
 		"(jars kept in $JAR_ROOT)"
 }
 
@@ -689,12 +897,17 @@ cmd_clean() {
 usage() {
 	cat <<EOF
 usage: kafka.sh COMMAND
-  start [--secure]        install if needed, start, print the bootstrap address;
-                          --secure adds SSL and SASL_SSL (SCRAM) listeners
+  start [--secure|--kerberos]
+                          install if needed, start, print the bootstrap address;
+                          --secure adds SSL and SASL_SSL (SCRAM) listeners,
+                          --kerberos a loopback KDC and a SASL_PLAINTEXT
+                          listener with GSSAPI
   stop                    stop the broker and wait for it to exit
-  restart [--secure]      stop, then start
+  restart [--secure|--kerberos]
+                          stop, then start
   status                  print state; exit 0 if running, 3 if stopped
   secure-env              print export lines: secure addresses, CA, SASL user
+  kerberos-env            print export lines: GSSAPI address, principal, keytab
   topic NAME PARTITIONS   create a topic (replication 1); existing is fine
   offsets GROUP           committed offsets of a group: topic partition offset
   logs                    print the path of the broker log
@@ -708,7 +921,9 @@ environment: RS_KAFKA_HOME (state, default /var/tmp/replyscan-kafka),
   RS_KAFKA_STOP_TIMEOUT (60), RS_KAFKA_JARS (jar cache, \$RS_KAFKA_HOME/lib),
   RS_KAFKA_MVN_ARGS, JAVA, MVN; with --secure: RS_KAFKA_SECURITY (0, or 1
   for --secure), RS_KAFKA_SSL_PORT (port+2), RS_KAFKA_SASL_PORT (port+3),
-  RS_KAFKA_SASL_USER (replyscan)
+  RS_KAFKA_SASL_USER (replyscan); with --kerberos: RS_KAFKA_KERBEROS (0, or
+  1 for --kerberos), RS_KAFKA_KDC_PORT (port+4), RS_KAFKA_GSSAPI_PORT
+  (port+5), RS_KAFKA_REALM (REPLYSCAN.TEST), RS_KAFKA_KRB_CLIENT (replyscan)
 EOF
 }
 
@@ -718,21 +933,32 @@ secure_option() {
 	0 | 1) ;;
 	*) die "RS_KAFKA_SECURITY must be 0 or 1, not '$secure'" ;;
 	esac
+	case $kerberos in
+	0 | 1) ;;
+	*) die "RS_KAFKA_KERBEROS must be 0 or 1, not '$kerberos'" ;;
+	esac
 	shift
 	case $# in
 	0) ;;
 	1)
-		if [[ $1 != --secure ]]; then
+		case $1 in
+		--secure) secure=1 ;;
+		--kerberos) kerberos=1 ;;
+		*)
 			usage >&2
 			exit 2
-		fi
-		secure=1
+			;;
+		esac
 		;;
 	*)
 		usage >&2
 		exit 2
 		;;
 	esac
+	# Both would need one listener list holding both: not needed yet.
+	if [[ $secure == 1 && $kerberos == 1 ]]; then
+		die "--secure and --kerberos do not go together (use two homes)"
+	fi
 }
 
 main() {
@@ -758,6 +984,9 @@ main() {
 		;;
 	secure-env)
 		cmd_secure_env
+		;;
+	kerberos-env)
+		cmd_kerberos_env
 		;;
 	offsets)
 		[[ $# -eq 2 ]] || die "usage: kafka.sh offsets GROUP"

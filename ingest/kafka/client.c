@@ -31,7 +31,9 @@ struct rs_kafkaclient {
 	atomic_int_fast64_t up_again;   /* mono ms the last outage ended */
 	atomic_int ever_up;             /* a broker was reachable once */
 	atomic_int failed;              /* failure holds the reason */
-	char failure[512];
+	/* reason and hint; short enough for the owners' 1024-byte
+	 * messages ("the producer cannot connect to the brokers: ...") */
+	char failure[900];
 };
 
 /* ------------------------------------------------------------------ */
@@ -111,6 +113,61 @@ static int stats_broker_up(const char *json, size_t len)
 /* librdkafka's callbacks                                             */
 /* ------------------------------------------------------------------ */
 
+/* Does reason hold needle? */
+static int has(const char *reason, const char *needle)
+{
+	return reason != NULL && strstr(reason, needle) != NULL;
+}
+
+void rs_kafkaclient_auth_hint(int err, const char *reason, int version,
+                              char *buf, size_t size)
+{
+	char v[16];
+
+	snprintf(v, sizeof(v), "%d.%d.%d", (version >> 24) & 0xff,
+	         (version >> 16) & 0xff, (version >> 8) & 0xff);
+	if (err == RD_KAFKA_RESP_ERR__SSL) {
+		snprintf(buf, size,
+		         " (is the broker's certificate signed by "
+		         "ssl.ca.location's CA, and does it name the host in "
+		         "kafka.brokers?)");
+	} else if (has(reason, "GSSAPI authentication not supported by "
+	                       "broker") &&
+	           version < RS_KAFKA_GSSAPI_KAFKA4) {
+		/* librdkafka before 2.11.0 enables GSSAPI only when the
+		 * broker lists JoinGroup v0, which Kafka 4.0.0 does not
+		 * (later 4.x releases list it again: 4.4.0 does). */
+		snprintf(
+		    buf, size,
+		    " (librdkafka %s, before 2.11.0, uses GSSAPI only with "
+		    "brokers that list JoinGroup v0 among their API "
+		    "versions, which Kafka 4.0.0 does not: use librdkafka "
+		    "2.11.0 or later, a broker that lists it (Kafka 3.x, "
+		    "4.4.0), or another sasl.mechanisms)",
+		    v);
+	} else if (has(reason, "GSSAPI")) {
+		snprintf(buf, size,
+		         " (check the Kerberos side: sasl.kerberos.keytab and "
+		         "sasl.kerberos.principal or a ticket in the cache, "
+		         "sasl.kerberos.service.name, and a principal "
+		         "SERVICE/HOST for the host name in kafka.brokers)");
+	} else if (has(reason, "invalid credentials with SASL mechanism "
+	                       "SCRAM") &&
+	           version < RS_KAFKA_SCRAM_KAFKA4) {
+		snprintf(buf, size,
+		         " (check sasl.username, sasl.password or "
+		         "sasl.password_file, and sasl.mechanisms; librdkafka "
+		         "%s, before 2.6.1, is refused this way by Kafka 4.0 "
+		         "or later even with the right password: use PLAIN "
+		         "there, or librdkafka 2.6.1 or later)",
+		         v);
+	} else {
+		snprintf(buf, size,
+		         " (check sasl.username, sasl.password or "
+		         "sasl.password_file, and sasl.mechanisms)");
+	}
+}
+
 /* Error events into the log; ALL_BROKERS_DOWN into the watch. */
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -125,13 +182,15 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	if ((err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
 	     err == RD_KAFKA_RESP_ERR__SSL) &&
 	    !atomic_load(&c->ever_up) && !atomic_load(&c->failed)) {
-		snprintf(c->failure, sizeof(c->failure), "%s%s", reason,
-		         err == RD_KAFKA_RESP_ERR__SSL
-		             ? " (is the broker's certificate signed by "
-		               "ssl.ca.location's CA, and does it name the "
-		               "host in kafka.brokers?)"
-		             : " (check sasl.username, sasl.password or "
-		               "sasl.password_file, and sasl.mechanisms)");
+		char hint[384];
+		int room;
+
+		rs_kafkaclient_auth_hint(err, reason, rd_kafka_version(), hint,
+		                         sizeof(hint));
+		/* A long reason (Kerberos' are) is cut, not the hint. */
+		room = (int)(sizeof(c->failure) - strlen(hint) - 1);
+		snprintf(c->failure, sizeof(c->failure), "%.*s%s", room, reason,
+		         hint);
 		atomic_store(&c->failed, 1);
 	}
 	rs_log(RS_LOG_WARN, "kafka", "client error",

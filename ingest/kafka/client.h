@@ -126,6 +126,23 @@ void rs_kafkaclient_reachable(rs_kafkaclient_t *c);
  */
 const char *rs_kafkaclient_failure(const rs_kafkaclient_t *c);
 
+/* The first librdkafka releases (rd_kafka_version()) that every Kafka 4.x
+ * lets log in with GSSAPI (4.0.0 refuses older ones; 4.4.0 does not), and
+ * with SCRAM. */
+#define RS_KAFKA_GSSAPI_KAFKA4 0x020b0000 /* 2.11.0 */
+#define RS_KAFKA_SCRAM_KAFKA4 0x02060100  /* 2.6.1 */
+
+/*
+ * What rs_kafkaclient_failure adds to librdkafka's reason for a TLS (err
+ * RD_KAFKA_RESP_ERR__SSL) or SASL (__AUTHENTICATION) failure: what to
+ * check, into buf as " (...)". version is the librdkafka's
+ * rd_kafka_version(): one before 2.11.0 refused GSSAPI by the broker's
+ * API versions (Kafka 4.0.0), or before 2.6.1 refused SCRAM (Kafka 4.x),
+ * is told so, with its version.
+ */
+void rs_kafkaclient_auth_hint(int err, const char *reason, int version,
+                              char *buf, size_t size);
+
 /*
  * Assign every partition of topic to the consumer rk, each from its first
  * offset (for commands that read a whole topic: events, posture's restore).

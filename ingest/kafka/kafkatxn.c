@@ -190,9 +190,13 @@ int rs_kafkatxn_commit(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 			    ->offset = tx->pos[i].next_offset;
 		}
 		for (;;) {
-			rd_kafka_error_t *error =
-			    rd_kafka_send_offsets_to_transaction(
-				tx->rk, list, cgmd, RS_KAFKATXN_TIMEOUT_MS);
+			rd_kafka_error_t *error;
+
+			rs_callwatch_enter(tx->watch,
+			                   "send_offsets_to_transaction");
+			error = rd_kafka_send_offsets_to_transaction(
+			    tx->rk, list, cgmd, RS_KAFKATXN_TIMEOUT_MS);
+			rs_callwatch_leave(tx->watch);
 
 			if (error == NULL) {
 				break;
@@ -213,8 +217,12 @@ int rs_kafkatxn_commit(rs_kafkatxn_t *tx, char *errstr, size_t errstr_size)
 		}
 	}
 	while (next == TXN_RETRY) {
-		rd_kafka_error_t *error =
+		rd_kafka_error_t *error;
+
+		rs_callwatch_enter(tx->watch, "commit_transaction");
+		error =
 		    rd_kafka_commit_transaction(tx->rk, RS_KAFKATXN_TIMEOUT_MS);
+		rs_callwatch_leave(tx->watch);
 
 		if (error == NULL) {
 			break;
@@ -349,6 +357,13 @@ int rs_kafkatxn_start(rs_kafkatxn_t *tx, const rs_kafkaclient_t *client,
 	if (tx->max_events <= 0) {
 		tx->max_events = 100000;
 	}
+	if (tx->watch == NULL) {
+		/* Without it (no thread) the calls are only not watched. */
+		tx->watch = rs_callwatch_new(
+		    RS_KAFKATXN_TIMEOUT_MS + RS_KAFKATXN_STUCK_GRACE_MS, 1000,
+		    tx->stuck != NULL ? tx->stuck : rs_callwatch_exit,
+		    tx->opaque);
+	}
 	/* Also aborts what a previous instance with this transactional.id
 	 * left open (after a kill -9). */
 	error = rd_kafka_init_transactions(tx->rk, RS_KAFKATXN_TIMEOUT_MS);
@@ -430,6 +445,8 @@ void rs_kafkatxn_close(rs_kafkatxn_t *tx)
 			rd_kafka_error_destroy(error);
 		}
 	}
+	rs_callwatch_destroy(tx->watch);
+	tx->watch = NULL;
 	free(tx->pos);
 	tx->pos = NULL;
 	tx->npos = tx->cap = 0;

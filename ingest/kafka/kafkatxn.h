@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kafka/callwatch.h"
 #include "kafka/client.h"
 #include "kafka/txnsync.h"
 
@@ -28,6 +29,9 @@
 #define RS_KAFKATXN_ABORT_SLICE_MS 200   /* an abort waits, polled between */
 #define RS_KAFKATXN_BACKOFF_MS 500       /* wait after a first abort */
 #define RS_KAFKATXN_BACKOFF_MAX_MS 10000 /* ... after aborts in a row */
+/* A transactional call still inside this long after its own timeout has
+ * not kept it: the watchdog (callwatch.h) stops the stage. */
+#define RS_KAFKATXN_STUCK_GRACE_MS 30000
 
 /* The offset after the last line read of one input partition. */
 typedef struct rs_kafka_position {
@@ -47,6 +51,9 @@ typedef struct rs_kafkatxn {
 	 * its tracks, and counts what the transaction wrote or forgets it. */
 	void (*settled)(void *opaque, int committed);
 	void *opaque;
+	/* A transactional call has not returned RS_KAFKATXN_STUCK_GRACE_MS
+	 * after its timeout; NULL: rs_callwatch_exit (stop the process). */
+	rs_callwatch_fire_fn stuck;
 
 	/* state */
 	int open;
@@ -67,6 +74,7 @@ typedef struct rs_kafkatxn {
 	rs_kafka_position_t *pos; /* input positions in the open one */
 	size_t npos, cap;
 	uint64_t commits, aborts;
+	rs_callwatch_t *watch; /* over the blocking calls; NULL: none */
 } rs_kafkatxn_t;
 
 /*

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "classify/ruleset.h"
 #include "kafka/health.h"
 #include "kafka/kafkasink.h"
@@ -315,11 +317,11 @@ static int run_pipeline(stage_t *st, rs_counts_t *totals)
 	}
 	rs_log(RS_LOG_INFO, "run", "stage started",
 	       "brokers=%s group=%s output=%s threads=%u slots=%u "
-	       "delivery=%s transactional_id=%s",
+	       "delivery=%s transactional_id=%s librdkafka=%s",
 	       c->brokers, c->group, c->output, pc.threads,
 	       pc.slots ? pc.slots : rs_pipeline_default_slots(pc.threads),
 	       st->txn != NULL ? "exactly_once" : "at_least_once",
-	       st->txn != NULL ? st->txn_id : "-");
+	       st->txn != NULL ? st->txn_id : "-", rd_kafka_version_str());
 	rs_metrics_set_ready(st->metrics, 1);
 	rc = rs_pipeline_run(&pc, rs_kafkasource_source(st->source), sink,
 	                     totals, err, sizeof(err));

@@ -102,7 +102,7 @@ scenario_crash() {
 
 # The broker restarts under a running stage.
 scenario_broker() {
-	local c in out pid replay_pid
+	local c in out pid replay_pid rc
 	broker
 	c=$(corpus 60000 17)
 	in_out broker 3 || return 1
@@ -118,8 +118,22 @@ scenario_broker() {
 	log "restarting the broker under the stage"
 	$K restart >/dev/null || return 1
 	wait "$replay_pid" || { echo "replay failed across the restart"; return 1; }
-	wait_for "$pid" 180 || return 1
-	grep -q 'transactions=[1-9]' "$WORK/broker.log" || { echo "no transaction committed"; return 1; }
+	wait_for "$pid" 180
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -q 'a transactional call did not return' "$WORK/broker.log"; then
+		# The watchdog (ingest/kafka/callwatch.h) stopped a stage whose
+		# librdkafka never returned from a transactional call (2.16.0
+		# after a broker restart); never with 2.0.2. Started again, as
+		# the unit's Restart=on-failure does: the committed view must
+		# still be exact.
+		log "watchdog: $(grep -o 'call=[a-z_]* waited_s=[0-9]* librdkafka=[^ ]*' "$WORK/broker.log"); starting the stage again"
+		run_stage broker2 --group "$in-g" --input "$in" --output "$out" \
+			--exit-when-idle 8 --set kafka.consumer.max.poll.interval.ms=60000
+		wait_for "$STAGE" 180 || return 1
+	elif [ "$rc" -ne 0 ]; then
+		return 1
+	fi
+	grep -q 'transactions=[1-9]' "$WORK"/broker*.log || { echo "no transaction committed"; return 1; }
 	# Whether the restart ended the consumer's session (the group then
 	# revokes and assigns again), and whether the input was paused by
 	# back-pressure when it did: a partition revoked paused once came

@@ -17,7 +17,10 @@
 # RS_SECURE_RUN_HOME / RS_SECURE_RUN_PORT say otherwise) secure_scram (the
 # same with SCRAM-SHA-512 against Kafka 3.9.2, RS_KAFKA_VERSION, in
 # $RS_KAFKA_HOME-scram on port $RS_KAFKA_PORT + 110; RS_SCRAM_RUN_HOME /
-# RS_SCRAM_RUN_PORT) posture (tests/kafka/posture.sh). Ends with "N passed, N failed"; exits 1 if any failed.
+# RS_SCRAM_RUN_PORT) gssapi (tests/kafka/gssapi_run.sh: Kerberos, on a
+# broker started with --kerberos in $RS_KAFKA_HOME-kerberos on port
+# $RS_KAFKA_PORT + 120; RS_GSSAPI_RUN_HOME / RS_GSSAPI_RUN_PORT) posture
+# (tests/kafka/posture.sh). Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -267,6 +270,16 @@ scenario_secure_scram() {
 		bash tests/kafka/secure_run.sh "$BUILD"
 }
 
+# GSSAPI (Kerberos) end to end and an unknown principal, on a broker of
+# its own started with --kerberos (a KDC of its own beside it).
+scenario_gssapi() {
+	local home=${RS_KAFKA_HOME:-/var/tmp/replyscan-kafka}
+	RS_KAFKA_JARS=${RS_KAFKA_JARS:-$home/lib} \
+		RS_KAFKA_HOME=${RS_GSSAPI_RUN_HOME:-$home-kerberos} \
+		RS_KAFKA_PORT=${RS_GSSAPI_RUN_PORT:-$((${RS_KAFKA_PORT:-9092} + 120))} \
+		bash tests/kafka/gssapi_run.sh "$BUILD"
+}
+
 # `replyscan posture` on the same broker: its own script, own topics.
 scenario_posture() {
 	bash tests/kafka/posture.sh "$BUILD"
@@ -276,7 +289,8 @@ scenario_posture() {
 # message.timeout.ms) joined the default list after 7 of 7 runs (2 with
 # busy loops on its CPU; an earlier 8 of 9, the ninth's cause not
 # captured); about 1.3 min.
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram posture outage)
+# gssapi (Kerberos on Kafka 4.4.0, about 40 s) joined after 6 of 6 runs.
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram gssapi posture outage)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi

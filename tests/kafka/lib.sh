@@ -48,6 +48,7 @@ need_tools() {
 # started here: `broker` does it, so that a scenario without one can run.
 rs_kafka_setup() {
 	RS=$BUILD/replyscan
+	rs_librdkafka
 	K=deploy/kafka/kafka.sh
 	WORK=$(mktemp -d "/tmp/rs-kafka-$1.XXXXXX")
 	TOPIC_PREFIX=$2
@@ -59,6 +60,45 @@ rs_kafka_setup() {
 	CHECK_SKIP=corpus
 	KEEP_WORK=
 	trap rs_kafka_cleanup EXIT
+}
+
+# RS_LIBRDKAFKA=wheel or crate (tests/kafka/newer-librdkafka.sh), or a
+# directory holding a librdkafka.so.1: RS runs replyscan with that library
+# first on LD_LIBRARY_PATH (nothing else does: kcat and kafka.sh keep the
+# system's), RS_LIBRDKAFKA_DIR is that directory and RS_LIBRDKAFKA_VERSION
+# its version, which every stage's
+# "stage started" line must show for a scenario to pass (check). Unset or
+# "system": the library replyscan was linked with.
+rs_librdkafka() {
+	local dir
+	case ${RS_LIBRDKAFKA:-system} in
+	system) return 0 ;;
+	wheel | crate) dir=$(tests/kafka/newer-librdkafka.sh "$RS_LIBRDKAFKA") || exit 1 ;;
+	*) dir=$RS_LIBRDKAFKA ;;
+	esac
+	RS_LIBRDKAFKA_VERSION=$(python3 -c 'import ctypes, sys
+l = ctypes.CDLL(sys.argv[1] + "/librdkafka.so.1")
+l.rd_kafka_version_str.restype = ctypes.c_char_p
+print(l.rd_kafka_version_str().decode())' "$dir") || exit 1
+	RS_LIBRDKAFKA_DIR=$dir
+	RS="env LD_LIBRARY_PATH=$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} $RS"
+	log "replyscan runs with librdkafka $RS_LIBRDKAFKA_VERSION from $dir" >&2
+}
+
+# Did every stage of the scenario run with RS_LIBRDKAFKA_VERSION? (true
+# when RS_LIBRDKAFKA is not set)
+rs_librdkafka_used() {
+	local f bad=0
+	[ -n "${RS_LIBRDKAFKA_VERSION:-}" ] || return 0
+	for f in "$WORK"/*.log; do
+		[ -e "$f" ] || continue
+		if grep 'msg="stage started"' "$f" | grep -vq "librdkafka=$RS_LIBRDKAFKA_VERSION\b"; then
+			echo "$f: a stage ran without librdkafka $RS_LIBRDKAFKA_VERSION:"
+			grep 'msg="stage started"' "$f" | grep -o 'librdkafka=[^ ]*'
+			bad=1
+		fi
+	done
+	return "$bad"
 }
 
 # At exit: kill what is still running in the background, stop the broker
@@ -216,7 +256,7 @@ check() {
 	local name=$1 f
 	shift
 	log "== $name"
-	if "$@"; then
+	if "$@" && rs_librdkafka_used; then
 		log "PASS $name"
 		passed=$((passed + 1))
 	else
