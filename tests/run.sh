@@ -60,6 +60,12 @@ build/replyscan eval --quiet --min-accuracy 91.5 --max-uncategorized 1.5 \
 build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
 
+echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
+[ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics
+build/venv-analytics/bin/pip install -q --disable-pip-version-check \
+	-r tests/analytics/requirements.txt
+build/venv-analytics/bin/python tests/analytics/chdb_check.py --replyscan build/replyscan
+
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
 python3 bench/run --smoke --no-kafka | tail -n 12
 
