@@ -59,6 +59,8 @@ build/replyscan eval --quiet --min-accuracy 91.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1.5 \
+	tests/fixtures/replies/dev-r11.tsv | tail -n 2
 
 echo "== benchmark smoke run (bench/run --smoke: every tool on 20,000 lines)"
 python3 bench/run --smoke --no-kafka | tail -n 12
