@@ -367,6 +367,7 @@ int rs_kafkatxn_check_brokers(const rs_kafkaclient_t *client, int timeout_ms,
 {
 	rs_kafka_apiver_t vers[64];
 	const rs_kafka_apiver_t *old = NULL;
+	int lowest = -1;
 	int n = rs_kafkaclient_api_versions(
 	    client, RS_KAFKATXN_TXN_OFFSET_COMMIT_API, timeout_ms, vers,
 	    sizeof(vers) / sizeof(vers[0]), errstr, errstr_size);
@@ -375,6 +376,9 @@ int rs_kafkatxn_check_brokers(const rs_kafkaclient_t *client, int timeout_ms,
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
+		if (lowest < 0 || vers[i].max < lowest) {
+			lowest = vers[i].max;
+		}
 		/* -1: no transactions at all, init_transactions says so. */
 		if (vers[i].max < 0 ||
 		    vers[i].max >= RS_KAFKATXN_KIP447_VERSION) {
@@ -387,9 +391,10 @@ int rs_kafkatxn_check_brokers(const rs_kafkaclient_t *client, int timeout_ms,
 		}
 	}
 	if (old == NULL) {
-		rs_log(RS_LOG_DEBUG, "kafka",
+		/* answers=0: nothing known, left to init_transactions. */
+		rs_log(RS_LOG_INFO, "kafka",
 		       "brokers checked for exactly-once (KIP-447)",
-		       "answers=%d", n);
+		       "answers=%d txn_offset_commit_max=%d", n, lowest);
 		return 0;
 	}
 	snprintf(errstr, errstr_size,
