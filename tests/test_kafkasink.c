@@ -18,7 +18,10 @@
  *   input event into the committed output exactly once, and /metrics
  *   counts only what was committed;
  * - exactly-once against a broker without transactions (InitProducerId
- *   disabled): the sink refuses to start and says why.
+ *   disabled): the sink refuses to start and says why;
+ * - exactly-once against a broker without KIP-447 (TxnOffsetCommit up to
+ *   version 2, Kafka 2.1 to 2.4): refused at start, before
+ *   init_transactions, naming the releases and what to do.
  *
  * The source is a stand-in that records its acks: the sink knows it only
  * as an rs_source_t. In the exactly-once test it also plays the Kafka
@@ -44,7 +47,9 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "kafka/client.h"
 #include "kafka/kafkasink.h"
+#include "kafka/kafkatxn.h"
 #include "observe/log.h"
 #include "observe/metrics.h"
 #include "util/clock.h"
@@ -912,6 +917,87 @@ static void test_broker_without_transactions(void **state)
 	mock_stop(&m);
 }
 
+/* A broker with transactions but without KIP-447 (TxnOffsetCommit up to
+ * version 2: Kafka 2.1 to 2.4): the exactly-once sink does not start, and
+ * says why and what to do, before init_transactions. */
+static void test_broker_without_kip447(void **state)
+{
+	mock_t m;
+	rs_kafkasink_conf_t conf;
+	rs_txnsync_t *ts = rs_txnsync_new();
+	char err[1024];
+
+	(void)state;
+	assert_non_null(ts);
+	mock_start(&m, 1);
+	rd_kafka_mock_topic_create(m.mc, "out", 1, 1);
+	assert_int_equal(
+	    rd_kafka_mock_set_apiversion(m.mc, TXN_OFFSET_COMMIT_API, 0, 2),
+	    RD_KAFKA_RESP_ERR_NO_ERROR);
+	memset(&conf, 0, sizeof(conf));
+	conf.brokers = rd_kafka_mock_cluster_bootstraps(m.mc);
+	conf.topic = "out";
+	conf.compression = "none";
+	conf.txn = ts;
+	conf.transactional_id = "replyscan-test";
+	conf.check_brokers = 1;
+	err[0] = '\0';
+	assert_null(rs_kafkasink_new(&conf, err, sizeof(err)));
+	print_message("  %s\n", err);
+	assert_non_null(strstr(err, "exactly_once needs Kafka 2.5 or later"));
+	assert_non_null(strstr(err, "KIP-447"));
+	assert_non_null(strstr(err, "up to version 2 only (Kafka 2.1 to 2.4)"));
+	assert_non_null(strstr(err, "at_least_once"));
+	/* Refused by the check, not by init_transactions. */
+	assert_null(strstr(err, "cannot start transactions"));
+	rs_txnsync_destroy(ts);
+	mock_stop(&m);
+}
+
+/* The start check alone, on one mock broker listing TxnOffsetCommit up to
+ * version 3 (passes), up to 2 (refused, the broker named), or not at all
+ * (passes: init_transactions names a broker without transactions). */
+static void test_check_brokers_versions(void **state)
+{
+	static const struct {
+		int16_t max;
+		int rc;
+	} cases[] = {{3, 0}, {2, -1}, {0, -1}, {-1, 0}};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mock_t m;
+		rs_kafkaclient_conf_t cc;
+		rs_kafkaclient_t *c;
+		char err[1024] = "";
+
+		mock_start(&m, 1);
+		assert_int_equal(rd_kafka_mock_set_apiversion(
+				     m.mc, TXN_OFFSET_COMMIT_API,
+				     cases[i].max < 0 ? -1 : 0, cases[i].max),
+		                 RD_KAFKA_RESP_ERR_NO_ERROR);
+		cc = rs_kafkaclient_conf(RD_KAFKA_PRODUCER, "producer",
+		                         rd_kafka_mock_cluster_bootstraps(m.mc),
+		                         NULL, 0);
+		c = rs_kafkaclient_new(&cc, err, sizeof(err));
+		assert_non_null(c);
+		print_message("  TxnOffsetCommit up to %d: %s\n", cases[i].max,
+		              err);
+		assert_int_equal(
+		    rs_kafkatxn_check_brokers(c, 5000, err, sizeof(err)),
+		    cases[i].rc);
+		if (cases[i].rc != 0) {
+			print_message("  %s\n", err);
+			assert_non_null(strstr(err, "127.0.0.1:"));
+			assert_non_null(strstr(
+			    err, cases[i].max == 0 ? "(Kafka 0.11 to 1.1)"
+						   : "(Kafka 2.1 to 2.4)"));
+		}
+		rs_kafkaclient_destroy(c);
+		mock_stop(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -920,6 +1006,8 @@ int main(void)
 	    cmocka_unit_test(test_failed_delivery_holds_commit),
 	    cmocka_unit_test(test_abortable_error_exactly_once),
 	    cmocka_unit_test(test_broker_without_transactions),
+	    cmocka_unit_test(test_broker_without_kip447),
+	    cmocka_unit_test(test_check_brokers_versions),
 	};
 
 	/* The sink's own log lines are expected here; keep them short. */

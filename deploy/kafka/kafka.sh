@@ -24,6 +24,13 @@
 #                                  the repo); run/krb5kdc.pid, logs/krb5kdc.log
 #   lock                           flock(1) lock serialising start/stop/clean
 #
+# Kafka releases before 3.0 (RS_KAFKA_VERSION=2.4.1, 0.10.2.2: for checking
+# what the stage does with old brokers) run in ZooKeeper mode instead, from
+# pom-zookeeper.xml and server-zookeeper.properties, with a ZooKeeper of
+# their own on the controller port (zookeeper.properties; data/zookeeper/,
+# logs/zookeeper.log, run/zookeeper.pid); --secure and --kerberos are not
+# offered there. Give them a home of their own (RS_KAFKA_HOME).
+#
 # Usage: kafka.sh start [--secure|--kerberos] | stop |
 #        restart [--secure|--kerberos] | status | secure-env | kerberos-env |
 #        topic NAME PARTITIONS | offsets GROUP | logs |
@@ -59,6 +66,9 @@ readonly RUN_DIR=$KHOME/run
 readonly PID_FILE=$RUN_DIR/kafka.pid
 readonly ADDR_FILE=$RUN_DIR/address
 readonly SERVER_LOG=$LOG_DIR/server.log
+# ZooKeeper mode (Kafka before 3.0): its pid file and main class.
+readonly ZK_PID_FILE=$RUN_DIR/zookeeper.pid
+readonly ZK_MAIN=org.apache.zookeeper.server.quorum.QuorumPeerMain
 
 # Secure listeners (start --secure or RS_KAFKA_SECURITY=1): SSL and SASL_SSL
 # beside PLAINTEXT, with key material generated into $TLS_DIR.
@@ -110,10 +120,34 @@ pinned_version() {
 	echo "${RS_KAFKA_VERSION:-$v}"
 }
 
-# Print the jar directory for the current pom.xml (version + checksum).
+# Exit 0 if the version to run is before Kafka 3.0: ZooKeeper mode (no
+# KRaft before 2.8, and not production-ready before 3.3).
+zk_mode() {
+	[[ $(pinned_version) =~ ^[0-2]\. ]]
+}
+
+# Print the pom file of the version to run.
+pom_file() {
+	if zk_mode; then
+		echo "$SCRIPT_DIR/pom-zookeeper.xml"
+	else
+		echo "$SCRIPT_DIR/pom.xml"
+	fi
+}
+
+# Print the name of the broker's jar: kafka_2.12 before 3.0, else 2.13.
+broker_jar() {
+	if zk_mode; then
+		echo "kafka_2.12-$(pinned_version).jar"
+	else
+		echo "kafka_2.13-$(pinned_version).jar"
+	fi
+}
+
+# Print the jar directory for the current pom file (version + checksum).
 lib_dir() {
 	local sum
-	sum=$(sha256sum "$SCRIPT_DIR/pom.xml" | cut -c 1-12)
+	sum=$(sha256sum "$(pom_file)" | cut -c 1-12)
 	echo "$JAR_ROOT/$(pinned_version)-$sum"
 }
 
@@ -161,7 +195,7 @@ cmd_install() {
 	# Maven prints on standard output, which is kept for the address; even
 	# with -q it prints bare colour-reset codes, which sed drops.
 	# shellcheck disable=SC2086 # RS_KAFKA_MVN_ARGS is a list of options.
-	if ! "$MVN" -B -q -f "$SCRIPT_DIR/pom.xml" ${RS_KAFKA_MVN_ARGS:-} \
+	if ! "$MVN" -B -q -f "$(pom_file)" ${RS_KAFKA_MVN_ARGS:-} \
 		-Dkafka.version="$(pinned_version)" \
 		dependency:copy-dependencies -DincludeScope=runtime \
 		-DoutputDirectory="$tmp" 2>&1 |
@@ -169,9 +203,9 @@ cmd_install() {
 		rm -rf "$tmp"
 		die "Maven could not resolve the broker (see above)"
 	fi
-	if [[ ! -f $tmp/kafka_2.13-$(pinned_version).jar ]]; then
+	if [[ ! -f $tmp/$(broker_jar) ]]; then
 		rm -rf "$tmp"
-		die "Maven finished but kafka_2.13-$(pinned_version).jar is missing"
+		die "Maven finished but $(broker_jar) is missing"
 	fi
 	# Kafka 3.x brings the reload4j binding too; slf4j would pick it,
 	# unconfigured, and server.log (which start watches) stays empty.
@@ -189,6 +223,7 @@ run_tool() {
 	"$JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
 		-Djava.awt.headless=true \
 		-Dlog4j2.configurationFile="$SCRIPT_DIR/log4j2-tools.xml" \
+		-Dlog4j.configuration="file:$SCRIPT_DIR/log4j-tools.properties" \
 		-cp "$(lib_dir)/*" "$cls" "$@"
 }
 
@@ -220,6 +255,61 @@ is_running() {
 	return 0
 }
 
+# Exit 0 if the ZooKeeper of this home (ZooKeeper mode) runs.
+zk_running() {
+	local pid
+	[[ -f $ZK_PID_FILE ]] || return 1
+	pid=$(cat "$ZK_PID_FILE")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	alive "$pid" || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		grep -F -- "-Drs.kafka.home=$KHOME $ZK_MAIN" >/dev/null
+}
+
+# Start the ZooKeeper of this home (ZooKeeper mode) on the controller port
+# unless it runs, and wait until it accepts connections.
+start_zookeeper() {
+	local pid i
+	zk_running && return 0
+	if port_busy "$CPORT"; then
+		die "127.0.0.1:$CPORT is in use by another process (set RS_KAFKA_CONTROLLER_PORT)"
+	fi
+	# shellcheck disable=SC2086 # option lists are meant to be split.
+	setsid "$JAVA" -Xms64m -Xmx256m -XX:+UseSerialGC -Djava.awt.headless=true \
+		-Dlog4j.configuration="file:$SCRIPT_DIR/log4j-zookeeper.properties" \
+		-Drs.log.file="$LOG_DIR/zookeeper.log" -cp "$(lib_dir)/*" \
+		-Drs.kafka.home="$KHOME" $ZK_MAIN "$CONF_DIR/zookeeper.properties" \
+		</dev/null >"$LOG_DIR/zookeeper.console.log" 2>&1 8>&- 9>&- &
+	pid=$!
+	echo "$pid" >"$ZK_PID_FILE"
+	for ((i = 0; i < 600; i++)); do
+		if ! alive "$pid"; then
+			tail -n 20 "$LOG_DIR/zookeeper.console.log" "$LOG_DIR/zookeeper.log" >&2 2>/dev/null
+			rm -f "$ZK_PID_FILE"
+			die "ZooKeeper exited during start-up"
+		fi
+		port_busy "$CPORT" && return 0
+		sleep 0.1
+	done
+	die "ZooKeeper did not listen on 127.0.0.1:$CPORT within 60 s"
+}
+
+# Stop the ZooKeeper of this home, if it runs.
+stop_zookeeper() {
+	local pid
+	if ! zk_running; then
+		rm -f "$ZK_PID_FILE"
+		return 0
+	fi
+	pid=$(cat "$ZK_PID_FILE")
+	kill -TERM "$pid" 2>/dev/null || true
+	while alive "$pid"; do
+		sleep 0.1
+	done
+	rm -f "$ZK_PID_FILE"
+	note "ZooKeeper stopped (pid $pid)"
+}
+
 # Exit 0 if something accepts TCP connections on 127.0.0.1:$1.
 port_busy() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -228,6 +318,15 @@ port_busy() {
 # Write config/ from the templates beside this script.
 render_config() {
 	mkdir -p "$CONF_DIR" "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
+	if zk_mode; then
+		sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CPORT|g" \
+			-e "s|@DATA_DIR@|$DATA_DIR|g" \
+			"$SCRIPT_DIR/server-zookeeper.properties" \
+			>"$CONF_DIR/server.properties"
+		sed -e "s|@CONTROLLER_PORT@|$CPORT|g" -e "s|@DATA_DIR@|$DATA_DIR|g" \
+			"$SCRIPT_DIR/zookeeper.properties" >"$CONF_DIR/zookeeper.properties"
+		return 0
+	fi
 	sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CPORT|g" \
 		-e "s|@DATA_DIR@|$DATA_DIR|g" \
 		"$SCRIPT_DIR/server.properties" >"$CONF_DIR/server.properties.new"
@@ -257,7 +356,7 @@ render_config() {
 # Format the KRaft storage unless it already is (first start, or after clean).
 format_storage() {
 	local id out scram=()
-	if [[ -f $DATA_DIR/meta.properties ]]; then
+	if zk_mode || [[ -f $DATA_DIR/meta.properties ]]; then
 		return 0
 	fi
 	# The SCRAM user goes into the new metadata log with --secure; without
@@ -627,7 +726,7 @@ stop_kdc() {
 # Start the broker in the background and wait until it serves metadata.
 cmd_start() {
 	local addr=127.0.0.1:$PORT lib pid offset t0 t_launch p ports secure_note=
-	local krb_opts=
+	local krb_opts= log_opts= started="Kafka Server started"
 	if is_running && [[ ! -f $ADDR_FILE ]]; then
 		# A start that was interrupted before the broker became ready.
 		note "broker running but never reported ready: restarting it"
@@ -651,6 +750,9 @@ cmd_start() {
 	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE" \
 		"$KERBEROS_FILE"
 	t0=$(date +%s)
+	if zk_mode && [[ $secure == 1 || $kerberos == 1 ]]; then
+		die "--secure and --kerberos need Kafka 3.0 or later (this is $(pinned_version))"
+	fi
 	cmd_install
 	check_java
 	lib=$(lib_dir)
@@ -675,6 +777,13 @@ cmd_start() {
 	fi
 	render_config
 	format_storage
+	if zk_mode; then
+		start_zookeeper
+		# The broker logs with log4j 1.2 before 3.0.
+		log_opts="-Dlog4j.configuration=file:$SCRIPT_DIR/log4j-zookeeper.properties"
+		log_opts+=" -Drs.log.file=$SERVER_LOG"
+		started="started (kafka.server.KafkaServer)"
+	fi
 	offset=$(stat -c %s "$SERVER_LOG" 2>/dev/null || echo 0)
 	# setsid: a Ctrl-C in the caller's terminal must not kill the broker.
 	# log4j's own shutdown hook would race Kafka's and drop the last lines.
@@ -683,7 +792,7 @@ cmd_start() {
 	setsid "$JAVA" $HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
 		-XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
 		-Dlog4j2.shutdownHookEnabled=false -Dkafka.logs.dir="$LOG_DIR" \
-		-Dlog4j2.configurationFile="$CONF_DIR/log4j2.xml" \
+		-Dlog4j2.configurationFile="$CONF_DIR/log4j2.xml" $log_opts \
 		$krb_opts ${RS_KAFKA_JVM_OPTS:-} -cp "$lib/*" \
 		-Drs.kafka.home="$KHOME" kafka.Kafka "$CONF_DIR/server.properties" \
 		</dev/null >"$LOG_DIR/console.log" 2>&1 8>&- 9>&- &
@@ -700,7 +809,7 @@ cmd_start() {
 			offset=0 # the log rolled over
 		fi
 		if tail -c +"$((offset + 1))" "$SERVER_LOG" 2>/dev/null |
-			grep "Kafka Server started" >/dev/null && metadata_ok "$addr"; then
+			grep -F "$started" >/dev/null && metadata_ok "$addr"; then
 			break
 		fi
 		if (($(date +%s) - t_launch > START_TIMEOUT)); then
@@ -737,6 +846,7 @@ cmd_stop_locked() {
 	if ! is_running; then
 		rm -f "$PID_FILE" "$ADDR_FILE" "$KERBEROS_FILE"
 		stop_kdc
+		stop_zookeeper
 		note "not running"
 		return 0
 	fi
@@ -759,6 +869,7 @@ cmd_stop_locked() {
 	rm -f "$PID_FILE" "$ADDR_FILE" "$RUN_DIR/version" "$SECURE_FILE" \
 		"$KERBEROS_FILE"
 	stop_kdc
+	stop_zookeeper
 	note "stopped (pid $pid)"
 }
 
@@ -848,9 +959,16 @@ cmd_topic() {
 		die "broker not running or not ready (kafka.sh start)"
 	fi
 	addr=$(cat "$ADDR_FILE")
-	run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$addr" \
-		--create --if-not-exists --topic "$name" --partitions "$parts" \
-		--replication-factor 1 >&2
+	if zk_mode; then
+		# 0.10's TopicCommand knows only --zookeeper.
+		run_tool kafka.admin.TopicCommand --zookeeper "127.0.0.1:$CPORT" \
+			--create --if-not-exists --topic "$name" --partitions "$parts" \
+			--replication-factor 1 >&2
+	else
+		run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$addr" \
+			--create --if-not-exists --topic "$name" --partitions "$parts" \
+			--replication-factor 1 >&2
+	fi
 	if ! command -v kcat >/dev/null; then
 		return 0
 	fi
@@ -858,7 +976,8 @@ cmd_topic() {
 	# started right after does not see UNKNOWN_TOPIC_OR_PART.
 	for ((i = 0; i < 80; i++)); do
 		have=$(partition_count "$addr" "$name")
-		if [[ -n $have ]]; then
+		# 0: known, its leaders not elected yet (ZooKeeper mode).
+		if [[ -n $have && $have != 0 ]]; then
 			if [[ $have != "$parts" ]]; then
 				note "topic $name already exists with $have partitions, not $parts"
 			fi
@@ -877,7 +996,11 @@ cmd_offsets() {
 		die "broker not running or not ready (kafka.sh start)"
 	fi
 	addr=$(cat "$ADDR_FILE")
-	run_tool org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+	local cls=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand
+	if zk_mode; then
+		cls=kafka.admin.ConsumerGroupCommand
+	fi
+	run_tool "$cls" \
 		--bootstrap-server "$addr" --describe --group "$group" 2>/dev/null |
 		awk -v g="$group" '$1 == g && $3 ~ /^[0-9]+$/ { print $2, $3, $4 }'
 }
@@ -919,7 +1042,9 @@ environment: RS_KAFKA_HOME (state, default /var/tmp/replyscan-kafka),
   RS_KAFKA_PORT or KAFKA_PORT (9092), RS_KAFKA_CONTROLLER_PORT (port+1),
   RS_KAFKA_HEAP_OPTS, RS_KAFKA_JVM_OPTS, RS_KAFKA_START_TIMEOUT (120),
   RS_KAFKA_STOP_TIMEOUT (60), RS_KAFKA_JARS (jar cache, \$RS_KAFKA_HOME/lib),
-  RS_KAFKA_MVN_ARGS, JAVA, MVN; with --secure: RS_KAFKA_SECURITY (0, or 1
+  RS_KAFKA_VERSION (the pom.xml pin; before 3.0, e.g. 2.4.1, ZooKeeper mode
+  with a ZooKeeper of its own on the controller port, no --secure or
+  --kerberos), RS_KAFKA_MVN_ARGS, JAVA, MVN; with --secure: RS_KAFKA_SECURITY (0, or 1
   for --secure), RS_KAFKA_SSL_PORT (port+2), RS_KAFKA_SASL_PORT (port+3),
   RS_KAFKA_SASL_USER (replyscan); with --kerberos: RS_KAFKA_KERBEROS (0, or
   1 for --kerberos), RS_KAFKA_KDC_PORT (port+4), RS_KAFKA_GSSAPI_PORT

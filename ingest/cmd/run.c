@@ -45,7 +45,9 @@ static void usage(FILE *out)
 	      "SIGHUP reloads the rules directory (a broken one is refused "
 	      "and the old\n"
 	      "rules stay). Exit status: 0 ok, 1 runtime failure, 2 "
-	      "configuration error,\n"
+	      "configuration error\n"
+	      "(exactly-once on brokers before Kafka 2.5, without KIP-447, "
+	      "included),\n"
 	      "3 exactly-once producer fenced (another instance with the "
 	      "same\n"
 	      "transactional.id) or failed fatally.\n",

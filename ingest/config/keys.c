@@ -329,7 +329,9 @@ const rs_config_key_t rs_config_keys[] = {
 		"are acknowledged (a crash may produce some events twice). "
 		"exactly_once: events and offsets are written together in "
 		"Kafka transactions; readers with isolation.level "
-		"read_committed see every event once.",
+		"read_committed see every event once. exactly_once needs "
+		"Kafka 2.5 or later on every broker (KIP-447); older brokers "
+		"are refused at start (exit status 2, nothing committed).",
 	.cmds = RUN,
     },
     {

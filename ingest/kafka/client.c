@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,6 +488,157 @@ static rd_kafka_t *make_handle(rs_kafkaclient_t *c,
 		rd_kafka_conf_destroy(kc);
 	}
 	return rk; /* kc belongs to the handle now */
+}
+
+/* ------------------------------------------------------------------ */
+/* API versions probe                                                 */
+
+/* What the probe's log callback gathers (librdkafka's threads write). */
+typedef struct probe {
+	pthread_mutex_t lock;
+	int api_key;
+	rs_kafka_apiver_t *out;
+	size_t nout, n;
+} probe_t;
+
+/* The answer of broker name (len bytes), added if new. Lock held. */
+static rs_kafka_apiver_t *probe_slot(probe_t *p, const char *name, size_t len)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		if (strlen(p->out[i].broker) == len &&
+		    strncmp(p->out[i].broker, name, len) == 0) {
+			return &p->out[i];
+		}
+	}
+	if (p->n == p->nout || len >= sizeof(p->out[0].broker)) {
+		return NULL;
+	}
+	memcpy(p->out[p->n].broker, name, len);
+	p->out[p->n].broker[len] = '\0';
+	p->out[p->n].max = -1;
+	return &p->out[p->n++];
+}
+
+/*
+ * librdkafka's "[thrd:T]: BROKER: Broker API support:" and
+ * "[thrd:T]: BROKER:   ApiKey NAME (KEY) Versions MIN..MAX" lines
+ * (facility APIVERSION); anything else is ignored.
+ */
+static void on_probe_log(const rd_kafka_t *rk, int level, const char *fac,
+                         const char *buf)
+{
+	probe_t *p = rd_kafka_opaque(rk);
+	const char *name = buf, *end, *rest, *paren;
+	rs_kafka_apiver_t *slot;
+	int key, min, max;
+
+	(void)level;
+	if (p == NULL || strcmp(fac, "APIVERSION") != 0) {
+		return;
+	}
+	if (strncmp(name, "[thrd:", 6) == 0) {
+		name = strstr(name, "]: ");
+		if (name == NULL) {
+			return;
+		}
+		name += 3;
+	}
+	end = strstr(name, ": ");
+	if (end == NULL) {
+		return;
+	}
+	rest = end + 2;
+	pthread_mutex_lock(&p->lock);
+	if (strncmp(rest, "Broker API support:", 19) == 0) {
+		(void)probe_slot(p, name, (size_t)(end - name));
+	} else if (strncmp(rest, "  ApiKey ", 9) == 0 &&
+	           (paren = strchr(rest, '(')) != NULL &&
+	           sscanf(paren, "(%d) Versions %d..%d", &key, &min, &max) ==
+	               3 &&
+	           key == p->api_key) {
+		slot = probe_slot(p, name, (size_t)(end - name));
+		if (slot != NULL) {
+			slot->max = max;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* How many brokers answered so far. */
+static size_t probe_answers(probe_t *p)
+{
+	size_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->n;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+int rs_kafkaclient_api_versions(const rs_kafkaclient_t *c, int api_key,
+                                int timeout_ms, rs_kafka_apiver_t *out,
+                                size_t nout, char *errstr, size_t errstr_size)
+{
+	/* After ours are set: every connection (not only those in use),
+	 * its ApiVersions logged, with the thread name (parsed above). */
+	static const rs_kafka_prop_t probe_props[] = {
+	    {"debug", "feature"},
+	    {"enable.sparse.connections", "false"},
+	    {"log.thread.name", "true"},
+	    {"statistics.interval.ms", "0"},
+	};
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_conf_t *kc = rd_kafka_conf_new();
+	probe_t p;
+	rd_kafka_t *rk;
+	int64_t deadline = rs_clock_mono_ms() + timeout_ms;
+	size_t n;
+	char err[512];
+
+	if (set_all(kc, &c->conf, errstr, errstr_size) != 0) {
+		rd_kafka_conf_destroy(kc);
+		return -1;
+	}
+	for (size_t i = 0; i < RS_KAFKA_NPROPS(probe_props); i++) {
+		if (set_prop(kc, NULL, probe_props[i].name,
+		             probe_props[i].value, errstr, errstr_size) != 0) {
+			rd_kafka_conf_destroy(kc);
+			return -1;
+		}
+	}
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.lock, NULL);
+	p.api_key = api_key;
+	p.out = out;
+	p.nout = nout;
+	rd_kafka_conf_set_opaque(kc, &p);
+	rd_kafka_conf_set_log_cb(kc, on_probe_log);
+	rk = rd_kafka_new(c->conf.type, kc, err, sizeof(err));
+	if (rk == NULL) {
+		snprintf(errstr, errstr_size,
+		         "cannot create the %s's probe: %s", c->name, err);
+		rd_kafka_conf_destroy(kc);
+		pthread_mutex_destroy(&p.lock);
+		return -1;
+	}
+	/* The metadata says how many brokers to wait for; every one of
+	 * them is then connected to (sparse connections off). librdkafka
+	 * 2.0.2 names the bootstrap connection after the broker it turns
+	 * out to be ("host:port/1"), without asking again. */
+	if (rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms) ==
+	    RD_KAFKA_RESP_ERR_NO_ERROR) {
+		while (probe_answers(&p) < (size_t)md->broker_cnt &&
+		       rs_clock_mono_ms() < deadline) {
+			rd_kafka_poll(rk, 50);
+		}
+		rd_kafka_metadata_destroy(md);
+		/* Each answer is logged in one go: let the last finish. */
+		rd_kafka_poll(rk, 100);
+	}
+	rd_kafka_destroy(rk);
+	n = p.n;
+	pthread_mutex_destroy(&p.lock);
+	return (int)n;
 }
 
 rs_kafkaclient_t *rs_kafkaclient_new(const rs_kafkaclient_conf_t *conf,

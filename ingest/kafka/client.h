@@ -165,6 +165,29 @@ int rs_kafkaclient_read_to_end(rd_kafka_t *rk, int left, int follow,
                                                   void *opaque),
                                void *opaque);
 
+/* One broker's answer for one Kafka API, from its ApiVersions response. */
+typedef struct rs_kafka_apiver {
+	char broker[128]; /* librdkafka's name for it: "host:port/id" */
+	int max;          /* the highest version served; -1: not listed */
+} rs_kafka_apiver_t;
+
+/*
+ * Ask the brokers of c's cluster which versions of Kafka API api_key they
+ * serve: a short-lived handle of c's configuration (TLS and SASL
+ * included) connects to every broker the metadata lists and reads the
+ * answers from librdkafka's "feature" debug lines (its public API keeps
+ * them private; 2.0.2 to 2.12 print "Broker API support:" and then
+ * "  ApiKey NAME (KEY) Versions MIN..MAX" per API). Fills up to nout
+ * answers, one per broker connection (the bootstrap one too), within
+ * about timeout_ms and returns how many: 0 when no broker answered in
+ * time or no line could be read, so the caller must treat 0 as "not
+ * known", never as "not served". -1 with a sentence: no handle.
+ * @locality the caller's thread; blocks up to about timeout_ms.
+ */
+int rs_kafkaclient_api_versions(const rs_kafkaclient_t *c, int api_key,
+                                int timeout_ms, rs_kafka_apiver_t *out,
+                                size_t nout, char *errstr, size_t errstr_size);
+
 /* Destroy the handle and the client (NULL is fine). */
 void rs_kafkaclient_destroy(rs_kafkaclient_t *c);
 

@@ -40,6 +40,10 @@
  * the producer's brokers is taken as the outage's doing, not a fence. */
 #define RENEW_AFTER_OUTAGE_MS 120000
 #define RENEW_MAX 3 /* producers made anew in a row without a commit */
+/* Exactly-once: how long the start check waits for the brokers' API
+ * versions (a loopback broker answers in milliseconds; an unreachable one
+ * is left to init_transactions to name). */
+#define PROBE_MS 5000
 
 typedef struct track {
 	long outstanding;
@@ -873,7 +877,12 @@ rs_kafkasink_t *rs_kafkasink_new(const rs_kafkasink_conf_t *conf, char *errstr,
 		sk->tx.max_events = conf->txn_events;
 		sk->tx.settled = settled;
 		sk->tx.opaque = sk;
-		if (rs_kafkatxn_start(&sk->tx, sk->client, errstr,
+		/* Before init_transactions: a broker that refuses here
+		 * has seen nothing of this transactional.id. */
+		if ((conf->check_brokers &&
+		     rs_kafkatxn_check_brokers(sk->client, PROBE_MS, errstr,
+		                               errstr_size) != 0) ||
+		    rs_kafkatxn_start(&sk->tx, sk->client, errstr,
 		                      errstr_size) != 0) {
 			rs_kafkaclient_destroy(sk->client);
 			free(sk);

@@ -61,6 +61,11 @@ typedef struct rs_kafkasink_conf {
 	const char *transactional_id; /* required with txn */
 	double txn_interval;          /* seconds a transaction stays open */
 	long txn_events;              /* events per transaction, at most */
+	/* Exactly-once: before init_transactions, refuse brokers without
+	 * KIP-447 (rs_kafkatxn_check_brokers). The stage sets it; tests on
+	 * librdkafka 2.0.2's mock cluster, which lists TxnOffsetCommit up
+	 * to version 2 only and cannot read version 3, leave it off. */
+	int check_brokers;
 } rs_kafkasink_conf_t;
 
 typedef struct rs_kafkasink rs_kafkasink_t;

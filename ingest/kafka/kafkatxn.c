@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "observe/log.h"
 #include "util/clock.h"
@@ -344,6 +345,69 @@ int rs_kafkatxn_maybe_commit(rs_kafkatxn_t *tx, char *errstr,
 		return rs_kafkatxn_commit(tx, errstr, errstr_size);
 	}
 	return 0;
+}
+
+/* The Kafka releases whose highest TxnOffsetCommit version is v. */
+static const char *txn_offset_commit_releases(int v)
+{
+	switch (v) {
+	case 0:
+		return "Kafka 0.11 to 1.1";
+	case 1:
+		return "Kafka 2.0";
+	case 2:
+		return "Kafka 2.1 to 2.4";
+	default:
+		return "an unknown Kafka release";
+	}
+}
+
+int rs_kafkatxn_check_brokers(const rs_kafkaclient_t *client, int timeout_ms,
+                              char *errstr, size_t errstr_size)
+{
+	rs_kafka_apiver_t vers[64];
+	const rs_kafka_apiver_t *old = NULL;
+	int lowest = -1;
+	int n = rs_kafkaclient_api_versions(
+	    client, RS_KAFKATXN_TXN_OFFSET_COMMIT_API, timeout_ms, vers,
+	    sizeof(vers) / sizeof(vers[0]), errstr, errstr_size);
+
+	if (n < 0) {
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (lowest < 0 || vers[i].max < lowest) {
+			lowest = vers[i].max;
+		}
+		/* -1: no transactions at all, init_transactions says so. */
+		if (vers[i].max < 0 ||
+		    vers[i].max >= RS_KAFKATXN_KIP447_VERSION) {
+			continue;
+		}
+		/* Name a broker by its id rather than its bootstrap address
+		 * when both answered. */
+		if (old == NULL || strstr(old->broker, "/bootstrap") != NULL) {
+			old = &vers[i];
+		}
+	}
+	if (old == NULL) {
+		/* answers=0: nothing known, left to init_transactions. */
+		rs_log(RS_LOG_INFO, "kafka",
+		       "brokers checked for exactly-once (KIP-447)",
+		       "answers=%d txn_offset_commit_max=%d", n, lowest);
+		return 0;
+	}
+	snprintf(errstr, errstr_size,
+	         "delivery.guarantee exactly_once needs Kafka 2.5 or later on "
+	         "every broker (KIP-447: TxnOffsetCommit version 3, which "
+	         "commits the offsets with the consumer group's generation "
+	         "and member id, so that an instance that lost its "
+	         "partitions is fenced); broker %s serves TxnOffsetCommit up "
+	         "to version %d only (%s): use delivery.guarantee "
+	         "at_least_once, or upgrade the brokers to Kafka 2.5 or "
+	         "later; nothing was committed",
+	         old->broker, old->max, txn_offset_commit_releases(old->max));
+	return -1;
 }
 
 int rs_kafkatxn_start(rs_kafkatxn_t *tx, const rs_kafkaclient_t *client,

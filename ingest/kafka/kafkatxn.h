@@ -77,6 +77,26 @@ typedef struct rs_kafkatxn {
 	rs_callwatch_t *watch; /* over the blocking calls; NULL: none */
 } rs_kafkatxn_t;
 
+/* Kafka's TxnOffsetCommit API, and its first version that carries the
+ * consumer group's generation and member id (KIP-447, Kafka 2.5). */
+#define RS_KAFKATXN_TXN_OFFSET_COMMIT_API 28
+#define RS_KAFKATXN_KIP447_VERSION 3
+
+/*
+ * Refuse exactly-once on brokers that serve transactions but not
+ * KIP-447 (Kafka 0.11 to 2.4): librdkafka would commit the offsets
+ * without the group's generation and member id, so an instance that lost
+ * its partitions in a rebalance would not be fenced. Asks every broker
+ * for its TxnOffsetCommit versions (rs_kafkaclient_api_versions, within
+ * timeout_ms). 0 when each broker that answered serves version 3, or when
+ * none answered (init_transactions then names what is wrong; a broker
+ * without transactions at all does not list the API and is left to it
+ * too); -1 with a sentence naming the broker, its Kafka releases and what
+ * to do.
+ */
+int rs_kafkatxn_check_brokers(const rs_kafkaclient_t *client, int timeout_ms,
+                              char *errstr, size_t errstr_size);
+
 /*
  * init_transactions (which also aborts what a previous instance with the
  * same transactional.id left open); defaults for interval (1 s) and

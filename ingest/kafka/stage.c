@@ -249,6 +249,7 @@ static int start_sink(stage_t *st)
 	    .transactional_id = st->txn_id,
 	    .txn_interval = c->txn_interval,
 	    .txn_events = c->txn_events,
+	    .check_brokers = 1,
 	};
 	char err[1024];
 

@@ -95,6 +95,9 @@ scenario_crash() {
 	wait_for "$pid" 120 || return 1
 	grep -q 'stage stopped" lines=[1-9]' "$WORK/crash2.log" ||
 		{ echo "the restarted stage had nothing left to do: not mid-stream"; return 1; }
+	# The KIP-447 start check passed on an answer, not for want of one.
+	grep -q 'msg="brokers checked for exactly-once (KIP-447)" answers=[1-9]' "$WORK/crash2.log" ||
+		{ echo "the KIP-447 start check had no answer from the broker"; return 1; }
 	compare_committed "$c" "$out" crash || return 1
 	events "$out" read_uncommitted >"$WORK/crash-uncommitted.json"
 	log "read_uncommitted (for contrast): $(python3 tests/kafka/compare.py "$c.expected.json" "$WORK/crash-uncommitted.json" at-least | head -n 1)"

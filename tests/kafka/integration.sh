@@ -20,7 +20,10 @@
 # RS_SCRAM_RUN_PORT) gssapi (tests/kafka/gssapi_run.sh: Kerberos, on a
 # broker started with --kerberos in $RS_KAFKA_HOME-kerberos on port
 # $RS_KAFKA_PORT + 120; RS_GSSAPI_RUN_HOME / RS_GSSAPI_RUN_PORT) posture
-# (tests/kafka/posture.sh). Ends with "N passed, N failed"; exits 1 if any failed.
+# (tests/kafka/posture.sh) old_broker (tests/kafka/old_broker.sh: Kafka
+# 2.4.1 in ZooKeeper mode in $RS_KAFKA_HOME-2.4.1 on port $RS_KAFKA_PORT +
+# 150; exactly-once refused at start, at-least-once end to end; about 25 s).
+# Ends with "N passed, N failed"; exits 1 if any failed.
 # The broker is started if needed and left as it was found.
 set -uo pipefail
 
@@ -280,6 +283,12 @@ scenario_gssapi() {
 		bash tests/kafka/gssapi_run.sh "$BUILD"
 }
 
+# An old broker (Kafka 2.4.1, no KIP-447) of its own: its own script.
+scenario_old_broker() {
+	RS_KAFKA_JARS=${RS_KAFKA_JARS:-${RS_KAFKA_HOME:-/var/tmp/replyscan-kafka}/lib} \
+		bash tests/kafka/old_broker.sh "$BUILD"
+}
+
 # `replyscan posture` on the same broker: its own script, own topics.
 scenario_posture() {
 	bash tests/kafka/posture.sh "$BUILD"
@@ -290,7 +299,9 @@ scenario_posture() {
 # busy loops on its CPU; an earlier 8 of 9, the ninth's cause not
 # captured); about 1.3 min.
 # gssapi (Kerberos on Kafka 4.4.0, about 40 s) joined after 6 of 6 runs.
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram gssapi posture outage)
+# old_broker (about 25 s) joined after 4 of 4 runs (one with a first
+# install from Maven).
+all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram gssapi posture outage old_broker)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi

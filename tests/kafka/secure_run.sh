@@ -78,6 +78,9 @@ scenario_e2e() {
 	run_secure e2e "$RS_KAFKA_SASL_ADDR" "$RS_KAFKA_SASL_PASSWORD_FILE" "$RS_KAFKA_CA" ||
 		{ echo "the stage failed over SASL_SSL"; return 1; }
 	compare_topic "$CORPUS.expected.json" "sec-out-$RUN_ID-e2e" e2e exact || return 1
+	# The exactly-once start check got its answer over SASL_SSL too.
+	grep -q 'msg="brokers checked for exactly-once (KIP-447)" answers=[1-9]' "$WORK/e2e.log" ||
+		{ echo "the KIP-447 start check had no answer over SASL_SSL"; return 1; }
 	run_secure print "$RS_KAFKA_SASL_ADDR" "$RS_KAFKA_SASL_PASSWORD_FILE" "$RS_KAFKA_CA" \
 		--print-config || return 1
 	grep -qF -- "$secret" "$WORK/print.out" && { echo "--print-config shows the password"; return 1; }
