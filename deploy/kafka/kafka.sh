@@ -294,20 +294,27 @@ start_zookeeper() {
 	die "ZooKeeper did not listen on 127.0.0.1:$CPORT within 60 s"
 }
 
-# Stop the ZooKeeper of this home, if it runs.
-stop_zookeeper() {
-	local pid
-	if ! zk_running; then
-		rm -f "$ZK_PID_FILE"
+# Stop a helper process of this home (ZooKeeper, the KDC) if it runs:
+# stop_helper NAME PID_FILE RUNNING_TEST. SIGTERM, wait until it is gone,
+# remove its pid file; a stale pid file is only removed.
+stop_helper() {
+	local name=$1 pid_file=$2 running=$3 pid
+	if ! "$running"; then
+		rm -f "$pid_file"
 		return 0
 	fi
-	pid=$(cat "$ZK_PID_FILE")
+	pid=$(cat "$pid_file")
 	kill -TERM "$pid" 2>/dev/null || true
 	while alive "$pid"; do
 		sleep 0.1
 	done
-	rm -f "$ZK_PID_FILE"
-	note "ZooKeeper stopped (pid $pid)"
+	rm -f "$pid_file"
+	note "$name stopped (pid $pid)"
+}
+
+# Stop the ZooKeeper of this home, if it runs.
+stop_zookeeper() {
+	stop_helper ZooKeeper "$ZK_PID_FILE" zk_running
 }
 
 # Exit 0 if something accepts TCP connections on 127.0.0.1:$1.
@@ -709,18 +716,7 @@ PROPS
 
 # Stop the KDC of this home, if it runs.
 stop_kdc() {
-	local pid
-	if ! kdc_running; then
-		rm -f "$KDC_PID_FILE"
-		return 0
-	fi
-	pid=$(cat "$KDC_PID_FILE")
-	kill -TERM "$pid" 2>/dev/null || true
-	while alive "$pid"; do
-		sleep 0.1
-	done
-	rm -f "$KDC_PID_FILE"
-	note "KDC stopped (pid $pid)"
+	stop_helper KDC "$KDC_PID_FILE" kdc_running
 }
 
 # Start the broker in the background and wait until it serves metadata.

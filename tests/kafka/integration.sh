@@ -44,13 +44,7 @@ scenario_e2e() {
 	pid=$STAGE
 	wait_for "$pid" 120 || return 1
 	compare_topic "$c.expected.json" "$out" e2e exact || return 1
-	# Every input partition's committed offset is its end.
-	$K offsets "$in-g" >"$WORK/e2e.offsets"
-	[ "$(awk '{ n += $3 } END { print n }' "$WORK/e2e.offsets")" = 20000 ] || {
-		echo "committed offsets do not add up to 20000:"
-		cat "$WORK/e2e.offsets"
-		return 1
-	}
+	committed_sum "$in-g" 20000 e2e || return 1
 }
 
 # /metrics, /healthz and /readyz of a running stage.

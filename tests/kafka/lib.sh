@@ -250,6 +250,18 @@ compare_topic() {
 	python3 tests/kafka/compare.py "$expected" "$WORK/$name.json" "$mode"
 }
 
+# committed_sum GROUP WANT NAME: the offsets GROUP committed (kept in
+# WORK/NAME.offsets) add up to WANT, i.e. every input partition's committed
+# offset is its end.
+committed_sum() {
+	$K offsets "$1" >"$WORK/$3.offsets"
+	[ "$(awk '{ n += $3 } END { print n }' "$WORK/$3.offsets")" = "$2" ] || {
+		echo "committed offsets do not add up to $2:"
+		cat "$WORK/$3.offsets"
+		return 1
+	}
+}
+
 # check NAME COMMAND...: run one scenario, count it, show the last lines of
 # the logs in WORK (but those matching CHECK_SKIP) when it fails.
 check() {
