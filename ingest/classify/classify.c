@@ -856,6 +856,23 @@ static void decide_words(const rs_words_result_t *wr, rs_verdict_t *out)
 	out->rule_id = wr->rule_id;
 }
 
+/* An enhanced status code decides (cls: the code's class, '4' or '5'). */
+static void decide_enhanced(const struct enhanced_map *em, char cls,
+                            rs_verdict_t *out)
+{
+	out->cause = em->cause;
+	out->basis = RS_BASIS_ENHANCED;
+	out->rule_id = cls == '4' ? em->id4 : em->id5;
+}
+
+/* A basic reply code decides. */
+static void decide_basic(const struct basic_map *bm, rs_verdict_t *out)
+{
+	out->cause = bm->cause;
+	out->basis = RS_BASIS_BASIC;
+	out->rule_id = bm->id;
+}
+
 /*
  * The class: the winning rule, else the precise codes, else the learned
  * word evidence when sure (threshold), else the other codes, else the
@@ -885,15 +902,11 @@ static void decide_cause(const rs_rules_t *rules,
 	}
 	bm = basic_lookup(in->reply_code);
 	if (em != NULL && em->precise) {
-		out->cause = em->cause;
-		out->basis = RS_BASIS_ENHANCED;
-		out->rule_id = cls == '4' ? em->id4 : em->id5;
+		decide_enhanced(em, cls, out);
 		return;
 	}
 	if (em == NULL && bm != NULL && bm->precise) {
-		out->cause = bm->cause;
-		out->basis = RS_BASIS_BASIC;
-		out->rule_id = bm->id;
+		decide_basic(bm, out);
 		return;
 	}
 	score_words(rules, scratch, &wr, out);
@@ -902,15 +915,11 @@ static void decide_cause(const rs_rules_t *rules,
 		return;
 	}
 	if (em != NULL) {
-		out->cause = em->cause;
-		out->basis = RS_BASIS_ENHANCED;
-		out->rule_id = cls == '4' ? em->id4 : em->id5;
+		decide_enhanced(em, cls, out);
 		return;
 	}
 	if (bm != NULL) {
-		out->cause = bm->cause;
-		out->basis = RS_BASIS_BASIC;
-		out->rule_id = bm->id;
+		decide_basic(bm, out);
 		return;
 	}
 	{
