@@ -884,37 +884,49 @@ static void test_abortable_error_exactly_once(void **state)
 	}
 }
 
-/* A broker that does not know InitProducerId (Kafka before 0.11): the
- * exactly-once sink does not start, and says why. */
-static void test_broker_without_transactions(void **state)
+/*
+ * An exactly-once sink on one mock broker whose API apikey is listed at
+ * versions min..max (-1..-1: not at all), with or without the KIP-447
+ * start check: it must not start; its error is left in err.
+ */
+static void refused_start(int16_t apikey, int16_t min, int16_t max,
+                          int check_brokers, char *err, size_t err_size)
 {
 	mock_t m;
 	rs_kafkasink_conf_t conf;
 	rs_txnsync_t *ts = rs_txnsync_new();
-	char err[512];
 
-	(void)state;
 	assert_non_null(ts);
 	mock_start(&m, 1);
 	rd_kafka_mock_topic_create(m.mc, "out", 1, 1);
-	assert_int_equal(
-	    rd_kafka_mock_set_apiversion(m.mc, INIT_PRODUCER_ID_API, -1, -1),
-	    RD_KAFKA_RESP_ERR_NO_ERROR);
+	assert_int_equal(rd_kafka_mock_set_apiversion(m.mc, apikey, min, max),
+	                 RD_KAFKA_RESP_ERR_NO_ERROR);
 	memset(&conf, 0, sizeof(conf));
 	conf.brokers = rd_kafka_mock_cluster_bootstraps(m.mc);
 	conf.topic = "out";
 	conf.compression = "none";
 	conf.txn = ts;
 	conf.transactional_id = "replyscan-test";
+	conf.check_brokers = check_brokers;
 	err[0] = '\0';
-	assert_null(rs_kafkasink_new(&conf, err, sizeof(err)));
+	assert_null(rs_kafkasink_new(&conf, err, err_size));
 	print_message("  %s\n", err);
+	rs_txnsync_destroy(ts);
+	mock_stop(&m);
+}
+
+/* A broker that does not know InitProducerId (Kafka before 0.11): the
+ * exactly-once sink does not start, and says why. */
+static void test_broker_without_transactions(void **state)
+{
+	char err[512];
+
+	(void)state;
+	refused_start(INIT_PRODUCER_ID_API, -1, -1, 0, err, sizeof(err));
 	assert_non_null(strstr(err, "cannot start transactions "
 	                            "(transactional.id replyscan-test)"));
 	assert_non_null(strstr(err, "the broker does not support "
 	                            "transactions"));
-	rs_txnsync_destroy(ts);
-	mock_stop(&m);
 }
 
 /* A broker with transactions but without KIP-447 (TxnOffsetCommit up to
@@ -922,36 +934,16 @@ static void test_broker_without_transactions(void **state)
  * says why and what to do, before init_transactions. */
 static void test_broker_without_kip447(void **state)
 {
-	mock_t m;
-	rs_kafkasink_conf_t conf;
-	rs_txnsync_t *ts = rs_txnsync_new();
 	char err[1024];
 
 	(void)state;
-	assert_non_null(ts);
-	mock_start(&m, 1);
-	rd_kafka_mock_topic_create(m.mc, "out", 1, 1);
-	assert_int_equal(
-	    rd_kafka_mock_set_apiversion(m.mc, TXN_OFFSET_COMMIT_API, 0, 2),
-	    RD_KAFKA_RESP_ERR_NO_ERROR);
-	memset(&conf, 0, sizeof(conf));
-	conf.brokers = rd_kafka_mock_cluster_bootstraps(m.mc);
-	conf.topic = "out";
-	conf.compression = "none";
-	conf.txn = ts;
-	conf.transactional_id = "replyscan-test";
-	conf.check_brokers = 1;
-	err[0] = '\0';
-	assert_null(rs_kafkasink_new(&conf, err, sizeof(err)));
-	print_message("  %s\n", err);
+	refused_start(TXN_OFFSET_COMMIT_API, 0, 2, 1, err, sizeof(err));
 	assert_non_null(strstr(err, "exactly_once needs Kafka 2.5 or later"));
 	assert_non_null(strstr(err, "KIP-447"));
 	assert_non_null(strstr(err, "up to version 2 only (Kafka 2.1 to 2.4)"));
 	assert_non_null(strstr(err, "at_least_once"));
 	/* Refused by the check, not by init_transactions. */
 	assert_null(strstr(err, "cannot start transactions"));
-	rs_txnsync_destroy(ts);
-	mock_stop(&m);
 }
 
 /* The start check alone, on one mock broker listing TxnOffsetCommit up to
