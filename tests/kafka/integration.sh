@@ -227,7 +227,11 @@ scenario_reload() {
 	kill -HUP "$pid"
 	sleep 1
 	grep -q 'reload refused; the old rules stay' "$WORK/reload.log" || { echo "broken reload not refused"; return 1; }
-	curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^replyscan_rules_reloads_total{result="error"} 1$' ||
+	# Into a file first: grep -q stops reading at its match, and under
+	# pipefail curl's write error on the closed pipe (exit 23) would fail
+	# the check although the line is there.
+	curl -fsS "http://127.0.0.1:$port/metrics" >"$WORK/reload.metrics" || return 1
+	grep -q '^replyscan_rules_reloads_total{result="error"} 1$' "$WORK/reload.metrics" ||
 		{ echo "reload error not counted"; return 1; }
 	rm "$rules/99-broken.yaml"
 	kill -HUP "$pid"
