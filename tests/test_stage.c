@@ -191,13 +191,17 @@ static char *read_log(const fixture_t *f)
 	FILE *in = fopen(f->log_path, "rb");
 	char *text = NULL;
 	size_t len = 0;
+	ssize_t n;
 
 	assert_non_null(in);
-	if (getdelim(&text, &len, '\0', in) < 0) {
-		free(text);
-		text = strdup("");
-	}
+	n = getdelim(&text, &len, '\0', in);
 	fclose(in);
+	if (n < 0) {
+		/* An empty log: getdelim may still have allocated the buffer.
+		 */
+		free(text);
+		return strdup("");
+	}
 	return text;
 }
 
