@@ -35,13 +35,7 @@ shift || true
 . tests/kafka/lib.sh
 rs_kafka_setup gssapi-run krb
 CHECK_TAIL=8
-broker --kerberos
-env_out=$($K kerberos-env) || {
-	echo "the broker of $($K status 2>&1 | head -n 1) runs without --kerberos;"
-	echo "give this script its own RS_KAFKA_HOME and RS_KAFKA_PORT"
-	exit 1
-}
-eval "$env_out"
+broker_with kerberos
 KAFKA_VERSION=$($K status 2>&1 | grep -o 'kafka [0-9.]*' | cut -d' ' -f2)
 LIB_VERSION=${RS_LIBRDKAFKA_VERSION:-$(python3 -c 'import ctypes
 l = ctypes.CDLL("librdkafka.so.1")
@@ -49,10 +43,7 @@ l.rd_kafka_version_str.restype = ctypes.c_char_p
 print(l.rd_kafka_version_str().decode())')}
 log "broker kafka $KAFKA_VERSION at $RS_KAFKA_ADDR, GSSAPI at $RS_KAFKA_GSSAPI_ADDR; librdkafka $LIB_VERSION"
 
-CORPUS=$(corpus 20000 29)
-IN=$(topic in)
-$K topic "$IN" 2 >/dev/null 2>&1 || exit 1
-replay_into "$IN" "$CORPUS" || exit 1
+shared_input 20000 29
 
 # run_gssapi NAME PRINCIPAL KEYTAB [ARGS...]: the stage over
 # SASL_PLAINTEXT/GSSAPI, exactly-once, its tickets in a cache of its own.

@@ -130,6 +130,30 @@ broker() {
 # Fresh topic names per scenario, so reruns never see old data.
 topic() { echo "$TOPIC_PREFIX-$1-$RUN_ID"; }
 
+# broker_with MODE: the broker started with --MODE (secure, kerberos) and
+# the settings `kafka.sh MODE-env` prints (addresses, users, keytabs)
+# set in this shell. Exits when the running broker lacks that listener.
+broker_with() {
+	local mode=$1 env_out
+	broker "--$mode"
+	env_out=$($K "$mode-env") || {
+		echo "the broker of $($K status 2>&1 | head -n 1) runs without --$mode;"
+		echo "give this script its own RS_KAFKA_HOME and RS_KAFKA_PORT"
+		exit 1
+	}
+	eval "$env_out"
+}
+
+# shared_input LINES SEED: a corpus of LINES lines (CORPUS) replayed into
+# a fresh 2-partition topic (IN) that every scenario of a script reads
+# with a group of its own. Exits on failure.
+shared_input() {
+	CORPUS=$(corpus "$1" "$2")
+	IN=$(topic in)
+	$K topic "$IN" 2 >/dev/null 2>&1 || exit 1
+	replay_into "$IN" "$CORPUS" || exit 1
+}
+
 # in_out NAME PARTS: fresh topics NAME-in and NAME-out of PARTS partitions
 # each; their names in the caller's $in and $out.
 in_out() {

@@ -32,19 +32,10 @@ shift || true
 rs_kafka_setup secure-run sec
 CHECK_TAIL=8
 MECHANISM=${RS_SECURE_RUN_MECHANISM:-PLAIN}
-broker --secure
-env_out=$($K secure-env) || {
-	echo "the broker of $($K status 2>&1 | head -n 1) runs without --secure;"
-	echo "give this script its own RS_KAFKA_HOME and RS_KAFKA_PORT"
-	exit 1
-}
-eval "$env_out"
+broker_with secure
 log "broker $($K status 2>&1 | grep -o 'kafka [0-9.]*') at $RS_KAFKA_ADDR, SASL_SSL at $RS_KAFKA_SASL_ADDR, $MECHANISM"
 
-CORPUS=$(corpus 20000 23)
-IN=$(topic in)
-$K topic "$IN" 2 >/dev/null 2>&1 || exit 1
-replay_into "$IN" "$CORPUS" || exit 1
+shared_input 20000 23
 
 # run_secure NAME BROKERS PASSWORD_FILE CA [ARGS...]: the stage over
 # SASL_SSL/PLAIN, exactly-once; the producer reads the password through
