@@ -61,6 +61,10 @@ build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1.5 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1.5 \
 	tests/fixtures/replies/dev-r11.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 1.5 \
+	tests/fixtures/replies/dev-r12.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 75.5 --max-uncategorized 1.5 \
+	tests/fixtures/replies/heldback-r12.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics

@@ -276,7 +276,8 @@ static void eval_floor(const char *file, unsigned long min_rows, double min_acc,
  * written against, and the held-back parts, which they are not; the
  * fourth to eighth collections' parts (dev-r6, heldback-r6, dev-r7,
  * heldback-r7, dev-r8, heldback-r8, dev-r9, heldback-r9, dev-r10,
- * heldback-r10) and the ninth collection's development part (dev-r11)
+ * heldback-r10), the ninth collection's development part (dev-r11) and
+ * the tenth collection's parts, split by source (dev-r12, heldback-r12),
  * apart, so that the earlier parts keep their floors.
  */
 static void test_labelled_accuracy(void **state)
@@ -296,6 +297,8 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/dev-r10.tsv", 190, 91.5, 1.5);
 	eval_floor("replies/heldback-r10.tsv", 100, 79.5, 1.5);
 	eval_floor("replies/dev-r11.tsv", 250, 81.0, 1.5);
+	eval_floor("replies/dev-r12.tsv", 120, 80.5, 1.5);
+	eval_floor("replies/heldback-r12.tsv", 130, 75.5, 1.5);
 }
 
 /* Scratch and set lifecycle, including NULL arguments. */
