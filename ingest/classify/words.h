@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * words.h - learned word evidence: a multinomial naive Bayes model over
- * the words and word pairs of a reply's normal form (rules/words.model,
- * trained by rules/tools/train_words.py from the development replies and
- * the rules' examples). The classifier asks it only for replies no
+ * words.h - learned word evidence: a linear model over the words and word
+ * pairs of a reply's normal form (rules/words.model, trained by
+ * rules/tools/train_words.py from the development replies and the rules'
+ * examples): multinomial naive Bayes (file version 1) or multinomial
+ * logistic regression (version 2), scored alike. The classifier asks it only for replies no
  * wording rule classified (rules/README.md, "Learned word evidence").
  *
  * Ownership: rs_words_load returns a model the caller destroys with
@@ -30,7 +31,9 @@
 typedef struct rs_words rs_words_t;
 
 /* One feature of the evidence and how much it favours the best class
- * over the runner-up (natural log of the likelihood ratio). */
+ * over the runner-up: what it adds to the best class's score less what it
+ * adds to the runner-up's (naive Bayes: the natural log of the likelihood
+ * ratio; logistic regression: the difference of the two weights). */
 typedef struct rs_words_hit {
 	char feature[2 * RS_WORDS_MAX_WORD + 2];
 	double weight;
