@@ -4,8 +4,9 @@
  * pairs of a reply's normal form (rules/words.model, trained by
  * rules/tools/train_words.py from the development replies and the rules'
  * examples): multinomial naive Bayes (file version 1) or multinomial
- * logistic regression (version 2), scored alike. The classifier asks it only for replies no
- * wording rule classified (rules/README.md, "Learned word evidence").
+ * logistic regression (version 2), scored alike. The classifier asks it only
+ * for replies no wording rule classified (rules/README.md, "Learned word
+ * evidence").
  *
  * Ownership: rs_words_load returns a model the caller destroys with
  * rs_words_destroy; it hangs off its rule set and is swapped with it.
