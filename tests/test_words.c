@@ -186,7 +186,7 @@ static void test_missing_is_no_model(void **state)
 	    rs_words_load("/nonexistent/words.model", &m, err, sizeof(err)), 0);
 	assert_null(m);
 	assert_string_equal(err, "");
-	rs_words_score(NULL, "550 mailbox full", 16, 1, &r);
+	rs_words_score(NULL, "550 mailbox full", 16, 550, NULL, 0, 1, &r);
 	assert_int_equal(r.known, 0);
 	assert_int_equal(r.decides, 0);
 	assert_int_equal(r.decides_alone, 0);
@@ -222,7 +222,7 @@ static void test_score(void **state)
 	 * "mailbox" and "full" are known, the pair "mailbox+full" and the
 	 * codes are not. */
 	t = "452 4.2.2 Mailbox FULL";
-	rs_words_score(m, t, strlen(t), 1, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
 	assert_int_equal(r.known, 2);
 	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
 	assert_int_equal(r.second, RS_CAUSE_USER_UNKNOWN);
@@ -242,7 +242,7 @@ static void test_score(void **state)
 	 * repeated word counts twice, words over 24 bytes are skipped. */
 	t = "421 [TSS04] not allowed unknown unknown "
 	    "abcdefghijklmnopqrstuvwxyzfull";
-	rs_words_score(m, t, strlen(t), 0, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
 	assert_int_equal(r.known, 4);
 	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
 	assert_int_equal(r.ntop, 0);
@@ -253,7 +253,7 @@ static void test_score(void **state)
 
 	/* Nothing known: no class, nothing decides. */
 	t = "550 5.1.1 <a@b.example>: nope";
-	rs_words_score(m, t, strlen(t), 1, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
 	assert_int_equal(r.known, 0);
 	assert_int_equal(r.cause, RS_CAUSE_UNSPECIFIED);
 	assert_int_equal(r.decides_alone, 0);
@@ -284,7 +284,7 @@ static void test_score_logistic(void **state)
 	/* "mailbox" and "full" known: mailbox_full 0.25 + 0.5 + 2.5 = 3.25,
 	 * user_unknown -0.25 + 0 - 1 = -1.25. */
 	t = "452 4.2.2 Mailbox FULL";
-	rs_words_score(m, t, strlen(t), 1, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
 	assert_int_equal(r.known, 2);
 	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
 	assert_int_equal(r.second, RS_CAUSE_USER_UNKNOWN);
@@ -305,7 +305,7 @@ static void test_score_logistic(void **state)
 	 * word counts twice: mailbox_full 0.25 - 0.75 = -0.5, user_unknown
 	 * -0.25 + 0.75 + 2 + 2 * 1.5 = 5.5. */
 	t = "421 [TSS04] not allowed unknown unknown";
-	rs_words_score(m, t, strlen(t), 0, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
 	assert_int_equal(r.known, 4);
 	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
 	want = posterior2(5.5, -0.5);
@@ -315,7 +315,7 @@ static void test_score_logistic(void **state)
 	/* Below threshold, above threshold_alone: 0.25 - 0.75 + 0.5 = 0
 	 * against -0.25 + 0.75 = 0.5, so user_unknown at 1/(1 + e^-0.5). */
 	t = "TSS04 mailbox";
-	rs_words_score(m, t, strlen(t), 0, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
 	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
 	want = posterior2(0.5, 0.0);
 	assert_true(fabs(r.posterior - want) < 1e-6);
@@ -341,7 +341,7 @@ static void test_bundled_model(void **state)
 	}
 	assert_non_null(m);
 	assert_true(rs_words_nfeatures(m) > 1000);
-	rs_words_score(m, t, strlen(t), 1, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
 	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
 	assert_true(r.ntop > 0);
 	rs_words_destroy(m);

@@ -160,6 +160,56 @@ static void walk(const rs_words_t *m, const char *p, size_t n, feature_fn fn,
 	}
 }
 
+/* Is [p, p+n) digits and dots only? */
+static int digits_dots(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((p[i] < '0' || p[i] > '9') && p[i] != '.') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The reply's codes as features: "code:x.Y.Z" for an enhanced code (its
+ * class digit left out: the words say more than 4 or 5), "code:NNN" for
+ * the basic code, "code:none" when there is neither (the sending MTA's own
+ * words). A text feature never holds ':', so they cannot meet.
+ */
+static void walk_codes(const rs_words_t *m, uint32_t code, const char *enh,
+                       size_t enh_len, feature_fn fn, void *ctx)
+{
+	char name[RS_WORDS_MAX_WORD + 1];
+	int any = 0;
+	long f;
+
+	if (enh != NULL && enh_len >= 3 && enh_len <= 11 && enh[1] == '.' &&
+	    digits_dots(enh, enh_len)) {
+		int n = snprintf(name, sizeof(name), "code:x%.*s",
+		                 (int)(enh_len - 1), enh + 1);
+		f = find(m, name, (size_t)n);
+		if (f >= 0) {
+			fn(m, f, ctx);
+		}
+		any = 1;
+	}
+	if (code >= 100 && code <= 999) {
+		int n = snprintf(name, sizeof(name), "code:%u", (unsigned)code);
+		f = find(m, name, (size_t)n);
+		if (f >= 0) {
+			fn(m, f, ctx);
+		}
+		any = 1;
+	}
+	if (!any) {
+		f = find(m, "code:none", 9);
+		if (f >= 0) {
+			fn(m, f, ctx);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Scoring                                                             */
 /* ------------------------------------------------------------------ */
@@ -169,14 +219,21 @@ typedef struct score_ctx {
 	size_t known;
 } score_ctx_t;
 
-static void add_feature(const rs_words_t *m, long f, void *ctx)
+/* A code feature: it weighs like any other, but a reply whose words the
+ * model does not know gets no word evidence, whatever its codes. */
+static void add_code(const rs_words_t *m, long f, void *ctx)
 {
 	score_ctx_t *s = ctx;
 
 	for (uint32_t e = m->first[f]; e < m->first[f + 1]; e++) {
 		s->score[m->eclass[e]] += m->edelta[e];
 	}
-	s->known++;
+}
+
+static void add_feature(const rs_words_t *m, long f, void *ctx)
+{
+	add_code(m, f, ctx);
+	((score_ctx_t *)ctx)->known++;
 }
 
 /* log P(f|c) of feature f (version 2: its weight for c), for explain. */
@@ -233,7 +290,8 @@ static void add_top(const rs_words_t *m, long f, void *ctx)
 	}
 }
 
-void rs_words_score(const rs_words_t *m, const char *text, size_t len, int top,
+void rs_words_score(const rs_words_t *m, const char *text, size_t len,
+                    uint32_t code, const char *enh, size_t enh_len, int top,
                     rs_words_result_t *res)
 {
 	score_ctx_t s;
@@ -254,6 +312,7 @@ void rs_words_score(const rs_words_t *m, const char *text, size_t len, int top,
 	if (s.known == 0) {
 		return;
 	}
+	walk_codes(m, code, enh, enh_len, add_code, &s);
 	for (size_t c = 0; c < m->nclasses; c++) {
 		s.score[c] += (double)s.known * m->absent[c];
 	}
@@ -278,6 +337,7 @@ void rs_words_score(const rs_words_t *m, const char *text, size_t len, int top,
 	if (top) {
 		top_ctx_t t = {best, second, res};
 		walk(m, text, len, add_top, &t);
+		walk_codes(m, code, enh, enh_len, add_top, &t);
 	}
 }
 
@@ -370,10 +430,24 @@ static int valid_word(const char *p, size_t n)
 	return letter;
 }
 
-/* A word, or two joined by '+'. */
+/* A word, or two joined by '+', or a code ("code:none", "code:550",
+ * "code:x.7.1"). */
 static int valid_feature(const char *p, size_t n)
 {
 	const char *plus = memchr(p, '+', n);
+
+	if (n > 5 && memcmp(p, "code:", 5) == 0) {
+		p += 5;
+		n -= 5;
+		if (n == 4 && memcmp(p, "none", 4) == 0) {
+			return 1;
+		}
+		if (n == 3) {
+			return strspn(p, "0123456789") >= 3 && p[0] != '0';
+		}
+		return n >= 3 && n <= 11 && p[0] == 'x' && p[1] == '.' &&
+		       digits_dots(p + 1, n - 1);
+	}
 
 	if (plus == NULL) {
 		return valid_word(p, n);

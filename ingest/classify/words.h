@@ -23,6 +23,7 @@
 #define RS_WORDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event/taxonomy.h"
 
@@ -63,12 +64,15 @@ int rs_words_load(const char *path, rs_words_t **out, char *errstr,
 void rs_words_destroy(rs_words_t *model);
 
 /*
- * Score the normal form [text, text+len) of a reply. With top, the
- * features that favour the best class most are listed too (for explain;
- * a second pass). Never fails.
+ * Score the normal form [text, text+len) of a reply and its codes (code:
+ * the basic reply code, 0 for none; enh: the enhanced code "5.7.1", NULL
+ * for none), which are features too ("code:550", "code:x.7.1",
+ * "code:none"). With top, the features that favour the best class most are
+ * listed too (for explain; a second pass). Never fails.
  */
 void rs_words_score(const rs_words_t *model, const char *text, size_t len,
-                    int top, rs_words_result_t *res);
+                    uint32_t code, const char *enh, size_t enh_len, int top,
+                    rs_words_result_t *res);
 
 /* The posterior a class needs to decide before the weaker code
  * fallbacks, and (threshold_alone, never higher) when nothing else
