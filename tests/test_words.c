@@ -60,6 +60,14 @@ static const char small_model2[] = HEAD2 "class mailbox_full 1 0.25\n"
 					 "word tss0 0:-0.75 1:0.75\n"
 					 "word not+allowed 1:2\n";
 
+/* Version 2 with the reply's codes as features. */
+static const char code_model[] = HEAD2 "class mailbox_full 1 0\n"
+				       "class user_unknown 1 0\n"
+				       "word mailbox 0:0.5\n"
+				       "word code:x.1.1 1:2\n"
+				       "word code:452 0:1\n"
+				       "word code:none 1:0.25\n";
+
 struct bad {
 	const char *text;
 	const char *want; /* after "PATH:" */
@@ -153,6 +161,13 @@ static void test_malformed(void **state)
 	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword full 1:1 "
 	           "1:-1\n",
 	     "6: class 1 is given twice."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword code:05 0:1\n",
+	     "6: 'code:05' is not a feature (a word of lower-case letters, "
+	     "digit runs as one 0, at most 24 bytes, or two joined by '+')."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword code:5.1.1 "
+	           "0:1\n",
+	     "6: 'code:5.1.1' is not a feature (a word of lower-case letters, "
+	     "digit runs as one 0, at most 24 bytes, or two joined by '+')."},
 	    {"replyscan-words 2\nthreshold 0.9\nclass virus 1 0\n",
 	     "4: the file ends without a threshold_alone line."},
 	};
@@ -324,6 +339,53 @@ static void test_score_logistic(void **state)
 	rs_words_destroy(m);
 }
 
+/* The codes weigh like words ("code:x.1.1", "code:452", "code:none"), but
+ * a reply with no known word gets no evidence. */
+static void test_score_codes(void **state)
+{
+	char path[64], err[256];
+	rs_words_t *m = NULL;
+	rs_words_result_t r;
+	const char *t = "Mailbox unavailable";
+
+	(void)state;
+	write_model(path, sizeof(path), code_model);
+	assert_int_equal(rs_words_load(path, &m, err, sizeof(err)), 0);
+	unlink(path);
+	assert_non_null(m);
+
+	/* mailbox_full 0.5, user_unknown 2 (the enhanced code, its class
+	 * digit left out); the basic code 550 is unknown. */
+	rs_words_score(m, t, strlen(t), 550, "5.1.1", 5, 1, &r);
+	assert_int_equal(r.known, 1);
+	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
+	assert_true(fabs(r.posterior - posterior2(2, 0.5)) < 1e-6);
+	assert_int_equal(r.ntop, 2);
+	assert_string_equal(r.top[0].feature, "code:x.1.1");
+	assert_true(fabs(r.top[0].weight - 2) < 1e-6);
+	assert_string_equal(r.top[1].feature, "mailbox");
+	assert_true(fabs(r.top[1].weight + 0.5) < 1e-6);
+	/* 4.1.1 is the same feature; with 452 mailbox_full gains 1. */
+	rs_words_score(m, t, strlen(t), 452, "4.1.1", 5, 0, &r);
+	assert_true(fabs(r.posterior - posterior2(2, 1.5)) < 1e-6);
+	/* No code at all: code:none. */
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
+	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_true(fabs(r.posterior - posterior2(0.5, 0.25)) < 1e-6);
+	/* A malformed enhanced code is no feature: only 452 and the word. */
+	rs_words_score(m, t, strlen(t), 452, "4.1.x", 5, 0, &r);
+	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_true(fabs(r.posterior - posterior2(1.5, 0)) < 1e-6);
+	/* Codes alone are no evidence. */
+	t = "Zqvk";
+	rs_words_score(m, t, strlen(t), 550, "5.1.1", 5, 1, &r);
+	assert_int_equal(r.known, 0);
+	assert_int_equal(r.cause, RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(r.decides_alone, 0);
+	assert_int_equal(r.ntop, 0);
+	rs_words_destroy(m);
+}
+
 static void test_bundled_model(void **state)
 {
 	rs_words_t *m = NULL;
@@ -354,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_is_no_model),
 	    cmocka_unit_test(test_score),
 	    cmocka_unit_test(test_score_logistic),
+	    cmocka_unit_test(test_score_codes),
 	    cmocka_unit_test(test_bundled_model),
 	};
 
