@@ -366,8 +366,8 @@ static void test_fallbacks(void **state)
 	    /* Nothing to go on: no code, no wording rule, no word the word
 	     * model knows. (The model guesses on any text with words it
 	     * knows: an out-of-office sentence, "Thank you for your message",
-	     * comes out words:expired - rules/README.md, "Learned word
-	     * evidence", says so.) */
+	     * comes out words:policy_other - rules/README.md, "Learned word
+	     * evidence", says so. Codes alone are no word evidence.) */
 	    {"Zqvk wpxt bbrm", 0, NULL, 0, NULL, RS_CAUSE_UNCATEGORIZED, NONE,
 	     "", NULL},
 	    /* Last: the code's class digit and the stage the log proves. */

@@ -3,9 +3,9 @@
  * test_words.c - the learned word model (classify/words.c): a table of
  * malformed model files, each refused with its exact "file:line: sentence";
  * a missing file is no model, not an error; scoring of a small model
- * checked against naive Bayes worked out by hand (words, digit folding,
- * pairs, both thresholds, the top words); the bundled rules/words.model
- * loads.
+ * checked against naive Bayes (version 1) and logistic regression
+ * (version 2) worked out by hand (words, digit folding, pairs, both
+ * thresholds, the top words); the bundled rules/words.model loads.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +49,25 @@ static const char small_model[] = "# a comment, then a blank line\n"
 				  "word tss0 1:2\n"
 				  "word not+allowed 1:1\n";
 
+#define HEAD2 "replyscan-words 2\nthreshold 0.9\nthreshold_alone 0.5\n"
+
+/* The same words as a logistic regression: a bias per class, weights. */
+static const char small_model2[] = HEAD2 "class mailbox_full 1 0.25\n"
+					 "class user_unknown 1 -0.25\n"
+					 "word full 0:2.5 1:-1\n"
+					 "word mailbox 0:0.5\n"
+					 "word unknown 1:1.5e0\n"
+					 "word tss0 0:-0.75 1:0.75\n"
+					 "word not+allowed 1:2\n";
+
+/* Version 2 with the reply's codes as features. */
+static const char code_model[] = HEAD2 "class mailbox_full 1 0\n"
+				       "class user_unknown 1 0\n"
+				       "word mailbox 0:0.5\n"
+				       "word code:x.1.1 1:2\n"
+				       "word code:452 0:1\n"
+				       "word code:none 1:0.25\n";
+
 struct bad {
 	const char *text;
 	const char *want; /* after "PATH:" */
@@ -57,11 +76,14 @@ struct bad {
 static void test_malformed(void **state)
 {
 	static const struct bad cases[] = {
-	    {"", "1: the first line must be 'replyscan-words 1'."},
-	    {"replyscan-words 2\n",
-	     "1: the first line must be 'replyscan-words 1'."},
+	    {"", "1: the first line must be 'replyscan-words 1' or "
+	         "'replyscan-words 2'."},
+	    {"replyscan-words 3\n",
+	     "1: the first line must be 'replyscan-words 1' or "
+	     "'replyscan-words 2'."},
 	    {"# c\nalpha 1\n",
-	     "2: the first line must be 'replyscan-words 1'."},
+	     "2: the first line must be 'replyscan-words 1' or "
+	     "'replyscan-words 2'."},
 	    {HEAD "colour blue\n",
 	     "5: unknown key 'colour' (expected alpha, threshold, "
 	     "threshold_alone, class or word)."},
@@ -119,6 +141,35 @@ static void test_malformed(void **state)
 	     "4: the file ends without a threshold_alone line."},
 	    {HEAD "class virus 1\nclass expired 1\n",
 	     "7: the file ends without word lines."},
+	    /* Version 2: biases and weights, no alpha. */
+	    {"replyscan-words 2\nalpha 1\n",
+	     "2: alpha belongs to version 1 (naive Bayes) only."},
+	    {HEAD2 "class virus 1\n",
+	     "4: expected 'class NAME DOCUMENTS BIAS'."},
+	    {HEAD2 "class virus 1 inf\n",
+	     "4: class 'virus' needs a bias (a finite number), not 'inf'."},
+	    {HEAD2 "class virus 1 0.5x\n",
+	     "4: class 'virus' needs a bias (a finite number), not '0.5x'."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword full\n",
+	     "6: expected 'word FEATURE CLASS:WEIGHT...'."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword full 0\n",
+	     "6: '0' is not CLASS:WEIGHT."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword full 0:0\n",
+	     "6: '0' is not a weight (a finite number, not 0)."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword full 1:nan\n",
+	     "6: 'nan' is not a weight (a finite number, not 0)."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword full 1:1 "
+	           "1:-1\n",
+	     "6: class 1 is given twice."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword code:05 0:1\n",
+	     "6: 'code:05' is not a feature (a word of lower-case letters, "
+	     "digit runs as one 0, at most 24 bytes, or two joined by '+')."},
+	    {HEAD2 "class virus 1 0\nclass expired 1 0\nword code:5.1.1 "
+	           "0:1\n",
+	     "6: 'code:5.1.1' is not a feature (a word of lower-case letters, "
+	     "digit runs as one 0, at most 24 bytes, or two joined by '+')."},
+	    {"replyscan-words 2\nthreshold 0.9\nclass virus 1 0\n",
+	     "4: the file ends without a threshold_alone line."},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -150,7 +201,7 @@ static void test_missing_is_no_model(void **state)
 	    rs_words_load("/nonexistent/words.model", &m, err, sizeof(err)), 0);
 	assert_null(m);
 	assert_string_equal(err, "");
-	rs_words_score(NULL, "550 mailbox full", 16, 1, &r);
+	rs_words_score(NULL, "550 mailbox full", 16, 550, NULL, 0, 1, &r);
 	assert_int_equal(r.known, 0);
 	assert_int_equal(r.decides, 0);
 	assert_int_equal(r.decides_alone, 0);
@@ -186,7 +237,7 @@ static void test_score(void **state)
 	 * "mailbox" and "full" are known, the pair "mailbox+full" and the
 	 * codes are not. */
 	t = "452 4.2.2 Mailbox FULL";
-	rs_words_score(m, t, strlen(t), 1, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
 	assert_int_equal(r.known, 2);
 	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
 	assert_int_equal(r.second, RS_CAUSE_USER_UNKNOWN);
@@ -206,7 +257,7 @@ static void test_score(void **state)
 	 * repeated word counts twice, words over 24 bytes are skipped. */
 	t = "421 [TSS04] not allowed unknown unknown "
 	    "abcdefghijklmnopqrstuvwxyzfull";
-	rs_words_score(m, t, strlen(t), 0, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
 	assert_int_equal(r.known, 4);
 	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
 	assert_int_equal(r.ntop, 0);
@@ -217,7 +268,117 @@ static void test_score(void **state)
 
 	/* Nothing known: no class, nothing decides. */
 	t = "550 5.1.1 <a@b.example>: nope";
-	rs_words_score(m, t, strlen(t), 1, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
+	assert_int_equal(r.known, 0);
+	assert_int_equal(r.cause, RS_CAUSE_UNSPECIFIED);
+	assert_int_equal(r.decides_alone, 0);
+	assert_int_equal(r.ntop, 0);
+	rs_words_destroy(m);
+}
+
+/* Version 2: a class's score is its bias plus its weight of every known
+ * feature occurrence. */
+static void test_score_logistic(void **state)
+{
+	char path[64], err[256];
+	rs_words_t *m = NULL;
+	rs_words_result_t r;
+	const char *t;
+	double want;
+
+	(void)state;
+	write_model(path, sizeof(path), small_model2);
+	assert_int_equal(rs_words_load(path, &m, err, sizeof(err)), 0);
+	unlink(path);
+	assert_non_null(m);
+	assert_int_equal(rs_words_nfeatures(m), 5);
+	assert_int_equal(rs_words_nclasses(m), 2);
+	assert_true(rs_words_threshold(m) == 0.9);
+	assert_true(rs_words_threshold_alone(m) == 0.5);
+
+	/* "mailbox" and "full" known: mailbox_full 0.25 + 0.5 + 2.5 = 3.25,
+	 * user_unknown -0.25 + 0 - 1 = -1.25. */
+	t = "452 4.2.2 Mailbox FULL";
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
+	assert_int_equal(r.known, 2);
+	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_int_equal(r.second, RS_CAUSE_USER_UNKNOWN);
+	want = posterior2(3.25, -1.25);
+	assert_true(fabs(r.posterior - want) < 1e-6);
+	assert_int_equal(r.decides, 1);
+	assert_int_equal(r.decides_alone, 1);
+	assert_string_equal(r.rule_id, "words:mailbox_full");
+	/* The top words: each feature's weight for the best class less
+	 * its weight for the runner-up; full 2.5 - (-1), mailbox 0.5. */
+	assert_int_equal(r.ntop, 2);
+	assert_string_equal(r.top[0].feature, "full");
+	assert_true(fabs(r.top[0].weight - 3.5) < 1e-6);
+	assert_string_equal(r.top[1].feature, "mailbox");
+	assert_true(fabs(r.top[1].weight - 0.5) < 1e-6);
+
+	/* Digit runs fold ("TSS04" is tss0), the pair counts, a repeated
+	 * word counts twice: mailbox_full 0.25 - 0.75 = -0.5, user_unknown
+	 * -0.25 + 0.75 + 2 + 2 * 1.5 = 5.5. */
+	t = "421 [TSS04] not allowed unknown unknown";
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
+	assert_int_equal(r.known, 4);
+	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
+	want = posterior2(5.5, -0.5);
+	assert_true(fabs(r.posterior - want) < 1e-6);
+	assert_int_equal(r.decides, 1);
+
+	/* Below threshold, above threshold_alone: 0.25 - 0.75 + 0.5 = 0
+	 * against -0.25 + 0.75 = 0.5, so user_unknown at 1/(1 + e^-0.5). */
+	t = "TSS04 mailbox";
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
+	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
+	want = posterior2(0.5, 0.0);
+	assert_true(fabs(r.posterior - want) < 1e-6);
+	assert_int_equal(r.decides, 0);
+	assert_int_equal(r.decides_alone, 1);
+	rs_words_destroy(m);
+}
+
+/* The codes weigh like words ("code:x.1.1", "code:452", "code:none"), but
+ * a reply with no known word gets no evidence. */
+static void test_score_codes(void **state)
+{
+	char path[64], err[256];
+	rs_words_t *m = NULL;
+	rs_words_result_t r;
+	const char *t = "Mailbox unavailable";
+
+	(void)state;
+	write_model(path, sizeof(path), code_model);
+	assert_int_equal(rs_words_load(path, &m, err, sizeof(err)), 0);
+	unlink(path);
+	assert_non_null(m);
+
+	/* mailbox_full 0.5, user_unknown 2 (the enhanced code, its class
+	 * digit left out); the basic code 550 is unknown. */
+	rs_words_score(m, t, strlen(t), 550, "5.1.1", 5, 1, &r);
+	assert_int_equal(r.known, 1);
+	assert_int_equal(r.cause, RS_CAUSE_USER_UNKNOWN);
+	assert_true(fabs(r.posterior - posterior2(2, 0.5)) < 1e-6);
+	assert_int_equal(r.ntop, 2);
+	assert_string_equal(r.top[0].feature, "code:x.1.1");
+	assert_true(fabs(r.top[0].weight - 2) < 1e-6);
+	assert_string_equal(r.top[1].feature, "mailbox");
+	assert_true(fabs(r.top[1].weight + 0.5) < 1e-6);
+	/* 4.1.1 is the same feature; with 452 mailbox_full gains 1. */
+	rs_words_score(m, t, strlen(t), 452, "4.1.1", 5, 0, &r);
+	assert_true(fabs(r.posterior - posterior2(2, 1.5)) < 1e-6);
+	/* No code at all: code:none. */
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
+	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_true(fabs(r.posterior - posterior2(0.5, 0.25)) < 1e-6);
+	/* A malformed enhanced code is no feature: only 452 and the word. */
+	rs_words_score(m, t, strlen(t), 452, "4.1.x", 5, 0, &r);
+	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
+	assert_true(fabs(r.posterior - posterior2(1.5, 0)) < 1e-6);
+	/* Codes alone are no evidence. */
+	t = "Zqvk";
+	rs_words_score(m, t, strlen(t), 550, "5.1.1", 5, 1, &r);
 	assert_int_equal(r.known, 0);
 	assert_int_equal(r.cause, RS_CAUSE_UNSPECIFIED);
 	assert_int_equal(r.decides_alone, 0);
@@ -242,7 +403,7 @@ static void test_bundled_model(void **state)
 	}
 	assert_non_null(m);
 	assert_true(rs_words_nfeatures(m) > 1000);
-	rs_words_score(m, t, strlen(t), 1, &r);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 1, &r);
 	assert_int_equal(r.cause, RS_CAUSE_MAILBOX_FULL);
 	assert_true(r.ntop > 0);
 	rs_words_destroy(m);
@@ -254,6 +415,8 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_missing_is_no_model),
 	    cmocka_unit_test(test_score),
+	    cmocka_unit_test(test_score_logistic),
+	    cmocka_unit_test(test_score_codes),
 	    cmocka_unit_test(test_bundled_model),
 	};
 

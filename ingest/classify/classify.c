@@ -835,14 +835,17 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 }
 
 /*
- * The learned word evidence (words.h) for the normal form, kept in the
- * verdict; wr->known is 0 without a model or a known word.
+ * The learned word evidence (words.h) for the normal form and the codes,
+ * kept in the verdict; wr->known is 0 without a model or a known word.
  */
 static void score_words(const rs_rules_t *rules,
                         const rs_rules_scratch_t *scratch,
-                        rs_words_result_t *wr, rs_verdict_t *out)
+                        const rs_classify_in_t *in, rs_words_result_t *wr,
+                        rs_verdict_t *out)
 {
-	rs_words_score(rules->words, scratch->norm, scratch->norm_len, 0, wr);
+	rs_words_score(rules->words, scratch->norm, scratch->norm_len,
+	               in->reply_code, in->enhanced_code, in->enhanced_len, 0,
+	               wr);
 	out->words_known = wr->known;
 	out->words_cause = wr->cause;
 	out->words_posterior = wr->posterior;
@@ -909,7 +912,7 @@ static void decide_cause(const rs_rules_t *rules,
 		decide_basic(bm, out);
 		return;
 	}
-	score_words(rules, scratch, &wr, out);
+	score_words(rules, scratch, in, &wr, out);
 	if (wr.decides) {
 		decide_words(&wr, out);
 		return;

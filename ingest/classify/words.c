@@ -4,16 +4,25 @@
  * reply's normal form. See words.h; the file format is documented in
  * rules/README.md ("Learned word evidence").
  *
- * The file holds counts, not probabilities: per class the number of
+ * Two kinds of file, told apart by the first line's version:
+ *
+ * 1, naive Bayes: counts, not probabilities: per class the number of
  * training replies, per feature how often each class's replies used it.
  * Loading turns them into log probabilities with the file's additive
  * smoothing (alpha): log P(f|c) = log((n_fc + alpha) / (N_c + alpha V)),
  * N_c the class's feature total over the V features kept. A reply's score
- * for c is log P(c) plus log P(f|c) for each known feature occurrence;
- * unknown features are skipped. Posteriors by softmax. Most counts are
- * 0, so P(f|c) is kept as the class's "absent" value plus a per-feature
- * correction for the few classes with a count (memory and time go with
- * the counts, not features x classes).
+ * for c is log P(c) plus log P(f|c) for each known feature occurrence.
+ * Most counts are 0, so P(f|c) is kept as the class's "absent" value plus
+ * a per-feature correction for the few classes with a count (memory and
+ * time go with the counts, not features x classes).
+ *
+ * 2, multinomial logistic regression: per class a bias, per feature a
+ * weight for the classes where it is not 0. A reply's score for c is the
+ * bias plus the weight of c for each known feature occurrence: the same
+ * sparse sum with "absent" 0, bias for log P(c) and the weight for the
+ * correction.
+ *
+ * Either way unknown features are skipped; posteriors by softmax.
  *
  * Ownership: one malloc'd block per array, freed by rs_words_destroy.
  * Hazards: the text may hold any bytes; words longer than the limit are
@@ -33,14 +42,15 @@
 #define MAX_CLASSES ((size_t)RS_CAUSE__COUNT)
 
 struct rs_words {
-	double alpha;
+	int version;            /* 1 naive Bayes, 2 logistic regression */
+	double alpha;           /* version 1 only */
 	double threshold;       /* decides before the weaker code fallbacks */
 	double threshold_alone; /* decides when nothing else would */
 	size_t nclasses;
 	rs_cause_t cause[MAX_CLASSES];
 	char rule_id[MAX_CLASSES][40]; /* "words:<class>" */
-	double prior[MAX_CLASSES];     /* log P(c) */
-	double absent[MAX_CLASSES];    /* log P(f|c) of a count of 0 */
+	double prior[MAX_CLASSES];     /* log P(c); the bias in version 2 */
+	double absent[MAX_CLASSES];    /* log P(f|c) of a count of 0; 0 */
 	size_t nfeatures;
 	char *names;      /* every feature, NUL-terminated, one after another */
 	uint32_t *offset; /* feature i starts at names + offset[i] */
@@ -50,7 +60,7 @@ struct rs_words {
 	 * absent[c], which every known feature adds for every class. */
 	uint32_t *first; /* nfeatures + 1 */
 	uint8_t *eclass; /* class index of each entry */
-	float *edelta;   /* log((n + alpha) / alpha) */
+	float *edelta;   /* log((n + alpha) / alpha); the weight */
 	size_t nentries;
 	uint32_t *slots; /* hash table: feature index + 1, 0 = empty */
 	size_t nslots;   /* a power of two, at least twice nfeatures */
@@ -150,6 +160,56 @@ static void walk(const rs_words_t *m, const char *p, size_t n, feature_fn fn,
 	}
 }
 
+/* Is [p, p+n) digits and dots only? */
+static int digits_dots(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((p[i] < '0' || p[i] > '9') && p[i] != '.') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The reply's codes as features: "code:x.Y.Z" for an enhanced code (its
+ * class digit left out: the words say more than 4 or 5), "code:NNN" for
+ * the basic code, "code:none" when there is neither (the sending MTA's own
+ * words). A text feature never holds ':', so they cannot meet.
+ */
+static void walk_codes(const rs_words_t *m, uint32_t code, const char *enh,
+                       size_t enh_len, feature_fn fn, void *ctx)
+{
+	char name[RS_WORDS_MAX_WORD + 1];
+	int any = 0;
+	long f;
+
+	if (enh != NULL && enh_len >= 3 && enh_len <= 11 && enh[1] == '.' &&
+	    digits_dots(enh, enh_len)) {
+		int n = snprintf(name, sizeof(name), "code:x%.*s",
+		                 (int)(enh_len - 1), enh + 1);
+		f = find(m, name, (size_t)n);
+		if (f >= 0) {
+			fn(m, f, ctx);
+		}
+		any = 1;
+	}
+	if (code >= 100 && code <= 999) {
+		int n = snprintf(name, sizeof(name), "code:%u", (unsigned)code);
+		f = find(m, name, (size_t)n);
+		if (f >= 0) {
+			fn(m, f, ctx);
+		}
+		any = 1;
+	}
+	if (!any) {
+		f = find(m, "code:none", 9);
+		if (f >= 0) {
+			fn(m, f, ctx);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Scoring                                                             */
 /* ------------------------------------------------------------------ */
@@ -159,17 +219,24 @@ typedef struct score_ctx {
 	size_t known;
 } score_ctx_t;
 
-static void add_feature(const rs_words_t *m, long f, void *ctx)
+/* A code feature: it weighs like any other, but a reply whose words the
+ * model does not know gets no word evidence, whatever its codes. */
+static void add_code(const rs_words_t *m, long f, void *ctx)
 {
 	score_ctx_t *s = ctx;
 
 	for (uint32_t e = m->first[f]; e < m->first[f + 1]; e++) {
 		s->score[m->eclass[e]] += m->edelta[e];
 	}
-	s->known++;
 }
 
-/* log P(f|c) of feature f, for explain. */
+static void add_feature(const rs_words_t *m, long f, void *ctx)
+{
+	add_code(m, f, ctx);
+	((score_ctx_t *)ctx)->known++;
+}
+
+/* log P(f|c) of feature f (version 2: its weight for c), for explain. */
 static double logp(const rs_words_t *m, long f, size_t c)
 {
 	for (uint32_t e = m->first[f]; e < m->first[f + 1]; e++) {
@@ -223,7 +290,8 @@ static void add_top(const rs_words_t *m, long f, void *ctx)
 	}
 }
 
-void rs_words_score(const rs_words_t *m, const char *text, size_t len, int top,
+void rs_words_score(const rs_words_t *m, const char *text, size_t len,
+                    uint32_t code, const char *enh, size_t enh_len, int top,
                     rs_words_result_t *res)
 {
 	score_ctx_t s;
@@ -244,6 +312,7 @@ void rs_words_score(const rs_words_t *m, const char *text, size_t len, int top,
 	if (s.known == 0) {
 		return;
 	}
+	walk_codes(m, code, enh, enh_len, add_code, &s);
 	for (size_t c = 0; c < m->nclasses; c++) {
 		s.score[c] += (double)s.known * m->absent[c];
 	}
@@ -268,6 +337,7 @@ void rs_words_score(const rs_words_t *m, const char *text, size_t len, int top,
 	if (top) {
 		top_ctx_t t = {best, second, res};
 		walk(m, text, len, add_top, &t);
+		walk_codes(m, code, enh, enh_len, add_top, &t);
 	}
 }
 
@@ -323,6 +393,7 @@ typedef struct load_state {
 	size_t errstr_size;
 	int have_header, have_alpha, have_threshold, have_alone;
 	double docs[MAX_CLASSES];
+	double bias[MAX_CLASSES]; /* version 2 */
 	/* Growing arrays. */
 	char *names;
 	size_t names_len, names_cap;
@@ -330,7 +401,7 @@ typedef struct load_state {
 	uint8_t *len;
 	unsigned *lines; /* each feature's line, for a duplicate */
 	size_t nfeat, feat_cap;
-	uint32_t *counts; /* nfeat x MAX_CLASSES while loading */
+	double *counts; /* nfeat x MAX_CLASSES while loading (weights in 2) */
 } load_state_t;
 
 /* Is [p, p+n) one word as the scorer forms it? */
@@ -359,10 +430,24 @@ static int valid_word(const char *p, size_t n)
 	return letter;
 }
 
-/* A word, or two joined by '+'. */
+/* A word, or two joined by '+', or a code ("code:none", "code:550",
+ * "code:x.7.1"). */
 static int valid_feature(const char *p, size_t n)
 {
 	const char *plus = memchr(p, '+', n);
+
+	if (n > 5 && memcmp(p, "code:", 5) == 0) {
+		p += 5;
+		n -= 5;
+		if (n == 4 && memcmp(p, "none", 4) == 0) {
+			return 1;
+		}
+		if (n == 3) {
+			return strspn(p, "0123456789") >= 3 && p[0] != '0';
+		}
+		return n >= 3 && n <= 11 && p[0] == 'x' && p[1] == '.' &&
+		       digits_dots(p + 1, n - 1);
+	}
 
 	if (plus == NULL) {
 		return valid_word(p, n);
@@ -404,21 +489,36 @@ static int parse_count(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* Parse a finite number, 0 or -1. */
+static int parse_weight(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !isfinite(v)) {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 #define FAIL(...)                                                              \
 	do {                                                                   \
 		snprintf(st->errstr, st->errstr_size, __VA_ARGS__);            \
 		return -1;                                                     \
 	} while (0)
 
-/* "class NAME DOCS" */
+/* "class NAME DOCS", version 2 "class NAME DOCS BIAS" */
 static int parse_class(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 {
 	int c;
 	double docs;
 
-	if (ntok != 3) {
-		FAIL("%s:%u: expected 'class NAME DOCUMENTS'.", st->path,
-		     st->line);
+	if (ntok != (m->version == 1 ? 3 : 4)) {
+		FAIL("%s:%u: expected 'class NAME DOCUMENTS%s'.", st->path,
+		     st->line, m->version == 1 ? "" : " BIAS");
 	}
 	if (st->nfeat > 0) {
 		FAIL("%s:%u: class lines must come before the word lines.",
@@ -441,6 +541,12 @@ static int parse_class(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 		     "replies of at least 1, not '%s'.",
 		     st->path, st->line, tok[1], tok[2]);
 	}
+	if (m->version == 2 &&
+	    parse_weight(tok[3], &st->bias[m->nclasses]) != 0) {
+		FAIL("%s:%u: class '%s' needs a bias (a finite number), not "
+		     "'%s'.",
+		     st->path, st->line, tok[1], tok[3]);
+	}
 	st->docs[m->nclasses] = docs;
 	m->cause[m->nclasses] = (rs_cause_t)c;
 	snprintf(m->rule_id[m->nclasses], sizeof(m->rule_id[0]), "words:%s",
@@ -457,7 +563,7 @@ static int grow(load_state_t *st, size_t name_len)
 		uint32_t *o;
 		uint8_t *l;
 		unsigned *ln;
-		uint32_t *cn;
+		double *cn;
 
 		if (cap > UINT32_MAX / 2) {
 			return -1;
@@ -504,11 +610,12 @@ static int grow(load_state_t *st, size_t name_len)
 	return 0;
 }
 
-/* "word FEATURE CLASS:COUNT..." */
+/* "word FEATURE CLASS:COUNT...", version 2 "word FEATURE CLASS:WEIGHT..." */
 static int parse_word(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 {
+	const char *what = m->version == 1 ? "COUNT" : "WEIGHT";
 	size_t n;
-	uint32_t *row;
+	double *row;
 
 	if (m->nclasses < 2) {
 		FAIL("%s:%u: word lines need at least two class lines before "
@@ -516,8 +623,8 @@ static int parse_word(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 		     st->path, st->line);
 	}
 	if (ntok < 3) {
-		FAIL("%s:%u: expected 'word FEATURE CLASS:COUNT...'.", st->path,
-		     st->line);
+		FAIL("%s:%u: expected 'word FEATURE CLASS:%s...'.", st->path,
+		     st->line, what);
 	}
 	n = strlen(tok[1]);
 	if (!valid_feature(tok[1], n)) {
@@ -538,10 +645,11 @@ static int parse_word(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 		char *end;
 		unsigned long c;
 		uint32_t count;
+		double v;
 
 		if (colon == NULL || colon == tok[i]) {
-			FAIL("%s:%u: '%s' is not CLASS:COUNT.", st->path,
-			     st->line, tok[i]);
+			FAIL("%s:%u: '%s' is not CLASS:%s.", st->path, st->line,
+			     tok[i], what);
 		}
 		*colon = '\0';
 		errno = 0;
@@ -552,15 +660,23 @@ static int parse_word(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 			     "in the order of the class lines).",
 			     st->path, st->line, tok[i], m->nclasses - 1);
 		}
-		if (parse_count(colon + 1, &count) != 0) {
-			FAIL("%s:%u: '%s' is not a count of at least 1.",
+		if (m->version == 1) {
+			if (parse_count(colon + 1, &count) != 0) {
+				FAIL(
+				    "%s:%u: '%s' is not a count of at least 1.",
+				    st->path, st->line, colon + 1);
+			}
+			v = count;
+		} else if (parse_weight(colon + 1, &v) != 0 || v == 0) {
+			FAIL("%s:%u: '%s' is not a weight (a finite number, "
+			     "not 0).",
 			     st->path, st->line, colon + 1);
 		}
 		if (row[c] != 0) {
 			FAIL("%s:%u: class %lu is given twice.", st->path,
 			     st->line, c);
 		}
-		row[c] = count;
+		row[c] = v;
 	}
 	st->offset[st->nfeat] = (uint32_t)st->names_len;
 	st->len[st->nfeat] = (uint8_t)n;
@@ -592,13 +708,18 @@ static int parse_line(load_state_t *st, rs_words_t *m, char *line)
 	}
 	if (!st->have_header) {
 		if (ntok != 2 || strcmp(tok[0], "replyscan-words") != 0 ||
-		    strcmp(tok[1], "1") != 0) {
+		    (strcmp(tok[1], "1") != 0 && strcmp(tok[1], "2") != 0)) {
 			FAIL("%s:%u: the first line must be 'replyscan-words "
-			     "1'.",
+			     "1' or 'replyscan-words 2'.",
 			     st->path, st->line);
 		}
+		m->version = tok[1][0] - '0';
 		st->have_header = 1;
 		return 0;
+	}
+	if (strcmp(tok[0], "alpha") == 0 && m->version != 1) {
+		FAIL("%s:%u: alpha belongs to version 1 (naive Bayes) only.",
+		     st->path, st->line);
 	}
 	if (strcmp(tok[0], "alpha") == 0 || strcmp(tok[0], "threshold") == 0 ||
 	    strcmp(tok[0], "threshold_alone") == 0) {
@@ -676,7 +797,8 @@ static int build_table(load_state_t *st, rs_words_t *m)
 	return 0;
 }
 
-/* Counts to log probabilities, with the file's smoothing, sparse. */
+/* Counts to log probabilities, with the file's smoothing, sparse; or
+ * version 2's biases and weights as they are. */
 static int build_probabilities(load_state_t *st, rs_words_t *m)
 {
 	double total[MAX_CLASSES] = {0};
@@ -701,10 +823,14 @@ static int build_probabilities(load_state_t *st, rs_words_t *m)
 	for (size_t c = 0; c < C; c++) {
 		docs += st->docs[c];
 	}
-	for (size_t c = 0; c < C; c++) {
+	for (size_t c = 0; c < C && m->version == 1; c++) {
 		m->prior[c] = log(st->docs[c] / docs);
 		m->absent[c] = log(
 		    m->alpha / (total[c] + m->alpha * (double)m->nfeatures));
+	}
+	for (size_t c = 0; c < C && m->version == 2; c++) {
+		m->prior[c] = st->bias[c];
+		m->absent[c] = 0;
 	}
 	for (size_t f = 0; f < m->nfeatures; f++) {
 		m->first[f] = (uint32_t)e;
@@ -713,7 +839,9 @@ static int build_probabilities(load_state_t *st, rs_words_t *m)
 			if (n != 0) {
 				m->eclass[e] = (uint8_t)c;
 				m->edelta[e] =
-				    (float)log((n + m->alpha) / m->alpha);
+				    m->version == 1
+					? (float)log((n + m->alpha) / m->alpha)
+					: (float)n;
 				e++;
 			}
 		}
@@ -764,18 +892,19 @@ int rs_words_load(const char *path, rs_words_t **out, char *errstr,
 	}
 	if (!st.have_header) {
 		snprintf(errstr, errstr_size,
-		         "%s:%u: the first line must be 'replyscan-words 1'.",
+		         "%s:%u: the first line must be 'replyscan-words 1' or "
+		         "'replyscan-words 2'.",
 		         path, st.line + 1);
 		goto done;
 	}
-	if (!st.have_alpha || !st.have_threshold || !st.have_alone ||
-	    st.nfeat == 0) {
+	if ((m->version == 1 && !st.have_alpha) || !st.have_threshold ||
+	    !st.have_alone || st.nfeat == 0) {
 		snprintf(errstr, errstr_size,
 		         "%s:%u: the file ends without %s.", path, st.line + 1,
-		         !st.have_alpha       ? "an alpha line"
-		         : !st.have_threshold ? "a threshold line"
-		         : !st.have_alone     ? "a threshold_alone line"
-		                              : "word lines");
+		         m->version == 1 && !st.have_alpha ? "an alpha line"
+		         : !st.have_threshold              ? "a threshold line"
+		         : !st.have_alone ? "a threshold_alone line"
+		                          : "word lines");
 		goto done;
 	}
 	{

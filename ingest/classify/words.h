@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * words.h - learned word evidence: a multinomial naive Bayes model over
- * the words and word pairs of a reply's normal form (rules/words.model,
- * trained by rules/tools/train_words.py from the development replies and
- * the rules' examples). The classifier asks it only for replies no
- * wording rule classified (rules/README.md, "Learned word evidence").
+ * words.h - learned word evidence: a linear model over the words and word
+ * pairs of a reply's normal form (rules/words.model, trained by
+ * rules/tools/train_words.py from the development replies and the rules'
+ * examples): multinomial naive Bayes (file version 1) or multinomial
+ * logistic regression (version 2), scored alike. The classifier asks it only
+ * for replies no wording rule classified (rules/README.md, "Learned word
+ * evidence").
  *
  * Ownership: rs_words_load returns a model the caller destroys with
  * rs_words_destroy; it hangs off its rule set and is swapped with it.
@@ -21,6 +23,7 @@
 #define RS_WORDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event/taxonomy.h"
 
@@ -30,7 +33,9 @@
 typedef struct rs_words rs_words_t;
 
 /* One feature of the evidence and how much it favours the best class
- * over the runner-up (natural log of the likelihood ratio). */
+ * over the runner-up: what it adds to the best class's score less what it
+ * adds to the runner-up's (naive Bayes: the natural log of the likelihood
+ * ratio; logistic regression: the difference of the two weights). */
 typedef struct rs_words_hit {
 	char feature[2 * RS_WORDS_MAX_WORD + 2];
 	double weight;
@@ -59,12 +64,15 @@ int rs_words_load(const char *path, rs_words_t **out, char *errstr,
 void rs_words_destroy(rs_words_t *model);
 
 /*
- * Score the normal form [text, text+len) of a reply. With top, the
- * features that favour the best class most are listed too (for explain;
- * a second pass). Never fails.
+ * Score the normal form [text, text+len) of a reply and its codes (code:
+ * the basic reply code, 0 for none; enh: the enhanced code "5.7.1", NULL
+ * for none), which are features too ("code:550", "code:x.7.1",
+ * "code:none"). With top, the features that favour the best class most are
+ * listed too (for explain; a second pass). Never fails.
  */
 void rs_words_score(const rs_words_t *model, const char *text, size_t len,
-                    int top, rs_words_result_t *res);
+                    uint32_t code, const char *enh, size_t enh_len, int top,
+                    rs_words_result_t *res);
 
 /* The posterior a class needs to decide before the weaker code
  * fallbacks, and (threshold_alone, never higher) when nothing else

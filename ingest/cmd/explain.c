@@ -373,8 +373,9 @@ int rs_cmd_explain(int argc, char **argv)
 				break;
 			}
 			norm = rs_rules_scratch_normal(scratch, &norm_len);
-			rs_words_score(rs_rules_words(rules), norm, norm_len, 1,
-			               &w);
+			rs_words_score(rs_rules_words(rules), norm, norm_len,
+			               rec.reply_code, rec.enhanced_code.p,
+			               rec.enhanced_code.n, 1, &w);
 			if (json) {
 				explain_json(&rec, &v, &w, have_model, norm,
 				             norm_len, text, len);

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Train rules/words.model, the learned word step of the classifier.
 
-A multinomial naive Bayes model over the words and neighbouring word pairs
-of a reply's normal form (the text the rules read: continuation prefixes
+A multinomial logistic regression (softmax, L2) over the words and
+neighbouring word pairs of a reply's normal form (the text the rules read: continuation prefixes
 removed, the leading codes once; words lower-cased, digit runs folded to
 one '0', codes and numbers dropped). The tokenizer below is the one of
 ingest/classify/words.c, byte for byte.
@@ -22,7 +22,15 @@ own training. Output is deterministic: same inputs, same bytes.
 
   train_words.py --replyscan build/replyscan              # write rules/words.model
   train_words.py --replyscan build/replyscan --check rules/words.model
-  train_words.py --replyscan build/replyscan --cv 5       # choose alpha, threshold
+  train_words.py --replyscan build/replyscan --cv 5       # choose the settings
+
+The model is trained by stochastic gradient descent in a fixed order (the
+training replies sorted by a hash of their text and class) with a fixed
+schedule, so the weights are the same on every run; they are written
+rounded to four significant digits, and weights whose size is below
+PRUNE are left out (a feature with none left is not written). --cv also
+scores the naive Bayes model the file held before (version 1, which
+words.c still reads) for comparison.
 
 Python standard library only.
 """
@@ -42,11 +50,16 @@ DEV_PARTS = ["dev.tsv", "dev-r6.tsv", "dev-r7.tsv", "dev-r8.tsv", "dev-r9.tsv",
              "dev-r10.tsv", "dev-r11.tsv", "dev-r12.tsv"]
 
 # Chosen by --cv 5 on the development rows (rules/README.md has the table).
-ALPHA = 0.03
-THRESHOLD = 0.99       # decides before the weaker code fallbacks
-THRESHOLD_ALONE = 0.5  # decides when no fallback would
+EPOCHS = 15       # passes over the training replies
+RATE = 0.5        # learning rate of pass e (0-based): RATE / (1 + e)
+L2 = 1e-3         # weight decay, applied to the features of each update
+PRUNE = 0.01      # weights of a smaller size are not written
+THRESHOLD = 0.5        # decides before the weaker code fallbacks
+THRESHOLD_ALONE = 0.05  # decides when no fallback would
 MIN_DOCS = 1      # a feature must occur in at least this many training replies
 BIGRAMS = True
+CODES = True      # the reply's codes are features too
+ALPHA = 0.03      # naive Bayes, only for the comparison in --cv
 MAX_WORD = 24     # RS_WORDS_MAX_WORD
 
 # The enhanced and basic codes that decide before the word step
@@ -94,6 +107,24 @@ def features(text, bigrams):
     return fs
 
 
+def code_features(code, enh):
+    """The codes as features, as words.c forms them: "code:x.7.1" for an
+    enhanced code without its class digit, "code:550", "code:none"."""
+    out = []
+    if (3 <= len(enh) <= 11 and enh[1] == "." and
+            all(ch in "0123456789." for ch in enh)):
+        out.append(("code:x" + enh[1:]).encode())
+    if 100 <= code <= 999:
+        out.append(b"code:%d" % code)
+    return out or [b"code:none"]
+
+
+def doc_features(e):
+    """The features of an explain --json answer: words, pairs, codes."""
+    return (features(e["words"]["text"], True) +
+            code_features(e["reply_code"], e["enhanced_code"]))
+
+
 def read_tsv(path):
     """(text, class) rows of a labelled TSV with a header row."""
     rows = []
@@ -137,6 +168,9 @@ def explain_all(replyscan, rules, texts):
 
 
 class Model:
+    """Multinomial naive Bayes (the version 1 file), kept for --cv's
+    comparison."""
+
     def __init__(self, docs, alpha, min_docs, bigrams):
         """docs: [(features, class)]."""
         self.alpha = alpha
@@ -175,15 +209,15 @@ class Model:
                                      (total[i] + self.alpha * V))
                             for i in range(C)]
 
-    def predict(self, text):
-        """(class, posterior, known) as words.c scores it."""
+    def predict(self, fs):
+        """(class, posterior, known) as words.c scores features fs."""
         s = list(self.prior)
         known = 0
-        for f in features(text, True):
+        for f in fs:
             lp = self.logp.get(f)
             if lp is None:
                 continue
-            known += 1
+            known += not f.startswith(b"code:")
             for i in range(len(s)):
                 s[i] += lp[i]
         if known == 0:
@@ -192,28 +226,113 @@ class Model:
         z = sum(math.exp(v - s[best]) for v in s)
         return self.classes[best], 1.0 / z, known
 
-    def write(self, out):
+
+class Logistic:
+    """Multinomial logistic regression over feature counts: class c's
+    score is bias[c] plus weight[f][c] for each known feature occurrence
+    f (words.c scores a version 2 file so), posteriors by softmax."""
+
+    def __init__(self, docs, epochs, rate, l2, min_docs, prune):
+        df = {}
+        for fs, _ in docs:
+            for f in set(fs):
+                df[f] = df.get(f, 0) + 1
+        self.classes = sorted({c for _, c in docs})
         ci = {c: i for i, c in enumerate(self.classes)}
-        out.write("# replyscan word model: multinomial naive Bayes over the "
-                  "words and word pairs\n"
-                  "# of a reply's normal form. Generated by "
+        C = len(self.classes)
+        self.ndocs = [0] * C
+        w = {f: [0.0] * C for f, n in df.items() if n >= min_docs}
+        bias = [0.0] * C
+        data = []
+        for fs, c in docs:
+            self.ndocs[ci[c]] += 1
+            data.append(([f for f in fs if f in w], ci[c],
+                         hashlib.sha1(b" ".join(fs) + c.encode())
+                         .hexdigest()))
+        data.sort(key=lambda d: (d[2], d[1]))
+        for e in range(epochs):
+            lr = rate / (1 + e)
+            decay = 1 - lr * l2
+            for fs, y, _ in data:
+                s = list(bias)
+                for f in fs:
+                    s = [a + b for a, b in zip(s, w[f])]
+                top = max(s)
+                p = [math.exp(v - top) for v in s]
+                z = sum(p)
+                g = [lr * v / z for v in p]
+                g[y] -= lr
+                bias = [a - d for a, d in zip(bias, g)]
+                for f in fs:
+                    w[f] = [a * decay - d for a, d in zip(w[f], g)]
+        self.raw = (bias, w)
+        self.finish(prune)
+
+    def finish(self, prune):
+        """What is written is what is scored: rounded, small weights out."""
+        bias, w = self.raw
+        self.bias = [rnd(b) for b in bias]
+        self.w = {}
+        for f, row in w.items():
+            row = [rnd(v) if abs(v) >= prune else 0.0 for v in row]
+            if any(row):
+                self.w[f] = row
+        self.vocab = sorted(self.w)
+
+    def predict(self, fs):
+        """(class, posterior, known) as words.c scores features fs."""
+        s = list(self.bias)
+        known = 0
+        for f in fs:
+            row = self.w.get(f)
+            if row is None:
+                continue
+            known += not f.startswith(b"code:")
+            s = [a + b for a, b in zip(s, row)]
+        if known == 0:
+            return None, 0.0, 0
+        best = max(range(len(s)), key=lambda i: (s[i], -i))
+        z = sum(math.exp(v - s[best]) for v in s)
+        return self.classes[best], 1.0 / z, known
+
+    def entries(self):
+        return sum(1 for row in self.w.values() for v in row if v)
+
+    def write(self, out):
+        out.write("# replyscan word model: multinomial logistic regression "
+                  "over the words and word\n"
+                  "# pairs of a reply's normal form and its codes. "
+                  "Generated by "
                   "rules/tools/train_words.py; do not edit.\n"
                   "# Trained on: %s and every classifying rule's match "
                   "examples.\n"
-                  "# Format (rules/README.md): class NAME TRAINING_REPLIES; "
-                  "word FEATURE CLASS_INDEX:COUNT...\n"
+                  "# Format (rules/README.md): class NAME TRAINING_REPLIES "
+                  "BIAS; word FEATURE CLASS_INDEX:WEIGHT...\n"
                   % ", ".join("tests/fixtures/replies/" + p for p in DEV_PARTS))
-        out.write("replyscan-words 1\n")
-        out.write("alpha %g\nthreshold %g\nthreshold_alone %g\n"
-                  % (self.alpha, THRESHOLD, THRESHOLD_ALONE))
-        for c, n in zip(self.classes, self.ndocs):
-            out.write("class %s %d\n" % (c, n))
-        del ci
+        out.write("replyscan-words 2\n")
+        out.write("threshold %g\nthreshold_alone %g\n"
+                  % (THRESHOLD, THRESHOLD_ALONE))
+        for c, n, b in zip(self.classes, self.ndocs, self.bias):
+            out.write("class %s %d %s\n" % (c, n, fmt(b)))
         for f in self.vocab:
-            row = self.counts[f]
-            cells = " ".join("%d:%d" % (i, n) for i, n in enumerate(row) if n)
+            cells = " ".join("%d:%s" % (i, fmt(v))
+                             for i, v in enumerate(self.w[f]) if v)
             out.write("word %s %s\n" % (f.decode("utf-8", "surrogateescape"),
                                        cells))
+
+
+def rnd(v):
+    """v rounded to four significant digits, as written."""
+    return float(fmt(v))
+
+
+def fmt(v):
+    return "%.4g" % v
+
+
+def without_codes(fs, codes):
+    """fs, or fs without its code features when codes is false."""
+    return fs if codes else [f for f in fs if not f.startswith(b"code:")]
 
 
 def precise(rule_id):
@@ -268,11 +387,16 @@ def cross_validate(k, dev, dev_ex, nr_ex, ex_docs):
       no_rules  the same with no wording rule at all (codes, then the word
                 step): how the step does on replies the rules would miss.
     The setting chosen: the best no_rules among those whose pipeline figure
-    is not below the rules' own."""
-    grid = [(a, md, bg) for a in (0.03, 0.1, 0.3)
-            for md in (1, 2, 3) for bg in (False, True)]
-    thresholds = (0.9, 0.95, 0.99, 0.999)
-    alone = (0.5, 0.7, 0.9)
+    is not below the rules' own, then the better pipeline, then the
+    smaller model (the larger prune). Naive Bayes (the version 1 model) is
+    scored too, for comparison."""
+    models = [("nb", 0.03, 0, 0, 0, codes) for codes in (False, True)]
+    models += [("logistic", 0, ep, rate, l2, codes)
+               for ep, rate, l2 in ((25, 0.5, 1e-4), (15, 0.5, 1e-3))
+               for codes in (False, True)]
+    prunes = (0.01, 0.03)
+    thresholds = (0.3, 0.5, 0.7, 0.9, 0.99)
+    alone = (0.05, 0.3, 0.5)
     n = len(dev)
     base = sum(1 for (t, c), e in zip(dev, dev_ex) if e["cause"] == c)
     base_nr = sum(1 for (t, c), e in zip(dev, nr_ex) if e["cause"] == c)
@@ -280,48 +404,67 @@ def cross_validate(k, dev, dev_ex, nr_ex, ex_docs):
           "in training)" % (k, n, len(ex_docs)))
     print("rules alone: %d of %d (%.2f %%); codes alone: %d (%.2f %%)"
           % (base, n, 100.0 * base / n, base_nr, 100.0 * base_nr / n))
-    print("alpha\tmin_docs\tpairs\tthreshold\tthreshold_alone\t"
-          "pipeline\tno_rules\tstep_rows\tstep_precision (no_rules)")
+    print("model\talpha|epochs/rate/l2\tcodes\tprune\tthreshold\t"
+          "threshold_alone\tpipeline\tno_rules\tstep_rows\t"
+          "step_precision (no_rules)\tentries")
     best = None
-    feats = [features(e["words"]["text"], True) for e in dev_ex]
-    for alpha, md, bg in grid:
-        preds = [None] * n
-        ex_train = ex_docs if bg else [
-            ([x for x in fs if b"+" not in x], c) for fs, c in ex_docs]
+    all_feats = [doc_features(e) for e in dev_ex]
+    folds = [fold_of(t, k) for t, _ in dev]
+    for kind, alpha, ep, rate, l2, codes in models:
+        feats = [without_codes(fs, codes) for fs in all_feats]
+        fitted = []
         for f in range(k):
-            train = list(ex_train)
-            test = []
-            for i, (t, c) in enumerate(dev):
-                fs = feats[i] if bg else [x for x in feats[i] if b"+" not in x]
-                if fold_of(t, k) == f:
-                    test.append(i)
-                else:
-                    train.append((fs, c))
-            m = Model(train, alpha, md, bg)
-            for i in test:
-                preds[i] = m.predict(dev_ex[i]["words"]["text"])
-        for th in thresholds:
-            for tl in alone:
-                pipe = nrul = step = right = 0
-                for i, (t, c) in enumerate(dev):
-                    got, _ = final_class(preds[i], dev_ex[i], th, tl)
-                    pipe += got == c
-                    got, by_words = final_class(preds[i], nr_ex[i], th, tl)
-                    nrul += got == c
-                    step += by_words
-                    right += by_words and got == c
-                print("%g\t%d\t%s\t%g\t%g\t%.2f\t%.2f\t%d\t%.1f" % (
-                    alpha, md, "yes" if bg else "no", th, tl,
-                    100.0 * pipe / n, 100.0 * nrul / n, step,
-                    100.0 * right / step if step else 0.0))
-                key = (pipe >= base, nrul, pipe)
-                if best is None or key > best[0]:
-                    best = (key, alpha, md, bg, th, tl, pipe, nrul)
-    _, alpha, md, bg, th, tl, pipe, nrul = best
-    print("chosen: alpha %g, min_docs %d, pairs %s, threshold %g, "
+            train = [(without_codes(fs, codes), c) for fs, c in ex_docs]
+            train += [(feats[i], c) for i, (t, c) in enumerate(dev)
+                      if folds[i] != f]
+            if kind == "nb":
+                fitted.append(Model(train, alpha, 1, True))
+            else:
+                fitted.append(Logistic(train, ep, rate, l2, 1, 0.0))
+        for prune in (prunes if kind == "logistic" else (0.0,)):
+            preds = [None] * n
+            entries = 0
+            for f, m in enumerate(fitted):
+                if kind == "logistic":
+                    m.finish(prune)
+                    entries += m.entries()
+                for i in range(n):
+                    if folds[i] == f:
+                        preds[i] = m.predict(feats[i])
+            setting = ("%g" % alpha if kind == "nb"
+                       else "%d/%g/%g" % (ep, rate, l2))
+            for th in thresholds:
+                for tl in alone:
+                    if tl > th:
+                        continue
+                    pipe = nrul = step = right = 0
+                    for i, (t, c) in enumerate(dev):
+                        got, _ = final_class(preds[i], dev_ex[i], th, tl)
+                        pipe += got == c
+                        got, by_words = final_class(preds[i], nr_ex[i], th,
+                                                    tl)
+                        nrul += got == c
+                        step += by_words
+                        right += by_words and got == c
+                    print("%s\t%s\t%s\t%g\t%g\t%g\t%.2f\t%.2f\t%d\t%.1f"
+                          "\t%d"
+                          % (kind, setting, "yes" if codes else "no", prune,
+                             th, tl, 100.0 * pipe / n,
+                             100.0 * nrul / n, step,
+                             100.0 * right / step if step else 0.0,
+                             entries // k))
+                    sys.stdout.flush()
+                    if kind != "logistic":
+                        continue
+                    key = (pipe >= base, nrul, pipe, prune)
+                    if best is None or key > best[0]:
+                        best = (key, setting, codes, prune, th, tl, pipe,
+                                nrul)
+    _, setting, codes, prune, th, tl, pipe, nrul = best
+    print("chosen: logistic %s, codes %s, prune %g, threshold %g, "
           "threshold_alone %g: pipeline %.2f %%, no_rules %.2f %%"
-          % (alpha, md, "yes" if bg else "no", th, tl, 100.0 * pipe / n,
-             100.0 * nrul / n))
+          % (setting, "yes" if codes else "no", prune, th, tl,
+             100.0 * pipe / n, 100.0 * nrul / n))
 
 
 def main():
@@ -370,17 +513,17 @@ def main():
             os.unlink(os.path.join(tmp, name))
         os.rmdir(tmp)
     dev_ex = ex[:len(dev)]
-    ex_docs = [(features(e["words"]["text"], True), c)
+    ex_docs = [(doc_features(e), c)
                for e, (_, c) in zip(ex[len(dev):], examples)]
     if a.cv:
         cross_validate(a.cv, dev, dev_ex, nr_ex, ex_docs)
         return 0
     docs = list(ex_docs)
-    docs += [(features(e["words"]["text"], True), c)
-             for e, (_, c) in zip(dev_ex, dev)]
+    docs += [(doc_features(e), c) for e, (_, c) in zip(dev_ex, dev)]
     if not BIGRAMS:
         docs = [([f for f in fs if b"+" not in f], c) for fs, c in docs]
-    m = Model(docs, ALPHA, MIN_DOCS, BIGRAMS)
+    docs = [(without_codes(fs, CODES), c) for fs, c in docs]
+    m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE)
     import io
     buf = io.StringIO()
     m.write(buf)

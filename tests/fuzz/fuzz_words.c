@@ -37,7 +37,10 @@ static void check_score(const rs_words_t *m, const char *text, size_t len)
 {
 	rs_words_result_t r;
 
-	rs_words_score(m, text, len, 1, &r);
+	rs_words_score(m, text, len,
+	               len > 0 ? 500 + (uint32_t)(unsigned char)text[0] % 100
+	                       : 0,
+	               len > 6 ? text + 1 : NULL, len > 6 ? 5 : 0, 1, &r);
 	RS_FUZZ_CHECK(r.posterior >= 0 && r.posterior <= 1.0 + 1e-9);
 	RS_FUZZ_CHECK((r.known == 0) == (r.cause == RS_CAUSE_UNSPECIFIED));
 	RS_FUZZ_CHECK(r.known > 0 || (!r.decides && !r.decides_alone));
