@@ -33,37 +33,37 @@ echo "== posture policy examples"
 build/replyscan posture --check-policy --policy posture/policy.yaml
 
 echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
-build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 2.5 \
+build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 79 --max-uncategorized 2.6 \
+build/replyscan eval --quiet --min-accuracy 79 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 92.5 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 73 --max-uncategorized 3.5 \
+build/replyscan eval --quiet --min-accuracy 76 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 90.5 --max-uncategorized 2 \
+build/replyscan eval --quiet --min-accuracy 92 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 70.5 --max-uncategorized 2.1 \
+build/replyscan eval --quiet --min-accuracy 70.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 91 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 2.5 \
+build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 90.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 3.5 \
+build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 91.5 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 94 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 89 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r11.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r12.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 75.5 --max-uncategorized 1.5 \
+build/replyscan eval --quiet --min-accuracy 77.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r12.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"

@@ -321,6 +321,37 @@ class Logistic:
                                        cells))
 
 
+def stale(have, want):
+    """Why the model text have is not the one trained (want), or None.
+    Lines must be the same but for a weight's last written digit: training
+    calls the C library's exp() millions of times, and another build of it
+    (glibc picks an FMA variant by CPU) may round a last bit otherwise,
+    which can flip a weight that sits on a rounding boundary. Staleness
+    (another row, label or example) changes the class counts, the
+    features or many weights by far more."""
+    h, w = have.splitlines(), want.splitlines()
+    if len(h) != len(w):
+        return "%d lines, the training gives %d" % (len(h), len(w))
+    for n, (x, y) in enumerate(zip(h, w), 1):
+        if x == y:
+            continue
+        xs, ys = x.split(" "), y.split(" ")
+        if len(xs) != len(ys) or xs[0] not in ("class", "word"):
+            return "line %d differs" % n
+        for u, v in zip(xs, ys):
+            if u == v:
+                continue
+            try:
+                fu = float(u.split(":")[-1])
+                fv = float(v.split(":")[-1])
+            except ValueError:
+                return "line %d differs" % n
+            if u.split(":")[:-1] != v.split(":")[:-1] or \
+                    abs(fu - fv) > 1.5e-3 * max(abs(fu), abs(fv)):
+                return "line %d differs" % n
+    return None
+
+
 def rnd(v):
     """v rounded to four significant digits, as written."""
     return float(fmt(v))
@@ -530,10 +561,11 @@ def main():
     text = buf.getvalue()
     if a.check:
         with open(a.check, encoding="utf-8", errors="surrogateescape") as f:
-            if f.read() != text:
+            why = stale(f.read(), text)
+            if why:
                 print("%s is stale: retrain with rules/tools/train_words.py "
-                      "(rule examples or development rows changed)"
-                      % a.check, file=sys.stderr)
+                      "(rule examples or development rows changed): %s"
+                      % (a.check, why), file=sys.stderr)
                 return 1
         print("%s: up to date (%d features, %d classes)"
               % (a.check, len(m.vocab), len(m.classes)))
