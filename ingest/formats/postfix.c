@@ -390,7 +390,10 @@ static void read_status_text(const char *p, size_t n, rs_record_t *rec,
 /* Map a delivery agent's status word; -1 when it is not one. */
 static int status_of_word(rs_str_t w)
 {
-	if (rs_str_eq(w.p, w.n, "deferred")) {
+	/* With soft_bounce = yes a bounce is logged as "SOFTBOUNCE" and
+	 * the message stays queued: a deferral. */
+	if (rs_str_eq(w.p, w.n, "deferred") ||
+	    rs_str_eq(w.p, w.n, "SOFTBOUNCE")) {
 		return RS_STATUS_DEFERRED;
 	}
 	if (rs_str_eq(w.p, w.n, "bounced") ||
@@ -430,8 +433,9 @@ static rs_parse_result_t parse_delivery(const char *p, size_t n,
 	}
 	status = status_of_word(f.status);
 	if (status < 0) {
-		*why = "Postfix status= value is not one of deferred, bounced, "
-		       "expired, force-expired, undeliverable, sent";
+		*why = "Postfix status= value is not one of deferred, "
+		       "SOFTBOUNCE, bounced, expired, force-expired, "
+		       "undeliverable, sent";
 		return RS_PARSE_MALFORMED;
 	}
 	if (end - f.after < 2 || f.after[0] != ' ' || f.after[1] != '(') {
