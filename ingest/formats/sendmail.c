@@ -116,21 +116,23 @@ static rs_str_t optional_field(const char *p, const char *head_end,
 
 /*
  * First recipient of a to= value: "<a>,<b>" -> "a", "a,b" -> "a",
- * "postmaster" -> "postmaster". Returns -1 when '<' never closes.
+ * "postmaster" -> "postmaster", and with a display name, as Sendmail logs
+ * the To: header of "sendmail -t", "Vasya <a>" -> "a". Returns -1 when
+ * '<' never closes.
  */
 static int first_recipient(rs_str_t to, rs_str_t *out)
 {
-	size_t i;
+	size_t i, e;
 
-	if (to.n > 0 && to.p[0] == '<') {
-		i = rs_fields_angle_end(to.p, to.n);
-		if (i == 0) {
+	for (i = 0; i < to.n && to.p[i] != ',' && to.p[i] != '<'; i++) {
+	}
+	if (i < to.n && to.p[i] == '<') {
+		e = rs_fields_angle_end(to.p + i, to.n - i);
+		if (e == 0) {
 			return -1;
 		}
-		*out = rs_str(to.p + 1, i - 2);
+		*out = rs_str(to.p + i + 1, e - 2);
 		return 0;
-	}
-	for (i = 0; i < to.n && to.p[i] != ','; i++) {
 	}
 	*out = rs_str(to.p, i);
 	return 0;
