@@ -25,12 +25,16 @@
 
 static rs_test_fixture_t testsuite; /* exim-testsuite.log, corpus lines 1-727 */
 static rs_test_fixture_t legacy;    /* exim-2012.log, corpus lines 728-731 */
+static rs_test_fixture_t public13;  /* public.log, other public sources */
+static rs_test_fixture_t fail2ban;  /* fail2ban.log, fail2ban test data */
 
 static int group_setup(void **state)
 {
 	(void)state;
 	if (rs_test_fixture_load("exim/exim-testsuite.log", &testsuite) != 0 ||
-	    rs_test_fixture_load("exim/exim-2012.log", &legacy) != 0) {
+	    rs_test_fixture_load("exim/exim-2012.log", &legacy) != 0 ||
+	    rs_test_fixture_load("exim/public.log", &public13) != 0 ||
+	    rs_test_fixture_load("exim/fail2ban.log", &fail2ban) != 0) {
 		return -1;
 	}
 	return 0;
@@ -41,6 +45,8 @@ static int group_teardown(void **state)
 	(void)state;
 	rs_test_fixture_free(&testsuite);
 	rs_test_fixture_free(&legacy);
+	rs_test_fixture_free(&public13);
+	rs_test_fixture_free(&fail2ban);
 	return 0;
 }
 
@@ -72,7 +78,8 @@ static void release(parsed_t *p)
 
 /* One line and what the record must hold. */
 typedef struct row {
-	char file;         /* 'T' exim-testsuite.log, 'L' exim-2012.log */
+	char file;         /* 'T' exim-testsuite.log, 'L' exim-2012.log,
+	                      'P' public.log, 'F' fail2ban.log */
 	int line;          /* 1-based line of that fixture */
 	const char *input; /* constructed line, instead of file/line */
 	rs_parse_result_t res;
@@ -1000,6 +1007,233 @@ static const row_t constructed_rows[] = {
      .res = RS_PARSE_MALFORMED},
 };
 
+/*
+ * public.log: every line, from sources other than the corpus (README):
+ * log_timezone stamps ("+0100"), "->  a" with two spaces, "** a
+ * R=virtual_aliases: No Such User Here", an "exim[pid]: " line without the
+ * syslog date and host and with the wording of Exim before 4.50 ("SMTP
+ * error from remote mailer after"), a reply cut with a trailing space.
+ * fail2ban.log: authenticator failures, rejects, sender verify, "closed by
+ * DROP in ACL" with a message id: all negatives.
+ */
+static const row_t public_rows[] = {
+    {.file = 'P', .line = 1, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 2, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 3,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .host = "mail.remotehost.tld",
+     .ip = "123.123.123.123",
+     .rcpt = "mail@remotehost.tld",
+     .domain = "remotehost.tld",
+     .qid = "1gmL1D-0004RA-NF",
+     .sender = "mail@senderhost.tld",
+     .text = "250 Requested mail action okay, completed: "
+             "id=1MCJaS-1gviwC0ZZS-009SFU",
+     .log_time = "2021-05-04 13:37:00 +0100",
+     .ms = 1620131820000LL},
+    {.file = 'P', .line = 4, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 5,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .rcpt = "mail@host.tld",
+     .domain = "host.tld",
+     .qid = "1gpXfR-0040X2-94",
+     .text = "No Such User Here",
+     .log_time = "2021-05-04 13:37:00 +0100",
+     .ms = 1620131820000LL},
+    {.file = 'P',
+     .line = 6,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .host = "mail.host.tld",
+     .ip = "123.123.123.123",
+     .rcpt = "foo@bar.tld",
+     .domain = "bar.tld",
+     .qid = "1gtTXl-009NOy-Ft",
+     .text =
+         "250- 4359466 byte chunk, total 4361651\\n250 OK id=1gtTZ9-0003pq-QN",
+     .log_time = "2021-05-04 13:37:00 +0100",
+     .ms = 1620131820000LL},
+    {.file = 'P',
+     .line = 7,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_QUEUE,
+     .code = 0,
+     .rcpt = "mail@host.tld",
+     .domain = "host.tld",
+     .qid = "1h43YE-0005F1-ND",
+     .text = "retry time not reached for any host for 'host.tld'",
+     .log_time = "2021-05-04 13:37:00 +0100",
+     .ms = 1620131820000LL},
+    {.file = 'P',
+     .line = 8,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .host = "mail.remotehost.tld",
+     .ip = "123.123.123.123",
+     .rcpt = "mail@host.tld",
+     .domain = "host.tld",
+     .qid = "1hEsVV-006q9f-M2",
+     .text = "250- 1319 byte chunk, total 1319\\n250 OK id=1hEsVX-0004tM-38",
+     .log_time = "2021-05-04 13:37:00 +0100",
+     .ms = 1620131820000LL},
+    {.file = 'P',
+     .line = 9,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .enhanced = "2.0.0",
+     .host = "mail.host.tld",
+     .ip = "123.123.123.123",
+     .rcpt = "sender@somehost.tld",
+     .domain = "somehost.tld",
+     .qid = "1hEsuk-00027r-A0",
+     .sender = "", /* F=<> */
+     .text = "250 2.0.0 Ok: queued as 44gYF23FjFzsHn52",
+     .log_time = "2021-05-04 13:37:00 +0100",
+     .ms = 1620131820000LL},
+    {.file = 'P', .line = 10, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 11,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 550,
+     .host = "mx.some-domain.com",
+     .ip = "1.1.1.1",
+     .rcpt = "xxxxxxxx@some-domain.com",
+     .domain = "some-domain.com",
+     .qid = "1Gmary-0002iA-00",
+     .text = "550 Mailbox unavailable <xxxxxxxxxxx@some-domain.com>",
+     .log_time = "2006-11-21 15:01:39",
+     .ms = 1164121299000LL},
+    {.file = 'P',
+     .line = 12,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 554,
+     .host = "mta7.am0.yahoodns.net",
+     .ip = "67.195.168.230",
+     .rcpt = "ksppvvxxdo@yahoo.com",
+     .domain = "yahoo.com",
+     .qid = "1RwtEk-0002zL-IF",
+     .text = "554 delivery error: dd Sorry your message to "
+             "ksppvvxxdo@yahoo.com cannot be delivered. This account has been "
+             "disabled or discontinued [#102]. - mta1051.mail.ac4.yahoo.com",
+     .log_time = "2012-02-13 14:39:45",
+     .ms = 1329143985000LL},
+    {.file = 'P',
+     .line = 13,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 554,
+     .host = "mta7.am0.yahoodns.net",
+     .ip = "66.94.237.64",
+     .rcpt = "thauocarief@yahoo.com",
+     .domain = "yahoo.com",
+     .qid = "1RwtEg-0002zL-Mh",
+     .text = "554 delivery error: dd Sorry your message to "
+             "thauocarief@yahoo.com cannot be delivered. This account has been "
+             "disabled or discontinued [#102]. - mta1229.mail.mud.yahoo.com",
+     .log_time = "2012-02-13 14:39:23",
+     .ms = 1329143963000LL},
+    {.file = 'P',
+     .line = 14,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .rcpt = "rurqo@asciel.msk.su",
+     .domain = "asciel.msk.su",
+     .qid = "1Rvi19-000Eqz-OX",
+     .text = "Operation timed out",
+     .log_time = "2012-02-13 14:42:27",
+     .ms = 1329144147000LL},
+    {.file = 'P',
+     .line = 15,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .host = "mxs.mail.ru",
+     .ip = "94.100.176.20",
+     .rcpt = "ldtyzggfqejxo@mail.ru",
+     .domain = "mail.ru",
+     .qid = "1RwtJY-0009RI-E4",
+     .text = "250 OK id=1RwtK9-0004SS-Fm",
+     .log_time = "2012-02-13 14:39:57",
+     .ms = 1329143997000LL},
+    {.file = 'P',
+     .line = 16,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .host = "mail.somehost.com",
+     .ip = "84.154.134.45",
+     .rcpt = "tpxmuwr@somehost.ru",
+     .domain = "somehost.ru",
+     .qid = "1RwtdM-0000Ac-9w",
+     .log_time = "2012-02-13 14:59:48",
+     .ms = 1329145188000LL},
+    {.file = 'P',
+     .line = 17,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_QUEUE,
+     .code = 0,
+     .rcpt = "qwryowky@bbpg.ru",
+     .domain = "bbpg.ru",
+     .qid = "1RwtdC-0000Ac-Dr",
+     .text = "domain matches queue_smtp_domains, or -odqs set",
+     .log_time = "2012-02-13 14:59:48",
+     .ms = 1329145188000LL},
+    {.file = 'P', .line = 18, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 19,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 451,
+     .enhanced = "4.0.0",
+     .host = "oa.yrxxtech.com",
+     .ip = "182.254.147.118",
+     .rcpt = "admin@yrxx.com",
+     .domain = "yrxx.com",
+     .qid = "1Z1XGd-0007Ib-34",
+     .text = "451 4.0.0 Error processing message: Unable to retrieve the "
+             "data:smdksmlk",
+     .log_time = "2015-06-07 12:51:13",
+     .ms = 1433681473000LL},
+    {.file = 'P', .line = 20, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 21, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 1, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 2, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 3, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 4, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 5, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 6, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 7, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 8, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 9, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 10, .res = RS_PARSE_SKIP},
+};
+
 /* Parse one row's line and check every field it names. */
 static void check_row(const row_t *r)
 {
@@ -1011,8 +1245,10 @@ static void check_row(const row_t *r)
 		line = r->input;
 		len = strlen(r->input);
 	} else {
-		const rs_test_fixture_t *f =
-		    r->file == 'L' ? &legacy : &testsuite;
+		const rs_test_fixture_t *f = r->file == 'L'   ? &legacy
+		                             : r->file == 'P' ? &public13
+		                             : r->file == 'F' ? &fail2ban
+		                                              : &testsuite;
 		assert_true(r->line >= 1 && (size_t)r->line <= f->count);
 		line = f->line[r->line - 1];
 		len = f->len[r->line - 1];
@@ -1073,6 +1309,33 @@ static void test_real_lines(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(real_rows) / sizeof(real_rows[0]); i++) {
 		check_row(&real_rows[i]);
+	}
+}
+
+static void test_public_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(public13.count, 21);
+	assert_int_equal(fail2ban.count, 10);
+	for (size_t i = 0; i < sizeof(public_rows) / sizeof(public_rows[0]);
+	     i++) {
+		check_row(&public_rows[i]);
+	}
+	/* "exim[pid]: <main log line>" (line 11) is Exim's for auto too. */
+	{
+		rs_logline_t ll;
+		rs_record_t rec;
+		const char *why = NULL;
+
+		rs_logline_init(&ll, public13.line[10], public13.len[10]);
+		assert_true(rs_exim_format.detect(&ll));
+		rs_record_reset(&rec);
+		assert_int_equal(rs_format_parse(rs_format_auto(),
+		                                 public13.line[10],
+		                                 public13.len[10], &rec, &why),
+		                 RS_PARSE_EVENT);
+		assert_int_equal(rec.mta, RS_MTA_EXIM);
+		assert_int_equal(rec.status, RS_STATUS_BOUNCED);
 	}
 }
 
@@ -1306,6 +1569,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_real_lines),
+	    cmocka_unit_test(test_public_lines),
 	    cmocka_unit_test(test_constructed_lines),
 	    cmocka_unit_test(test_corpus_counts),
 	    cmocka_unit_test(test_long_and_cut_lines),
