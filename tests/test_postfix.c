@@ -517,6 +517,28 @@ static const struct expect forums[] = {
      "74.125.140.26", 25, "5285E61C11", "user11@gmail.com", "gmail.com", NULL,
      "250 2.0.0 OK  1612873879 q194si1500502wme.142 - gsmtp",
      "250 2.0.0 OK  1612873879 q194si1500502wme.142 - gsmtp", 0.54},
+    /* 61-68: ISO 8601 stamps with microseconds (rsyslog). */
+    SKIP(61),
+    {62, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "mx01.mail.icloud.com",
+     "17.56.9.31", 25, "3172D762A5D", "user14@me.com", "me.com", NULL,
+     "250 2.0.0 Ok: queued as D04B3C0008B",
+     "250 2.0.0 Ok: queued as D04B3C0008B", 6.3},
+    {63, EV, D, RS_STAGE_GREETING, 421, "4.0.0",
+     "mx.netidentity.com.cust.hostedemail.com", "216.40.42.4", 25,
+     "A89EB7629C3", "user15@example.net", "example.net", NULL,
+     "421 Service not available, closing transmission channel",
+     "421 Service not available, closing transmission channel", 0.8},
+    SKIP(64),
+    {65, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "mail.smtp2go.com",
+     "45.79.71.155", 587, "94D3C762A0C", "user15@example.net", "example.net",
+     NULL, "250 OK id=1vxNiW-4o5NDgrjpxK-skOz",
+     "250 OK id=1vxNiW-4o5NDgrjpxK-skOz", 3406},
+    {66, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "mail.example.co.uk", NULL, 0,
+     "3E6337624A6", "user16@example.co.uk", "example.co.uk", NULL,
+     "250 2.0.0 <user16@example.co.uk> 6nEsLGlPrGmSdxwAnshy3A Save",
+     "> 6nEsLGlPrGmSdxwAnshy3A Saved", 0.7},
+    SKIP(67),
+    SKIP(68),
 };
 
 /*
