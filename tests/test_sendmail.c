@@ -246,7 +246,9 @@ struct fexpect {
  * (sources and anonymisation in the fixture README). Line 2 has an
  * unpadded day ("May 8") and a delay with days ("2+15:56:56"); line 6 lost
  * "delay=" in its source; line 18 has a masked relay address; 21, 24, 25
- * relay to "[IPv6:...]"; 23 logs "to=Vasya <addr>" (display name).
+ * relay to "[IPv6:...]"; 23 logs "to=Vasya <addr>" (display name); 30-38
+ * come from "journalctl -x" (zero-padded day, "-- Subject:" catalogue
+ * lines, bare "stat=Deferred").
  */
 static const struct fexpect forums_exp[] = {
     {1, EV, D, RS_STAGE_CONNECT, 0, "4.0.0", NULL, "127.0.0.1",
@@ -301,6 +303,20 @@ static const struct fexpect forums_exp[] = {
     {28, EV, B, RS_STAGE_UNKNOWN, 0, "5.1.1", NULL, NULL, "v9PDh53s007087",
      "MAILER-DAEMON", NULL, "User unknown", 0, -1},
     SKIPPED(29),
+    SKIPPED(30),
+    {31, EV, D, RS_STAGE_UNKNOWN, 454, "4.7.1", "csf-mail.rl.ac.uk",
+     "130.246.180.28", "0397TlbT013757", "postmaster", NULL,
+     "454 4.7.1 <postmaster@infraportal.stfc.ac.uk>: Relay access denied", 3577,
+     3},
+    OTHER(32),
+    OTHER(33),
+    OTHER(34),
+    OTHER(35),
+    OTHER(36),
+    {37, EV, D, RS_STAGE_UNKNOWN, 0, "4.0.0", "csf-mail.rl.ac.uk", NULL,
+     "0397TlbY013757", "postmaster", NULL, "Deferred", 3599, 0},
+    {38, EV, D, RS_STAGE_UNKNOWN, 0, "4.0.0", "csf-mail.rl.ac.uk", NULL,
+     "0396TlbO013457", "postmaster", NULL, "Deferred", 7199, 0},
 };
 
 /* sendmail/fail2ban.log: rejects, EXPN, "did not issue MAIL": negatives. */
