@@ -649,6 +649,141 @@ static const struct expect logwatch[] = {
      "delivers to maildir", 0.09},
 };
 
+/*
+ * tcd-msgonly.log: Postfix 2.2-era message parts quoted in a log parser's
+ * rule file (README), with a syslog prefix added: qmgr expiries and qmgr
+ * "delivery temporarily suspended" deferrals, relays without port, no
+ * dsn=, "connect to x: server refused to talk to me: 451 ...", "connect
+ * to x: read timeout", "server dropped connection without sending the
+ * initial SMTP greeting", "while performing the initial protocol
+ * handshake" (the last three: greeting).
+ */
+static const struct expect tcd[] = {
+    {1, EV, RS_STATUS_EXPIRED, RS_STAGE_QUEUE, 0, NULL, NULL, NULL, 0,
+     "B1508348E", NULL, NULL,
+     "tcd-mzones-management-bounces+79p22=jinan.gov.cn@cs.tcd.ie",
+     "expired, returned to sender", "expired, returned to sender", -1},
+    {2, EV, RS_STATUS_EXPIRED, RS_STAGE_QUEUE, 0, NULL, NULL, NULL, 0,
+     "9C169364A", NULL, NULL, "" /* from=<> */, "expired, returned to sender",
+     "expired, returned to sender", -1},
+    {3, EV, D, RS_STAGE_QUEUE, 0, NULL, "godiva.cs.tcd.ie", "134.226.35.142", 0,
+     "E8DE4438A", "root@godiva.cs.tcd.ie", "godiva.cs.tcd.ie", NULL,
+     "delivery temporarily suspended: connect to godiva.cs.tcd.ie[",
+     "26.35.142]: Connection refused", 1},
+    {4, EV, D, RS_STAGE_QUEUE, 0, NULL, "imx2.tcd.ie", "134.226.1.156", 0,
+     "D24B44416", "G4254-list@tcd.ie", "tcd.ie", NULL,
+     "delivery temporarily suspended: connect to imx2.tcd.ie[134.2",
+     "6.1.156]: Connection timed out", 64},
+    SKIP(5),
+    {6, EV, D, RS_STAGE_QUEUE, 0, NULL, "127.0.0.1", "127.0.0.1", 0,
+     "0F5073725", "p2@cs.tcd.ie", "cs.tcd.ie", NULL,
+     "delivery temporarily suspended: lost connection with 127.0.0",
+     "age may be sent more than once", 0},
+    SKIP(7),
+    {8, EV, S, RS_STAGE_UNKNOWN, 250, NULL, "mx1.netapp.com", "216.240.18.38",
+     0, "058654401", "autosupport@netapp.com", "netapp.com", NULL,
+     "250 ok:  Message 348102483 accepted",
+     "250 ok:  Message 348102483 accepted", 53},
+    {9, EV, S, RS_STAGE_UNKNOWN, 250, "2.7.1", "127.0.0.1", "127.0.0.1", 0,
+     "56EE54317", "p3@cs.tcd.ie", "cs.tcd.ie", NULL,
+     "250 2.7.1 Ok, discarded, id=00218-04 - VIRUS: HTML.Phishing.",
+     " VIRUS: HTML.Phishing.Bank-753", 3},
+    SKIP(10),
+    {11, EV, D, RS_STAGE_CONNECT, 0, NULL, "route66bikers.com", "69.25.142.6",
+     0, "4CC8443C5", "p4@route66bikers.com", "route66bikers.com", NULL,
+     "connect to route66bikers.com[69.25.142.6]: Connection timed ",
+     "5.142.6]: Connection timed out", 222439},
+    {12, EV, D, RS_STAGE_END_OF_DATA, 451, NULL, "www.instantweb.com",
+     "206.185.24.12", 0, "7A06F3489", "p5@www.instantweb.com",
+     "www.instantweb.com", NULL, "451 qq write error or disk full (#4.3.0)",
+     "451 qq write error or disk full (#4.3.0)", 68210},
+    {13, EV, D, RS_STAGE_RCPT_TO, 450, NULL, "rain-pdl.megalis.org",
+     "217.109.171.200", 0, "DDF6A3489", "economie-recherche@region-bretagne.fr",
+     "region-bretagne.fr", NULL,
+     "450 <economie-recherche@region-bretagne.fr>: Recipient addre",
+     "/help/region-bretagne.fr.html)", 1},
+    {14, EV, D, RS_STAGE_MAIL_FROM, 451, "4.3.2", "mail6.ucc.ie",
+     "143.239.1.36", 0, "EF2AE438D", "p6@cs.ucc.ie", "cs.ucc.ie", NULL,
+     "451 4.3.2 Please try again later", "451 4.3.2 Please try again later",
+     11},
+    {15, EV, D, RS_STAGE_DATA, 451, NULL, "smtp.getontheweb.com",
+     "66.36.236.47", 0, "0A6634382", "ala.biometry@rret.com", "rret.com", NULL,
+     "451 qqt failure (#4.3.0)", "451 qqt failure (#4.3.0)", 57719},
+    {16, EV, B, RS_STAGE_CONNECT, 0, NULL, NULL, NULL, 0, "7ABDF43FD",
+     "p7@myccccd.net", "myccccd.net", NULL,
+     "Host or domain name not found. Name service error for name=m",
+     "ser.com type=A: Host not found", 0},
+    {17, EV, D, RS_STAGE_CONNECT, 0, NULL, NULL, NULL, 0, "B028035EB",
+     "p8@fibernetix.com", "fibernetix.com", NULL,
+     "Host or domain name not found. Name service error for name=f",
+     "=MX: Host not found, try again", 282964},
+    {18, EV, B, RS_STAGE_RCPT_TO, 550, NULL, "malaysia-net.mr.outblaze.com",
+     "205.158.62.177", 0, "A71B043FD", "dpdlbalgkcm@malaysia.net",
+     "malaysia.net", NULL,
+     "550 <>: No thank you rejected: Account Unavailable: Possible",
+     " Unavailable: Possible Forgery", 31},
+    {19, EV, B, RS_STAGE_END_OF_DATA, 550, NULL, "mxs.mail.ru", "194.67.23.20",
+     0, "224E243C3", "p9@mail.ru", "mail.ru", NULL,
+     "550 spam message discarded. If you think that the system is ",
+     " details to abuse@corp.mail.ru", 5},
+    SKIP(20),
+    {21, EV, D, RS_STAGE_GREETING, 451, NULL, "mx2.mail.ukl.yahoo.com",
+     "217.12.11.64", 0, "31AE04400", "p11@yahoo.co.uk", "yahoo.co.uk", NULL,
+     "451 Message temporarily deferred - 4.16.50",
+     "451 Message temporarily deferred - 4.16.50", 0},
+    {22, EV, D, RS_STAGE_GREETING, 421, NULL, "vanitysmtp.changeip.com",
+     "143.215.15.51", 0, "A932037C8", "p12@freewww.info", "freewww.info", NULL,
+     "421 cannot send to name server", "421 cannot send to name server", 30068},
+    SKIP(23),
+    SKIP(24),
+    {25, EV, D, RS_STAGE_GREETING, 0, NULL, "smap-net-bk.mr.outblaze.com",
+     "205.158.62.177", 0, "C770E4317", "nywzssbpk@smapxsmap.net",
+     "smapxsmap.net", NULL,
+     "connect to smap-net-bk.mr.outblaze.com[205.158.62.177]: read",
+     "[205.158.62.177]: read timeout", 944},
+    SKIP(26),
+    {27, EV, D, RS_STAGE_GREETING, 0, NULL, "hormel.ieee.org", "140.98.193.224",
+     0, "198D4438F", "p13@ieee.org", "ieee.org", NULL,
+     "connect to hormel.ieee.org[140.98.193.224]: server dropped c",
+     "ding the initial SMTP greeting", 0},
+    {28, EV, D, RS_STAGE_CONNECT, 0, NULL, "mail.ehostinginc.com",
+     "66.172.49.6", 0, "99C2243F0", "p15@bigfot.com", "bigfot.com", NULL,
+     "connect to mail.ehostinginc.com[66.172.49.6]: Connection ref",
+     ".172.49.6]: Connection refused", 385069},
+    SKIP(29),
+    SKIP(30),
+    {31, EV, B, RS_STAGE_UNKNOWN, 0, NULL, NULL, NULL, 0, "16B6A3F50",
+     "p16@relay.cs.tcd.ie", "relay.cs.tcd.ie", NULL,
+     "mail for relay.cs.tcd.ie loops back to myself",
+     "mail for relay.cs.tcd.ie loops back to myself", 0},
+    {32, EV, D, RS_STAGE_END_OF_DATA, 0, NULL, "spamfilter.ion.co.za",
+     "196.33.120.7", 0, "833CF438C", "p17@ion.co.za", "ion.co.za", NULL,
+     "conversation with spamfilter.ion.co.za[196.33.120.7] timed o",
+     "age may be sent more than once", 603},
+    {33, EV, B, RS_STAGE_UNKNOWN, 0, NULL, "imx1.tcd.ie", "134.226.17.160", 0,
+     "122E141CD", "Taught.Admissions@tcd.ie", "tcd.ie", NULL,
+     "message size 10694768 exceeds size limit 10240000 of server ",
+     "er imx1.tcd.ie[134.226.17.160]", 2},
+    SKIP(34),
+    {35, EV, D, RS_STAGE_GREETING, 450, NULL, "redir-mail-telehouse1.gandi.net",
+     "217.70.180.1", 0, "431844388", "p19@example.info", "example.info", NULL,
+     "450 Server configuration problem", "450 Server configuration problem",
+     390},
+    {36, EV, D, RS_STAGE_GREETING, 0, NULL, "redir-mail-telehouse2.gandi.net",
+     "217.70.178.1", 0, "47F5C438A", "p19@example.info", "example.info", NULL,
+     "conversation with redir-mail-telehouse2.gandi.net[217.70.178",
+     "the initial protocol handshake", 4106},
+    {37, EV, D, RS_STAGE_GREETING, 0, NULL, "relay1.edgewebhosting.net",
+     "69.63.128.201", 0, "820A94385", "p20@photoeye.com", "photoeye.com", NULL,
+     "lost connection with relay1.edgewebhosting.net[69.63.128.201",
+     "the initial protocol handshake", 1132},
+    {38, EV, D, RS_STAGE_RCPT_TO, 0, NULL, "av.mgp.neufgp.fr", "84.96.92.100",
+     0, "979054314", "p21@cegetel.net", "cegetel.net", NULL,
+     "lost connection with av.mgp.neufgp.fr[84.96.92.100] while se",
+     ".92.100] while sending RCPT TO", 10},
+    SKIP(39),
+};
+
 /* fail2ban.log: smtpd, postscreen and submission lines, all negatives. */
 static const struct expect fail2ban[] = {
     SKIP(1), SKIP(2), SKIP(3), SKIP(4), SKIP(5),
@@ -768,6 +903,12 @@ static void test_fixture_logwatch(void **state)
 {
 	(void)state;
 	check_file("postfix/logwatch-msgonly.log", logwatch, N_ELEM(logwatch));
+}
+
+static void test_fixture_tcd(void **state)
+{
+	(void)state;
+	check_file("postfix/tcd-msgonly.log", tcd, N_ELEM(tcd));
 }
 
 static void test_fixture_fail2ban(void **state)
@@ -1169,7 +1310,7 @@ static void test_truncation(void **state)
 	    "postfix/kumina.log",          "postfix/winebarrel.log",
 	    "postfix/grok-msgonly.log",    "postfix/grok-sent-msgonly.log",
 	    "postfix/forums.log",          "postfix/logwatch-msgonly.log",
-	    "postfix/fail2ban.log",
+	    "postfix/fail2ban.log",        "postfix/tcd-msgonly.log",
 	};
 	size_t cuts = 0, events = 0;
 
@@ -1281,6 +1422,7 @@ int main(void)
 	    cmocka_unit_test(test_fixture_grok_sent),
 	    cmocka_unit_test(test_fixture_forums),
 	    cmocka_unit_test(test_fixture_logwatch),
+	    cmocka_unit_test(test_fixture_tcd),
 	    cmocka_unit_test(test_fixture_fail2ban),
 	    cmocka_unit_test(test_delays_and_syslog_fields),
 	    cmocka_unit_test(test_handwritten),

@@ -28,6 +28,11 @@
  *   - "delivery temporarily suspended: <reason>" is RS_STAGE_QUEUE: Postfix
  *     made no new attempt (TAXONOMY.md); the reason stays in reply_text.
  *   - status=expired / force-expired is RS_STAGE_QUEUE.
+ *   - Postfix before 2.3 (no port after the address, no dsn=): "while
+ *     performing the initial protocol handshake", "connect to x[ip]: read
+ *     timeout" and "... server dropped connection without sending the
+ *     initial SMTP greeting" are RS_STAGE_GREETING, as their 2.3+
+ *     successors ("while receiving the initial server greeting") are.
  *
  * @locality any thread; stateless, allocates nothing.
  */
@@ -241,7 +246,11 @@ static rs_stage_t stage_of_doing(const char *p, size_t n)
 {
 	rs_stage_t st;
 
-	if (rs_str_starts(p, n, "receiving the initial server greeting")) {
+	/* Postfix before 2.3 named the banner and EHLO together "the
+	 * initial protocol handshake": greeting, as TAXONOMY.md has it
+	 * for an exchange the log cannot split. */
+	if (rs_str_starts(p, n, "receiving the initial server greeting") ||
+	    rs_str_starts(p, n, "performing the initial protocol handshake")) {
 		return RS_STAGE_GREETING;
 	}
 	if (rs_str_starts(p, n, "performing the ")) {
@@ -269,6 +278,16 @@ static rs_stage_t stage_of_lead(const char *p, size_t n)
 	rs_stage_t st;
 
 	if (rs_str_starts(p, n, "connect to ")) {
+		/* Postfix before 2.3 waited for the banner inside its connect
+		 * step: "connect to x[ip]: read timeout" (no banner in time)
+		 * and "... server dropped connection without sending the
+		 * initial SMTP greeting" failed after the TCP connect. */
+		if (rs_str_ends(p, n, ": read timeout") ||
+		    rs_str_find(p, n,
+		                "without sending the initial SMTP "
+		                "greeting") != NULL) {
+			return RS_STAGE_GREETING;
+		}
 		return RS_STAGE_CONNECT;
 	}
 	if (rs_str_ifind(p, n, "refused to talk to me") != NULL) {
