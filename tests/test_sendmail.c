@@ -248,7 +248,9 @@ struct fexpect {
  * "delay=" in its source; line 18 has a masked relay address; 21, 24, 25
  * relay to "[IPv6:...]"; 23 logs "to=Vasya <addr>" (display name); 30-38
  * come from "journalctl -x" (zero-padded day, "-- Subject:" catalogue
- * lines, bare "stat=Deferred").
+ * lines, bare "stat=Deferred"); 41 relays through a smart host written
+ * with quotes ("relay='smtp.1and1.com'"), 45 (ISO 8601 stamp, vCenter)
+ * through a bare address ("relay=192.168.1.2").
  */
 static const struct fexpect forums_exp[] = {
     {1, EV, D, RS_STAGE_CONNECT, 0, "4.0.0", NULL, "127.0.0.1",
@@ -317,6 +319,20 @@ static const struct fexpect forums_exp[] = {
      "0397TlbY013757", "postmaster", NULL, "Deferred", 3599, 0},
     {38, EV, D, RS_STAGE_UNKNOWN, 0, "4.0.0", "csf-mail.rl.ac.uk", NULL,
      "0396TlbO013457", "postmaster", NULL, "Deferred", 7199, 0},
+    SKIPPED(39),
+    {40, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, "127.0.0.1",
+     "p8UJtn4v003922", "user21@novelapplications.com", "novelapplications.com",
+     "p8UJto7v003923 Message accepted for delivery", 1, 0},
+    {41, EV, B, RS_STAGE_CONNECT, 0, "5.1.2", "smtp.1and1.com", NULL,
+     "p8UJto7v003923", "user21@novelapplications.com", "novelapplications.com",
+     "Host unknown (Name server: 'smtp.1and1.com': host not found)", 0, 0},
+    SKIPPED(42),
+    SKIPPED(43),
+    SKIPPED(44),
+    {45, EV, B, RS_STAGE_CONNECT, 0, "5.1.2", "192.168.1.2", "192.168.1.2",
+     "0AU4NVat063189", "adm.vms@domain.hk", "domain.hk",
+     "Host unknown (Name server: 192.168.1.2: host not found)", 0, 0},
+    SKIPPED(46),
 };
 
 /* sendmail/fail2ban.log: rejects, EXPN, "did not issue MAIL": negatives. */
