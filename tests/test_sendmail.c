@@ -208,6 +208,215 @@ static void test_fixture_lines(void **state)
 	rs_test_fixture_free(&ls);
 }
 
+/* ------------------------------------- new fixtures, with negatives */
+
+/* What one line of a mixed fixture must give. Strings NULL: absent. */
+struct fexpect {
+	int line;
+	rs_parse_result_t res; /* NOT_SENDMAIL: detect() refuses the line */
+	rs_status_t status;
+	rs_stage_t stage;
+	uint32_t code;
+	const char *enh;
+	const char *host;
+	const char *ip;
+	const char *qid;
+	const char *rcpt;
+	const char *domain;
+	const char *text;     /* exact reply_text */
+	double total, xdelay; /* -1 when absent */
+};
+
+#define EV RS_PARSE_EVENT
+#define S RS_STATUS_SENT
+#define NOT_SENDMAIL ((rs_parse_result_t)-1)
+#define SKIPPED(n)                                                             \
+	{                                                                      \
+		n, RS_PARSE_SKIP, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, \
+		    NULL, -1, -1                                               \
+	}
+#define OTHER(n)                                                               \
+	{                                                                      \
+		n, NOT_SENDMAIL, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL,  \
+		    NULL, -1, -1                                               \
+	}
+
+/*
+ * sendmail/forums.log: real lines from public threads and a plugin README
+ * (sources and anonymisation in the fixture README). Line 2 has an
+ * unpadded day ("May 8") and a delay with days ("2+15:56:56"); line 6 lost
+ * "delay=" in its source; line 18 has a masked relay address; 21, 24, 25
+ * relay to "[IPv6:...]"; 23 logs "to=Vasya <addr>" (display name); 30-38
+ * come from "journalctl -x" (zero-padded day, "-- Subject:" catalogue
+ * lines, bare "stat=Deferred"); 41 relays through a smart host written
+ * with quotes ("relay='smtp.1and1.com'"), 45 (ISO 8601 stamp, vCenter)
+ * through a bare address ("relay=192.168.1.2").
+ */
+static const struct fexpect forums_exp[] = {
+    {1, EV, D, RS_STAGE_CONNECT, 0, "4.0.0", NULL, "127.0.0.1",
+     "o0T401sX008943", "XXXXX", NULL, "Connection refused by [127.0.0.1]",
+     42000, 0},
+    {2, EV, D, RS_STAGE_CONNECT, 0, "4.0.0", "mx4.xxx.xx", NULL,
+     "n45JUemL016426", "xxx@xx.xx", "xx.xx",
+     "Connection refused by mx4.xxx.xx.", 230216, 0},
+    SKIPPED(3),
+    SKIPPED(4),
+    SKIPPED(5),
+    {6, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, "93.184.216.34",
+     "u31FFPtp032300", "sent1@example.com", "example.com",
+     "ok:  Message 40279894 accepted", -1, 0},
+    SKIPPED(7),
+    SKIPPED(8),
+    SKIPPED(9),
+    {10, EV, B, RS_STAGE_UNKNOWN, 0, "5.1.1", NULL, "127.0.0.1",
+     "u1IJTV2q001590", "dude1@mydomain.com", "mydomain.com", "User unknown", 0,
+     0},
+    SKIPPED(11),
+    SKIPPED(12),
+    {13, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, "127.0.0.1",
+     "u1IJTV2r001590", "www-data", NULL,
+     "u1IJTVKD001591 Message accepted for delivery", 0, 0},
+    {14, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, NULL, "u1IJTVKD001591",
+     "www-data@mydomain.com", "mydomain.com", "Sent", 0, 0},
+    SKIPPED(15),
+    SKIPPED(16),
+    SKIPPED(17),
+    {18, EV, B, RS_STAGE_UNKNOWN, 0, "5.1.1", "email.mydomain.com", NULL,
+     "u1KEXqu0007812", "dude1@mydomain.com", "mydomain.com", "User unknown", 0,
+     0},
+    SKIPPED(19),
+    SKIPPED(20),
+    {21, EV, B, RS_STAGE_UNKNOWN, 0, "5.0.0", "gmail-smtp-in.l.google.com",
+     "2a00:1450:400c:c08:0:0:0:1b", "v9PCoLiO006667", "user8@gmail.com",
+     "gmail.com", "Service unavailable", 0, 0},
+    SKIPPED(22),
+    {23, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, "127.0.0.1",
+     "v9PCoLxI006666", "user8@gmail.com", "gmail.com",
+     "v9PCoLiO006667 Message accepted for delivery", 0, 0},
+    {24, EV, B, RS_STAGE_UNKNOWN, 0, "5.0.0", "gmail-smtp-in.l.google.com",
+     "2a00:1450:400c:c08:0:0:0:1a", "v9PDh53q007087", "user8@gmail.com",
+     "gmail.com", "Service unavailable", 1, 1},
+    {25, EV, B, RS_STAGE_UNKNOWN, 0, "5.0.0", "gmail-smtp-in.l.google.com",
+     "2a00:1450:400c:c08:0:0:0:1a", "v9PDh53r007087", "user8@gmail.com",
+     "gmail.com", "Service unavailable", 0, 0},
+    {26, EV, B, RS_STAGE_UNKNOWN, 0, "5.1.1", NULL, NULL, "v9PDh53r007087",
+     "postmaster", NULL, "User unknown", 0, -1},
+    SKIPPED(27),
+    {28, EV, B, RS_STAGE_UNKNOWN, 0, "5.1.1", NULL, NULL, "v9PDh53s007087",
+     "MAILER-DAEMON", NULL, "User unknown", 0, -1},
+    SKIPPED(29),
+    SKIPPED(30),
+    {31, EV, D, RS_STAGE_UNKNOWN, 454, "4.7.1", "csf-mail.rl.ac.uk",
+     "130.246.180.28", "0397TlbT013757", "postmaster", NULL,
+     "454 4.7.1 <postmaster@infraportal.stfc.ac.uk>: Relay access denied", 3577,
+     3},
+    OTHER(32),
+    OTHER(33),
+    OTHER(34),
+    OTHER(35),
+    OTHER(36),
+    {37, EV, D, RS_STAGE_UNKNOWN, 0, "4.0.0", "csf-mail.rl.ac.uk", NULL,
+     "0397TlbY013757", "postmaster", NULL, "Deferred", 3599, 0},
+    {38, EV, D, RS_STAGE_UNKNOWN, 0, "4.0.0", "csf-mail.rl.ac.uk", NULL,
+     "0396TlbO013457", "postmaster", NULL, "Deferred", 7199, 0},
+    SKIPPED(39),
+    {40, EV, S, RS_STAGE_UNKNOWN, 0, "2.0.0", NULL, "127.0.0.1",
+     "p8UJtn4v003922", "user21@novelapplications.com", "novelapplications.com",
+     "p8UJto7v003923 Message accepted for delivery", 1, 0},
+    {41, EV, B, RS_STAGE_CONNECT, 0, "5.1.2", "smtp.1and1.com", NULL,
+     "p8UJto7v003923", "user21@novelapplications.com", "novelapplications.com",
+     "Host unknown (Name server: 'smtp.1and1.com': host not found)", 0, 0},
+    SKIPPED(42),
+    SKIPPED(43),
+    SKIPPED(44),
+    {45, EV, B, RS_STAGE_CONNECT, 0, "5.1.2", "192.168.1.2", "192.168.1.2",
+     "0AU4NVat063189", "adm.vms@domain.hk", "domain.hk",
+     "Host unknown (Name server: 192.168.1.2: host not found)", 0, 0},
+    SKIPPED(46),
+};
+
+/* sendmail/fail2ban.log: rejects, EXPN, "did not issue MAIL": negatives. */
+static const struct fexpect fail2ban_exp[] = {
+    OTHER(1),   SKIPPED(2), SKIPPED(3), SKIPPED(4), SKIPPED(5),
+    SKIPPED(6), SKIPPED(7), OTHER(8),   SKIPPED(9), SKIPPED(10),
+};
+
+/* Check every line of one mixed fixture against its table. */
+static void check_file(const char *rel, const struct fexpect *ex, size_t n_ex)
+{
+	rs_test_fixture_t ls;
+	rs_record_t rec;
+	const char *why;
+
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(rs_test_fixture_load(rel, &ls), 0);
+	assert_int_equal(ls.count, n_ex);
+	for (size_t i = 0; i < n_ex; i++) {
+		const struct fexpect *e = &ex[i];
+		rs_parse_result_t res;
+
+		assert_int_equal(e->line, (int)i + 1);
+		if (e->res == NOT_SENDMAIL) {
+			rs_logline_t ll;
+			rs_logline_init(&ll, ls.line[i], ls.len[i]);
+			if (rs_sendmail_format.detect(&ll)) {
+				fail_msg("%s line %d: detected as Sendmail",
+				         rel, e->line);
+			}
+			continue;
+		}
+		res = parse_line(ls.line[i], ls.len[i], &rec, &why);
+		if (res != e->res) {
+			fail_msg("%s line %d: result %d, want %d (%s)", rel,
+			         e->line, res, e->res, why ? why : "");
+		}
+		if (res != RS_PARSE_EVENT) {
+			continue;
+		}
+		assert_int_equal(rec.mta, RS_MTA_SENDMAIL);
+		if (rec.status != e->status || rec.stage != e->stage) {
+			fail_msg("%s line %d: %s/%s, want %s/%s", rel, e->line,
+			         rs_taxonomy_status_name(rec.status),
+			         rs_taxonomy_stage_name(rec.stage),
+			         rs_taxonomy_status_name(e->status),
+			         rs_taxonomy_stage_name(e->stage));
+		}
+		if (rec.reply_code != e->code) {
+			fail_msg("%s line %d: reply_code %u, want %u", rel,
+			         e->line, rec.reply_code, e->code);
+		}
+		rs_test_check_str("enhanced_code", e->line, rec.enhanced_code,
+		                  e->enh);
+		rs_test_check_str("remote_host", e->line, rec.remote_host,
+		                  e->host);
+		rs_test_check_str("remote_ip", e->line, rec.remote_ip, e->ip);
+		assert_int_equal(rec.remote_port, 0);
+		rs_test_check_str("queue_id", e->line, rec.queue_id, e->qid);
+		rs_test_check_str("recipient", e->line, rec.recipient, e->rcpt);
+		rs_test_check_str("recipient_domain", e->line,
+		                  rec.recipient_domain, e->domain);
+		rs_test_check_str("reply_text", e->line, rec.reply_text,
+		                  e->text);
+		rs_test_check_secs("delay", e->line, rec.delays.total,
+		                   e->total);
+		rs_test_check_secs("xdelay", e->line, rec.delays.transmission,
+		                   e->xdelay);
+	}
+	rs_test_fixture_free(&ls);
+}
+
+static void test_fixture_forums(void **state)
+{
+	(void)state;
+	check_file("sendmail/forums.log", forums_exp, N_ELEM(forums_exp));
+}
+
+static void test_fixture_fail2ban(void **state)
+{
+	(void)state;
+	check_file("sendmail/fail2ban.log", fail2ban_exp, N_ELEM(fail2ban_exp));
+}
+
 /* ------------------------------------------------ hand-written forms */
 
 struct synth {
@@ -448,17 +657,24 @@ static void test_truncation(void **state)
 	rs_test_fixture_t ls;
 	size_t cuts = 0, events = 0, malformed = 0;
 
+	static const char *const files[] = {"sendmail/sendmail.log",
+	                                    "sendmail/forums.log",
+	                                    "sendmail/fail2ban.log"};
+
 	(void)state;
-	assert_int_equal(rs_test_fixture_load("sendmail/sendmail.log", &ls), 0);
-	for (size_t i = 0; i < ls.count; i++) {
-		for (size_t cut = 0; cut <= ls.len[i]; cut++) {
-			rs_parse_result_t res = parse_exact(ls.line[i], cut);
-			events += res == RS_PARSE_EVENT;
-			malformed += res == RS_PARSE_MALFORMED;
-			cuts++;
+	for (size_t f = 0; f < N_ELEM(files); f++) {
+		assert_int_equal(rs_test_fixture_load(files[f], &ls), 0);
+		for (size_t i = 0; i < ls.count; i++) {
+			for (size_t cut = 0; cut <= ls.len[i]; cut++) {
+				rs_parse_result_t res =
+				    parse_exact(ls.line[i], cut);
+				events += res == RS_PARSE_EVENT;
+				malformed += res == RS_PARSE_MALFORMED;
+				cuts++;
+			}
 		}
+		rs_test_fixture_free(&ls);
 	}
-	rs_test_fixture_free(&ls);
 	assert_true(cuts > 3000);
 	assert_true(events > 100);     /* cuts inside the stat text */
 	assert_true(malformed > 1000); /* cuts before stat= */
@@ -533,6 +749,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fixture_lines),
+	    cmocka_unit_test(test_fixture_forums),
+	    cmocka_unit_test(test_fixture_fail2ban),
 	    cmocka_unit_test(test_handwritten),
 	    cmocka_unit_test(test_skip_controls),
 	    cmocka_unit_test(test_malformed),

@@ -120,6 +120,36 @@ static void test_rfc3164_time(void **state)
 	assert_memory_equal(sl.time.p + 3, " 01 00:00:00", 12);
 }
 
+/*
+ * A day without its pad ("Dec 3 09:35:43"): real Postfix and Sendmail
+ * lines in this form (tests/fixtures/postfix/forums.log 37 and 58-59,
+ * sendmail/forums.log 2) give the same time and the same fields.
+ */
+static void test_rfc3164_unpadded_day(void **state)
+{
+	static const char real[] =
+	    "Dec 3 09:35:43 localhost postfix/smtp[11319]: 8E9A1206B117: "
+	    "to=<packt@example.co>";
+	char line[128];
+	rs_syslog_t sl;
+	int y, mo;
+
+	(void)state;
+	split_ok(real, &sl);
+	check_str("time", real, sl.time, "Dec 3 09:35:43");
+	check_str("host", real, sl.host, "localhost");
+	check_str("program", real, sl.program, "postfix/smtp");
+	check_str("pid", real, sl.pid, "11319");
+	check_str("msg", real, sl.msg, "8E9A1206B117: to=<packt@example.co>");
+	now_year_month(&y, &mo);
+	snprintf(line, sizeof(line), "%s 1 00:00:00 h p[1]: m",
+	         month_names[mo - 1]);
+	split_ok(line, &sl);
+	assert_int_equal(sl.time_ms, utc_ms(y, mo, 1, 0, 0, 0));
+	assert_int_equal(sl.time.n, 14);
+	check_str("msg", line, sl.msg, "m");
+}
+
 /* Last month: this year, or last year when it is January now. */
 static void test_rfc3164_year(void **state)
 {
@@ -256,7 +286,10 @@ static void test_rejected(void **state)
 	    "Jun  3 10:60:00 h p[1]: m",
 	    "Jun  3 10:40:61 h p[1]: m",
 	    "Jun  3 1:40:59 h p[1]: m",
-	    "Jun 3 10:40:59 h p[1]: m",
+	    "Jun 3 1:40:59 h p[1]: m",
+	    "Jun 3  10:40:59 h p[1]: m",
+	    "Jun 0 10:40:59 h p[1]: m",
+	    "Jun 3 10:40:59",
 	    "2024-13-01T00:00:00Z h p[1]: m",
 	    "2024-00-01T00:00:00Z h p[1]: m",
 	    "2024-02-30T00:00:00Z h p[1]: m",
@@ -362,6 +395,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rfc3164_fields),
 	    cmocka_unit_test(test_rfc3164_time),
+	    cmocka_unit_test(test_rfc3164_unpadded_day),
 	    cmocka_unit_test(test_rfc3164_year),
 	    cmocka_unit_test(test_iso),
 	    cmocka_unit_test(test_rfc5424),

@@ -93,6 +93,8 @@ struct lead {
 /* Message phrases that name the SMTP command; first match wins. */
 static const struct lead leads[] = {
     {"SMTP error from remote mail server after ", LEAD_REPLY},
+    /* The wording of Exim before 4.50. */
+    {"SMTP error from remote mailer after ", LEAD_REPLY},
     {"LMTP error after ", LEAD_REPLY},
     {"PRDR error after ", LEAD_PRDR},
     {"SMTP timeout after ", LEAD_COMMAND},
@@ -477,7 +479,8 @@ static rs_parse_result_t read_head(const char *p, const char *e,
 		return RS_PARSE_SKIP;
 	}
 	p += 2;
-	if (p < e) {
+	/* One space, or more: "->  a@b <\" x\"@c>" is real. */
+	while (p < e && *p == ' ') {
 		p++;
 	}
 	tok = p;
@@ -668,18 +671,27 @@ static int is_exim_program(rs_str_t program)
 
 /*
  * "<host> exim[pid]: <message>": a syslog template without the date
- * (seen in fail2ban's test data). Fills *out (no time) and returns it,
- * or NULL when the line is not of that shape.
+ * (seen in fail2ban's test data), or "exim[pid]: <message>" without the
+ * host either (as log viewers show a line). Fills *out (no time) and
+ * returns it, or NULL when the line is not of that shape.
  */
 static const rs_syslog_t *host_tag_prefix(const char *p, size_t n,
                                           rs_syslog_t *out)
 {
 	const char *sp = memchr(p, ' ', n), *tag, *q;
+	rs_str_t host = RS_STR_NULL;
 
 	if (sp == NULL || sp == p) {
 		return NULL;
 	}
-	tag = sp + 1;
+	for (q = p; q < sp && *q != '['; q++) {
+	}
+	if (q < sp && is_exim_program(rs_str(p, (size_t)(q - p)))) {
+		tag = p; /* no host */
+	} else {
+		host = rs_str(p, (size_t)(sp - p));
+		tag = sp + 1;
+	}
 	for (q = tag; q < p + n && *q != '[' && *q != ' ' && *q != ':'; q++) {
 	}
 	if (q + 1 >= p + n || *q != '[' ||
@@ -687,7 +699,7 @@ static const rs_syslog_t *host_tag_prefix(const char *p, size_t n,
 		return NULL;
 	}
 	memset(out, 0, sizeof(*out));
-	out->host = rs_str(p, (size_t)(sp - p));
+	out->host = host;
 	out->program = rs_str(tag, (size_t)(q - tag));
 	q = memchr(q, ']', (size_t)(p + n - q));
 	if (q == NULL || q + 2 > p + n || q[1] != ':') {
@@ -711,8 +723,13 @@ static int exim_detect(rs_logline_t *ll)
 		return 1;
 	}
 	sl = rs_logline_syslog(ll);
-	return sl != NULL && (is_exim_program(sl->program) ||
-	                      rs_exim_line_matches(sl->msg.p, sl->msg.n));
+	if (sl == NULL) {
+		/* Not a syslog line: perhaps one without the date. */
+		rs_syslog_t bare;
+		return host_tag_prefix(ll->p, ll->n, &bare) != NULL;
+	}
+	return is_exim_program(sl->program) ||
+	       rs_exim_line_matches(sl->msg.p, sl->msg.n);
 }
 
 /* Is there a " => " ("->", ">>", "*>") in [p, p+n)? One memchr per '>':

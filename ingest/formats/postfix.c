@@ -28,6 +28,11 @@
  *   - "delivery temporarily suspended: <reason>" is RS_STAGE_QUEUE: Postfix
  *     made no new attempt (TAXONOMY.md); the reason stays in reply_text.
  *   - status=expired / force-expired is RS_STAGE_QUEUE.
+ *   - Postfix before 2.3 (no port after the address, no dsn=): "while
+ *     performing the initial protocol handshake", "connect to x[ip]: read
+ *     timeout" and "... server dropped connection without sending the
+ *     initial SMTP greeting" are RS_STAGE_GREETING, as their 2.3+
+ *     successors ("while receiving the initial server greeting") are.
  *
  * @locality any thread; stateless, allocates nothing.
  */
@@ -241,7 +246,11 @@ static rs_stage_t stage_of_doing(const char *p, size_t n)
 {
 	rs_stage_t st;
 
-	if (rs_str_starts(p, n, "receiving the initial server greeting")) {
+	/* Postfix before 2.3 named the banner and EHLO together "the
+	 * initial protocol handshake": greeting, as TAXONOMY.md has it
+	 * for an exchange the log cannot split. */
+	if (rs_str_starts(p, n, "receiving the initial server greeting") ||
+	    rs_str_starts(p, n, "performing the initial protocol handshake")) {
 		return RS_STAGE_GREETING;
 	}
 	if (rs_str_starts(p, n, "performing the ")) {
@@ -269,6 +278,16 @@ static rs_stage_t stage_of_lead(const char *p, size_t n)
 	rs_stage_t st;
 
 	if (rs_str_starts(p, n, "connect to ")) {
+		/* Postfix before 2.3 waited for the banner inside its connect
+		 * step: "connect to x[ip]: read timeout" (no banner in time)
+		 * and "... server dropped connection without sending the
+		 * initial SMTP greeting" failed after the TCP connect. */
+		if (rs_str_ends(p, n, ": read timeout") ||
+		    rs_str_find(p, n,
+		                "without sending the initial SMTP "
+		                "greeting") != NULL) {
+			return RS_STAGE_GREETING;
+		}
 		return RS_STAGE_CONNECT;
 	}
 	if (rs_str_ifind(p, n, "refused to talk to me") != NULL) {
@@ -390,7 +409,10 @@ static void read_status_text(const char *p, size_t n, rs_record_t *rec,
 /* Map a delivery agent's status word; -1 when it is not one. */
 static int status_of_word(rs_str_t w)
 {
-	if (rs_str_eq(w.p, w.n, "deferred")) {
+	/* With soft_bounce = yes a bounce is logged as "SOFTBOUNCE" and
+	 * the message stays queued: a deferral. */
+	if (rs_str_eq(w.p, w.n, "deferred") ||
+	    rs_str_eq(w.p, w.n, "SOFTBOUNCE")) {
 		return RS_STATUS_DEFERRED;
 	}
 	if (rs_str_eq(w.p, w.n, "bounced") ||
@@ -430,8 +452,9 @@ static rs_parse_result_t parse_delivery(const char *p, size_t n,
 	}
 	status = status_of_word(f.status);
 	if (status < 0) {
-		*why = "Postfix status= value is not one of deferred, bounced, "
-		       "expired, force-expired, undeliverable, sent";
+		*why = "Postfix status= value is not one of deferred, "
+		       "SOFTBOUNCE, bounced, expired, force-expired, "
+		       "undeliverable, sent";
 		return RS_PARSE_MALFORMED;
 	}
 	if (end - f.after < 2 || f.after[0] != ' ' || f.after[1] != '(') {

@@ -116,21 +116,23 @@ static rs_str_t optional_field(const char *p, const char *head_end,
 
 /*
  * First recipient of a to= value: "<a>,<b>" -> "a", "a,b" -> "a",
- * "postmaster" -> "postmaster". Returns -1 when '<' never closes.
+ * "postmaster" -> "postmaster", and with a display name, as Sendmail logs
+ * the To: header of "sendmail -t", "Vasya <a>" -> "a". Returns -1 when
+ * '<' never closes.
  */
 static int first_recipient(rs_str_t to, rs_str_t *out)
 {
-	size_t i;
+	size_t i, e;
 
-	if (to.n > 0 && to.p[0] == '<') {
-		i = rs_fields_angle_end(to.p, to.n);
-		if (i == 0) {
+	for (i = 0; i < to.n && to.p[i] != ',' && to.p[i] != '<'; i++) {
+	}
+	if (i < to.n && to.p[i] == '<') {
+		e = rs_fields_angle_end(to.p + i, to.n - i);
+		if (e == 0) {
 			return -1;
 		}
-		*out = rs_str(to.p + 1, i - 2);
+		*out = rs_str(to.p + i + 1, e - 2);
 		return 0;
-	}
-	for (i = 0; i < to.n && to.p[i] != ','; i++) {
 	}
 	*out = rs_str(to.p, i);
 	return 0;
@@ -138,7 +140,9 @@ static int first_recipient(rs_str_t to, rs_str_t *out)
 
 /*
  * relay= forms: "host. [ip]", "host [ip]", "[ip] [ip]" (no name), "host.",
- * "localhost", and the mangled "relay_id dsn=4.0.0" (host "relay_id").
+ * "localhost", a smart host written with quotes in sendmail.mc
+ * ("'smtp.1and1.com'"), a bare address ("192.168.1.2"), and the mangled
+ * "relay_id dsn=4.0.0" (host "relay_id").
  */
 static void set_relay(rs_record_t *rec, rs_str_t relay)
 {
@@ -154,12 +158,20 @@ static void set_relay(rs_record_t *rec, rs_str_t relay)
 		rec->remote_ip =
 		    rs_fields_bracket_ip(p, (size_t)(name_end - p));
 	} else {
+		const char *h = p;
 		size_t hn = (size_t)(name_end - p);
-		if (hn > 0 && p[hn - 1] == '.') {
+		if (hn >= 2 && h[0] == '\'' && h[hn - 1] == '\'') {
+			h++;
+			hn -= 2;
+		}
+		if (hn > 0 && h[hn - 1] == '.') {
 			hn--;
 		}
 		if (hn > 0) {
-			rec->remote_host = rs_str(p, hn);
+			rec->remote_host = rs_str(h, hn);
+			if (rs_str_is_ip(h, hn)) {
+				rec->remote_ip = rec->remote_host;
+			}
 		}
 	}
 	if (sp != NULL && sp + 1 < end && sp[1] == '[') {

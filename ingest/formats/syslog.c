@@ -204,29 +204,44 @@ static int month_of(const char *p)
 	return -1;
 }
 
-/* "Sep 25 18:26:36" (day space- or zero-padded); bytes used, 0 if not. */
+/*
+ * "Sep 25 18:26:36" (day space- or zero-padded) or "Sep 5 18:26:36" (day
+ * not padded: syslog daemons that print "%e" without the pad, and logs
+ * pasted through web forms that squeeze runs of spaces); bytes used, 0 if
+ * not.
+ */
 static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 {
 	int mo = -1, d, h, mi, s, year, cur_month;
+	size_t t; /* where "HH:MM:SS" starts */
 
-	if (n < 15 || p[3] != ' ' || p[6] != ' ' || p[9] != ':' ||
-	    p[12] != ':') {
+	if (n < 14 || p[3] != ' ') {
+		return 0;
+	}
+	if (rs_str_isdigit(p[4]) && p[5] == ' ') {
+		t = 6; /* "Sep 5 " */
+	} else if (n >= 15 && p[6] == ' ') {
+		t = 7;
+	} else {
+		return 0;
+	}
+	if (p[t + 2] != ':' || p[t + 5] != ':') {
 		return 0;
 	}
 	mo = month_of(p);
 	if (mo < 0) {
 		return 0;
 	}
-	if (p[4] == ' ') {
-		if (digits(p + 5, 1, 1, &d)) {
+	if (t == 6 || p[4] == ' ') {
+		if (digits(p + t - 2, 1, 1, &d)) {
 			return 0;
 		}
 	} else if (digits(p + 4, 2, 2, &d)) {
 		return 0;
 	}
 	/* No year in the stamp: allow Feb 29 whatever the year. */
-	if (digits(p + 7, 2, 2, &h) || digits(p + 10, 2, 2, &mi) ||
-	    digits(p + 13, 2, 2, &s) || d < 1 ||
+	if (digits(p + t, 2, 2, &h) || digits(p + t + 3, 2, 2, &mi) ||
+	    digits(p + t + 6, 2, 2, &s) || d < 1 ||
 	    d > (mo == 2 ? 29 : days_in_month(1970, mo)) || h > 23 || mi > 59 ||
 	    s > 60) {
 		return 0;
@@ -239,7 +254,7 @@ static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 	*ms = (days_from_civil(year, (unsigned)mo, (unsigned)d) * 86400 +
 	       h * 3600 + mi * 60 + s) *
 	      1000;
-	return 15;
+	return t + 8;
 }
 
 /* Next space-delimited token starting at *i; advances past one space. */

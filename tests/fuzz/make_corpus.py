@@ -28,10 +28,11 @@ FORMATS = ["auto", "kumomta", "exim", "postfix", "sendmail", "pmta",
 FORMAT_FILES = {
     "auto": ["sample/mixed.log"],
     "kumomta": ["kumomta/responses.jsonl", "kumomta/constructed.jsonl"],
-    "exim": ["exim/exim-2012.log", "exim/syslog.log", "exim/selectors.log"],
+    "exim": ["exim/exim-2012.log", "exim/syslog.log", "exim/selectors.log",
+             "exim/public.log"],
     "postfix": ["postfix/kumina.log", "postfix/grok-msgonly.log",
-                "multiline/postfix.log"],
-    "sendmail": ["sendmail/sendmail.log"],
+                "multiline/postfix.log", "postfix/forums.log"],
+    "sendmail": ["sendmail/sendmail.log", "sendmail/forums.log"],
     "pmta": ["pmta/v4-default-fields.csv", "pmta/header-multitype.csv",
              "pmta/headerless.csv"],
     "opensmtpd": ["opensmtpd/relay-2013.log", "opensmtpd/syslog-2019.log",
@@ -91,6 +92,7 @@ def main():
                              "sendmail/sendmail.log"]):
         put(d, "line%d" % i, lines(rel, 1)[0])
     put(d, "iso", b"2024-03-01T10:11:12.345+02:00 mx1 postfix/smtp[12]: x")
+    put(d, "unpadded-day", b"Dec 3 09:35:43 localhost postfix/smtp[11319]: x")
 
     # parse: byte 0 the format index, then lines of that format.
     d = reset("parse")
