@@ -150,6 +150,41 @@ static void test_rfc3164_unpadded_day(void **state)
 	check_str("msg", line, sl.msg, "m");
 }
 
+/*
+ * journalctl's own stamps, which a journal exported as text carries:
+ * `-o short-precise` (fractional seconds on the RFC 3164 stamp) and
+ * `-o short-full` (weekday, date, time and zone name).
+ */
+static void test_journalctl(void **state)
+{
+	static const char full[] =
+	    "Sun 2026-12-06 23:30:01 UTC mail postfix/smtp[2803]: 4F1B21A0: "
+	    "to=<user@example.com>";
+	char line[160];
+	rs_syslog_t sl;
+	int y, mo;
+
+	(void)state;
+	now_year_month(&y, &mo);
+	snprintf(line, sizeof(line),
+	         "%s 01 00:00:01.123456 mail postfix/smtp[2803]: m",
+	         month_names[mo - 1]);
+	split_ok(line, &sl);
+	assert_int_equal(sl.time_ms, utc_ms(y, mo, 1, 0, 0, 1) + 123);
+	assert_int_equal(sl.time.n, 22);
+	check_str("host", line, sl.host, "mail");
+	check_str("program", line, sl.program, "postfix/smtp");
+	check_str("msg", line, sl.msg, "m");
+
+	split_ok(full, &sl);
+	assert_int_equal(sl.time_ms, utc_ms(2026, 12, 6, 23, 30, 1));
+	check_str("time", full, sl.time, "Sun 2026-12-06 23:30:01 UTC");
+	check_str("host", full, sl.host, "mail");
+	check_str("program", full, sl.program, "postfix/smtp");
+	check_str("pid", full, sl.pid, "2803");
+	check_str("msg", full, sl.msg, "4F1B21A0: to=<user@example.com>");
+}
+
 /* Last month: this year, or last year when it is January now. */
 static void test_rfc3164_year(void **state)
 {
@@ -309,6 +344,13 @@ static void test_rejected(void **state)
 	    "Jun  3 10:40:59 host prog[12",
 	    "Jun  3 10:40:59 host prog[12] no colon",
 	    "<13>1 - host app - - - msg",
+	    "Jun  3 10:40:59. h p[1]: m",
+	    "Jun  3 10:40:59.x h p[1]: m",
+	    "Sun 2026-12-06 23:30:01 mail p[1]: m",
+	    "Sun 2026-12-06T23:30:01 UTC h p[1]: m",
+	    "Sun 2026-13-06 23:30:01 UTC h p[1]: m",
+	    "Son 2026-12-06 23:30:01 UTC h p[1]: m",
+	    "Sun 2026-12-06 23:30:01 UTC",
 	};
 	rs_syslog_t sl;
 
@@ -328,6 +370,8 @@ static void test_truncation(void **state)
 	    "23EBE3D5C0: to=<h-664d01@h-695da2287.com>",
 	    "<165>1 2003-10-11T22:14:15.003Z mx1.example.org sm-mta - ID47 "
 	    "[exampleSDID@32473 iut=\"3\" note=\"a\\]b\"] q1: to=<a@b>",
+	    "Sun 2026-12-06 23:30:01 UTC mail postfix/smtp[2803]: q: to=<a@b>",
+	    "Dec 06 23:30:01.123456 mail postfix/smtp[2803]: q: to=<a@b>",
 	    "2024-01-02T03:04:05.123+01:00 mx1 postfix/smtp[7]: m",
 	};
 
@@ -397,6 +441,7 @@ int main(void)
 	    cmocka_unit_test(test_rfc3164_time),
 	    cmocka_unit_test(test_rfc3164_unpadded_day),
 	    cmocka_unit_test(test_rfc3164_year),
+	    cmocka_unit_test(test_journalctl),
 	    cmocka_unit_test(test_iso),
 	    cmocka_unit_test(test_rfc5424),
 	    cmocka_unit_test(test_pri_and_tag),

@@ -207,8 +207,9 @@ static int month_of(const char *p)
 /*
  * "Sep 25 18:26:36" (day space- or zero-padded) or "Sep 5 18:26:36" (day
  * not padded: syslog daemons that print "%e" without the pad, and logs
- * pasted through web forms that squeeze runs of spaces); bytes used, 0 if
- * not.
+ * pasted through web forms that squeeze runs of spaces), with optional
+ * fractional seconds ("Sep 25 18:26:36.123456", `journalctl -o
+ * short-precise`); bytes used, 0 if not.
  */
 static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 {
@@ -254,7 +255,47 @@ static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 	*ms = (days_from_civil(year, (unsigned)mo, (unsigned)d) * 86400 +
 	       h * 3600 + mi * 60 + s) *
 	      1000;
-	return t + 8;
+	t += 8;
+	if (t + 1 < n && p[t] == '.' && rs_str_isdigit(p[t + 1])) {
+		int64_t scale = 100;
+		for (t++; t < n && rs_str_isdigit(p[t]); t++) {
+			*ms += (p[t] - '0') * scale;
+			scale /= 10;
+		}
+	}
+	return t;
+}
+
+/*
+ * `journalctl -o short-full`: "Sun 2026-12-06 23:30:01 UTC" - weekday,
+ * date and time, and a zone name, always there. Bytes used, 0 if not.
+ * The zone is read as UTC ("UTC", "GMT") or left as written, as the
+ * RFC 3164 stamp's local time is.
+ */
+static size_t parse_weekday_time(const char *p, size_t n, int64_t *ms)
+{
+	static const char days[] = "MonTueWedThuFriSatSun";
+	size_t used, z;
+	int known = 0;
+
+	if (n < 4 + 19 + 2 || p[3] != ' ' || !rs_str_isdigit(p[4])) {
+		return 0;
+	}
+	for (size_t k = 0; k < 21 && !known; k += 3) {
+		known = memcmp(p, days + k, 3) == 0;
+	}
+	if (!known || p[14] != ' ') {
+		return 0;
+	}
+	used = rs_syslog_parse_iso(p + 4, n - 4, ms);
+	if (used != 19 || p[4 + used] != ' ') {
+		return 0;
+	}
+	z = 4 + used + 1;
+	while (z < n && p[z] != ' ') {
+		z++;
+	}
+	return z > 4 + used + 1 ? z : 0;
 }
 
 /* Next space-delimited token starting at *i; advances past one space. */
@@ -292,6 +333,9 @@ int rs_syslog_split(const char *line, size_t len, rs_syslog_t *out)
 		}
 	}
 	used = parse_rfc3164_time(line + i, len - i, &out->time_ms);
+	if (used == 0) {
+		used = parse_weekday_time(line + i, len - i, &out->time_ms);
+	}
 	if (used == 0) {
 		used = rs_syslog_parse_iso(line + i, len - i, &out->time_ms);
 		/* ISO stamps may carry a zone name or more digits; skip to

@@ -4,9 +4,13 @@
  * message, without copying.
  *
  * Accepted forms (an optional "<PRI>" first):
- *   RFC 3164   "Sep 25 18:26:36 host prog[pid]: msg"  (day space-padded or
- *              zero-padded; the year is taken as the current one, or the
- *              previous one when that would put the line in the future)
+ *   RFC 3164   "Sep 25 18:26:36 host prog[pid]: msg"  (day space-padded,
+ *              zero-padded or not padded, optional fractional seconds as
+ *              `journalctl -o short-precise` writes them; the year is taken
+ *              as the current one, or the previous one when that would put
+ *              the line in the future)
+ *   journalctl "Sun 2026-12-06 23:30:01 UTC host prog[pid]: msg"
+ *              (`-o short-full`: weekday, date, time, zone name)
  *   ISO 8601   "2024-01-02T03:04:05.123+01:00 host prog[pid]: msg"
  *   RFC 5424   "<PRI>1 2024-01-02T03:04:05Z host prog pid msgid - msg"
  * The "[pid]" part is optional.
