@@ -65,6 +65,10 @@ build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r12.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 77.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r12.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r13.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r13.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics

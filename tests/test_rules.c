@@ -277,8 +277,9 @@ static void eval_floor(const char *file, unsigned long min_rows, double min_acc,
  * fourth to eighth collections' parts (dev-r6, heldback-r6, dev-r7,
  * heldback-r7, dev-r8, heldback-r8, dev-r9, heldback-r9, dev-r10,
  * heldback-r10), the ninth collection's development part (dev-r11) and
- * the tenth collection's parts, split by source (dev-r12, heldback-r12),
- * apart, so that the earlier parts keep their floors.
+ * the tenth and eleventh collections' parts, split by source (dev-r12,
+ * heldback-r12, dev-r13, heldback-r13), apart, so that the earlier parts
+ * keep their floors.
  */
 static void test_labelled_accuracy(void **state)
 {
@@ -299,6 +300,8 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/dev-r11.tsv", 250, 89.0, 1.0);
 	eval_floor("replies/dev-r12.tsv", 120, 82.5, 1.0);
 	eval_floor("replies/heldback-r12.tsv", 130, 77.5, 1.0);
+	eval_floor("replies/dev-r13.tsv", 140, 81.5, 1.0);
+	eval_floor("replies/heldback-r13.tsv", 105, 81.0, 1.0);
 }
 
 /* Scratch and set lifecycle, including NULL arguments. */
