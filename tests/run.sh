@@ -43,29 +43,29 @@ build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 76 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 92 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 92.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 70.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 70 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 90.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 94 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 89 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r11.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 90 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r12.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 77.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 80 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r12.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r13.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r13.tsv | tail -n 2

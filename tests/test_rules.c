@@ -279,7 +279,10 @@ static void eval_floor(const char *file, unsigned long min_rows, double min_acc,
  * heldback-r10), the ninth collection's development part (dev-r11) and
  * the tenth and eleventh collections' parts, split by source (dev-r12,
  * heldback-r12, dev-r13, heldback-r13), apart, so that the earlier parts
- * keep their floors.
+ * keep their floors. Each floor stands max(1.5 points, 3 rows) under the
+ * part's figure when it was set: retraining the learned word step on more
+ * development text moves single rows of the parts of about 100 rows
+ * either way.
  */
 static void test_labelled_accuracy(void **state)
 {
@@ -289,18 +292,18 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/heldback-fresh.tsv", 550, 79.0, 1.0);
 	eval_floor("replies/dev-r6.tsv", 300, 93.0, 1.0);
 	eval_floor("replies/heldback-r6.tsv", 200, 76.0, 1.0);
-	eval_floor("replies/dev-r7.tsv", 270, 92.0, 1.0);
-	eval_floor("replies/heldback-r7.tsv", 180, 70.5, 1.0);
-	eval_floor("replies/dev-r8.tsv", 210, 93.0, 1.0);
+	eval_floor("replies/dev-r7.tsv", 270, 92.5, 1.0);
+	eval_floor("replies/heldback-r7.tsv", 180, 70.0, 1.0);
+	eval_floor("replies/dev-r8.tsv", 210, 93.5, 1.0);
 	eval_floor("replies/heldback-r8.tsv", 120, 83.5, 1.0);
 	eval_floor("replies/dev-r9.tsv", 120, 90.5, 1.0);
-	eval_floor("replies/heldback-r9.tsv", 100, 85.0, 1.0);
+	eval_floor("replies/heldback-r9.tsv", 100, 81.5, 1.0);
 	eval_floor("replies/dev-r10.tsv", 190, 94.0, 1.0);
-	eval_floor("replies/heldback-r10.tsv", 100, 80.5, 1.0);
+	eval_floor("replies/heldback-r10.tsv", 100, 79.5, 1.0);
 	eval_floor("replies/dev-r11.tsv", 250, 89.0, 1.0);
-	eval_floor("replies/dev-r12.tsv", 120, 82.5, 1.0);
-	eval_floor("replies/heldback-r12.tsv", 130, 77.5, 1.0);
-	eval_floor("replies/dev-r13.tsv", 140, 81.5, 1.0);
+	eval_floor("replies/dev-r12.tsv", 120, 90.0, 1.0);
+	eval_floor("replies/heldback-r12.tsv", 130, 80.0, 1.0);
+	eval_floor("replies/dev-r13.tsv", 140, 85.0, 1.0);
 	eval_floor("replies/heldback-r13.tsv", 105, 81.0, 1.0);
 }
 
