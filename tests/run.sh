@@ -77,6 +77,10 @@ build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r15.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 85.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r15.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r16.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r16.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics
