@@ -97,6 +97,19 @@ static int days_in_month(int y, int m)
 	return mdays[m - 1];
 }
 
+/* The milliseconds of the fraction digits from p[i] on (more than three
+ * digits are read and dropped); where the digits end. */
+static size_t frac_ms_at(const char *p, size_t n, size_t i, int64_t *ms)
+{
+	int64_t scale = 100;
+
+	for (*ms = 0; i < n && rs_str_isdigit(p[i]); i++) {
+		*ms += (p[i] - '0') * scale;
+		scale /= 10;
+	}
+	return i;
+}
+
 size_t rs_syslog_parse_iso(const char *p, size_t n, int64_t *ms)
 {
 	int y, mo, d, h, mi, s;
@@ -118,13 +131,7 @@ size_t rs_syslog_parse_iso(const char *p, size_t n, int64_t *ms)
 	}
 	i = 19;
 	if (i < n && (p[i] == '.' || p[i] == ',')) {
-		int64_t scale = 100;
-		i++;
-		while (i < n && rs_str_isdigit(p[i])) {
-			frac_ms += (p[i] - '0') * scale;
-			scale /= 10;
-			i++;
-		}
+		i = frac_ms_at(p, n, i + 1, &frac_ms);
 	}
 	if (i < n && p[i] == 'Z') {
 		i++;
@@ -257,11 +264,9 @@ static size_t parse_rfc3164_time(const char *p, size_t n, int64_t *ms)
 	      1000;
 	t += 8;
 	if (t + 1 < n && p[t] == '.' && rs_str_isdigit(p[t + 1])) {
-		int64_t scale = 100;
-		for (t++; t < n && rs_str_isdigit(p[t]); t++) {
-			*ms += (p[t] - '0') * scale;
-			scale /= 10;
-		}
+		int64_t frac = 0;
+		t = frac_ms_at(p, n, t + 1, &frac);
+		*ms += frac;
 	}
 	return t;
 }
