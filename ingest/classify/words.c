@@ -101,6 +101,17 @@ static int word_byte(unsigned char c)
 /* Called for each feature occurrence: unigram or pair. */
 typedef void (*feature_fn)(const rs_words_t *m, long f, void *ctx);
 
+/* fn for the feature name[0..n) when the model knows it. */
+static void visit(const rs_words_t *m, const char *name, size_t n,
+                  feature_fn fn, void *ctx)
+{
+	long f = find(m, name, n);
+
+	if (f >= 0) {
+		fn(m, f, ctx);
+	}
+}
+
 /*
  * Walk the words of [p, p+n) and call fn for every known feature. Words
  * are built in a stack buffer; nothing is allocated.
@@ -139,18 +150,12 @@ static void walk(const rs_words_t *m, const char *p, size_t n, feature_fn fn,
 			continue;
 		}
 		if (wl > 0 && letter && !over) {
-			long f = find(m, word, wl);
-			if (f >= 0) {
-				fn(m, f, ctx);
-			}
+			visit(m, word, wl, fn, ctx);
 			if (pl > 0) {
 				memcpy(pair, prev, pl);
 				pair[pl] = '+';
 				memcpy(pair + pl + 1, word, wl);
-				f = find(m, pair, pl + 1 + wl);
-				if (f >= 0) {
-					fn(m, f, ctx);
-				}
+				visit(m, pair, pl + 1 + wl, fn, ctx);
 			}
 			memcpy(prev, word, wl);
 			pl = wl;
@@ -182,31 +187,21 @@ static void walk_codes(const rs_words_t *m, uint32_t code, const char *enh,
 {
 	char name[RS_WORDS_MAX_WORD + 1];
 	int any = 0;
-	long f;
 
 	if (enh != NULL && enh_len >= 3 && enh_len <= 11 && enh[1] == '.' &&
 	    digits_dots(enh, enh_len)) {
 		int n = snprintf(name, sizeof(name), "code:x%.*s",
 		                 (int)(enh_len - 1), enh + 1);
-		f = find(m, name, (size_t)n);
-		if (f >= 0) {
-			fn(m, f, ctx);
-		}
+		visit(m, name, (size_t)n, fn, ctx);
 		any = 1;
 	}
 	if (code >= 100 && code <= 999) {
 		int n = snprintf(name, sizeof(name), "code:%u", (unsigned)code);
-		f = find(m, name, (size_t)n);
-		if (f >= 0) {
-			fn(m, f, ctx);
-		}
+		visit(m, name, (size_t)n, fn, ctx);
 		any = 1;
 	}
 	if (!any) {
-		f = find(m, "code:none", 9);
-		if (f >= 0) {
-			fn(m, f, ctx);
-		}
+		visit(m, "code:none", 9, fn, ctx);
 	}
 }
 
