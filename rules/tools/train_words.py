@@ -168,6 +168,25 @@ def explain_all(replyscan, rules, texts):
     return res
 
 
+def linear_predict(classes, start, rows, fs):
+    """(class, posterior, known) as words.c scores features fs: start (log
+    priors or biases) plus each known feature's row, softmax; a reply with
+    no known word (codes do not count) gets nothing."""
+    s = list(start)
+    known = 0
+    for f in fs:
+        row = rows.get(f)
+        if row is None:
+            continue
+        known += not f.startswith(b"code:")
+        s = [a + b for a, b in zip(s, row)]
+    if known == 0:
+        return None, 0.0, 0
+    best = max(range(len(s)), key=lambda i: (s[i], -i))
+    z = sum(math.exp(v - s[best]) for v in s)
+    return classes[best], 1.0 / z, known
+
+
 class Model:
     """Multinomial naive Bayes (the version 1 file), kept for --cv's
     comparison."""
@@ -212,20 +231,7 @@ class Model:
 
     def predict(self, fs):
         """(class, posterior, known) as words.c scores features fs."""
-        s = list(self.prior)
-        known = 0
-        for f in fs:
-            lp = self.logp.get(f)
-            if lp is None:
-                continue
-            known += not f.startswith(b"code:")
-            for i in range(len(s)):
-                s[i] += lp[i]
-        if known == 0:
-            return None, 0.0, 0
-        best = max(range(len(s)), key=lambda i: (s[i], -i))
-        z = sum(math.exp(v - s[best]) for v in s)
-        return self.classes[best], 1.0 / z, known
+        return linear_predict(self.classes, self.prior, self.logp, fs)
 
 
 class Logistic:
@@ -282,19 +288,7 @@ class Logistic:
 
     def predict(self, fs):
         """(class, posterior, known) as words.c scores features fs."""
-        s = list(self.bias)
-        known = 0
-        for f in fs:
-            row = self.w.get(f)
-            if row is None:
-                continue
-            known += not f.startswith(b"code:")
-            s = [a + b for a, b in zip(s, row)]
-        if known == 0:
-            return None, 0.0, 0
-        best = max(range(len(s)), key=lambda i: (s[i], -i))
-        z = sum(math.exp(v - s[best]) for v in s)
-        return self.classes[best], 1.0 / z, known
+        return linear_predict(self.classes, self.bias, self.w, fs)
 
     def entries(self):
         return sum(1 for row in self.w.values() for v in row if v)
