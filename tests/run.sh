@@ -81,6 +81,10 @@ build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r16.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r16.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r17.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 86 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r17.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics
