@@ -277,9 +277,10 @@ static void eval_floor(const char *file, unsigned long min_rows, double min_acc,
  * fourth to eighth collections' parts (dev-r6, heldback-r6, dev-r7,
  * heldback-r7, dev-r8, heldback-r8, dev-r9, heldback-r9, dev-r10,
  * heldback-r10), the ninth collection's development part (dev-r11) and
- * the tenth to fifteenth collections' parts, split by source
+ * the tenth to sixteenth collections' parts, split by source
  * (dev-r12, heldback-r12, dev-r13, heldback-r13, dev-r14, heldback-r14,
- * dev-r15, heldback-r15, dev-r16, heldback-r16, dev-r17, heldback-r17),
+ * dev-r15, heldback-r15, dev-r16, heldback-r16, dev-r17, heldback-r17,
+ * dev-r18, heldback-r18),
  * apart, so that the
  * earlier parts
  * keep their floors. Each floor stands max(1.5 points, 3 rows) under the
@@ -316,6 +317,8 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/heldback-r16.tsv", 45, 83.5, 1.0);
 	eval_floor("replies/dev-r17.tsv", 105, 88.5, 1.0);
 	eval_floor("replies/heldback-r17.tsv", 95, 86.0, 1.0);
+	eval_floor("replies/dev-r18.tsv", 40, 88.5, 1.0);
+	eval_floor("replies/heldback-r18.tsv", 20, 77.0, 1.0);
 }
 
 /* Scratch and set lifecycle, including NULL arguments. */
