@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/envelope.h"
 #include "formats/exim.h"
 #include "formats/format_opts.h"
 #include "formats/haraka.h"
@@ -233,13 +234,12 @@ const char *rs_format_names(char *buf, size_t size, const char *sep)
 	return buf;
 }
 
-rs_parse_result_t rs_format_parse_logline(const rs_format_t *fmt,
-                                          rs_logline_t *ll, rs_record_t *rec,
-                                          const char **why)
+/* The line as it is (no envelope to take off). */
+static rs_parse_result_t parse_line(const rs_format_t *fmt, rs_logline_t *ll,
+                                    rs_record_t *rec, const char **why)
 {
 	rs_parse_result_t res;
 
-	*why = NULL;
 	/* A chosen format takes the skip path's drops as auto_parse() does;
 	 * only drops: "not mine" says nothing about what parse() alone
 	 * makes of a line that detect() refuses. */
@@ -251,6 +251,40 @@ rs_parse_result_t rs_format_parse_logline(const rs_format_t *fmt,
 	if (res == RS_PARSE_EVENT && ll->opts != NULL) {
 		rs_format_opts_apply_source(ll->opts, rec);
 	}
+	return res;
+}
+
+/*
+ * A log shipper's JSON object (formats/envelope.h) is taken off before
+ * the format reads the line inside; formats that read JSON themselves
+ * and one-reply-per-line input never see one taken off. Under "auto"
+ * their records are told apart first. A plain line pays one byte test.
+ */
+rs_parse_result_t rs_format_parse_logline(const rs_format_t *fmt,
+                                          rs_logline_t *ll, rs_record_t *rec,
+                                          const char **why)
+{
+	rs_logline_t inner;
+	rs_envelope_t env;
+	rs_parse_result_t res;
+
+	*why = NULL;
+	if (ll->n == 0 || ll->p[0] != '{' || fmt == &rs_kumomta_format ||
+	    fmt == &rs_haraka_format ||
+	    (fmt->flags & RS_FORMAT_REPLY_PER_LINE)) {
+		return parse_line(fmt, ll, rec, why);
+	}
+	switch (rs_envelope_unwrap(ll, rec, fmt == &auto_format, &inner, &env,
+	                           why)) {
+	case RS_ENVELOPE_NONE:
+		return parse_line(fmt, ll, rec, why);
+	case RS_ENVELOPE_BAD:
+		return RS_PARSE_MALFORMED;
+	default:
+		break;
+	}
+	res = parse_line(fmt, &inner, rec, why);
+	rs_envelope_finish(&env, rec, res);
 	return res;
 }
 
