@@ -160,7 +160,6 @@ static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val,
 			return walk(f, val, 2, host_keys, NKEYS(host_keys),
 			            why);
 		}
-		return 0;
 	}
 	offer_key(f, top_keys, NKEYS(top_keys), key, val);
 	return 0;
@@ -212,12 +211,16 @@ static int byte_array(rs_record_t *rec, rs_str_t val, rs_str_t *out,
 	return 0;
 }
 
-/* The text of a string value, or "" for anything else (a number: raw). */
+/* The text of a string value, a number's digits as written; 0, or an
+ * rs_json_string_value code (an object or array is no string). */
 static int text_of(rs_record_t *rec, rs_str_t val, rs_str_t *out)
 {
 	if (val.p == NULL) {
 		*out = RS_STR_NULL;
 		return 0;
+	}
+	if (val.p[0] == '{' || val.p[0] == '[') {
+		return RS_JSON_NOT_STRING;
 	}
 	if (val.p[0] != '"') {
 		*out = val; /* a number, true, false */
@@ -281,8 +284,7 @@ static int epoch_ms(rs_str_t t, int64_t *ms)
  * line could start with it, else its number as ISO 8601 in buf; absent
  * when neither.
  */
-static rs_str_t stamp_of(rs_record_t *rec, rs_str_t val, char *buf,
-                         size_t size)
+static rs_str_t stamp_of(rs_record_t *rec, rs_str_t val, char *buf, size_t size)
 {
 	rs_str_t t;
 	int64_t ms;
@@ -355,8 +357,7 @@ static rs_str_t rebuild(rs_record_t *rec, const found_t *f, rs_str_t prog,
 		host = rs_str("-", 1);
 		env->synth_host = 1;
 	}
-	if (text_of(rec, f->v[F_PID], &pid) != 0 ||
-	    !all_digits(pid.p, pid.n)) {
+	if (text_of(rec, f->v[F_PID], &pid) != 0 || !all_digits(pid.p, pid.n)) {
 		pid = RS_STR_NULL;
 	}
 	n = stamp.n + 1 + host.n + 1 + prog.n + (pid.n ? pid.n + 2 : 0) + 2 +
@@ -452,6 +453,11 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 	if (f.v[F_PROG].p != NULL && text_of(rec, f.v[F_PROG], &prog) == 0 &&
 	    prog.n > 0 && !has_stop(prog) &&
 	    rs_syslog_split(msg.p, msg.n, &sl) != 0) {
+		/* rsyslog's msg keeps the space after the tag's colon. */
+		while (msg.n > 0 && msg.p[0] == ' ') {
+			msg.p++;
+			msg.n--;
+		}
 		line = rebuild(rec, &f, prog, msg, env);
 		if (line.p == NULL) {
 			rec->arena_used = used0;
