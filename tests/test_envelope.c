@@ -441,6 +441,58 @@ static void test_arena(void **state)
 	rs_test_check_str("log_host", 0, rec.log_host, "mail");
 }
 
+/* Epoch numbers in every unit a shipper writes, and stamps as text. */
+static void test_time_units(void **state)
+{
+	static const struct {
+		const char *time;
+		int64_t ms;
+	} t[] = {
+	    {"1796599801", 1796599801000},
+	    {"1796599801.123456", 1796599801123},
+	    {"1796599801123", 1796599801123},
+	    {"\"1796599801123456\"", 1796599801123},
+	    {"1796599801123456789", 1796599801123},
+	    {"\"2026-12-06T23:30:01.5+01:00\"", 1796596201500},
+	    {"\"2026-12-06 23:30:01\"", 1796599801000},
+	    {"\"not a time\"", 0},
+	    {"17965998011234567890", 0},
+	    {"-5", 0},
+	};
+	char line[512];
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int n = snprintf(line, sizeof(line),
+		                 "{\"time\":%s,\"ident\":\"postfix/smtp\","
+		                 "\"host\":\"mail\",\"message\":\"4F9D2C0A1B: "
+		                 "to=<u@example.net>, relay=none, delay=1, "
+		                 "dsn=4.4.1, status=deferred (connect to "
+		                 "mx.example.net[192.0.2.1]:25: Connection "
+		                 "timed out)\"}",
+		                 t[i].time);
+
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		if (parse(rs_format_auto(), line, (size_t)n, NULL, &rec,
+		          &why) != RS_PARSE_EVENT) {
+			fail_msg("time %s: %s", t[i].time,
+			         why ? why : "skipped");
+		}
+		if (rec.log_time_ms != t[i].ms) {
+			fail_msg("time %s: %lld ms, want %lld", t[i].time,
+			         (long long)rec.log_time_ms,
+			         (long long)t[i].ms);
+		}
+		/* No usable time: no stand-in text either. */
+		if (t[i].ms == 0) {
+			assert_null(rec.log_time.p);
+		}
+	}
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -458,6 +510,7 @@ int main(void)
 	    cmocka_unit_test(test_native_json),
 	    cmocka_unit_test(test_custom_field),
 	    cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_time_units),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -243,15 +243,16 @@ static int all_digits(const char *p, size_t n)
 /*
  * A number of seconds (with a fraction), ms, us or ns since the epoch,
  * told apart by the digits before the point (up to 11: seconds, 14: ms,
- * 17: us, more: ns). 0 and Unix ms in *ms, -1 when t is not one.
+ * 17: us, 19: ns; more do not fit). 0 and Unix ms in *ms, -1 when t is not one.
  */
 static int epoch_ms(rs_str_t t, int64_t *ms)
 {
 	size_t i = 0, k;
-	int64_t v = 0, frac = 0, scale = 100;
+	uint64_t v = 0;
+	int64_t frac = 0, scale = 100;
 
 	while (i < t.n && rs_str_isdigit(t.p[i]) && i < 19) {
-		v = v * 10 + (t.p[i] - '0');
+		v = v * 10 + (uint64_t)(t.p[i] - '0');
 		i++;
 	}
 	k = i;
@@ -268,13 +269,13 @@ static int epoch_ms(rs_str_t t, int64_t *ms)
 		return -1;
 	}
 	if (k <= 11) {
-		*ms = v * 1000 + frac;
+		*ms = (int64_t)v * 1000 + frac;
 	} else if (k <= 14) {
-		*ms = v;
+		*ms = (int64_t)v;
 	} else if (k <= 17) {
-		*ms = v / 1000;
+		*ms = (int64_t)(v / 1000);
 	} else {
-		*ms = v / 1000000;
+		*ms = (int64_t)(v / 1000000);
 	}
 	return 0;
 }
@@ -406,6 +407,10 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 		if (take(&f, custom, key, val, why) != 0) {
 			r = -1;
 			break;
+		}
+		/* A KumoMTA record: no need to walk the rest of it. */
+		if (native && f.has_type && f.has_response) {
+			return RS_ENVELOPE_NONE;
 		}
 	}
 	if (r == 0 && rs_json_skip_ws(it.p, e) != e) {

@@ -57,7 +57,7 @@ typedef struct rs_envelope {
  * Read ll (a line that starts with '{') as a shipper's envelope. native:
  * auto-detection, where the JSON formats keep their lines (Haraka's
  * {"level":...} records; KumoMTA records, which have "type" and
- * "response" and no message field) and JSON errors are theirs to report.
+ * "response") and JSON errors are theirs to report.
  * On RS_ENVELOPE_LINE inner is a logline over the line inside, with ll's
  * options and drop_sent, and the arena is carved (rs_envelope_finish
  * must follow the parse). On RS_ENVELOPE_BAD *why is a static sentence
