@@ -281,40 +281,35 @@ static int epoch_ms(rs_str_t t, int64_t *ms)
 }
 
 /*
- * The stamp of the rebuilt line: the time field's text when a syslog
- * line could start with it, else its number as ISO 8601 in buf; absent
- * when neither.
+ * The stamp of the rebuilt line: the time field's text (a syslog stamp,
+ * checked when the line is split), or its number as ISO 8601 in buf;
+ * absent when neither.
  */
 static rs_str_t stamp_of(rs_record_t *rec, rs_str_t val, char *buf, size_t size)
 {
 	rs_str_t t;
 	int64_t ms;
+	time_t s;
+	struct tm tm;
+	int w;
 
 	if (text_of(rec, val, &t) != 0 || t.p == NULL || t.n == 0) {
 		return RS_STR_NULL;
 	}
 	if (!all_digits(t.p, 1) || epoch_ms(t, &ms) != 0) {
-		size_t used = rs_syslog_parse_time(t.p, t.n, &ms);
-
-		return used == t.n ? t : RS_STR_NULL;
+		return t;
 	}
-	{
-		time_t s = (time_t)(ms / 1000);
-		struct tm tm;
-		int w;
-
-		if (gmtime_r(&s, &tm) == NULL) {
-			return RS_STR_NULL;
-		}
-		w = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		             tm.tm_hour, tm.tm_min, tm.tm_sec,
-		             (int)(ms % 1000));
-		if (w <= 0 || (size_t)w >= size) {
-			return RS_STR_NULL;
-		}
-		return rs_str(buf, (size_t)w);
+	s = (time_t)(ms / 1000);
+	if (gmtime_r(&s, &tm) == NULL) {
+		return RS_STR_NULL;
 	}
+	w = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	             tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	if (w <= 0 || (size_t)w >= size) {
+		return RS_STR_NULL;
+	}
+	return rs_str(buf, (size_t)w);
 }
 
 /* Does s hold a byte that would end a syslog tag or token early? */
@@ -335,35 +330,15 @@ static char *put(char *d, rs_str_t s)
 	return d + s.n;
 }
 
-/*
- * "TIME HOST PROG[PID]: MSG" into the arena, with stand-ins for a
- * missing time or host; the line, or absent when it does not fit.
- */
-static rs_str_t rebuild(rs_record_t *rec, const found_t *f, rs_str_t prog,
-                        rs_str_t msg, rs_envelope_t *env)
+/* "STAMP HOST PROG[PID]: MSG" into the arena; absent when it does not
+ * fit. */
+static rs_str_t build_line(rs_record_t *rec, rs_str_t stamp, rs_str_t host,
+                           rs_str_t prog, rs_str_t pid, rs_str_t msg)
 {
-	static const char epoch[] = "1970-01-01T00:00:00Z";
-	char tbuf[48];
-	rs_str_t stamp = stamp_of(rec, f->v[F_TIME], tbuf, sizeof(tbuf));
-	rs_str_t host = RS_STR_NULL, pid = RS_STR_NULL;
-	size_t n;
-	char *line, *d;
+	size_t n = stamp.n + 1 + host.n + 1 + prog.n + (pid.n ? pid.n + 2 : 0) +
+	           2 + msg.n;
+	char *line = rs_record_arena_alloc(rec, n), *d;
 
-	if (stamp.p == NULL) {
-		stamp = rs_str(epoch, sizeof(epoch) - 1);
-		env->synth_time = 1;
-	}
-	if (text_of(rec, f->v[F_HOST], &host) != 0 || host.n == 0 ||
-	    has_stop(host)) {
-		host = rs_str("-", 1);
-		env->synth_host = 1;
-	}
-	if (text_of(rec, f->v[F_PID], &pid) != 0 || !all_digits(pid.p, pid.n)) {
-		pid = RS_STR_NULL;
-	}
-	n = stamp.n + 1 + host.n + 1 + prog.n + (pid.n ? pid.n + 2 : 0) + 2 +
-	    msg.n;
-	line = rs_record_arena_alloc(rec, n);
 	if (line == NULL) {
 		return RS_STR_NULL;
 	}
@@ -383,6 +358,42 @@ static rs_str_t rebuild(rs_record_t *rec, const found_t *f, rs_str_t prog,
 	return rs_str(line, n);
 }
 
+/*
+ * The syslog line of a bare MSG, with stand-ins for a missing time or
+ * host; a time text that is no syslog stamp (the split does not read all
+ * of it) counts as missing. Absent when the line does not fit.
+ */
+static rs_str_t rebuild(rs_record_t *rec, const found_t *f, rs_str_t prog,
+                        rs_str_t msg, rs_envelope_t *env)
+{
+	static const char epoch[] = "1970-01-01T00:00:00Z";
+	char tbuf[48];
+	rs_str_t stamp = stamp_of(rec, f->v[F_TIME], tbuf, sizeof(tbuf));
+	rs_str_t host = RS_STR_NULL, pid = RS_STR_NULL, line;
+	rs_syslog_t sl;
+
+	if (text_of(rec, f->v[F_HOST], &host) != 0 || host.n == 0 ||
+	    has_stop(host)) {
+		host = rs_str("-", 1);
+		env->synth_host = 1;
+	}
+	if (text_of(rec, f->v[F_PID], &pid) != 0 || !all_digits(pid.p, pid.n)) {
+		pid = RS_STR_NULL;
+	}
+	if (stamp.p != NULL) {
+		line = build_line(rec, stamp, host, prog, pid, msg);
+		if (line.p == NULL ||
+		    (rs_syslog_split(line.p, line.n, &sl) == 0 &&
+		     sl.time.n == stamp.n)) {
+			return line;
+		}
+		rec->arena_used -= line.n; /* the last allocation */
+	}
+	env->synth_time = 1;
+	return build_line(rec, rs_str(epoch, sizeof(epoch) - 1), host, prog,
+	                  pid, msg);
+}
+
 int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
                        rs_logline_t *inner, rs_envelope_t *env,
                        const char **why)
@@ -398,8 +409,13 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 
 	memset(env, 0, sizeof(*env));
 	memset(&f, 0, sizeof(f));
-	/* Haraka's JSON records (formats/haraka.c). */
-	if (native && rs_str_starts(ll->p, ll->n, "{\"level\":\"")) {
+	/* Haraka's JSON records (formats/haraka.c). KumoMTA writes "type"
+	 * first and always a "response" object: an unescaped "response":{
+	 * can only be a key, so such a line is not walked here at all (the
+	 * walk below still tells other key orders apart). */
+	if (native && (rs_str_starts(ll->p, ll->n, "{\"level\":\"") ||
+	               (rs_str_starts(ll->p, ll->n, "{\"type\":\"") &&
+	                memmem(ll->p, ll->n, "\"response\":{", 12) != NULL))) {
 		return RS_ENVELOPE_NONE;
 	}
 	rs_json_open(&it, ll->p, e, 1);

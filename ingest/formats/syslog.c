@@ -317,24 +317,6 @@ static rs_str_t token(const char *p, size_t n, size_t *i)
 	return t;
 }
 
-size_t rs_syslog_parse_time(const char *p, size_t n, int64_t *ms)
-{
-	size_t used = parse_rfc3164_time(p, n, ms);
-
-	if (used == 0) {
-		used = parse_weekday_time(p, n, ms);
-	}
-	if (used == 0) {
-		used = rs_syslog_parse_iso(p, n, ms);
-		/* ISO stamps may carry a zone name or more digits; skip to
-		 * space. */
-		while (used > 0 && used < n && p[used] != ' ') {
-			used++;
-		}
-	}
-	return used;
-}
-
 int rs_syslog_split(const char *line, size_t len, rs_syslog_t *out)
 {
 	size_t i = 0, used;
@@ -355,7 +337,18 @@ int rs_syslog_split(const char *line, size_t len, rs_syslog_t *out)
 			i += 2;
 		}
 	}
-	used = rs_syslog_parse_time(line + i, len - i, &out->time_ms);
+	used = parse_rfc3164_time(line + i, len - i, &out->time_ms);
+	if (used == 0) {
+		used = parse_weekday_time(line + i, len - i, &out->time_ms);
+	}
+	if (used == 0) {
+		used = rs_syslog_parse_iso(line + i, len - i, &out->time_ms);
+		/* ISO stamps may carry a zone name or more digits; skip to
+		 * space. */
+		while (used > 0 && i + used < len && line[i + used] != ' ') {
+			used++;
+		}
+	}
 	if (used == 0 || i + used >= len || line[i + used] != ' ') {
 		return -1;
 	}

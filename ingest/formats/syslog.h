@@ -43,13 +43,4 @@ int rs_syslog_split(const char *line, size_t len, rs_syslog_t *out);
  */
 size_t rs_syslog_parse_iso(const char *p, size_t n, int64_t *ms);
 
-/*
- * Any of the stamps a syslog line may start with (RFC 3164, journalctl's
- * short-full, ISO 8601 with what follows it up to a space) at the start
- * of p, as rs_syslog_split reads them: the bytes used (0 when p starts
- * with none) and Unix ms in *ms. For a stamp given apart from its line
- * (a log shipper's "timestamp" field).
- */
-size_t rs_syslog_parse_time(const char *p, size_t n, int64_t *ms);
-
 #endif
