@@ -29,6 +29,9 @@ typedef struct found {
 	int rank[F_COUNT];
 	int has_type;     /* "type": KumoMTA's record type */
 	int has_response; /* "response": KumoMTA's SMTP reply */
+	/* The log, process and host objects, walked only when the message
+	 * is no whole syslog line (their fields rebuild one). */
+	rs_str_t nested[3];
 } found_t;
 
 /* A key of the envelope, the field kind it gives and its rank. */
@@ -133,8 +136,7 @@ static int walk(found_t *f, rs_str_t val, int depth, const key_rank_t *t,
 }
 
 /* One member of the envelope. */
-static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val,
-                const char **why)
+static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val)
 {
 	int object = val.n > 0 && val.p[0] == '{';
 
@@ -149,19 +151,30 @@ static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val,
 		f->has_response = 1;
 	}
 	if (object) {
-		if (rs_json_key_is(key, "log")) {
-			return walk(f, val, 2, NULL, 0, why);
-		}
-		if (rs_json_key_is(key, "process")) {
-			return walk(f, val, 2, process_keys,
-			            NKEYS(process_keys), why);
-		}
-		if (rs_json_key_is(key, "host")) {
-			return walk(f, val, 2, host_keys, NKEYS(host_keys),
-			            why);
+		int k = rs_json_key_is(key, "log")       ? 0
+		        : rs_json_key_is(key, "process") ? 1
+		        : rs_json_key_is(key, "host")    ? 2
+		                                         : -1;
+		if (k >= 0) {
+			f->nested[k] = val;
+			return 0;
 		}
 	}
 	offer_key(f, top_keys, NKEYS(top_keys), key, val);
+	return 0;
+}
+
+/* Walk the nested objects take() set aside. 0, or -1 with *why. */
+static int walk_nested(found_t *f, const char **why)
+{
+	if ((f->nested[0].p != NULL &&
+	     walk(f, f->nested[0], 2, NULL, 0, why) != 0) ||
+	    (f->nested[1].p != NULL && walk(f, f->nested[1], 2, process_keys,
+	                                    NKEYS(process_keys), why) != 0) ||
+	    (f->nested[2].p != NULL &&
+	     walk(f, f->nested[2], 2, host_keys, NKEYS(host_keys), why) != 0)) {
+		return -1;
+	}
 	return 0;
 }
 
@@ -364,13 +377,13 @@ static rs_str_t build_line(rs_record_t *rec, rs_str_t stamp, rs_str_t host,
  * of it) counts as missing. Absent when the line does not fit.
  */
 static rs_str_t rebuild(rs_record_t *rec, const found_t *f, rs_str_t prog,
-                        rs_str_t msg, rs_envelope_t *env)
+                        rs_str_t msg, rs_envelope_t *env, rs_syslog_t *sl,
+                        int *split)
 {
 	static const char epoch[] = "1970-01-01T00:00:00Z";
 	char tbuf[48];
 	rs_str_t stamp = stamp_of(rec, f->v[F_TIME], tbuf, sizeof(tbuf));
 	rs_str_t host = RS_STR_NULL, pid = RS_STR_NULL, line;
-	rs_syslog_t sl;
 
 	if (text_of(rec, f->v[F_HOST], &host) != 0 || host.n == 0 ||
 	    has_stop(host)) {
@@ -382,9 +395,12 @@ static rs_str_t rebuild(rs_record_t *rec, const found_t *f, rs_str_t prog,
 	}
 	if (stamp.p != NULL) {
 		line = build_line(rec, stamp, host, prog, pid, msg);
-		if (line.p == NULL ||
-		    (rs_syslog_split(line.p, line.n, &sl) == 0 &&
-		     sl.time.n == stamp.n)) {
+		if (line.p == NULL) {
+			return line;
+		}
+		if (rs_syslog_split(line.p, line.n, sl) == 0 &&
+		    sl->time.n == stamp.n) {
+			*split = 1;
 			return line;
 		}
 		rec->arena_used -= line.n; /* the last allocation */
@@ -405,7 +421,7 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 	rs_str_t key, val, msg, prog = RS_STR_NULL, line;
 	rs_syslog_t sl;
 	found_t f;
-	int r;
+	int r, split;
 
 	memset(env, 0, sizeof(*env));
 	memset(&f, 0, sizeof(f));
@@ -420,10 +436,7 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 	}
 	rs_json_open(&it, ll->p, e, 1);
 	while ((r = rs_json_next(&it, '}', &key, &val, why)) == 1) {
-		if (take(&f, custom, key, val, why) != 0) {
-			r = -1;
-			break;
-		}
+		take(&f, custom, key, val);
 		/* A KumoMTA record: no need to walk the rest of it. */
 		if (native && f.has_type && f.has_response) {
 			return RS_ENVELOPE_NONE;
@@ -471,15 +484,23 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 		msg.n--;
 	}
 	line = msg;
-	if (f.v[F_PROG].p != NULL && text_of(rec, f.v[F_PROG], &prog) == 0 &&
-	    prog.n > 0 && !has_stop(prog) &&
-	    rs_syslog_split(msg.p, msg.n, &sl) != 0) {
+	/* A whole syslog line is read as it is, split once here; only a
+	 * bare MSG needs the fields of the nested objects. */
+	split = rs_syslog_split(msg.p, msg.n, &sl) == 0 ? 1 : -1;
+	if (split < 0 && walk_nested(&f, why) != 0) {
+		rec->arena_used = used0;
+		return RS_ENVELOPE_BAD;
+	}
+	if (split < 0 && f.v[F_PROG].p != NULL &&
+	    text_of(rec, f.v[F_PROG], &prog) == 0 && prog.n > 0 &&
+	    !has_stop(prog)) {
 		/* rsyslog's msg keeps the space after the tag's colon. */
 		while (msg.n > 0 && msg.p[0] == ' ') {
 			msg.p++;
 			msg.n--;
 		}
-		line = rebuild(rec, &f, prog, msg, env);
+		split = 0;
+		line = rebuild(rec, &f, prog, msg, env, &sl, &split);
 		if (line.p == NULL) {
 			rec->arena_used = used0;
 			*why = "JSON line: the message does not fit the record "
@@ -490,6 +511,14 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 	rs_logline_init(inner, line.p != NULL ? line.p : "", line.n);
 	inner->opts = ll->opts;
 	inner->drop_sent = ll->drop_sent;
+	/* The split of these very bytes, done above: handed on as
+	 * rs_logline_syslog() would have made it (0: not split yet). */
+	if (split != 0 && inner->n == line.n) {
+		inner->syslog_state = split;
+		if (split > 0) {
+			inner->sl = sl;
+		}
+	}
 	/* Set the line's bytes aside: a parser that resets the record
 	 * (auto-detection) starts its arena after them. */
 	env->carved = rec->arena_used;
