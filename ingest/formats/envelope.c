@@ -3,10 +3,13 @@
  * envelope.c - take the log line out of a log shipper's JSON object; see
  * envelope.h for the fields read.
  *
- * One walk over the object's members (and into the few nested objects
- * that carry syslog fields: log.syslog, process, host) keeps, per field
- * kind, the raw value of the most specific key seen; only the chosen
- * values are decoded.
+ * One walk over the object's members keeps, per field kind, the raw
+ * value of the most specific key seen; only the chosen values are
+ * decoded. The few nested objects that carry syslog fields (log.syslog,
+ * process, host) are walked only when the message is a bare MSG. Cost:
+ * the JSON walk, some 4,000 instructions for a 400-byte Filebeat object
+ * (callgrind); KumoMTA's records are recognised by their first key and
+ * an unescaped "response":{ without a walk.
  */
 #include "formats/envelope.h"
 
