@@ -418,6 +418,64 @@ static void test_native_json(void **state)
 	assert_true(events >= 10);
 }
 
+/* Filebeat reading KumoMTA's JSON log: the record inside the envelope (a
+ * JSON string, its quotes escaped) gives the event the bare record
+ * gives. */
+static void test_nested_kumomta(void **state)
+{
+	rs_test_fixture_t f;
+	rs_record_t rec;
+	const char *why;
+	size_t events = 0;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(rs_test_fixture_load("kumomta/constructed.jsonl", &f),
+	                 0);
+	for (size_t k = 0; k < f.count; k++) {
+		char *env = malloc(2 * f.len[k] + 64), *d = env;
+		rs_parse_result_t a, b;
+		rs_status_t st;
+		uint32_t code;
+		char qid[128];
+
+		assert_non_null(env);
+		d += sprintf(d, "{\"log\":{\"offset\":%zu},\"message\":\"", k);
+		for (size_t i = 0; i < f.len[k]; i++) {
+			if (f.line[k][i] == '"' || f.line[k][i] == '\\') {
+				*d++ = '\\';
+			}
+			*d++ = f.line[k][i];
+		}
+		d += sprintf(d, "\"}");
+		a = parse(rs_format_auto(), f.line[k], f.len[k], NULL, &rec,
+		          &why);
+		st = rec.status;
+		code = rec.reply_code;
+		snprintf(qid, sizeof(qid), "%.*s", (int)rec.queue_id.n,
+		         rec.queue_id.p ? rec.queue_id.p : "");
+		b = parse(rs_format_auto(), env, (size_t)(d - env), NULL, &rec,
+		          &why);
+		if (a != b) {
+			fail_msg(
+			    "kumomta/constructed.jsonl:%zu: bare %d, in an "
+			    "envelope %d (%s)",
+			    k + 1, (int)a, (int)b, why ? why : "-");
+		}
+		if (a == RS_PARSE_EVENT) {
+			assert_int_equal(rec.mta, RS_MTA_KUMOMTA);
+			assert_int_equal(rec.status, st);
+			assert_int_equal(rec.reply_code, code);
+			rs_test_check_str("queue_id", (int)k + 1, rec.queue_id,
+			                  qid);
+			events++;
+		}
+		free(env);
+	}
+	rs_test_fixture_free(&f);
+	assert_true(events >= 5);
+}
+
 /* formats.json.message_field names the key; it wins over "message". */
 static void test_custom_field(void **state)
 {
@@ -555,6 +613,7 @@ int main(void)
 	    cmocka_unit_test(test_arena),
 	    cmocka_unit_test(test_time_units),
 	    cmocka_unit_test(test_sent),
+	    cmocka_unit_test(test_nested_kumomta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
