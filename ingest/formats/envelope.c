@@ -35,6 +35,7 @@ typedef struct found {
 	/* The log, process and host objects, walked only when the message
 	 * is no whole syslog line (their fields rebuild one). */
 	rs_str_t nested[3];
+	rs_str_t times[8]; /* every time field, by rank */
 } found_t;
 
 /* A key of the envelope, the field kind it gives and its rank. */
@@ -95,6 +96,9 @@ static void offer(found_t *f, int field, int rank, rs_str_t val)
 {
 	if (rs_json_is_null(val)) {
 		return;
+	}
+	if (field == F_TIME && rank < 8) {
+		f->times[rank] = val;
 	}
 	if (f->v[field].p == NULL || rank < f->rank[field]) {
 		f->v[field] = val;
@@ -413,6 +417,67 @@ static rs_str_t rebuild(rs_record_t *rec, const found_t *f, rs_str_t prog,
 	                  pid, msg);
 }
 
+/* Unix ms of the most specific time field that carries a year (ISO 8601
+ * or a number since the epoch); -1 when none does. */
+static int64_t envelope_ms(rs_record_t *rec, const found_t *f)
+{
+	for (size_t r = 0; r < 8; r++) {
+		rs_str_t t;
+		int64_t ms;
+
+		if (f->times[r].p == NULL ||
+		    text_of(rec, f->times[r], &t) != 0 || t.p == NULL ||
+		    t.n == 0) {
+			continue;
+		}
+		if (all_digits(t.p, 1) && epoch_ms(t, &ms) == 0) {
+			return ms;
+		}
+		if (rs_syslog_parse_iso(t.p, t.n, &ms) > 0) {
+			return ms;
+		}
+	}
+	return -1;
+}
+
+/*
+ * An RFC 3164 stamp has no year; the split took the current one (or the
+ * last). The shipper's own time says when the line was read: the stamp
+ * is of the latest year that puts it no later than a day after that (a
+ * day for local time against UTC), so replayed old topics keep their
+ * year and a December line read in January its.
+ */
+static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
+{
+	const char *p = sl->time.p;
+	time_t s = (time_t)(sl->time_ms / 1000);
+	int64_t frac = sl->time_ms % 1000, best = -1;
+	struct tm tm, env;
+	time_t es = (time_t)(env_ms / 1000);
+
+	/* "Sep 25 ..." but not journalctl's "Sun 2026-12-06 ...". */
+	if (sl->time.n < 15 || !((p[0] >= 'A' && p[0] <= 'Z')) ||
+	    (sl->time.n > 8 && p[8] == '-') || sl->time_ms <= 0 ||
+	    gmtime_r(&s, &tm) == NULL || gmtime_r(&es, &env) == NULL) {
+		return;
+	}
+	for (int y = env.tm_year + 1; y >= env.tm_year - 1 && best < 0; y--) {
+		struct tm c = tm;
+		int64_t t;
+
+		c.tm_year = y;
+		t = (int64_t)timegm(&c) * 1000 + frac;
+		/* Feb 29 of a year without one rolls over: not a candidate. */
+		if (c.tm_mon == tm.tm_mon && c.tm_mday == tm.tm_mday &&
+		    t <= env_ms + 86400000) {
+			best = t;
+		}
+	}
+	if (best >= 0) {
+		sl->time_ms = best;
+	}
+}
+
 int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
                        rs_logline_t *inner, rs_envelope_t *env,
                        const char **why)
@@ -509,6 +574,13 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 			*why = "JSON line: the message does not fit the record "
 			       "arena";
 			return RS_ENVELOPE_BAD;
+		}
+	}
+	if (split > 0 && f.v[F_TIME].p != NULL) {
+		int64_t env_ms = envelope_ms(rec, &f);
+
+		if (env_ms > 0) {
+			year_from_envelope(&sl, env_ms);
 		}
 	}
 	rs_logline_init(inner, line.p != NULL ? line.p : "", line.n);
