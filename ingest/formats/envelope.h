@@ -28,9 +28,9 @@
  * is rebuilt in the record's arena, so every parser reads it as it reads
  * a syslog line; a missing time or host leaves the event's log_time or
  * log_host absent. An RFC 3164 stamp (no year) takes its year from the
- * object's time when that has one. The arena bytes the line takes are set aside
- * for the parse (a parser that resets the record does not overwrite them) and
- * handed back after it by rs_envelope_finish.
+ * object's time when that has one. The arena bytes the line takes are
+ * set aside for the parse (a parser that resets the record does not
+ * overwrite them) and handed back after it by rs_envelope_finish.
  *
  * @locality any thread; allocates nothing (the record's arena only).
  */
