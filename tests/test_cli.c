@@ -240,6 +240,47 @@ static void test_bad_input_counted(void **state)
 	free(input);
 }
 
+/* Log shippers' JSON envelopes through classify: events with their line
+ * numbers, a malformed object named by file:line with its reason, and
+ * --json-message-field naming the field. */
+static void test_envelopes(void **state)
+{
+	static const char input[] =
+	    "{\"@timestamp\":\"2026-12-06T23:30:01.123Z\",\"message\":\"Dec  "
+	    "6 23:30:01 mail postfix/smtp[2803]: 4F9D2C0A1B: "
+	    "to=<user@example.net>, relay=mx.example.net[192.0.2.25]:25, "
+	    "delay=1.2, dsn=4.7.1, status=deferred (host mx.example.net"
+	    "[192.0.2.25] said: 451 4.7.1 Greylisted, try again later (in "
+	    "reply to RCPT TO command))\",\"host\":{\"name\":\"mail\"}}\n"
+	    "{\"@timestamp\":\"2026-12-06T23:30:02Z\",\"host\":{\"name\":"
+	    "\"mail\"}}\n"
+	    "{\"ident\":\"postfix/smtp\",\"pid\":\"7\",\"host\":\"mx2\","
+	    "\"line\":\"4F9D2C0A1C: to=<b@example.org>, relay=none, delay=3, "
+	    "dsn=4.4.1, status=deferred (connect to mx.example.org[192.0.2.9]"
+	    ":25: Connection timed out)\"}\n";
+	run_t r;
+
+	(void)state;
+	r = run("classify --rules " RS_RULES_DIR, input, sizeof(input) - 1);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"queue_id\":\"4F9D2C0A1B\""));
+	assert_non_null(strstr(r.out, "\"line\":1}"));
+	assert_non_null(strstr(
+	    r.err, "-:2: malformed line: JSON line without a message field"));
+	assert_non_null(strstr(
+	    r.err, "-:3: malformed line: JSON line without a message field"));
+	assert_non_null(strstr(r.err, "3 lines read, 1 events"));
+	run_free(&r);
+	r = run("classify --json-message-field line --rules " RS_RULES_DIR,
+	        input, sizeof(input) - 1);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"queue_id\":\"4F9D2C0A1C\""));
+	assert_non_null(strstr(r.out, "\"log_host\":\"mx2\""));
+	assert_non_null(strstr(r.out, "\"line\":3}"));
+	assert_non_null(strstr(r.err, "3 lines read, 2 events"));
+	run_free(&r);
+}
+
 static void test_explain_seed(void **state)
 {
 	run_t r;
@@ -451,6 +492,7 @@ int main(void)
 	    cmocka_unit_test(test_pb_output_decodes),
 	    cmocka_unit_test(test_reply_one_object_per_line),
 	    cmocka_unit_test(test_bad_input_counted),
+	    cmocka_unit_test(test_envelopes),
 	    cmocka_unit_test(test_explain_seed),
 	    cmocka_unit_test(test_explain_words),
 	    cmocka_unit_test(test_rules_words),

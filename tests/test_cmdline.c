@@ -502,8 +502,8 @@ static void check_usage(unsigned cmd, const char *name, size_t want)
 static void test_usage_matches_options(void **state)
 {
 	(void)state;
-	check_usage(RS_CONFIG_RUN, "run", 15);
-	check_usage(RS_CONFIG_CLASSIFY, "classify", 14);
+	check_usage(RS_CONFIG_RUN, "run", 16);
+	check_usage(RS_CONFIG_CLASSIFY, "classify", 15);
 }
 
 int main(void)

@@ -50,6 +50,7 @@ static const char *const all_keys[] = {
     "pipeline.on_malformed",
     "pipeline.exit_when_idle",
     "formats.pmta.fields",
+    "formats.json.message_field",
     "sources.*",
     "metrics.listen",
     "metrics.unhealthy_after",
@@ -810,6 +811,7 @@ static void test_print(void **state)
 		  "pipeline.on_malformed: dead_letter\n"
 		  "pipeline.exit_when_idle: 1.5\n"
 		  "formats.pmta.fields: \"\"\n"
+		  "formats.json.message_field: \"\"\n"
 		  "metrics.listen: \"127.0.0.1:9464\"\n"
 		  "metrics.unhealthy_after: 60\n"
 		  "log.level: debug\n"
@@ -830,6 +832,7 @@ static void test_print(void **state)
 	                          "+ 2\n"
 	                          "pipeline.max_line: 4MiB\n"
 	                          "formats.pmta.fields: \"\"\n"
+	                          "formats.json.message_field: \"\"\n"
 	                          "output.format: json\n"
 	                          "output.top: 20\n"
 	                          "output.quiet: false\n");

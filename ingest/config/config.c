@@ -799,6 +799,14 @@ rs_format_opts_t *rs_config_format_opts(const rs_config_t *cfg, char *errstr,
 		snprintf(errstr, errstr_size, "%s: %s", o ? o : "default", why);
 		goto fail;
 	}
+	if (cfg->formats.json_message_field[0] != '\0' &&
+	    rs_format_opts_set_json_message_field(
+		opts, cfg->formats.json_message_field, why, sizeof(why)) != 0) {
+		const char *o =
+		    rs_config_origin(cfg, "formats.json.message_field");
+		snprintf(errstr, errstr_size, "%s: %s", o ? o : "default", why);
+		goto fail;
+	}
 	for (size_t i = 0; i < cfg->sources.n; i++) {
 		const char *name = cfg->sources.v[i].name; /* format.key */
 		const char *dot = strchr(name, '.');

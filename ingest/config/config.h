@@ -118,7 +118,8 @@ typedef struct rs_config {
 		double exit_when_idle; /* seconds; 0: never */
 	} pipeline;
 	struct {
-		const char *pmta_fields; /* "": the default header */
+		const char *pmta_fields;        /* "": the default header */
+		const char *json_message_field; /* "": built-in names */
 	} formats;
 	rs_config_props_t sources; /* sources.<format>.<key>: "IP [POOL]" */
 	struct {
@@ -139,7 +140,8 @@ typedef struct rs_config {
 } rs_config_t;
 
 /*
- * The parsers' options from formats.pmta.fields and sources.*: a new set
+ * The parsers' options from formats.pmta.fields,
+ * formats.json.message_field and sources.*: a new set
  * the caller frees with rs_format_opts_destroy, or NULL with "origin: key:
  * reason" in errstr. An empty configuration gives a valid empty set.
  */

@@ -585,6 +585,27 @@ const rs_config_key_t rs_config_keys[] = {
 	.cmds = BOTH,
     },
     {
+	.name = "formats.json.message_field",
+	.type = RS_CONFIG_STRING,
+	.offset = OFF(formats.json_message_field),
+	.def = "",
+	.desc = "Top-level key of a log shipper's JSON object (Filebeat, "
+		"Vector, Fluent Bit, Logstash, journald, rsyslog) that "
+		"holds the log line, tried before message, MESSAGE, msg "
+		"and log; empty: those only.",
+	.cmds = BOTH,
+	.flags =
+	    {
+		{
+		    .name = "json-message-field",
+		    .cmds = BOTH,
+		    .arg = "NAME",
+		    .help = "JSON key of the log line in shippers' "
+			    "objects",
+		},
+	    },
+    },
+    {
 	.name = "sources",
 	.type = RS_CONFIG_PROPS,
 	.offset = OFF(sources),

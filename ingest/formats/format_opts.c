@@ -36,6 +36,7 @@ typedef struct source {
 struct rs_format_opts {
 	rs_pmta_columns_t pmta_fields;
 	int pmta_fields_set;
+	char *json_message_field; /* NULL: the built-in names only */
 	source_t *sources;
 	size_t nsources, sources_cap;
 };
@@ -56,7 +57,43 @@ void rs_format_opts_destroy(rs_format_opts_t *opts)
 		free(opts->sources[i].pool);
 	}
 	free(opts->sources);
+	free(opts->json_message_field);
 	free(opts);
+}
+
+int rs_format_opts_set_json_message_field(rs_format_opts_t *opts,
+                                          const char *name, char *errstr,
+                                          size_t errstr_size)
+{
+	char *copy;
+
+	if (name == NULL || name[0] == '\0') {
+		snprintf(errstr, errstr_size,
+		         "formats.json.message_field: the field name is empty");
+		return -1;
+	}
+	if (strlen(name) > RS_FORMAT_OPTS_MAX_FIELD ||
+	    strpbrk(name, "\"\\") != NULL) {
+		snprintf(errstr, errstr_size,
+		         "formats.json.message_field: \"%s\" is not a JSON "
+		         "key as a log shipper writes it (at most %d bytes, "
+		         "no quote or backslash)",
+		         name, RS_FORMAT_OPTS_MAX_FIELD);
+		return -1;
+	}
+	copy = strdup(name);
+	if (copy == NULL) {
+		snprintf(errstr, errstr_size, "out of memory");
+		return -1;
+	}
+	free(opts->json_message_field);
+	opts->json_message_field = copy;
+	return 0;
+}
+
+const char *rs_format_opts_json_message_field(const rs_format_opts_t *opts)
+{
+	return opts != NULL ? opts->json_message_field : NULL;
 }
 
 int rs_format_opts_set_pmta_fields(rs_format_opts_t *opts, const char *list,

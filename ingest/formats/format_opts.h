@@ -74,6 +74,24 @@ int rs_format_opts_add_source(rs_format_opts_t *opts, const char *format,
                               const char *key, const char *ip, const char *pool,
                               char *errstr, size_t errstr_size);
 
+/* Longest formats.json.message_field accepted. */
+#define RS_FORMAT_OPTS_MAX_FIELD 128
+
+/*
+ * formats.json.message_field: the top-level key of a log shipper's JSON
+ * object that holds the log line, tried before the built-in names
+ * (formats/envelope.h). 0, or -1 with a sentence in errstr: an empty
+ * name, one longer than RS_FORMAT_OPTS_MAX_FIELD, one with a quote or a
+ * backslash (keys are compared as written, undecoded), out of memory.
+ */
+int rs_format_opts_set_json_message_field(rs_format_opts_t *opts,
+                                          const char *name, char *errstr,
+                                          size_t errstr_size);
+
+/* The configured message field; NULL when none was set (opts may be
+ * NULL). */
+const char *rs_format_opts_json_message_field(const rs_format_opts_t *opts);
+
 /* Entries in the source map. */
 size_t rs_format_opts_source_count(const rs_format_opts_t *opts);
 

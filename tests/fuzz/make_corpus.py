@@ -101,6 +101,18 @@ def main():
         for k, rel in enumerate(files):
             body = b"\n".join(lines(rel, 12))
             put(d, "%s-%d" % (name, k), bytes([idx]) + body)
+    # Log shippers' JSON envelopes (formats/envelope.c), under auto and
+    # under the formats of their payloads.
+    env = lines("envelopes/shippers.jsonl", 13)
+    for name in ("auto", "postfix", "exim", "sendmail"):
+        put(d, "envelope-%s" % name, bytes([FORMATS.index(name)]) + b"\n".join(env))
+    put(d, "envelope-edges", bytes([FORMATS.index("auto")]) + b"\n".join([
+        b'{"message":"x"}', b'{"MESSAGE":[65,66,10]}', b'{"log":"a\\n"}',
+        b'{"ident":"postfix/smtp","pid":7,"host":"h","time":1796599801123,'
+        b'"message":" 4F: to=<a@b>, status=deferred (x)"}',
+        b'{"log":{"syslog":{"appname":"sendmail"}},"message":"q"}',
+        b'{"type":"Bounce","response":{}}', b'{"level":"INFO","message":"m"}',
+        b'{"message":"\\u00e9\\ud83d\\ude00"}', b'{"foo":1}', b'{']))
 
     # normalise: byte 0 < 128 gives the full room.
     d = reset("normalise")

@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * test_envelope.c - log lines inside log shippers' JSON objects
+ * (formats/envelope.h): every line of fixtures/envelopes/shippers.jsonl
+ * (Filebeat, Vector, Fluent Bit, Fluentd, Docker, Logstash, journald,
+ * rsyslog shapes around real Postfix, Exim and Sendmail lines) gives the
+ * event field by field under "auto" and under its MTA's format; the
+ * negatives (no message field, a message that is no log line, broken
+ * JSON, binary junk, 1 MB lines) are malformed or skipped as documented;
+ * KumoMTA and Haraka JSON records are still read as themselves; the
+ * message field can be named. Every line is parsed from an exact-size
+ * heap copy, so that ASan sees a read past its end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "event/record.h"
+#include "formats/exim.h"
+#include "formats/format.h"
+#include "formats/format_opts.h"
+#include "formats/haraka.h"
+#include "formats/kumomta.h"
+#include "formats/postfix.h"
+#include "formats/sendmail.h"
+#include "testutil.h"
+
+#define ARENA_SIZE 65536
+
+static char arena[ARENA_SIZE];
+static char *copy;    /* the exact-size copy of the line last parsed */
+static int drop_sent; /* parse as a run without --all does */
+
+/* Parse [p, p+n) with fmt and opts from an exact-size heap copy. */
+static rs_parse_result_t parse(const rs_format_t *fmt, const char *p, size_t n,
+                               const rs_format_opts_t *opts, rs_record_t *rec,
+                               const char **why)
+{
+	rs_logline_t ll;
+	rs_parse_result_t res;
+
+	free(copy);
+	copy = malloc(n > 0 ? n : 1);
+	assert_non_null(copy);
+	memcpy(copy, p, n);
+	rec->arena = arena;
+	rec->arena_cap = sizeof(arena);
+	rs_record_reset(rec);
+	rs_logline_init(&ll, copy, n);
+	ll.opts = opts;
+	ll.drop_sent = drop_sent;
+	*why = NULL;
+	res = rs_format_parse_logline(fmt, &ll, rec, why);
+	if (res == RS_PARSE_MALFORMED) {
+		assert_non_null(*why);
+	}
+	if (res == RS_PARSE_EVENT) {
+		rs_test_check_bounds(rec, copy, n);
+		assert_true(rec->arena_used <= rec->arena_cap);
+	}
+	return res;
+}
+
+/* The expected event of each fixture line (1-based). An RFC 3164 stamp
+ * takes its year from the envelope's time (line 1: a December line read
+ * on 2026-12-06 is of 2025), so every time is compared. */
+static const struct {
+	int line;
+	const rs_format_t *format;
+	rs_mta_t mta;
+	rs_status_t status;
+	rs_stage_t stage;
+	uint32_t code;
+	const char *enhanced;
+	const char *text;
+	const char *recipient;
+	const char *remote_host;
+	const char *remote_ip;
+	const char *queue_id;
+	const char *program;
+	const char *log_host;
+	const char *log_time;
+	int64_t log_time_ms;
+} want[] = {
+    /* Filebeat filestream: the whole line in "message" (ECS object). */
+    {1, &rs_postfix_format, RS_MTA_POSTFIX, RS_STATUS_DEFERRED,
+     RS_STAGE_END_OF_DATA, 451, "4.0.0",
+     "451 DT:SPM 163 mx40,WsCowAAnEhlCoEVa5GjcAA--.20089S3 1514512452, "
+     "please try again 15min later",
+     "redacted@domain.com", "mail.domain.com", "1.1.1.1", "732BB407C3",
+     "postfix/smtp", "mail", "Dec 29 02:54:12", 1766976852000},
+    /* Filebeat's syslog processor: MSG and log.syslog.*. */
+    {2, &rs_postfix_format, RS_MTA_POSTFIX, RS_STATUS_BOUNCED,
+     RS_STAGE_MAIL_FROM, 550, "5.1.0", "550 5.1.0 Authentication required",
+     "****@gmail.com", "smtp.comcast.net", "::ffff:76.96.62.117", "B174DABE16",
+     "postfix/smtp", "xxxx", "2026-12-07T00:09:50.000Z", 1796602190000},
+    /* Vector file source: a whole Sendmail line. */
+    {3, &rs_sendmail_format, RS_MTA_SENDMAIL, RS_STATUS_DEFERRED,
+     RS_STAGE_UNKNOWN, 451, "4.3.5", "451 4.3.5 Server configuration problem",
+     "deferred1@example.com", NULL, "93.184.216.34", "u31FFPtp032300",
+     "sendmail", "mta001", "Apr  2 00:15:25", 1775088925000},
+    /* Vector syslog source: MSG, appname, procid as a number. */
+    {4, &rs_sendmail_format, RS_MTA_SENDMAIL, RS_STATUS_DEFERRED,
+     RS_STAGE_UNKNOWN, 451, "4.3.5", "451 4.3.5 Server configuration problem",
+     "deferred2@example.com", NULL, "93.184.216.34", "u31FFPtp032300",
+     "sendmail", "mta001", "2026-04-03T00:15:40Z", 1775175340000},
+    /* Fluent Bit tail: a whole Exim main log line in "log". */
+    {5, &rs_exim_format, RS_MTA_EXIM, RS_STATUS_BOUNCED, RS_STAGE_RCPT_TO, 553,
+     NULL, "553 We do not relay without RFC2554 authentication.",
+     "lqkwrzreonkhhtql@terraoil.ru", "mail-s56.1gb.ru", "81.177.159.3",
+     "1RwtdJ-0000Ac-Ch", NULL, NULL, "2012-02-13 15:02:02", 1329145322000},
+    /* Docker json-file: the same with its "\n". */
+    {6, &rs_exim_format, RS_MTA_EXIM, RS_STATUS_DEFERRED, RS_STAGE_RCPT_TO, 450,
+     "4.3.2",
+     "450 4.3.2 Too many mails (mail bomb), try again in 1 hour(s) 25 "
+     "minute(s) and see ( http://portal.gmx.net/serverrules ) {mx-us011}",
+     "udbbwscdnbegrmloghuf@london.com", "mx0.gmx.com", "74.208.5.90",
+     "1RookS-000Pg8-VO", NULL, NULL, "2012-02-13 14:39:22", 1329143962000},
+    /* Fluent Bit's syslog-rfc3164 parser, Time_Keep On. */
+    {7, &rs_postfix_format, RS_MTA_POSTFIX, RS_STATUS_DEFERRED,
+     RS_STAGE_RCPT_TO, 450, "4.2.0",
+     "450 4.2.0 <whatever-user@lists.example.org>: Recipient address "
+     "rejected: Greylisted, see "
+     "http://postgrey.schweikert.ch/help/lists.example.org.html",
+     "whatever-user@lists.example.org", "open.example.nl", "10.49.140.10",
+     "A0E85200BD", "postfix/smtp", "host", "Jan  1 00:00:00", 1767225600000},
+    /* Fluentd's syslog parser: no time in the record. */
+    {8, &rs_sendmail_format, RS_MTA_SENDMAIL, RS_STATUS_DEFERRED,
+     RS_STAGE_CONNECT, 0, "4.0.0",
+     "Connection timed out with somewhereelse.com.", "u3814@h1250.com",
+     "relay_id", NULL, "jB4JCnPo019367", "sendmail", "b.mx.example.net", NULL,
+     0},
+    /* Logstash: a whole line; its "type" is not KumoMTA's. */
+    {9, &rs_postfix_format, RS_MTA_POSTFIX, RS_STATUS_BOUNCED, RS_STAGE_RCPT_TO,
+     550, "5.7.1", "550 5.7.1 <root@localhost.lab.ru>... Relaying denied",
+     "root@localhost.lab.ru", "localhost.lab.ru", "194.135.30.57", "1746B93F7F",
+     "postfix/smtp", "TEST", "May 24 12:51:53", 1779627113000},
+    /* Logstash grok SYSLOGLINE: program, pid, logsource, timestamp. */
+    {10, &rs_postfix_format, RS_MTA_POSTFIX, RS_STATUS_DEFERRED,
+     RS_STAGE_RCPT_TO, 450, "4.7.1",
+     "450 4.7.1 <to@sample.net>: Recipient address rejected: Greylisted",
+     "to@sample.net", "sample.net", "10.0.0.1", "232EAC2E55", "postfix/smtp",
+     "host", "Jan  1 00:00:00", 1767225600000},
+    /* journalctl -o json: __REALTIME_TIMESTAMP in microseconds. */
+    {11, &rs_postfix_format, RS_MTA_POSTFIX, RS_STATUS_BOUNCED,
+     RS_STAGE_RCPT_TO, 550, "5.7.1",
+     "550 5.7.1 <root@localhost.lab.ru>... Relaying denied",
+     "root@localhost.lab.ru", "localhost.lab.ru", "194.135.30.57", "1746B93F7F",
+     "postfix/smtp", "TEST", "2026-12-06T23:30:01.123Z", 1796599801123},
+    /* journald, MESSAGE as byte values: Exim's own stamp in the MSG. */
+    {12, &rs_exim_format, RS_MTA_EXIM, RS_STATUS_DEFERRED, RS_STAGE_QUEUE, 0,
+     NULL, "Retry time not yet reached", "root@domain.ru", NULL, NULL,
+     "1tivSh-00000000ALP-0mWt", "exim", "192.168.55.51",
+     "2025-02-14 18:12:49.175", 1739556769175},
+    /* rsyslog omkafka JSON template: msg with its leading space. */
+    {13, &rs_sendmail_format, RS_MTA_SENDMAIL, RS_STATUS_DEFERRED,
+     RS_STAGE_CONNECT, 0, "4.0.0",
+     "Connection timed out with somewhereelse.com.", "u3814@h1250.com",
+     "relay_id", NULL, "jB4JCnPo019367", "sendmail", "b.mx.example.net",
+     "2026-01-05T00:15:33.000000+00:00", 1767572133000},
+};
+
+#define NWANT (sizeof(want) / sizeof(want[0]))
+
+static void check_event(size_t i, const rs_record_t *rec)
+{
+	int line = want[i].line;
+
+	assert_int_equal(rec->mta, want[i].mta);
+	assert_int_equal(rec->status, want[i].status);
+	assert_int_equal(rec->stage, want[i].stage);
+	assert_int_equal(rec->reply_code, want[i].code);
+	rs_test_check_str("enhanced_code", line, rec->enhanced_code,
+	                  want[i].enhanced);
+	rs_test_check_str("reply_text", line, rec->reply_text, want[i].text);
+	rs_test_check_str("recipient", line, rec->recipient, want[i].recipient);
+	rs_test_check_str("remote_host", line, rec->remote_host,
+	                  want[i].remote_host);
+	rs_test_check_str("remote_ip", line, rec->remote_ip, want[i].remote_ip);
+	rs_test_check_str("queue_id", line, rec->queue_id, want[i].queue_id);
+	rs_test_check_str("program", line, rec->program, want[i].program);
+	rs_test_check_str("log_host", line, rec->log_host, want[i].log_host);
+	rs_test_check_str("log_time", line, rec->log_time, want[i].log_time);
+	assert_int_equal(rec->log_time_ms, want[i].log_time_ms);
+}
+
+/* Each shipper's shape, under auto and under the MTA's own format. */
+static void test_shippers(void **state)
+{
+	rs_test_fixture_t f;
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(rs_test_fixture_load("envelopes/shippers.jsonl", &f),
+	                 0);
+	assert_int_equal(f.count, NWANT);
+	for (size_t i = 0; i < NWANT; i++) {
+		size_t k = (size_t)want[i].line - 1;
+
+		if (parse(rs_format_auto(), f.line[k], f.len[k], NULL, &rec,
+		          &why) != RS_PARSE_EVENT) {
+			fail_msg("line %d under auto: %s", want[i].line,
+			         why ? why : "skipped");
+		}
+		check_event(i, &rec);
+		if (parse(want[i].format, f.line[k], f.len[k], NULL, &rec,
+		          &why) != RS_PARSE_EVENT) {
+			fail_msg("line %d under %s: %s", want[i].line,
+			         want[i].format->name, why ? why : "skipped");
+		}
+		check_event(i, &rec);
+		/* The skip path (a run that drops sent events) hides none
+		 * of these failures. */
+		drop_sent = 1;
+		if (parse(rs_format_auto(), f.line[k], f.len[k], NULL, &rec,
+		          &why) != RS_PARSE_EVENT) {
+			drop_sent = 0;
+			fail_msg("line %d under auto, dropping sent: %s",
+			         want[i].line, why ? why : "skipped");
+		}
+		drop_sent = 0;
+		check_event(i, &rec);
+	}
+	rs_test_fixture_free(&f);
+}
+
+static void expect(const rs_format_t *fmt, const char *line, size_t n,
+                   rs_parse_result_t res, const char *reason)
+{
+	rs_record_t rec;
+	const char *why;
+	rs_parse_result_t got;
+
+	memset(&rec, 0, sizeof(rec));
+	got = parse(fmt, line, n, NULL, &rec, &why);
+	if (got != res) {
+		fail_msg("%s: %.60s: result %d, want %d (%s)", fmt->name, line,
+		         (int)got, (int)res, why ? why : "-");
+	}
+	if (reason != NULL) {
+		assert_non_null(why);
+		assert_string_equal(why, reason);
+	}
+}
+
+#define EXPECT(fmt, lit, res, reason)                                          \
+	expect((fmt), (lit), sizeof(lit) - 1, (res), (reason))
+
+/* A delivered line in an envelope is dropped by the skip path as the
+ * plain line is, and kept with --all. */
+static void test_sent(void **state)
+{
+	static const char line[] =
+	    "{\"appname\":\"postfix/smtp\",\"procid\":17,\"hostname\":"
+	    "\"mail\",\"timestamp\":\"2026-12-06T23:30:01Z\",\"message\":"
+	    "\"4F9D2C0A1B: to=<u@example.net>, relay=mx.example.net"
+	    "[192.0.2.1]:25, delay=1, delays=0.1/0/0.4/0.5, dsn=2.0.0, "
+	    "status=sent (250 2.0.0 Ok: queued as 9A)\"}";
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(
+	    parse(rs_format_auto(), line, sizeof(line) - 1, NULL, &rec, &why),
+	    RS_PARSE_EVENT);
+	assert_int_equal(rec.status, RS_STATUS_SENT);
+	rs_test_check_str("log_host", 0, rec.log_host, "mail");
+	drop_sent = 1;
+	assert_int_equal(
+	    parse(rs_format_auto(), line, sizeof(line) - 1, NULL, &rec, &why),
+	    RS_PARSE_SKIP);
+	assert_int_equal(
+	    parse(&rs_postfix_format, line, sizeof(line) - 1, NULL, &rec, &why),
+	    RS_PARSE_SKIP);
+	drop_sent = 0;
+}
+
+static void test_negatives(void **state)
+{
+	static const char junk[] = "{\x01\xff\xfe\x00\x80garbage\xc3\x28";
+
+	(void)state;
+	/* An object without a message field is malformed, never skipped. */
+	EXPECT(rs_format_auto(),
+	       "{\"@timestamp\":\"2026-12-06T23:30:01Z\",\"host\":{\"name\":"
+	       "\"mail\"},\"log\":{\"offset\":12}}",
+	       RS_PARSE_MALFORMED, "JSON line without a message field");
+	EXPECT(&rs_postfix_format, "{\"foo\":\"bar\"}", RS_PARSE_MALFORMED,
+	       "JSON line without a message field");
+	/* A message that is no string. */
+	EXPECT(rs_format_auto(), "{\"message\":{\"text\":\"x\"}}",
+	       RS_PARSE_MALFORMED,
+	       "JSON line: the message field is not a string");
+	/* A message that is no log line is skipped as the bare text is. */
+	EXPECT(rs_format_auto(), "{\"message\":\"hello world\"}", RS_PARSE_SKIP,
+	       NULL);
+	EXPECT(rs_format_auto(),
+	       "{\"appname\":\"postfix/smtp\",\"message\":\"connect from "
+	       "unknown[192.0.2.1]\"}",
+	       RS_PARSE_SKIP, NULL);
+	/* Truncated JSON: under auto as before (KumoMTA's reading of it),
+	 * under a chosen format the JSON reader's reason. */
+	EXPECT(rs_format_auto(), "{\"message\":\"Dec  6 23:30:01 mail postfix",
+	       RS_PARSE_MALFORMED, NULL);
+	EXPECT(&rs_postfix_format,
+	       "{\"message\":\"Dec  6 23:30:01 mail postfix",
+	       RS_PARSE_MALFORMED, NULL);
+	EXPECT(&rs_postfix_format, "{\"message\":\"x\"} trailing",
+	       RS_PARSE_MALFORMED, "JSON line: text after the object");
+	/* A bad escape, a byte array that is not one. */
+	EXPECT(&rs_postfix_format, "{\"message\":\"a\\qb\"}",
+	       RS_PARSE_MALFORMED, NULL);
+	EXPECT(rs_format_auto(), "{\"MESSAGE\":[65,256]}", RS_PARSE_MALFORMED,
+	       "JSON line: the message array is not of byte values");
+	/* Binary junk after '{'. */
+	expect(&rs_postfix_format, junk, sizeof(junk) - 1, RS_PARSE_MALFORMED,
+	       NULL);
+	expect(rs_format_auto(), junk, sizeof(junk) - 1, RS_PARSE_MALFORMED,
+	       NULL);
+	/* Plain lines are untouched: not JSON, not unwrapped. */
+	EXPECT(rs_format_auto(), "hello {\"message\":\"x\"}", RS_PARSE_SKIP,
+	       NULL);
+}
+
+/* A 1 MB line: its message read in place when it has no escape; with
+ * escapes (a decoded copy) or a rebuilt line it does not fit the arena
+ * and says so. */
+static void test_huge(void **state)
+{
+	static const char head[] =
+	    "{\"message\":\"Dec  6 23:30:01 mail postfix/smtp[2803]: "
+	    "4F9D2C0A1B: to=<user@example.net>, relay=none, delay=1, "
+	    "dsn=4.4.1, status=deferred (connect to mx.example.net[192.0.2.1]"
+	    ":25: Connection timed out ";
+	size_t n = 1024 * 1024, h = sizeof(head) - 1;
+	char *line = malloc(n);
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	assert_non_null(line);
+	memcpy(line, head, h);
+	memset(line + h, 'x', n - h - 3);
+	memcpy(line + n - 3, ")\"}", 3);
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(parse(rs_format_auto(), line, n, NULL, &rec, &why),
+	                 RS_PARSE_EVENT);
+	assert_int_equal(rec.status, RS_STATUS_DEFERRED);
+	rs_test_check_str("queue_id", 0, rec.queue_id, "4F9D2C0A1B");
+	rs_test_check_str("recipient", 0, rec.recipient, "user@example.net");
+	/* An escape forces a decoded copy: larger than the arena. */
+	memcpy(line + n / 2, "\\\"", 2);
+	assert_int_equal(parse(rs_format_auto(), line, n, NULL, &rec, &why),
+	                 RS_PARSE_MALFORMED);
+	assert_string_equal(
+	    why, "JSON line: the message does not fit the record arena");
+	/* A bare MSG with a program is rebuilt: it does not fit either. */
+	memcpy(line + n / 2, "xx", 2);
+	memcpy(line, "{\"ident\":\"smtp\",\"msg\":\"", 23);
+	assert_int_equal(parse(rs_format_auto(), line, n, NULL, &rec, &why),
+	                 RS_PARSE_MALFORMED);
+	assert_string_equal(
+	    why, "JSON line: the message does not fit the record arena");
+	free(line);
+}
+
+/* KumoMTA and Haraka JSON records are read as themselves under auto. */
+static void test_native_json(void **state)
+{
+	static const char *const files[] = {"kumomta/constructed.jsonl",
+	                                    "kumomta/responses.jsonl",
+	                                    "haraka/json.log"};
+	rs_record_t rec;
+	const char *why;
+	size_t events = 0;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	for (size_t fi = 0; fi < sizeof(files) / sizeof(files[0]); fi++) {
+		const rs_format_t *own =
+		    fi < 2 ? &rs_kumomta_format : &rs_haraka_format;
+		rs_test_fixture_t f;
+
+		assert_int_equal(rs_test_fixture_load(files[fi], &f), 0);
+		for (size_t k = 0; k < f.count; k++) {
+			rs_parse_result_t a, o;
+			rs_mta_t mta;
+
+			if (f.len[k] == 0 || f.line[k][0] != '{') {
+				continue;
+			}
+			o = parse(own, f.line[k], f.len[k], NULL, &rec, &why);
+			mta = rec.mta;
+			a = parse(rs_format_auto(), f.line[k], f.len[k], NULL,
+			          &rec, &why);
+			if (a != o) {
+				fail_msg("%s:%zu: auto %d, %s %d", files[fi],
+				         k + 1, (int)a, own->name, (int)o);
+			}
+			if (a == RS_PARSE_EVENT) {
+				assert_int_equal(rec.mta, mta);
+				assert_int_equal(rec.mta, own->mta);
+				events++;
+			}
+		}
+		rs_test_fixture_free(&f);
+	}
+	assert_true(events >= 10);
+}
+
+/* Filebeat reading KumoMTA's JSON log: the record inside the envelope (a
+ * JSON string, its quotes escaped) gives the event the bare record
+ * gives. */
+static void test_nested_kumomta(void **state)
+{
+	rs_test_fixture_t f;
+	rs_record_t rec;
+	const char *why;
+	size_t events = 0;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(rs_test_fixture_load("kumomta/constructed.jsonl", &f),
+	                 0);
+	for (size_t k = 0; k < f.count; k++) {
+		char *env = malloc(2 * f.len[k] + 64), *d = env;
+		rs_parse_result_t a, b;
+		rs_status_t st;
+		uint32_t code;
+		char qid[128];
+
+		assert_non_null(env);
+		d += sprintf(d, "{\"log\":{\"offset\":%zu},\"message\":\"", k);
+		for (size_t i = 0; i < f.len[k]; i++) {
+			if (f.line[k][i] == '"' || f.line[k][i] == '\\') {
+				*d++ = '\\';
+			}
+			*d++ = f.line[k][i];
+		}
+		d += sprintf(d, "\"}");
+		a = parse(rs_format_auto(), f.line[k], f.len[k], NULL, &rec,
+		          &why);
+		st = rec.status;
+		code = rec.reply_code;
+		snprintf(qid, sizeof(qid), "%.*s", (int)rec.queue_id.n,
+		         rec.queue_id.p ? rec.queue_id.p : "");
+		b = parse(rs_format_auto(), env, (size_t)(d - env), NULL, &rec,
+		          &why);
+		if (a != b) {
+			fail_msg(
+			    "kumomta/constructed.jsonl:%zu: bare %d, in an "
+			    "envelope %d (%s)",
+			    k + 1, (int)a, (int)b, why ? why : "-");
+		}
+		if (a == RS_PARSE_EVENT) {
+			assert_int_equal(rec.mta, RS_MTA_KUMOMTA);
+			assert_int_equal(rec.status, st);
+			assert_int_equal(rec.reply_code, code);
+			rs_test_check_str("queue_id", (int)k + 1, rec.queue_id,
+			                  qid);
+			events++;
+		}
+		free(env);
+	}
+	rs_test_fixture_free(&f);
+	assert_true(events >= 5);
+}
+
+/* formats.json.message_field names the key; it wins over "message". */
+static void test_custom_field(void **state)
+{
+	static const char line[] =
+	    "{\"message\":\"shipper note\",\"event_original\":\"Dec  6 "
+	    "23:30:01 mail postfix/smtp[1]: 4F9D2C0A1B: to=<u@example.net>, "
+	    "relay=none, delay=1, dsn=4.4.1, status=deferred (connect to "
+	    "mx.example.net[192.0.2.1]:25: Connection timed out)\"}";
+	rs_format_opts_t *opts = rs_format_opts_new();
+	rs_record_t rec;
+	const char *why;
+	char err[256];
+
+	(void)state;
+	assert_non_null(opts);
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(
+	    parse(rs_format_auto(), line, sizeof(line) - 1, opts, &rec, &why),
+	    RS_PARSE_SKIP);
+	assert_int_equal(rs_format_opts_set_json_message_field(
+			     opts, "event_original", err, sizeof(err)),
+	                 0);
+	assert_int_equal(
+	    parse(rs_format_auto(), line, sizeof(line) - 1, opts, &rec, &why),
+	    RS_PARSE_EVENT);
+	assert_int_equal(rec.status, RS_STATUS_DEFERRED);
+	rs_test_check_str("queue_id", 0, rec.queue_id, "4F9D2C0A1B");
+	rs_test_check_str("remote_ip", 0, rec.remote_ip, "192.0.2.1");
+	assert_int_equal(
+	    rs_format_opts_set_json_message_field(opts, "", err, sizeof(err)),
+	    -1);
+	assert_int_equal(rs_format_opts_set_json_message_field(
+			     opts, "a\"b", err, sizeof(err)),
+	                 -1);
+	rs_format_opts_destroy(opts);
+}
+
+/* The arena the line took is handed back after the parse: what the
+ * parser decoded and the line both stay valid. */
+static void test_arena(void **state)
+{
+	static const char line[] =
+	    "{\"ident\":\"postfix/smtp\",\"host\":\"mail\",\"time\":"
+	    "1796599801,\"message\":\"4F9D2C0A1B: to=<u@example.net>, "
+	    "relay=none, delay=1, dsn=4.4.1, status=deferred (connect to "
+	    "mx.example.net[192.0.2.1]:25: Connection \\\"timed\\\" out)\"}";
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	assert_int_equal(
+	    parse(rs_format_auto(), line, sizeof(line) - 1, NULL, &rec, &why),
+	    RS_PARSE_EVENT);
+	assert_ptr_equal(rec.arena, arena);
+	assert_int_equal(rec.arena_cap, sizeof(arena));
+	assert_true(rec.arena_used > 0);
+	rs_test_check_str("reply_text", 0, rec.reply_text,
+	                  "connect to mx.example.net[192.0.2.1]:25: Connection "
+	                  "\"timed\" out");
+	rs_test_check_str("log_time", 0, rec.log_time,
+	                  "2026-12-06T23:30:01.000Z");
+	assert_int_equal(rec.log_time_ms, 1796599801000);
+	rs_test_check_str("log_host", 0, rec.log_host, "mail");
+}
+
+/* Epoch numbers in every unit a shipper writes, and stamps as text. */
+static void test_time_units(void **state)
+{
+	static const struct {
+		const char *time;
+		int64_t ms;
+	} t[] = {
+	    {"1796599801", 1796599801000},
+	    {"1796599801.123456", 1796599801123},
+	    {"1796599801123", 1796599801123},
+	    {"\"1796599801123456\"", 1796599801123},
+	    {"1796599801123456789", 1796599801123},
+	    {"\"2026-12-06T23:30:01.5+01:00\"", 1796596201500},
+	    {"\"2026-12-06 23:30:01\"", 1796599801000},
+	    {"\"not a time\"", 0},
+	    {"17965998011234567890", 0},
+	    {"-5", 0},
+	};
+	char line[512];
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int n = snprintf(line, sizeof(line),
+		                 "{\"time\":%s,\"ident\":\"postfix/smtp\","
+		                 "\"host\":\"mail\",\"message\":\"4F9D2C0A1B: "
+		                 "to=<u@example.net>, relay=none, delay=1, "
+		                 "dsn=4.4.1, status=deferred (connect to "
+		                 "mx.example.net[192.0.2.1]:25: Connection "
+		                 "timed out)\"}",
+		                 t[i].time);
+
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		if (parse(rs_format_auto(), line, (size_t)n, NULL, &rec,
+		          &why) != RS_PARSE_EVENT) {
+			fail_msg("time %s: %s", t[i].time,
+			         why ? why : "skipped");
+		}
+		if (rec.log_time_ms != t[i].ms) {
+			fail_msg("time %s: %lld ms, want %lld", t[i].time,
+			         (long long)rec.log_time_ms,
+			         (long long)t[i].ms);
+		}
+		/* No usable time: no stand-in text either. */
+		if (t[i].ms == 0) {
+			assert_null(rec.log_time.p);
+		}
+	}
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	free(copy);
+	copy = NULL;
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_shippers),
+	    cmocka_unit_test(test_negatives),
+	    cmocka_unit_test(test_huge),
+	    cmocka_unit_test(test_native_json),
+	    cmocka_unit_test(test_custom_field),
+	    cmocka_unit_test(test_arena),
+	    cmocka_unit_test(test_time_units),
+	    cmocka_unit_test(test_sent),
+	    cmocka_unit_test(test_nested_kumomta),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, teardown);
+}
