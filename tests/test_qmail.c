@@ -114,6 +114,14 @@ static const struct expect outcomes[] = {
      NULL, "203.29.91.92", 1100944288581LL, "250 OK id=1CVRtv-0003cD-LZ"},
     {"qmail/tai64n-lkml-2004.log", 18, S, U, 250, NULL, "user7@cyclades.com",
      NULL, "64.186.161.6", 1100944290955LL, "250 Ok: queued as 041F080041B"},
+    /* The poster masked the IP: no remote_ip. */
+    {"qmail/fluentd-readme-2014.log", 5, S, U, 250, NULL,
+     "glidenote@********.co.jp", "3890", NULL, 1392180611947LL,
+     "250 ok 1392180611 qp 10394"},
+    /* Plesk: splogger stamps in syslog, qmail-remote-handlers between. */
+    {"qmail/plesk-syslog-2020.log", 4, S, U, 250, NULL, "user@jadoo.com.au",
+     "76424444", "103.146.112.32", 1591785816273LL,
+     "250 OK id=1jiyCl-0004o3-HE"},
     /* tai64nlocal with 6 decimals next to unix-time stamps. */
     {"qmail/mixed-stamps-2003.log", 5, D, RS_STAGE_CONNECT, 0, "4.1.2", NULL,
      NULL, NULL, 1054082244417LL,
@@ -126,10 +134,12 @@ static const struct expect outcomes[] = {
 
 static const char *const files[] = {
     "qmail/bare.log",
+    "qmail/fluentd-readme-2014.log",
     "qmail/matchup-doc.log",
     "qmail/mixed-stamps-2003.log",
     "qmail/negatives-fail2ban.log",
     "qmail/nostamp-2004.log",
+    "qmail/plesk-syslog-2020.log",
     "qmail/splogger-doc.log",
     "qmail/tai64n-doc.log",
     "qmail/tai64n-lkml-2004.log",
