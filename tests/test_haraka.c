@@ -42,6 +42,7 @@ struct expect {
 	const char *log_host;
 	int64_t time_ms; /* -1: not checked */
 	const char *reply;
+	const char *dom; /* recipient_domain when rcpt is NULL */
 };
 
 #define D RS_STATUS_DEFERRED
@@ -59,65 +60,84 @@ static const struct expect outcomes[] = {
     {"haraka/default.log", 5, B, RCPT, 550, "5.1.1",
      "DAA706AE-4EA6-4651-816F-C14B4C0BED7E.6.1",
      "chnacllckelcialecteq@gmail.com", NULL, NULL, 0, -1, NULL, 0,
-     "550 5.1.1 " GONE},
+     "550 5.1.1 " GONE, NULL},
     {"haraka/default.log", 8, D, U, 0, NULL,
      "455AE8CF-0465-48B7-96F9-5834B6F62926.1.1", NULL, NULL, NULL, 0, -1, NULL,
-     0, "Tried all MXs"},
+     0, "Tried all MXs", NULL},
     {"haraka/fragments.log", 1, B, RCPT, 550, "5.1.1", NULL, "adfd@abhas.in",
      NULL, NULL, 0, -1, NULL, 0,
-     "550 5.1.1 <adfd@abhas.in> User doesn't exist: adfd@abhas.in"},
+     "550 5.1.1 <adfd@abhas.in> User doesn't exist: adfd@abhas.in", NULL},
     {"haraka/multilog.log", 1, S, U, 0, NULL,
      "1B012E7A-4362-42CC-B2D5-27534802E482.1.1", NULL, "127.0.0.1", NULL, 24,
      0.048, NULL, 1784840128029LL,
-     "<admin@sebarray.tech> JDnQAPCpYmqpMgAAAijahw Saved"},
+     "<admin@sebarray.tech> JDnQAPCpYmqpMgAAAijahw Saved", "sebarray.tech"},
     {"haraka/syslog.log", 1, B, RCPT, 550, "5.7.1",
      "930E3B02-4254-4499-8294-70044A00835D.1.1", "user@hilleltoronto.org", NULL,
      NULL, 0, -1, "mxbt1", -1,
-     "550 5.7.1 Service unavailable; Client host [107.6.51.128"},
+     "550 5.7.1 Service unavailable; Client host [107.6.51.128", NULL},
     {"haraka/syslog.log", 2, B, RCPT, 550, "5.1.1",
      "0E174DE1-B730-471F-AA64-4B7D27F814D5.1.1", "testmailing1@area13.com",
      NULL, NULL, 0, -1, "mta-gw", -1,
-     "550 5.1.1 <testbadrcpt@remote.com>: Recipient address rejected"},
+     "550 5.1.1 <testbadrcpt@remote.com>: Recipient address rejected", NULL},
     {"haraka/timestamps.log", 10, D, U, 0, NULL,
      "30A11DAA-D11E-4C8A-AF6E-42BB9C4D05B1.1.1", NULL, NULL, NULL, 0, -1, NULL,
-     1606859864000LL, "Tried all MXs"},
+     1606859864000LL, "Tried all MXs", NULL},
     {"haraka/timestamps.log", 12, D, U, 0, NULL,
      "30A11DAA-D11E-4C8A-AF6E-42BB9C4D05B1.1.1", NULL, NULL, NULL, 0, -1, NULL,
-     1606859964000LL, "Tried all MXs"},
+     1606859964000LL, "Tried all MXs", NULL},
     {"haraka/constructed.log", 1, D, RCPT, 451, "4.7.1", CU, "user@example.com",
-     NULL, NULL, 0, -1, NULL, 0, "451 4.7.1 Please try again later"},
+     NULL, NULL, 0, -1, NULL, 0, "451 4.7.1 Please try again later", NULL},
     {"haraka/constructed.log", 3, D, U, 421, "4.7.0", CU, NULL, NULL, NULL, 0,
-     -1, NULL, 0, "421 4.7.0 [TSS04] Messages from 192.0.2.1"},
+     -1, NULL, 0, "421 4.7.0 [TSS04] Messages from 192.0.2.1", NULL},
     {"haraka/constructed.log", 4, E, Q, 0, NULL, CU, NULL, NULL, NULL, 0, -1,
-     NULL, 0, "Too many failures (Tried all MXs)"},
+     NULL, 0, "Too many failures (Tried all MXs)", NULL},
     {"haraka/constructed.log", 6, D, RCPT, 451, "4.7.1", CU, "user@example.com",
-     NULL, NULL, 0, -1, NULL, 0, "451 4.7.1 Please try again later"},
+     NULL, NULL, 0, -1, NULL, 0, "451 4.7.1 Please try again later", NULL},
     {"haraka/constructed.log", 7, B, RCPT, 550, "5.1.1", CU, "user@example.com",
-     NULL, NULL, 0, -1, NULL, 0, "550 5.1.1 \"user\" unknown"},
+     NULL, NULL, 0, -1, NULL, 0, "550 5.1.1 \"user\" unknown", NULL},
     {"haraka/constructed.log", 8, D, U, 0, NULL, CU, NULL, NULL, NULL, 0, -1,
-     NULL, 0, "Tried all MXs"},
+     NULL, 0, "Tried all MXs", NULL},
     {"haraka/constructed.log", 9, S, U, 0, NULL, CU, NULL, "mx.example.com",
      "192.0.2.25", 25, 1.204, NULL, 0,
-     "OK 1486375056 q1si1234567pgb.77 - gsmtp"},
+     "OK 1486375056 q1si1234567pgb.77 - gsmtp", "example.com"},
     {"haraka/constructed.log", 10, D, RCPT, 451, "4.7.1", CU,
      "user@example.com", NULL, NULL, 0, -1, NULL, 0,
-     "451 4.7.1 Please try again later"},
+     "451 4.7.1 Please try again later", NULL},
     {"haraka/constructed.log", 11, B, U, 550, "5.7.1", CU, NULL, NULL, NULL, 0,
-     -1, NULL, 0, "550 5.7.1 Message rejected as \"spam\""},
+     -1, NULL, 0, "550 5.7.1 Message rejected as \"spam\"", NULL},
     {"haraka/constructed.log", 12, S, U, 0, NULL, CU, NULL, "mx.example.com",
      "192.0.2.25", 25, 1.204, NULL, 0,
-     "OK 1486375056 q1si1234567pgb.77 - gsmtp"},
+     "OK 1486375056 q1si1234567pgb.77 - gsmtp", "example.com"},
     {"haraka/constructed.log", 13, B, RCPT, 550, "5.1.1", CU,
      "user@example.com", NULL, NULL, 0, -1, NULL, 1580786387480LL,
-     "550 5.1.1 " GONE},
+     "550 5.1.1 " GONE, NULL},
     {"haraka/constructed.log", 14, D, U, 421, "4.7.0", CU, NULL, NULL, NULL, 0,
-     -1, "mxbt1", -1, "421 4.7.0 Try again later"},
+     -1, "mxbt1", -1, "421 4.7.0 Try again later", NULL},
+    /* A patched hmail.js writes "Bouncing mail:" (capital B). */
+    {"haraka/bullmq-2024.log", 49, B, U, 550, "5.7.26",
+     "78407A3F-31FC-4937-80E7-A52CBDCAB1A4.1.1", NULL, NULL, NULL, 0, -1, NULL,
+     0,
+     "550 5.7.26 Your email has been blocked because the sender is "
+     "unauthenticated. 5.7.26 Gmail requires all senders",
+     NULL},
+    /* The delivered line names the domain, not the recipient. */
+    {"haraka/cloudron-2020.log", 15, S, U, 0, NULL,
+     "D33D6290-C923-4DAC-A4B4-D0E7B8FAF010.1.1", NULL,
+     "in1-smtp.messagingengine.com", "66.111.4.74", 25, 4.565, NULL,
+     1606860918000LL, "Queued as BA5AF7A207E", "letterboxes.org"},
+    {"haraka/nullmx-2026.log", 13, B, U, 0, NULL,
+     "69D20955-F582-46D8-BE03-1EF15F7F98B8.1.1", NULL, NULL, NULL, 0, -1, NULL,
+     1784835870610LL,
+     "Domain example.com sends and receives no email (NULL MX)", NULL},
 };
 
 static const char *const files[] = {
-    "haraka/default.log",    "haraka/fragments.log",   "haraka/json.log",
-    "haraka/logfmt.log",     "haraka/multilog.log",    "haraka/syslog.log",
-    "haraka/timestamps.log", "haraka/constructed.log",
+    "haraka/default.log",     "haraka/fragments.log",
+    "haraka/json.log",        "haraka/logfmt.log",
+    "haraka/multilog.log",    "haraka/syslog.log",
+    "haraka/timestamps.log",  "haraka/constructed.log",
+    "haraka/bullmq-2024.log", "haraka/cloudron-2020.log",
+    "haraka/nullmx-2026.log",
 };
 
 static char arena[65536];
@@ -141,6 +161,10 @@ static void check(const struct expect *x, const rs_record_t *rec)
 	rs_test_check_str("enhanced_code", x->line, rec->enhanced_code, x->enh);
 	rs_test_check_str("queue_id", x->line, rec->queue_id, x->qid);
 	rs_test_check_str("recipient", x->line, rec->recipient, x->rcpt);
+	if (x->rcpt == NULL) {
+		rs_test_check_str("recipient_domain", x->line,
+		                  rec->recipient_domain, x->dom);
+	}
 	rs_test_check_str("remote_host", x->line, rec->remote_host, x->host);
 	rs_test_check_str("remote_ip", x->line, rec->remote_ip, x->ip);
 	assert_int_equal(rec->remote_port, x->port);

@@ -82,13 +82,28 @@ static const struct expect outcomes[] = {
      "user@poolp.org", "user@gmail.com", "gmail.com", "212.83.129.132",
      "ws-in-f27.1e100.net", "173.194.76.27", "ams-1", 2,
      "250 2.0.0 OK  1562385708 z11si6726563wmb.62 - gsmtp"},
+    /* The local "delivery: <Result> for" form (5.4.x queue.c). */
+    {"opensmtpd/lookup-delivery-2015.log", 2, S, U, 0, NULL, "f23a96c23e2500b8",
+     "test@example.com", "eric.ripa@example.com", "example.com", NULL, NULL,
+     NULL, NULL, 1, "Delivered"},
+    {"opensmtpd/lookup-delivery-2015.log", 5, D, U, 451, NULL,
+     "c534b8c7f5ad4a41", "test@example.com", "foo@example.com", "example.com",
+     "127.0.0.1", "localhost", "127.0.0.1", NULL, 401, "451 Temporary failure"},
+    {"opensmtpd/lookup-delivery-2015.log", 7, D, U, 0, NULL, "7c1ba6adf8fcec21",
+     "aleksei.kurepin@goswift.eu", "niemi@suminovou.eu", "suminovou.eu", NULL,
+     NULL, NULL, NULL, 2562, "Error (terminated; signal 9)"},
 };
 
 static const char *const files[] = {
-    "opensmtpd/bare.log",          "opensmtpd/event-delivery-2018.log",
-    "opensmtpd/mda-2025.log",      "opensmtpd/relay-2013.log",
-    "opensmtpd/smtp-out-2014.log", "opensmtpd/syslog-2019.log",
+    "opensmtpd/bare.log",
+    "opensmtpd/event-delivery-2018.log",
+    "opensmtpd/mda-2025.log",
+    "opensmtpd/relay-2013.log",
+    "opensmtpd/smtp-out-2014.log",
+    "opensmtpd/syslog-2019.log",
     "opensmtpd/trace-2014.log",
+    "opensmtpd/debug-traces.log",
+    "opensmtpd/lookup-delivery-2015.log",
 };
 
 static char arena[4096];

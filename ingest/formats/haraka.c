@@ -27,11 +27,13 @@
  *    rs_smtpreply_stage_of_failure reads.
  *  - "bouncing mail: <err>" -> BOUNCED, or EXPIRED (stage queue) for
  *    "Too many failures (...)", Haraka giving up after its retry
- *    intervals.
+ *    intervals. "Bouncing mail: " (capital B, as a patched hmail.js seen
+ *    in a public log writes it) is read the same.
  *  - "delivered file=<f> domain=<d> host=<h> ip=<ip> port=<p> ...
  *    response=<r> delay=<s> ..." (a logged object; before 2017 a string)
- *    -> SENT with remote_host, remote_ip, remote_port, delays.total and
- *    the response as reply_text.
+ *    -> SENT with remote_host, remote_ip, remote_port, delays.total, the
+ *    response as reply_text and domain as recipient_domain (the line
+ *    names no recipient).
  * "Temp failing ...: Some recipients temp failed: <a>, <b>" and "bouncing
  * mail: Some recipients failed: <a>" are SKIPPED: the per-recipient lines
  * before them are the events (one failure is not counted twice). So are
@@ -309,6 +311,8 @@ static void delivered_field(rs_record_t *rec, rs_str_t key, rs_str_t val)
 {
 	if (rs_str_eq(key.p, key.n, "host")) {
 		rec->remote_host = val;
+	} else if (rs_str_eq(key.p, key.n, "domain")) {
+		rec->recipient_domain = val;
 	} else if (rs_str_eq(key.p, key.n, "ip")) {
 		if (rs_str_is_ip(val.p, val.n)) {
 			rec->remote_ip = val;
@@ -371,6 +375,13 @@ static void set_failure(rs_record_t *rec, rs_str_t text)
 	}
 }
 
+/* Does [m, m+n) start "bouncing mail: " (hmail.js) or "Bouncing mail: "? */
+static int bouncing_mail(const char *m, size_t n)
+{
+	return n > 0 && (m[0] == 'b' || m[0] == 'B') &&
+	       rs_str_starts(m + 1, n - 1, "ouncing mail: ");
+}
+
 /* The outcome in an outbound message m (unescaped). */
 static rs_parse_result_t read_outcome(rs_record_t *rec, const haraka_rec_t *h,
                                       const char **why)
@@ -428,7 +439,7 @@ static rs_parse_result_t read_outcome(rs_record_t *rec, const haraka_rec_t *h,
 		set_failure(rec, rs_str(q, (size_t)(e - q)));
 		return RS_PARSE_EVENT;
 	}
-	if (rs_str_starts(m, n, "bouncing mail: ")) {
+	if (bouncing_mail(m, n)) {
 		q = m + LIT_LEN("bouncing mail: ");
 		if (rs_str_starts(q, (size_t)(e - q),
 		                  "Some recipients failed")) {
@@ -504,7 +515,7 @@ static int default_outcome(const char *m, const char *e)
 		           ? 0
 		           : -1;
 	}
-	if (rs_str_starts(m, n, "bouncing mail: ")) {
+	if (bouncing_mail(m, n)) {
 		q = m + LIT_LEN("bouncing mail: ");
 		return rs_str_starts(q, (size_t)(e - q),
 		                     "Some recipients failed")

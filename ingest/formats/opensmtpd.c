@@ -35,7 +35,8 @@
  *  - delay=<dur> ("0s", "2s", "1d2h3m4s") -> delays.total.
  *  - Every other OpenSMTPD line (smtp connected/message/envelope,
  *    mta connecting/connected/tls, smtp-out:, smtp-in:, debug:, lookup:,
- *    trace "mta: 0x...: <<< ...") is SKIPPED. A line that is not OpenSMTPD
+ *    the -T traces "mta: 0x...: <<< ...", "smtp: 0x...: >>> ...",
+ *    "mproc: ", "imsg: ", "ramstat: ") is SKIPPED. A line that is not OpenSMTPD
  *    at all (no smtpd/transfer tag and no session id or known prefix) is
  *    MALFORMED; a delivery line without result= too.
  *
@@ -107,7 +108,12 @@ static int bare_message(const char *p, size_t n)
 	       rs_str_starts(p, n, "smtp-out: ") ||
 	       rs_str_starts(p, n, "smtp-in: ") ||
 	       rs_str_starts(p, n, "debug: ") ||
-	       rs_str_starts(p, n, "lookup: ") || rs_str_starts(p, n, "mta: ");
+	       rs_str_starts(p, n, "lookup: ") ||
+	       rs_str_starts(p, n, "mta: ") ||
+	       rs_str_starts(p, n, "smtp: 0x") ||
+	       rs_str_starts(p, n, "mproc: ") ||
+	       rs_str_starts(p, n, "imsg: ") ||
+	       rs_str_starts(p, n, "ramstat: ");
 }
 
 /* A value at v: quoted ("...", to the next '"', or with last set to the

@@ -41,9 +41,12 @@
  * code. A report without a remote reply ("Sorry, I wasn't able to
  * establish an SMTP connection. (#4.4.1)") is reply_text itself, its
  * "#x.y.z" the enhanced code. The leading "<ip>_" of a remote report is
- * remote_ip. The stage comes from qmail-remote's phrases through the
- * shared table (rs_smtpreply_stage_of_failure: "does not like recipient"
- * is rcpt_to, "failed after I sent the message" end_of_data, ...).
+ * remote_ip; a report that starts "(<rcpt>)_<ip>_" (a patched
+ * qmail-remote, seen in a 2004 log) gives remote_ip after it, and the
+ * recipient when the start line did not. The stage comes from qmail-remote's
+ * phrases through the shared table (rs_smtpreply_stage_of_failure: "does not
+ * like recipient" is rcpt_to, "failed after I sent the message" end_of_data,
+ * ...).
  *
  * Ownership: slices point into the line, the batch's side data (R, M) or
  * the record arena (the decoded report). @locality parse: any thread,
@@ -299,9 +302,26 @@ static int read_report(rs_record_t *rec, rs_str_t r, const char **why)
 		rec->stage = rs_smtpreply_stage_of_failure(
 		    d.p, said != NULL ? (size_t)(said - d.p) : d.n);
 	}
+	/* "(<rcpt>) <ip> accepted ...": a patched qmail-remote names the
+	 * recipient first; it is the recipient when no start line gave one
+	 * (read from the raw report: '_' may be the address's own). */
+	if (d.n > 0 && d.p[0] == '(') {
+		const char *close = memchr(d.p, ')', d.n);
+		const char *slash = memchr(d.p, '/', d.n);
+
+		if (close != NULL && (slash == NULL || close < slash) &&
+		    close + 1 < d.p + d.n && close[1] == ' ' &&
+		    memchr(d.p, '@', (size_t)(close - d.p)) != NULL) {
+			ip = (size_t)(close + 2 - d.p);
+			if (rec->recipient.n == 0) {
+				rs_record_set_recipient(
+				    rec, rs_str(r.p + 1, ip - 3));
+			}
+		}
+	}
 	/* "<ip> does not like ..." / "Connected to <ip> but ...". */
-	if (rs_str_starts(d.p, d.n, "Connected to ")) {
-		ip = LIT_LEN("Connected to ");
+	if (rs_str_starts(d.p + ip, d.n - ip, "Connected to ")) {
+		ip += LIT_LEN("Connected to ");
 	}
 	{
 		size_t k = ip;
