@@ -23,6 +23,15 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan              # write rules/words.model
   train_words.py --replyscan build/replyscan --check rules/words.model
   train_words.py --replyscan build/replyscan --cv 5       # choose the settings
+  train_words.py --replyscan build/replyscan --cv 5 --cv-by row   # the old folds
+
+--cv's folds group the development rows by source (source_group: one
+page, paste, thread or file), as the later held-back parts were split, so
+a test row never has a sibling of its own source in training (rows of one
+log or page share hostnames, IDs and a provider's wording, which a model
+can learn by heart); rule examples copied from a test row leave that
+fold's training. --cv-by row draws folds by row, the first method, which
+overstates how the model does on sources it never saw.
 
 The model is trained by stochastic gradient descent in a fixed order (the
 training replies sorted by a hash of their text and class) with a fixed
@@ -39,6 +48,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,6 +68,8 @@ PRUNE = 0.01      # weights of a smaller size are not written
 THRESHOLD = 0.5        # decides before the weaker code fallbacks
 THRESHOLD_ALONE = 0.05  # decides when no fallback would
 MIN_DOCS = 1      # a feature must occur in at least this many training replies
+MIN_SOURCES = 1   # and in replies of at least this many sources (a rule's
+                  # examples are one source)
 BIGRAMS = True
 CODES = True      # the reply's codes are features too
 ALPHA = 0.03      # naive Bayes, only for the comparison in --cv
@@ -127,16 +139,34 @@ def doc_features(e):
 
 
 def read_tsv(path):
-    """(text, class) rows of a labelled TSV with a header row."""
+    """(text, class, source) rows of a labelled TSV with a header row."""
     rows = []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         head = f.readline().rstrip("\n").split("\t")
         ci = head.index("class")
+        si = head.index("source")
         for line in f:
             cols = line.rstrip("\n").split("\t")
             if len(cols) > ci and cols[0] and cols[ci] != "uncategorized":
-                rows.append((cols[0], cols[ci]))
+                rows.append((cols[0], cols[ci],
+                             cols[si] if len(cols) > si else ""))
     return rows
+
+
+def source_group(source):
+    """The source a development row comes from, for grouping: the first
+    word of its source column (one page, paste, thread, file or named
+    document, as split.py splits the later collections by source), with
+    a repository file's commit, path and line left out
+    ("owner/repo@0123abc:path:12" is "owner/repo") and a URL's fragment
+    and line suffix too, so that rows of one log, page or file share it."""
+    w = source.split()[0] if source.split() else ""
+    w = w.strip(",;()[]\"'")
+    m = re.match(r"([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)@[0-9a-f]{7,40}\b", w)
+    if m:
+        return m.group(1)
+    w = w.split("#")[0]
+    return re.sub(r"(:[0-9]+(-[0-9]+)?)+$", "", w)
 
 
 def rules_copy(rules_dir):
@@ -196,16 +226,16 @@ class Model:
         self.alpha = alpha
         self.bigrams = bigrams
         df = {}
-        for fs, _ in docs:
+        for fs, *_ in docs:
             for f in set(fs):
                 df[f] = df.get(f, 0) + 1
         self.vocab = sorted(f for f, n in df.items() if n >= min_docs)
         vset = set(self.vocab)
-        self.classes = sorted({c for _, c in docs})
+        self.classes = sorted({d[1] for d in docs})
         ci = {c: i for i, c in enumerate(self.classes)}
         self.ndocs = [0] * len(self.classes)
         self.counts = {}
-        for fs, c in docs:
+        for fs, c, *_ in docs:
             self.ndocs[ci[c]] += 1
             for f in fs:
                 if f in vset:
@@ -239,19 +269,26 @@ class Logistic:
     score is bias[c] plus weight[f][c] for each known feature occurrence
     f (words.c scores a version 2 file so), posteriors by softmax."""
 
-    def __init__(self, docs, epochs, rate, l2, min_docs, prune):
+    def __init__(self, docs, epochs, rate, l2, min_docs, prune,
+                 min_sources=1):
+        """docs: [(features, class, source group)]."""
         df = {}
-        for fs, _ in docs:
+        srcs = {}
+        for fs, _, g in docs:
             for f in set(fs):
                 df[f] = df.get(f, 0) + 1
-        self.classes = sorted({c for _, c in docs})
+                if min_sources > 1:
+                    srcs.setdefault(f, set()).add(g)
+        self.classes = sorted({d[1] for d in docs})
         ci = {c: i for i, c in enumerate(self.classes)}
         C = len(self.classes)
         self.ndocs = [0] * C
-        w = {f: [0.0] * C for f, n in df.items() if n >= min_docs}
+        w = {f: [0.0] * C for f, n in df.items()
+             if n >= min_docs and (min_sources <= 1 or
+                                   len(srcs[f]) >= min_sources)}
         bias = [0.0] * C
         data = []
-        for fs, c in docs:
+        for fs, c, _ in docs:
             self.ndocs[ci[c]] += 1
             data.append(([f for f in fs if f in w], ci[c],
                          hashlib.sha1(b" ".join(fs) + c.encode())
@@ -403,8 +440,47 @@ def final_class(pred, verdict, threshold, threshold_alone):
     return got, False
 
 
-def cross_validate(k, dev, dev_ex, nr_ex, ex_docs):
-    """k folds over the development rows (the rule examples always train).
+def cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev):
+    """Each development row's fold and, per rule example, the folds whose
+    training must leave it out. By "row" (the first method): a hash of the
+    text, the examples always train. By "source": a hash of the row's
+    source group (source_group), so that a source's rows are all in one
+    fold and a test row has no sibling of its own source in training; and
+    an example with the same words as a development row (a rule's example
+    copied from it) goes with that row's fold, so that no test row is
+    trained on under a rule's name. The other examples always train: at
+    run time they are all in the model too."""
+    if by == "row":
+        return ([fold_of(t, k) for t, _, _ in dev],
+                [frozenset()] * len(ex_docs))
+    folds = [fold_of(source_group(src), k) for _, _, src in dev]
+    out = [frozenset(folds[i] for i in rows) for rows in ex_dev]
+    return folds, out
+
+
+def fit(kind, train, opt):
+    if kind == "nb":
+        return Model(train, opt["alpha"], 1, True)
+    return Logistic(train, opt["epochs"], opt["rate"], opt["l2"],
+                    opt.get("min_docs", 1), 0.0,
+                    opt.get("min_sources", 1))
+
+
+# --cv's settings: (kind, options); codes, prunes and thresholds are
+# crossed with each.
+CV_SETTINGS = [("nb", {"alpha": 0.03})] + [
+    ("logistic", {"epochs": ep, "rate": 0.5, "l2": l2,
+                  "min_sources": ms})
+    for ep, l2, ms in ((15, 1e-3, 1), (25, 1e-4, 1), (15, 1e-3, 2),
+                       (15, 1e-3, 3), (8, 1e-3, 2), (15, 3e-3, 2))]
+CV_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
+CV_ALONE = (0.05, 0.2, 0.5)
+
+
+def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
+                   settings=None, codes_opts=(True,), prunes=(0.01,),
+                   thresholds=CV_THRESHOLDS, alone=CV_ALONE, out=sys.stdout):
+    """k folds over the development rows, by row or by source (cv_folds).
     Two figures per setting, both on out-of-fold predictions:
       pipeline  the whole classifier on the development rows (rules
                 first). The rules were written against these rows, so the
@@ -415,82 +491,138 @@ def cross_validate(k, dev, dev_ex, nr_ex, ex_docs):
     The setting chosen: the best no_rules among those whose pipeline figure
     is not below the rules' own, then the better pipeline, then the
     smaller model (the larger prune). Naive Bayes (the version 1 model) is
-    scored too, for comparison."""
-    models = [("nb", 0.03, 0, 0, 0, codes) for codes in (False, True)]
-    models += [("logistic", 0, ep, rate, l2, codes)
-               for ep, rate, l2 in ((25, 0.5, 1e-4), (15, 0.5, 1e-3))
-               for codes in (False, True)]
-    prunes = (0.01, 0.03)
-    thresholds = (0.3, 0.5, 0.7, 0.9, 0.99)
-    alone = (0.05, 0.3, 0.5)
+    scored too, for comparison. Returns the rows printed, as tuples."""
+    settings = CV_SETTINGS if settings is None else settings
     n = len(dev)
-    base = sum(1 for (t, c), e in zip(dev, dev_ex) if e["cause"] == c)
-    base_nr = sum(1 for (t, c), e in zip(dev, nr_ex) if e["cause"] == c)
-    print("cv: %d folds over %d development rows (%d rule examples always "
-          "in training)" % (k, n, len(ex_docs)))
+    base = sum(1 for (t, c, _), e in zip(dev, dev_ex) if e["cause"] == c)
+    base_nr = sum(1 for (t, c, _), e in zip(dev, nr_ex) if e["cause"] == c)
+    folds, ex_out = cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev)
+    print("cv: %d folds by %s over %d development rows (%d sources; %d of "
+          "the %d rule examples leave a fold's training with the rows "
+          "they copy)" % (k, by, n, len({source_group(s) for _, _, s in dev}),
+                          sum(1 for o in ex_out if o), len(ex_docs)),
+          file=out)
     print("rules alone: %d of %d (%.2f %%); codes alone: %d (%.2f %%)"
-          % (base, n, 100.0 * base / n, base_nr, 100.0 * base_nr / n))
-    print("model\talpha|epochs/rate/l2\tcodes\tprune\tthreshold\t"
+          % (base, n, 100.0 * base / n, base_nr, 100.0 * base_nr / n),
+          file=out)
+    print("model\tsettings\tcodes\tprune\tthreshold\t"
           "threshold_alone\tpipeline\tno_rules\tstep_rows\t"
-          "step_precision (no_rules)\tentries")
+          "step_precision (no_rules)\tentries", file=out)
     best = None
+    rows = []
     all_feats = [doc_features(e) for e in dev_ex]
-    folds = [fold_of(t, k) for t, _ in dev]
-    for kind, alpha, ep, rate, l2, codes in models:
-        feats = [without_codes(fs, codes) for fs in all_feats]
-        fitted = []
-        for f in range(k):
-            train = [(without_codes(fs, codes), c) for fs, c in ex_docs]
-            train += [(feats[i], c) for i, (t, c) in enumerate(dev)
-                      if folds[i] != f]
-            if kind == "nb":
-                fitted.append(Model(train, alpha, 1, True))
-            else:
-                fitted.append(Logistic(train, ep, rate, l2, 1, 0.0))
-        for prune in (prunes if kind == "logistic" else (0.0,)):
-            preds = [None] * n
-            entries = 0
-            for f, m in enumerate(fitted):
-                if kind == "logistic":
-                    m.finish(prune)
-                    entries += m.entries()
-                for i in range(n):
-                    if folds[i] == f:
-                        preds[i] = m.predict(feats[i])
-            setting = ("%g" % alpha if kind == "nb"
-                       else "%d/%g/%g" % (ep, rate, l2))
-            for th in thresholds:
-                for tl in alone:
-                    if tl > th:
-                        continue
-                    pipe = nrul = step = right = 0
-                    for i, (t, c) in enumerate(dev):
-                        got, _ = final_class(preds[i], dev_ex[i], th, tl)
-                        pipe += got == c
-                        got, by_words = final_class(preds[i], nr_ex[i], th,
-                                                    tl)
-                        nrul += got == c
-                        step += by_words
-                        right += by_words and got == c
-                    print("%s\t%s\t%s\t%g\t%g\t%g\t%.2f\t%.2f\t%d\t%.1f"
-                          "\t%d"
-                          % (kind, setting, "yes" if codes else "no", prune,
-                             th, tl, 100.0 * pipe / n,
-                             100.0 * nrul / n, step,
-                             100.0 * right / step if step else 0.0,
-                             entries // k))
-                    sys.stdout.flush()
-                    if kind != "logistic":
-                        continue
-                    key = (pipe >= base, nrul, pipe, prune)
-                    if best is None or key > best[0]:
-                        best = (key, setting, codes, prune, th, tl, pipe,
-                                nrul)
-    _, setting, codes, prune, th, tl, pipe, nrul = best
-    print("chosen: logistic %s, codes %s, prune %g, threshold %g, "
-          "threshold_alone %g: pipeline %.2f %%, no_rules %.2f %%"
-          % (setting, "yes" if codes else "no", prune, th, tl,
-             100.0 * pipe / n, 100.0 * nrul / n))
+    for kind, opt in settings:
+        for codes in codes_opts:
+            feats = [without_codes(fs, codes) for fs in all_feats]
+            fitted = []
+            for f in range(k):
+                train = [(without_codes(fs, codes), c, g)
+                         for (fs, c, g), o in zip(ex_docs, ex_out)
+                         if f not in o]
+                train += [(feats[i], c, source_group(src))
+                          for i, (t, c, src) in enumerate(dev)
+                          if folds[i] != f]
+                fitted.append(fit(kind, train, opt))
+            for prune in (prunes if kind == "logistic" else (0.0,)):
+                preds = [None] * n
+                entries = 0
+                for f, m in enumerate(fitted):
+                    if kind == "logistic":
+                        m.finish(prune)
+                        entries += m.entries()
+                    for i in range(n):
+                        if folds[i] == f:
+                            preds[i] = m.predict(feats[i])
+                setting = " ".join("%s %g" % kv for kv in sorted(opt.items()))
+                for th in thresholds:
+                    for tl in alone:
+                        if tl > th:
+                            continue
+                        pipe = nrul = step = right = 0
+                        for i, (t, c, _) in enumerate(dev):
+                            got, _ = final_class(preds[i], dev_ex[i], th, tl)
+                            pipe += got == c
+                            got, by_words = final_class(preds[i], nr_ex[i],
+                                                        th, tl)
+                            nrul += got == c
+                            step += by_words
+                            right += by_words and got == c
+                        row = (kind, setting, "yes" if codes else "no",
+                               prune, th, tl, 100.0 * pipe / n,
+                               100.0 * nrul / n, step,
+                               100.0 * right / step if step else 0.0,
+                               entries // k)
+                        rows.append(row)
+                        print("%s\t%s\t%s\t%g\t%g\t%g\t%.2f\t%.2f\t%d\t"
+                              "%.1f\t%d" % row, file=out)
+                        out.flush()
+                        if kind != "logistic":
+                            continue
+                        key = (pipe >= base, nrul, pipe, prune)
+                        if best is None or key > best[0]:
+                            best = (key, setting, codes, prune, th, tl, pipe,
+                                    nrul)
+    if best is not None:
+        _, setting, codes, prune, th, tl, pipe, nrul = best
+        print("chosen: logistic %s, codes %s, prune %g, threshold %g, "
+              "threshold_alone %g: pipeline %.2f %%, no_rules %.2f %%"
+              % (setting, "yes" if codes else "no", prune, th, tl,
+                 100.0 * pipe / n, 100.0 * nrul / n), file=out)
+    return rows
+
+
+def load(replyscan, rules, cv):
+    """The training data: (dev, dev_ex, nr_ex, ex_docs, ex_dev). dev: the
+    development rows (text, class, source); dev_ex: explain --json of each
+    (rules without words.model); nr_ex: the same with no wording rule
+    (only for cv, else None); ex_docs: each rule example's (features,
+    class, group), the group its rule ("rule:ID") or, for an example with
+    the same words as development rows, the first such row's source
+    group; ex_dev: per example, the indices of those rows."""
+    dev = []
+    for part in DEV_PARTS:
+        dev += read_tsv(os.path.join(REPLIES, part))
+    tmp = rules_copy(rules)
+    try:
+        out = run([replyscan, "rules", "examples", tmp])
+        examples = []
+        for line in out.splitlines()[1:]:
+            cols = line.split("\t")
+            if cols[0]:
+                examples.append((cols[0], cols[1],
+                                 cols[2] if len(cols) > 2 else ""))
+        ex = explain_all(replyscan, tmp, [t for t, _, _ in dev] +
+                         [t for t, _, _ in examples])
+        nr_ex = None
+        if cv:
+            nr = tempfile.mkdtemp(prefix="train_words.")
+            try:
+                with open(os.path.join(nr, "00-none.yaml"), "w") as f:
+                    f.write(NO_RULES)
+                os.symlink(os.path.abspath(os.path.join(rules,
+                                                        "providers.yaml")),
+                           os.path.join(nr, "providers.yaml"))
+                nr_ex = explain_all(replyscan, nr, [t for t, _, _ in dev])
+            finally:
+                for name in os.listdir(nr):
+                    os.unlink(os.path.join(nr, name))
+                os.rmdir(nr)
+    finally:
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+    dev_ex = ex[:len(dev)]
+    by_words = {}
+    for i, e in enumerate(dev_ex):
+        by_words.setdefault(tuple(words(e["words"]["text"])), []).append(i)
+    ex_docs = []
+    ex_dev = []
+    for e, (_, c, rule) in zip(ex[len(dev):], examples):
+        rows = by_words.get(tuple(words(e["words"]["text"])), [])
+        ex_dev.append(rows)
+        g = source_group(dev[rows[0]][2]) if rows else "rule:" + rule
+        ex_docs.append((doc_features(e), c, g))
+    return dev, dev_ex, nr_ex, ex_docs, ex_dev
 
 
 def main():
@@ -505,51 +637,24 @@ def main():
                          "when it differs (a stale model)")
     ap.add_argument("--cv", type=int, metavar="K",
                     help="K-fold cross-validation on the development rows")
+    ap.add_argument("--cv-by", choices=("source", "row"), default="source",
+                    help="--cv's folds: by source (all rows of a source in "
+                         "one fold; the default) or by row (a hash of the "
+                         "text, the first method, for comparison)")
     a = ap.parse_args()
 
-    dev = []
-    for part in DEV_PARTS:
-        dev += read_tsv(os.path.join(REPLIES, part))
-    tmp = rules_copy(a.rules)
-    try:
-        out = run([a.replyscan, "rules", "examples", tmp])
-        examples = []
-        for line in out.splitlines()[1:]:
-            cols = line.split("\t")
-            if cols[0]:
-                examples.append((cols[0], cols[1]))
-        ex = explain_all(a.replyscan, tmp, [t for t, _ in dev] +
-                         [t for t, _ in examples])
-        nr_ex = None
-        if a.cv:
-            nr = tempfile.mkdtemp(prefix="train_words.")
-            try:
-                with open(os.path.join(nr, "00-none.yaml"), "w") as f:
-                    f.write(NO_RULES)
-                os.symlink(os.path.abspath(os.path.join(a.rules,
-                                                        "providers.yaml")),
-                           os.path.join(nr, "providers.yaml"))
-                nr_ex = explain_all(a.replyscan, nr, [t for t, _ in dev])
-            finally:
-                for name in os.listdir(nr):
-                    os.unlink(os.path.join(nr, name))
-                os.rmdir(nr)
-    finally:
-        for name in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, name))
-        os.rmdir(tmp)
-    dev_ex = ex[:len(dev)]
-    ex_docs = [(doc_features(e), c)
-               for e, (_, c) in zip(ex[len(dev):], examples)]
+    dev, dev_ex, nr_ex, ex_docs, ex_dev = load(a.replyscan, a.rules, a.cv)
     if a.cv:
-        cross_validate(a.cv, dev, dev_ex, nr_ex, ex_docs)
+        cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev)
         return 0
     docs = list(ex_docs)
-    docs += [(doc_features(e), c) for e, (_, c) in zip(dev_ex, dev)]
+    docs += [(doc_features(e), c, source_group(src))
+             for e, (_, c, src) in zip(dev_ex, dev)]
     if not BIGRAMS:
-        docs = [([f for f in fs if b"+" not in f], c) for fs, c in docs]
-    docs = [(without_codes(fs, CODES), c) for fs, c in docs]
-    m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE)
+        docs = [([f for f in fs if b"+" not in f], c, g)
+                for fs, c, g in docs]
+    docs = [(without_codes(fs, CODES), c, g) for fs, c, g in docs]
+    m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES)
     import io
     buf = io.StringIO()
     m.write(buf)
