@@ -83,12 +83,99 @@ PRECISE_ENHANCED = {"1.2", "1.6", "1.7", "1.8", "1.10", "2.1", "2.2", "2.3",
 PRECISE_BASIC = {"521", "530", "534", "535", "538", "556"}
 
 
-def words(text):
-    """The words of a normal form, as words.c forms them."""
+# Bytes that end a span: whitespace and the brackets, quotes and
+# separators that hold an address (<a@b>, [1.2.3.4], to=..., "host").
+SPAN_END = frozenset(b" \t\n\r\v\f<>[]()\"',;=`")
+# The last labels that make a name of two labels a host name; with three
+# or more labels any last label of two letters or more does.
+TLDS = frozenset(b"""com net org edu gov mil int info biz io co me us uk de
+fr nl be ch at it es pt pl ru ua cz se no dk fi jp cn kr tw hk in au nz ca
+br mx ar eu""".split())
+# What a span of each kind is replaced with: one word, in no real text.
+PLACEHOLDER = {"url": b"xxurl", "email": b"xxemail", "ip": b"xxip",
+               "host": b"xxhost", "id": b"xxid"}
+KINDS = ("url", "email", "ip", "host", "id")  # words.c's order
+# Which kinds are replaced (chosen by --cv); "id": a word with two or
+# more digit runs (queue IDs, hashes), after folding.
+NORM = frozenset()
+COPY_NORM = frozenset(PLACEHOLDER)
+
+
+def is_host(s):
+    """Is s (lower-case bytes) a host or domain name: labels of letters,
+    digits and '-', the last of letters only (two or more), and three
+    labels or more or a last label in TLDS?"""
+    labels = s.split(b".")
+    if len(labels) < 2:
+        return False
+    for lab in labels:
+        if not lab or any(not (97 <= b <= 122 or 48 <= b <= 57 or b == 45)
+                          for b in lab):
+            return False
+    last = labels[-1]
+    if len(last) < 2 or any(not 97 <= b <= 122 for b in last):
+        return False
+    return len(labels) >= 3 or last in TLDS
+
+
+def is_ipv4(s):
+    """Four dot-separated runs of one to three digits, maybe ':port'."""
+    host, _, port = s.partition(b":")
+    if port and not port.isdigit():
+        return False
+    parts = host.split(b".")
+    return len(parts) == 4 and all(1 <= len(p) <= 3 and p.isdigit()
+                                   for p in parts)
+
+
+def span_kind(span):
+    """The kind of a span (bytes between SPAN_END bytes) that stands for
+    something a source names and no other does, or None: "url"
+    (scheme://..., or a host name followed by '/'), "email" (an '@' inside),
+    "ip" (IPv4), "host". Leading ':' and trailing '.', ':', '!', '?' (a
+    sentence's end) are not part of it."""
+    s = bytes(b + 32 if 65 <= b <= 90 else b for b in span)
+    s = s.lstrip(b":").rstrip(b".:!?")
+    if not s:
+        return None
+    if b"://" in s:
+        return "url"
+    at = s.find(b"@")
+    if 0 < at < len(s) - 1:
+        return "email"
+    if is_ipv4(s):
+        return "ip"
+    slash = s.find(b"/")
+    if slash > 0 and is_host(s[:slash]):
+        return "url"
+    if is_host(s):
+        return "host"
+    return None
+
+
+def words(text, norm=None):
+    """The words of a normal form, as words.c forms them; with norm (the
+    kinds of span_kind, and "id"), each span of a kind in norm is one
+    placeholder word instead."""
+    norm = NORM if norm is None else norm
+    data = text.encode("utf-8", "surrogateescape") + b" "
     out = []
     cur = bytearray()
     letter = over = digit = False
-    for b in text.encode("utf-8", "surrogateescape") + b" ":
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if norm and (i == 0 or data[i - 1] in SPAN_END) and \
+                b not in SPAN_END:
+            j = i
+            while data[j] not in SPAN_END:
+                j += 1
+            kind = span_kind(data[i:j])
+            if kind in norm:
+                out.append(PLACEHOLDER[kind])
+                i = j
+                continue
+        i += 1
         if 65 <= b <= 90:
             b += 32
         if (97 <= b <= 122) or (48 <= b <= 57) or b >= 0x80:
@@ -106,14 +193,17 @@ def words(text):
                 over = True
             continue
         if cur and letter and not over:
-            out.append(bytes(cur))
+            if "id" in norm and cur.count(b"0") >= 2:
+                out.append(PLACEHOLDER["id"])
+            else:
+                out.append(bytes(cur))
         cur = bytearray()
         letter = over = digit = False
     return out
 
 
-def features(text, bigrams):
-    ws = words(text)
+def features(text, bigrams, norm=None):
+    ws = words(text, norm)
     fs = list(ws)
     if bigrams:
         fs += [a + b"+" + b for a, b in zip(ws, ws[1:])]
@@ -132,9 +222,9 @@ def code_features(code, enh):
     return out or [b"code:none"]
 
 
-def doc_features(e):
+def doc_features(e, norm=None):
     """The features of an explain --json answer: words, pairs, codes."""
-    return (features(e["words"]["text"], True) +
+    return (features(e["words"]["text"], True, norm) +
             code_features(e["reply_code"], e["enhanced_code"]))
 
 
@@ -270,10 +360,17 @@ class Logistic:
     f (words.c scores a version 2 file so), posteriors by softmax."""
 
     def __init__(self, docs, epochs, rate, l2, min_docs, prune,
-                 min_sources=1):
-        """docs: [(features, class, source group)]."""
+                 min_sources=1, source_power=0.0, bigrams=True):
+        """docs: [(features, class, source group)]. A reply's update
+        weighs n ** -source_power, n the replies of its source group."""
+        if not bigrams:
+            docs = [([f for f in fs if b"+" not in f], c, g)
+                    for fs, c, g in docs]
         df = {}
         srcs = {}
+        size = {}
+        for _, _, g in docs:
+            size[g] = size.get(g, 0) + 1
         for fs, _, g in docs:
             for f in set(fs):
                 df[f] = df.get(f, 0) + 1
@@ -292,12 +389,13 @@ class Logistic:
             self.ndocs[ci[c]] += 1
             data.append(([f for f in fs if f in w], ci[c],
                          hashlib.sha1(b" ".join(fs) + c.encode())
-                         .hexdigest()))
+                         .hexdigest(),
+                         size[g] ** -source_power if source_power else 1))
         data.sort(key=lambda d: (d[2], d[1]))
         for e in range(epochs):
             lr = rate / (1 + e)
             decay = 1 - lr * l2
-            for fs, y, _ in data:
+            for fs, y, _, dw in data:
                 s = list(bias)
                 for f in fs:
                     s = [a + b for a, b in zip(s, w[f])]
@@ -306,6 +404,8 @@ class Logistic:
                 z = sum(p)
                 g = [lr * v / z for v in p]
                 g[y] -= lr
+                if dw != 1:
+                    g = [v * dw for v in g]
                 bias = [a - d for a, d in zip(bias, g)]
                 for f in fs:
                     w[f] = [a * decay - d for a, d in zip(w[f], g)]
@@ -344,6 +444,9 @@ class Logistic:
         out.write("replyscan-words 2\n")
         out.write("threshold %g\nthreshold_alone %g\n"
                   % (THRESHOLD, THRESHOLD_ALONE))
+        if NORM:
+            out.write("normalise %s\n"
+                      % " ".join(k for k in KINDS if k in NORM))
         for c, n, b in zip(self.classes, self.ndocs, self.bias):
             out.write("class %s %d %s\n" % (c, n, fmt(b)))
         for f in self.vocab:
@@ -463,18 +566,22 @@ def fit(kind, train, opt):
         return Model(train, opt["alpha"], 1, True)
     return Logistic(train, opt["epochs"], opt["rate"], opt["l2"],
                     opt.get("min_docs", 1), 0.0,
-                    opt.get("min_sources", 1))
+                    opt.get("min_sources", 1), opt.get("source_power", 0),
+                    opt.get("bigrams", True))
 
 
 # --cv's settings: (kind, options); codes, prunes and thresholds are
 # crossed with each.
 CV_SETTINGS = [("nb", {"alpha": 0.03})] + [
-    ("logistic", {"epochs": ep, "rate": 0.5, "l2": l2,
-                  "min_sources": ms})
-    for ep, l2, ms in ((15, 1e-3, 1), (25, 1e-4, 1), (15, 1e-3, 2),
-                       (15, 1e-3, 3), (8, 1e-3, 2), (15, 3e-3, 2))]
-CV_THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
-CV_ALONE = (0.05, 0.2, 0.5)
+    ("logistic", dict({"epochs": 15, "rate": 0.5, "l2": 1e-3}, **o))
+    for o in ({}, {"epochs": 8}, {"min_sources": 2}, {"min_sources": 3},
+              {"l2": 3e-3}, {"l2": 3e-3, "bigrams": 0},
+              {"l2": 3e-3, "source_power": 0.5}, {"l2": 1e-2},
+              {"l2": 1e-2, "source_power": 0.5}, {"l2": 3e-2},
+              {"l2": 1e-2, "norm": frozenset(("url", "email", "host"))},
+              {"l2": 1e-2, "norm": frozenset(KINDS)})]
+CV_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.7)
+CV_ALONE = (0.05, 0.2)
 
 
 def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
@@ -510,14 +617,16 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
           "step_precision (no_rules)\tentries", file=out)
     best = None
     rows = []
-    all_feats = [doc_features(e) for e in dev_ex]
     for kind, opt in settings:
+        norm = opt.get("norm", NORM)
+        all_feats = [doc_features(e, norm) for e in dev_ex]
+        ex_feats = [(doc_features(e, norm), c, g) for e, c, g in ex_docs]
         for codes in codes_opts:
             feats = [without_codes(fs, codes) for fs in all_feats]
             fitted = []
             for f in range(k):
                 train = [(without_codes(fs, codes), c, g)
-                         for (fs, c, g), o in zip(ex_docs, ex_out)
+                         for (fs, c, g), o in zip(ex_feats, ex_out)
                          if f not in o]
                 train += [(feats[i], c, source_group(src))
                           for i, (t, c, src) in enumerate(dev)
@@ -533,7 +642,10 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
                     for i in range(n):
                         if folds[i] == f:
                             preds[i] = m.predict(feats[i])
-                setting = " ".join("%s %g" % kv for kv in sorted(opt.items()))
+                setting = " ".join(
+                    "%s %s" % (n, ",".join(x for x in KINDS if x in v) or "-")
+                    if n == "norm" else "%s %g" % (n, v)
+                    for n, v in sorted(opt.items()))
                 for th in thresholds:
                     for tl in alone:
                         if tl > th:
@@ -575,8 +687,8 @@ def load(replyscan, rules, cv):
     """The training data: (dev, dev_ex, nr_ex, ex_docs, ex_dev). dev: the
     development rows (text, class, source); dev_ex: explain --json of each
     (rules without words.model); nr_ex: the same with no wording rule
-    (only for cv, else None); ex_docs: each rule example's (features,
-    class, group), the group its rule ("rule:ID") or, for an example with
+    (only for cv, else None); ex_docs: each rule example's (explain
+    --json answer, class, group), the group its rule ("rule:ID") or, for an example with
     the same words as development rows, the first such row's source
     group; ex_dev: per example, the indices of those rows."""
     dev = []
@@ -612,16 +724,20 @@ def load(replyscan, rules, cv):
             os.unlink(os.path.join(tmp, name))
         os.rmdir(tmp)
     dev_ex = ex[:len(dev)]
+    # A copy: the same words once every address, host, URL and ID is a
+    # placeholder (whatever NORM is), so that an example copied from a
+    # row with its addresses made up is found too.
+    key = lambda e: tuple(words(e["words"]["text"], COPY_NORM))
     by_words = {}
     for i, e in enumerate(dev_ex):
-        by_words.setdefault(tuple(words(e["words"]["text"])), []).append(i)
+        by_words.setdefault(key(e), []).append(i)
     ex_docs = []
     ex_dev = []
     for e, (_, c, rule) in zip(ex[len(dev):], examples):
-        rows = by_words.get(tuple(words(e["words"]["text"])), [])
+        rows = by_words.get(key(e), [])
         ex_dev.append(rows)
         g = source_group(dev[rows[0]][2]) if rows else "rule:" + rule
-        ex_docs.append((doc_features(e), c, g))
+        ex_docs.append((e, c, g))
     return dev, dev_ex, nr_ex, ex_docs, ex_dev
 
 
@@ -647,7 +763,7 @@ def main():
     if a.cv:
         cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev)
         return 0
-    docs = list(ex_docs)
+    docs = [(doc_features(e), c, g) for e, c, g in ex_docs]
     docs += [(doc_features(e), c, source_group(src))
              for e, (_, c, src) in zip(dev_ex, dev)]
     if not BIGRAMS:
