@@ -5,7 +5,9 @@
 A multinomial logistic regression (softmax, L2) over the words and
 neighbouring word pairs of a reply's normal form (the text the rules read: continuation prefixes
 removed, the leading codes once; words lower-cased, digit runs folded to
-one '0', codes and numbers dropped). The tokenizer below is the one of
+one '0', codes and numbers dropped; with NORM, URLs, e-mail addresses
+and host names read as one placeholder word each, and the model file
+says so in its "normalise" line). The tokenizer below is the one of
 ingest/classify/words.c, byte for byte.
 
 Training data, and nothing else:
