@@ -86,7 +86,7 @@ static void test_malformed(void **state)
 	     "'replyscan-words 2'."},
 	    {HEAD "colour blue\n",
 	     "5: unknown key 'colour' (expected alpha, threshold, "
-	     "threshold_alone, class or word)."},
+	     "threshold_alone, normalise, class or word)."},
 	    {"replyscan-words 1\nalpha 0\n",
 	     "2: alpha must be a number above 0 and at most 10."},
 	    {"replyscan-words 1\nalpha 1\nalpha 2\n",
@@ -170,6 +170,16 @@ static void test_malformed(void **state)
 	     "digit runs as one 0, at most 24 bytes, or two joined by '+')."},
 	    {"replyscan-words 2\nthreshold 0.9\nclass virus 1 0\n",
 	     "4: the file ends without a threshold_alone line."},
+	    /* normalise: known kinds, once, before the classes. */
+	    {HEAD2 "normalise host mac\n",
+	     "4: unknown kind 'mac' to normalise (url, email, ip, host, id)."},
+	    {HEAD2 "normalise\n",
+	     "4: expected 'normalise KIND...' (url, email, ip, host, id)."},
+	    {HEAD2 "normalise ip ip\n", "4: 'ip' is given twice."},
+	    {HEAD2 "normalise ip\nnormalise host\n",
+	     "5: normalise is given twice."},
+	    {HEAD2 "class virus 1 0\nnormalise ip\n",
+	     "5: normalise must come before the class lines."},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -386,6 +396,103 @@ static void test_score_codes(void **state)
 	rs_words_destroy(m);
 }
 
+/* Spans normalised: one placeholder word each, pairs across them; the
+ * words inside a replaced span are not features. Weights on class 0
+ * only, so the score is their sum (class 1 scores 0). */
+#define NORM_WORDS                                                             \
+	"class mailbox_full 1 0\n"                                             \
+	"class user_unknown 1 0\n"                                             \
+	"word xxhost 0:0.001\n"                                                \
+	"word xxip 0:0.002\n"                                                  \
+	"word xxemail 0:0.004\n"                                               \
+	"word xxurl 0:0.008\n"                                                 \
+	"word xxid 0:0.016\n"                                                  \
+	"word blocked 0:0.032\n"                                               \
+	"word blocked+by 0:0.064\n"                                            \
+	"word xxip+blocked 0:0.128\n"                                          \
+	"word example 0:0.256\n"                                               \
+	"word see+xxurl 0:0.512\n"                                             \
+	"word node 0:1.024\n"                                                  \
+	"word tss0 0:2.048\n"
+
+static const char norm_model[] =
+    HEAD2 "normalise url email ip host id\n" NORM_WORDS;
+static const char host_model[] = HEAD2 "normalise host\n" NORM_WORDS;
+static const char plain_model[] = HEAD2 NORM_WORDS;
+
+/* The score of class 0 less class 1's, from the posterior. */
+static double margin(const char *model, const char *t, size_t *known)
+{
+	char path[64], err[256];
+	rs_words_t *m = NULL;
+	rs_words_result_t r;
+	double p;
+
+	write_model(path, sizeof(path), model);
+	assert_int_equal(rs_words_load(path, &m, err, sizeof(err)), 0);
+	unlink(path);
+	assert_non_null(m);
+	rs_words_score(m, t, strlen(t), 0, NULL, 0, 0, &r);
+	rs_words_destroy(m);
+	*known = r.known;
+	if (r.known == 0) {
+		return 0;
+	}
+	p = r.cause == RS_CAUSE_MAILBOX_FULL ? r.posterior : 1 - r.posterior;
+	return log(p / (1 - p));
+}
+
+static void test_normalise(void **state)
+{
+	const char *t;
+	size_t known;
+
+	(void)state;
+	/* Words: client, xxip, blocked, by, xxhost ("5.7.1" has no letter
+	 * and is no IP; the host's trailing '.' is the sentence's). Known:
+	 * xxip, blocked, xxip+blocked, blocked+by, xxhost. */
+	t = "550 5.7.1 Client [192.0.2.1] blocked by mx.Example.COM.";
+	assert_true(fabs(margin(norm_model, t, &known) -
+	                 (0.002 + 0.032 + 0.128 + 0.064 + 0.001)) < 1e-6);
+	assert_int_equal(known, 5);
+	/* Only hosts: the IP gives no word, so no xxip and no pair. */
+	assert_true(fabs(margin(host_model, t, &known) -
+	                 (0.032 + 0.064 + 0.001)) < 1e-6);
+	assert_int_equal(known, 3);
+	/* No normalise line: the host's words are words ("example"). */
+	assert_true(fabs(margin(plain_model, t, &known) -
+	                 (0.032 + 0.064 + 0.256)) < 1e-6);
+	assert_int_equal(known, 3);
+
+	/* Words: mail, from, xxemail (between < and >), refused, see,
+	 * xxurl ('=' ends the span), or, xxurl (a host and a path), id,
+	 * xxid (a0b0c0: two digit runs or more), tss0 (one), e, g, node,
+	 * js (two labels, "js" no TLD), xxip (with its port); "1.2.3.4/24"
+	 * is no IP and no host, and no word. */
+	t = "Mail from <User@Example.COM> refused, see "
+	    "https://example.com/x?y=1 or www.example.org/help; id a1b2c3 "
+	    "TSS04 e.g. Node.js 1.2.3.4/24 10.0.0.1:25";
+	assert_true(fabs(margin(norm_model, t, &known) -
+	                 (0.004 + 0.008 + 0.512 + 0.008 + 0.016 + 2.048 +
+	                  1.024 + 0.002)) < 1e-6);
+	assert_int_equal(known, 8);
+	/* Without normalising: example three times, tss0, node. */
+	assert_true(fabs(margin(plain_model, t, &known) -
+	                 (3 * 0.256 + 2.048 + 1.024)) < 1e-6);
+	assert_int_equal(known, 5);
+
+	/* Two labels need a known TLD; a sentence run together is none:
+	 * "unavailable.please" and "e.g" are words, "gmail.com" a host. */
+	t = "unavailable.please e.g gmail.com";
+	assert_true(fabs(margin(norm_model, t, &known) - 0.001) < 1e-6);
+	assert_int_equal(known, 1);
+	/* An empty label, a last label with a digit, an '@' at either end:
+	 * no span replaced, so "example" three times. */
+	t = "a..com 1.2.3 mx.example.c0m @example.com example.com@";
+	assert_true(fabs(margin(norm_model, t, &known) - 3 * 0.256) < 1e-6);
+	assert_int_equal(known, 3);
+}
+
 static void test_bundled_model(void **state)
 {
 	rs_words_t *m = NULL;
@@ -425,6 +532,7 @@ int main(void)
 	    cmocka_unit_test(test_score),
 	    cmocka_unit_test(test_score_logistic),
 	    cmocka_unit_test(test_score_codes),
+	    cmocka_unit_test(test_normalise),
 	    cmocka_unit_test(test_bundled_model),
 	};
 

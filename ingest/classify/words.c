@@ -46,6 +46,7 @@ struct rs_words {
 	double alpha;           /* version 1 only */
 	double threshold;       /* decides before the weaker code fallbacks */
 	double threshold_alone; /* decides when nothing else would */
+	unsigned norm;          /* 1 << NORM_* of the spans replaced */
 	size_t nclasses;
 	rs_cause_t cause[MAX_CLASSES];
 	char rule_id[MAX_CLASSES][40]; /* "words:<class>" */
@@ -98,6 +99,165 @@ static int word_byte(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
+/*
+ * Normalisation (a "normalise" line names the kinds): a span that names
+ * something only its source names (an address, a host, a URL) is one
+ * placeholder word, so the model learns "blocked using <a host>" and not
+ * the host. A span is a run of bytes between span_end() bytes; a leading
+ * ':' and trailing '.', ':', '!' and '?' are not part of it.
+ * rules/tools/train_words.py forms the same words (span_kind there).
+ */
+enum { NORM_URL, NORM_EMAIL, NORM_IP, NORM_HOST, NORM_ID, NORM_COUNT };
+
+static const char *const norm_name[NORM_COUNT] = {"url", "email", "ip", "host",
+                                                  "id"};
+static const char *const placeholder[NORM_COUNT] = {"xxurl", "xxemail", "xxip",
+                                                    "xxhost", "xxid"};
+
+/* The last labels that make a name of two labels a host name. */
+static const char *const tlds[] = {
+    "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "co",
+    "me",  "us",  "uk",  "de",  "fr",  "nl",  "be",  "ch",   "at",  "it", "es",
+    "pt",  "pl",  "ru",  "ua",  "cz",  "se",  "no",  "dk",   "fi",  "jp", "cn",
+    "kr",  "tw",  "hk",  "in",  "au",  "nz",  "ca",  "br",   "mx",  "ar", "eu"};
+
+static int span_end(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') ||
+	       (c != 0 && strchr("<>[]()\"',;=`", c) != NULL);
+}
+
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_letter(unsigned char c)
+{
+	c = lower(c);
+	return c >= 'a' && c <= 'z';
+}
+
+/* Labels of letters, digits and '-', the last of two letters or more,
+ * and three labels or more or a last label in tlds[]. */
+static int is_host(const unsigned char *s, size_t n)
+{
+	size_t labels = 1, start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.') {
+			if (!is_letter(s[i]) && !is_digit(s[i]) &&
+			    s[i] != '-') {
+				return 0;
+			}
+			continue;
+		}
+		if (i == start) {
+			return 0; /* an empty label */
+		}
+		if (i < n) {
+			labels++;
+			start = i + 1;
+		}
+	}
+	if (labels < 2 || n - start < 2) {
+		return 0;
+	}
+	for (size_t i = start; i < n; i++) {
+		if (!is_letter(s[i])) {
+			return 0;
+		}
+	}
+	if (labels >= 3) {
+		return 1;
+	}
+	for (size_t t = 0; t < sizeof(tlds) / sizeof(tlds[0]); t++) {
+		size_t tl = strlen(tlds[t]);
+		size_t k;
+
+		if (tl != n - start) {
+			continue;
+		}
+		for (k = 0;
+		     k < tl && lower(s[start + k]) == (unsigned char)tlds[t][k];
+		     k++) {
+		}
+		if (k == tl) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Four dot-separated runs of one to three digits, maybe ":port". */
+static int is_ipv4(const unsigned char *s, size_t n)
+{
+	const unsigned char *colon = memchr(s, ':', n);
+	size_t hn = colon != NULL ? (size_t)(colon - s) : n;
+	size_t parts = 0, run = 0;
+
+	for (size_t i = hn + 1; colon != NULL && i < n; i++) {
+		if (!is_digit(s[i])) {
+			return 0;
+		}
+	}
+	for (size_t i = 0; i <= hn; i++) {
+		if (i < hn && is_digit(s[i])) {
+			run++;
+			continue;
+		}
+		if (i < hn && s[i] != '.') {
+			return 0;
+		}
+		if (run < 1 || run > 3) {
+			return 0;
+		}
+		parts++;
+		run = 0;
+	}
+	return parts == 4;
+}
+
+/* The NORM_* kind of the span [p, p+n) (no span_end() byte in it), or -1. */
+static int span_kind(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	const unsigned char *at, *slash;
+
+	while (n > 0 && s[0] == ':') {
+		s++;
+		n--;
+	}
+	while (n > 0 && strchr(".:!?", s[n - 1]) != NULL) {
+		n--;
+	}
+	if (n == 0) {
+		return -1;
+	}
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (memcmp(s + i, "://", 3) == 0) {
+			return NORM_URL;
+		}
+	}
+	at = memchr(s, '@', n);
+	if (at != NULL && at > s && at < s + n - 1) {
+		return NORM_EMAIL;
+	}
+	if (is_ipv4(s, n)) {
+		return NORM_IP;
+	}
+	slash = memchr(s, '/', n);
+	if (slash != NULL && slash > s && is_host(s, (size_t)(slash - s))) {
+		return NORM_URL;
+	}
+	return is_host(s, n) ? NORM_HOST : -1;
+}
+
 /* Called for each feature occurrence: unigram or pair. */
 typedef void (*feature_fn)(const rs_words_t *m, long f, void *ctx);
 
@@ -112,6 +272,40 @@ static void visit(const rs_words_t *m, const char *name, size_t n,
 	}
 }
 
+/* The words walked so far: the last one, for pairs. */
+typedef struct walk_state {
+	char prev[RS_WORDS_MAX_WORD + 1];
+	size_t pl;
+} walk_state_t;
+
+/* A word kept: fn for it and for the pair it ends, if known. */
+static void emit(const rs_words_t *m, walk_state_t *w, const char *word,
+                 size_t wl, feature_fn fn, void *ctx)
+{
+	char pair[2 * RS_WORDS_MAX_WORD + 2];
+
+	if ((m->norm & (1u << NORM_ID)) != 0) {
+		size_t zeros = 0; /* digit runs, folded */
+
+		for (size_t i = 0; i < wl; i++) {
+			zeros += word[i] == '0';
+		}
+		if (zeros >= 2) {
+			word = placeholder[NORM_ID];
+			wl = strlen(word);
+		}
+	}
+	visit(m, word, wl, fn, ctx);
+	if (w->pl > 0) {
+		memcpy(pair, w->prev, w->pl);
+		pair[w->pl] = '+';
+		memcpy(pair + w->pl + 1, word, wl);
+		visit(m, pair, w->pl + 1 + wl, fn, ctx);
+	}
+	memcpy(w->prev, word, wl);
+	w->pl = wl;
+}
+
 /*
  * Walk the words of [p, p+n) and call fn for every known feature. Words
  * are built in a stack buffer; nothing is allocated.
@@ -120,14 +314,29 @@ static void walk(const rs_words_t *m, const char *p, size_t n, feature_fn fn,
                  void *ctx)
 {
 	char word[RS_WORDS_MAX_WORD + 1];
-	char prev[RS_WORDS_MAX_WORD + 1];
-	char pair[2 * RS_WORDS_MAX_WORD + 2];
-	size_t wl = 0, pl = 0;
+	walk_state_t w = {.pl = 0};
+	size_t wl = 0;
 	int letter = 0, over = 0, digit = 0;
 
 	for (size_t i = 0; i <= n; i++) {
 		unsigned char c = i < n ? (unsigned char)p[i] : ' ';
 
+		if (m->norm != 0 && i < n && !span_end(c) &&
+		    (i == 0 || span_end((unsigned char)p[i - 1]))) {
+			size_t j = i;
+			int kind;
+
+			while (j < n && !span_end((unsigned char)p[j])) {
+				j++;
+			}
+			kind = span_kind(p + i, j - i);
+			if (kind >= 0 && (m->norm & (1u << kind)) != 0) {
+				emit(m, &w, placeholder[kind],
+				     strlen(placeholder[kind]), fn, ctx);
+				i = j - 1; /* p[j] ends the span: no word */
+				continue;
+			}
+		}
 		if (c >= 'A' && c <= 'Z') {
 			c = (unsigned char)(c - 'A' + 'a');
 		}
@@ -150,15 +359,7 @@ static void walk(const rs_words_t *m, const char *p, size_t n, feature_fn fn,
 			continue;
 		}
 		if (wl > 0 && letter && !over) {
-			visit(m, word, wl, fn, ctx);
-			if (pl > 0) {
-				memcpy(pair, prev, pl);
-				pair[pl] = '+';
-				memcpy(pair + pl + 1, word, wl);
-				visit(m, pair, pl + 1 + wl, fn, ctx);
-			}
-			memcpy(prev, word, wl);
-			pl = wl;
+			emit(m, &w, word, wl, fn, ctx);
 		}
 		wl = 0;
 		letter = over = digit = 0;
@@ -386,7 +587,7 @@ typedef struct load_state {
 	unsigned line;
 	char *errstr;
 	size_t errstr_size;
-	int have_header, have_alpha, have_threshold, have_alone;
+	int have_header, have_alpha, have_threshold, have_alone, have_norm;
 	double docs[MAX_CLASSES];
 	double bias[MAX_CLASSES]; /* version 2 */
 	/* Growing arrays. */
@@ -682,7 +883,44 @@ static int parse_word(load_state_t *st, rs_words_t *m, char **tok, int ntok)
 	return 0;
 }
 
-/* One line: header, alpha, threshold, class or word. */
+/* "normalise KIND..." (url, email, ip, host, id), before the classes. */
+static int parse_normalise(load_state_t *st, rs_words_t *m, char **tok,
+                           int ntok)
+{
+	if (st->have_norm) {
+		FAIL("%s:%u: normalise is given twice.", st->path, st->line);
+	}
+	if (st->nfeat > 0 || m->nclasses > 0) {
+		FAIL("%s:%u: normalise must come before the class lines.",
+		     st->path, st->line);
+	}
+	if (ntok < 2) {
+		FAIL("%s:%u: expected 'normalise KIND...' (url, email, ip, "
+		     "host, id).",
+		     st->path, st->line);
+	}
+	for (int i = 1; i < ntok; i++) {
+		int k = 0;
+
+		while (k < NORM_COUNT && strcmp(tok[i], norm_name[k]) != 0) {
+			k++;
+		}
+		if (k == NORM_COUNT) {
+			FAIL("%s:%u: unknown kind '%s' to normalise (url, "
+			     "email, ip, host, id).",
+			     st->path, st->line, tok[i]);
+		}
+		if ((m->norm & (1u << k)) != 0) {
+			FAIL("%s:%u: '%s' is given twice.", st->path, st->line,
+			     tok[i]);
+		}
+		m->norm |= 1u << k;
+	}
+	st->have_norm = 1;
+	return 0;
+}
+
+/* One line: header, alpha, threshold, normalise, class or word. */
 static int parse_line(load_state_t *st, rs_words_t *m, char *line)
 {
 	char *tok[MAX_CLASSES + 3];
@@ -752,6 +990,9 @@ static int parse_line(load_state_t *st, rs_words_t *m, char *line)
 		}
 		return 0;
 	}
+	if (strcmp(tok[0], "normalise") == 0) {
+		return parse_normalise(st, m, tok, ntok);
+	}
 	if (strcmp(tok[0], "class") == 0) {
 		return parse_class(st, m, tok, ntok);
 	}
@@ -759,7 +1000,7 @@ static int parse_line(load_state_t *st, rs_words_t *m, char *line)
 		return parse_word(st, m, tok, ntok);
 	}
 	FAIL("%s:%u: unknown key '%s' (expected alpha, threshold, "
-	     "threshold_alone, class or word).",
+	     "threshold_alone, normalise, class or word).",
 	     st->path, st->line, tok[0]);
 }
 

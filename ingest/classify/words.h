@@ -17,7 +17,11 @@
  * digits and bytes >= 0x80, every run of digits folded to one '0'; a
  * word with no letter left (codes, addresses, numbers) or longer than
  * RS_WORDS_MAX_WORD bytes is skipped. Features are the words and each
- * pair of neighbouring words kept, written "first+second".
+ * pair of neighbouring words kept, written "first+second". A model file
+ * may name kinds of span to normalise first ("normalise url email host":
+ * a URL, e-mail address, IPv4 address or host name between blanks,
+ * brackets or quotes is one placeholder word, "xxurl" ...; "id": a word
+ * with two digit runs or more is "xxid"); rules/README.md has the rules.
  */
 #ifndef RS_WORDS_H
 #define RS_WORDS_H

@@ -5,7 +5,9 @@
 A multinomial logistic regression (softmax, L2) over the words and
 neighbouring word pairs of a reply's normal form (the text the rules read: continuation prefixes
 removed, the leading codes once; words lower-cased, digit runs folded to
-one '0', codes and numbers dropped). The tokenizer below is the one of
+one '0', codes and numbers dropped; with NORM, URLs, e-mail addresses
+and host names read as one placeholder word each, and the model file
+says so in its "normalise" line). The tokenizer below is the one of
 ingest/classify/words.c, byte for byte.
 
 Training data, and nothing else:
@@ -23,6 +25,15 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan              # write rules/words.model
   train_words.py --replyscan build/replyscan --check rules/words.model
   train_words.py --replyscan build/replyscan --cv 5       # choose the settings
+  train_words.py --replyscan build/replyscan --cv 5 --cv-by row   # the old folds
+
+--cv's folds group the development rows by source (source_group: one
+page, paste, thread or file), as the later held-back parts were split, so
+a test row never has a sibling of its own source in training (rows of one
+log or page share hostnames, IDs and a provider's wording, which a model
+can learn by heart); rule examples copied from a test row leave that
+fold's training. --cv-by row draws folds by row, the first method, which
+overstates how the model does on sources it never saw.
 
 The model is trained by stochastic gradient descent in a fixed order (the
 training replies sorted by a hash of their text and class) with a fixed
@@ -39,6 +50,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -51,14 +63,17 @@ DEV_PARTS = ["dev.tsv", "dev-r6.tsv", "dev-r7.tsv", "dev-r8.tsv", "dev-r9.tsv",
              "dev-r14.tsv", "dev-r15.tsv", "dev-r16.tsv", "dev-r17.tsv",
              "dev-r18.tsv"]
 
-# Chosen by --cv 5 on the development rows (rules/README.md has the table).
+# Chosen by --cv 5 (folds by source) on the development rows
+# (rules/README.md has the table); NORM below too.
 EPOCHS = 15       # passes over the training replies
 RATE = 0.5        # learning rate of pass e (0-based): RATE / (1 + e)
-L2 = 1e-3         # weight decay, applied to the features of each update
+L2 = 1e-2         # weight decay, applied to the features of each update
 PRUNE = 0.01      # weights of a smaller size are not written
-THRESHOLD = 0.5        # decides before the weaker code fallbacks
+THRESHOLD = 0.3        # decides before the weaker code fallbacks
 THRESHOLD_ALONE = 0.05  # decides when no fallback would
 MIN_DOCS = 1      # a feature must occur in at least this many training replies
+MIN_SOURCES = 1   # and in replies of at least this many sources (a rule's
+                  # examples are one source)
 BIGRAMS = True
 CODES = True      # the reply's codes are features too
 ALPHA = 0.03      # naive Bayes, only for the comparison in --cv
@@ -72,12 +87,99 @@ PRECISE_ENHANCED = {"1.2", "1.6", "1.7", "1.8", "1.10", "2.1", "2.2", "2.3",
 PRECISE_BASIC = {"521", "530", "534", "535", "538", "556"}
 
 
-def words(text):
-    """The words of a normal form, as words.c forms them."""
+# Bytes that end a span: whitespace and the brackets, quotes and
+# separators that hold an address (<a@b>, [1.2.3.4], to=..., "host").
+SPAN_END = frozenset(b" \t\n\r\v\f<>[]()\"',;=`")
+# The last labels that make a name of two labels a host name; with three
+# or more labels any last label of two letters or more does.
+TLDS = frozenset(b"""com net org edu gov mil int info biz io co me us uk de
+fr nl be ch at it es pt pl ru ua cz se no dk fi jp cn kr tw hk in au nz ca
+br mx ar eu""".split())
+# What a span of each kind is replaced with: one word, in no real text.
+PLACEHOLDER = {"url": b"xxurl", "email": b"xxemail", "ip": b"xxip",
+               "host": b"xxhost", "id": b"xxid"}
+KINDS = ("url", "email", "ip", "host", "id")  # words.c's order
+# Which kinds are replaced (chosen by --cv); "id": a word with two or
+# more digit runs (queue IDs, hashes), after folding.
+NORM = frozenset(("url", "email", "host"))
+COPY_NORM = frozenset(PLACEHOLDER)
+
+
+def is_host(s):
+    """Is s (lower-case bytes) a host or domain name: labels of letters,
+    digits and '-', the last of letters only (two or more), and three
+    labels or more or a last label in TLDS?"""
+    labels = s.split(b".")
+    if len(labels) < 2:
+        return False
+    for lab in labels:
+        if not lab or any(not (97 <= b <= 122 or 48 <= b <= 57 or b == 45)
+                          for b in lab):
+            return False
+    last = labels[-1]
+    if len(last) < 2 or any(not 97 <= b <= 122 for b in last):
+        return False
+    return len(labels) >= 3 or last in TLDS
+
+
+def is_ipv4(s):
+    """Four dot-separated runs of one to three digits, maybe ':port'."""
+    host, _, port = s.partition(b":")
+    if port and not port.isdigit():
+        return False
+    parts = host.split(b".")
+    return len(parts) == 4 and all(1 <= len(p) <= 3 and p.isdigit()
+                                   for p in parts)
+
+
+def span_kind(span):
+    """The kind of a span (bytes between SPAN_END bytes) that stands for
+    something a source names and no other does, or None: "url"
+    (scheme://..., or a host name followed by '/'), "email" (an '@' inside),
+    "ip" (IPv4), "host". Leading ':' and trailing '.', ':', '!', '?' (a
+    sentence's end) are not part of it."""
+    s = bytes(b + 32 if 65 <= b <= 90 else b for b in span)
+    s = s.lstrip(b":").rstrip(b".:!?")
+    if not s:
+        return None
+    if b"://" in s:
+        return "url"
+    at = s.find(b"@")
+    if 0 < at < len(s) - 1:
+        return "email"
+    if is_ipv4(s):
+        return "ip"
+    slash = s.find(b"/")
+    if slash > 0 and is_host(s[:slash]):
+        return "url"
+    if is_host(s):
+        return "host"
+    return None
+
+
+def words(text, norm=None):
+    """The words of a normal form, as words.c forms them; with norm (the
+    kinds of span_kind, and "id"), each span of a kind in norm is one
+    placeholder word instead."""
+    norm = NORM if norm is None else norm
+    data = text.encode("utf-8", "surrogateescape") + b" "
     out = []
     cur = bytearray()
     letter = over = digit = False
-    for b in text.encode("utf-8", "surrogateescape") + b" ":
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if norm and (i == 0 or data[i - 1] in SPAN_END) and \
+                b not in SPAN_END:
+            j = i
+            while data[j] not in SPAN_END:
+                j += 1
+            kind = span_kind(data[i:j])
+            if kind in norm:
+                out.append(PLACEHOLDER[kind])
+                i = j
+                continue
+        i += 1
         if 65 <= b <= 90:
             b += 32
         if (97 <= b <= 122) or (48 <= b <= 57) or b >= 0x80:
@@ -95,14 +197,17 @@ def words(text):
                 over = True
             continue
         if cur and letter and not over:
-            out.append(bytes(cur))
+            if "id" in norm and cur.count(b"0") >= 2:
+                out.append(PLACEHOLDER["id"])
+            else:
+                out.append(bytes(cur))
         cur = bytearray()
         letter = over = digit = False
     return out
 
 
-def features(text, bigrams):
-    ws = words(text)
+def features(text, bigrams, norm=None):
+    ws = words(text, norm)
     fs = list(ws)
     if bigrams:
         fs += [a + b"+" + b for a, b in zip(ws, ws[1:])]
@@ -121,23 +226,41 @@ def code_features(code, enh):
     return out or [b"code:none"]
 
 
-def doc_features(e):
+def doc_features(e, norm=None):
     """The features of an explain --json answer: words, pairs, codes."""
-    return (features(e["words"]["text"], True) +
+    return (features(e["words"]["text"], True, norm) +
             code_features(e["reply_code"], e["enhanced_code"]))
 
 
 def read_tsv(path):
-    """(text, class) rows of a labelled TSV with a header row."""
+    """(text, class, source) rows of a labelled TSV with a header row."""
     rows = []
     with open(path, encoding="utf-8", errors="surrogateescape") as f:
         head = f.readline().rstrip("\n").split("\t")
         ci = head.index("class")
+        si = head.index("source")
         for line in f:
             cols = line.rstrip("\n").split("\t")
             if len(cols) > ci and cols[0] and cols[ci] != "uncategorized":
-                rows.append((cols[0], cols[ci]))
+                rows.append((cols[0], cols[ci],
+                             cols[si] if len(cols) > si else ""))
     return rows
+
+
+def source_group(source):
+    """The source a development row comes from, for grouping: the first
+    word of its source column (one page, paste, thread, file or named
+    document, as split.py splits the later collections by source), with
+    a repository file's commit, path and line left out
+    ("owner/repo@0123abc:path:12" is "owner/repo") and a URL's fragment
+    and line suffix too, so that rows of one log, page or file share it."""
+    w = source.split()[0] if source.split() else ""
+    w = w.strip(",;()[]\"'")
+    m = re.match(r"([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)@[0-9a-f]{7,40}\b", w)
+    if m:
+        return m.group(1)
+    w = w.split("#")[0]
+    return re.sub(r"(:[0-9]+(-[0-9]+)?)+$", "", w)
 
 
 def rules_copy(rules_dir):
@@ -197,16 +320,16 @@ class Model:
         self.alpha = alpha
         self.bigrams = bigrams
         df = {}
-        for fs, _ in docs:
+        for fs, *_ in docs:
             for f in set(fs):
                 df[f] = df.get(f, 0) + 1
         self.vocab = sorted(f for f, n in df.items() if n >= min_docs)
         vset = set(self.vocab)
-        self.classes = sorted({c for _, c in docs})
+        self.classes = sorted({d[1] for d in docs})
         ci = {c: i for i, c in enumerate(self.classes)}
         self.ndocs = [0] * len(self.classes)
         self.counts = {}
-        for fs, c in docs:
+        for fs, c, *_ in docs:
             self.ndocs[ci[c]] += 1
             for f in fs:
                 if f in vset:
@@ -240,28 +363,43 @@ class Logistic:
     score is bias[c] plus weight[f][c] for each known feature occurrence
     f (words.c scores a version 2 file so), posteriors by softmax."""
 
-    def __init__(self, docs, epochs, rate, l2, min_docs, prune):
+    def __init__(self, docs, epochs, rate, l2, min_docs, prune,
+                 min_sources=1, source_power=0.0, bigrams=True):
+        """docs: [(features, class, source group)]. A reply's update
+        weighs n ** -source_power, n the replies of its source group."""
+        if not bigrams:
+            docs = [([f for f in fs if b"+" not in f], c, g)
+                    for fs, c, g in docs]
         df = {}
-        for fs, _ in docs:
+        srcs = {}
+        size = {}
+        for _, _, g in docs:
+            size[g] = size.get(g, 0) + 1
+        for fs, _, g in docs:
             for f in set(fs):
                 df[f] = df.get(f, 0) + 1
-        self.classes = sorted({c for _, c in docs})
+                if min_sources > 1:
+                    srcs.setdefault(f, set()).add(g)
+        self.classes = sorted({d[1] for d in docs})
         ci = {c: i for i, c in enumerate(self.classes)}
         C = len(self.classes)
         self.ndocs = [0] * C
-        w = {f: [0.0] * C for f, n in df.items() if n >= min_docs}
+        w = {f: [0.0] * C for f, n in df.items()
+             if n >= min_docs and (min_sources <= 1 or
+                                   len(srcs[f]) >= min_sources)}
         bias = [0.0] * C
         data = []
-        for fs, c in docs:
+        for fs, c, _ in docs:
             self.ndocs[ci[c]] += 1
             data.append(([f for f in fs if f in w], ci[c],
                          hashlib.sha1(b" ".join(fs) + c.encode())
-                         .hexdigest()))
+                         .hexdigest(),
+                         size[g] ** -source_power if source_power else 1))
         data.sort(key=lambda d: (d[2], d[1]))
         for e in range(epochs):
             lr = rate / (1 + e)
             decay = 1 - lr * l2
-            for fs, y, _ in data:
+            for fs, y, _, dw in data:
                 s = list(bias)
                 for f in fs:
                     s = [a + b for a, b in zip(s, w[f])]
@@ -270,6 +408,8 @@ class Logistic:
                 z = sum(p)
                 g = [lr * v / z for v in p]
                 g[y] -= lr
+                if dw != 1:
+                    g = [v * dw for v in g]
                 bias = [a - d for a, d in zip(bias, g)]
                 for f in fs:
                     w[f] = [a * decay - d for a, d in zip(w[f], g)]
@@ -308,6 +448,9 @@ class Logistic:
         out.write("replyscan-words 2\n")
         out.write("threshold %g\nthreshold_alone %g\n"
                   % (THRESHOLD, THRESHOLD_ALONE))
+        if NORM:
+            out.write("normalise %s\n"
+                      % " ".join(k for k in KINDS if k in NORM))
         for c, n, b in zip(self.classes, self.ndocs, self.bias):
             out.write("class %s %d %s\n" % (c, n, fmt(b)))
         for f in self.vocab:
@@ -404,8 +547,51 @@ def final_class(pred, verdict, threshold, threshold_alone):
     return got, False
 
 
-def cross_validate(k, dev, dev_ex, nr_ex, ex_docs):
-    """k folds over the development rows (the rule examples always train).
+def cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev):
+    """Each development row's fold and, per rule example, the folds whose
+    training must leave it out. By "row" (the first method): a hash of the
+    text, the examples always train. By "source": a hash of the row's
+    source group (source_group), so that a source's rows are all in one
+    fold and a test row has no sibling of its own source in training; and
+    an example with the same words as a development row (a rule's example
+    copied from it) goes with that row's fold, so that no test row is
+    trained on under a rule's name. The other examples always train: at
+    run time they are all in the model too."""
+    if by == "row":
+        return ([fold_of(t, k) for t, _, _ in dev],
+                [frozenset()] * len(ex_docs))
+    folds = [fold_of(source_group(src), k) for _, _, src in dev]
+    out = [frozenset(folds[i] for i in rows) for rows in ex_dev]
+    return folds, out
+
+
+def fit(kind, train, opt):
+    if kind == "nb":
+        return Model(train, opt["alpha"], 1, True)
+    return Logistic(train, opt["epochs"], opt["rate"], opt["l2"],
+                    opt.get("min_docs", 1), 0.0,
+                    opt.get("min_sources", 1), opt.get("source_power", 0),
+                    opt.get("bigrams", True))
+
+
+# --cv's settings: (kind, options); codes, prunes and thresholds are
+# crossed with each.
+CV_SETTINGS = [("nb", {"alpha": 0.03})] + [
+    ("logistic", dict({"epochs": 15, "rate": 0.5, "l2": 1e-3}, **o))
+    for o in ({}, {"epochs": 8}, {"min_sources": 2}, {"min_sources": 3},
+              {"l2": 3e-3}, {"l2": 3e-3, "bigrams": 0},
+              {"l2": 3e-3, "source_power": 0.5}, {"l2": 1e-2},
+              {"l2": 1e-2, "source_power": 0.5}, {"l2": 3e-2},
+              {"l2": 1e-2, "norm": frozenset(("url", "email", "host"))},
+              {"l2": 1e-2, "norm": frozenset(KINDS)})]
+CV_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.7)
+CV_ALONE = (0.05, 0.2)
+
+
+def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
+                   settings=None, codes_opts=(True,), prunes=(0.01,),
+                   thresholds=CV_THRESHOLDS, alone=CV_ALONE, out=sys.stdout):
+    """k folds over the development rows, by row or by source (cv_folds).
     Two figures per setting, both on out-of-fold predictions:
       pipeline  the whole classifier on the development rows (rules
                 first). The rules were written against these rows, so the
@@ -416,82 +602,147 @@ def cross_validate(k, dev, dev_ex, nr_ex, ex_docs):
     The setting chosen: the best no_rules among those whose pipeline figure
     is not below the rules' own, then the better pipeline, then the
     smaller model (the larger prune). Naive Bayes (the version 1 model) is
-    scored too, for comparison."""
-    models = [("nb", 0.03, 0, 0, 0, codes) for codes in (False, True)]
-    models += [("logistic", 0, ep, rate, l2, codes)
-               for ep, rate, l2 in ((25, 0.5, 1e-4), (15, 0.5, 1e-3))
-               for codes in (False, True)]
-    prunes = (0.01, 0.03)
-    thresholds = (0.3, 0.5, 0.7, 0.9, 0.99)
-    alone = (0.05, 0.3, 0.5)
+    scored too, for comparison. Returns the rows printed, as tuples."""
+    settings = CV_SETTINGS if settings is None else settings
     n = len(dev)
-    base = sum(1 for (t, c), e in zip(dev, dev_ex) if e["cause"] == c)
-    base_nr = sum(1 for (t, c), e in zip(dev, nr_ex) if e["cause"] == c)
-    print("cv: %d folds over %d development rows (%d rule examples always "
-          "in training)" % (k, n, len(ex_docs)))
+    base = sum(1 for (t, c, _), e in zip(dev, dev_ex) if e["cause"] == c)
+    base_nr = sum(1 for (t, c, _), e in zip(dev, nr_ex) if e["cause"] == c)
+    folds, ex_out = cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev)
+    print("cv: %d folds by %s over %d development rows (%d sources; %d of "
+          "the %d rule examples leave a fold's training with the rows "
+          "they copy)" % (k, by, n, len({source_group(s) for _, _, s in dev}),
+                          sum(1 for o in ex_out if o), len(ex_docs)),
+          file=out)
     print("rules alone: %d of %d (%.2f %%); codes alone: %d (%.2f %%)"
-          % (base, n, 100.0 * base / n, base_nr, 100.0 * base_nr / n))
-    print("model\talpha|epochs/rate/l2\tcodes\tprune\tthreshold\t"
+          % (base, n, 100.0 * base / n, base_nr, 100.0 * base_nr / n),
+          file=out)
+    print("model\tsettings\tcodes\tprune\tthreshold\t"
           "threshold_alone\tpipeline\tno_rules\tstep_rows\t"
-          "step_precision (no_rules)\tentries")
+          "step_precision (no_rules)\tentries", file=out)
     best = None
-    all_feats = [doc_features(e) for e in dev_ex]
-    folds = [fold_of(t, k) for t, _ in dev]
-    for kind, alpha, ep, rate, l2, codes in models:
-        feats = [without_codes(fs, codes) for fs in all_feats]
-        fitted = []
-        for f in range(k):
-            train = [(without_codes(fs, codes), c) for fs, c in ex_docs]
-            train += [(feats[i], c) for i, (t, c) in enumerate(dev)
-                      if folds[i] != f]
-            if kind == "nb":
-                fitted.append(Model(train, alpha, 1, True))
-            else:
-                fitted.append(Logistic(train, ep, rate, l2, 1, 0.0))
-        for prune in (prunes if kind == "logistic" else (0.0,)):
-            preds = [None] * n
-            entries = 0
-            for f, m in enumerate(fitted):
-                if kind == "logistic":
-                    m.finish(prune)
-                    entries += m.entries()
-                for i in range(n):
-                    if folds[i] == f:
-                        preds[i] = m.predict(feats[i])
-            setting = ("%g" % alpha if kind == "nb"
-                       else "%d/%g/%g" % (ep, rate, l2))
-            for th in thresholds:
-                for tl in alone:
-                    if tl > th:
-                        continue
-                    pipe = nrul = step = right = 0
-                    for i, (t, c) in enumerate(dev):
-                        got, _ = final_class(preds[i], dev_ex[i], th, tl)
-                        pipe += got == c
-                        got, by_words = final_class(preds[i], nr_ex[i], th,
-                                                    tl)
-                        nrul += got == c
-                        step += by_words
-                        right += by_words and got == c
-                    print("%s\t%s\t%s\t%g\t%g\t%g\t%.2f\t%.2f\t%d\t%.1f"
-                          "\t%d"
-                          % (kind, setting, "yes" if codes else "no", prune,
-                             th, tl, 100.0 * pipe / n,
-                             100.0 * nrul / n, step,
-                             100.0 * right / step if step else 0.0,
-                             entries // k))
-                    sys.stdout.flush()
-                    if kind != "logistic":
-                        continue
-                    key = (pipe >= base, nrul, pipe, prune)
-                    if best is None or key > best[0]:
-                        best = (key, setting, codes, prune, th, tl, pipe,
-                                nrul)
-    _, setting, codes, prune, th, tl, pipe, nrul = best
-    print("chosen: logistic %s, codes %s, prune %g, threshold %g, "
-          "threshold_alone %g: pipeline %.2f %%, no_rules %.2f %%"
-          % (setting, "yes" if codes else "no", prune, th, tl,
-             100.0 * pipe / n, 100.0 * nrul / n))
+    rows = []
+    for kind, opt in settings:
+        norm = opt.get("norm", NORM)
+        all_feats = [doc_features(e, norm) for e in dev_ex]
+        ex_feats = [(doc_features(e, norm), c, g) for e, c, g in ex_docs]
+        for codes in codes_opts:
+            feats = [without_codes(fs, codes) for fs in all_feats]
+            fitted = []
+            for f in range(k):
+                train = [(without_codes(fs, codes), c, g)
+                         for (fs, c, g), o in zip(ex_feats, ex_out)
+                         if f not in o]
+                train += [(feats[i], c, source_group(src))
+                          for i, (t, c, src) in enumerate(dev)
+                          if folds[i] != f]
+                fitted.append(fit(kind, train, opt))
+            for prune in (prunes if kind == "logistic" else (0.0,)):
+                preds = [None] * n
+                entries = 0
+                for f, m in enumerate(fitted):
+                    if kind == "logistic":
+                        m.finish(prune)
+                        entries += m.entries()
+                    for i in range(n):
+                        if folds[i] == f:
+                            preds[i] = m.predict(feats[i])
+                setting = " ".join(
+                    "%s %s" % (n, ",".join(x for x in KINDS if x in v) or "-")
+                    if n == "norm" else "%s %g" % (n, v)
+                    for n, v in sorted(opt.items()))
+                for th in thresholds:
+                    for tl in alone:
+                        if tl > th:
+                            continue
+                        pipe = nrul = step = right = 0
+                        for i, (t, c, _) in enumerate(dev):
+                            got, _ = final_class(preds[i], dev_ex[i], th, tl)
+                            pipe += got == c
+                            got, by_words = final_class(preds[i], nr_ex[i],
+                                                        th, tl)
+                            nrul += got == c
+                            step += by_words
+                            right += by_words and got == c
+                        row = (kind, setting, "yes" if codes else "no",
+                               prune, th, tl, 100.0 * pipe / n,
+                               100.0 * nrul / n, step,
+                               100.0 * right / step if step else 0.0,
+                               entries // k)
+                        rows.append(row)
+                        print("%s\t%s\t%s\t%g\t%g\t%g\t%.2f\t%.2f\t%d\t"
+                              "%.1f\t%d" % row, file=out)
+                        out.flush()
+                        if kind != "logistic":
+                            continue
+                        key = (pipe >= base, nrul, pipe, prune)
+                        if best is None or key > best[0]:
+                            best = (key, setting, codes, prune, th, tl, pipe,
+                                    nrul)
+    if best is not None:
+        _, setting, codes, prune, th, tl, pipe, nrul = best
+        print("chosen: logistic %s, codes %s, prune %g, threshold %g, "
+              "threshold_alone %g: pipeline %.2f %%, no_rules %.2f %%"
+              % (setting, "yes" if codes else "no", prune, th, tl,
+                 100.0 * pipe / n, 100.0 * nrul / n), file=out)
+    return rows
+
+
+def load(replyscan, rules, cv):
+    """The training data: (dev, dev_ex, nr_ex, ex_docs, ex_dev). dev: the
+    development rows (text, class, source); dev_ex: explain --json of each
+    (rules without words.model); nr_ex: the same with no wording rule
+    (only for cv, else None); ex_docs: each rule example's (explain
+    --json answer, class, group), the group its rule ("rule:ID") or, for an example with
+    the same words as development rows, the first such row's source
+    group; ex_dev: per example, the indices of those rows."""
+    dev = []
+    for part in DEV_PARTS:
+        dev += read_tsv(os.path.join(REPLIES, part))
+    tmp = rules_copy(rules)
+    try:
+        out = run([replyscan, "rules", "examples", tmp])
+        examples = []
+        for line in out.splitlines()[1:]:
+            cols = line.split("\t")
+            if cols[0]:
+                examples.append((cols[0], cols[1],
+                                 cols[2] if len(cols) > 2 else ""))
+        ex = explain_all(replyscan, tmp, [t for t, _, _ in dev] +
+                         [t for t, _, _ in examples])
+        nr_ex = None
+        if cv:
+            nr = tempfile.mkdtemp(prefix="train_words.")
+            try:
+                with open(os.path.join(nr, "00-none.yaml"), "w") as f:
+                    f.write(NO_RULES)
+                os.symlink(os.path.abspath(os.path.join(rules,
+                                                        "providers.yaml")),
+                           os.path.join(nr, "providers.yaml"))
+                nr_ex = explain_all(replyscan, nr, [t for t, _, _ in dev])
+            finally:
+                for name in os.listdir(nr):
+                    os.unlink(os.path.join(nr, name))
+                os.rmdir(nr)
+    finally:
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+    dev_ex = ex[:len(dev)]
+    # A copy: the same words once every address, host, URL and ID is a
+    # placeholder (whatever NORM is), so that an example copied from a
+    # row with its addresses made up is found too.
+    key = lambda e: tuple(words(e["words"]["text"], COPY_NORM))
+    by_words = {}
+    for i, e in enumerate(dev_ex):
+        by_words.setdefault(key(e), []).append(i)
+    ex_docs = []
+    ex_dev = []
+    for e, (_, c, rule) in zip(ex[len(dev):], examples):
+        rows = by_words.get(key(e), [])
+        ex_dev.append(rows)
+        g = source_group(dev[rows[0]][2]) if rows else "rule:" + rule
+        ex_docs.append((e, c, g))
+    return dev, dev_ex, nr_ex, ex_docs, ex_dev
 
 
 def main():
@@ -506,51 +757,24 @@ def main():
                          "when it differs (a stale model)")
     ap.add_argument("--cv", type=int, metavar="K",
                     help="K-fold cross-validation on the development rows")
+    ap.add_argument("--cv-by", choices=("source", "row"), default="source",
+                    help="--cv's folds: by source (all rows of a source in "
+                         "one fold; the default) or by row (a hash of the "
+                         "text, the first method, for comparison)")
     a = ap.parse_args()
 
-    dev = []
-    for part in DEV_PARTS:
-        dev += read_tsv(os.path.join(REPLIES, part))
-    tmp = rules_copy(a.rules)
-    try:
-        out = run([a.replyscan, "rules", "examples", tmp])
-        examples = []
-        for line in out.splitlines()[1:]:
-            cols = line.split("\t")
-            if cols[0]:
-                examples.append((cols[0], cols[1]))
-        ex = explain_all(a.replyscan, tmp, [t for t, _ in dev] +
-                         [t for t, _ in examples])
-        nr_ex = None
-        if a.cv:
-            nr = tempfile.mkdtemp(prefix="train_words.")
-            try:
-                with open(os.path.join(nr, "00-none.yaml"), "w") as f:
-                    f.write(NO_RULES)
-                os.symlink(os.path.abspath(os.path.join(a.rules,
-                                                        "providers.yaml")),
-                           os.path.join(nr, "providers.yaml"))
-                nr_ex = explain_all(a.replyscan, nr, [t for t, _ in dev])
-            finally:
-                for name in os.listdir(nr):
-                    os.unlink(os.path.join(nr, name))
-                os.rmdir(nr)
-    finally:
-        for name in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, name))
-        os.rmdir(tmp)
-    dev_ex = ex[:len(dev)]
-    ex_docs = [(doc_features(e), c)
-               for e, (_, c) in zip(ex[len(dev):], examples)]
+    dev, dev_ex, nr_ex, ex_docs, ex_dev = load(a.replyscan, a.rules, a.cv)
     if a.cv:
-        cross_validate(a.cv, dev, dev_ex, nr_ex, ex_docs)
+        cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev)
         return 0
-    docs = list(ex_docs)
-    docs += [(doc_features(e), c) for e, (_, c) in zip(dev_ex, dev)]
+    docs = [(doc_features(e), c, g) for e, c, g in ex_docs]
+    docs += [(doc_features(e), c, source_group(src))
+             for e, (_, c, src) in zip(dev_ex, dev)]
     if not BIGRAMS:
-        docs = [([f for f in fs if b"+" not in f], c) for fs, c in docs]
-    docs = [(without_codes(fs, CODES), c) for fs, c in docs]
-    m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE)
+        docs = [([f for f in fs if b"+" not in f], c, g)
+                for fs, c, g in docs]
+    docs = [(without_codes(fs, CODES), c, g) for fs, c, g in docs]
+    m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES)
     import io
     buf = io.StringIO()
     m.write(buf)

@@ -200,6 +200,13 @@ def main():
              b"class mailbox_full 1\nclass user_unknown 2\nword full 0:3\n"
              b"word mailbox 0:1 1:1\nword unknown 1:3\nword not+allowed 1:1\n")
     put(d, "small", small + b"\0" + b"452 4.2.2 [TSS04] Mailbox FULL not allowed")
+    norm = (b"replyscan-words 2\nthreshold 0.3\nthreshold_alone 0.05\n"
+            b"normalise url email ip host id\nclass blocklist 1 0\n"
+            b"class user_unknown 1 0\nword xxhost 0:1\nword xxip+blocked 0:2\n"
+            b"word xxemail 1:1\nword xxid 1:0.5\n")
+    put(d, "normalise", norm + b"\0" + b"550 5.7.1 [192.0.2.1:25] blocked by "
+        b"zen.spamhaus.org. see https://x.example/q?ip=1 <u@example.com> "
+        b"id a1b2c3 e.g. Node.js www.example.org/x mx..a.com")
     put(d, "bad-header", b"replyscan-words 2\n")
     put(d, "bad-class", small.replace(b"class user_unknown 2", b"class nope 2"))
 
