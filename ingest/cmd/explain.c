@@ -131,9 +131,9 @@ static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
 		       "code; the text does not name the command)\n",
 		       rs_taxonomy_stage_name(v->stage_inferred));
 	} else if (v->stage_source == RS_STAGE_SOURCE_CLASS) {
-		printf("stage:       %s (inferred from the class: a %s "
-		       "refusal is given there; neither the text nor the codes "
-		       "name the command)\n",
+		printf("stage:       %s (inferred from the class: %s is "
+		       "refused there; neither the text nor the codes name the "
+		       "command)\n",
 		       rs_taxonomy_stage_name(v->stage_inferred),
 		       rs_taxonomy_cause_name(v->cause));
 	} else if (v->stage_source == RS_STAGE_SOURCE_REPLY_CODE) {
