@@ -233,7 +233,8 @@ static int span_kind(const char *p, size_t n)
 		s++;
 		n--;
 	}
-	while (n > 0 && strchr(".:!?", s[n - 1]) != NULL) {
+	/* s[n - 1] != 0: strchr() would match the literal's terminator. */
+	while (n > 0 && s[n - 1] != 0 && strchr(".:!?", s[n - 1]) != NULL) {
 		n--;
 	}
 	if (n == 0) {
