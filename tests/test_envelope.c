@@ -539,6 +539,12 @@ static void test_arena(void **state)
 	                  "2026-12-06T23:30:01.000Z");
 	assert_int_equal(rec.log_time_ms, 1796599801000);
 	rs_test_check_str("log_host", 0, rec.log_host, "mail");
+	/* A bad envelope leaves the record as it was (envelope.h): a byte
+	 * array that fails after two bytes keeps none of them. */
+	assert_int_equal(parse(rs_format_auto(), "{\"MESSAGE\":[65,66,256]}",
+	                       23, NULL, &rec, &why),
+	                 RS_PARSE_MALFORMED);
+	assert_int_equal(rec.arena_used, 0);
 }
 
 /* Epoch numbers in every unit a shipper writes, and stamps as text. */

@@ -222,11 +222,14 @@ static int byte_array(rs_record_t *rec, rs_str_t val, rs_str_t *out,
 		}
 		dst[n++] = (char)b;
 	}
-	rec->arena_used -= val.n / 2 + 1 - n;
+	/* dst is the last allocation: keep the n bytes decoded, or none
+	 * when the array is bad (the record stays as it was). */
 	if (r < 0) {
+		rec->arena_used -= val.n / 2 + 1;
 		*why = "JSON line: the message array is not of byte values";
 		return -1;
 	}
+	rec->arena_used -= val.n / 2 + 1 - n;
 	*out = rs_str(dst, n);
 	return 0;
 }
