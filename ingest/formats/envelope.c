@@ -142,15 +142,16 @@ static int walk(found_t *f, rs_str_t val, int depth, const key_rank_t *t,
 	return r < 0 ? -1 : 0;
 }
 
-/* One member of the envelope. */
-static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val)
+/* One member of the envelope; custom: formats.json.message_field (p NULL:
+ * none), its length taken once per line rather than once per member. */
+static void take(found_t *f, rs_str_t custom, rs_str_t key, rs_str_t val)
 {
 	int object = val.n > 0 && val.p[0] == '{';
 
-	if (custom != NULL && key.n == strlen(custom) &&
-	    memcmp(key.p, custom, key.n) == 0) {
+	if (custom.p != NULL && key.n == custom.n &&
+	    memcmp(key.p, custom.p, key.n) == 0) {
 		offer(f, F_MSG, 0, val);
-		return 0;
+		return;
 	}
 	if (rs_json_key_is(key, "type")) {
 		f->has_type = 1;
@@ -164,11 +165,10 @@ static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val)
 		                                         : -1;
 		if (k >= 0) {
 			f->nested[k] = val;
-			return 0;
+			return;
 		}
 	}
 	offer_key(f, top_keys, NKEYS(top_keys), key, val);
-	return 0;
 }
 
 /* Walk the nested objects take() set aside. 0, or -1 with *why. */
@@ -486,7 +486,9 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
                        const char **why)
 {
 	const char *e = ll->p + ll->n;
-	const char *custom = rs_format_opts_json_message_field(ll->opts);
+	const char *field = rs_format_opts_json_message_field(ll->opts);
+	rs_str_t custom =
+	    field != NULL ? rs_str(field, strlen(field)) : RS_STR_NULL;
 	size_t used0 = rec->arena_used;
 	rs_json_iter_t it;
 	rs_str_t key, val, msg, prog = RS_STR_NULL, line;
