@@ -464,7 +464,15 @@ static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 	    gmtime_r(&s, &tm) == NULL || gmtime_r(&es, &env) == NULL) {
 		return;
 	}
-	for (int y = env.tm_year + 1; y >= env.tm_year - 1 && best < 0; y--) {
+	/* The split dates "Feb 29" in a year without one as Mar 1: the
+	 * stamp's own day is the one to place. */
+	if (memcmp(p, "Feb 29", 6) == 0 && tm.tm_mday != 29) {
+		tm.tm_mon = 1;
+		tm.tm_mday = 29;
+	}
+	/* Down to four years back: the last Feb 29 may be that old (any
+	 * other day is placed by env_year - 1 at the latest). */
+	for (int y = env.tm_year + 1; y >= env.tm_year - 4 && best < 0; y--) {
 		struct tm c = tm;
 		int64_t t;
 
