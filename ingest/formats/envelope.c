@@ -347,6 +347,7 @@ static int has_stop(rs_str_t s)
 	return 0;
 }
 
+/* Copy s to d; the byte after it. */
 static char *put(char *d, rs_str_t s)
 {
 	memcpy(d, s.p, s.n);
