@@ -539,6 +539,12 @@ static void test_arena(void **state)
 	                  "2026-12-06T23:30:01.000Z");
 	assert_int_equal(rec.log_time_ms, 1796599801000);
 	rs_test_check_str("log_host", 0, rec.log_host, "mail");
+	/* A bad envelope leaves the record as it was (envelope.h): a byte
+	 * array that fails after two bytes keeps none of them. */
+	assert_int_equal(parse(rs_format_auto(), "{\"MESSAGE\":[65,66,256]}",
+	                       23, NULL, &rec, &why),
+	                 RS_PARSE_MALFORMED);
+	assert_int_equal(rec.arena_used, 0);
 }
 
 /* Epoch numbers in every unit a shipper writes, and stamps as text. */
@@ -593,6 +599,54 @@ static void test_time_units(void **state)
 	}
 }
 
+/* An RFC 3164 "Feb 29" takes the latest leap year the shipper's time
+ * allows, whatever year the clock says (a non-leap year's split has it as
+ * Mar 1). */
+static void test_feb29(void **state)
+{
+	static const struct {
+		const char *envelope;
+		int64_t ms;
+	} t[] = {
+	    /* Replayed on the day: 2024-02-29T10:00:00Z. */
+	    {"2024-02-29T12:00:00Z", 1709200800000},
+	    /* Read in 2027: the last Feb 29 was 2024's. */
+	    {"2027-03-01T10:00:00Z", 1709200800000},
+	    /* Read early on Feb 29 2028 (UTC): a day's slack. */
+	    {"2028-02-29T01:00:00Z", 1835431200000},
+	};
+	char line[512];
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	memset(&rec, 0, sizeof(rec));
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int n =
+		    snprintf(line, sizeof(line),
+		             "{\"timereported\":\"Feb 29 10:00:00\","
+		             "\"@timestamp\":\"%s\",\"ident\":"
+		             "\"postfix/smtp\",\"host\":\"mail\","
+		             "\"message\":\"4F9D2C0A1B: to=<u@example.net>, "
+		             "relay=none, delay=1, dsn=4.4.1, status=deferred "
+		             "(connect to mx.example.net[192.0.2.1]:25: "
+		             "Connection timed out)\"}",
+		             t[i].envelope);
+
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		assert_int_equal(
+		    parse(rs_format_auto(), line, (size_t)n, NULL, &rec, &why),
+		    RS_PARSE_EVENT);
+		if (rec.log_time_ms != t[i].ms) {
+			fail_msg("read %s: %lld ms, want %lld", t[i].envelope,
+			         (long long)rec.log_time_ms,
+			         (long long)t[i].ms);
+		}
+		rs_test_check_str("log_time", 0, rec.log_time,
+		                  "Feb 29 10:00:00");
+	}
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -607,6 +661,7 @@ int main(void)
 	    cmocka_unit_test(test_shippers),
 	    cmocka_unit_test(test_negatives),
 	    cmocka_unit_test(test_huge),
+	    cmocka_unit_test(test_feb29),
 	    cmocka_unit_test(test_native_json),
 	    cmocka_unit_test(test_custom_field),
 	    cmocka_unit_test(test_arena),

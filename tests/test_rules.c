@@ -280,10 +280,8 @@ static void eval_floor(const char *file, unsigned long min_rows, double min_acc,
  * the tenth to sixteenth collections' parts, split by source
  * (dev-r12, heldback-r12, dev-r13, heldback-r13, dev-r14, heldback-r14,
  * dev-r15, heldback-r15, dev-r16, heldback-r16, dev-r17, heldback-r17,
- * dev-r18, heldback-r18),
- * apart, so that the
- * earlier parts
- * keep their floors. Each floor stands max(1.5 points, 3 rows) under the
+ * dev-r18, heldback-r18), apart, so that the earlier parts keep their
+ * floors. Each floor stands max(1.5 points, 3 rows) under the
  * part's figure when it was set: retraining the learned word step on more
  * development text moves single rows of the parts of about 100 rows
  * either way.

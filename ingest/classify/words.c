@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "util/hash.h"
+#include "util/str.h"
 
 #define MAX_CLASSES ((size_t)RS_CAUSE__COUNT)
 
@@ -121,25 +122,17 @@ static const char *const tlds[] = {
     "pt",  "pl",  "ru",  "ua",  "cz",  "se",  "no",  "dk",   "fi",  "jp", "cn",
     "kr",  "tw",  "hk",  "in",  "au",  "nz",  "ca",  "br",   "mx",  "ar", "eu"};
 
+/* Does c end a span (a blank, a bracket, a quote, ',', ';', '=')? */
 static int span_end(unsigned char c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r') ||
 	       (c != 0 && strchr("<>[]()\"',;=`", c) != NULL);
 }
 
-static unsigned char lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
-}
-
-static int is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
+/* Is c an ASCII letter of either case? */
 static int is_letter(unsigned char c)
 {
-	c = lower(c);
+	c = rs_str_lower(c);
 	return c >= 'a' && c <= 'z';
 }
 
@@ -151,7 +144,7 @@ static int is_host(const unsigned char *s, size_t n)
 
 	for (size_t i = 0; i <= n; i++) {
 		if (i < n && s[i] != '.') {
-			if (!is_letter(s[i]) && !is_digit(s[i]) &&
+			if (!is_letter(s[i]) && !rs_str_isdigit((char)s[i]) &&
 			    s[i] != '-') {
 				return 0;
 			}
@@ -183,8 +176,8 @@ static int is_host(const unsigned char *s, size_t n)
 		if (tl != n - start) {
 			continue;
 		}
-		for (k = 0;
-		     k < tl && lower(s[start + k]) == (unsigned char)tlds[t][k];
+		for (k = 0; k < tl && rs_str_lower(s[start + k]) ==
+		                          (unsigned char)tlds[t][k];
 		     k++) {
 		}
 		if (k == tl) {
@@ -202,12 +195,12 @@ static int is_ipv4(const unsigned char *s, size_t n)
 	size_t parts = 0, run = 0;
 
 	for (size_t i = hn + 1; colon != NULL && i < n; i++) {
-		if (!is_digit(s[i])) {
+		if (!rs_str_isdigit((char)s[i])) {
 			return 0;
 		}
 	}
 	for (size_t i = 0; i <= hn; i++) {
-		if (i < hn && is_digit(s[i])) {
+		if (i < hn && rs_str_isdigit((char)s[i])) {
 			run++;
 			continue;
 		}
@@ -233,7 +226,8 @@ static int span_kind(const char *p, size_t n)
 		s++;
 		n--;
 	}
-	while (n > 0 && strchr(".:!?", s[n - 1]) != NULL) {
+	/* s[n - 1] != 0: strchr() would match the literal's terminator. */
+	while (n > 0 && s[n - 1] != 0 && strchr(".:!?", s[n - 1]) != NULL) {
 		n--;
 	}
 	if (n == 0) {

@@ -142,15 +142,16 @@ static int walk(found_t *f, rs_str_t val, int depth, const key_rank_t *t,
 	return r < 0 ? -1 : 0;
 }
 
-/* One member of the envelope. */
-static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val)
+/* One member of the envelope; custom: formats.json.message_field (p NULL:
+ * none), its length taken once per line rather than once per member. */
+static void take(found_t *f, rs_str_t custom, rs_str_t key, rs_str_t val)
 {
 	int object = val.n > 0 && val.p[0] == '{';
 
-	if (custom != NULL && key.n == strlen(custom) &&
-	    memcmp(key.p, custom, key.n) == 0) {
+	if (custom.p != NULL && key.n == custom.n &&
+	    memcmp(key.p, custom.p, key.n) == 0) {
 		offer(f, F_MSG, 0, val);
-		return 0;
+		return;
 	}
 	if (rs_json_key_is(key, "type")) {
 		f->has_type = 1;
@@ -164,11 +165,10 @@ static int take(found_t *f, const char *custom, rs_str_t key, rs_str_t val)
 		                                         : -1;
 		if (k >= 0) {
 			f->nested[k] = val;
-			return 0;
+			return;
 		}
 	}
 	offer_key(f, top_keys, NKEYS(top_keys), key, val);
-	return 0;
 }
 
 /* Walk the nested objects take() set aside. 0, or -1 with *why. */
@@ -222,11 +222,14 @@ static int byte_array(rs_record_t *rec, rs_str_t val, rs_str_t *out,
 		}
 		dst[n++] = (char)b;
 	}
-	rec->arena_used -= val.n / 2 + 1 - n;
+	/* dst is the last allocation: keep the n bytes decoded, or none
+	 * when the array is bad (the record stays as it was). */
 	if (r < 0) {
+		rec->arena_used -= val.n / 2 + 1;
 		*why = "JSON line: the message array is not of byte values";
 		return -1;
 	}
+	rec->arena_used -= val.n / 2 + 1 - n;
 	*out = rs_str(dst, n);
 	return 0;
 }
@@ -344,6 +347,7 @@ static int has_stop(rs_str_t s)
 	return 0;
 }
 
+/* Copy s to d; the byte after it. */
 static char *put(char *d, rs_str_t s)
 {
 	memcpy(d, s.p, s.n);
@@ -461,7 +465,15 @@ static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 	    gmtime_r(&s, &tm) == NULL || gmtime_r(&es, &env) == NULL) {
 		return;
 	}
-	for (int y = env.tm_year + 1; y >= env.tm_year - 1 && best < 0; y--) {
+	/* The split dates "Feb 29" in a year without one as Mar 1: the
+	 * stamp's own day is the one to place. */
+	if (memcmp(p, "Feb 29", 6) == 0 && tm.tm_mday != 29) {
+		tm.tm_mon = 1;
+		tm.tm_mday = 29;
+	}
+	/* Down to four years back: the last Feb 29 may be that old (any
+	 * other day is placed by env_year - 1 at the latest). */
+	for (int y = env.tm_year + 1; y >= env.tm_year - 4 && best < 0; y--) {
 		struct tm c = tm;
 		int64_t t;
 
@@ -483,7 +495,9 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
                        const char **why)
 {
 	const char *e = ll->p + ll->n;
-	const char *custom = rs_format_opts_json_message_field(ll->opts);
+	const char *field = rs_format_opts_json_message_field(ll->opts);
+	rs_str_t custom =
+	    field != NULL ? rs_str(field, strlen(field)) : RS_STR_NULL;
 	size_t used0 = rec->arena_used;
 	rs_json_iter_t it;
 	rs_str_t key, val, msg, prog = RS_STR_NULL, line;
