@@ -27,11 +27,15 @@
 #include "formats/format_opts.h"
 #include "formats/haraka.h"
 #include "formats/kumomta.h"
+#include "formats/pmta.h"
 #include "formats/postfix.h"
+#include "formats/qmail.h"
 #include "formats/sendmail.h"
+#include "pipeline/prescan.h"
 #include "testutil.h"
 
 #define ARENA_SIZE 65536
+#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static char arena[ARENA_SIZE];
 static char *copy;    /* the exact-size copy of the line last parsed */
@@ -593,6 +597,198 @@ static void test_time_units(void **state)
 	}
 }
 
+/*
+ * The stateful formats through the pipeline's prescan: lines (NUL-ended
+ * C strings) as one file, prescanned under fmt (NULL: auto), then line i
+ * parsed as a worker parses it. Each batch line is a heap copy, so that
+ * ASan sees a read past its end (its NUL aside).
+ */
+typedef struct scanned {
+	rs_test_fixture_t fx;
+	rs_batch_t b;
+	rs_prescan_t *ps;
+	const rs_format_t *fmt;
+} scanned_t;
+
+static void scan_lines(scanned_t *s, const char *const *lines, size_t n,
+                       const rs_format_t *fmt)
+{
+	memset(s, 0, sizeof(*s));
+	s->fmt = fmt;
+	s->fx.count = n;
+	s->fx.line = calloc(n, sizeof(*s->fx.line));
+	s->fx.len = calloc(n, sizeof(size_t));
+	assert_non_null(s->fx.line);
+	assert_non_null(s->fx.len);
+	for (size_t i = 0; i < n; i++) {
+		char *c;
+
+		s->fx.len[i] = strlen(lines[i]);
+		c = malloc(s->fx.len[i] + 1);
+		assert_non_null(c);
+		memcpy(c, lines[i], s->fx.len[i]);
+		s->fx.line[i] = c;
+	}
+	s->ps = rs_test_batch_scan(&s->fx, "acct.csv", fmt, NULL, &s->b);
+	assert_non_null(s->ps);
+}
+
+static rs_parse_result_t scanned_parse(scanned_t *s, size_t i, rs_record_t *rec,
+                                       const char **why)
+{
+	rs_parse_result_t res;
+
+	rec->arena = arena;
+	rec->arena_cap = sizeof(arena);
+	/* No rs_test_check_bounds: fields may point into the batch's side
+	 * data (qmail's queue id and recipient). */
+	res = rs_test_batch_parse(&s->b, i, s->fmt, NULL, rec, why);
+	if (res == RS_PARSE_MALFORMED) {
+		assert_non_null(*why);
+	}
+	return res;
+}
+
+static void scanned_free(scanned_t *s)
+{
+	rs_prescan_destroy(s->ps);
+	rs_batch_free(&s->b);
+	for (size_t i = 0; i < s->fx.count; i++) {
+		free((char *)s->fx.line[i]);
+	}
+	free(s->fx.line);
+	free(s->fx.len);
+}
+
+#define FILEBEAT(msg)                                                          \
+	"{\"@timestamp\":\"2026-12-06T10:00:00.000Z\",\"log\":{\"offset\":0,"  \
+	"\"file\":{\"path\":\"/var/log/pmta/acct.csv\"}},\"message\":\"" msg   \
+	"\",\"input\":{\"type\":\"filestream\"},\"host\":{\"name\":\"mx1\"}}"
+
+/* A PowerMTA acct file shipped by Filebeat: its header (not in the
+ * default order, so the default header would misread the rows) is read
+ * by the prescan inside its envelope, under auto and under pmta. */
+static void test_pmta_header(void **state)
+{
+	static const char *const lines[] = {
+	    FILEBEAT("type,dsnDiag,rcpt,bounceCat,vmta,dlvSourceIp"),
+	    FILEBEAT("b,smtp;550 5.1.1 <u@x.example>: no such user,"
+	             "u@x.example,bad-mailbox,vmta-7,192.0.2.7"),
+	    FILEBEAT("t,\\\"smtp;451 4.7.1 try later, \\\"\\\"greylisted"
+	             "\\\"\\\"\\\",v@y.example,policy-related,vmta-8,"
+	             "192.0.2.8"),
+	};
+	const rs_format_t *fmts[] = {NULL, &rs_pmta_format};
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	for (size_t f = 0; f < N_ELEM(fmts); f++) {
+		scanned_t s;
+
+		scan_lines(&s, lines, N_ELEM(lines), fmts[f]);
+		assert_int_equal(scanned_parse(&s, 0, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 1, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 2, rec.recipient, "u@x.example");
+		assert_int_equal(rec.reply_code, 550);
+		rs_test_check_str("vmta", 2, rec.vmta, "vmta-7");
+		rs_test_check_str("sending_ip", 2, rec.sending_ip, "192.0.2.7");
+		rs_test_check_str("tag", 2, rec.extra_tag, "pmta:bad-mailbox");
+		assert_int_equal(scanned_parse(&s, 2, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 3, rec.recipient, "v@y.example");
+		rs_test_check_str("reply_text", 3, rec.reply_text,
+		                  "451 4.7.1 try later, \"greylisted\"");
+		rs_test_check_str("vmta", 3, rec.vmta, "vmta-8");
+		scanned_free(&s);
+	}
+}
+
+/* Wrapped lines that are no PowerMTA header leave the default header in
+ * force: another CSV's header, a JSON line without a message. */
+static void test_pmta_negatives(void **state)
+{
+	static const char *const lines[] = {
+	    FILEBEAT("#Fields: type,rcpt,dsnDiag"),
+	    "{\"note\":\"type,vmta,rcpt,dsnDiag\"}",
+	    FILEBEAT("b,2026-12-06 10:00:00+0000,2026-12-06 09:59:00+0000,"
+	             "s@example.org,u@x.example,,failed,5.1.1 (bad "
+	             "destination mailbox address),smtp;550 5.1.1 no such "
+	             "user,mx.x.example (192.0.2.1),bad-mailbox,smtp,,"
+	             "10.0.0.1,vmta-1,,,,,,,,"),
+	};
+	scanned_t s;
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	scan_lines(&s, lines, N_ELEM(lines), NULL);
+	assert_int_equal(s.b.lines[0].aux_len, 0);
+	assert_int_equal(s.b.lines[1].aux_len, 0);
+	assert_int_equal(scanned_parse(&s, 1, &rec, &why), RS_PARSE_MALFORMED);
+	assert_string_equal(why, "JSON line without a message field");
+	assert_int_equal(scanned_parse(&s, 2, &rec, &why), RS_PARSE_EVENT);
+	rs_test_check_str("recipient", 3, rec.recipient, "u@x.example");
+	assert_int_equal(rec.reply_code, 550);
+	scanned_free(&s);
+}
+
+/* qmail's start lines are read inside their envelopes: the result gets
+ * its recipient and queue id (the message number), whole lines (Filebeat)
+ * and a bare MSG rebuilt from syslog fields (rsyslog's JSON template). */
+static void test_qmail(void **state)
+{
+	static const char *const lines[] = {
+	    /* tests/fixtures/qmail/plesk-syslog-2020.log */
+	    FILEBEAT("Jun 10 20:42:51 zulu282 qmail: 1591785771.138809 "
+	             "starting delivery 293: msg 76424444 to remote "
+	             "user@jadoo.com.au"),
+	    FILEBEAT("Jun 10 20:42:51 zulu282 qmail-remote-handlers[3882]: "
+	             "to=user@jadoo.com.au"),
+	    FILEBEAT("Jun 10 20:43:36 zulu282 qmail: 1591785816.273118 "
+	             "delivery 293: success: 103.146.112.32_accepted_message"
+	             "./Remote_host_said:_250_OK_id=1jiyCl-0004o3-HE/"),
+	    /* The same MSG parts in rsyslog objects. */
+	    "{\"timereported\":\"Jun 10 20:44:01\",\"hostname\":\"zulu283\","
+	    "\"programname\":\"qmail\",\"msg\":\" 1591785841.1 starting "
+	    "delivery 294: msg 76424445 to remote other@jadoo.com.au\"}",
+	    "{\"timereported\":\"Jun 10 20:44:09\",\"hostname\":\"zulu283\","
+	    "\"programname\":\"qmail\",\"msg\":\" 1591785849.1 delivery 294: "
+	    "failure: 103.146.112.32_does_not_like_recipient./Remote_host_"
+	    "said:_550_5.1.1_no_such_user/Giving_up_on_103.146.112.32./\"}",
+	};
+	const rs_format_t *fmts[] = {NULL, &rs_qmail_format};
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	for (size_t f = 0; f < N_ELEM(fmts); f++) {
+		scanned_t s;
+
+		scan_lines(&s, lines, N_ELEM(lines), fmts[f]);
+		assert_int_equal(scanned_parse(&s, 0, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 2, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 3, rec.recipient,
+		                  "user@jadoo.com.au");
+		rs_test_check_str("queue_id", 3, rec.queue_id, "76424444");
+		assert_int_equal(rec.reply_code, 250);
+		assert_int_equal(scanned_parse(&s, 3, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 4, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 5, rec.recipient,
+		                  "other@jadoo.com.au");
+		rs_test_check_str("queue_id", 5, rec.queue_id, "76424445");
+		rs_test_check_str("log_host", 5, rec.log_host, "zulu283");
+		assert_int_equal(rec.reply_code, 550);
+		scanned_free(&s);
+	}
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -613,6 +809,9 @@ int main(void)
 	    cmocka_unit_test(test_time_units),
 	    cmocka_unit_test(test_sent),
 	    cmocka_unit_test(test_nested_kumomta),
+	    cmocka_unit_test(test_pmta_header),
+	    cmocka_unit_test(test_pmta_negatives),
+	    cmocka_unit_test(test_qmail),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

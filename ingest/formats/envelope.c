@@ -586,6 +586,10 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 	rs_logline_init(inner, line.p != NULL ? line.p : "", line.n);
 	inner->opts = ll->opts;
 	inner->drop_sent = ll->drop_sent;
+	/* The prescan read this same inner line (pipeline/prescan.c). */
+	inner->aux = ll->aux;
+	inner->aux_len = ll->aux_len;
+	inner->aux_format = ll->aux_format;
 	/* The split of these very bytes, done above: handed on as
 	 * rs_logline_syslog() would have made it (0: not split yet). */
 	if (split != 0 && inner->n == line.n) {

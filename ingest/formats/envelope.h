@@ -60,7 +60,8 @@ typedef struct rs_envelope {
  * {"level":...} records; KumoMTA records, which have "type" and
  * "response") and JSON errors are theirs to report.
  * On RS_ENVELOPE_LINE inner is a logline over the line inside, with ll's
- * options and drop_sent, and the arena is carved (rs_envelope_finish
+ * options, drop_sent and side data (the prescan unwrapped the line
+ * too), and the arena is carved (rs_envelope_finish
  * must follow the parse). On RS_ENVELOPE_BAD *why is a static sentence
  * and the record is as it was.
  */
