@@ -737,7 +737,8 @@ static void test_pmta_negatives(void **state)
 
 /* qmail's start lines are read inside their envelopes: the result gets
  * its recipient and queue id (the message number), whole lines (Filebeat)
- * and a bare MSG rebuilt from syslog fields (rsyslog's JSON template). */
+ * and a bare MSG rebuilt from syslog fields (rsyslog's JSON template,
+ * journald's JSON export). */
 static void test_qmail(void **state)
 {
 	static const char *const lines[] = {
@@ -758,6 +759,16 @@ static void test_qmail(void **state)
 	    "\"programname\":\"qmail\",\"msg\":\" 1591785849.1 delivery 294: "
 	    "failure: 103.146.112.32_does_not_like_recipient./Remote_host_"
 	    "said:_550_5.1.1_no_such_user/Giving_up_on_103.146.112.32./\"}",
+	    /* journald's JSON export: a time in us, rebuilt as ISO 8601. */
+	    "{\"__REALTIME_TIMESTAMP\":\"1591785900000000\",\"_HOSTNAME\":"
+	    "\"zulu284\",\"SYSLOG_IDENTIFIER\":\"qmail\",\"_PID\":\"811\","
+	    "\"MESSAGE\":\"1591785900.5 starting delivery 295: msg 76424446 "
+	    "to remote third@jadoo.com.au\"}",
+	    "{\"__REALTIME_TIMESTAMP\":\"1591785909000000\",\"_HOSTNAME\":"
+	    "\"zulu284\",\"SYSLOG_IDENTIFIER\":\"qmail\",\"_PID\":\"811\","
+	    "\"MESSAGE\":\"1591785909.5 delivery 295: deferral: "
+	    "Connected_to_103.146.112.32_but_greeting_failed./Remote_host_"
+	    "said:_421_try_later/\"}",
 	};
 	const rs_format_t *fmts[] = {NULL, &rs_qmail_format};
 	rs_record_t rec;
@@ -785,6 +796,15 @@ static void test_qmail(void **state)
 		rs_test_check_str("queue_id", 5, rec.queue_id, "76424445");
 		rs_test_check_str("log_host", 5, rec.log_host, "zulu283");
 		assert_int_equal(rec.reply_code, 550);
+		assert_int_equal(scanned_parse(&s, 5, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 6, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 7, rec.recipient,
+		                  "third@jadoo.com.au");
+		rs_test_check_str("queue_id", 7, rec.queue_id, "76424446");
+		rs_test_check_str("log_host", 7, rec.log_host, "zulu284");
+		assert_int_equal(rec.reply_code, 421);
 		scanned_free(&s);
 	}
 }
