@@ -809,6 +809,65 @@ static void test_qmail(void **state)
 	}
 }
 
+/* Kafka: one message per batch, the prescan's state kept per partition
+ * across batches (a wrapped header in partition 0 is not partition 1's;
+ * a qmail start line reaches its result some batches later). */
+static void test_kafka_batches(void **state)
+{
+	static const struct {
+		const char *line;
+		int32_t part;
+		rs_parse_result_t res;
+		const char *rcpt;
+	} steps[] = {
+	    {FILEBEAT("type,dsnDiag,rcpt,vmta"), 0, RS_PARSE_SKIP, NULL},
+	    {FILEBEAT("Jun 10 20:42:51 zulu282 qmail: 1591785771.138809 "
+	              "starting delivery 293: msg 76424444 to remote "
+	              "user@jadoo.com.au"),
+	     1, RS_PARSE_SKIP, NULL},
+	    {FILEBEAT("b,smtp;550 5.1.1 no such user,r1@x.example,vmta-1"), 1,
+	     RS_PARSE_MALFORMED, NULL},
+	    {FILEBEAT("b,smtp;550 5.1.1 no such user,r0@x.example,vmta-0"), 0,
+	     RS_PARSE_EVENT, "r0@x.example"},
+	    {FILEBEAT("Jun 10 20:43:36 zulu282 qmail: 1591785816.273118 "
+	              "delivery 293: success: 103.146.112.32_accepted_"
+	              "message./Remote_host_said:_250_OK_id=1jiyCl/"),
+	     1, RS_PARSE_EVENT, "user@jadoo.com.au"},
+	};
+	char err[256];
+	rs_prescan_t *ps =
+	    rs_prescan_new(rs_format_auto(), NULL, err, sizeof(err));
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	assert_non_null(ps);
+	rec.arena = arena;
+	rec.arena_cap = sizeof(arena);
+	for (size_t i = 0; i < N_ELEM(steps); i++) {
+		rs_batch_t b;
+		char *c = strdup(steps[i].line);
+
+		assert_non_null(c);
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(
+		    rs_batch_add_line(&b, c, strlen(c), 0, (int64_t)i, 0), 0);
+		b.lines[0].topic = "acct";
+		b.lines[0].partition = steps[i].part;
+		assert_int_equal(rs_prescan_batch(ps, &b), 0);
+		assert_int_equal(
+		    rs_test_batch_parse(&b, 0, NULL, NULL, &rec, &why),
+		    steps[i].res);
+		if (steps[i].rcpt != NULL) {
+			rs_test_check_str("recipient", i + 1, rec.recipient,
+			                  steps[i].rcpt);
+		}
+		rs_batch_free(&b);
+		free(c);
+	}
+	rs_prescan_destroy(ps);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -832,6 +891,7 @@ int main(void)
 	    cmocka_unit_test(test_pmta_header),
 	    cmocka_unit_test(test_pmta_negatives),
 	    cmocka_unit_test(test_qmail),
+	    cmocka_unit_test(test_kafka_batches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
