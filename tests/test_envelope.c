@@ -868,6 +868,163 @@ static void test_kafka_batches(void **state)
 	rs_prescan_destroy(ps);
 }
 
+/* line as the message of a Filebeat object: a NUL-ended heap string. */
+static char *filebeat(const char *line, size_t n)
+{
+	static const char head[] =
+	    "{\"@timestamp\":\"2026-12-06T10:00:00.000Z\","
+	    "\"log\":{\"offset\":0},\"message\":\"";
+	static const char tail[] = "\",\"host\":{\"name\":\"mx1\"}}";
+	char *out = malloc(sizeof(head) + n * 6 + sizeof(tail));
+	char *d;
+
+	assert_non_null(out);
+	memcpy(out, head, sizeof(head) - 1);
+	d = out + sizeof(head) - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '"' || c == '\\') {
+			*d++ = '\\';
+			*d++ = (char)c;
+		} else if (c < 0x20) {
+			d += sprintf(d, "\\u%04x", c);
+		} else {
+			*d++ = (char)c;
+		}
+	}
+	memcpy(d, tail, sizeof(tail));
+	return out;
+}
+
+/* Do the two records hold the same event? */
+static void same_event(size_t line, const rs_record_t *a, const rs_record_t *b)
+{
+	const size_t off[] = {
+	    offsetof(rs_record_t, log_time),
+	    offsetof(rs_record_t, log_host),
+	    offsetof(rs_record_t, program),
+	    offsetof(rs_record_t, queue_id),
+	    offsetof(rs_record_t, recipient),
+	    offsetof(rs_record_t, sender),
+	    offsetof(rs_record_t, remote_host),
+	    offsetof(rs_record_t, remote_ip),
+	    offsetof(rs_record_t, reply_text),
+	    offsetof(rs_record_t, vmta),
+	    offsetof(rs_record_t, sending_ip),
+	    offsetof(rs_record_t, job_id),
+	    offsetof(rs_record_t, extra_tag),
+	};
+
+	assert_int_equal(a->status, b->status);
+	assert_int_equal(a->reply_code, b->reply_code);
+	assert_int_equal(a->log_time_ms, b->log_time_ms);
+	for (size_t k = 0; k < N_ELEM(off); k++) {
+		const rs_str_t *x =
+		    (const rs_str_t *)((const char *)a + off[k]);
+		const rs_str_t *y =
+		    (const rs_str_t *)((const char *)b + off[k]);
+
+		if (x->n != y->n || (x->n > 0 && memcmp(x->p, y->p, x->n))) {
+			fail_msg("line %zu: field %zu [%.*s] wrapped [%.*s]",
+			         line, k, (int)x->n, x->p ? x->p : "",
+			         (int)y->n, y->p ? y->p : "");
+		}
+	}
+}
+
+/*
+ * The stateful formats' fixtures, every line wrapped in a Filebeat
+ * object, give the events the plain files give, line by line (PowerMTA
+ * headers, split records and qmail start lines all read in the
+ * envelope), under auto and under the file's format.
+ */
+static void test_wrapped_fixtures(void **state)
+{
+	static const struct {
+		const char *rel;
+		const rs_format_t *fmt;
+	} files[] = {
+	    {"pmta/bounce-readme-2016.csv", &rs_pmta_format},
+	    {"pmta/bounce-reordered-2016.csv", &rs_pmta_format},
+	    {"pmta/header-columns-sparkpost.csv", &rs_pmta_format},
+	    {"pmta/header-multitype.csv", &rs_pmta_format},
+	    {"pmta/headerless.csv", &rs_pmta_format},
+	    {"pmta/v4-default-fields.csv", &rs_pmta_format},
+	    {"qmail/fluentd-readme-2014.log", &rs_qmail_format},
+	    {"qmail/plesk-syslog-2020.log", &rs_qmail_format},
+	    {"qmail/mixed-stamps-2003.log", &rs_qmail_format},
+	    {"qmail/matchup-doc.log", &rs_qmail_format},
+	    {"qmail/tai64nlocal.log", &rs_qmail_format},
+	    {"qmail/unixtime-2003.log", &rs_qmail_format},
+	};
+	static char arena2[ARENA_SIZE];
+	size_t events = 0, with_aux = 0;
+
+	(void)state;
+	for (size_t f = 0; f < N_ELEM(files); f++) {
+		for (int explicit = 0; explicit < 2; explicit ++) {
+			const rs_format_t *fmt = explicit ? files[f].fmt : NULL;
+			rs_test_fixture_t fx;
+			char **plain, **wrapped;
+			scanned_t a, b;
+
+			assert_int_equal(
+			    rs_test_fixture_load(files[f].rel, &fx), 0);
+			plain = calloc(fx.count, sizeof(char *));
+			wrapped = calloc(fx.count, sizeof(char *));
+			assert_non_null(plain);
+			assert_non_null(wrapped);
+			for (size_t i = 0; i < fx.count; i++) {
+				plain[i] = strndup(fx.line[i], fx.len[i]);
+				assert_non_null(plain[i]);
+				wrapped[i] = filebeat(fx.line[i], fx.len[i]);
+			}
+			scan_lines(&a, (const char *const *)plain, fx.count,
+			           fmt);
+			scan_lines(&b, (const char *const *)wrapped, fx.count,
+			           fmt);
+			for (size_t i = 0; i < fx.count; i++) {
+				rs_record_t ra, rb;
+				const char *wa, *wb;
+				rs_parse_result_t pa, pb;
+
+				pa = scanned_parse(&a, i, &ra, &wa);
+				rb.arena = arena2;
+				rb.arena_cap = sizeof(arena2);
+				pb = rs_test_batch_parse(&b.b, i, fmt, NULL,
+				                         &rb, &wb);
+				if (pa != pb) {
+					fail_msg("%s:%zu: %d, wrapped %d (%s)",
+					         files[f].rel, i + 1, pa, pb,
+					         wb ? wb : "");
+				}
+				assert_int_equal(a.b.lines[i].flags,
+				                 b.b.lines[i].flags);
+				with_aux += b.b.lines[i].aux_len > 0;
+				if (pa == RS_PARSE_EVENT) {
+					same_event(i + 1, &ra, &rb);
+					events++;
+				} else if (pa == RS_PARSE_MALFORMED) {
+					assert_string_equal(wa, wb);
+				}
+			}
+			scanned_free(&a);
+			scanned_free(&b);
+			for (size_t i = 0; i < fx.count; i++) {
+				free(plain[i]);
+				free(wrapped[i]);
+			}
+			free(plain);
+			free(wrapped);
+			rs_test_fixture_free(&fx);
+		}
+	}
+	/* Not vacuous: events compared, side data read in envelopes. */
+	assert_true(events > 20);
+	assert_true(with_aux > 20);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -892,6 +1049,7 @@ int main(void)
 	    cmocka_unit_test(test_pmta_negatives),
 	    cmocka_unit_test(test_qmail),
 	    cmocka_unit_test(test_kafka_batches),
+	    cmocka_unit_test(test_wrapped_fixtures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);
