@@ -478,13 +478,14 @@ static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 	}
 }
 
-int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
+int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
                        rs_logline_t *inner, rs_envelope_t *env,
                        const char **why)
 {
 	const char *e = ll->p + ll->n;
 	const char *custom = rs_format_opts_json_message_field(ll->opts);
 	size_t used0 = rec->arena_used;
+	int native = flags & RS_ENVELOPE_NATIVE;
 	rs_json_iter_t it;
 	rs_str_t key, val, msg, prog = RS_STR_NULL, line;
 	rs_syslog_t sl;
@@ -576,7 +577,8 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 			return RS_ENVELOPE_BAD;
 		}
 	}
-	if (split > 0 && f.v[F_TIME].p != NULL) {
+	if (split > 0 && f.v[F_TIME].p != NULL &&
+	    !(flags & RS_ENVELOPE_BYTES)) {
 		int64_t env_ms = envelope_ms(rec, &f);
 
 		if (env_ms > 0) {

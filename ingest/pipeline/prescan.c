@@ -133,8 +133,10 @@ static NOINLINE void unwrap(rs_prescan_t *ps, const char **p, size_t *n)
 	rs_logline_init(&ll, *p, *n);
 	ll.opts = ps->opts;
 	ps->rec.arena_used = 0;
-	if (rs_envelope_unwrap(&ll, &ps->rec, !ps->all_lines, &inner, &env,
-	                       &why) != RS_ENVELOPE_LINE) {
+	if (rs_envelope_unwrap(&ll, &ps->rec,
+	                       RS_ENVELOPE_BYTES |
+	                           (ps->all_lines ? 0 : RS_ENVELOPE_NATIVE),
+	                       &inner, &env, &why) != RS_ENVELOPE_LINE) {
 		return;
 	}
 	/* Only the carve is undone: the line's bytes stay in the arena. */
