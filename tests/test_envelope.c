@@ -27,11 +27,15 @@
 #include "formats/format_opts.h"
 #include "formats/haraka.h"
 #include "formats/kumomta.h"
+#include "formats/pmta.h"
 #include "formats/postfix.h"
+#include "formats/qmail.h"
 #include "formats/sendmail.h"
+#include "pipeline/prescan.h"
 #include "testutil.h"
 
 #define ARENA_SIZE 65536
+#define N_ELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static char arena[ARENA_SIZE];
 static char *copy;    /* the exact-size copy of the line last parsed */
@@ -647,6 +651,434 @@ static void test_feb29(void **state)
 	}
 }
 
+/*
+ * The stateful formats through the pipeline's prescan: lines (NUL-ended
+ * C strings) as one file, prescanned under fmt (NULL: auto), then line i
+ * parsed as a worker parses it. Each batch line is a heap copy, so that
+ * ASan sees a read past its end (its NUL aside).
+ */
+typedef struct scanned {
+	rs_test_fixture_t fx;
+	rs_batch_t b;
+	rs_prescan_t *ps;
+	const rs_format_t *fmt;
+} scanned_t;
+
+static void scan_lines(scanned_t *s, const char *const *lines, size_t n,
+                       const rs_format_t *fmt)
+{
+	memset(s, 0, sizeof(*s));
+	s->fmt = fmt;
+	s->fx.count = n;
+	s->fx.line = calloc(n, sizeof(*s->fx.line));
+	s->fx.len = calloc(n, sizeof(size_t));
+	assert_non_null(s->fx.line);
+	assert_non_null(s->fx.len);
+	for (size_t i = 0; i < n; i++) {
+		char *c;
+
+		s->fx.len[i] = strlen(lines[i]);
+		c = malloc(s->fx.len[i] + 1);
+		assert_non_null(c);
+		memcpy(c, lines[i], s->fx.len[i]);
+		s->fx.line[i] = c;
+	}
+	s->ps = rs_test_batch_scan(&s->fx, "acct.csv", fmt, NULL, &s->b);
+	assert_non_null(s->ps);
+}
+
+static rs_parse_result_t scanned_parse(scanned_t *s, size_t i, rs_record_t *rec,
+                                       const char **why)
+{
+	rs_parse_result_t res;
+
+	rec->arena = arena;
+	rec->arena_cap = sizeof(arena);
+	/* No rs_test_check_bounds: fields may point into the batch's side
+	 * data (qmail's queue id and recipient). */
+	res = rs_test_batch_parse(&s->b, i, s->fmt, NULL, rec, why);
+	if (res == RS_PARSE_MALFORMED) {
+		assert_non_null(*why);
+	}
+	return res;
+}
+
+static void scanned_free(scanned_t *s)
+{
+	rs_prescan_destroy(s->ps);
+	rs_batch_free(&s->b);
+	for (size_t i = 0; i < s->fx.count; i++) {
+		free((char *)s->fx.line[i]);
+	}
+	free(s->fx.line);
+	free(s->fx.len);
+}
+
+#define FILEBEAT(msg)                                                          \
+	"{\"@timestamp\":\"2026-12-06T10:00:00.000Z\",\"log\":{\"offset\":0,"  \
+	"\"file\":{\"path\":\"/var/log/pmta/acct.csv\"}},\"message\":\"" msg   \
+	"\",\"input\":{\"type\":\"filestream\"},\"host\":{\"name\":\"mx1\"}}"
+
+/* A PowerMTA acct file shipped by Filebeat: its header (not in the
+ * default order, so the default header would misread the rows) is read
+ * by the prescan inside its envelope, under auto and under pmta. */
+static void test_pmta_header(void **state)
+{
+	static const char *const lines[] = {
+	    FILEBEAT("type,dsnDiag,rcpt,bounceCat,vmta,dlvSourceIp"),
+	    FILEBEAT("b,smtp;550 5.1.1 <u@x.example>: no such user,"
+	             "u@x.example,bad-mailbox,vmta-7,192.0.2.7"),
+	    FILEBEAT("t,\\\"smtp;451 4.7.1 try later, \\\"\\\"greylisted"
+	             "\\\"\\\"\\\",v@y.example,policy-related,vmta-8,"
+	             "192.0.2.8"),
+	};
+	const rs_format_t *fmts[] = {NULL, &rs_pmta_format};
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	for (size_t f = 0; f < N_ELEM(fmts); f++) {
+		scanned_t s;
+
+		scan_lines(&s, lines, N_ELEM(lines), fmts[f]);
+		assert_int_equal(scanned_parse(&s, 0, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 1, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 2, rec.recipient, "u@x.example");
+		assert_int_equal(rec.reply_code, 550);
+		rs_test_check_str("vmta", 2, rec.vmta, "vmta-7");
+		rs_test_check_str("sending_ip", 2, rec.sending_ip, "192.0.2.7");
+		rs_test_check_str("tag", 2, rec.extra_tag, "pmta:bad-mailbox");
+		assert_int_equal(scanned_parse(&s, 2, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 3, rec.recipient, "v@y.example");
+		rs_test_check_str("reply_text", 3, rec.reply_text,
+		                  "451 4.7.1 try later, \"greylisted\"");
+		rs_test_check_str("vmta", 3, rec.vmta, "vmta-8");
+		scanned_free(&s);
+	}
+}
+
+/* Wrapped lines that are no PowerMTA header leave the default header in
+ * force: another CSV's header, a JSON line without a message. */
+static void test_pmta_negatives(void **state)
+{
+	static const char *const lines[] = {
+	    FILEBEAT("#Fields: type,rcpt,dsnDiag"),
+	    "{\"note\":\"type,vmta,rcpt,dsnDiag\"}",
+	    FILEBEAT("b,2026-12-06 10:00:00+0000,2026-12-06 09:59:00+0000,"
+	             "s@example.org,u@x.example,,failed,5.1.1 (bad "
+	             "destination mailbox address),smtp;550 5.1.1 no such "
+	             "user,mx.x.example (192.0.2.1),bad-mailbox,smtp,,"
+	             "10.0.0.1,vmta-1,,,,,,,,"),
+	};
+	scanned_t s;
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	scan_lines(&s, lines, N_ELEM(lines), NULL);
+	assert_int_equal(s.b.lines[0].aux_len, 0);
+	assert_int_equal(s.b.lines[1].aux_len, 0);
+	assert_int_equal(scanned_parse(&s, 1, &rec, &why), RS_PARSE_MALFORMED);
+	assert_string_equal(why, "JSON line without a message field");
+	assert_int_equal(scanned_parse(&s, 2, &rec, &why), RS_PARSE_EVENT);
+	rs_test_check_str("recipient", 3, rec.recipient, "u@x.example");
+	assert_int_equal(rec.reply_code, 550);
+	scanned_free(&s);
+}
+
+/* qmail's start lines are read inside their envelopes: the result gets
+ * its recipient and queue id (the message number), whole lines (Filebeat)
+ * and a bare MSG rebuilt from syslog fields (rsyslog's JSON template,
+ * journald's JSON export). */
+static void test_qmail(void **state)
+{
+	static const char *const lines[] = {
+	    /* tests/fixtures/qmail/plesk-syslog-2020.log */
+	    FILEBEAT("Jun 10 20:42:51 zulu282 qmail: 1591785771.138809 "
+	             "starting delivery 293: msg 76424444 to remote "
+	             "user@jadoo.com.au"),
+	    FILEBEAT("Jun 10 20:42:51 zulu282 qmail-remote-handlers[3882]: "
+	             "to=user@jadoo.com.au"),
+	    FILEBEAT("Jun 10 20:43:36 zulu282 qmail: 1591785816.273118 "
+	             "delivery 293: success: 103.146.112.32_accepted_message"
+	             "./Remote_host_said:_250_OK_id=1jiyCl-0004o3-HE/"),
+	    /* The same MSG parts in rsyslog objects. */
+	    "{\"timereported\":\"Jun 10 20:44:01\",\"hostname\":\"zulu283\","
+	    "\"programname\":\"qmail\",\"msg\":\" 1591785841.1 starting "
+	    "delivery 294: msg 76424445 to remote other@jadoo.com.au\"}",
+	    "{\"timereported\":\"Jun 10 20:44:09\",\"hostname\":\"zulu283\","
+	    "\"programname\":\"qmail\",\"msg\":\" 1591785849.1 delivery 294: "
+	    "failure: 103.146.112.32_does_not_like_recipient./Remote_host_"
+	    "said:_550_5.1.1_no_such_user/Giving_up_on_103.146.112.32./\"}",
+	    /* journald's JSON export: a time in us, rebuilt as ISO 8601. */
+	    "{\"__REALTIME_TIMESTAMP\":\"1591785900000000\",\"_HOSTNAME\":"
+	    "\"zulu284\",\"SYSLOG_IDENTIFIER\":\"qmail\",\"_PID\":\"811\","
+	    "\"MESSAGE\":\"1591785900.5 starting delivery 295: msg 76424446 "
+	    "to remote third@jadoo.com.au\"}",
+	    "{\"__REALTIME_TIMESTAMP\":\"1591785909000000\",\"_HOSTNAME\":"
+	    "\"zulu284\",\"SYSLOG_IDENTIFIER\":\"qmail\",\"_PID\":\"811\","
+	    "\"MESSAGE\":\"1591785909.5 delivery 295: deferral: "
+	    "Connected_to_103.146.112.32_but_greeting_failed./Remote_host_"
+	    "said:_421_try_later/\"}",
+	};
+	const rs_format_t *fmts[] = {NULL, &rs_qmail_format};
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	for (size_t f = 0; f < N_ELEM(fmts); f++) {
+		scanned_t s;
+
+		scan_lines(&s, lines, N_ELEM(lines), fmts[f]);
+		assert_int_equal(scanned_parse(&s, 0, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 2, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 3, rec.recipient,
+		                  "user@jadoo.com.au");
+		rs_test_check_str("queue_id", 3, rec.queue_id, "76424444");
+		assert_int_equal(rec.reply_code, 250);
+		assert_int_equal(scanned_parse(&s, 3, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 4, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 5, rec.recipient,
+		                  "other@jadoo.com.au");
+		rs_test_check_str("queue_id", 5, rec.queue_id, "76424445");
+		rs_test_check_str("log_host", 5, rec.log_host, "zulu283");
+		assert_int_equal(rec.reply_code, 550);
+		assert_int_equal(scanned_parse(&s, 5, &rec, &why),
+		                 RS_PARSE_SKIP);
+		assert_int_equal(scanned_parse(&s, 6, &rec, &why),
+		                 RS_PARSE_EVENT);
+		rs_test_check_str("recipient", 7, rec.recipient,
+		                  "third@jadoo.com.au");
+		rs_test_check_str("queue_id", 7, rec.queue_id, "76424446");
+		rs_test_check_str("log_host", 7, rec.log_host, "zulu284");
+		assert_int_equal(rec.reply_code, 421);
+		scanned_free(&s);
+	}
+}
+
+/* Kafka: one message per batch, the prescan's state kept per partition
+ * across batches (a wrapped header in partition 0 is not partition 1's;
+ * a qmail start line reaches its result some batches later). */
+static void test_kafka_batches(void **state)
+{
+	static const struct {
+		const char *line;
+		int32_t part;
+		rs_parse_result_t res;
+		const char *rcpt;
+	} steps[] = {
+	    {FILEBEAT("type,dsnDiag,rcpt,vmta"), 0, RS_PARSE_SKIP, NULL},
+	    {FILEBEAT("Jun 10 20:42:51 zulu282 qmail: 1591785771.138809 "
+	              "starting delivery 293: msg 76424444 to remote "
+	              "user@jadoo.com.au"),
+	     1, RS_PARSE_SKIP, NULL},
+	    {FILEBEAT("b,smtp;550 5.1.1 no such user,r1@x.example,vmta-1"), 1,
+	     RS_PARSE_MALFORMED, NULL},
+	    {FILEBEAT("b,smtp;550 5.1.1 no such user,r0@x.example,vmta-0"), 0,
+	     RS_PARSE_EVENT, "r0@x.example"},
+	    {FILEBEAT("Jun 10 20:43:36 zulu282 qmail: 1591785816.273118 "
+	              "delivery 293: success: 103.146.112.32_accepted_"
+	              "message./Remote_host_said:_250_OK_id=1jiyCl/"),
+	     1, RS_PARSE_EVENT, "user@jadoo.com.au"},
+	};
+	char err[256];
+	rs_prescan_t *ps =
+	    rs_prescan_new(rs_format_auto(), NULL, err, sizeof(err));
+	rs_record_t rec;
+	const char *why;
+
+	(void)state;
+	assert_non_null(ps);
+	rec.arena = arena;
+	rec.arena_cap = sizeof(arena);
+	for (size_t i = 0; i < N_ELEM(steps); i++) {
+		rs_batch_t b;
+		char *c = strdup(steps[i].line);
+
+		assert_non_null(c);
+		memset(&b, 0, sizeof(b));
+		assert_int_equal(
+		    rs_batch_add_line(&b, c, strlen(c), 0, (int64_t)i, 0), 0);
+		b.lines[0].topic = "acct";
+		b.lines[0].partition = steps[i].part;
+		assert_int_equal(rs_prescan_batch(ps, &b), 0);
+		assert_int_equal(
+		    rs_test_batch_parse(&b, 0, NULL, NULL, &rec, &why),
+		    steps[i].res);
+		if (steps[i].rcpt != NULL) {
+			rs_test_check_str("recipient", i + 1, rec.recipient,
+			                  steps[i].rcpt);
+		}
+		rs_batch_free(&b);
+		free(c);
+	}
+	rs_prescan_destroy(ps);
+}
+
+/* line as the message of a Filebeat object: a NUL-ended heap string. */
+static char *filebeat(const char *line, size_t n)
+{
+	static const char head[] =
+	    "{\"@timestamp\":\"2026-12-06T10:00:00.000Z\","
+	    "\"log\":{\"offset\":0},\"message\":\"";
+	static const char tail[] = "\",\"host\":{\"name\":\"mx1\"}}";
+	char *out = malloc(sizeof(head) + n * 6 + sizeof(tail));
+	char *d;
+
+	assert_non_null(out);
+	memcpy(out, head, sizeof(head) - 1);
+	d = out + sizeof(head) - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if (c == '"' || c == '\\') {
+			*d++ = '\\';
+			*d++ = (char)c;
+		} else if (c < 0x20) {
+			d += sprintf(d, "\\u%04x", c);
+		} else {
+			*d++ = (char)c;
+		}
+	}
+	memcpy(d, tail, sizeof(tail));
+	return out;
+}
+
+/* Do the two records hold the same event? */
+static void same_event(size_t line, const rs_record_t *a, const rs_record_t *b)
+{
+	const size_t off[] = {
+	    offsetof(rs_record_t, log_time),
+	    offsetof(rs_record_t, log_host),
+	    offsetof(rs_record_t, program),
+	    offsetof(rs_record_t, queue_id),
+	    offsetof(rs_record_t, recipient),
+	    offsetof(rs_record_t, sender),
+	    offsetof(rs_record_t, remote_host),
+	    offsetof(rs_record_t, remote_ip),
+	    offsetof(rs_record_t, reply_text),
+	    offsetof(rs_record_t, vmta),
+	    offsetof(rs_record_t, sending_ip),
+	    offsetof(rs_record_t, job_id),
+	    offsetof(rs_record_t, extra_tag),
+	};
+
+	assert_int_equal(a->status, b->status);
+	assert_int_equal(a->reply_code, b->reply_code);
+	assert_int_equal(a->log_time_ms, b->log_time_ms);
+	for (size_t k = 0; k < N_ELEM(off); k++) {
+		const rs_str_t *x =
+		    (const rs_str_t *)((const char *)a + off[k]);
+		const rs_str_t *y =
+		    (const rs_str_t *)((const char *)b + off[k]);
+
+		if (x->n != y->n || (x->n > 0 && memcmp(x->p, y->p, x->n))) {
+			fail_msg("line %zu: field %zu [%.*s] wrapped [%.*s]",
+			         line, k, (int)x->n, x->p ? x->p : "",
+			         (int)y->n, y->p ? y->p : "");
+		}
+	}
+}
+
+/*
+ * The stateful formats' fixtures, every line wrapped in a Filebeat
+ * object, give the events the plain files give, line by line (PowerMTA
+ * headers, split records and qmail start lines all read in the
+ * envelope), under auto and under the file's format.
+ */
+static void test_wrapped_fixtures(void **state)
+{
+	static const struct {
+		const char *rel;
+		const rs_format_t *fmt;
+	} files[] = {
+	    {"pmta/bounce-readme-2016.csv", &rs_pmta_format},
+	    {"pmta/bounce-reordered-2016.csv", &rs_pmta_format},
+	    {"pmta/header-columns-sparkpost.csv", &rs_pmta_format},
+	    {"pmta/header-multitype.csv", &rs_pmta_format},
+	    {"pmta/headerless.csv", &rs_pmta_format},
+	    {"pmta/v4-default-fields.csv", &rs_pmta_format},
+	    {"qmail/fluentd-readme-2014.log", &rs_qmail_format},
+	    {"qmail/plesk-syslog-2020.log", &rs_qmail_format},
+	    {"qmail/mixed-stamps-2003.log", &rs_qmail_format},
+	    {"qmail/matchup-doc.log", &rs_qmail_format},
+	    {"qmail/tai64nlocal.log", &rs_qmail_format},
+	    {"qmail/unixtime-2003.log", &rs_qmail_format},
+	};
+	static char arena2[ARENA_SIZE];
+	size_t events = 0, with_aux = 0;
+
+	(void)state;
+	for (size_t f = 0; f < N_ELEM(files); f++) {
+		for (int explicit = 0; explicit < 2; explicit ++) {
+			const rs_format_t *fmt = explicit ? files[f].fmt : NULL;
+			rs_test_fixture_t fx;
+			char **plain, **wrapped;
+			scanned_t a, b;
+
+			assert_int_equal(
+			    rs_test_fixture_load(files[f].rel, &fx), 0);
+			plain = calloc(fx.count, sizeof(char *));
+			wrapped = calloc(fx.count, sizeof(char *));
+			assert_non_null(plain);
+			assert_non_null(wrapped);
+			for (size_t i = 0; i < fx.count; i++) {
+				plain[i] = strndup(fx.line[i], fx.len[i]);
+				assert_non_null(plain[i]);
+				wrapped[i] = filebeat(fx.line[i], fx.len[i]);
+			}
+			scan_lines(&a, (const char *const *)plain, fx.count,
+			           fmt);
+			scan_lines(&b, (const char *const *)wrapped, fx.count,
+			           fmt);
+			for (size_t i = 0; i < fx.count; i++) {
+				rs_record_t ra, rb;
+				const char *wa, *wb;
+				rs_parse_result_t pa, pb;
+
+				pa = scanned_parse(&a, i, &ra, &wa);
+				rb.arena = arena2;
+				rb.arena_cap = sizeof(arena2);
+				pb = rs_test_batch_parse(&b.b, i, fmt, NULL,
+				                         &rb, &wb);
+				if (pa != pb) {
+					fail_msg("%s:%zu: %d, wrapped %d (%s)",
+					         files[f].rel, i + 1, pa, pb,
+					         wb ? wb : "");
+				}
+				assert_int_equal(a.b.lines[i].flags,
+				                 b.b.lines[i].flags);
+				with_aux += b.b.lines[i].aux_len > 0;
+				if (pa == RS_PARSE_EVENT) {
+					same_event(i + 1, &ra, &rb);
+					events++;
+				} else if (pa == RS_PARSE_MALFORMED) {
+					assert_string_equal(wa, wb);
+				}
+			}
+			scanned_free(&a);
+			scanned_free(&b);
+			for (size_t i = 0; i < fx.count; i++) {
+				free(plain[i]);
+				free(wrapped[i]);
+			}
+			free(plain);
+			free(wrapped);
+			rs_test_fixture_free(&fx);
+		}
+	}
+	/* Not vacuous: events compared, side data read in envelopes. */
+	assert_true(events > 20);
+	assert_true(with_aux > 20);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -668,6 +1100,11 @@ int main(void)
 	    cmocka_unit_test(test_time_units),
 	    cmocka_unit_test(test_sent),
 	    cmocka_unit_test(test_nested_kumomta),
+	    cmocka_unit_test(test_pmta_header),
+	    cmocka_unit_test(test_pmta_negatives),
+	    cmocka_unit_test(test_qmail),
+	    cmocka_unit_test(test_kafka_batches),
+	    cmocka_unit_test(test_wrapped_fixtures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -490,7 +490,7 @@ static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 	}
 }
 
-int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
+int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
                        rs_logline_t *inner, rs_envelope_t *env,
                        const char **why)
 {
@@ -499,6 +499,7 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 	rs_str_t custom =
 	    field != NULL ? rs_str(field, strlen(field)) : RS_STR_NULL;
 	size_t used0 = rec->arena_used;
+	int native = flags & RS_ENVELOPE_NATIVE;
 	rs_json_iter_t it;
 	rs_str_t key, val, msg, prog = RS_STR_NULL, line;
 	rs_syslog_t sl;
@@ -590,7 +591,8 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 			return RS_ENVELOPE_BAD;
 		}
 	}
-	if (split > 0 && f.v[F_TIME].p != NULL) {
+	if (split > 0 && f.v[F_TIME].p != NULL &&
+	    !(flags & RS_ENVELOPE_BYTES)) {
 		int64_t env_ms = envelope_ms(rec, &f);
 
 		if (env_ms > 0) {
@@ -600,6 +602,10 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
 	rs_logline_init(inner, line.p != NULL ? line.p : "", line.n);
 	inner->opts = ll->opts;
 	inner->drop_sent = ll->drop_sent;
+	/* The prescan read this same inner line (pipeline/prescan.c). */
+	inner->aux = ll->aux;
+	inner->aux_len = ll->aux_len;
+	inner->aux_format = ll->aux_format;
 	/* The split of these very bytes, done above: handed on as
 	 * rs_logline_syslog() would have made it (0: not split yet). */
 	if (split != 0 && inner->n == line.n) {

@@ -47,6 +47,16 @@
 #define RS_ENVELOPE_LINE 1 /* inner holds the line inside the envelope */
 #define RS_ENVELOPE_BAD 2  /* an envelope without a usable line: *why */
 
+/* rs_envelope_unwrap flags. */
+/* Auto-detection, where the JSON formats keep their lines (Haraka's
+ * {"level":...} records; KumoMTA records, which have "type" and
+ * "response") and JSON errors are theirs to report. */
+#define RS_ENVELOPE_NATIVE 0x1
+/* Only the line's bytes are wanted (the pipeline's prescan): its syslog
+ * split, handed on in inner, keeps the year it took (no year from the
+ * object's time). */
+#define RS_ENVELOPE_BYTES 0x2
+
 /* What rs_envelope_finish needs to know of an unwrap. */
 typedef struct rs_envelope {
 	size_t carved;  /* arena bytes set aside for the line */
@@ -55,16 +65,14 @@ typedef struct rs_envelope {
 } rs_envelope_t;
 
 /*
- * Read ll (a line that starts with '{') as a shipper's envelope. native:
- * auto-detection, where the JSON formats keep their lines (Haraka's
- * {"level":...} records; KumoMTA records, which have "type" and
- * "response") and JSON errors are theirs to report.
- * On RS_ENVELOPE_LINE inner is a logline over the line inside, with ll's
- * options and drop_sent, and the arena is carved (rs_envelope_finish
+ * Read ll (a line that starts with '{') as a shipper's envelope; flags
+ * RS_ENVELOPE_*. On RS_ENVELOPE_LINE inner is a logline over the line inside,
+ * with ll's options, drop_sent and side data (the prescan unwrapped the line
+ * too), and the arena is carved (rs_envelope_finish
  * must follow the parse). On RS_ENVELOPE_BAD *why is a static sentence
  * and the record is as it was.
  */
-int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int native,
+int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
                        rs_logline_t *inner, rs_envelope_t *env,
                        const char **why);
 

@@ -728,12 +728,21 @@ static void qmail_prescan(rs_format_state_t *st, const rs_scan_line_t *l,
 /*
  * Under auto: a line whose first bytes may hold a qmail-send delivery
  * line: a stamp ('@', a digit), the body itself ('s', 'd'), "qmail: ",
- * or a syslog prefix with " qmail" after the time.
+ * or a syslog prefix (RFC 3164 or ISO 8601) with " qmail" after the host.
  */
+/* Does "qmail" follow the host that starts at h (a syslog line)? */
+static int tag_after_host(const char *h, const char *e)
+{
+	size_t lim = (size_t)(e - h) < 64 ? (size_t)(e - h) : 64;
+	const char *sp = memchr(h, ' ', lim);
+
+	return sp != NULL &&
+	       rs_str_starts(sp + 1, (size_t)(e - sp - 1), "qmail");
+}
+
 static int qmail_scan_wants(const char *p, size_t n)
 {
 	const char *sp;
-	size_t lim;
 
 	if (n < 12) {
 		return 0;
@@ -752,18 +761,23 @@ static int qmail_scan_wants(const char *p, size_t n)
 	}
 	if (rs_str_isdigit(p[0])) {
 		/* tai64nlocal "YYYY-MM-DD HH:MM:SS.n" or "unixtime.n". */
-		return (n > 20 && p[4] == '-' && p[10] == ' ' &&
-		        p[19] == '.') ||
-		       (p[10] == '.' && rs_str_isdigit(p[9]));
+		if ((n > 20 && p[4] == '-' && p[10] == ' ' && p[19] == '.') ||
+		    (p[10] == '.' && rs_str_isdigit(p[9]))) {
+			return 1;
+		}
+		/* An ISO 8601 syslog stamp (rsyslog's RFC 3339 format, a
+		 * line rebuilt from a journald object): "STAMP host qmail". */
+		if (n <= 20 || p[4] != '-' || p[10] != 'T') {
+			return 0;
+		}
+		sp = memchr(p + 19, ' ', n - 19 < 24 ? n - 19 : 24);
+		return sp != NULL && tag_after_host(sp + 1, p + n);
 	}
 	/* "Mmm dd hh:mm:ss host qmail: ...": the tag after the host. */
 	if (n <= 16 || p[3] != ' ' || p[15] != ' ') {
 		return 0;
 	}
-	lim = n - 16 < 64 ? n - 16 : 64;
-	sp = memchr(p + 16, ' ', lim);
-	return sp != NULL &&
-	       rs_str_starts(sp + 1, (size_t)(p + n - sp - 1), "qmail");
+	return tag_after_host(p + 16, p + n);
 }
 
 const rs_format_t rs_qmail_format = {

@@ -271,8 +271,9 @@ static NOINLINE rs_parse_result_t parse_json(const rs_format_t *fmt,
 	rs_envelope_t env;
 	rs_parse_result_t res;
 
-	switch (rs_envelope_unwrap(ll, rec, fmt == &auto_format, &inner, &env,
-	                           why)) {
+	switch (rs_envelope_unwrap(ll, rec,
+	                           fmt == &auto_format ? RS_ENVELOPE_NATIVE : 0,
+	                           &inner, &env, why)) {
 	case RS_ENVELOPE_NONE:
 		return parse_line(fmt, ll, rec, why);
 	case RS_ENVELOPE_BAD:

@@ -6,7 +6,8 @@
  * the batch (see pipeline.h for why).
  *
  * Ownership: an rs_prescan_t owns one run state per stateful format it
- * runs; side data goes into the batch (rs_batch_t.aux), which owns it.
+ * runs and a 64 KiB arena for unwrapping envelopes; side data goes into the
+ * batch (rs_batch_t.aux), which owns it.
  * @locality the pipeline's source thread (one thread at a time).
  */
 #ifndef RS_PRESCAN_H
@@ -37,8 +38,10 @@ int rs_prescan_active(const rs_prescan_t *ps);
 
 /*
  * Run the prescans over a filled batch, line by line: side data into
- * batch->aux and the lines' aux_* fields, RS_LINE_ABSORBED flags. 0, or
- * -1 when out of memory (batch->aux could not grow).
+ * batch->aux and the lines' aux_* fields, RS_LINE_ABSORBED flags. A line
+ * in a log shipper's JSON object is read inside it, as the workers read
+ * it (formats/envelope.h). 0, or -1 when out of memory (batch->aux could
+ * not grow).
  */
 int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch);
 

@@ -113,6 +113,22 @@ def main():
         b'{"log":{"syslog":{"appname":"sendmail"}},"message":"q"}',
         b'{"type":"Bounce","response":{}}', b'{"level":"INFO","message":"m"}',
         b'{"message":"\\u00e9\\ud83d\\ude00"}', b'{"foo":1}', b'{']))
+    # The stateful formats' lines in envelopes: the prescan unwraps them
+    # (a PowerMTA header in a non-default order, qmail start + result).
+    fb = b'{"@timestamp":"2026-12-06T10:00:00Z","log":{"offset":1},"message":"%s"}'
+    pmta = [fb % m for m in (b"type,dsnDiag,rcpt,vmta",
+                             b"b,smtp;550 5.1.1 no,u@x.example,v1",
+                             b"b,\\\"smtp;550 a\\nb\\\",u@x.example,v1")]
+    qmail = [fb % m for m in (
+        b"Jun 10 20:42:51 h qmail: 1591785771.1 starting delivery 3: msg 7 to remote u@x",
+        b"Jun 10 20:43:36 h qmail: 1591785816.2 delivery 3: success: ok/")] + [
+        b'{"__REALTIME_TIMESTAMP":"1591785900000000","_HOSTNAME":"h",'
+        b'"SYSLOG_IDENTIFIER":"qmail","MESSAGE":"starting delivery 4: msg 8 to local v@x"}',
+        b'{"__REALTIME_TIMESTAMP":"1591785901000000","_HOSTNAME":"h",'
+        b'"SYSLOG_IDENTIFIER":"qmail","MESSAGE":"delivery 4: failure: no_mailbox/"}']
+    for name, body in (("pmta", pmta), ("qmail", qmail)):
+        for fmt in ("auto", name):
+            put(d, "envelope-%s-%s" % (name, fmt), bytes([FORMATS.index(fmt)]) + b"\n".join(body))
 
     # normalise: byte 0 < 128 gives the full room.
     d = reset("normalise")
