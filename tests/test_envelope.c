@@ -300,10 +300,19 @@ static void test_negatives(void **state)
 	       RS_PARSE_MALFORMED, "JSON line without a message field");
 	EXPECT(&rs_postfix_format, "{\"foo\":\"bar\"}", RS_PARSE_MALFORMED,
 	       "JSON line without a message field");
-	/* A message that is no string. */
+	/* A message key whose value is no string gives no line ... */
 	EXPECT(rs_format_auto(), "{\"message\":{\"text\":\"x\"}}",
-	       RS_PARSE_MALFORMED,
-	       "JSON line: the message field is not a string");
+	       RS_PARSE_MALFORMED, "JSON line without a message field");
+	EXPECT(rs_format_auto(), "{\"msg\":12,\"log\":true}",
+	       RS_PARSE_MALFORMED, "JSON line without a message field");
+	/* ... and the next key in rank that holds a string does (README: the
+	 * first of the string fields the object has). */
+	EXPECT(rs_format_auto(),
+	       "{\"message\":{\"text\":\"x\"},\"log\":\"Dec  6 23:30:01 mail "
+	       "postfix/smtp[2803]: 4F9D2C0A1B: to=<u@example.net>, "
+	       "relay=none, delay=1, dsn=4.4.1, status=deferred (connect to "
+	       "mx.example.net[192.0.2.1]:25: Connection timed out)\"}",
+	       RS_PARSE_EVENT, NULL);
 	/* A message that is no log line is skipped as the bare text is. */
 	EXPECT(rs_format_auto(), "{\"message\":\"hello world\"}", RS_PARSE_SKIP,
 	       NULL);

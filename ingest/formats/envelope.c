@@ -92,9 +92,19 @@ static const key_rank_t host_keys[] = {
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Can val be the log line: a string, or journald's array of byte values?
+ * (A message key whose value is anything else is passed over, so that the
+ * next key in rank can give the line.) */
+static int is_line(rs_str_t val)
+{
+	return val.n > 0 && (val.p[0] == '"' || val.p[0] == '[');
+}
+
+/* Keep val as the field's value when its key outranks the one kept; a
+ * message only when it can be the line. */
 static void offer(found_t *f, int field, int rank, rs_str_t val)
 {
-	if (rs_json_is_null(val)) {
+	if (rs_json_is_null(val) || (field == F_MSG && !is_line(val))) {
 		return;
 	}
 	if (field == F_TIME && rank < 8) {
@@ -545,9 +555,6 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
 		if (byte_array(rec, val, &msg, why) != 0) {
 			return RS_ENVELOPE_BAD;
 		}
-	} else if (val.p[0] != '"') {
-		*why = "JSON line: the message field is not a string";
-		return RS_ENVELOPE_BAD;
 	} else {
 		switch (rs_json_string_value(rec, val, &msg)) {
 		case 0:

@@ -120,6 +120,9 @@ typedef enum rs_skip {
 /* skips() answers only for a line this format's prescan claimed (its
  * side data attached): auto-detection asks it for no other line. */
 #define RS_FORMAT_SKIPS_CLAIMED 0x4u
+/* The format reads JSON lines itself (KumoMTA, Haraka): no log shipper's
+ * object is taken off a line before it sees it (formats/envelope.h). */
+#define RS_FORMAT_READS_JSON 0x8u
 
 struct rs_format {
 	const char *name;    /* as --input-format and the config spell it */

@@ -640,7 +640,7 @@ static rs_parse_result_t haraka_parse(rs_logline_t *ll, rs_record_t *rec,
 const rs_format_t rs_haraka_format = {
     .name = "haraka",
     .summary = "Haraka outbound lines (default, logfmt or JSON format)",
-    .flags = 0,
+    .flags = RS_FORMAT_READS_JSON,
     .mta = RS_MTA_HARAKA,
     .detect = haraka_detect,
     .parse = haraka_parse,

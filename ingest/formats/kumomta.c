@@ -647,7 +647,7 @@ static rs_parse_result_t kumomta_parse(rs_logline_t *ll, rs_record_t *rec,
 const rs_format_t rs_kumomta_format = {
     .name = "kumomta",
     .summary = "KumoMTA JSON log records (TransientFailure, Bounce, ...)",
-    .flags = 0,
+    .flags = RS_FORMAT_READS_JSON,
     .mta = RS_MTA_KUMOMTA,
     .detect = kumomta_detect,
     .parse = kumomta_parse,

@@ -297,9 +297,8 @@ rs_parse_result_t rs_format_parse_logline(const rs_format_t *fmt,
                                           const char **why)
 {
 	*why = NULL;
-	if (ll->n > 0 && ll->p[0] == '{' && fmt != &rs_kumomta_format &&
-	    fmt != &rs_haraka_format &&
-	    !(fmt->flags & RS_FORMAT_REPLY_PER_LINE)) {
+	if (ll->n > 0 && ll->p[0] == '{' &&
+	    !(fmt->flags & (RS_FORMAT_READS_JSON | RS_FORMAT_REPLY_PER_LINE))) {
 		return parse_json(fmt, ll, rec, why);
 	}
 	return parse_line(fmt, ll, rec, why);
