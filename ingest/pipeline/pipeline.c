@@ -142,9 +142,6 @@ struct rs_worker {
 	char *arena;
 };
 
-/* Decoded strings of one record never exceed the line; cap at 64 KiB. */
-#define WORKER_ARENA (64 * 1024)
-
 rs_worker_t *rs_worker_new(const rs_pipeline_conf_t *conf, char *errstr,
                            size_t errstr_size)
 {
@@ -155,7 +152,7 @@ rs_worker_t *rs_worker_new(const rs_pipeline_conf_t *conf, char *errstr,
 		return NULL;
 	}
 	w->conf = conf;
-	w->arena = malloc(WORKER_ARENA);
+	w->arena = malloc(RS_PIPELINE_ARENA);
 	w->enc = rs_event_encoder_new();
 	if (w->arena == NULL || w->enc == NULL) {
 		snprintf(errstr, errstr_size, "out of memory");
@@ -171,7 +168,7 @@ rs_worker_t *rs_worker_new(const rs_pipeline_conf_t *conf, char *errstr,
 		goto fail;
 	}
 	w->rec.arena = w->arena;
-	w->rec.arena_cap = WORKER_ARENA;
+	w->rec.arena_cap = RS_PIPELINE_ARENA;
 	return w;
 fail:
 	rs_worker_destroy(w);

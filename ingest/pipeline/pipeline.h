@@ -45,6 +45,11 @@
 #define RS_LINE_OVERSIZED 1 /* the line was longer than max_line; cut */
 #define RS_LINE_ABSORBED 2  /* part of a record a later line carries */
 
+/* A record's arena, a worker's and the prescan's alike (an envelope's line
+ * unwrapped in the one fits the other): decoded strings of one record
+ * never exceed the line; capped at 64 KiB. */
+#define RS_PIPELINE_ARENA (64 * 1024)
+
 typedef struct rs_line {
 	const char *p;
 	size_t len;

@@ -17,10 +17,6 @@
 
 #include "formats/envelope.h"
 
-/* The arena an envelope's line is unwrapped in: the workers' size
- * (pipeline.c), so that a line too big for theirs is too big here. */
-#define PRESCAN_ARENA (64 * 1024)
-
 typedef struct prescan_fmt {
 	const rs_format_t *fmt;
 	rs_format_state_t *st;
@@ -72,12 +68,13 @@ rs_prescan_t *rs_prescan_new(const rs_format_t *fmt,
 	}
 	ps->all_lines = fmt != NULL;
 	ps->opts = opts;
-	if (ps->nfmts > 0 && (ps->rec.arena = malloc(PRESCAN_ARENA)) == NULL) {
+	if (ps->nfmts > 0 &&
+	    (ps->rec.arena = malloc(RS_PIPELINE_ARENA)) == NULL) {
 		rs_prescan_destroy(ps);
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
-	ps->rec.arena_cap = PRESCAN_ARENA;
+	ps->rec.arena_cap = RS_PIPELINE_ARENA;
 	return ps;
 }
 
