@@ -21,6 +21,7 @@
 #include "formats/format_opts.h"
 #include "formats/syslog.h"
 #include "util/json.h"
+#include "util/num.h"
 #include "util/str.h"
 
 enum { F_MSG, F_PROG, F_PID, F_HOST, F_TIME, F_COUNT };
@@ -214,19 +215,9 @@ static int byte_array(rs_record_t *rec, rs_str_t val, rs_str_t *out,
 	}
 	rs_json_open(&it, val.p, val.p + val.n, 2);
 	while ((r = rs_json_next(&it, ']', &key, &v, why)) == 1) {
-		unsigned b = 0;
+		uint64_t b;
 
-		if (v.n == 0 || v.n > 3) {
-			r = -1;
-			break;
-		}
-		for (size_t i = 0; i < v.n && r == 1; i++) {
-			if (!rs_str_isdigit(v.p[i])) {
-				r = -1;
-			}
-			b = b * 10 + (unsigned)(v.p[i] - '0');
-		}
-		if (r != 1 || b > 255) {
+		if (v.n > 3 || rs_num_uint(v.p, v.n, &b) != 0 || b > 255) {
 			r = -1;
 			break;
 		}
@@ -329,7 +320,7 @@ static rs_str_t stamp_of(rs_record_t *rec, rs_str_t val, char *buf, size_t size)
 	if (text_of(rec, val, &t) != 0 || t.p == NULL || t.n == 0) {
 		return RS_STR_NULL;
 	}
-	if (!all_digits(t.p, 1) || epoch_ms(t, &ms) != 0) {
+	if (!rs_str_isdigit(t.p[0]) || epoch_ms(t, &ms) != 0) {
 		return t;
 	}
 	s = (time_t)(ms / 1000);
@@ -444,7 +435,7 @@ static int64_t envelope_ms(rs_record_t *rec, const found_t *f)
 		    t.n == 0) {
 			continue;
 		}
-		if (all_digits(t.p, 1) && epoch_ms(t, &ms) == 0) {
+		if (rs_str_isdigit(t.p[0]) && epoch_ms(t, &ms) == 0) {
 			return ms;
 		}
 		if (rs_syslog_parse_iso(t.p, t.n, &ms) > 0) {
