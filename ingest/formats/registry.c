@@ -34,6 +34,7 @@
 #include "formats/qmail.h"
 #include "formats/reply.h"
 #include "formats/sendmail.h"
+#include "util/compiler.h"
 
 static rs_parse_result_t auto_parse(rs_logline_t *ll, rs_record_t *rec,
                                     const char **why);
@@ -255,17 +256,12 @@ static inline rs_parse_result_t parse_line(const rs_format_t *fmt,
 	return res;
 }
 
-/* Kept out of line: plain lines pay one byte test and no frame for it. */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
-
-/* A line that starts with '{': a shipper's envelope, or not. */
-static NOINLINE rs_parse_result_t parse_json(const rs_format_t *fmt,
-                                             rs_logline_t *ll, rs_record_t *rec,
-                                             const char **why)
+/* A line that starts with '{': a shipper's envelope, or not (out of line:
+ * plain lines pay one byte test and no frame for it). */
+static RS_NOINLINE rs_parse_result_t parse_json(const rs_format_t *fmt,
+                                                rs_logline_t *ll,
+                                                rs_record_t *rec,
+                                                const char **why)
 {
 	rs_logline_t inner;
 	rs_envelope_t env;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "formats/envelope.h"
+#include "util/compiler.h"
 
 typedef struct prescan_fmt {
 	const rs_format_t *fmt;
@@ -107,21 +108,15 @@ int rs_prescan_active(const rs_prescan_t *ps)
 	return ps != NULL && ps->nfmts > 0;
 }
 
-/* Kept out of line: a plain line pays one byte test and no frame. */
-#if defined(__GNUC__)
-#define NOINLINE __attribute__((noinline))
-#else
-#define NOINLINE
-#endif
-
 /*
  * A line that starts with '{': the line inside a shipper's envelope into
  * *p, *n, the very bytes a worker's parse reads (rs_format_parse_logline
  * unwraps it with the same options; under auto KumoMTA and Haraka
  * records stay themselves). Valid until the next call. A line that is no
- * envelope, or a bad one, is left as it is.
+ * envelope, or a bad one, is left as it is. Out of line: a plain line
+ * pays one byte test and no frame.
  */
-static NOINLINE void unwrap(rs_prescan_t *ps, const char **p, size_t *n)
+static RS_NOINLINE void unwrap(rs_prescan_t *ps, const char **p, size_t *n)
 {
 	rs_logline_t ll, inner;
 	rs_envelope_t env;
