@@ -787,6 +787,10 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
                            REP "features" (the model's own: words, pairs,
                            codes) or "chars" (character 4-grams of the
                            words);
+      nearest after the fallbacks REP T
+                           the nearest reply instead of the linear model
+                           where no code fallback answers (threshold_alone),
+                           when its cosine is T or more;
       vote REP A N T       the linear posteriors weigh 1 - A, the N
                            nearest replies' cosines (normalised to sum 1,
                            times the best cosine) A; the best class at T;
@@ -850,6 +854,15 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
             return linear("pred", THRESHOLD, THRESHOLD_ALONE)(i)
         return f
 
+    def nearest_alone(rep, t):
+        def f(i):
+            sure, alone = linear("pred", THRESHOLD, THRESHOLD_ALONE)(i)
+            nn = res[i][rep]
+            if nn and nn[0][0] >= t:
+                return sure, nn[0][1]
+            return sure, alone
+        return f
+
     def vote(rep, a, top, th):
         def f(i):
             nn = res[i][rep][:top]
@@ -874,6 +887,9 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
                  for t in (0.0, 0.2, 0.4, 0.5)]
     variants += [("nearest %s %g" % (r, t), nearest(r, t))
                  for r in ("features", "chars") for t in (0.7, 0.8, 0.9, 0.95)]
+    variants += [("nearest after the fallbacks %s %g" % (r, t),
+                  nearest_alone(r, t))
+                 for r in ("features", "chars") for t in (0.0, 0.4)]
     variants += [("vote %s %g %d %g" % (r, a, top, th), vote(r, a, top, th))
                  for r in ("features", "chars") for a in (0.2, 0.35)
                  for top in (3, 10) for th in (0.3, 0.4)]
