@@ -26,6 +26,7 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --check rules/words.model
   train_words.py --replyscan build/replyscan --cv 5       # choose the settings
   train_words.py --replyscan build/replyscan --cv 5 --cv-by row   # the old folds
+  train_words.py --replyscan build/replyscan --cv 5 --cv-variants  # vs variants
 
 --cv's folds group the development rows by source (source_group: one
 page, paste, thread or file), as the later held-back parts were split, so
@@ -687,6 +688,255 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
     return rows
 
 
+class Nearest:
+    """The training replies nearest to a text, for --cv-variants (not in
+    the model): cosine over TF-IDF vectors, a feature's weight
+    (1 + log count) * idf, idf = 1 + log((1 + N) / (1 + df)), N the
+    training replies; an inverted index, so a query touches only the
+    replies sharing a feature with it."""
+
+    def __init__(self, docs):
+        """docs: [(features, class)]."""
+        df = {}
+        for fs, _ in docs:
+            for f in set(fs):
+                df[f] = df.get(f, 0) + 1
+        n = len(docs)
+        self.idf = {f: 1 + math.log((1 + n) / (1 + d)) for f, d in df.items()}
+        self.classes = [c for _, c in docs]
+        self.post = {}
+        for j, (fs, _) in enumerate(docs):
+            v = self.vector(fs)
+            for f, x in v.items():
+                self.post.setdefault(f, []).append((j, x))
+
+    def vector(self, fs):
+        tf = {}
+        for f in fs:
+            if f in self.idf:
+                tf[f] = tf.get(f, 0) + 1
+        v = {f: (1 + math.log(x)) * self.idf[f] for f, x in tf.items()}
+        norm = math.sqrt(sum(x * x for x in v.values()))
+        return {f: x / norm for f, x in v.items()}
+
+    def query(self, fs, top=10):
+        """[(cosine, class)] of the top nearest training replies, best
+        first (ties: the earlier training reply)."""
+        acc = {}
+        for f, x in self.vector(fs).items():
+            for j, y in self.post[f]:
+                acc[j] = acc.get(j, 0.0) + x * y
+        best = sorted(acc.items(), key=lambda t: (-t[1], t[0]))[:top]
+        return [(s, self.classes[j]) for j, s in best]
+
+
+def char_grams(e, n=4):
+    """The character n-grams (of code points) of a reply's words joined
+    by single spaces, with a space before and after."""
+    s = (b" " + b" ".join(words(e["words"]["text"])) + b" ").decode(
+        "utf-8", "surrogateescape")
+    return [s[i:i + n] for i in range(max(1, len(s) - n + 1))]
+
+
+# Code points of scripts written without spaces between words (kana, the
+# CJK ideographs, Hangul syllables): one run of them is one word today.
+CJK = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def cjk_bigrams(e):
+    """A feature per pair of neighbouring characters of each word that
+    holds a CJK character ("cjk:" and the pair), for --cv-variants."""
+    out = []
+    for w in words(e["words"]["text"]):
+        s = w.decode("utf-8", "surrogateescape")
+        if CJK.search(s):
+            out += [("cjk:" + s[i:i + 2]).encode("utf-8", "surrogateescape")
+                    for i in range(len(s) - 1)]
+    return out
+
+
+def place(verdict, sure, alone):
+    """The class and what decided it when a word step that offers `sure`
+    (a class, or None) before the weaker code fallbacks and `alone` after
+    them stands where words.c's does (final_class)."""
+    if verdict["decided_by"] == "the reply's wording":
+        return verdict["cause"], "rules"
+    if precise(verdict["rule_id"]):
+        return verdict["cause"], "precise code"
+    if sure is not None:
+        return sure, "word step"
+    if verdict["cause"] != "uncategorized":
+        rid = verdict["rule_id"]
+        return verdict["cause"], rid.split(":")[0] + " fallback"
+    if alone is not None:
+        return alone, "word step"
+    return verdict["cause"], "none"
+
+
+def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
+    """--cv-variants: the chosen model (the constants above) against
+    variants of the word step, on the same out-of-fold predictions (folds
+    by source), each with the pipeline and no_rules figures, the pipeline's
+    rows right per fold less the chosen model's (the noise to beat), and
+    what decided the pipeline's rows outside the rules (rows, share
+    right). The variants:
+      threshold T          the linear model before the weaker code
+                           fallbacks at T (0: instead of them);
+      nearest REP T        the nearest training reply decides first when
+                           its cosine is T or more, else the linear model;
+                           REP "features" (the model's own: words, pairs,
+                           codes) or "chars" (character 4-grams of the
+                           words);
+      nearest after the fallbacks REP T
+                           the nearest reply instead of the linear model
+                           where no code fallback answers (threshold_alone),
+                           when its cosine is T or more;
+      vote REP A N T       the linear posteriors weigh 1 - A, the N
+                           nearest replies' cosines (normalised to sum 1,
+                           times the best cosine) A; the best class at T;
+      cjk bigrams          the linear model with a feature per pair of
+                           neighbouring characters in a word of kana, CJK
+                           ideographs or Hangul.
+    Then, for the rows the enhanced and basic fallbacks decide, how many
+    they get right and how many the linear model's best class would."""
+    n = len(dev)
+    folds, ex_out = cv_folds(k, "source", dev, dev_ex, ex_docs, ex_dev)
+    feats = [doc_features(e) for e in dev_ex]
+    ex_feats = [(doc_features(e), c, g) for e, c, g in ex_docs]
+    grams = [char_grams(e) for e in dev_ex]
+    ex_grams = [char_grams(e) for e, _, _ in ex_docs]
+    cjk = [cjk_bigrams(e) for e in dev_ex]
+    ex_cjk = [cjk_bigrams(e) for e, _, _ in ex_docs]
+    res = [None] * n
+    for f in range(k):
+        ex_in = [j for j, o in enumerate(ex_out) if f not in o]
+        dev_in = [i for i in range(n) if folds[i] != f]
+        train = [ex_feats[j] for j in ex_in] + [
+            (feats[i], dev[i][1], source_group(dev[i][2])) for i in dev_in]
+        m = Logistic(train, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES)
+        mc = Logistic([(ex_feats[j][0] + ex_cjk[j], ex_feats[j][1],
+                        ex_feats[j][2]) for j in ex_in] +
+                      [(feats[i] + cjk[i], dev[i][1],
+                        source_group(dev[i][2])) for i in dev_in],
+                      EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES)
+        near_f = Nearest([(fs, c) for fs, c, _ in train])
+        near_c = Nearest([(ex_grams[j], ex_feats[j][1]) for j in ex_in] +
+                         [(grams[i], dev[i][1]) for i in dev_in])
+        for i in range(n):
+            if folds[i] != f:
+                continue
+            s = list(m.bias)
+            for x in feats[i]:
+                row = m.w.get(x)
+                if row is not None:
+                    s = [a + b for a, b in zip(s, row)]
+            top = max(s)
+            z = sum(math.exp(v - top) for v in s)
+            res[i] = {"pred": m.predict(feats[i]),
+                      "post": {c: math.exp(v - top) / z
+                               for c, v in zip(m.classes, s)},
+                      "cjk": mc.predict(feats[i] + cjk[i]),
+                      "features": near_f.query(feats[i]),
+                      "chars": near_c.query(grams[i])}
+
+    def linear(key, th, tl):
+        def f(i):
+            c, p, known = res[i][key]
+            return (c if known and p >= th else None,
+                    c if known and p >= tl else None)
+        return f
+
+    def nearest(rep, t):
+        def f(i):
+            nn = res[i][rep]
+            if nn and nn[0][0] >= t:
+                return nn[0][1], nn[0][1]
+            return linear("pred", THRESHOLD, THRESHOLD_ALONE)(i)
+        return f
+
+    def nearest_alone(rep, t):
+        def f(i):
+            sure, alone = linear("pred", THRESHOLD, THRESHOLD_ALONE)(i)
+            nn = res[i][rep]
+            if nn and nn[0][0] >= t:
+                return sure, nn[0][1]
+            return sure, alone
+        return f
+
+    def vote(rep, a, top, th):
+        def f(i):
+            nn = res[i][rep][:top]
+            known = res[i]["pred"][2]
+            d = {}
+            if known:
+                for c, q in res[i]["post"].items():
+                    d[c] = (1 - a) * q
+            tot = sum(s for s, _ in nn)
+            for s, c in nn:
+                d[c] = d.get(c, 0.0) + (a if known else 1) * s / tot * nn[0][0]
+            if not d:
+                return None, None
+            best = max(sorted(d), key=lambda c: d[c])
+            return (best if d[best] >= th else None,
+                    best if d[best] >= THRESHOLD_ALONE else None)
+        return f
+
+    variants = [("chosen (threshold %g)" % THRESHOLD,
+                 linear("pred", THRESHOLD, THRESHOLD_ALONE))]
+    variants += [("threshold %g" % t, linear("pred", t, min(t, 0.05)))
+                 for t in (0.0, 0.2, 0.4, 0.5)]
+    variants += [("nearest %s %g" % (r, t), nearest(r, t))
+                 for r in ("features", "chars") for t in (0.7, 0.8, 0.9, 0.95)]
+    variants += [("nearest after the fallbacks %s %g" % (r, t),
+                  nearest_alone(r, t))
+                 for r in ("features", "chars") for t in (0.0, 0.4)]
+    variants += [("vote %s %g %d %g" % (r, a, top, th), vote(r, a, top, th))
+                 for r in ("features", "chars") for a in (0.2, 0.35)
+                 for top in (3, 10) for th in (0.3, 0.4)]
+    variants += [("cjk bigrams", linear("cjk", THRESHOLD, THRESHOLD_ALONE))]
+    print("cv-variants: %d folds by source over %d development rows; "
+          "pipeline, no_rules, pipeline rows right per fold less the chosen "
+          "model's, then what decided the pipeline's rows outside the rules "
+          "(rows / right)" % (k, n), file=out)
+    base = None
+    for name, var in variants:
+        fold_ok = [0] * k
+        ok = [0, 0]
+        by = {}
+        for i, (_, c, _) in enumerate(dev):
+            sure, alone = var(i)
+            for r, ex in enumerate((dev_ex, nr_ex)):
+                got, what = place(ex[i], sure, alone)
+                ok[r] += got == c
+                if r == 0:
+                    fold_ok[folds[i]] += got == c
+                    if what != "rules":
+                        b = by.setdefault(what, [0, 0])
+                        b[0] += 1
+                        b[1] += got == c
+        base = base or fold_ok
+        print("%s\t%.2f\t%.2f\t%s\t%s" % (
+            name, 100.0 * ok[0] / n, 100.0 * ok[1] / n,
+            " ".join("%+d" % (a - b) for a, b in zip(fold_ok, base)),
+            ", ".join("%s %d / %.1f %%" % (w, r, 100.0 * g / r)
+                      for w, (r, g) in sorted(by.items()))), file=out)
+        out.flush()
+    for lab, ex in (("pipeline", dev_ex), ("no_rules", nr_ex)):
+        agg = {}
+        for i, (_, c, _) in enumerate(dev):
+            got, what = place(ex[i], *linear("pred", THRESHOLD,
+                                             THRESHOLD_ALONE)(i))
+            if what in ("enhanced fallback", "basic fallback"):
+                a = agg.setdefault(what, [0, 0, 0])
+                a[0] += 1
+                a[1] += got == c
+                a[2] += res[i]["pred"][0] == c
+        print("fallback rows (%s): %s" % (lab, "; ".join(
+            "%s %d, right %d, the model's best class right %d"
+            % (w, a[0], a[1], a[2]) for w, a in sorted(agg.items()))),
+            file=out)
+
+
 def load(replyscan, rules, cv):
     """The training data: (dev, dev_ex, nr_ex, ex_docs, ex_dev). dev: the
     development rows (text, class, source); dev_ex: explain --json of each
@@ -761,9 +1011,16 @@ def main():
                     help="--cv's folds: by source (all rows of a source in "
                          "one fold; the default) or by row (a hash of the "
                          "text, the first method, for comparison)")
+    ap.add_argument("--cv-variants", action="store_true",
+                    help="with --cv K: the chosen model against variants "
+                         "of the word step (nearest replies, thresholds, "
+                         "CJK character pairs) on the same folds by source")
     a = ap.parse_args()
 
     dev, dev_ex, nr_ex, ex_docs, ex_dev = load(a.replyscan, a.rules, a.cv)
+    if a.cv and a.cv_variants:
+        cv_variants(a.cv, dev, dev_ex, nr_ex, ex_docs, ex_dev)
+        return 0
     if a.cv:
         cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev)
         return 0
