@@ -265,46 +265,6 @@ static int all_digits(const char *p, size_t n)
 }
 
 /*
- * A number of seconds (with a fraction), ms, us or ns since the epoch,
- * told apart by the digits before the point (up to 11: seconds, 14: ms,
- * 17: us, 19: ns; more do not fit). 0 and Unix ms in *ms, -1 when t is not one.
- */
-static int epoch_ms(rs_str_t t, int64_t *ms)
-{
-	size_t i = 0, k;
-	uint64_t v = 0;
-	int64_t frac = 0, scale = 100;
-
-	while (i < t.n && rs_str_isdigit(t.p[i]) && i < 19) {
-		v = v * 10 + (uint64_t)(t.p[i] - '0');
-		i++;
-	}
-	k = i;
-	if (k == 0 || (i < t.n && rs_str_isdigit(t.p[i]))) {
-		return -1;
-	}
-	if (i < t.n && t.p[i] == '.') {
-		for (i++; i < t.n && rs_str_isdigit(t.p[i]); i++) {
-			frac += (t.p[i] - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (i != t.n) {
-		return -1;
-	}
-	if (k <= 11) {
-		*ms = (int64_t)v * 1000 + frac;
-	} else if (k <= 14) {
-		*ms = (int64_t)v;
-	} else if (k <= 17) {
-		*ms = (int64_t)(v / 1000);
-	} else {
-		*ms = (int64_t)(v / 1000000);
-	}
-	return 0;
-}
-
-/*
  * The stamp of the rebuilt line: the time field's text (a syslog stamp,
  * checked when the line is split), or its number as ISO 8601 in buf;
  * absent when neither.
@@ -320,7 +280,7 @@ static rs_str_t stamp_of(rs_record_t *rec, rs_str_t val, char *buf, size_t size)
 	if (text_of(rec, val, &t) != 0 || t.p == NULL || t.n == 0) {
 		return RS_STR_NULL;
 	}
-	if (!rs_str_isdigit(t.p[0]) || epoch_ms(t, &ms) != 0) {
+	if (rs_num_epoch_ms(t.p, t.n, &ms) != 0) {
 		return t;
 	}
 	s = (time_t)(ms / 1000);
@@ -435,7 +395,7 @@ static int64_t envelope_ms(rs_record_t *rec, const found_t *f)
 		    t.n == 0) {
 			continue;
 		}
-		if (rs_str_isdigit(t.p[0]) && epoch_ms(t, &ms) == 0) {
+		if (rs_num_epoch_ms(t.p, t.n, &ms) == 0) {
 			return ms;
 		}
 		if (rs_syslog_parse_iso(t.p, t.n, &ms) > 0) {
