@@ -410,8 +410,19 @@ static int64_t envelope_ms(rs_record_t *rec, const found_t *f)
  * last). The shipper's own time says when the line was read: the stamp
  * is of the latest year that puts it no later than a day after that (a
  * day for local time against UTC), so replayed old topics keep their
- * year and a December line read in January its.
+ * year and a December line read in January its. Does sl's stamp want
+ * such a year?
  */
+static int needs_year(const rs_syslog_t *sl)
+{
+	const char *p = sl->time.p;
+
+	/* "Sep 25 ..." but not journalctl's "Sun 2026-12-06 ...". */
+	return sl->time.n >= 15 && p[0] >= 'A' && p[0] <= 'Z' &&
+	       !(sl->time.n > 8 && p[8] == '-') && sl->time_ms > 0;
+}
+
+/* The year of sl's stamp (needs_year) from env_ms, as said above. */
 static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 {
 	const char *p = sl->time.p;
@@ -420,10 +431,7 @@ static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 	struct tm tm, env;
 	time_t es = (time_t)(env_ms / 1000);
 
-	/* "Sep 25 ..." but not journalctl's "Sun 2026-12-06 ...". */
-	if (sl->time.n < 15 || !((p[0] >= 'A' && p[0] <= 'Z')) ||
-	    (sl->time.n > 8 && p[8] == '-') || sl->time_ms <= 0 ||
-	    gmtime_r(&s, &tm) == NULL || gmtime_r(&es, &env) == NULL) {
+	if (gmtime_r(&s, &tm) == NULL || gmtime_r(&es, &env) == NULL) {
 		return;
 	}
 	/* The split dates "Feb 29" in a year without one as Mar 1: the
@@ -549,11 +557,13 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
 			return RS_ENVELOPE_BAD;
 		}
 	}
-	if (split > 0 && f.v[F_TIME].p != NULL &&
-	    !(flags & RS_ENVELOPE_BYTES)) {
+	env->year_ms = -1;
+	if (split > 0 && f.v[F_TIME].p != NULL && needs_year(&sl)) {
 		int64_t env_ms = envelope_ms(rec, &f);
 
-		if (env_ms > 0) {
+		if (env_ms > 0 && (flags & RS_ENVELOPE_BYTES)) {
+			env->year_ms = env_ms;
+		} else if (env_ms > 0) {
 			year_from_envelope(&sl, env_ms);
 		}
 	}
@@ -579,6 +589,90 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
 		rec->arena += env->carved;
 		rec->arena_cap -= env->carved;
 		rec->arena_used = 0;
+	}
+	return RS_ENVELOPE_LINE;
+}
+
+/* The head of a packed unwrap (rs_envelope_pack), copied in and out
+ * with memcpy (the buffer keeps no alignment). */
+typedef struct packed {
+	int64_t year_ms;
+	size_t off; /* the line at ll->p + off; FOLLOWS: after this head */
+	size_t len;
+	int result;
+	int synth_time;
+	int synth_host;
+} packed_t;
+
+#define FOLLOWS SIZE_MAX
+
+int rs_envelope_pack(rs_buf_t *out, const rs_logline_t *ll, int result,
+                     const rs_logline_t *inner, const rs_envelope_t *env)
+{
+	packed_t h;
+
+	memset(&h, 0, sizeof(h));
+	h.result = result;
+	h.year_ms = -1;
+	h.off = FOLLOWS;
+	if (result == RS_ENVELOPE_LINE) {
+		h.year_ms = env->year_ms;
+		h.len = inner->n;
+		h.synth_time = env->synth_time;
+		h.synth_host = env->synth_host;
+		if (inner->p >= ll->p && inner->n <= ll->n &&
+		    (size_t)(inner->p - ll->p) <= ll->n - inner->n) {
+			h.off = (size_t)(inner->p - ll->p);
+		}
+	}
+	rs_buf_append(out, &h, sizeof(h));
+	if (h.off == FOLLOWS && h.len > 0) {
+		rs_buf_append(out, inner->p, h.len);
+	}
+	return out->failed ? -1 : 0;
+}
+
+int rs_envelope_unpack(const rs_logline_t *ll, rs_logline_t *inner,
+                       rs_envelope_t *env, const char **why)
+{
+	packed_t h;
+	const char *line = NULL;
+
+	memset(env, 0, sizeof(*env));
+	env->year_ms = -1;
+	if (ll->unwrapped_len >= sizeof(h)) {
+		memcpy(&h, ll->unwrapped, sizeof(h));
+		if (h.result == RS_ENVELOPE_NONE &&
+		    ll->unwrapped_len == sizeof(h)) {
+			return RS_ENVELOPE_NONE;
+		}
+		/* The line's bytes follow the head, or are ll's own. */
+		if (h.result == RS_ENVELOPE_LINE && h.off == FOLLOWS &&
+		    ll->unwrapped_len - sizeof(h) == h.len) {
+			line = ll->unwrapped + sizeof(h);
+		} else if (h.result == RS_ENVELOPE_LINE &&
+		           ll->unwrapped_len == sizeof(h) && h.off <= ll->n &&
+		           h.len <= ll->n - h.off) {
+			line = ll->p + h.off;
+		}
+	}
+	if (line == NULL) {
+		*why = "JSON line: the prescan's unwrap is not of this line";
+		return RS_ENVELOPE_BAD;
+	}
+	env->synth_time = h.synth_time;
+	env->synth_host = h.synth_host;
+	rs_logline_init(inner, h.len > 0 ? line : "", h.len);
+	inner->opts = ll->opts;
+	inner->drop_sent = ll->drop_sent;
+	inner->aux = ll->aux;
+	inner->aux_len = ll->aux_len;
+	inner->aux_format = ll->aux_format;
+	/* The year the prescan left to the parse (RS_ENVELOPE_BYTES). */
+	if (h.year_ms > 0 &&
+	    rs_syslog_split(inner->p, inner->n, &inner->sl) == 0) {
+		year_from_envelope(&inner->sl, h.year_ms);
+		inner->syslog_state = 1;
 	}
 	return RS_ENVELOPE_LINE;
 }
