@@ -833,6 +833,19 @@ static void test_qmail(void **state)
 	    "Connected_to_103.146.112.32_but_greeting_failed./Remote_host_"
 	    "said:_421_try_later/\"}",
 	};
+	/* Each shipper's start line (skipped, its recipient kept) and the
+	 * result line that reads it. */
+	static const struct {
+		size_t start, result; /* indexes into lines */
+		const char *rcpt;
+		const char *queue_id;
+		const char *log_host;
+		uint32_t code;
+	} deliveries[] = {
+	    {0, 2, "user@jadoo.com.au", "76424444", "zulu282", 250},
+	    {3, 4, "other@jadoo.com.au", "76424445", "zulu283", 550},
+	    {5, 6, "third@jadoo.com.au", "76424446", "zulu284", 421},
+	};
 	const rs_format_t *fmts[] = {NULL, &rs_qmail_format};
 	rs_record_t rec;
 	const char *why;
@@ -842,32 +855,23 @@ static void test_qmail(void **state)
 		scanned_t s;
 
 		scan_lines(&s, lines, N_ELEM(lines), fmts[f]);
-		assert_int_equal(scanned_parse(&s, 0, &rec, &why),
-		                 RS_PARSE_SKIP);
-		assert_int_equal(scanned_parse(&s, 2, &rec, &why),
-		                 RS_PARSE_EVENT);
-		rs_test_check_str("recipient", 3, rec.recipient,
-		                  "user@jadoo.com.au");
-		rs_test_check_str("queue_id", 3, rec.queue_id, "76424444");
-		assert_int_equal(rec.reply_code, 250);
-		assert_int_equal(scanned_parse(&s, 3, &rec, &why),
-		                 RS_PARSE_SKIP);
-		assert_int_equal(scanned_parse(&s, 4, &rec, &why),
-		                 RS_PARSE_EVENT);
-		rs_test_check_str("recipient", 5, rec.recipient,
-		                  "other@jadoo.com.au");
-		rs_test_check_str("queue_id", 5, rec.queue_id, "76424445");
-		rs_test_check_str("log_host", 5, rec.log_host, "zulu283");
-		assert_int_equal(rec.reply_code, 550);
-		assert_int_equal(scanned_parse(&s, 5, &rec, &why),
-		                 RS_PARSE_SKIP);
-		assert_int_equal(scanned_parse(&s, 6, &rec, &why),
-		                 RS_PARSE_EVENT);
-		rs_test_check_str("recipient", 7, rec.recipient,
-		                  "third@jadoo.com.au");
-		rs_test_check_str("queue_id", 7, rec.queue_id, "76424446");
-		rs_test_check_str("log_host", 7, rec.log_host, "zulu284");
-		assert_int_equal(rec.reply_code, 421);
+		for (size_t d = 0; d < N_ELEM(deliveries); d++) {
+			size_t line = deliveries[d].result + 1;
+
+			assert_int_equal(
+			    scanned_parse(&s, deliveries[d].start, &rec, &why),
+			    RS_PARSE_SKIP);
+			assert_int_equal(
+			    scanned_parse(&s, deliveries[d].result, &rec, &why),
+			    RS_PARSE_EVENT);
+			rs_test_check_str("recipient", line, rec.recipient,
+			                  deliveries[d].rcpt);
+			rs_test_check_str("queue_id", line, rec.queue_id,
+			                  deliveries[d].queue_id);
+			rs_test_check_str("log_host", line, rec.log_host,
+			                  deliveries[d].log_host);
+			assert_int_equal(rec.reply_code, deliveries[d].code);
+		}
 		scanned_free(&s);
 	}
 }
