@@ -39,56 +39,61 @@ typedef struct found {
 	rs_str_t times[8]; /* every time field, by rank */
 } found_t;
 
-/* A key of the envelope, the field kind it gives and its rank. */
+/* A key of the envelope, its length, the field kind it gives and its
+ * rank. */
 typedef struct key_rank {
 	const char *key;
+	size_t len; /* taken once here, not per member and key (strlen) */
 	int field;
 	int rank;
 } key_rank_t;
 
+/* A key and its length, for the tables below. */
+#define KEY(k) k, sizeof(k) - 1
+
 static const key_rank_t top_keys[] = {
-    {"message", F_MSG, 1},
-    {"MESSAGE", F_MSG, 2},
-    {"msg", F_MSG, 3},
-    {"log", F_MSG, 4}, /* a string; an object is walked (Filebeat) */
-    {"SYSLOG_IDENTIFIER", F_PROG, 1},
-    {"appname", F_PROG, 3},
-    {"ident", F_PROG, 4},
-    {"programname", F_PROG, 5},
-    {"program", F_PROG, 6},
-    {"SYSLOG_PID", F_PID, 1},
-    {"_PID", F_PID, 3},
-    {"procid", F_PID, 4},
-    {"pid", F_PID, 5},
-    {"_HOSTNAME", F_HOST, 2},
-    {"hostname", F_HOST, 3},
-    {"logsource", F_HOST, 4},
-    {"host", F_HOST, 5}, /* a string; an object is walked (ECS) */
-    {"timereported", F_TIME, 1},
-    {"__REALTIME_TIMESTAMP", F_TIME, 2},
-    {"timestamp", F_TIME, 3},
-    {"time", F_TIME, 4},
-    {"@timestamp", F_TIME, 5},
-    {"date", F_TIME, 6},
+    {KEY("message"), F_MSG, 1},
+    {KEY("MESSAGE"), F_MSG, 2},
+    {KEY("msg"), F_MSG, 3},
+    {KEY("log"), F_MSG, 4}, /* a string; an object is walked (Filebeat) */
+    {KEY("SYSLOG_IDENTIFIER"), F_PROG, 1},
+    {KEY("appname"), F_PROG, 3},
+    {KEY("ident"), F_PROG, 4},
+    {KEY("programname"), F_PROG, 5},
+    {KEY("program"), F_PROG, 6},
+    {KEY("SYSLOG_PID"), F_PID, 1},
+    {KEY("_PID"), F_PID, 3},
+    {KEY("procid"), F_PID, 4},
+    {KEY("pid"), F_PID, 5},
+    {KEY("_HOSTNAME"), F_HOST, 2},
+    {KEY("hostname"), F_HOST, 3},
+    {KEY("logsource"), F_HOST, 4},
+    {KEY("host"), F_HOST, 5}, /* a string; an object is walked (ECS) */
+    {KEY("timereported"), F_TIME, 1},
+    {KEY("__REALTIME_TIMESTAMP"), F_TIME, 2},
+    {KEY("timestamp"), F_TIME, 3},
+    {KEY("time"), F_TIME, 4},
+    {KEY("@timestamp"), F_TIME, 5},
+    {KEY("date"), F_TIME, 6},
 };
 
 /* log.syslog.* (Filebeat's syslog processor, ECS). */
 static const key_rank_t syslog_keys[] = {
-    {"appname", F_PROG, 2},
-    {"procid", F_PID, 2},
-    {"hostname", F_HOST, 1},
+    {KEY("appname"), F_PROG, 2},
+    {KEY("procid"), F_PID, 2},
+    {KEY("hostname"), F_HOST, 1},
 };
 
 /* process.* (ECS). */
 static const key_rank_t process_keys[] = {
-    {"name", F_PROG, 7},
-    {"pid", F_PID, 6},
+    {KEY("name"), F_PROG, 7},
+    {KEY("pid"), F_PID, 6},
 };
 
 /* host.* (ECS: the shipper's host, the least specific). */
 static const key_rank_t host_keys[] = {
-    {"hostname", F_HOST, 6},
-    {"name", F_HOST, 7},
+    {KEY("hostname"), F_HOST, 6},
+    {KEY("name"), F_HOST, 7},
 };
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -122,7 +127,7 @@ static void offer_key(found_t *f, const key_rank_t *t, size_t n, rs_str_t key,
                       rs_str_t val)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (rs_json_key_is(key, t[i].key)) {
+		if (key.n == t[i].len && memcmp(key.p, t[i].key, key.n) == 0) {
 			offer(f, t[i].field, t[i].rank, val);
 			return;
 		}
