@@ -833,6 +833,19 @@ static void test_qmail(void **state)
 	    "Connected_to_103.146.112.32_but_greeting_failed./Remote_host_"
 	    "said:_421_try_later/\"}",
 	};
+	/* Each shipper's start line (skipped, its recipient kept) and the
+	 * result line that reads it. */
+	static const struct {
+		size_t start, result; /* indexes into lines */
+		const char *rcpt;
+		const char *queue_id;
+		const char *log_host;
+		uint32_t code;
+	} deliveries[] = {
+	    {0, 2, "user@jadoo.com.au", "76424444", "zulu282", 250},
+	    {3, 4, "other@jadoo.com.au", "76424445", "zulu283", 550},
+	    {5, 6, "third@jadoo.com.au", "76424446", "zulu284", 421},
+	};
 	const rs_format_t *fmts[] = {NULL, &rs_qmail_format};
 	rs_record_t rec;
 	const char *why;
@@ -842,32 +855,23 @@ static void test_qmail(void **state)
 		scanned_t s;
 
 		scan_lines(&s, lines, N_ELEM(lines), fmts[f]);
-		assert_int_equal(scanned_parse(&s, 0, &rec, &why),
-		                 RS_PARSE_SKIP);
-		assert_int_equal(scanned_parse(&s, 2, &rec, &why),
-		                 RS_PARSE_EVENT);
-		rs_test_check_str("recipient", 3, rec.recipient,
-		                  "user@jadoo.com.au");
-		rs_test_check_str("queue_id", 3, rec.queue_id, "76424444");
-		assert_int_equal(rec.reply_code, 250);
-		assert_int_equal(scanned_parse(&s, 3, &rec, &why),
-		                 RS_PARSE_SKIP);
-		assert_int_equal(scanned_parse(&s, 4, &rec, &why),
-		                 RS_PARSE_EVENT);
-		rs_test_check_str("recipient", 5, rec.recipient,
-		                  "other@jadoo.com.au");
-		rs_test_check_str("queue_id", 5, rec.queue_id, "76424445");
-		rs_test_check_str("log_host", 5, rec.log_host, "zulu283");
-		assert_int_equal(rec.reply_code, 550);
-		assert_int_equal(scanned_parse(&s, 5, &rec, &why),
-		                 RS_PARSE_SKIP);
-		assert_int_equal(scanned_parse(&s, 6, &rec, &why),
-		                 RS_PARSE_EVENT);
-		rs_test_check_str("recipient", 7, rec.recipient,
-		                  "third@jadoo.com.au");
-		rs_test_check_str("queue_id", 7, rec.queue_id, "76424446");
-		rs_test_check_str("log_host", 7, rec.log_host, "zulu284");
-		assert_int_equal(rec.reply_code, 421);
+		for (size_t d = 0; d < N_ELEM(deliveries); d++) {
+			size_t line = deliveries[d].result + 1;
+
+			assert_int_equal(
+			    scanned_parse(&s, deliveries[d].start, &rec, &why),
+			    RS_PARSE_SKIP);
+			assert_int_equal(
+			    scanned_parse(&s, deliveries[d].result, &rec, &why),
+			    RS_PARSE_EVENT);
+			rs_test_check_str("recipient", line, rec.recipient,
+			                  deliveries[d].rcpt);
+			rs_test_check_str("queue_id", line, rec.queue_id,
+			                  deliveries[d].queue_id);
+			rs_test_check_str("log_host", line, rec.log_host,
+			                  deliveries[d].log_host);
+			assert_int_equal(rec.reply_code, deliveries[d].code);
+		}
 		scanned_free(&s);
 	}
 }
@@ -1088,6 +1092,156 @@ static void test_wrapped_fixtures(void **state)
 	assert_true(with_aux > 20);
 }
 
+/*
+ * The workers take the line inside an envelope from the prescan's unwrap
+ * (rs_envelope_pack) instead of walking the object again: every line of
+ * the shippers' fixture, KumoMTA's and Haraka's JSON records and a few
+ * more, under auto and under the stateful formats, parse through the
+ * prescan's hand-over as they parse alone (result, reason, every field;
+ * the year an RFC 3164 stamp takes from the object's time included).
+ */
+static void test_handoff(void **state)
+{
+	static const char *const files[] = {
+	    "envelopes/shippers.jsonl", "kumomta/constructed.jsonl",
+	    "kumomta/responses.jsonl", "haraka/json.log"};
+	static const char *const extra[] = {
+	    /* JSON escapes in the message: the line is copied over. */
+	    "{\"@timestamp\":\"2026-01-02T00:00:00Z\",\"message\":\"Dec  6 "
+	    "10:00:00 mx postfix/smtp[1]: 1A2B3C: to=<a@b.example>, "
+	    "relay=mx.b.example[192.0.2.1]:25, delay=1, delays=0/0/0/1, "
+	    "dsn=5.1.1, status=bounced (host mx.b.example[192.0.2.1] said: "
+	    "550 5.1.1 \\\"no such user\\\" (in reply to RCPT TO command))\"}",
+	    /* A bare MSG without time and host: stand-ins dropped. */
+	    "{\"ident\":\"postfix/smtp\",\"msg\":\"1A2B3D: to=<c@d.example>, "
+	    "relay=none, delay=1, delays=0/0/0/1, dsn=4.4.1, "
+	    "status=deferred (connect to d.example[192.0.2.2]:25: "
+	    "Connection timed out)\"}",
+	    /* No message, a bad byte array, broken JSON: the worker says
+	     * why. */
+	    "{\"note\":\"no message here\"}",
+	    "{\"MESSAGE\":[80,300],\"SYSLOG_IDENTIFIER\":\"postfix\"}",
+	    "{\"message\":\"Dec  6 10:00:00 mx postfix/smtp[1]: x\"",
+	};
+	const rs_format_t *fmts[] = {NULL, &rs_qmail_format, &rs_pmta_format};
+	static char arena2[ARENA_SIZE];
+	size_t events = 0, handed = 0, bad = 0;
+
+	(void)state;
+	for (size_t fi = 0; fi <= N_ELEM(files); fi++) {
+		rs_test_fixture_t fx;
+		const char *const *lines;
+		size_t n;
+
+		if (fi < N_ELEM(files)) {
+			assert_int_equal(rs_test_fixture_load(files[fi], &fx),
+			                 0);
+			lines = fx.line;
+			n = fx.count;
+		} else {
+			lines = extra;
+			n = N_ELEM(extra);
+		}
+		for (size_t f = 0; f < N_ELEM(fmts); f++) {
+			const rs_format_t *fmt =
+			    fmts[f] ? fmts[f] : rs_format_auto();
+			char **c = calloc(n, sizeof(char *));
+			scanned_t s;
+
+			assert_non_null(c);
+			for (size_t i = 0; i < n; i++) {
+				c[i] =
+				    strndup(lines[i], fi < N_ELEM(files)
+				                          ? fx.len[i]
+				                          : strlen(lines[i]));
+				assert_non_null(c[i]);
+			}
+			scan_lines(&s, (const char *const *)c, n, fmts[f]);
+			for (size_t i = 0; i < n; i++) {
+				rs_record_t ra, rb;
+				rs_logline_t ll;
+				const char *wa = NULL, *wb;
+				rs_parse_result_t pa, pb;
+
+				if (s.fx.len[i] == 0 ||
+				    s.fx.line[i][0] != '{') {
+					continue;
+				}
+				/* Alone: the worker unwraps the line itself. */
+				ra.arena = arena2;
+				ra.arena_cap = sizeof(arena2);
+				rs_record_reset(&ra);
+				rs_logline_init(&ll, s.fx.line[i], s.fx.len[i]);
+				ll.aux = s.b.aux.data + s.b.lines[i].aux_off;
+				ll.aux_len = s.b.lines[i].aux_len;
+				ll.aux_format = s.b.lines[i].aux_format;
+				pa =
+				    rs_format_parse_logline(fmt, &ll, &ra, &wa);
+				pb = scanned_parse(&s, i, &rb, &wb);
+				if (pa != pb) {
+					fail_msg("%s:%zu under %s: %d, handed "
+					         "over %d (%s)",
+					         fi < N_ELEM(files) ? files[fi]
+					                            : "extra",
+					         i + 1, fmt->name, pa, pb,
+					         wb ? wb : "");
+				}
+				handed += s.b.lines[i].unwrap_len > 0;
+				if (pa == RS_PARSE_EVENT) {
+					same_event(i + 1, &ra, &rb);
+					assert_int_equal(ra.mta, rb.mta);
+					events++;
+				} else if (pa == RS_PARSE_MALFORMED) {
+					/* A bad envelope is not handed over
+					 * (a broken KumoMTA record is, as no
+					 * envelope). */
+					assert_string_equal(wa, wb);
+					bad += s.b.lines[i].unwrap_len == 0;
+				}
+			}
+			scanned_free(&s);
+			for (size_t i = 0; i < n; i++) {
+				free(c[i]);
+			}
+			free(c);
+		}
+		if (fi < N_ELEM(files)) {
+			rs_test_fixture_free(&fx);
+		}
+	}
+	/* Not vacuous: events compared, hand-overs read, bad lines. */
+	assert_true(events > 20);
+	assert_true(handed > 50);
+	assert_true(bad >= 9);
+}
+
+/* Bytes that are no unwrap of the line they come with are a malformed
+ * line with a reason, never a read past them. */
+static void test_handoff_bad(void **state)
+{
+	static const char line[] = "{\"message\":\"Dec  6 10:00:00 mx x: y\"}";
+	char blob[256];
+	rs_logline_t ll;
+	rs_record_t rec;
+	const char *why = NULL;
+
+	(void)state;
+	memset(blob, 0x7f, sizeof(blob));
+	rec.arena = arena;
+	rec.arena_cap = sizeof(arena);
+	for (size_t n = 0; n < sizeof(blob); n += 7) {
+		rs_record_reset(&rec);
+		rs_logline_init(&ll, line, sizeof(line) - 1);
+		ll.unwrapped = blob;
+		ll.unwrapped_len = n;
+		assert_int_equal(
+		    rs_format_parse_logline(rs_format_auto(), &ll, &rec, &why),
+		    RS_PARSE_MALFORMED);
+		assert_string_equal(
+		    why, "JSON line: the prescan's unwrap is not of this line");
+	}
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -1114,6 +1268,8 @@ int main(void)
 	    cmocka_unit_test(test_qmail),
 	    cmocka_unit_test(test_kafka_batches),
 	    cmocka_unit_test(test_wrapped_fixtures),
+	    cmocka_unit_test(test_handoff),
+	    cmocka_unit_test(test_handoff_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

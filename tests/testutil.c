@@ -238,14 +238,9 @@ rs_parse_result_t rs_test_batch_parse_drop(const rs_batch_t *b, size_t i,
 	if (line->flags & RS_LINE_ABSORBED) {
 		return RS_PARSE_SKIP;
 	}
-	rs_logline_init(&ll, line->p, line->len);
+	rs_batch_logline(b, i, &ll);
 	ll.opts = opts;
 	ll.drop_sent = drop_sent;
-	if (line->aux_len > 0) {
-		ll.aux = b->aux.data + line->aux_off;
-		ll.aux_len = line->aux_len;
-		ll.aux_format = line->aux_format;
-	}
 	return rs_format_parse_logline(fmt != NULL ? fmt : rs_format_auto(),
 	                               &ll, rec, why);
 }

@@ -39,56 +39,61 @@ typedef struct found {
 	rs_str_t times[8]; /* every time field, by rank */
 } found_t;
 
-/* A key of the envelope, the field kind it gives and its rank. */
+/* A key of the envelope, its length, the field kind it gives and its
+ * rank. */
 typedef struct key_rank {
 	const char *key;
+	size_t len; /* taken once here, not per member and key (strlen) */
 	int field;
 	int rank;
 } key_rank_t;
 
+/* A key and its length, for the tables below. */
+#define KEY(k) k, sizeof(k) - 1
+
 static const key_rank_t top_keys[] = {
-    {"message", F_MSG, 1},
-    {"MESSAGE", F_MSG, 2},
-    {"msg", F_MSG, 3},
-    {"log", F_MSG, 4}, /* a string; an object is walked (Filebeat) */
-    {"SYSLOG_IDENTIFIER", F_PROG, 1},
-    {"appname", F_PROG, 3},
-    {"ident", F_PROG, 4},
-    {"programname", F_PROG, 5},
-    {"program", F_PROG, 6},
-    {"SYSLOG_PID", F_PID, 1},
-    {"_PID", F_PID, 3},
-    {"procid", F_PID, 4},
-    {"pid", F_PID, 5},
-    {"_HOSTNAME", F_HOST, 2},
-    {"hostname", F_HOST, 3},
-    {"logsource", F_HOST, 4},
-    {"host", F_HOST, 5}, /* a string; an object is walked (ECS) */
-    {"timereported", F_TIME, 1},
-    {"__REALTIME_TIMESTAMP", F_TIME, 2},
-    {"timestamp", F_TIME, 3},
-    {"time", F_TIME, 4},
-    {"@timestamp", F_TIME, 5},
-    {"date", F_TIME, 6},
+    {KEY("message"), F_MSG, 1},
+    {KEY("MESSAGE"), F_MSG, 2},
+    {KEY("msg"), F_MSG, 3},
+    {KEY("log"), F_MSG, 4}, /* a string; an object is walked (Filebeat) */
+    {KEY("SYSLOG_IDENTIFIER"), F_PROG, 1},
+    {KEY("appname"), F_PROG, 3},
+    {KEY("ident"), F_PROG, 4},
+    {KEY("programname"), F_PROG, 5},
+    {KEY("program"), F_PROG, 6},
+    {KEY("SYSLOG_PID"), F_PID, 1},
+    {KEY("_PID"), F_PID, 3},
+    {KEY("procid"), F_PID, 4},
+    {KEY("pid"), F_PID, 5},
+    {KEY("_HOSTNAME"), F_HOST, 2},
+    {KEY("hostname"), F_HOST, 3},
+    {KEY("logsource"), F_HOST, 4},
+    {KEY("host"), F_HOST, 5}, /* a string; an object is walked (ECS) */
+    {KEY("timereported"), F_TIME, 1},
+    {KEY("__REALTIME_TIMESTAMP"), F_TIME, 2},
+    {KEY("timestamp"), F_TIME, 3},
+    {KEY("time"), F_TIME, 4},
+    {KEY("@timestamp"), F_TIME, 5},
+    {KEY("date"), F_TIME, 6},
 };
 
 /* log.syslog.* (Filebeat's syslog processor, ECS). */
 static const key_rank_t syslog_keys[] = {
-    {"appname", F_PROG, 2},
-    {"procid", F_PID, 2},
-    {"hostname", F_HOST, 1},
+    {KEY("appname"), F_PROG, 2},
+    {KEY("procid"), F_PID, 2},
+    {KEY("hostname"), F_HOST, 1},
 };
 
 /* process.* (ECS). */
 static const key_rank_t process_keys[] = {
-    {"name", F_PROG, 7},
-    {"pid", F_PID, 6},
+    {KEY("name"), F_PROG, 7},
+    {KEY("pid"), F_PID, 6},
 };
 
 /* host.* (ECS: the shipper's host, the least specific). */
 static const key_rank_t host_keys[] = {
-    {"hostname", F_HOST, 6},
-    {"name", F_HOST, 7},
+    {KEY("hostname"), F_HOST, 6},
+    {KEY("name"), F_HOST, 7},
 };
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -122,7 +127,7 @@ static void offer_key(found_t *f, const key_rank_t *t, size_t n, rs_str_t key,
                       rs_str_t val)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (rs_json_key_is(key, t[i].key)) {
+		if (key.n == t[i].len && memcmp(key.p, t[i].key, key.n) == 0) {
 			offer(f, t[i].field, t[i].rank, val);
 			return;
 		}
@@ -265,46 +270,6 @@ static int all_digits(const char *p, size_t n)
 }
 
 /*
- * A number of seconds (with a fraction), ms, us or ns since the epoch,
- * told apart by the digits before the point (up to 11: seconds, 14: ms,
- * 17: us, 19: ns; more do not fit). 0 and Unix ms in *ms, -1 when t is not one.
- */
-static int epoch_ms(rs_str_t t, int64_t *ms)
-{
-	size_t i = 0, k;
-	uint64_t v = 0;
-	int64_t frac = 0, scale = 100;
-
-	while (i < t.n && rs_str_isdigit(t.p[i]) && i < 19) {
-		v = v * 10 + (uint64_t)(t.p[i] - '0');
-		i++;
-	}
-	k = i;
-	if (k == 0 || (i < t.n && rs_str_isdigit(t.p[i]))) {
-		return -1;
-	}
-	if (i < t.n && t.p[i] == '.') {
-		for (i++; i < t.n && rs_str_isdigit(t.p[i]); i++) {
-			frac += (t.p[i] - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (i != t.n) {
-		return -1;
-	}
-	if (k <= 11) {
-		*ms = (int64_t)v * 1000 + frac;
-	} else if (k <= 14) {
-		*ms = (int64_t)v;
-	} else if (k <= 17) {
-		*ms = (int64_t)(v / 1000);
-	} else {
-		*ms = (int64_t)(v / 1000000);
-	}
-	return 0;
-}
-
-/*
  * The stamp of the rebuilt line: the time field's text (a syslog stamp,
  * checked when the line is split), or its number as ISO 8601 in buf;
  * absent when neither.
@@ -320,7 +285,7 @@ static rs_str_t stamp_of(rs_record_t *rec, rs_str_t val, char *buf, size_t size)
 	if (text_of(rec, val, &t) != 0 || t.p == NULL || t.n == 0) {
 		return RS_STR_NULL;
 	}
-	if (!rs_str_isdigit(t.p[0]) || epoch_ms(t, &ms) != 0) {
+	if (rs_num_epoch_ms(t.p, t.n, &ms) != 0) {
 		return t;
 	}
 	s = (time_t)(ms / 1000);
@@ -435,7 +400,7 @@ static int64_t envelope_ms(rs_record_t *rec, const found_t *f)
 		    t.n == 0) {
 			continue;
 		}
-		if (rs_str_isdigit(t.p[0]) && epoch_ms(t, &ms) == 0) {
+		if (rs_num_epoch_ms(t.p, t.n, &ms) == 0) {
 			return ms;
 		}
 		if (rs_syslog_parse_iso(t.p, t.n, &ms) > 0) {
@@ -450,8 +415,19 @@ static int64_t envelope_ms(rs_record_t *rec, const found_t *f)
  * last). The shipper's own time says when the line was read: the stamp
  * is of the latest year that puts it no later than a day after that (a
  * day for local time against UTC), so replayed old topics keep their
- * year and a December line read in January its.
+ * year and a December line read in January its. Does sl's stamp want
+ * such a year?
  */
+static int needs_year(const rs_syslog_t *sl)
+{
+	const char *p = sl->time.p;
+
+	/* "Sep 25 ..." but not journalctl's "Sun 2026-12-06 ...". */
+	return sl->time.n >= 15 && p[0] >= 'A' && p[0] <= 'Z' &&
+	       !(sl->time.n > 8 && p[8] == '-') && sl->time_ms > 0;
+}
+
+/* The year of sl's stamp (needs_year) from env_ms, as said above. */
 static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 {
 	const char *p = sl->time.p;
@@ -460,10 +436,7 @@ static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 	struct tm tm, env;
 	time_t es = (time_t)(env_ms / 1000);
 
-	/* "Sep 25 ..." but not journalctl's "Sun 2026-12-06 ...". */
-	if (sl->time.n < 15 || !((p[0] >= 'A' && p[0] <= 'Z')) ||
-	    (sl->time.n > 8 && p[8] == '-') || sl->time_ms <= 0 ||
-	    gmtime_r(&s, &tm) == NULL || gmtime_r(&es, &env) == NULL) {
+	if (gmtime_r(&s, &tm) == NULL || gmtime_r(&es, &env) == NULL) {
 		return;
 	}
 	/* The split dates "Feb 29" in a year without one as Mar 1: the
@@ -589,11 +562,13 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
 			return RS_ENVELOPE_BAD;
 		}
 	}
-	if (split > 0 && f.v[F_TIME].p != NULL &&
-	    !(flags & RS_ENVELOPE_BYTES)) {
+	env->year_ms = -1;
+	if (split > 0 && f.v[F_TIME].p != NULL && needs_year(&sl)) {
 		int64_t env_ms = envelope_ms(rec, &f);
 
-		if (env_ms > 0) {
+		if (env_ms > 0 && (flags & RS_ENVELOPE_BYTES)) {
+			env->year_ms = env_ms;
+		} else if (env_ms > 0) {
 			year_from_envelope(&sl, env_ms);
 		}
 	}
@@ -619,6 +594,90 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
 		rec->arena += env->carved;
 		rec->arena_cap -= env->carved;
 		rec->arena_used = 0;
+	}
+	return RS_ENVELOPE_LINE;
+}
+
+/* The head of a packed unwrap (rs_envelope_pack), copied in and out
+ * with memcpy (the buffer keeps no alignment). */
+typedef struct packed {
+	int64_t year_ms;
+	size_t off; /* the line at ll->p + off; FOLLOWS: after this head */
+	size_t len;
+	int result;
+	int synth_time;
+	int synth_host;
+} packed_t;
+
+#define FOLLOWS SIZE_MAX
+
+int rs_envelope_pack(rs_buf_t *out, const rs_logline_t *ll, int result,
+                     const rs_logline_t *inner, const rs_envelope_t *env)
+{
+	packed_t h;
+
+	memset(&h, 0, sizeof(h));
+	h.result = result;
+	h.year_ms = -1;
+	h.off = FOLLOWS;
+	if (result == RS_ENVELOPE_LINE) {
+		h.year_ms = env->year_ms;
+		h.len = inner->n;
+		h.synth_time = env->synth_time;
+		h.synth_host = env->synth_host;
+		if (inner->p >= ll->p && inner->n <= ll->n &&
+		    (size_t)(inner->p - ll->p) <= ll->n - inner->n) {
+			h.off = (size_t)(inner->p - ll->p);
+		}
+	}
+	rs_buf_append(out, &h, sizeof(h));
+	if (h.off == FOLLOWS && h.len > 0) {
+		rs_buf_append(out, inner->p, h.len);
+	}
+	return out->failed ? -1 : 0;
+}
+
+int rs_envelope_unpack(const rs_logline_t *ll, rs_logline_t *inner,
+                       rs_envelope_t *env, const char **why)
+{
+	packed_t h;
+	const char *line = NULL;
+
+	memset(env, 0, sizeof(*env));
+	env->year_ms = -1;
+	if (ll->unwrapped_len >= sizeof(h)) {
+		memcpy(&h, ll->unwrapped, sizeof(h));
+		if (h.result == RS_ENVELOPE_NONE &&
+		    ll->unwrapped_len == sizeof(h)) {
+			return RS_ENVELOPE_NONE;
+		}
+		/* The line's bytes follow the head, or are ll's own. */
+		if (h.result == RS_ENVELOPE_LINE && h.off == FOLLOWS &&
+		    ll->unwrapped_len - sizeof(h) == h.len) {
+			line = ll->unwrapped + sizeof(h);
+		} else if (h.result == RS_ENVELOPE_LINE &&
+		           ll->unwrapped_len == sizeof(h) && h.off <= ll->n &&
+		           h.len <= ll->n - h.off) {
+			line = ll->p + h.off;
+		}
+	}
+	if (line == NULL) {
+		*why = "JSON line: the prescan's unwrap is not of this line";
+		return RS_ENVELOPE_BAD;
+	}
+	env->synth_time = h.synth_time;
+	env->synth_host = h.synth_host;
+	rs_logline_init(inner, h.len > 0 ? line : "", h.len);
+	inner->opts = ll->opts;
+	inner->drop_sent = ll->drop_sent;
+	inner->aux = ll->aux;
+	inner->aux_len = ll->aux_len;
+	inner->aux_format = ll->aux_format;
+	/* The year the prescan left to the parse (RS_ENVELOPE_BYTES). */
+	if (h.year_ms > 0 &&
+	    rs_syslog_split(inner->p, inner->n, &inner->sl) == 0) {
+		year_from_envelope(&inner->sl, h.year_ms);
+		inner->syslog_state = 1;
 	}
 	return RS_ENVELOPE_LINE;
 }

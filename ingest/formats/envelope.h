@@ -32,15 +32,23 @@
  * set aside for the parse (a parser that resets the record does not
  * overwrite them) and handed back after it by rs_envelope_finish.
  *
- * @locality any thread; allocates nothing (the record's arena only).
+ * The pipeline's prescan unwraps each line on its source thread (it needs
+ * the lines of stateful formats) and hands the result to the worker that
+ * parses the line (rs_envelope_pack, rs_envelope_unpack), which so does
+ * not walk the object a second time.
+ *
+ * @locality any thread; allocates nothing (the record's arena only; the
+ * buffer rs_envelope_pack appends to grows as rs_buf_t does).
  */
 #ifndef RS_ENVELOPE_H
 #define RS_ENVELOPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event/record.h"
 #include "formats/format.h"
+#include "util/buf.h"
 
 /* rs_envelope_unwrap results. */
 #define RS_ENVELOPE_NONE 0 /* not an envelope: parse the line as it is */
@@ -52,9 +60,10 @@
  * {"level":...} records; KumoMTA records, which have "type" and
  * "response") and JSON errors are theirs to report. */
 #define RS_ENVELOPE_NATIVE 0x1
-/* Only the line's bytes are wanted (the pipeline's prescan): its syslog
- * split, handed on in inner, keeps the year it took (no year from the
- * object's time). */
+/* The line's bytes are wanted now and its parse comes later (the
+ * pipeline's prescan, rs_envelope_pack): the syslog split handed on in
+ * inner keeps the year it took, and the object's time that would give
+ * it another is left in year_ms. */
 #define RS_ENVELOPE_BYTES 0x2
 
 /* What rs_envelope_finish needs to know of an unwrap. */
@@ -62,6 +71,9 @@ typedef struct rs_envelope {
 	size_t carved;  /* arena bytes set aside for the line */
 	int synth_time; /* the rebuilt line's stamp stands for "none" */
 	int synth_host; /* its host stands for "none" */
+	/* RS_ENVELOPE_BYTES: Unix ms of the object's time that gives the
+	 * line's RFC 3164 stamp its year; -1 when there is none to give. */
+	int64_t year_ms;
 } rs_envelope_t;
 
 /*
@@ -75,6 +87,27 @@ typedef struct rs_envelope {
 int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
                        rs_logline_t *inner, rs_envelope_t *env,
                        const char **why);
+
+/*
+ * Hand an unwrap with RS_ENVELOPE_BYTES (result RS_ENVELOPE_NONE or
+ * RS_ENVELOPE_LINE, inner and env as it gave them) on to the parse of the
+ * same line ll, which may run on another thread: appended to out, with
+ * the line's bytes unless they are a slice of ll's own (the JSON string
+ * had no escape). Taken back by rs_envelope_unpack from the logline's
+ * unwrapped field. -1 when out could not grow (out->failed).
+ */
+int rs_envelope_pack(rs_buf_t *out, const rs_logline_t *ll, int result,
+                     const rs_logline_t *inner, const rs_envelope_t *env);
+
+/*
+ * The unwrap packed for ll (ll->unwrapped, ll->unwrapped_len), as
+ * rs_envelope_unwrap without RS_ENVELOPE_BYTES would give it: the result,
+ * inner with its stamp's year taken from the object's time, env with
+ * nothing carved; RS_ENVELOPE_BAD with *why for bytes that are no pack
+ * of ll. Costs a syslog split when a year is given, nothing else.
+ */
+int rs_envelope_unpack(const rs_logline_t *ll, rs_logline_t *inner,
+                       rs_envelope_t *env, const char **why);
 
 /* After parsing inner: give the carved arena back, and drop the stand-in
  * time and host from an event. */

@@ -74,6 +74,11 @@ typedef struct rs_logline {
 	/* The run drops events of status sent (no --all): a skips() hook
 	 * may drop such a line without building its record. */
 	int drop_sent;
+	/* The prescan's unwrap of the line's envelope (formats/envelope.h,
+	 * rs_envelope_pack; NULL: none): the parse takes the line inside
+	 * from it instead of walking the JSON object again. */
+	const char *unwrapped;
+	size_t unwrapped_len;
 	int syslog_state;  /* private: 0 not split yet, 1 split, -1 no prefix */
 	rs_syslog_t sl;    /* private: valid when syslog_state == 1 */
 	int keys_state;    /* private: 1 when to_eq and status_val are found */

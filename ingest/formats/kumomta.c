@@ -510,13 +510,13 @@ static int read_times(rs_record_t *rec, const kumo_fields_t *f, int full,
 	if (!full) {
 		return 0;
 	}
-	if (rs_num_unix_ms(f->timestamp.p, f->timestamp.n, &rec->log_time_ms) !=
-	    0) {
+	if (rs_num_epoch_ms(f->timestamp.p, f->timestamp.n,
+	                    &rec->log_time_ms) != 0) {
 		rec->log_time_ms = 0;
 		return 0;
 	}
 	if (!rs_json_is_null(f->created) &&
-	    rs_num_unix_ms(f->created.p, f->created.n, &created_ms) == 0 &&
+	    rs_num_epoch_ms(f->created.p, f->created.n, &created_ms) == 0 &&
 	    created_ms <= rec->log_time_ms) {
 		rec->delays.total =
 		    (double)(rec->log_time_ms - created_ms) / 1000.0;

@@ -448,7 +448,7 @@ static int read_time(rs_str_t v, int64_t *ms)
 	if (v.n == 0) {
 		return -1;
 	}
-	if (rs_num_unix_ms(v.p, v.n, ms) == 0) {
+	if (rs_num_epoch_ms(v.p, v.n, ms) == 0) {
 		return 0;
 	}
 	return rs_syslog_parse_iso(v.p, v.n, ms) == v.n ? 0 : -1;

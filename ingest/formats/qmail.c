@@ -115,7 +115,7 @@ static size_t unix_stamp(const char *p, size_t n, int64_t *ms)
 	}
 	/* At least 9 digits of seconds (2001 on), a fraction after. */
 	if (dot < 9 || dot + 1 >= i || i >= n || p[i] != ' ' ||
-	    rs_num_unix_ms(p, i, ms) != 0) {
+	    rs_num_epoch_ms(p, i, ms) != 0) {
 		return 0;
 	}
 	return i;

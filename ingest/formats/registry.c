@@ -75,6 +75,8 @@ void rs_logline_init(rs_logline_t *ll, const char *p, size_t n)
 	ll->aux_len = 0;
 	ll->aux_format = NULL;
 	ll->drop_sent = 0;
+	ll->unwrapped = NULL;
+	ll->unwrapped_len = 0;
 	ll->syslog_state = 0;
 	ll->keys_state = 0;
 }
@@ -266,10 +268,18 @@ static RS_NOINLINE rs_parse_result_t parse_json(const rs_format_t *fmt,
 	rs_logline_t inner;
 	rs_envelope_t env;
 	rs_parse_result_t res;
+	int r;
 
-	switch (rs_envelope_unwrap(ll, rec,
-	                           fmt == &auto_format ? RS_ENVELOPE_NATIVE : 0,
-	                           &inner, &env, why)) {
+	/* The prescan unwrapped the line already (pipeline/prescan.c), with
+	 * the same options: its result is taken as it stands. */
+	if (ll->unwrapped != NULL) {
+		r = rs_envelope_unpack(ll, &inner, &env, why);
+	} else {
+		r = rs_envelope_unwrap(
+		    ll, rec, fmt == &auto_format ? RS_ENVELOPE_NATIVE : 0,
+		    &inner, &env, why);
+	}
+	switch (r) {
 	case RS_ENVELOPE_NONE:
 		return parse_line(fmt, ll, rec, why);
 	case RS_ENVELOPE_BAD:

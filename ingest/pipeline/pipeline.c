@@ -108,7 +108,25 @@ int rs_batch_add_line(rs_batch_t *batch, const char *p, size_t len,
 	l->aux_off = 0;
 	l->aux_len = 0;
 	l->aux_format = NULL;
+	l->unwrap_off = 0;
+	l->unwrap_len = 0;
 	return 0;
+}
+
+void rs_batch_logline(const rs_batch_t *batch, size_t i, rs_logline_t *ll)
+{
+	const rs_line_t *line = &batch->lines[i];
+
+	rs_logline_init(ll, line->p, line->len);
+	if (line->aux_len > 0) {
+		ll->aux = batch->aux.data + line->aux_off;
+		ll->aux_len = line->aux_len;
+		ll->aux_format = line->aux_format;
+	}
+	if (line->unwrap_len > 0) {
+		ll->unwrapped = batch->aux.data + line->unwrap_off;
+		ll->unwrapped_len = line->unwrap_len;
+	}
 }
 
 void rs_counts_add(rs_counts_t *dst, const rs_counts_t *src)
@@ -350,14 +368,9 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 			continue;
 		}
 		rs_record_reset(rec);
-		rs_logline_init(&ll, line->p, line->len);
+		rs_batch_logline(batch, i, &ll);
 		ll.opts = conf->format_opts;
 		ll.drop_sent = !conf->include_sent && !per_line;
-		if (line->aux_len > 0) {
-			ll.aux = batch->aux.data + line->aux_off;
-			ll.aux_len = line->aux_len;
-			ll.aux_format = line->aux_format;
-		}
 		res = rs_format_parse_logline(format, &ll, rec, &why);
 		if (res == RS_PARSE_SKIP) {
 			batch->counts.skipped++;

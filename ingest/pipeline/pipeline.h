@@ -64,6 +64,11 @@ typedef struct rs_line {
 	size_t aux_off;
 	size_t aux_len;
 	const rs_format_t *aux_format;
+	/* The prescan's unwrap of a log shipper's JSON object, bytes
+	 * [unwrap_off, unwrap_off + unwrap_len) of the batch's aux, handed
+	 * to the parse as they are (rs_logline_t.unwrapped); len 0: none. */
+	size_t unwrap_off;
+	size_t unwrap_len;
 } rs_line_t;
 
 /* Which field keys an event (Kafka message key, summary grouping). */
@@ -248,6 +253,13 @@ void rs_batch_free(rs_batch_t *batch);
  * 0, or -1 out of memory. */
 int rs_batch_add_line(rs_batch_t *batch, const char *p, size_t len,
                       uint64_t line_no, int64_t offset, int flags);
+
+/*
+ * Line i of a filled batch as its parse reads it (the workers'): the
+ * bytes, the prescan's side data and its unwrap of an envelope; the
+ * options and drop_sent are the caller's to set.
+ */
+void rs_batch_logline(const rs_batch_t *batch, size_t i, rs_logline_t *ll);
 
 /* Add src's counters into dst. */
 void rs_counts_add(rs_counts_t *dst, const rs_counts_t *src);

@@ -113,28 +113,44 @@ int rs_prescan_active(const rs_prescan_t *ps)
  * *p, *n, the very bytes a worker's parse reads (rs_format_parse_logline
  * unwraps it with the same options; under auto KumoMTA and Haraka
  * records stay themselves). Valid until the next call. A line that is no
- * envelope, or a bad one, is left as it is. Out of line: a plain line
- * pays one byte test and no frame.
+ * envelope, or a bad one, is left as it is. What the unwrap gave is
+ * packed into the batch's aux for the worker, which so does not walk the
+ * object again (formats/envelope.h, rs_envelope_pack); a bad one is left
+ * to the worker, which reports why. -1 when aux could not grow. Out of
+ * line: a plain line pays one byte test and no frame.
  */
-static RS_NOINLINE void unwrap(rs_prescan_t *ps, const char **p, size_t *n)
+static RS_NOINLINE int unwrap(rs_prescan_t *ps, rs_batch_t *batch,
+                              rs_line_t *line, const char **p, size_t *n)
 {
 	rs_logline_t ll, inner;
 	rs_envelope_t env;
 	const char *why;
+	size_t off = batch->aux.len;
+	int r;
 
 	rs_logline_init(&ll, *p, *n);
 	ll.opts = ps->opts;
 	ps->rec.arena_used = 0;
-	if (rs_envelope_unwrap(&ll, &ps->rec,
+	r = rs_envelope_unwrap(&ll, &ps->rec,
 	                       RS_ENVELOPE_BYTES |
 	                           (ps->all_lines ? 0 : RS_ENVELOPE_NATIVE),
-	                       &inner, &env, &why) != RS_ENVELOPE_LINE) {
-		return;
+	                       &inner, &env, &why);
+	if (r == RS_ENVELOPE_BAD) {
+		return 0;
+	}
+	if (rs_envelope_pack(&batch->aux, &ll, r, &inner, &env) != 0) {
+		return -1;
+	}
+	line->unwrap_off = off;
+	line->unwrap_len = batch->aux.len - off;
+	if (r != RS_ENVELOPE_LINE) {
+		return 0;
 	}
 	/* Only the carve is undone: the line's bytes stay in the arena. */
 	rs_envelope_finish(&env, &ps->rec, RS_PARSE_SKIP);
 	*p = inner.p;
 	*n = inner.n;
+	return 0;
 }
 
 int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch)
@@ -156,8 +172,9 @@ int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch)
 		if (n > 0 && p[n - 1] == '\r') {
 			n--;
 		}
-		if (n > 0 && p[0] == '{') {
-			unwrap(ps, &p, &n);
+		if (n > 0 && p[0] == '{' &&
+		    unwrap(ps, batch, line, &p, &n) != 0) {
+			return -1;
 		}
 		/* The common case under auto, first and cheap: no format
 		 * holds a record and none wants the line by its first bytes

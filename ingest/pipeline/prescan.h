@@ -40,8 +40,9 @@ int rs_prescan_active(const rs_prescan_t *ps);
  * Run the prescans over a filled batch, line by line: side data into
  * batch->aux and the lines' aux_* fields, RS_LINE_ABSORBED flags. A line
  * in a log shipper's JSON object is read inside it, as the workers read
- * it (formats/envelope.h). 0, or -1 when out of memory (batch->aux could
- * not grow).
+ * it (formats/envelope.h), and the unwrap is handed to them in batch->aux
+ * and the line's unwrap_* fields, so that they do not walk the object
+ * again. 0, or -1 when out of memory (batch->aux could not grow).
  */
 int rs_prescan_batch(rs_prescan_t *ps, rs_batch_t *batch);
 

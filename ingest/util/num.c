@@ -135,26 +135,39 @@ int rs_num_uint(const char *p, size_t n, uint64_t *out)
 	return 0;
 }
 
-int rs_num_unix_ms(const char *p, size_t n, int64_t *ms)
+int rs_num_epoch_ms(const char *p, size_t n, int64_t *ms)
 {
-	size_t int_len = 0;
-	uint64_t secs;
+	size_t i = 0, k;
+	uint64_t v = 0;
 	int64_t frac = 0, scale = 100;
 
-	while (int_len < n && p[int_len] != '.') {
-		int_len++;
+	/* 19 digits fit: 10^19 - 1 < 2^64. */
+	while (i < n && i < 19 && is_digit(p[i])) {
+		v = v * 10 + (uint64_t)(p[i] - '0');
+		i++;
 	}
-	if (int_len > 12 || rs_num_uint(p, int_len, &secs) != 0) {
+	k = i;
+	if (k == 0 || (i < n && is_digit(p[i]))) {
 		return -1;
 	}
-	for (size_t i = int_len + 1; i < n; i++) {
-		if (!is_digit(p[i])) {
-			return -1;
+	if (i < n && p[i] == '.') {
+		for (i++; i < n && is_digit(p[i]); i++) {
+			frac += (p[i] - '0') * scale;
+			scale /= 10;
 		}
-		frac += (p[i] - '0') * scale;
-		scale /= 10;
 	}
-	*ms = (int64_t)secs * 1000 + frac;
+	if (i != n) {
+		return -1;
+	}
+	if (k <= 11) {
+		*ms = (int64_t)v * 1000 + frac;
+	} else if (k <= 14) {
+		*ms = (int64_t)v;
+	} else if (k <= 17) {
+		*ms = (int64_t)(v / 1000);
+	} else {
+		*ms = (int64_t)(v / 1000000);
+	}
 	return 0;
 }
 

@@ -31,8 +31,14 @@ int rs_num_hms(const char *p, size_t n, double *out);
  */
 double rs_num_units(const char *p, size_t n);
 
-/* Unix seconds "1691595584" or "1691595584.25" (all of p) to ms. 0/-1. */
-int rs_num_unix_ms(const char *p, size_t n, int64_t *ms);
+/*
+ * A time since the Unix epoch (all of p) to Unix ms: an integer with an
+ * optional fraction ("1691595584", "1691595584.25"), its unit told by the
+ * digits before the point: up to 11 seconds, up to 14 ms, up to 17 us, up
+ * to 19 ns (a fraction of the smaller units is dropped). 0, or -1 for no
+ * digits, a sign, more digits, or any other byte.
+ */
+int rs_num_epoch_ms(const char *p, size_t n, int64_t *ms);
 
 /*
  * A TAI64N label "@4000000038c3eeb027f41c7c" (daemontools multilog: '@',

@@ -6,7 +6,9 @@
  * included, so every parser is reached); the rest is a log split on
  * newlines. The lines go through the stateful formats' prescan in input
  * order (PowerMTA headers, qmail deliveries), then each is parsed alone
- * from its own exact-size copy, so ASan catches a read past the line.
+ * from its own exact-size copy, so ASan catches a read past the line,
+ * and a line the prescan unwrapped is parsed again without its unwrap:
+ * both reads must agree.
  * Parsers are total: every line gives an event, a skip or a malformed
  * verdict with a reason, and every field of an event can be read. Each
  * event is encoded as JSON, which must be valid JSON.
@@ -92,6 +94,34 @@ static void encode(const rs_record_t *rec, uint64_t line_no)
 	rs_buf_free(&out);
 }
 
+/* Line i parsed without the prescan's unwrap gives res and rec's event
+ * (the worker unwraps the object itself). */
+static void alone(const rs_format_t *fmt, const rs_batch_t *batch, size_t i,
+                  rs_parse_result_t res, const rs_record_t *rec)
+{
+	static char arena2[ARENA];
+	rs_record_t rec2;
+	rs_logline_t ll;
+	const char *why = NULL;
+
+	rec2.arena = arena2;
+	rec2.arena_cap = sizeof(arena2);
+	rs_record_reset(&rec2);
+	rs_batch_logline(batch, i, &ll);
+	ll.unwrapped = NULL;
+	ll.unwrapped_len = 0;
+	RS_FUZZ_CHECK(rs_format_parse_logline(fmt, &ll, &rec2, &why) == res);
+	if (res == RS_PARSE_EVENT) {
+		RS_FUZZ_CHECK(rec2.status == rec->status &&
+		              rec2.reply_code == rec->reply_code &&
+		              rec2.log_time_ms == rec->log_time_ms &&
+		              rec2.log_time.n == rec->log_time.n &&
+		              rec2.log_host.n == rec->log_host.n &&
+		              rec2.recipient.n == rec->recipient.n &&
+		              rec2.reply_text.n == rec->reply_text.n);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const rs_format_t *fmt;
@@ -140,15 +170,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		rs_record_reset(&rec);
-		rs_logline_init(&ll, line->p, line->len);
-		if (line->aux_len > 0) {
-			RS_FUZZ_CHECK(line->aux_off + line->aux_len <=
-			              batch.aux.len);
-			ll.aux = batch.aux.data + line->aux_off;
-			ll.aux_len = line->aux_len;
-			ll.aux_format = line->aux_format;
-		}
+		RS_FUZZ_CHECK(line->aux_off + line->aux_len <= batch.aux.len);
+		RS_FUZZ_CHECK(line->unwrap_off + line->unwrap_len <=
+		              batch.aux.len);
+		rs_batch_logline(&batch, i, &ll);
 		res = rs_format_parse_logline(fmt, &ll, &rec, &why);
+		/* The prescan's unwrap handed over reads as the line alone. */
+		if (line->unwrap_len > 0 && line->len < ARENA / 2) {
+			alone(fmt, &batch, i, res, &rec);
+		}
 		switch (res) {
 		case RS_PARSE_EVENT:
 			check_record(&rec);
