@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "event/record.h"
+#include "formats/envelope.h"
 #include "formats/exim.h"
 #include "formats/format.h"
 #include "formats/format_opts.h"
@@ -1242,6 +1243,120 @@ static void test_handoff_bad(void **state)
 	}
 }
 
+/* Unwrap line with the prescan's options and pack it into out; the
+ * result. */
+static int pack_line(const char *line, size_t n, rs_buf_t *out)
+{
+	rs_logline_t ll, inner;
+	rs_envelope_t env;
+	rs_record_t rec;
+	const char *why = NULL;
+	int r;
+
+	rec.arena = arena;
+	rec.arena_cap = sizeof(arena);
+	rs_record_reset(&rec);
+	rs_logline_init(&ll, line, n);
+	r = rs_envelope_unwrap(&ll, &rec, RS_ENVELOPE_BYTES, &inner, &env,
+	                       &why);
+	assert_int_equal(r, RS_ENVELOPE_LINE);
+	assert_int_equal(rs_envelope_pack(out, &ll, r, &inner, &env), 0);
+	rs_envelope_finish(&env, &rec, RS_PARSE_SKIP);
+	return r;
+}
+
+/* Unpack blob against the first n bytes of line, from an exact-size copy
+ * (ASan sees a read past it); the result, inner's bytes in *got. */
+static int unpack_prefix(const char *line, size_t n, const char *blob,
+                         size_t blob_len, char **got, size_t *got_len)
+{
+	char *c = malloc(n > 0 ? n : 1);
+	char *b = malloc(blob_len > 0 ? blob_len : 1);
+	rs_logline_t ll, inner;
+	rs_envelope_t env;
+	const char *why = NULL;
+	int r;
+
+	assert_non_null(c);
+	assert_non_null(b);
+	memcpy(c, line, n);
+	memcpy(b, blob, blob_len);
+	rs_logline_init(&ll, c, n);
+	ll.unwrapped = b;
+	ll.unwrapped_len = blob_len;
+	r = rs_envelope_unpack(&ll, &inner, &env, &why);
+	*got = NULL;
+	*got_len = 0;
+	if (r == RS_ENVELOPE_LINE) {
+		*got = malloc(inner.n + 1);
+		assert_non_null(*got);
+		memcpy(*got, inner.p, inner.n);
+		*got_len = inner.n;
+	} else {
+		assert_int_equal(r, RS_ENVELOPE_BAD);
+		assert_string_equal(
+		    why, "JSON line: the prescan's unwrap is not of this line");
+	}
+	free(c);
+	free(b);
+	return r;
+}
+
+/* A real pack read with a line or pack bytes it was not made for: the
+ * line inside a shorter line (a slice past its end), the copied bytes cut
+ * short or followed by more. Each is a malformed line with a reason,
+ * never a read outside the line or the pack; read as made, the line
+ * inside comes back whole. */
+static void test_handoff_mismatch(void **state)
+{
+	static const char slice[] =
+	    "{\"message\":\"Dec  6 10:00:00 mx postfix/smtp[1]: x: y\"}";
+	static const char escaped[] =
+	    "{\"message\":\"Dec  6 10:00:00 mx postfix/smtp[1]: \\\"x\\\"\"}";
+	static const char inside[] = "Dec  6 10:00:00 mx postfix/smtp[1]: ";
+	rs_buf_t a, b;
+	char *got;
+	size_t got_len, end = strlen("{\"message\":\"") + strlen(inside) + 4;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	pack_line(slice, sizeof(slice) - 1, &a);
+	pack_line(escaped, sizeof(escaped) - 1, &b);
+	/* The slice: the line inside ends 2 bytes before the object. */
+	assert_int_equal(unpack_prefix(slice, sizeof(slice) - 1, a.data, a.len,
+	                               &got, &got_len),
+	                 RS_ENVELOPE_LINE);
+	assert_int_equal(got_len, end - strlen("{\"message\":\""));
+	assert_memory_equal(got, slice + strlen("{\"message\":\""), got_len);
+	free(got);
+	for (size_t n = 0; n < end; n++) {
+		assert_int_equal(
+		    unpack_prefix(slice, n, a.data, a.len, &got, &got_len),
+		    RS_ENVELOPE_BAD);
+	}
+	/* The copy: its bytes follow the pack's head, exactly. */
+	assert_true(b.len > sizeof(inside) + 3);
+	assert_int_equal(unpack_prefix(escaped, sizeof(escaped) - 1, b.data,
+	                               b.len, &got, &got_len),
+	                 RS_ENVELOPE_LINE);
+	assert_int_equal(got_len, strlen(inside) + 3);
+	assert_memory_equal(got, inside, strlen(inside));
+	assert_memory_equal(got + strlen(inside), "\"x\"", 3);
+	free(got);
+	for (size_t n = 0; n < b.len; n++) {
+		assert_int_equal(unpack_prefix(escaped, sizeof(escaped) - 1,
+		                               b.data, n, &got, &got_len),
+		                 RS_ENVELOPE_BAD);
+	}
+	rs_buf_append(&b, "z", 1);
+	assert_int_equal(unpack_prefix(escaped, sizeof(escaped) - 1, b.data,
+	                               b.len, &got, &got_len),
+	                 RS_ENVELOPE_BAD);
+	rs_buf_free(&a);
+	rs_buf_free(&b);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -1270,6 +1385,7 @@ int main(void)
 	    cmocka_unit_test(test_wrapped_fixtures),
 	    cmocka_unit_test(test_handoff),
 	    cmocka_unit_test(test_handoff_bad),
+	    cmocka_unit_test(test_handoff_mismatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown);

@@ -474,6 +474,7 @@ typedef struct keep_sink {
 	int64_t minute[64];
 	char domain[64][32];
 	size_t n;
+	size_t handed; /* lines with the prescan's unwrap (unwrap_len) */
 } keep_sink_t;
 
 static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
@@ -482,6 +483,9 @@ static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
 
 	(void)err;
 	(void)n;
+	for (size_t i = 0; i < b->nlines; i++) {
+		ks->handed += b->lines[i].unwrap_len > 0;
+	}
 	for (size_t i = 0; i < b->nevents && ks->n < 64; i++) {
 		const rs_event_meta_t *m = &b->events[i];
 
@@ -517,6 +521,28 @@ static int keep_write(rs_sink_t *s, rs_batch_t *b, char *err, size_t n)
 	">, relay=" relay                                                      \
 	"[192.0.2.9]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, "           \
 	"status=sent (250 2.0.0 OK)"
+
+/* line as the message of a log shipper's JSON object ('"' and '\\'
+ * escaped, so such a line is handed to the worker as a copy); a heap
+ * string. */
+static char *wrap_json(const char *line)
+{
+	static const char head[] = "{\"@timestamp\":\"2026-12-07T05:00:00Z\","
+				   "\"message\":\"";
+	size_t n = strlen(line), k = sizeof(head) - 1;
+	char *w = malloc(k + 2 * n + 3);
+
+	assert_non_null(w);
+	memcpy(w, head, k);
+	for (size_t i = 0; i < n; i++) {
+		if (line[i] == '"' || line[i] == '\\') {
+			w[k++] = '\\';
+		}
+		w[k++] = line[i];
+	}
+	memcpy(w + k, "\"}", 3);
+	return w;
+}
 
 /*
  * include_sent: rollup: the delivered lines become one event per
@@ -754,7 +780,9 @@ static void test_rollup_positions(void **state)
  * A PowerMTA file whose header (reordered columns) is in the first batch
  * and whose rows, one split over a batch boundary, follow in later
  * batches: every row is read by the header, under pmta and under auto,
- * with 1 and 3 workers.
+ * with 1 and 3 workers, and so is the same file line by line in a log
+ * shipper's JSON object, whose unwrap the source thread's prescan hands to
+ * the workers in the batch (through reused slots).
  */
 static void test_stateful_across_batches(void **state)
 {
@@ -768,9 +796,26 @@ static void test_stateful_across_batches(void **state)
 	static const char *const b3[] = {
 	    "b,bad-mailbox,smtp;550 5.1.1 No such user,d@x.example", NULL};
 	static const char *const *const batches[] = {b0, b1, b2, b3, NULL};
+	/* The same lines in log shippers' JSON objects: the prescan unwraps
+	 * each and hands it to the worker with the batch, whose slots (2)
+	 * are reused by later batches. */
+	char *w[6];
+	const char *w0[] = {NULL, NULL}, *w1[] = {NULL, NULL, NULL},
+		   *w2[] = {NULL, NULL, NULL}, *w3[] = {NULL, NULL};
+	const char *const *const wrapped[] = {w0, w1, w2, w3, NULL};
+	size_t k = 0;
 
 	(void)state;
-	for (int mode = 0; mode < 4; mode++) {
+	for (size_t bi = 0; batches[bi] != NULL; bi++) {
+		const char **out = (const char **)wrapped[bi];
+
+		for (size_t i = 0; batches[bi][i] != NULL; i++) {
+			w[k] = wrap_json(batches[bi][i]);
+			out[i] = w[k++];
+		}
+	}
+	assert_int_equal(k, 6);
+	for (int mode = 0; mode < 8; mode++) {
 		text_source_t ts;
 		keep_sink_t ks;
 		rs_pipeline_conf_t conf;
@@ -780,7 +825,7 @@ static void test_stateful_across_batches(void **state)
 		memset(&ts, 0, sizeof(ts));
 		ts.src.next = text_next;
 		ts.src.ctx = &ts;
-		ts.batches = batches;
+		ts.batches = (mode & 4) ? wrapped : batches;
 		memset(&ks, 0, sizeof(ks));
 		ks.sink.write = keep_write;
 		ks.sink.ctx = &ks;
@@ -810,6 +855,10 @@ static void test_stateful_across_batches(void **state)
 		assert_int_equal(ks.status[2], RS_STATUS_FEEDBACK);
 		assert_int_equal(ks.cause[2], RS_CAUSE_UNSPECIFIED);
 		assert_int_equal(ks.line[3], 6);
+		assert_int_equal(ks.handed, (mode & 4) ? 6 : 0);
+	}
+	for (size_t i = 0; i < k; i++) {
+		free(w[i]);
 	}
 }
 

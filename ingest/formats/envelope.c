@@ -464,6 +464,23 @@ static void year_from_envelope(rs_syslog_t *sl, int64_t env_ms)
 	}
 }
 
+/*
+ * inner over the n bytes at p (NULL: none) inside ll, with ll's options,
+ * drop_sent and side data: the prescan read this same inner line
+ * (pipeline/prescan.c). One place for rs_envelope_unwrap and
+ * rs_envelope_unpack, so that the two reads cannot drift apart.
+ */
+static void inner_init(const rs_logline_t *ll, const char *p, size_t n,
+                       rs_logline_t *inner)
+{
+	rs_logline_init(inner, p != NULL ? p : "", n);
+	inner->opts = ll->opts;
+	inner->drop_sent = ll->drop_sent;
+	inner->aux = ll->aux;
+	inner->aux_len = ll->aux_len;
+	inner->aux_format = ll->aux_format;
+}
+
 int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
                        rs_logline_t *inner, rs_envelope_t *env,
                        const char **why)
@@ -572,13 +589,7 @@ int rs_envelope_unwrap(const rs_logline_t *ll, rs_record_t *rec, int flags,
 			year_from_envelope(&sl, env_ms);
 		}
 	}
-	rs_logline_init(inner, line.p != NULL ? line.p : "", line.n);
-	inner->opts = ll->opts;
-	inner->drop_sent = ll->drop_sent;
-	/* The prescan read this same inner line (pipeline/prescan.c). */
-	inner->aux = ll->aux;
-	inner->aux_len = ll->aux_len;
-	inner->aux_format = ll->aux_format;
+	inner_init(ll, line.p, line.n, inner);
 	/* The split of these very bytes, done above: handed on as
 	 * rs_logline_syslog() would have made it (0: not split yet). */
 	if (split != 0 && inner->n == line.n) {
@@ -667,12 +678,7 @@ int rs_envelope_unpack(const rs_logline_t *ll, rs_logline_t *inner,
 	}
 	env->synth_time = h.synth_time;
 	env->synth_host = h.synth_host;
-	rs_logline_init(inner, h.len > 0 ? line : "", h.len);
-	inner->opts = ll->opts;
-	inner->drop_sent = ll->drop_sent;
-	inner->aux = ll->aux;
-	inner->aux_len = ll->aux_len;
-	inner->aux_format = ll->aux_format;
+	inner_init(ll, h.len > 0 ? line : NULL, h.len, inner);
 	/* The year the prescan left to the parse (RS_ENVELOPE_BYTES). */
 	if (h.year_ms > 0 &&
 	    rs_syslog_split(inner->p, inner->n, &inner->sl) == 0) {
