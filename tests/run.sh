@@ -89,6 +89,10 @@ build/replyscan eval --quiet --min-accuracy 90.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r18.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 77 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r18.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r19.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r19.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
