@@ -359,15 +359,68 @@ class Model:
         return linear_predict(self.classes, self.prior, self.logp, fs)
 
 
+def sgd(data, features, C, epochs, rate, l2, average):
+    """(bias, weights) after SGD over data [(features, class index, key,
+    update weight)] in its order: pass e at rate / (1 + e), decay applied
+    to the features of each update. With average (a pass, 0-based), the
+    mean of the weights after each update from that pass on (averaged SGD,
+    Polyak and Ruppert): w_T - u / T, u the sum of each update's change
+    times the updates before it in the window."""
+    w = {f: [0.0] * C for f in features}
+    bias = [0.0] * C
+    u = ub = None
+    t = 0
+    for e in range(epochs):
+        lr = rate / (1 + e)
+        decay = 1 - lr * l2
+        if average is not None and e == average:
+            u = {f: [0.0] * C for f in features}
+            ub = [0.0] * C
+        for fs, y, _, dw in data:
+            s = list(bias)
+            for f in fs:
+                s = [a + b for a, b in zip(s, w[f])]
+            top = max(s)
+            p = [math.exp(v - top) for v in s]
+            z = sum(p)
+            g = [lr * v / z for v in p]
+            g[y] -= lr
+            if dw != 1:
+                g = [v * dw for v in g]
+            if u is None:
+                bias = [a - d for a, d in zip(bias, g)]
+                for f in fs:
+                    w[f] = [a * decay - d for a, d in zip(w[f], g)]
+                continue
+            ub = [x - t * d for x, d in zip(ub, g)]
+            bias = [a - d for a, d in zip(bias, g)]
+            for f in fs:
+                row = w[f]
+                new = [a * decay - d for a, d in zip(row, g)]
+                u[f] = [x + t * (n - a) for x, n, a in zip(u[f], new, row)]
+                w[f] = new
+            t += 1
+    if u is not None and t:
+        bias = [a - x / t for a, x in zip(bias, ub)]
+        w = {f: [a - x / t for a, x in zip(row, u[f])]
+             for f, row in w.items()}
+    return bias, w
+
+
 class Logistic:
     """Multinomial logistic regression over feature counts: class c's
     score is bias[c] plus weight[f][c] for each known feature occurrence
     f (words.c scores a version 2 file so), posteriors by softmax."""
 
     def __init__(self, docs, epochs, rate, l2, min_docs, prune,
-                 min_sources=1, source_power=0.0, bigrams=True):
+                 min_sources=1, source_power=0.0, bigrams=True,
+                 average=None, orders=1):
         """docs: [(features, class, source group)]. A reply's update
-        weighs n ** -source_power, n the replies of its source group."""
+        weighs n ** -source_power, n the replies of its source group.
+        average: None, or the pass (0-based) from which the weights
+        written are the mean of the weights after every update (averaged
+        SGD); orders: how many models, each trained in its own fixed
+        order, whose weights are averaged."""
         if not bigrams:
             docs = [([f for f in fs if b"+" not in f], c, g)
                     for fs, c, g in docs]
@@ -388,7 +441,6 @@ class Logistic:
         w = {f: [0.0] * C for f, n in df.items()
              if n >= min_docs and (min_sources <= 1 or
                                    len(srcs[f]) >= min_sources)}
-        bias = [0.0] * C
         data = []
         for fs, c, _ in docs:
             self.ndocs[ci[c]] += 1
@@ -396,24 +448,18 @@ class Logistic:
                          hashlib.sha1(b" ".join(fs) + c.encode())
                          .hexdigest(),
                          size[g] ** -source_power if source_power else 1))
-        data.sort(key=lambda d: (d[2], d[1]))
-        for e in range(epochs):
-            lr = rate / (1 + e)
-            decay = 1 - lr * l2
-            for fs, y, _, dw in data:
-                s = list(bias)
-                for f in fs:
-                    s = [a + b for a, b in zip(s, w[f])]
-                top = max(s)
-                p = [math.exp(v - top) for v in s]
-                z = sum(p)
-                g = [lr * v / z for v in p]
-                g[y] -= lr
-                if dw != 1:
-                    g = [v * dw for v in g]
-                bias = [a - d for a, d in zip(bias, g)]
-                for f in fs:
-                    w[f] = [a * decay - d for a, d in zip(w[f], g)]
+        runs = []
+        for k in range(orders):
+            # Order 0 is the order of a single model; order k sorts by a
+            # hash of k and the order-0 key, so every order is fixed.
+            key = (lambda d: (d[2], d[1])) if k == 0 else (
+                lambda d, k=k: (hashlib.sha1(b"%d " % k + d[2].encode())
+                                .hexdigest(), d[1]))
+            runs.append(sgd(sorted(data, key=key), w, C, epochs, rate, l2,
+                            average))
+        bias = [sum(r[0][i] for r in runs) / orders for i in range(C)]
+        w = {f: [sum(r[1][f][i] for r in runs) / orders for i in range(C)]
+             for f in w}
         self.raw = (bias, w)
         self.finish(prune)
 
@@ -572,7 +618,8 @@ def fit(kind, train, opt):
     return Logistic(train, opt["epochs"], opt["rate"], opt["l2"],
                     opt.get("min_docs", 1), 0.0,
                     opt.get("min_sources", 1), opt.get("source_power", 0),
-                    opt.get("bigrams", True))
+                    opt.get("bigrams", True), opt.get("average"),
+                    opt.get("orders", 1))
 
 
 # --cv's settings: (kind, options); codes, prunes and thresholds are
