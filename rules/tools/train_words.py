@@ -27,6 +27,7 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --cv 5       # choose the settings
   train_words.py --replyscan build/replyscan --cv 5 --cv-by row   # the old folds
   train_words.py --replyscan build/replyscan --cv 5 --cv-variants  # vs variants
+  train_words.py --replyscan build/replyscan --flip [--orders 1]  # jitter
 
 --cv's folds group the development rows by source (source_group: one
 page, paste, thread or file), as the later held-back parts were split, so
@@ -994,6 +995,45 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
             file=out)
 
 
+def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
+    """How much the model's answers jitter with a small change of its
+    training set: for source folds 0 and 1 of --cv 5, train on the other
+    folds, and again with 1 % of the development rows (seeds 1, 2, 3) left
+    out too; print how many of the fold's rows (unseen by both) get
+    another no-rules verdict (codes, then the word step), and the total."""
+    import random
+    n = len(dev)
+    feats = [doc_features(e) for e in dev_ex]
+    ex_feats = [(doc_features(e), c, g) for e, c, g in ex_docs]
+    folds, ex_out = cv_folds(5, "source", dev, dev_ex, ex_docs, ex_dev)
+    total = 0
+    for fold in (0, 1):
+        test = [i for i in range(n) if folds[i] == fold]
+        exs = [x for x, o in zip(ex_feats, ex_out) if fold not in o]
+
+        def verdicts(drop):
+            m = Logistic(exs + [(feats[i], c, source_group(src))
+                                for i, (_, c, src) in enumerate(dev)
+                                if folds[i] != fold and i not in drop],
+                         EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
+                         orders=ORDERS)
+            return [final_class(m.predict(feats[i]), nr_ex[i], THRESHOLD,
+                                THRESHOLD_ALONE)[0] for i in test]
+        base = verdicts(set())
+        flips = []
+        for seed in (1, 2, 3):
+            rest = [i for i in range(n) if folds[i] != fold]
+            drop = set(random.Random(seed).sample(rest, n // 100))
+            flips.append(sum(1 for a, b in zip(base, verdicts(drop))
+                             if a != b))
+        total += sum(flips)
+        print("fold %d: %d unseen rows, flips with 1 %% left out (seeds "
+              "1 2 3): %s" % (fold, len(test),
+                              " ".join(str(f) for f in flips)), file=out)
+        out.flush()
+    print("flips: %d (orders %d)" % (total, ORDERS), file=out)
+
+
 def load(replyscan, rules, cv):
     """The training data: (dev, dev_ex, nr_ex, ex_docs, ex_dev). dev: the
     development rows (text, class, source); dev_ex: explain --json of each
@@ -1053,6 +1093,7 @@ def load(replyscan, rules, cv):
 
 
 def main():
+    global ORDERS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
                                                         "replyscan"))
@@ -1072,9 +1113,23 @@ def main():
                     help="with --cv K: the chosen model against variants "
                          "of the word step (nearest replies, thresholds, "
                          "CJK character pairs) on the same folds by source")
+    ap.add_argument("--flip", action="store_true",
+                    help="the flip rate: how many unseen development rows "
+                         "change verdict when 1 %% of the rows leave "
+                         "training (rules/README.md)")
+    ap.add_argument("--orders", type=int, metavar="K",
+                    help="average K orders instead of %d (to compare with "
+                         "--flip or --cv-variants; not for the model file)"
+                         % ORDERS)
     a = ap.parse_args()
+    if a.orders:
+        ORDERS = a.orders
 
-    dev, dev_ex, nr_ex, ex_docs, ex_dev = load(a.replyscan, a.rules, a.cv)
+    dev, dev_ex, nr_ex, ex_docs, ex_dev = load(a.replyscan, a.rules,
+                                               a.cv or a.flip)
+    if a.flip:
+        flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev)
+        return 0
     if a.cv and a.cv_variants:
         cv_variants(a.cv, dev, dev_ex, nr_ex, ex_docs, ex_dev)
         return 0
