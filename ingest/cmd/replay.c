@@ -20,13 +20,21 @@ static void usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: replyscan replay --brokers HOST:PORT --topic TOPIC "
-	    "[--rate N] [-X prop=value]... FILE...\n"
+	    "[--rate N] [--key none|host|file] [-X prop=value]... FILE...\n"
 	    "\n"
 	    "Produce every line of FILE (plain, gzip or zstd; '-' is stdin) "
 	    "as one\n"
 	    "Kafka message.\n"
 	    "  --rate N        at most N lines per second (default: as fast "
 	    "as possible)\n"
+	    "  --key K         the message key: none (default: spread over "
+	    "every\n"
+	    "                  partition), host (the syslog line's host, "
+	    "else the file\n"
+	    "                  name: a host's lines stay in one partition, "
+	    "in order, as\n"
+	    "                  the stateful formats need), file (the file "
+	    "name)\n"
 	    "  -X prop=value   librdkafka producer property (repeatable)\n"
 	    "  --quiet         no progress line\n");
 }
@@ -83,6 +91,7 @@ int rs_cmd_replay(int argc, char **argv)
 	    {"topic", required_argument, NULL, 't'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"key", required_argument, NULL, 'k'},
 	    RS_CLI_OPTS_END,
 	};
 	rs_kafkareplay_conf_t conf;
@@ -91,7 +100,7 @@ int rs_cmd_replay(int argc, char **argv)
 
 	memset(&conf, 0, sizeof(conf));
 	optind = 1;
-	while ((c = rs_cli_getopt(argc, argv, "b:t:r:X:qh", opts, usage,
+	while ((c = rs_cli_getopt(argc, argv, "b:t:r:X:qhk:", opts, usage,
 	                          &status)) > 0) {
 		switch (c) {
 		case 'b':
@@ -114,6 +123,21 @@ int rs_cmd_replay(int argc, char **argv)
 			break;
 		case 'q':
 			conf.quiet = 1;
+			break;
+		case 'k':
+			if (strcmp(optarg, "none") == 0) {
+				conf.key = RS_KAFKAREPLAY_KEY_NONE;
+			} else if (strcmp(optarg, "host") == 0) {
+				conf.key = RS_KAFKAREPLAY_KEY_HOST;
+			} else if (strcmp(optarg, "file") == 0) {
+				conf.key = RS_KAFKAREPLAY_KEY_FILE;
+			} else {
+				fprintf(stderr,
+				        "replyscan: --key %s: expected none, "
+				        "host or file\n",
+				        optarg);
+				goto out;
+			}
 			break;
 		}
 	}

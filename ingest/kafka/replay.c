@@ -3,9 +3,12 @@
  * replay.c - log files into a topic, one message per line; see replay.h.
  *
  * Lines are read with the pipeline's own file source (so gzip, zstd and
- * stdin work as in classify) and produced without a key: librdkafka
- * spreads them over every partition, as a fleet of MTAs would. Lines
- * longer than 16 MiB are not sent and make the run fail.
+ * stdin work as in classify) and produced without a key unless --key
+ * says otherwise: librdkafka spreads them over every partition, as a
+ * fleet of MTAs would. Keyed by log host (or file), the lines of one host
+ * land in one partition in their order, as a host-keyed shipper sends
+ * them, which the stateful formats need. Lines longer than 16 MiB are not
+ * sent and make the run fail.
  */
 #include "kafka/replay.h"
 
@@ -15,6 +18,7 @@
 #include <unistd.h>
 
 #include "files/filesource.h"
+#include "formats/syslog.h"
 #include "util/clock.h"
 
 #define REPLAY_MAX_LINE (16 * 1024 * 1024)
@@ -42,13 +46,34 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
 	}
 }
 
-/* Produce one line, waiting while the local queue is full. */
+size_t rs_kafkareplay_line_key(rs_kafkareplay_key_t mode, const char *source,
+                               const char *line, size_t len, const char **key)
+{
+	rs_syslog_t sl;
+
+	*key = NULL;
+	if (mode == RS_KAFKAREPLAY_KEY_NONE) {
+		return 0;
+	}
+	if (mode == RS_KAFKAREPLAY_KEY_HOST &&
+	    rs_syslog_split(line, len, &sl) == 0 && sl.host.n > 0) {
+		*key = sl.host.p;
+		return sl.host.n;
+	}
+	*key = source != NULL ? source : "-";
+	return strlen(*key);
+}
+
+/* Produce one line (keyed when keylen > 0), waiting while the local queue
+ * is full. */
 static rd_kafka_resp_err_t produce(rd_kafka_t *rk, const char *topic,
-                                   const rs_line_t *line)
+                                   const rs_line_t *line, const char *key,
+                                   size_t keylen)
 {
 	for (;;) {
 		rd_kafka_resp_err_t e = rd_kafka_producev(
 		    rk, RD_KAFKA_V_TOPIC(topic),
+		    RD_KAFKA_V_KEY((void *)key, keylen),
 		    RD_KAFKA_V_VALUE((void *)line->p, line->len),
 		    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
 
@@ -117,6 +142,8 @@ int rs_kafkareplay(const rs_kafkareplay_conf_t *conf)
 		}
 		for (size_t i = 0; i < b.nlines; i++) {
 			rd_kafka_resp_err_t e;
+			const char *key;
+			size_t keylen;
 
 			if (b.lines[i].flags & RS_LINE_OVERSIZED) {
 				oversized++;
@@ -131,7 +158,10 @@ int rs_kafkareplay(const rs_kafkareplay_conf_t *conf)
 					usleep((useconds_t)(wait * 1e6));
 				}
 			}
-			e = produce(rk, conf->topic, &b.lines[i]);
+			keylen = rs_kafkareplay_line_key(conf->key, b.source,
+			                                 b.lines[i].p,
+			                                 b.lines[i].len, &key);
+			e = produce(rk, conf->topic, &b.lines[i], key, keylen);
 			if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
 				fprintf(stderr,
 				        "replyscan: cannot produce to %s: %s\n",

@@ -8,7 +8,7 @@
 #
 #   tests/kafka/integration.sh [BUILD_DIR] [SCENARIO...]
 #
-# Scenarios: e2e metrics crash scaleout broker_restart outage missing_output
+# Scenarios: e2e keyed metrics crash scaleout broker_restart outage missing_output
 # dead_letter reload exactly_once (tests/kafka/exactly_once.sh: kill -9,
 # rebalance, fencing and a broker restart with exactly-once delivery, 0
 # missing and 0 duplicates read committed) secure_run (tests/kafka/
@@ -45,6 +45,24 @@ scenario_e2e() {
 	wait_for "$pid" 120 || return 1
 	compare_topic "$c.expected.json" "$out" e2e exact || return 1
 	committed_sum "$in-g" 20000 e2e || return 1
+}
+
+# Every format, the stateful ones too, replayed keyed by log host (`replay
+# --key host`: a PowerMTA header and its rows, keyed by their file, and a
+# qmail host's `starting delivery` lines and results each stay in one
+# partition, in order): the events equal classify's on the file exactly.
+scenario_keyed() {
+	local c in out pid
+	c=$(corpus_all 20000 29)
+	grep -q '^type,timeLogged' "$c" && grep -q 'starting delivery' "$c" ||
+		{ echo "the corpus lacks a PowerMTA header or qmail start lines"; return 1; }
+	in_out keyed 3 || return 1
+	replay_into "$in" "$c" --key host || return 1
+	run_stage keyed --group "$in-g" --input "$in" --output "$out" --exit-when-idle 4
+	pid=$STAGE
+	wait_for "$pid" 120 || return 1
+	compare_topic "$c.expected.json" "$out" keyed exact || return 1
+	committed_sum "$in-g" 20000 keyed || return 1
 }
 
 # /metrics, /healthz and /readyz of a running stage.
@@ -299,7 +317,7 @@ scenario_posture() {
 # gssapi (Kerberos on Kafka 4.4.0, about 40 s) joined after 6 of 6 runs.
 # old_broker (about 25 s) joined after 4 of 4 runs (one with a first
 # install from Maven).
-all=(e2e metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram gssapi posture outage old_broker)
+all=(e2e keyed metrics crash scaleout broker_restart missing_output dead_letter reload exactly_once secure_run secure_scram gssapi posture outage old_broker)
 if [ $# -gt 0 ]; then
 	all=("$@")
 fi

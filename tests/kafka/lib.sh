@@ -212,6 +212,17 @@ corpus() {
 	echo "$out"
 }
 
+# corpus_all N SEED: the same with every format, the stateful ones too
+# (a PowerMTA header and its rows, qmail's `starting delivery` lines).
+corpus_all() {
+	local n=$1 seed=$2 out=$WORK/corpus-all-$1-$2.log
+	if [ ! -f "$out" ]; then
+		python3 bench/gen_corpus.py --lines "$n" --seed "$seed" --out "$out" >/dev/null
+		$RS classify -q "$out" >"$out.expected.json"
+	fi
+	echo "$out"
+}
+
 # run_stage NAME ARGS...: `replyscan run` in the background with STAGE_ARGS
 # and ARGS, its output and log in WORK/NAME.out and .log, its pid in $STAGE
 # (not a command substitution: the shell must be its parent). A short
