@@ -97,6 +97,10 @@ build/replyscan eval --quiet --min-accuracy 63 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r20.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 71 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r20.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 76.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r21.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 63.5 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r21.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
