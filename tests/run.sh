@@ -101,6 +101,10 @@ build/replyscan eval --quiet --min-accuracy 76.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r21.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 63.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r21.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 66.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r22.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 20 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r22.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
