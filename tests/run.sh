@@ -33,13 +33,13 @@ echo "== posture policy examples"
 build/replyscan posture --check-policy --policy posture/policy.yaml
 
 echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
-build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 84.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 94.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
@@ -47,33 +47,33 @@ build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 72.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 84.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 86 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 84.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 82 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 94 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r11.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r12.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r12.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r13.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r13.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 92 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r14.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 84 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r14.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 94.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r15.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 89 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r15.tsv | tail -n 2
@@ -83,11 +83,11 @@ build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r16.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r17.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 86 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 88 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r17.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r18.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 77 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r18.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r19.tsv | tail -n 2
