@@ -858,6 +858,23 @@ static void test_mailbox_full_any_code(void **state)
 }
 
 /* The provider tag comes first, then the provider's code tag. */
+/*
+ * Overlaps between the rules of one session's rounds (issue 10 review): a
+ * specific rule must keep its text against a broader family rule.
+ */
+static void test_family_overreach(void **state)
+{
+	static const struct tcase cases[] = {
+	    /* KumoMTA's own rule, not the generic missing-extension words. */
+	    {"554 5.6.7 KumoMTA internal: envelope is 8bit, destination does "
+	     "not support SMTPUTF8.",
+	     554, "5.6.7", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_PROTOCOL_ERROR,
+	     RULE, "kumomta.eightbit_unsupported", NULL},
+	};
+
+	run_cases(*state, cases, N(cases));
+}
+
 static void test_provider_code_tags(void **state)
 {
 	static const struct tcase cases[] = {
@@ -1329,6 +1346,7 @@ int main(void)
 	    cmocka_unit_test(test_blocklist_4xx),
 	    cmocka_unit_test(test_mailbox_full_any_code),
 	    cmocka_unit_test(test_provider_code_tags),
+	    cmocka_unit_test(test_family_overreach),
 	};
 	const struct CMUnitTest tables[] = {
 	    cmocka_unit_test(test_enhanced_table),
