@@ -870,6 +870,15 @@ static void test_family_overreach(void **state)
 	     "not support SMTPUTF8.",
 	     554, "5.6.7", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_PROTOCOL_ERROR,
 	     RULE, "kumomta.eightbit_unsupported", NULL},
+	    /* A cause named before the abuse contact keeps its own rule. */
+	    {"421 4.7.0 Try again later, too many connections from your IP. "
+	     "Please contact abuse@example.com",
+	     421, "4.7.0", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONNECTION_LIMIT,
+	     RULE, "generic.connection_limit.wording", NULL},
+	    {"421 Try again later (192.0.2.27). Please contact "
+	     "abuse@corp.mail.ru.",
+	     421, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SENDER_REPUTATION,
+	     RULE, "generic.sender_reputation.deferred_to_abuse", NULL},
 	};
 
 	run_cases(*state, cases, N(cases));
