@@ -879,6 +879,10 @@ static void test_family_overreach(void **state)
 	     "abuse@corp.mail.ru.",
 	     421, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SENDER_REPUTATION,
 	     RULE, "generic.sender_reputation.deferred_to_abuse", NULL},
+	    /* MAIL refused before AUTH: auth_failure, not a sequence error. */
+	    {"503 5.5.4 Error: send AUTH command first.", 503, "5.5.4",
+	     RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_AUTH_FAILURE, RULE,
+	     "generic.auth.auth_command_first", NULL},
 	};
 
 	run_cases(*state, cases, N(cases));
