@@ -883,6 +883,10 @@ static void test_family_overreach(void **state)
 	    {"503 5.5.4 Error: send AUTH command first.", 503, "5.5.4",
 	     RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_AUTH_FAILURE, RULE,
 	     "generic.auth.auth_command_first", NULL},
+	    /* The sender's domain without a usable MX is not bad_domain. */
+	    {"553 5.1.8 Sender domain example.com has no acceptable MX", 553,
+	     "5.1.8", RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_INVALID_SENDER, RULE,
+	     "generic.invalid_sender.sender_domain_no_mail_exchanger", NULL},
 	};
 
 	run_cases(*state, cases, N(cases));
