@@ -887,6 +887,15 @@ static void test_family_overreach(void **state)
 	    {"553 5.1.8 Sender domain example.com has no acceptable MX", 553,
 	     "5.1.8", RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_INVALID_SENDER, RULE,
 	     "generic.invalid_sender.sender_domain_no_mail_exchanger", NULL},
+	    /* The client libraries' own rules keep their texts. */
+	    {"connect ECONNREFUSED 192.0.2.1:25", 0, NULL, RS_STAGE_UNKNOWN,
+	     NULL, RS_CAUSE_NETWORK_CONNECTION, RULE, "client.network.connect",
+	     NULL},
+	    {"read ECONNRESET", 0, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_NETWORK_CONNECTION, RULE, "client.network.lost", NULL},
+	    {"The SMTP server does not support the 8BITMIME extension.", 0,
+	     NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_PROTOCOL_ERROR, RULE,
+	     "client.protocol.mailkit", NULL},
 	};
 
 	run_cases(*state, cases, N(cases));
