@@ -858,6 +858,49 @@ static void test_mailbox_full_any_code(void **state)
 }
 
 /* The provider tag comes first, then the provider's code tag. */
+/*
+ * Overlaps between the rules of one session's rounds (issue 10 review): a
+ * specific rule must keep its text against a broader family rule.
+ */
+static void test_family_overreach(void **state)
+{
+	static const struct tcase cases[] = {
+	    /* KumoMTA's own rule, not the generic missing-extension words. */
+	    {"554 5.6.7 KumoMTA internal: envelope is 8bit, destination does "
+	     "not support SMTPUTF8.",
+	     554, "5.6.7", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_PROTOCOL_ERROR,
+	     RULE, "kumomta.eightbit_unsupported", NULL},
+	    /* A cause named before the abuse contact keeps its own rule. */
+	    {"421 4.7.0 Try again later, too many connections from your IP. "
+	     "Please contact abuse@example.com",
+	     421, "4.7.0", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONNECTION_LIMIT,
+	     RULE, "generic.connection_limit.wording", NULL},
+	    {"421 Try again later (192.0.2.27). Please contact "
+	     "abuse@corp.mail.ru.",
+	     421, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SENDER_REPUTATION,
+	     RULE, "generic.sender_reputation.deferred_to_abuse", NULL},
+	    /* MAIL refused before AUTH: auth_failure, not a sequence error. */
+	    {"503 5.5.4 Error: send AUTH command first.", 503, "5.5.4",
+	     RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_AUTH_FAILURE, RULE,
+	     "generic.auth.auth_command_first", NULL},
+	    /* The sender's domain without a usable MX is not bad_domain. */
+	    {"553 5.1.8 Sender domain example.com has no acceptable MX", 553,
+	     "5.1.8", RS_STAGE_MAIL_FROM, NULL, RS_CAUSE_INVALID_SENDER, RULE,
+	     "generic.invalid_sender.sender_domain_no_mail_exchanger", NULL},
+	    /* The client libraries' own rules keep their texts. */
+	    {"connect ECONNREFUSED 192.0.2.1:25", 0, NULL, RS_STAGE_UNKNOWN,
+	     NULL, RS_CAUSE_NETWORK_CONNECTION, RULE, "client.network.connect",
+	     NULL},
+	    {"read ECONNRESET", 0, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_NETWORK_CONNECTION, RULE, "client.network.lost", NULL},
+	    {"The SMTP server does not support the 8BITMIME extension.", 0,
+	     NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_PROTOCOL_ERROR, RULE,
+	     "client.protocol.mailkit", NULL},
+	};
+
+	run_cases(*state, cases, N(cases));
+}
+
 static void test_provider_code_tags(void **state)
 {
 	static const struct tcase cases[] = {
@@ -1329,6 +1372,7 @@ int main(void)
 	    cmocka_unit_test(test_blocklist_4xx),
 	    cmocka_unit_test(test_mailbox_full_any_code),
 	    cmocka_unit_test(test_provider_code_tags),
+	    cmocka_unit_test(test_family_overreach),
 	};
 	const struct CMUnitTest tables[] = {
 	    cmocka_unit_test(test_enhanced_table),
