@@ -327,7 +327,7 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/dev-r22.tsv", 23, 66.5, 1.0);
 	eval_floor("replies/heldback-r22.tsv", 5, 20.0, 1.0);
 	eval_floor("replies/dev-r23.tsv", 10, 60.0, 1.0);
-	eval_floor("replies/heldback-r23.tsv", 18, 50.0, 1.0);
+	eval_floor("replies/heldback-r23.tsv", 18, 55.5, 1.0);
 	/* Probe sets: texts the rules were written from, regression
 	 * guards, neither development nor held-back (replies/README.md). */
 	eval_floor("replies/probe-r24.tsv", 560, 96.0, 1.0);
