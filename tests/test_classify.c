@@ -857,7 +857,6 @@ static void test_mailbox_full_any_code(void **state)
 	}
 }
 
-/* The provider tag comes first, then the provider's code tag. */
 /*
  * Overlaps between the rules of one session's rounds (issue 10 review): a
  * specific rule must keep its text against a broader family rule.
@@ -901,6 +900,7 @@ static void test_family_overreach(void **state)
 	run_cases(*state, cases, N(cases));
 }
 
+/* The provider tag comes first, then the provider's code tag. */
 static void test_provider_code_tags(void **state)
 {
 	static const struct tcase cases[] = {
