@@ -53,7 +53,7 @@ scenario_e2e() {
 # partition, in order): the events equal classify's on the file exactly.
 scenario_keyed() {
 	local c in out pid
-	c=$(corpus_all 20000 29)
+	c=$(corpus 20000 29 all)
 	grep -q '^type,timeLogged' "$c" && grep -q 'starting delivery' "$c" ||
 		{ echo "the corpus lacks a PowerMTA header or qmail start lines"; return 1; }
 	in_out keyed 3 || return 1

@@ -199,25 +199,23 @@ broker_outage() {
 	log "broker back after $(($(date +%s) - t0)) s"
 }
 
-# corpus N SEED: the path of a classic generated corpus of N lines (made
-# once per run), next to what classify makes of it (PATH.expected.json).
-# Classic: unkeyed replay spreads a stateful format's records (qmail's
-# "starting delivery" line and its result) over partitions (see the README).
+# corpus N SEED [all]: the path of a classic generated corpus of N lines
+# (made once per run), next to what classify makes of it
+# (PATH.expected.json). Classic: unkeyed replay spreads a stateful
+# format's records (qmail's "starting delivery" line and its result) over
+# partitions (see the README). "all": every format, the stateful ones too
+# (a PowerMTA header and its rows, qmail's start lines), for a replay
+# keyed by host.
 corpus() {
-	local n=$1 seed=$2 out=$WORK/corpus-$1-$2.log
-	if [ ! -f "$out" ]; then
-		python3 bench/gen_corpus.py --classic --lines "$n" --seed "$seed" --out "$out" >/dev/null
-		$RS classify -q "$out" >"$out.expected.json"
+	local n=$1 seed=$2 kind=${3:-classic} out flags=(--classic)
+	if [ "$kind" = all ]; then
+		out=$WORK/corpus-all-$n-$seed.log
+		flags=()
+	else
+		out=$WORK/corpus-$n-$seed.log
 	fi
-	echo "$out"
-}
-
-# corpus_all N SEED: the same with every format, the stateful ones too
-# (a PowerMTA header and its rows, qmail's `starting delivery` lines).
-corpus_all() {
-	local n=$1 seed=$2 out=$WORK/corpus-all-$1-$2.log
 	if [ ! -f "$out" ]; then
-		python3 bench/gen_corpus.py --lines "$n" --seed "$seed" --out "$out" >/dev/null
+		python3 bench/gen_corpus.py "${flags[@]}" --lines "$n" --seed "$seed" --out "$out" >/dev/null
 		$RS classify -q "$out" >"$out.expected.json"
 	fi
 	echo "$out"
