@@ -109,6 +109,10 @@ build/replyscan eval --quiet --min-accuracy 60 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r23.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 55.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r23.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r24.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
