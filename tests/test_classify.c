@@ -928,6 +928,9 @@ static void test_localized_overreach(void **state)
 	     "erkannt",
 	     554, "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
 	     "generic.content_spam.backstop", NULL},
+	    {"554 Fehler bei der Verarbeitung: spam", 554, NULL,
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
+	     "generic.words.spam", NULL},
 	    /* A socket's EIO is not pipe(8)'s EX_IOERR status. */
 	    {"lost connection with mx.example.com[192.0.2.1] while receiving "
 	     "the initial server greeting (Input/output error)",
