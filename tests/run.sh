@@ -135,6 +135,8 @@ build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r32.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r33.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r34.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 92.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r35.tsv | tail -n 2
 
