@@ -14,6 +14,9 @@ Training data, and nothing else:
   * the DEVELOPMENT parts of tests/fixtures/replies, listed below by name
     (never a held-back part, and no glob: a new part is added here on
     purpose, or not at all);
+  * the PROBE sets of tests/fixtures/replies (wordings gathered from
+    primary sources, listed below by name), as DATA says (chosen by
+    --cv-data: rules/README.md);
   * every match example of every classifying rule (rules/*.yaml),
     labelled with its rule's class (`replyscan rules examples`).
 
@@ -28,6 +31,18 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --cv 5 --cv-by row   # the old folds
   train_words.py --replyscan build/replyscan --cv 5 --cv-variants  # vs variants
   train_words.py --replyscan build/replyscan --flip [--orders 1]  # jitter
+  train_words.py --replyscan build/replyscan --cv 5 --cv-data - probe group:10
+                                                  # what it trains on
+  train_words.py --replyscan build/replyscan --flip --data probe
+
+--cv-data SPEC... trains the chosen model on other data (a data spec,
+parse_data: the probe sets too, duplicate wordings sharing one weight,
+a source group's or a part's rows capped at a total weight, the rule
+examples weighed otherwise, class weights) against DATA, the data chosen,
+on the same folds by source; its test rows are development rows only,
+and a probe row leaves the training of its own source group's fold and
+of the folds of development rows with its words. --data SPEC puts SPEC in
+DATA's place for --cv, --cv-variants and --flip.
 
 --cv's folds group the development rows by source (source_group: one
 page, paste, thread or file), as the later held-back parts were split, so
@@ -72,14 +87,15 @@ DEV_PARTS = ["dev.tsv", "dev-r6.tsv", "dev-r7.tsv", "dev-r8.tsv", "dev-r9.tsv",
              "dev-r14.tsv", "dev-r15.tsv", "dev-r16.tsv", "dev-r17.tsv",
              "dev-r18.tsv", "dev-r19.tsv", "dev-r20.tsv", "dev-r21.tsv",
              "dev-r22.tsv", "dev-r23.tsv"]
-# The probe sets (tests/fixtures/replies/README.md), which train only when
-# DATA says "probe" (--cv-data decides).
+# The probe sets (tests/fixtures/replies/README.md), which train when DATA
+# says "probe" (--cv-data decided so), by name like the parts above.
 PROBE_PARTS = ["probe-r24.tsv", "probe-r26.tsv", "probe-r27.tsv",
                "probe-r28.tsv", "probe-r29.tsv", "probe-r30.tsv"]
 # What the model trains on and how each training reply weighs (a data
 # spec, data_weights); empty: the development rows and the rule examples,
-# each reply weighing 1. Chosen by --cv-data.
-DATA = ""
+# each reply weighing 1. Chosen by --cv-data (rules/README.md): the probe
+# sets too, every reply weighing 1.
+DATA = "probe"
 
 # Chosen by --cv 5 (folds by source) on the development rows
 # (rules/README.md has the table); NORM below too.
@@ -520,9 +536,7 @@ class Logistic:
                   "examples.\n"
                   "# Format (rules/README.md): class NAME TRAINING_REPLIES "
                   "BIAS; word FEATURE CLASS_INDEX:WEIGHT...\n"
-                  % ", ".join("tests/fixtures/replies/" + p for p in
-                              DEV_PARTS + (PROBE_PARTS if parse_data(DATA)
-                                           .get("probe") else [])))
+                  % trained_on())
         if DATA:
             out.write("# Data (train_words.py DATA): %s\n" % DATA)
         out.write("replyscan-words 2\n")
@@ -538,6 +552,18 @@ class Logistic:
                              for i, v in enumerate(self.w[f]) if v)
             out.write("word %s %s\n" % (f.decode("utf-8", "surrogateescape"),
                                        cells))
+
+
+def trained_on():
+    """The parts trained on, for the model's header comment: one line
+    for the development parts, as before, and the probe sets on a
+    comment line of their own (words.c splits a comment line into fields
+    like any other, and refuses more than one per class and three)."""
+    text = ", ".join("tests/fixtures/replies/" + p for p in DEV_PARTS)
+    if parse_data(DATA).get("probe"):
+        text += ",\n# " + ", ".join("tests/fixtures/replies/" + p
+                                    for p in PROBE_PARTS) + ","
+    return text
 
 
 def stale(have, want):
