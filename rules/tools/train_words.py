@@ -558,7 +558,8 @@ def trained_on():
     """The parts trained on, for the model's header comment: one line
     for the development parts, as before, and the probe sets on a
     comment line of their own (words.c splits a comment line into fields
-    like any other, and refuses more than one per class and three)."""
+    like any other line and refuses one of more fields than classes and
+    three)."""
     text = ", ".join("tests/fixtures/replies/" + p for p in DEV_PARTS)
     if parse_data(DATA).get("probe"):
         text += ",\n# " + ", ".join("tests/fixtures/replies/" + p
@@ -1012,7 +1013,9 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
     right). The variants:
       threshold T          the linear model before the weaker code
                            fallbacks at T (0: instead of them);
-      nearest REP T        the nearest training reply decides first when
+      nearest REP T        the nearest training reply (over "chars": of
+                           the examples and development rows only)
+                           decides first when
                            its cosine is T or more, else the linear model;
                            REP "features" (the model's own: words, pairs,
                            codes) or "chars" (character 4-grams of the
@@ -1039,6 +1042,10 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
     ex_grams = [char_grams(e) for e, _, _ in ex_docs]
     cjk = [cjk_bigrams(e) for e in dev_ex]
     ex_cjk = [cjk_bigrams(e) for e, _, _ in ex_docs]
+    three_cjk = ([fs + x for fs, x in zip(three[0], cjk)],
+                 [fs + x for fs, x in zip(three[1], ex_cjk)],
+                 [fs + cjk_bigrams(e)
+                  for fs, e in zip(three[2], more["probe_ex"])])
     res = [None] * n
     for f in range(k):
         ex_in = [j for j, o in enumerate(ex_out) if f not in o]
@@ -1047,10 +1054,8 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
                          pr_out)
         m = Logistic(train, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
                      orders=ORDERS)
-        mc = Logistic([(ex_feats[j][0] + ex_cjk[j], ex_feats[j][1],
-                        ex_feats[j][2]) for j in ex_in] +
-                      [(feats[i] + cjk[i], dev[i][1],
-                        source_group(dev[i][2])) for i in dev_in],
+        mc = Logistic(assemble(DATA, dev, ex_docs, more, three_cjk, f, folds,
+                               ex_out, pr_out),
                       EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES)
         near_f = Nearest([(t[0], t[1]) for t in train])
         near_c = Nearest([(ex_grams[j], ex_feats[j][1]) for j in ex_in] +
