@@ -14,6 +14,9 @@ Training data, and nothing else:
   * the DEVELOPMENT parts of tests/fixtures/replies, listed below by name
     (never a held-back part, and no glob: a new part is added here on
     purpose, or not at all);
+  * the PROBE sets of tests/fixtures/replies (wordings gathered from
+    primary sources, listed below by name), as DATA says (chosen by
+    --cv-data: rules/README.md);
   * every match example of every classifying rule (rules/*.yaml),
     labelled with its rule's class (`replyscan rules examples`).
 
@@ -28,6 +31,18 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --cv 5 --cv-by row   # the old folds
   train_words.py --replyscan build/replyscan --cv 5 --cv-variants  # vs variants
   train_words.py --replyscan build/replyscan --flip [--orders 1]  # jitter
+  train_words.py --replyscan build/replyscan --cv 5 --cv-data - probe group:10
+                                                  # what it trains on
+  train_words.py --replyscan build/replyscan --flip --data probe
+
+--cv-data SPEC... trains the chosen model on other data (a data spec,
+parse_data: the probe sets too, duplicate wordings sharing one weight,
+a source group's or a part's rows capped at a total weight, the rule
+examples weighed otherwise, class weights) against DATA, the data chosen,
+on the same folds by source; its test rows are development rows only,
+and a probe row leaves the training of its own source group's fold and
+of the folds of development rows with its words. --data SPEC puts SPEC in
+DATA's place for --cv, --cv-variants and --flip.
 
 --cv's folds group the development rows by source (source_group: one
 page, paste, thread or file), as the later held-back parts were split, so
@@ -57,6 +72,7 @@ import argparse
 import hashlib
 import json
 import math
+from operator import add
 import os
 import re
 import subprocess
@@ -71,6 +87,17 @@ DEV_PARTS = ["dev.tsv", "dev-r6.tsv", "dev-r7.tsv", "dev-r8.tsv", "dev-r9.tsv",
              "dev-r14.tsv", "dev-r15.tsv", "dev-r16.tsv", "dev-r17.tsv",
              "dev-r18.tsv", "dev-r19.tsv", "dev-r20.tsv", "dev-r21.tsv",
              "dev-r22.tsv", "dev-r23.tsv", "dev-r24.tsv", "dev-r25.tsv"]
+# The probe sets (tests/fixtures/replies/README.md), which train when DATA
+# says "probe" (--cv-data decided so), by name like the parts above.
+PROBE_PARTS = ["probe-r24.tsv", "probe-r26.tsv", "probe-r27.tsv",
+               "probe-r28.tsv", "probe-r29.tsv", "probe-r30.tsv",
+               "probe-r31.tsv", "probe-r32.tsv", "probe-r33.tsv",
+               "probe-r34.tsv", "probe-r35.tsv"]
+# What the model trains on and how each training reply weighs (a data
+# spec, data_weights); empty: the development rows and the rule examples,
+# each reply weighing 1. Chosen by --cv-data (rules/README.md): the probe
+# sets too, every reply weighing 1.
+DATA = "probe"
 
 # Chosen by --cv 5 (folds by source) on the development rows
 # (rules/README.md has the table); NORM below too.
@@ -386,9 +413,11 @@ def sgd(data, features, C, epochs, rate, l2, average):
             u = {f: [0.0] * C for f in features}
             ub = [0.0] * C
         for fs, y, _, dw in data:
+            # map(add): the same sums in the same order as a
+            # comprehension over zip(), a third faster.
             s = list(bias)
             for f in fs:
-                s = [a + b for a, b in zip(s, w[f])]
+                s = list(map(add, s, w[f]))
             top = max(s)
             p = [math.exp(v - top) for v in s]
             z = sum(p)
@@ -424,12 +453,19 @@ class Logistic:
     def __init__(self, docs, epochs, rate, l2, min_docs, prune,
                  min_sources=1, source_power=0.0, bigrams=True,
                  average=None, orders=1):
-        """docs: [(features, class, source group)]. A reply's update
-        weighs n ** -source_power, n the replies of its source group.
+        """docs: [(features, class, source group)] or [(features, class,
+        source group, weight)]. A reply's update weighs its weight when
+        given (data_weights), else n ** -source_power, n the replies of
+        its source group.
         average: None, or the pass (0-based) from which the weights
         written are the mean of the weights after every update (averaged
         SGD); orders: how many models, each trained in its own fixed
         order, whose weights are averaged."""
+        if docs and len(docs[0]) > 3:
+            given = [d[3] for d in docs]
+            docs = [d[:3] for d in docs]
+        else:
+            given = None
         if not bigrams:
             docs = [([f for f in fs if b"+" not in f], c, g)
                     for fs, c, g in docs]
@@ -451,12 +487,14 @@ class Logistic:
              if n >= min_docs and (min_sources <= 1 or
                                    len(srcs[f]) >= min_sources)}
         data = []
-        for fs, c, _ in docs:
+        for j, (fs, c, g) in enumerate(docs):
             self.ndocs[ci[c]] += 1
+            dw = size[g] ** -source_power if source_power else 1
+            if given is not None:
+                dw = given[j]
             data.append(([f for f in fs if f in w], ci[c],
                          hashlib.sha1(b" ".join(fs) + c.encode())
-                         .hexdigest(),
-                         size[g] ** -source_power if source_power else 1))
+                         .hexdigest(), dw))
         runs = []
         for k in range(orders):
             # Order 0 is the order of a single model; order k sorts by a
@@ -500,7 +538,9 @@ class Logistic:
                   "examples.\n"
                   "# Format (rules/README.md): class NAME TRAINING_REPLIES "
                   "BIAS; word FEATURE CLASS_INDEX:WEIGHT...\n"
-                  % ", ".join("tests/fixtures/replies/" + p for p in DEV_PARTS))
+                  % trained_on())
+        if DATA:
+            out.write("# Data (train_words.py DATA): %s\n" % DATA)
         out.write("replyscan-words 2\n")
         out.write("threshold %g\nthreshold_alone %g\n"
                   % (THRESHOLD, THRESHOLD_ALONE))
@@ -514,6 +554,18 @@ class Logistic:
                              for i, v in enumerate(self.w[f]) if v)
             out.write("word %s %s\n" % (f.decode("utf-8", "surrogateescape"),
                                        cells))
+
+
+def trained_on():
+    """The parts trained on, for the model's header comment: one line
+    for the development parts, as before, and the probe sets on a
+    comment line of their own (words.c skips a comment line whole, so
+    its length does not matter; two lines read better)."""
+    text = ", ".join("tests/fixtures/replies/" + p for p in DEV_PARTS)
+    if parse_data(DATA).get("probe"):
+        text += ",\n# " + ", ".join("tests/fixtures/replies/" + p
+                                    for p in PROBE_PARTS) + ","
+    return text
 
 
 def stale(have, want):
@@ -621,6 +673,128 @@ def cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev):
     return folds, out
 
 
+def parse_data(spec):
+    """A data spec (DATA, --data, --cv-data) as a dict: comma-separated
+    words, each NAME or NAME:VALUE:
+      probe        the probe sets train too, as rows of their own source
+                   groups;
+      dedupe       real rows (development and probe) with the same words
+                   once addresses, hosts, URLs and IDs are placeholders
+                   (COPY_NORM) and the same class share a weight of 1;
+      group:G      a source group's real rows weigh G at most together;
+      part:P       a part's (a dev or probe file's) real rows weigh P at
+                   most together;
+      examples:W   each rule example weighs W (a real row 1);
+      class:A      each class's replies are weighed by (mean class mass /
+                   the class's mass) ** A, at most 10 times;
+    applied in this order; then all weights are scaled to a mean of 1, so
+    the learning rate's scale stays."""
+    out = {}
+    for w in spec.replace(" ", "").split(","):
+        if not w:
+            continue
+        name, _, val = w.partition(":")
+        if name not in ("probe", "dedupe", "group", "part", "examples",
+                        "class"):
+            sys.exit("train_words.py: unknown data word %r" % w)
+        out[name] = float(val) if val else True
+    return out
+
+
+def data_weights(spec, items):
+    """The weight of each training item (features, class, group, kind,
+    part, copy key) under a parsed data spec (parse_data), or None when
+    every item weighs 1."""
+    w = [1.0] * len(items)
+    real = [i for i, it in enumerate(items) if it[3] != "example"]
+
+    def cap(keyf, most):
+        mass = {}
+        for i in real:
+            mass[keyf(items[i])] = mass.get(keyf(items[i]), 0.0) + w[i]
+        for i in real:
+            m = mass[keyf(items[i])]
+            if m > most:
+                w[i] *= most / m
+    if spec.get("dedupe"):
+        n = {}
+        for i in real:
+            k = (items[i][5], items[i][1])
+            n[k] = n.get(k, 0) + 1
+        for i in real:
+            w[i] /= n[(items[i][5], items[i][1])]
+    if spec.get("group"):
+        cap(lambda it: it[2], spec["group"])
+    if spec.get("part"):
+        cap(lambda it: it[4], spec["part"])
+    if "examples" in spec:
+        for i, it in enumerate(items):
+            if it[3] == "example":
+                w[i] *= spec["examples"]
+    if spec.get("class"):
+        mass = {}
+        for i, it in enumerate(items):
+            mass[it[1]] = mass.get(it[1], 0.0) + w[i]
+        mean = sum(mass.values()) / len(mass)
+        for i, it in enumerate(items):
+            w[i] *= min(10.0, (mean / mass[it[1]]) ** spec["class"])
+    if all(x == 1.0 for x in w):
+        return None
+    scale = len(w) / sum(w)
+    return [x * scale for x in w]
+
+
+def all_features(more, dev_ex, ex_docs, norm=None):
+    """The features of the development rows, the rule examples and the
+    probe rows (those only when loaded)."""
+    return ([doc_features(e, norm) for e in dev_ex],
+            [doc_features(e, norm) for e, _, _ in ex_docs],
+            [doc_features(e, norm) for e in more["probe_ex"]])
+
+
+def probe_folds(k, by, folds, more):
+    """Per probe row, the folds whose training must leave it out: its own
+    source group's fold (the same hash as a development row's, so a
+    source shared with development rows is never in its test fold's
+    training) and the folds of development rows with its words (a copy);
+    none by row."""
+    if by == "row":
+        return [frozenset()] * len(more["probe"])
+    return [frozenset([fold_of(source_group(src), k)] +
+                      [folds[i] for i in rows])
+            for (_, _, src, _), rows in zip(more["probe"], more["probe_dev"])]
+
+
+def assemble(spec, dev, ex_docs, more, feats, fold=None, folds=None,
+             ex_out=None, pr_out=None, drop=frozenset(), codes=True):
+    """The training replies [(features, class, group[, weight])] under a
+    data spec (a string, parse_data): the rule examples, the development
+    rows and, with "probe", the probe rows; with fold, those of that fold
+    (and the examples and probe rows it must leave out: ex_out, pr_out)
+    left out; drop: development row indices left out too (--flip)."""
+    spec = parse_data(spec)
+    dev_f, ex_f, pr_f = feats
+    items = []
+    for j, (_, c, g) in enumerate(ex_docs):
+        if fold is None or fold not in ex_out[j]:
+            items.append((ex_f[j], c, g, "example", "rules",
+                          more["ex_key"][j]))
+    for i, (_, c, src) in enumerate(dev):
+        if (fold is None or folds[i] != fold) and i not in drop:
+            items.append((dev_f[i], c, source_group(src), "dev",
+                          more["dev_part"][i], more["dev_key"][i]))
+    if spec.get("probe"):
+        if not more["probe"]:
+            sys.exit("train_words.py: probe rows not loaded")
+        for j, (_, c, src, part) in enumerate(more["probe"]):
+            if fold is None or fold not in pr_out[j]:
+                items.append((pr_f[j], c, source_group(src), "probe", part,
+                              more["probe_key"][j]))
+    w = data_weights(spec, items)
+    return [(without_codes(it[0], codes), it[1], it[2]) +
+            ((w[n],) if w else ()) for n, it in enumerate(items)]
+
+
 def fit(kind, train, opt):
     if kind == "nb":
         return Model(train, opt["alpha"], 1, True)
@@ -647,7 +821,7 @@ CV_THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.7)
 CV_ALONE = (0.05, 0.2)
 
 
-def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
+def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
                    settings=None, codes_opts=(True,), prunes=(0.01,),
                    thresholds=CV_THRESHOLDS, alone=CV_ALONE, out=sys.stdout):
     """k folds over the development rows, by row or by source (cv_folds).
@@ -667,10 +841,12 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
     base = sum(1 for (t, c, _), e in zip(dev, dev_ex) if e["cause"] == c)
     base_nr = sum(1 for (t, c, _), e in zip(dev, nr_ex) if e["cause"] == c)
     folds, ex_out = cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev)
+    pr_out = probe_folds(k, by, folds, more)
     print("cv: %d folds by %s over %d development rows (%d sources; %d of "
           "the %d rule examples leave a fold's training with the rows "
-          "they copy)" % (k, by, n, len({source_group(s) for _, _, s in dev}),
-                          sum(1 for o in ex_out if o), len(ex_docs)),
+          "they copy); data %s" % (
+              k, by, n, len({source_group(s) for _, _, s in dev}),
+              sum(1 for o in ex_out if o), len(ex_docs), DATA or "-"),
           file=out)
     print("rules alone: %d of %d (%.2f %%); codes alone: %d (%.2f %%)"
           % (base, n, 100.0 * base / n, base_nr, 100.0 * base_nr / n),
@@ -682,18 +858,15 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
     rows = []
     for kind, opt in settings:
         norm = opt.get("norm", NORM)
-        all_feats = [doc_features(e, norm) for e in dev_ex]
-        ex_feats = [(doc_features(e, norm), c, g) for e, c, g in ex_docs]
+        three = all_features(more, dev_ex, ex_docs, norm)
         for codes in codes_opts:
-            feats = [without_codes(fs, codes) for fs in all_feats]
+            feats = [without_codes(fs, codes) for fs in three[0]]
             fitted = []
             for f in range(k):
-                train = [(without_codes(fs, codes), c, g)
-                         for (fs, c, g), o in zip(ex_feats, ex_out)
-                         if f not in o]
-                train += [(feats[i], c, source_group(src))
-                          for i, (t, c, src) in enumerate(dev)
-                          if folds[i] != f]
+                train = assemble(DATA, dev, ex_docs, more, three, f, folds,
+                                 ex_out, pr_out, codes=codes)
+                if kind == "nb":
+                    train = [t[:3] for t in train]
                 fitted.append(fit(kind, train, opt))
             for prune in (prunes if kind == "logistic" else (0.0,)):
                 preds = [None] * n
@@ -831,7 +1004,8 @@ def place(verdict, sure, alone):
     return verdict["cause"], "none"
 
 
-def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
+def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
+                out=sys.stdout):
     """--cv-variants: the chosen model (the constants above) against
     variants of the word step, on the same out-of-fold predictions (folds
     by source), each with the pipeline and no_rules figures, the pipeline's
@@ -840,7 +1014,9 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
     right). The variants:
       threshold T          the linear model before the weaker code
                            fallbacks at T (0: instead of them);
-      nearest REP T        the nearest training reply decides first when
+      nearest REP T        the nearest training reply (over "chars": of
+                           the examples and development rows only)
+                           decides first when
                            its cosine is T or more, else the linear model;
                            REP "features" (the model's own: words, pairs,
                            codes) or "chars" (character 4-grams of the
@@ -859,26 +1035,30 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
     they get right and how many the linear model's best class would."""
     n = len(dev)
     folds, ex_out = cv_folds(k, "source", dev, dev_ex, ex_docs, ex_dev)
-    feats = [doc_features(e) for e in dev_ex]
-    ex_feats = [(doc_features(e), c, g) for e, c, g in ex_docs]
+    pr_out = probe_folds(k, "source", folds, more)
+    three = all_features(more, dev_ex, ex_docs)
+    feats = three[0]
+    ex_feats = [(fs, c, g) for fs, (_, c, g) in zip(three[1], ex_docs)]
     grams = [char_grams(e) for e in dev_ex]
     ex_grams = [char_grams(e) for e, _, _ in ex_docs]
     cjk = [cjk_bigrams(e) for e in dev_ex]
     ex_cjk = [cjk_bigrams(e) for e, _, _ in ex_docs]
+    three_cjk = ([fs + x for fs, x in zip(three[0], cjk)],
+                 [fs + x for fs, x in zip(three[1], ex_cjk)],
+                 [fs + cjk_bigrams(e)
+                  for fs, e in zip(three[2], more["probe_ex"])])
     res = [None] * n
     for f in range(k):
         ex_in = [j for j, o in enumerate(ex_out) if f not in o]
         dev_in = [i for i in range(n) if folds[i] != f]
-        train = [ex_feats[j] for j in ex_in] + [
-            (feats[i], dev[i][1], source_group(dev[i][2])) for i in dev_in]
+        train = assemble(DATA, dev, ex_docs, more, three, f, folds, ex_out,
+                         pr_out)
         m = Logistic(train, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
                      orders=ORDERS)
-        mc = Logistic([(ex_feats[j][0] + ex_cjk[j], ex_feats[j][1],
-                        ex_feats[j][2]) for j in ex_in] +
-                      [(feats[i] + cjk[i], dev[i][1],
-                        source_group(dev[i][2])) for i in dev_in],
+        mc = Logistic(assemble(DATA, dev, ex_docs, more, three_cjk, f, folds,
+                               ex_out, pr_out),
                       EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES)
-        near_f = Nearest([(fs, c) for fs, c, _ in train])
+        near_f = Nearest([(t[0], t[1]) for t in train])
         near_c = Nearest([(ex_grams[j], ex_feats[j][1]) for j in ex_in] +
                          [(grams[i], dev[i][1]) for i in dev_in])
         for i in range(n):
@@ -996,7 +1176,64 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
             file=out)
 
 
-def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
+def cv_data(k, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
+            out=sys.stdout):
+    """--cv-data: the chosen model (the constants above) trained on other
+    training data (data specs, parse_data), on the same k folds by source
+    over the development rows, against DATA (the first line). Per spec:
+    the training replies of a fold (mean), pipeline and no_rules (as
+    cross_validate), the rows the word step decided in the no_rules run and
+    its precision there, and per fold the pipeline's and the no_rules
+    run's rows right less DATA's (the noise to beat). Test rows are
+    development rows only; probe rows and rule examples only train."""
+    n = len(dev)
+    folds, ex_out = cv_folds(k, "source", dev, dev_ex, ex_docs, ex_dev)
+    pr_out = probe_folds(k, "source", folds, more)
+    three = all_features(more, dev_ex, ex_docs)
+    feats = three[0]
+    print("cv-data: %d folds by source over %d development rows (%d "
+          "sources), %d probe rows; threshold %g, threshold_alone %g, "
+          "orders %d" % (k, n, len({source_group(s) for _, _, s in dev}),
+                         len(more["probe"]), THRESHOLD, THRESHOLD_ALONE,
+                         ORDERS), file=out)
+    print("data\ttraining\tpipeline\tno_rules\tstep_rows\t"
+          "step_precision\tpipeline per fold\tno_rules per fold", file=out)
+    base = None
+    for spec in [DATA] + [x for x in specs if x != DATA]:
+        preds = [None] * n
+        size = 0
+        for f in range(k):
+            train = assemble(spec, dev, ex_docs, more, three, f, folds,
+                             ex_out, pr_out)
+            size += len(train)
+            m = Logistic(train, EPOCHS, RATE, L2, MIN_DOCS, PRUNE,
+                         MIN_SOURCES, orders=ORDERS)
+            for i in range(n):
+                if folds[i] == f:
+                    preds[i] = m.predict(feats[i])
+        fp = [0] * k
+        fn = [0] * k
+        step = right = 0
+        for i, (_, c, _) in enumerate(dev):
+            got, _ = final_class(preds[i], dev_ex[i], THRESHOLD,
+                                 THRESHOLD_ALONE)
+            fp[folds[i]] += got == c
+            got, by_words = final_class(preds[i], nr_ex[i], THRESHOLD,
+                                        THRESHOLD_ALONE)
+            fn[folds[i]] += got == c
+            step += by_words
+            right += by_words and got == c
+        base = base or (fp, fn)
+        print("%s\t%d\t%.2f\t%.2f\t%d\t%.1f\t%s\t%s" % (
+            spec or "-", size // k, 100.0 * sum(fp) / n,
+            100.0 * sum(fn) / n, step, 100.0 * right / step if step else 0,
+            " ".join("%+d" % (a - b) for a, b in zip(fp, base[0])),
+            " ".join("%+d" % (a - b) for a, b in zip(fn, base[1]))),
+            file=out)
+        out.flush()
+
+
+def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more, out=sys.stdout):
     """How much the model's answers jitter with a small change of its
     training set: for source folds 0 and 1 of --cv 5, train on the other
     folds, and again with 1 % of the development rows (seeds 1, 2, 3) left
@@ -1004,18 +1241,17 @@ def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
     another no-rules verdict (codes, then the word step), and the total."""
     import random
     n = len(dev)
-    feats = [doc_features(e) for e in dev_ex]
-    ex_feats = [(doc_features(e), c, g) for e, c, g in ex_docs]
+    three = all_features(more, dev_ex, ex_docs)
+    feats = three[0]
     folds, ex_out = cv_folds(5, "source", dev, dev_ex, ex_docs, ex_dev)
+    pr_out = probe_folds(5, "source", folds, more)
     total = 0
     for fold in (0, 1):
         test = [i for i in range(n) if folds[i] == fold]
-        exs = [x for x, o in zip(ex_feats, ex_out) if fold not in o]
 
         def verdicts(drop):
-            m = Logistic(exs + [(feats[i], c, source_group(src))
-                                for i, (_, c, src) in enumerate(dev)
-                                if folds[i] != fold and i not in drop],
+            m = Logistic(assemble(DATA, dev, ex_docs, more, three, fold,
+                                  folds, ex_out, pr_out, drop),
                          EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
                          orders=ORDERS)
             return [final_class(m.predict(feats[i]), nr_ex[i], THRESHOLD,
@@ -1032,20 +1268,31 @@ def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, out=sys.stdout):
               "1 2 3): %s" % (fold, len(test),
                               " ".join(str(f) for f in flips)), file=out)
         out.flush()
-    print("flips: %d (orders %d)" % (total, ORDERS), file=out)
+    print("flips: %d (orders %d, data %s)" % (total, ORDERS, DATA or "-"),
+          file=out)
 
 
-def load(replyscan, rules, cv):
-    """The training data: (dev, dev_ex, nr_ex, ex_docs, ex_dev). dev: the
+def load(replyscan, rules, cv, probes=False):
+    """The training data: (dev, dev_ex, nr_ex, ex_docs, ex_dev, more). dev: the
     development rows (text, class, source); dev_ex: explain --json of each
     (rules without words.model); nr_ex: the same with no wording rule
     (only for cv, else None); ex_docs: each rule example's (explain
     --json answer, class, group), the group its rule ("rule:ID") or, for an example with
     the same words as development rows, the first such row's source
-    group; ex_dev: per example, the indices of those rows."""
+    group; ex_dev: per example, the indices of those rows. more: a dict,
+    dev_part (each development row's file), probe (with probes: each probe
+    row's (text, class, source, file)), probe_ex (their explain --json),
+    probe_dev (per probe row, the development rows with its words), and
+    dev_key, ex_key, probe_key (each reply's words with COPY_NORM)."""
     dev = []
+    dev_part = []
     for part in DEV_PARTS:
-        dev += read_tsv(os.path.join(REPLIES, part))
+        rows = read_tsv(os.path.join(REPLIES, part))
+        dev += rows
+        dev_part += [part] * len(rows)
+    probe = []
+    for part in (PROBE_PARTS if probes else []):
+        probe += [r + (part,) for r in read_tsv(os.path.join(REPLIES, part))]
     tmp = rules_copy(rules)
     try:
         out = run([replyscan, "rules", "examples", tmp])
@@ -1056,7 +1303,8 @@ def load(replyscan, rules, cv):
                 examples.append((cols[0], cols[1],
                                  cols[2] if len(cols) > 2 else ""))
         ex = explain_all(replyscan, tmp, [t for t, _, _ in dev] +
-                         [t for t, _, _ in examples])
+                         [t for t, _, _ in examples] +
+                         [r[0] for r in probe])
         nr_ex = None
         if cv:
             nr = tempfile.mkdtemp(prefix="train_words.")
@@ -1090,11 +1338,17 @@ def load(replyscan, rules, cv):
         ex_dev.append(rows)
         g = source_group(dev[rows[0]][2]) if rows else "rule:" + rule
         ex_docs.append((e, c, g))
-    return dev, dev_ex, nr_ex, ex_docs, ex_dev
+    probe_ex = ex[len(dev) + len(examples):]
+    more = {"dev_part": dev_part, "probe": probe, "probe_ex": probe_ex,
+            "probe_dev": [by_words.get(key(e), []) for e in probe_ex],
+            "dev_key": [key(e) for e in dev_ex],
+            "ex_key": [key(e) for e, _, _ in ex_docs],
+            "probe_key": [key(e) for e in probe_ex]}
+    return dev, dev_ex, nr_ex, ex_docs, ex_dev, more
 
 
 def main():
-    global ORDERS
+    global ORDERS, DATA
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
                                                         "replyscan"))
@@ -1122,28 +1376,46 @@ def main():
                     help="average K orders instead of %d (to compare with "
                          "--flip or --cv-variants; not for the model file)"
                          % ORDERS)
+    ap.add_argument("--data", metavar="SPEC",
+                    help="train on SPEC instead of %r (a data spec: "
+                         "probe, dedupe, group:G, part:P, examples:W, "
+                         "class:A, comma-separated; '-' for none) with "
+                         "--cv, --cv-variants, --flip; not for the model "
+                         "file" % (DATA or "-"))
+    ap.add_argument("--cv-data", nargs="+", metavar="SPEC",
+                    help="with --cv K: the chosen model trained on each "
+                         "data SPEC against today's data, on the same "
+                         "folds by source")
     a = ap.parse_args()
     if a.orders:
         ORDERS = a.orders
+    if a.data is not None:
+        DATA = "" if a.data == "-" else a.data
+    specs = ["" if x == "-" else x for x in a.cv_data or []]
+    for x in specs + [DATA]:
+        parse_data(x)
+    probes = any(parse_data(x).get("probe") for x in specs + [DATA])
 
-    dev, dev_ex, nr_ex, ex_docs, ex_dev = load(a.replyscan, a.rules,
-                                               a.cv or a.flip)
+    dev, dev_ex, nr_ex, ex_docs, ex_dev, more = load(
+        a.replyscan, a.rules, a.cv or a.flip, probes)
     if a.flip:
-        flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev)
+        flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
+        return 0
+    if a.cv and a.cv_data:
+        cv_data(a.cv, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
         return 0
     if a.cv and a.cv_variants:
-        cv_variants(a.cv, dev, dev_ex, nr_ex, ex_docs, ex_dev)
+        cv_variants(a.cv, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
         return 0
     if a.cv:
-        cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev)
+        cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
+                       more)
         return 0
-    docs = [(doc_features(e), c, g) for e, c, g in ex_docs]
-    docs += [(doc_features(e), c, source_group(src))
-             for e, (_, c, src) in zip(dev_ex, dev)]
+    docs = assemble(DATA, dev, ex_docs, more,
+                    all_features(more, dev_ex, ex_docs), codes=CODES)
     if not BIGRAMS:
-        docs = [([f for f in fs if b"+" not in f], c, g)
-                for fs, c, g in docs]
-    docs = [(without_codes(fs, CODES), c, g) for fs, c, g in docs]
+        docs = [([f for f in d[0] if b"+" not in f],) + d[1:]
+                for d in docs]
     m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
                  orders=ORDERS)
     import io
