@@ -904,7 +904,8 @@ static void test_family_overreach(void **state)
  * Today's rounds against texts they were not written for (review28): the
  * localized families must not take English words that contain theirs, a
  * time-bound recipient limit, or a cause named after a generic opening; the
- * delivery-command status texts must not take a socket error.
+ * delivery-command status texts must not take a socket error, nor Spamhaus's
+ * zone names a receiver's own list.
  */
 static void test_localized_overreach(void **state)
 {
@@ -950,9 +951,16 @@ static void test_localized_overreach(void **state)
 		    "\xe9\x82\xae\xe7\xae\xb1\xe6\x97\xa0\xe6\x95\x88",
 	    .code = 550};
 
+	/* A receiver's own "policy blocklist" is not Spamhaus's PBL. */
+	const struct tcase own_list = {
+	    .text = "554 5.7.1 Rejected: your IP is on our policy blocklist",
+	    .code = 554};
+
 	run_cases(f, cases, N(cases));
 	classify(f, &sender, &v);
 	assert_int_not_equal(v.cause, RS_CAUSE_USER_UNKNOWN);
+	classify(f, &own_list, &v);
+	assert_int_not_equal(v.cause, RS_CAUSE_BLOCKLIST);
 }
 
 /* The provider tag comes first, then the provider's code tag. */
