@@ -218,6 +218,32 @@ static void test_missing_is_no_model(void **state)
 	assert_string_equal(r.rule_id, "");
 }
 
+/* A comment line is skipped before it is split into fields: the
+ * generated header lists every training part, more words than a line
+ * of fields may have (at most one count per class, and three). */
+static void test_long_comment(void **state)
+{
+	char path[64], err[256], model[4096];
+	rs_words_t *m = NULL;
+	size_t n = 0;
+
+	(void)state;
+	n += (size_t)snprintf(model + n, sizeof(model) - n, "  # Trained on:");
+	for (int i = 0; i < 60; i++) {
+		n +=
+		    (size_t)snprintf(model + n, sizeof(model) - n,
+		                     " tests/fixtures/replies/dev-r%d.tsv,", i);
+	}
+	assert_true(n + sizeof(small_model2) < sizeof(model));
+	snprintf(model + n, sizeof(model) - n, "\n%s", small_model2);
+	write_model(path, sizeof(path), model);
+	assert_int_equal(rs_words_load(path, &m, err, sizeof(err)), 0);
+	unlink(path);
+	assert_non_null(m);
+	assert_int_equal(rs_words_nfeatures(m), 5);
+	rs_words_destroy(m);
+}
+
 /* The posterior of class 0 over two classes of equal prior, from the
  * log-likelihoods worked out by hand. */
 static double posterior2(double l0, double l1)
@@ -546,6 +572,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_missing_is_no_model),
+	    cmocka_unit_test(test_long_comment),
 	    cmocka_unit_test(test_score),
 	    cmocka_unit_test(test_score_logistic),
 	    cmocka_unit_test(test_score_codes),

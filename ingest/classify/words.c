@@ -920,7 +920,13 @@ static int parse_line(load_state_t *st, rs_words_t *m, char *line)
 	char *tok[MAX_CLASSES + 3];
 	int ntok = 0;
 	char *save = NULL;
+	const char *first = line + strspn(line, " \t\r\n");
 
+	/* A comment is skipped before it is split: its words are no fields
+	 * (the generated header lists every training part). */
+	if (*first == '#' || *first == '\0') {
+		return 0;
+	}
 	for (char *t = strtok_r(line, " \t\r\n", &save); t != NULL;
 	     t = strtok_r(NULL, " \t\r\n", &save)) {
 		if (ntok == (int)(sizeof(tok) / sizeof(tok[0]))) {
@@ -930,7 +936,7 @@ static int parse_line(load_state_t *st, rs_words_t *m, char *line)
 		}
 		tok[ntok++] = t;
 	}
-	if (ntok == 0 || tok[0][0] == '#') {
+	if (ntok == 0) {
 		return 0;
 	}
 	if (!st->have_header) {
