@@ -226,7 +226,7 @@ int rs_cmd_eval(int argc, char **argv)
 		}
 		if (rs_paste_classify(
 			rules, scratch, line, (size_t)(tab - line),
-			RS_STAGE_UNSPECIFIED, NULL, &rec, &v) < 0) {
+			RS_STAGE_UNSPECIFIED, NULL, &rec, &v, NULL) < 0) {
 			fprintf(stderr, "replyscan: classifier failed\n");
 			rc = RS_EXIT_FAILURE;
 			goto out;
