@@ -38,6 +38,10 @@ static void usage(FILE *out)
 	    "logged or\n"
 	    "inferred stage agrees. Exit status 1 when a figure misses one "
 	    "of these bounds.\n"
+	    "A TEXT that is a whole MTA log line is read by its format's "
+	    "parser, as\n"
+	    "`explain` and the pipeline read it; any other TEXT as a bare "
+	    "reply.\n"
 	    "  --quiet  leave out the misclassified rows\n");
 }
 

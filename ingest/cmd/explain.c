@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd/explain.c - `replyscan explain "TEXT"`: what one SMTP reply means,
+ * cmd/explain.c - `replyscan explain "TEXT"`: what one SMTP reply (bare,
+ * or in a whole MTA log line, read by its format's parser) means,
  * whether it is temporary, at which stage, which rule said so and what to
  * do about it; --json for scripts.
  */
