@@ -105,6 +105,10 @@ struct log_case {
 #define PF_EXPIRED                                                             \
 	"Jul 10 13:39:13 srv24-s-st postfix/qmgr[3043]: EC1ECDF0510: "         \
 	"from=<user6@start-cbs.ru>, status=expired, returned to sender"
+#define PF_LOOP                                                                \
+	"Jan  1 00:00:00 host postfix/smtp[1]: 76EB0D13: "                     \
+	"to=<user@example.com>, relay=none, delay=1, status=bounced (mail "    \
+	"for mail.example.com loops back to myself)"
 #define EXIM_MAIN                                                              \
 	"2012-02-13 15:02:02 1RwtdJ-0000Ac-Ch ** "                             \
 	"lqkwrzreonkhhtql@terraoil.ru "                                        \
@@ -215,6 +219,15 @@ static const struct log_case log_cases[] = {
     {"exim/exim-2012.log", EXIM_MAIN, sizeof("2012-02-13 15:02:02 ") - 1,
      "exim", "553 We do not relay without RFC2554 authentication.",
      RS_STAGE_RCPT_TO, RS_CAUSE_RELAY_DENIED},
+    /* Postfix's delivery record alone: from its queue id, from "to=". */
+    {"postfix/logwatch-msgonly.log", PF_LOOP,
+     STAMP("host") + sizeof("postfix/smtp[1]: ") - 1, "postfix",
+     "mail for mail.example.com loops back to myself", RS_STAGE_UNKNOWN,
+     RS_CAUSE_ROUTING_ERROR},
+    {"postfix/logwatch-msgonly.log", PF_LOOP,
+     STAMP("host") + sizeof("postfix/smtp[1]: 76EB0D13: ") - 1, "postfix",
+     "mail for mail.example.com loops back to myself", RS_STAGE_UNKNOWN,
+     RS_CAUSE_ROUTING_ERROR},
     {"sendmail/forums.log", SENDMAIL, STAMP("infraportal.stfc.ac.uk"),
      "sendmail",
      "454 4.7.1 <postmaster@infraportal.stfc.ac.uk>: Relay access denied",
@@ -320,6 +333,14 @@ static void test_reply_path(void **state)
 	     "<smtp@example.com>: Relay access denied; "
 	     "from=<john@example.com> to=<smtp@example.org> proto=SMTP "
 	     "helo=<198.51.100.17>",
+	     RS_CAUSE_RELAY_DENIED},
+	    /* Sendmail's delivery record alone (sendmail/forums.log's
+	     * line from "to=" on): "stat=", so not Postfix's record. */
+	    {NULL,
+	     "to=postmaster, delay=00:59:37, xdelay=00:00:03, mailer=relay, "
+	     "pri=234149, relay=csf-mail.rl.ac.uk [130.246.180.28], "
+	     "dsn=4.7.1, stat=Deferred: 454 4.7.1 "
+	     "<postmaster@infraportal.stfc.ac.uk>: Relay access denied",
 	     RS_CAUSE_RELAY_DENIED},
 	    /* A wrapper the reply format knows, without the program tag
 	     * that would make it a log line. */

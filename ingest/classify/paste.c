@@ -26,14 +26,23 @@ static int paste_is_failure(const rs_record_t *rec)
 /*
  * What a log line pasted without its first fields gets in front of it, in
  * turn, when it is not read as it stands: people paste the message part
- * of a syslog line ("postfix/smtp[123]: QID: to=<..>, ... status=...")
- * or an Exim main log line from its message id on. The stamps are
- * placeholders; the formats alone decide whether the line is theirs, and
- * nothing the classifier reads (reply, codes, stage, MX) comes from them.
+ * of a syslog line ("postfix/smtp[123]: QID: to=<..>, ... status=..."),
+ * an Exim main log line from its message id on, or Postfix's delivery
+ * record alone ("QID: to=<..>, relay=.., dsn=.., status=bounced (...)" or
+ * from "to=" on). The stamps, host, program and queue id are placeholders
+ * (the "msgonly" fixtures of tests/fixtures/postfix carry the same kind);
+ * the formats alone decide whether the line is theirs (a Sendmail record,
+ * "stat=", is not Postfix's), and nothing the classifier reads (reply,
+ * codes, stage, MX) comes from a placeholder.
  */
 static const char *const paste_stamps[] = {
-    "", "Jan  1 00:00:00 paste ", /* RFC 3164 stamp and host */
-    "2000-01-01 00:00:00 ",       /* Exim main log stamp */
+    "",
+    "Jan  1 00:00:00 paste ", /* RFC 3164 stamp and host */
+    "2000-01-01 00:00:00 ",   /* Exim main log stamp */
+    /* Postfix's delivery record pasted from its queue id, or from "to=":
+     * only Postfix's parser reads it, and only with its "status=". */
+    "Jan  1 00:00:00 paste postfix/smtp[0]: ",
+    "Jan  1 00:00:00 paste postfix/smtp[0]: 00000: ",
 };
 
 #define PASTE_NSTAMPS (sizeof(paste_stamps) / sizeof(paste_stamps[0]))

@@ -8,8 +8,9 @@
  * wrapper the reply format knows ("host X[ip] said: ..."), or a whole MTA
  * log line (a Postfix "status=deferred (...)" line, an Exim "**" line).
  * The text is offered first to the formats auto-detection tries (one line
- * alone: no prescan state, no options); when one of them reads it as a
- * failure (deferred, bounced or expired) with a reply or a failure text,
+ * alone: no prescan state, no options; again behind placeholder first
+ * fields when it was pasted without them, paste.c); when one of them reads it
+ * as a failure (deferred, bounced or expired) with a reply or a failure text,
  * that record is classified as the pipeline classifies it: the reply the
  * parser extracted, its codes, the stage the log proves and the MX host.
  * Anything else (no format takes the line, it skips or cannot read it, a
