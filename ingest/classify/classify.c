@@ -1022,3 +1022,12 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 	infer_stage_late(rules, scratch, in, out);
 	return 0;
 }
+
+int rs_classify_record(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
+                       const rs_record_t *rec, rs_verdict_t *out)
+{
+	rs_classify_in_t in;
+
+	rs_classify_in_from_record(&in, rec);
+	return rs_classify(rules, scratch, &in, out);
+}

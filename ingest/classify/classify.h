@@ -92,6 +92,15 @@ int rs_classify(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
                 const rs_classify_in_t *in, rs_verdict_t *out);
 
 /*
+ * Classify a parsed record: its reply text, codes, logged stage and MX
+ * host (rs_classify_in_from_record). This is the record->verdict step of
+ * the pipeline's workers and of a pasted text (classify/paste.h), so the
+ * two read a record one way. Returns 0, or -1 if Hyperscan failed.
+ */
+int rs_classify_record(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
+                       const rs_record_t *rec, rs_verdict_t *out);
+
+/*
  * Provider id ("google", "microsoft", ...) for an MX host name by suffix
  * (providers.yaml), or NULL. Case-insensitive; a trailing dot is ignored;
  * the longest suffix on a label boundary wins.

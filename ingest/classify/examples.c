@@ -42,14 +42,17 @@ static int check_example(const rs_rules_t *rules, rs_rules_scratch_t *scratch,
 {
 	rs_verdict_t v;
 	rs_record_t rec;
+	char arena[8192]; /* for a log line whose parser decodes JSON */
 	size_t rule_index = (size_t)(rule - rules->rules);
 	int matched = 0;
 	char quoted[160];
 
 	memset(&rec, 0, sizeof(rec));
+	rec.arena = arena;
+	rec.arena_cap = sizeof(arena);
 	quote_text(quoted, sizeof(quoted), ex->text, ex->text_len);
 	if (rs_paste_classify(rules, scratch, ex->text, ex->text_len, ex->stage,
-	                      ex->mx, &rec, &v) != 0) {
+	                      ex->mx, &rec, &v, NULL) != 0) {
 		snprintf(msg, msg_size,
 		         "%s:%u: rule '%s': the example \"%s\" cannot be "
 		         "scanned.",

@@ -38,6 +38,10 @@ static void usage(FILE *out)
 	    "logged or\n"
 	    "inferred stage agrees. Exit status 1 when a figure misses one "
 	    "of these bounds.\n"
+	    "A TEXT that is a whole MTA log line is read by its format's "
+	    "parser, as\n"
+	    "`explain` and the pipeline read it; any other TEXT as a bare "
+	    "reply.\n"
 	    "  --quiet  leave out the misclassified rows\n");
 }
 
@@ -226,7 +230,7 @@ int rs_cmd_eval(int argc, char **argv)
 		}
 		if (rs_paste_classify(
 			rules, scratch, line, (size_t)(tab - line),
-			RS_STAGE_UNSPECIFIED, NULL, &rec, &v) < 0) {
+			RS_STAGE_UNSPECIFIED, NULL, &rec, &v, NULL) < 0) {
 			fprintf(stderr, "replyscan: classifier failed\n");
 			rc = RS_EXIT_FAILURE;
 			goto out;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * cmd/explain.c - `replyscan explain "TEXT"`: what one SMTP reply means,
+ * cmd/explain.c - `replyscan explain "TEXT"`: what one SMTP reply (bare,
+ * or in a whole MTA log line, read by its format's parser) means,
  * whether it is temporary, at which stage, which rule said so and what to
  * do about it; --json for scripts.
  */
@@ -12,6 +13,7 @@
 #include "util/buf.h"
 #include "classify/paste.h"
 #include "classify/words.h"
+#include "formats/reply.h"
 #include "cmd/cli.h"
 #include "cmd/cmd.h"
 #include "event/event.h"
@@ -29,6 +31,16 @@ static void usage(FILE *out)
 	    "  replyscan explain \"421 4.7.0 Not allowed\"\n"
 	    "  replyscan explain \"host mx.example[203.0.113.25] refused to "
 	    "talk to me: 421 4.7.0 Not allowed\"\n"
+	    "A whole MTA log line (Postfix, Exim, Sendmail, qmail, OpenSMTPD, "
+	    "KumoMTA,\n"
+	    "Haraka ...) is read by that format's parser, as `classify` reads "
+	    "it: the\n"
+	    "reply it extracts, its codes, the stage the log names and the MX "
+	    "host are\n"
+	    "classified, and the format and the extracted reply are shown "
+	    "(JSON:\n"
+	    "\"format\", \"extracted_reply\"). Any other text is read as a "
+	    "bare reply.\n"
 	    "Several TEXT arguments are explained one after the other; '-' "
 	    "reads one\n"
 	    "reply per line from stdin. The learned word evidence (the word "
@@ -102,12 +114,20 @@ static void explain_words_text(const rs_verdict_t *v,
 /* Print one explanation in plain words. */
 static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
                          const rs_words_result_t *w, int have_model,
-                         const char *text, size_t len)
+                         const rs_format_t *fmt, const char *text, size_t len)
 {
+	int from_log = fmt != &rs_reply_format;
 	const char *perm = rs_classify_permanence(
 	    rec->reply_code, rec->enhanced_code.p, rec->enhanced_code.n);
 
 	printf("reply:       %.*s\n", (int)len, text);
+	if (from_log) {
+		printf("format:      %s (a log line: its parser's reply is "
+		       "what was classified, as the pipeline does)\n",
+		       fmt->name);
+		printf("extracted:   %.*s\n", (int)rec->reply_text.n,
+		       rec->reply_text.p ? rec->reply_text.p : "");
+	}
 	printf("class:       %s\n", rs_taxonomy_cause_name(v->cause));
 	printf("meaning:     %s\n", rs_taxonomy_cause_meaning(v->cause));
 	if (strcmp(perm, "temporary") == 0) {
@@ -120,8 +140,10 @@ static void explain_text(const rs_record_t *rec, const rs_verdict_t *v,
 		printf("temporary:   unknown - no SMTP reply code\n");
 	}
 	if (rec->stage != RS_STAGE_UNKNOWN) {
-		printf("stage:       %s (the text says so)\n",
-		       rs_taxonomy_stage_name(rec->stage));
+		printf("stage:       %s (%s)\n",
+		       rs_taxonomy_stage_name(rec->stage),
+		       from_log ? "from the log: the line names the command"
+		                : "the text says so");
 	} else if (v->stage_source == RS_STAGE_SOURCE_REPLY_WORDING) {
 		printf("stage:       %s (inferred from the reply's wording; "
 		       "the text does not name the command)\n",
@@ -229,8 +251,8 @@ static void json_words(rs_buf_t *b, const rs_verdict_t *v,
 /* Print one explanation as a JSON object. */
 static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
                          const rs_words_result_t *w, int have_model,
-                         const char *norm, size_t norm_len, const char *text,
-                         size_t len)
+                         const char *norm, size_t norm_len,
+                         const rs_format_t *fmt, const char *text, size_t len)
 {
 	rs_buf_t b = {0};
 	const char *perm = rs_classify_permanence(
@@ -238,6 +260,9 @@ static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
 	const char *s;
 
 	json_field(&b, "{\"reply\":", text, len);
+	json_field(&b, ",\"format\":", fmt->name, strlen(fmt->name));
+	json_field(&b, ",\"extracted_reply\":", rec->reply_text.p,
+	           rec->reply_text.n);
 	s = rs_taxonomy_cause_name(v->cause);
 	json_field(&b, ",\"cause\":", s, strlen(s));
 	s = rs_taxonomy_cause_meaning(v->cause);
@@ -349,6 +374,7 @@ int rs_cmd_explain(int argc, char **argv)
 			size_t len = strlen(argv[i]);
 			rs_verdict_t v;
 			rs_words_result_t w;
+			const rs_format_t *fmt;
 			const char *norm;
 			size_t norm_len;
 
@@ -366,7 +392,7 @@ int rs_cmd_explain(int argc, char **argv)
 			}
 			if (rs_paste_classify(rules, scratch, text, len,
 			                      RS_STAGE_UNSPECIFIED, mx, &rec,
-			                      &v) < 0) {
+			                      &v, &fmt) < 0) {
 				fprintf(stderr,
 				        "replyscan: classifier failed\n");
 				rc = RS_EXIT_FAILURE;
@@ -378,14 +404,14 @@ int rs_cmd_explain(int argc, char **argv)
 			               rec.enhanced_code.n, 1, &w);
 			if (json) {
 				explain_json(&rec, &v, &w, have_model, norm,
-				             norm_len, text, len);
+				             norm_len, fmt, text, len);
 				shown++;
 			} else {
 				if (shown > 0) {
 					printf("\n");
 				}
-				explain_text(&rec, &v, &w, have_model, text,
-				             len);
+				explain_text(&rec, &v, &w, have_model, fmt,
+				             text, len);
 				shown++;
 			}
 		} while (from_stdin);

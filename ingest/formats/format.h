@@ -209,6 +209,10 @@ const rs_format_t *rs_format_auto(void);
  * unknown. */
 const rs_format_t *rs_format_find(const char *name, size_t n);
 
+/* The format whose parser writes records of mta (rec->mta); NULL for
+ * none. */
+const rs_format_t *rs_format_of_mta(rs_mta_t mta);
+
 /* Formats in table order; index 0 is "auto". */
 size_t rs_format_count(void);
 const rs_format_t *rs_format_at(size_t i);

@@ -208,6 +208,16 @@ const rs_format_t *rs_format_find(const char *name, size_t n)
 	return NULL;
 }
 
+const rs_format_t *rs_format_of_mta(rs_mta_t mta)
+{
+	for (size_t i = 1; i < NFORMATS; i++) {
+		if (formats[i]->mta == mta) {
+			return formats[i];
+		}
+	}
+	return NULL;
+}
+
 size_t rs_format_count(void)
 {
 	return NFORMATS;

@@ -350,7 +350,6 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 	for (size_t i = 0; i < batch->nlines; i++) {
 		const rs_line_t *line = &batch->lines[i];
 		rs_logline_t ll;
-		rs_classify_in_t in;
 		rs_verdict_t verdict;
 		const char *why = NULL;
 		rs_parse_result_t res;
@@ -408,9 +407,8 @@ void rs_pipeline_process(rs_worker_t *w, rs_batch_t *batch)
 		 * complaint is no SMTP reply: neither is classified. */
 		if ((rec->status != RS_STATUS_SENT || per_line) &&
 		    rec->status != RS_STATUS_FEEDBACK) {
-			rs_classify_in_from_record(&in, rec);
-			if (rs_classify(w->rules, w->scratch, &in, &verdict) <
-			    0) {
+			if (rs_classify_record(w->rules, w->scratch, rec,
+			                       &verdict) < 0) {
 				add_bad(batch, i, "classifier failed");
 				continue;
 			}
