@@ -26,6 +26,7 @@
 #include "classify/classify.h"
 #include "formats/smtpreply.h"
 #include "classify/rules.h"
+#include "testutil.h"
 
 /* A loaded set and one scratch, shared by a group's tests. */
 struct fixture {
@@ -37,21 +38,11 @@ struct fixture {
 static int load_fixture(void **state, const char *dir)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[1024];
 
 	if (f == NULL) {
 		return -1;
 	}
-	f->rules = rs_rules_load(dir, err, sizeof(err));
-	if (f->rules == NULL) {
-		print_error("%s\n", err);
-		free(f);
-		return -1;
-	}
-	f->scratch = rs_rules_scratch_new(f->rules, err, sizeof(err));
-	if (f->scratch == NULL) {
-		print_error("%s\n", err);
-		rs_rules_destroy(f->rules);
+	if (rs_test_rules_open(dir, &f->rules, &f->scratch) != 0) {
 		free(f);
 		return -1;
 	}

@@ -41,21 +41,11 @@ struct fixture {
 static int group_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[1024];
 
 	if (f == NULL) {
 		return -1;
 	}
-	f->rules = rs_rules_load(RS_RULES_DIR, err, sizeof(err));
-	if (f->rules == NULL) {
-		print_error("%s\n", err);
-		free(f);
-		return -1;
-	}
-	f->scratch = rs_rules_scratch_new(f->rules, err, sizeof(err));
-	if (f->scratch == NULL) {
-		print_error("%s\n", err);
-		rs_rules_destroy(f->rules);
+	if (rs_test_rules_open(RS_RULES_DIR, &f->rules, &f->scratch) != 0) {
 		free(f);
 		return -1;
 	}

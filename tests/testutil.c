@@ -105,6 +105,26 @@ void rs_test_fixture_free(rs_test_fixture_t *f)
 	memset(f, 0, sizeof(*f));
 }
 
+int rs_test_rules_open(const char *dir, rs_rules_t **rules,
+                       rs_rules_scratch_t **scratch)
+{
+	char err[1024];
+
+	*rules = rs_rules_load(dir, err, sizeof(err));
+	if (*rules == NULL) {
+		print_error("%s\n", err);
+		return -1;
+	}
+	*scratch = rs_rules_scratch_new(*rules, err, sizeof(err));
+	if (*scratch == NULL) {
+		print_error("%s\n", err);
+		rs_rules_destroy(*rules);
+		*rules = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 /* Print [p, p+n) in brackets, bytes that do not print as \xNN. */
 static void print_slice(const char *p, size_t n)
 {

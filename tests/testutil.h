@@ -2,8 +2,9 @@
 /*
  * testutil.h - helpers shared by the cmocka test programs: a fixture file
  * read into memory and split into lines, and assertions on rs_str_t slices
- * and on delays that say which field of which line went wrong, and a
- * posture policy text that must be refused with a given error.
+ * and on delays that say which field of which line went wrong, a
+ * posture policy text that must be refused with a given error, and a
+ * rules directory loaded with its scratch for a group setup.
  *
  * Linked into every test program as the static library rs_testutil (see
  * tests/CMakeLists.txt). The check functions fail the running cmocka test,
@@ -15,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "classify/rules.h"
 #include "event/record.h"
 #include "formats/format.h"
 #include "pipeline/pipeline.h"
@@ -42,6 +44,14 @@ int rs_test_fixture_load(const char *rel, rs_test_fixture_t *f);
 
 /* Release what rs_test_fixture_load() allocated; f is left empty. */
 void rs_test_fixture_free(rs_test_fixture_t *f);
+
+/*
+ * Load the rules directory dir and make a scratch for it, as a group
+ * setup needs them: 0 with *rules and *scratch set (the caller destroys
+ * both), or -1 after printing why, with nothing left to free.
+ */
+int rs_test_rules_open(const char *dir, rs_rules_t **rules,
+                       rs_rules_scratch_t **scratch);
 
 /*
  * Fail the test unless slice s holds exactly the bytes of want (NULL:
