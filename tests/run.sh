@@ -117,6 +117,10 @@ build/replyscan eval --quiet --min-accuracy 84 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r25.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r25.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 54.5 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r26.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r26.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
