@@ -35,21 +35,21 @@ build/replyscan posture --check-policy --policy posture/policy.yaml
 echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
 build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 86.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 72.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 86 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 86.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
@@ -57,9 +57,9 @@ build/replyscan eval --quiet --min-accuracy 84.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 82 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 94 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 94.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r11.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r12.tsv | tail -n 2
@@ -71,7 +71,7 @@ build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r13.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r14.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 84 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r14.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r15.tsv | tail -n 2
@@ -93,31 +93,31 @@ build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r19.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r19.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 63 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 68 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r20.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 71 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r20.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 76.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r21.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 63.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r21.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 66.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 75 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r22.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 20 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r22.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 60 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 70 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r23.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 55.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r23.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 87 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 78.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r24.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 84 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 90.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r25.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r25.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 54.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 63.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r26.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r26.tsv | tail -n 2
