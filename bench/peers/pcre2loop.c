@@ -35,7 +35,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define MAX_RULES 1024
+#define MAX_RULES 4096
 
 /* One compiled rule: its name (class or stage), its regex and the index
  * of its condition in the condition list (-1: none). */
