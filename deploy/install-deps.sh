@@ -19,9 +19,10 @@ packages=(
 	# the local Kafka broker (deploy/kafka), its TLS material (--secure) and
 	# its command-line client
 	openjdk-17-jre-headless maven kcat openssl
-	# its Kerberos mode (kafka.sh start --kerberos: a KDC, kinit) and the
-	# GSSAPI plugin of Cyrus SASL that librdkafka logs in with
-	krb5-kdc krb5-user libsasl2-modules-gssapi-mit
+	# its Kerberos mode (kafka.sh start --kerberos: a KDC, kadmin.local -
+	# in krb5-admin-server on Debian 12 -, kinit) and the GSSAPI plugin of
+	# Cyrus SASL that librdkafka logs in with
+	krb5-kdc krb5-admin-server krb5-user libsasl2-modules-gssapi-mit
 	# benchmarks (bench/run): the peers and the profiler
 	libpcre2-dev liblognorm-utils linux-perf
 	# deploy checks (tests/deploy/check.sh): Debian package, unit, manifests

@@ -665,7 +665,7 @@ prepare_kerberos() {
 	local t i
 	for t in krb5kdc kdb5_util kadmin.local kinit; do
 		command -v "$t" >/dev/null ||
-			die "$t not found (install krb5-kdc and krb5-user)"
+			die "$t not found (install krb5-kdc, krb5-admin-server and krb5-user)"
 	done
 	mkdir -p "$LOG_DIR" "$RUN_DIR"
 	write_krb_conf
