@@ -149,6 +149,8 @@ build/replyscan eval --quiet --min-accuracy 92.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r35.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r36.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r37.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r39.tsv | tail -n 2
 
