@@ -1002,6 +1002,12 @@ static void test_precedence_overreach(void **state)
 	     "/var/mail/u.lock.test.ex.5f3a1b2c.00001234 (euid=93 egid=93)",
 	     0, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
 	     RULE, "exim.service_unavailable.local_fault", NULL},
+	    /* Its "syntax error" is the expansion language's, not SMTP's. */
+	    {"Expansion of \"${if eq{0}{1}{rhubarb}\" (maildir_tag for "
+	     "maildir_tagged_appendfile transport) failed: syntax error in "
+	     "\"if\" item - \"fail\" expected",
+	     0, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "exim.service_unavailable.expansion_failed", NULL},
 	    /* The cause of a rate limit, cut before the code's full text. */
 	    {"421-4.7.27 Your email has been rate limited because SPF "
 	     "authentication didn't",
