@@ -151,6 +151,8 @@ build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r36.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r37.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 86 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r38.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r39.tsv | tail -n 2
 

@@ -954,6 +954,87 @@ static void test_localized_overreach(void **state)
 	assert_int_not_equal(v.cause, RS_CAUSE_BLOCKLIST);
 }
 
+/*
+ * Precedence between rules of different classes (review29): a frame that
+ * names only the restriction or the command loses to the cause it carries,
+ * a frame that names the refused sender keeps the sender's state words, no
+ * pair is left to the load order, and a high-priority family word does not
+ * read inside a host name or a local fault of the sending MTA.
+ */
+static void test_precedence_overreach(void **state)
+{
+	static const struct tcase cases[] = {
+	    /* The cause after Postfix's sender frame wins, the sender's own
+	     * state after it does not: the frame ranks between the two. */
+	    {"554 5.7.1 <a@example.com>: Sender address rejected: spam "
+	     "message detected",
+	     554, "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
+	     "generic.content_spam", NULL},
+	    {"450 4.7.1 <>: Sender address rejected: You are sending too many "
+	     "emails, contact helpdesk",
+	     450, "4.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_RATE_LIMIT, RULE,
+	     "generic.rate_limit.wording", NULL},
+	    {"554 5.7.1 <newsletter@example.jp>: Sender address rejected: "
+	     "Access denied",
+	     554, "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_INVALID_SENDER,
+	     RULE, "postfix.invalid_sender.sender_address_rejected_frame",
+	     NULL},
+	    {"450 4.1.8 <user@example.net>: Sender address rejected: Domain "
+	     "not found",
+	     450, "4.1.8", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_INVALID_SENDER,
+	     RULE, "generic.invalid_sender", NULL},
+	    /* Postfix's data-restriction frame loses to its reason. */
+	    {"421 4.7.1 <DATA>: Data command rejected: Tu (firstname.lastname) "
+	     "as envoye trop de mails recement.",
+	     421, "4.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_RATE_LIMIT, RULE,
+	     "generic.rate_limit.backstop", NULL},
+	    {"550 5.7.1 <DATA>: Data command rejected: message is spam", 550,
+	     "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
+	     "generic.words.spam", NULL},
+	    /* "malware" as a label of a listed host name is not a verdict. */
+	    {"550 Blacklisted URL in message: malware.example.net", 550, NULL,
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
+	     "generic.content_spam.more", NULL},
+	    {"550 This message contains malware", 550, NULL, RS_STAGE_UNKNOWN,
+	     NULL, RS_CAUSE_VIRUS, RULE, "generic.virus", NULL},
+	    /* Exim's own file-system errno is not a receiver's policy. */
+	    {"Permission denied: creating lock file hitching post "
+	     "/var/mail/u.lock.test.ex.5f3a1b2c.00001234 (euid=93 egid=93)",
+	     0, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "exim.service_unavailable.local_fault", NULL},
+	    /* Its "syntax error" is the expansion language's, not SMTP's. */
+	    {"Expansion of \"${if eq{0}{1}{rhubarb}\" (maildir_tag for "
+	     "maildir_tagged_appendfile transport) failed: syntax error in "
+	     "\"if\" item - \"fail\" expected",
+	     0, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "exim.service_unavailable.expansion_failed", NULL},
+	    /* The cause of a rate limit, cut before the code's full text. */
+	    {"421-4.7.27 Your email has been rate limited because SPF "
+	     "authentication didn't",
+	     421, "4.7.27", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_AUTH_FAILURE, RULE,
+	     "google.auth_failure.rate_limited_because_auth", NULL},
+	    /* The LMTP server's refusal inside OpenSMTPD's wrapper. */
+	    {"Error (temporary failure: \"mail.lmtp: LMTP server error: 550 "
+	     "5.7.1 <r@forge.example.org> Permanent failure: unrecognized "
+	     "patch header format\")",
+	     0, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_POLICY, RULE,
+	     "generic.content_policy.header_format", NULL},
+	    /* Domain and user words at one priority: not the load order. */
+	    {"554 5.7.1 unknown domain or unknown recipient (LDAP check)", 554,
+	     "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_USER_UNKNOWN, RULE,
+	     "generic.user_unknown.domain_or_recipient", NULL},
+	};
+	struct fixture *f = *state;
+	rs_verdict_t v;
+	/* A policy refusal's bare "Permission denied" stays policy_other. */
+	const struct tcase bare = {.text = "550 Permission denied",
+	                           .code = 550};
+
+	run_cases(f, cases, N(cases));
+	classify(f, &bare, &v);
+	assert_int_equal(v.cause, RS_CAUSE_POLICY_OTHER);
+}
+
 /* The provider tag comes first, then the provider's code tag. */
 static void test_provider_code_tags(void **state)
 {
@@ -1428,6 +1509,7 @@ int main(void)
 	    cmocka_unit_test(test_provider_code_tags),
 	    cmocka_unit_test(test_family_overreach),
 	    cmocka_unit_test(test_localized_overreach),
+	    cmocka_unit_test(test_precedence_overreach),
 	};
 	const struct CMUnitTest tables[] = {
 	    cmocka_unit_test(test_enhanced_table),
