@@ -33,6 +33,15 @@ echo "== posture policy examples"
 build/replyscan posture --check-policy --policy posture/policy.yaml
 
 echo "== accuracy on labelled replies (tests/fixtures/replies: development and held-back parts)"
+# The parts are split.py's output: re-running it must give them byte for
+# byte, so that no relabel lives only in a generated file.
+parts_sum() { cat tests/fixtures/replies/dev*.tsv tests/fixtures/replies/heldback*.tsv | sha256sum; }
+before=$(parts_sum)
+python3 tests/fixtures/replies/split.py >/dev/null
+[ "$(parts_sum)" = "$before" ] ||
+	{ echo "split.py does not reproduce the committed development and held-back parts"; exit 1; }
+# agree30's blind labels still hold the sample that was drawn.
+python3 tests/fixtures/replies/agreement/sample.py --check
 build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 86.5 --max-uncategorized 1 \
