@@ -1048,6 +1048,17 @@ static void test_precedence_overreach(void **state)
 	     "Service unavailable - try again later",
 	     503, "5.5.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
 	     RULE, "icloud.service_unavailable.quoted_mail_from_error", NULL},
+	    /* A list of spam body hashes is no IP list (principle 2's
+	     * exception), and a karma penalty is no failed connect. */
+	    {"550 5.7.0 message blocked by ix.dnsbl.manitu.net #988 k239Cj27",
+	     550, "5.7.0", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
+	     "smtpf.content_spam.ixhash", NULL},
+	    {"550 You were naughty. You cannot connect for 0.9 more days.", 550,
+	     NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SENDER_REPUTATION, RULE,
+	     "qpsmtpd.sender_reputation.karma_naughty", NULL},
+	    {"550 No valid sender in From: header", 550, NULL, RS_STAGE_UNKNOWN,
+	     NULL, RS_CAUSE_CONTENT_POLICY, RULE,
+	     "generic.content_policy.no_valid_header_sender", NULL},
 	};
 	struct fixture *f = *state;
 	rs_verdict_t v;
