@@ -178,6 +178,8 @@ build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r41.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r42.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 90 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r43.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r45.tsv | tail -n 2
 

@@ -1023,6 +1023,42 @@ static void test_precedence_overreach(void **state)
 	    {"554 5.7.1 unknown domain or unknown recipient (LDAP check)", 554,
 	     "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_USER_UNKNOWN, RULE,
 	     "generic.user_unknown.domain_or_recipient", NULL},
+	    /* A client's "Authentication failed:" frame loses to Zoho's own
+	     * sender-block code after it (devmiss37, principles 1 and 3). */
+	    {"Unable to connect SMTP server:smtpout.mail.zoho.com "
+	     "Reason:Authentication failed:554 5.1.8 Sender Address Blocked",
+	     554, "5.1.8", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_INVALID_SENDER,
+	     RULE, "zoho.invalid_sender.sender_address_blocked", NULL},
+	    /* mox's bare "too many failures" no longer reads Zoho's
+	     * suppression of a failing recipient. */
+	    {"ERROR CODE :554 - 5.2.1 Too many failures for the recipient", 554,
+	     "5.2.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_POLICY_OTHER, RULE,
+	     "zoho.policy_other.too_many_failures_for_recipient", NULL},
+	    {"550 5.1.0 too many failures", 550, "5.1.0", RS_STAGE_UNKNOWN,
+	     NULL, RS_CAUSE_PROTOCOL_ERROR, RULE,
+	     "generic.protocol_error.parameters", NULL},
+	    /* nodemailer's "Invalid login:" is the answer to AUTH: the
+	     * mailbox and permission words after it do not decide. */
+	    {"Unable to send notification Invalid login: 550 5.2.1 Mailbox "
+	     "cannot be accessed",
+	     550, "5.2.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_AUTH_FAILURE, RULE,
+	     "nodemailer.auth_failure.invalid_login", NULL},
+	    /* The quoted MAIL FROM deferral beats the 503 it caused. */
+	    {"503 5.5.1 Error: need MAIL command - MAIL FROM error: 451 4.7.1 "
+	     "Service unavailable - try again later",
+	     503, "5.5.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "icloud.service_unavailable.quoted_mail_from_error", NULL},
+	    /* A list of spam body hashes is no IP list (principle 2's
+	     * exception), and a karma penalty is no failed connect. */
+	    {"550 5.7.0 message blocked by ix.dnsbl.manitu.net #988 k239Cj27",
+	     550, "5.7.0", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
+	     "smtpf.content_spam.ixhash", NULL},
+	    {"550 You were naughty. You cannot connect for 0.9 more days.", 550,
+	     NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SENDER_REPUTATION, RULE,
+	     "qpsmtpd.sender_reputation.karma_naughty", NULL},
+	    {"550 No valid sender in From: header", 550, NULL, RS_STAGE_UNKNOWN,
+	     NULL, RS_CAUSE_CONTENT_POLICY, RULE,
+	     "generic.content_policy.no_valid_header_sender", NULL},
 	};
 	struct fixture *f = *state;
 	rs_verdict_t v;
