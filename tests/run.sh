@@ -174,6 +174,8 @@ build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r41.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r42.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r44.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics
