@@ -42,6 +42,7 @@ python3 tests/fixtures/replies/split.py >/dev/null
 	{ echo "split.py does not reproduce the committed development and held-back parts"; exit 1; }
 # agree30's blind labels still hold the sample that was drawn.
 python3 tests/fixtures/replies/agreement/sample.py --check
+python3 tests/fixtures/replies/agreement/sample.py --round 2 --check
 build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 86.5 --max-uncategorized 1 \
