@@ -432,7 +432,10 @@ static void test_stage_inference(void **state)
 	     RS_STAGE_SOURCE_CLASS},
 	    {"554 Your IP address is blocked.", RS_STAGE_UNKNOWN,
 	     RS_STAGE_GREETING, RS_STAGE_SOURCE_CLASS},
-	    {"550 Invalid bounce (spoofed sender)", RS_STAGE_UNKNOWN,
+	    /* MX Logic's content verdict: content_spam, no stage wording
+	     * (Haraka's "Invalid bounce" served here until agree31 made
+	     * backscatter invalid_sender with a stage of its own). */
+	    {"554 Denied (Mode: normal)", RS_STAGE_UNKNOWN,
 	     RS_STAGE_END_OF_DATA, RS_STAGE_SOURCE_CLASS},
 	    {"Connection error: could not resolve to any address",
 	     RS_STAGE_UNKNOWN, RS_STAGE_CONNECT, RS_STAGE_SOURCE_CLASS},
@@ -443,7 +446,7 @@ static void test_stage_inference(void **state)
 	    {"504 5.5.2 <localhost>: Helo command rejected: need "
 	     "fully-qualified hostname",
 	     RS_STAGE_UNKNOWN, RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_REPLY_WORDING},
-	    {"550 5.1.1 Invalid bounce (spoofed sender)", RS_STAGE_UNKNOWN,
+	    {"550 5.1.1 Denied (Mode: normal)", RS_STAGE_UNKNOWN,
 	     RS_STAGE_RCPT_TO, RS_STAGE_SOURCE_ENHANCED_CODE},
 	    /* After the class is decided: a stage hint of the wording
 	     * (rules/06-stages-hints.yaml), then the class, then the basic
