@@ -143,6 +143,10 @@ build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r29.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 62.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r29.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 57 --max-uncategorized 1 \
+	tests/fixtures/replies/dev-r30.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 38 --max-uncategorized 1 \
+	tests/fixtures/replies/heldback-r30.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
