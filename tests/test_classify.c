@@ -1089,6 +1089,11 @@ static void test_precedence_overreach(void **state)
 	    {"554 5.7.0 Reject, id=18169-17 - UNCHECKED", 554, "5.7.0",
 	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_POLICY, RULE,
 	     "amavis.content_policy.unchecked", NULL},
+	    /* rspamd's wait for its deep scanner is no greylisting, though
+	     * it asks to try again later (principle 5). */
+	    {"451 4.7.1 Awaiting deep scan - try again later", 451, "4.7.1",
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
+	     "rspamd.service_unavailable.contextal_awaiting_deep_scan", NULL},
 	};
 	struct fixture *f = *state;
 	rs_verdict_t v;
