@@ -1062,6 +1062,38 @@ static void test_precedence_overreach(void **state)
 	    {"550 No valid sender in From: header", 550, NULL, RS_STAGE_UNKNOWN,
 	     NULL, RS_CAUSE_CONTENT_POLICY, RULE,
 	     "generic.content_policy.no_valid_header_sender", NULL},
+	    /* "may be infected" said of the client host is no virus in the
+	     * message: Gandi's Spamhaus refusal (devmiss38, overreach). */
+	    {"554 5.7.1 Service unavailable; Client host [192.0.2.9] blocked "
+	     "you may be infected",
+	     554, "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_BLOCKLIST, RULE,
+	     "gandi.blocklist.client_host_may_be_infected", NULL},
+	    {"550 Message is infected with Win.Test.EICAR_HDB-1", 550, NULL,
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_VIRUS, RULE, "generic.virus",
+	     NULL},
+	    /* QQ's bare "Error: content rejected" is its spam refusal; the
+	     * MTAs' "Message content rejected" stays content_policy. */
+	    {"550 Error: content rejected", 550, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_CONTENT_SPAM, RULE, "qq.content_spam.content_rejected",
+	     NULL},
+	    {"550 Error: Message content rejected", 550, NULL, RS_STAGE_UNKNOWN,
+	     NULL, RS_CAUSE_CONTENT_POLICY, RULE, "generic.content_policy",
+	     NULL},
+	    /* A HELO name refused for being a default rDNS name: the HELO
+	     * name is the refused party (principle 4), not the PTR. */
+	    {"550 Rejected: HELO/EHLO name is a default OVH reverse DNS", 550,
+	     NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_HELO_IDENTITY, RULE,
+	     "generic.helo_identity.default_provider_rdns_name", NULL},
+	    /* amavisd-new's UNCHECKED category over the 5.7.0 code
+	     * (principle 5). */
+	    {"554 5.7.0 Reject, id=18169-17 - UNCHECKED", 554, "5.7.0",
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_POLICY, RULE,
+	     "amavis.content_policy.unchecked", NULL},
+	    /* rspamd's wait for its deep scanner is no greylisting, though
+	     * it asks to try again later (principle 5). */
+	    {"451 4.7.1 Awaiting deep scan - try again later", 451, "4.7.1",
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
+	     "rspamd.service_unavailable.contextal_awaiting_deep_scan", NULL},
 	};
 	struct fixture *f = *state;
 	rs_verdict_t v;
