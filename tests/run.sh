@@ -189,7 +189,7 @@ build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r44.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r45.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 92 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r47.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
