@@ -51,7 +51,7 @@ max_len() {
 	esac
 }
 
-# The memory bound: 256 MiB, under the service's MemoryMax=448M, but more
+# The memory bound: 256 MiB, under the service's MemoryMax=512M, but more
 # where the harness compiles the whole rule set with Hyperscan under ASan:
 # libFuzzer checks the PEAK RSS, and the compile's peak counts (700 rules,
 # no cache: 527 MB under ASan against 129 MB in the plain build; 628 rules
