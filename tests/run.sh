@@ -43,17 +43,17 @@ python3 tests/fixtures/replies/split.py >/dev/null
 # agree30's blind labels still hold the sample that was drawn.
 python3 tests/fixtures/replies/agreement/sample.py --check
 python3 tests/fixtures/replies/agreement/sample.py --round 2 --check
-build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 86.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 87 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 84 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 78 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 79 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 72.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
@@ -61,29 +61,29 @@ build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 86.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r8.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r9.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 84.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r9.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r10.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 94.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r11.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r12.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r12.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r13.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r13.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r14.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 85 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 85.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r14.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r15.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 89 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r15.tsv | tail -n 2
@@ -91,7 +91,7 @@ build/replyscan eval --quiet --min-accuracy 94 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r16.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r16.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r17.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 88 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r17.tsv | tail -n 2
@@ -103,15 +103,15 @@ build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r19.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r19.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 68 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 78.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r20.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 71 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r20.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 80.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 88 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r21.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 63.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r21.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 75 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r22.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 20 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r22.tsv | tail -n 2
@@ -119,7 +119,7 @@ build/replyscan eval --quiet --min-accuracy 70 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r23.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 55.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r23.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 87 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 90 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r24.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 78.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r24.tsv | tail -n 2
@@ -131,11 +131,11 @@ build/replyscan eval --quiet --min-accuracy 72.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r26.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r26.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 82.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 86.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r27.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 73.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r27.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 28.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 57 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r28.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 25 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r28.tsv | tail -n 2
@@ -145,7 +145,7 @@ build/replyscan eval --quiet --min-accuracy 62.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r29.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 57 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r30.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 38 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 61.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r30.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
