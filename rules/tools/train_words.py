@@ -88,7 +88,7 @@ DEV_PARTS = ["dev.tsv", "dev-r6.tsv", "dev-r7.tsv", "dev-r8.tsv", "dev-r9.tsv",
              "dev-r18.tsv", "dev-r19.tsv", "dev-r20.tsv", "dev-r21.tsv",
              "dev-r22.tsv", "dev-r23.tsv", "dev-r24.tsv", "dev-r25.tsv",
              "dev-r26.tsv", "dev-r27.tsv", "dev-r28.tsv",
-             "dev-r29.tsv", "dev-r30.tsv"]
+             "dev-r29.tsv", "dev-r30.tsv", "dev-r31.tsv"]
 # The probe sets (tests/fixtures/replies/README.md), which train when DATA
 # says "probe" (--cv-data decided so), by name like the parts above.
 PROBE_PARTS = ["probe-r24.tsv", "probe-r26.tsv", "probe-r27.tsv",
