@@ -147,9 +147,9 @@ build/replyscan eval --quiet --min-accuracy 57 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r30.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 61.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r30.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 0 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 50 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r31.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 0 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 50 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r31.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r24.tsv | tail -n 2
