@@ -375,6 +375,7 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/probe-r45.tsv", 97, 98.0, 1.0);
 	eval_floor("replies/probe-r46.tsv", 7, 85.5, 1.0);
 	eval_floor("replies/probe-r47.tsv", 18, 88.5, 1.0);
+	eval_floor("replies/probe-r53.tsv", 80, 97.5, 1.0);
 }
 
 /* Scratch and set lifecycle, including NULL arguments. */
