@@ -193,6 +193,8 @@ build/replyscan eval --quiet --min-accuracy 85.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r46.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r47.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 91.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r50.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics
