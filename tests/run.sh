@@ -201,6 +201,8 @@ build/replyscan eval --quiet --min-accuracy 99 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r48.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r49.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 91.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r50.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r51.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \

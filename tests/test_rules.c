@@ -377,6 +377,7 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/probe-r47.tsv", 18, 88.5, 1.0);
 	eval_floor("replies/probe-r48.tsv", 123, 99.0, 1.0);
 	eval_floor("replies/probe-r49.tsv", 112, 98.5, 1.0);
+	eval_floor("replies/probe-r50.tsv", 12, 91.5, 1.0);
 	eval_floor("replies/probe-r51.tsv", 94, 98.5, 1.0);
 	eval_floor("replies/probe-r52.tsv", 44, 97.5, 1.0);
 	eval_floor("replies/probe-r53.tsv", 80, 97.5, 1.0);

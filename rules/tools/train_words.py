@@ -34,6 +34,7 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --cv 5 --cv-data - probe group:10
                                                   # what it trains on
   train_words.py --replyscan build/replyscan --flip --data probe
+  train_words.py --replyscan build/replyscan --cv 10 --cv-misses FILE
 
 --cv-data SPEC... trains the chosen model on other data (a data spec,
 parse_data: the probe sets too, duplicate wordings sharing one weight,
@@ -43,6 +44,15 @@ on the same folds by source; its test rows are development rows only,
 and a probe row leaves the training of its own source group's fold and
 of the folds of development rows with its words. --data SPEC puts SPEC in
 DATA's place for --cv, --cv-variants and --flip.
+
+--cv-misses FILE (with --cv K) writes the development rows the whole
+classifier gets wrong out of fold (the wording rules first, then the
+chosen model trained without the row's fold in the word step, as the
+program places it) as TSV: part, text, label, out-of-fold class and the
+step that decided (rules, precise code, word step, enhanced fallback,
+basic fallback, none), in the parts' row order; the totals (misses by
+step and by label -> verdict) go to standard error. The rows the word
+step gets wrong there are the wordings no rule knows yet.
 
 --cv's folds group the development rows by source (source_group: one
 page, paste, thread or file), as the later held-back parts were split, so
@@ -1180,6 +1190,69 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
             file=out)
 
 
+def cv_misses(k, path, dev, dev_ex, ex_docs, ex_dev, more, out=sys.stdout):
+    """--cv-misses FILE: the development rows whose out-of-fold final
+    verdict is wrong, k folds by source (cv_folds), the chosen model (the
+    constants above, DATA): the whole classifier, the wording rules first
+    and the fold's model in the word step (place: before the weaker code
+    fallbacks at THRESHOLD, after them at THRESHOLD_ALONE). FILE ('-':
+    standard output) gets a header and one TSV line per miss: part, text,
+    label, out-of-fold class, deciding step (rules, precise code, word
+    step, enhanced fallback, basic fallback, none); in the order of the
+    parts and their rows, so the same inputs give the same bytes. out gets
+    the totals: rows right, misses by step and by (label -> verdict)."""
+    n = len(dev)
+    folds, ex_out = cv_folds(k, "source", dev, dev_ex, ex_docs, ex_dev)
+    pr_out = probe_folds(k, "source", folds, more)
+    three = all_features(more, dev_ex, ex_docs)
+    feats = three[0]
+    preds = [None] * n
+    for f in range(k):
+        m = Logistic(assemble(DATA, dev, ex_docs, more, three, f, folds,
+                              ex_out, pr_out),
+                     EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
+                     orders=ORDERS)
+        for i in range(n):
+            if folds[i] == f:
+                preds[i] = m.predict(feats[i])
+    misses = []
+    steps = {}
+    for i, (text, c, _) in enumerate(dev):
+        cl, p, known = preds[i]
+        sure = cl if known and p >= THRESHOLD else None
+        alone = cl if known and p >= THRESHOLD_ALONE else None
+        got, what = place(dev_ex[i], sure, alone)
+        st = steps.setdefault(what, [0, 0])
+        st[0] += 1
+        st[1] += got == c
+        if got != c:
+            misses.append((more["dev_part"][i], text, c, got, what))
+    f = sys.stdout if path == "-" else open(path, "w", encoding="utf-8",
+                                           errors="surrogateescape")
+    try:
+        f.write("part\ttext\tlabel\tcv_class\tstep\n")
+        for row in misses:
+            f.write("\t".join(x.replace("\t", " ").replace("\n", " ")
+                              for x in row) + "\n")
+    finally:
+        if f is not sys.stdout:
+            f.close()
+    print("cv-misses: %d folds by source over %d development rows (%d "
+          "sources), data %s: %d right (%.2f %%), %d misses" % (
+              k, n, len({source_group(s) for _, _, s in dev}), DATA or "-",
+              n - len(misses), 100.0 * (n - len(misses)) / n, len(misses)),
+          file=out)
+    print("by step (rows decided, misses):", file=out)
+    for what, (r, g) in sorted(steps.items(), key=lambda x: -x[1][0]):
+        print("  %s\t%d\t%d" % (what, r, r - g), file=out)
+    pairs = {}
+    for _, _, c, got, _ in misses:
+        pairs[(c, got)] = pairs.get((c, got), 0) + 1
+    print("by label -> verdict:", file=out)
+    for (c, got), x in sorted(pairs.items(), key=lambda x: (-x[1], x[0])):
+        print("  %s -> %s\t%d" % (c, got, x), file=out)
+
+
 def cv_data(k, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
             out=sys.stdout):
     """--cv-data: the chosen model (the constants above) trained on other
@@ -1372,6 +1445,13 @@ def main():
                     help="with --cv K: the chosen model against variants "
                          "of the word step (nearest replies, thresholds, "
                          "CJK character pairs) on the same folds by source")
+    ap.add_argument("--cv-misses", metavar="FILE",
+                    help="with --cv K: write the development rows whose "
+                         "out-of-fold final verdict (rules first, the "
+                         "fold's model in the word step; folds by source) "
+                         "is wrong to FILE ('-': standard output) as TSV: "
+                         "part, text, label, out-of-fold class, deciding "
+                         "step; totals on standard error")
     ap.add_argument("--flip", action="store_true",
                     help="the flip rate: how many unseen development rows "
                          "change verdict when 1 %% of the rows leave "
@@ -1404,6 +1484,10 @@ def main():
         a.replyscan, a.rules, a.cv or a.flip, probes)
     if a.flip:
         flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
+        return 0
+    if a.cv and a.cv_misses:
+        cv_misses(a.cv, a.cv_misses, dev, dev_ex, ex_docs, ex_dev, more,
+                  out=sys.stderr)
         return 0
     if a.cv and a.cv_data:
         cv_data(a.cv, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
