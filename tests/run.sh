@@ -207,7 +207,7 @@ build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r52.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r53.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 94 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 94.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r55.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
