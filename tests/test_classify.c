@@ -994,6 +994,18 @@ static void test_precedence_overreach(void **state)
 	    {"550 5.7.1 <DATA>: Data command rejected: message is spam", 550,
 	     "5.7.1", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
 	     "generic.words.spam", NULL},
+	    /* milter-ahead's next hop refusing service is the receiver's own
+	     * host down, not a 554 greeting block of the sender (devcv31). */
+	    {"554 server mx.example.org for <bob@example.org> provides no "
+	     "SMTP service",
+	     554, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "milter_ahead.service_unavailable.next_hop_refused", NULL},
+	    /* Postfix's default RBL reply names a list even when a log
+	     * redacts the client's address to "[]" (devcv31). */
+	    {"554 Service unavailable; Client host [] blocked using; Spam "
+	     "Received Recently",
+	     554, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_BLOCKLIST, RULE,
+	     "generic.blocklist.postfix_rbl", NULL},
 	    /* "malware" as a label of a listed host name is not a verdict. */
 	    {"550 Blacklisted URL in message: malware.example.net", 550, NULL,
 	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
