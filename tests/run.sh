@@ -45,17 +45,17 @@ python3 tests/fixtures/replies/agreement/sample.py --check
 python3 tests/fixtures/replies/agreement/sample.py --round 2 --check
 build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 87 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 84 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 79 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 72.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 69.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
@@ -111,7 +111,7 @@ build/replyscan eval --quiet --min-accuracy 88 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r21.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 63.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r21.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r22.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 20 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r22.tsv | tail -n 2
