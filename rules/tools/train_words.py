@@ -35,6 +35,9 @@ own training. Output is deterministic: same inputs, same bytes.
                                                   # what it trains on
   train_words.py --replyscan build/replyscan --flip --data probe
   train_words.py --replyscan build/replyscan --cv 10 --cv-misses FILE
+  train_words.py --replyscan build/replyscan --solver lbfgs --out FILE
+  train_words.py --replyscan build/replyscan --solver lbfgs --flip
+  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers
 
 --cv-data SPEC... trains the chosen model on other data (a data spec,
 parse_data: the probe sets too, duplicate wordings sharing one weight,
@@ -70,6 +73,15 @@ number and that key), and the weights written are the mean of the runs:
 order, and a small change of the training set (a row more or less)
 reordered the pass and moved the answers on unrelated replies; the mean
 of three orders flips about 40 % fewer unseen replies (rules/README.md).
+--solver lbfgs (a study, not the model file's trainer: rules/README.md,
+"Why three orders") minimises the objective that SGD descends (the
+softmax cross-entropy plus L2 / 2 times each feature's occurrences times
+its squared weights, the biases free) to convergence instead, by
+full-batch L-BFGS from zero (lbfgs()), so that the optimum, unique,
+moves smoothly with the data; same features, rounding, pruning and
+output. Pure Python, it takes far longer than SGD. --cv K --cv-solvers
+scores both trainers on the same folds by source; --flip with --solver
+lbfgs gives its flip rate (--flip-fold F: one of the two folds).
 The weights are the same on every run; they are written
 rounded to four significant digits, and weights whose size is below
 PRUNE are left out (a feature with none left is not written). --cv also
@@ -1608,6 +1620,10 @@ def main():
                          "model's thresholds")
     a = ap.parse_args()
     if a.solver != SOLVER:
+        if not (a.out or a.check or a.cv or a.flip):
+            ap.error("--solver %s is a study: give --out FILE, --check, "
+                     "--cv or --flip (rules/words.model is the SGD "
+                     "model's)" % a.solver)
         SOLVER = a.solver
         LBFGS_LOG = sys.stderr
     if a.orders:
