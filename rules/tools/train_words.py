@@ -478,8 +478,8 @@ def sgd(data, features, C, epochs, rate, l2, average):
     return bias, w
 
 
-def lbfgs(data, features, C, l2, history=LBFGS_HISTORY, tol=LBFGS_TOL,
-          most=LBFGS_MOST, log=None):
+def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
+          log=None):
     """(bias, weights) minimising, to convergence, the objective the SGD
     above descends: sum over replies of update weight times the softmax
     cross-entropy, plus l2 / 2 times, for each feature, its occurrences in
@@ -493,6 +493,9 @@ def lbfgs(data, features, C, l2, history=LBFGS_HISTORY, tol=LBFGS_TOL,
     result is the same on every run. The gradient of a reply touches only
     its own features' rows."""
     from operator import mul
+    history = LBFGS_HISTORY if history is None else history
+    tol = LBFGS_TOL if tol is None else tol
+    most = LBFGS_MOST if most is None else most
     feats = sorted(features)
     index = {f: j for j, f in enumerate(feats)}
     P = C * (len(feats) + 1)            # the bias is the last row
