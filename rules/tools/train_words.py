@@ -35,6 +35,9 @@ own training. Output is deterministic: same inputs, same bytes.
                                                   # what it trains on
   train_words.py --replyscan build/replyscan --flip --data probe
   train_words.py --replyscan build/replyscan --cv 10 --cv-misses FILE
+  train_words.py --replyscan build/replyscan --solver lbfgs --out FILE
+  train_words.py --replyscan build/replyscan --solver lbfgs --flip
+  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers
 
 --cv-data SPEC... trains the chosen model on other data (a data spec,
 parse_data: the probe sets too, duplicate wordings sharing one weight,
@@ -70,6 +73,15 @@ number and that key), and the weights written are the mean of the runs:
 order, and a small change of the training set (a row more or less)
 reordered the pass and moved the answers on unrelated replies; the mean
 of three orders flips about 40 % fewer unseen replies (rules/README.md).
+--solver lbfgs (a study, not the model file's trainer: rules/README.md,
+"Why three orders") minimises the objective that SGD descends (the
+softmax cross-entropy plus L2 / 2 times each feature's occurrences times
+its squared weights, the biases free) to convergence instead, by
+full-batch L-BFGS from zero (lbfgs()), so that the optimum, unique,
+moves smoothly with the data; same features, rounding, pruning and
+output. Pure Python, it takes far longer than SGD. --cv K --cv-solvers
+scores both trainers on the same folds by source; --flip with --solver
+lbfgs gives its flip rate (--flip-fold F: one of the two folds).
 The weights are the same on every run; they are written
 rounded to four significant digits, and weights whose size is below
 PRUNE are left out (a feature with none left is not written). --cv also
@@ -119,6 +131,13 @@ EPOCHS = 15       # passes over the training replies
 ORDERS = 3        # models trained in their own fixed orders, averaged
 RATE = 0.5        # learning rate of pass e (0-based): RATE / (1 + e)
 L2 = 1e-2         # weight decay, applied to the features of each update
+# --solver: "sgd" (the model file's) or "lbfgs" (the same objective to
+# convergence, lbfgs(): a study, rules/README.md "Why three orders").
+SOLVER = "sgd"
+LBFGS_HISTORY = 5   # pairs kept
+LBFGS_TOL = 1e-3    # stop when no gradient entry is larger
+LBFGS_MOST = 1000   # iterations at most
+LBFGS_LOG = None    # where lbfgs() reports progress (stderr with --solver)
 PRUNE = 0.01      # weights of a smaller size are not written
 THRESHOLD = 0.3        # decides before the weaker code fallbacks
 THRESHOLD_ALONE = 0.05  # decides when no fallback would
@@ -459,6 +478,115 @@ def sgd(data, features, C, epochs, rate, l2, average):
     return bias, w
 
 
+def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
+          log=None):
+    """(bias, weights) minimising, to convergence, the objective the SGD
+    above descends: sum over replies of update weight times the softmax
+    cross-entropy, plus l2 / 2 times, for each feature, its occurrences in
+    the training replies times its squared weights (sgd decays a feature's
+    weights by 1 - rate * l2 at each occurrence it updates, so a frequent
+    feature is held l2 per occurrence); the biases are not decayed. The
+    objective is convex with one optimum; it is reached by L-BFGS
+    (a fixed history of HISTORY pairs, full batch, from zero, backtracking
+    line search on the sufficient-decrease condition), which stops when
+    no gradient entry is larger than tol, or after MOST iterations. Sums run in a fixed order, so the
+    result is the same on every run. The gradient of a reply touches only
+    its own features' rows."""
+    from operator import mul
+    history = LBFGS_HISTORY if history is None else history
+    tol = LBFGS_TOL if tol is None else tol
+    most = LBFGS_MOST if most is None else most
+    feats = sorted(features)
+    index = {f: j for j, f in enumerate(feats)}
+    P = C * (len(feats) + 1)            # the bias is the last row
+    occ = [0.0] * P
+    rows = []
+    for fs, y, _, dw in data:
+        offs = [C * index[f] for f in fs]
+        for o in offs:
+            occ[o] += 1.0
+        rows.append((offs, y, dw))
+    for j in range(len(feats)):
+        o = C * j
+        occ[o + 1:o + C] = [occ[o]] * (C - 1)
+    occ = [l2 * v for v in occ]
+    B = C * len(feats)
+
+    def value_grad(x):
+        g = list(map(mul, occ, x))
+        fx = 0.5 * sum(map(mul, g, x))
+        bias = x[B:]
+        for offs, y, dw in rows:
+            s = bias
+            for o in offs:
+                s = list(map(add, s, x[o:o + C]))
+            top = max(s)
+            p = [math.exp(v - top) for v in s]
+            z = sum(p)
+            fx += dw * (math.log(z) + top - s[y])
+            d = [dw * v / z for v in p]
+            d[y] -= dw
+            for o in offs:
+                g[o:o + C] = map(add, g[o:o + C], d)
+            g[B:] = map(add, g[B:], d)
+        return fx, g
+
+    x = [0.0] * P
+    fx, g = value_grad(x)
+    S, Y, R = [], [], []
+    it = 0
+    while it < most:
+        gmax = max(map(abs, g))
+        if gmax <= tol:
+            break
+        # Two-loop recursion: d = -H g.
+        q = g
+        alphas = []
+        for s, yv, rho in zip(reversed(S), reversed(Y), reversed(R)):
+            a = rho * sum(map(mul, s, q))
+            alphas.append(a)
+            q = [qi - a * yi for qi, yi in zip(q, yv)]
+        if S:
+            gamma = sum(map(mul, S[-1], Y[-1])) / sum(map(mul, Y[-1], Y[-1]))
+        else:
+            gamma = 1.0 / math.sqrt(sum(map(mul, g, g)))
+        r = [gamma * v for v in q]
+        for s, yv, rho, a in zip(S, Y, R, reversed(alphas)):
+            b = rho * sum(map(mul, yv, r))
+            r = [ri + (a - b) * si for ri, si in zip(r, s)]
+        slope = -sum(map(mul, g, r))
+        if slope >= 0:                  # not a descent direction: restart
+            S, Y, R = [], [], []
+            r = [v / math.sqrt(sum(map(mul, g, g))) for v in g]
+            slope = -sum(map(mul, g, r))
+        step = 1.0
+        while True:
+            xn = [xi - step * ri for xi, ri in zip(x, r)]
+            fn, gn = value_grad(xn)
+            if fn <= fx + 1e-4 * step * slope or step < 1e-10:
+                break
+            step *= 0.5
+        s = [a - b for a, b in zip(xn, x)]
+        yv = [a - b for a, b in zip(gn, g)]
+        sy = sum(map(mul, s, yv))
+        if sy > 1e-12:
+            S.append(s)
+            Y.append(yv)
+            R.append(1.0 / sy)
+            if len(S) > history:
+                del S[0], Y[0], R[0]
+        x, fx, g = xn, fn, gn
+        it += 1
+        if log is not None and it % 10 == 0:
+            print("lbfgs: iteration %d, objective %.6f, largest gradient "
+                  "%.3g" % (it, fx, max(map(abs, g))), file=log)
+    if log is not None:
+        print("lbfgs: %d iterations, objective %.6f, largest gradient %.3g"
+              % (it, fx, max(map(abs, g))), file=log)
+    w = {f: x[C * j:C * j + C] for j, f in enumerate(feats)}
+    return x[B:], w
+
+
 class Logistic:
     """Multinomial logistic regression over feature counts: class c's
     score is bias[c] plus weight[f][c] for each known feature occurrence
@@ -466,7 +594,7 @@ class Logistic:
 
     def __init__(self, docs, epochs, rate, l2, min_docs, prune,
                  min_sources=1, source_power=0.0, bigrams=True,
-                 average=None, orders=1):
+                 average=None, orders=1, solver="sgd"):
         """docs: [(features, class, source group)] or [(features, class,
         source group, weight)]. A reply's update weighs its weight when
         given (data_weights), else n ** -source_power, n the replies of
@@ -474,7 +602,9 @@ class Logistic:
         average: None, or the pass (0-based) from which the weights
         written are the mean of the weights after every update (averaged
         SGD); orders: how many models, each trained in its own fixed
-        order, whose weights are averaged."""
+        order, whose weights are averaged; solver "lbfgs": the same
+        objective minimised to convergence instead (lbfgs(); epochs,
+        rate, average and orders do not apply)."""
         if docs and len(docs[0]) > 3:
             given = [d[3] for d in docs]
             docs = [d[:3] for d in docs]
@@ -510,7 +640,11 @@ class Logistic:
                          hashlib.sha1(b" ".join(fs) + c.encode())
                          .hexdigest(), dw))
         runs = []
-        for k in range(orders):
+        if solver == "lbfgs":
+            data.sort(key=lambda d: (d[2], d[1]))
+            runs.append(lbfgs(data, w, C, l2, log=LBFGS_LOG))
+            orders = 1
+        for k in range(orders if solver != "lbfgs" else 0):
             # Order 0 is the order of a single model; order k sorts by a
             # hash of k and the order-0 key, so every order is fixed.
             key = (lambda d: (d[2], d[1])) if k == 0 else (
@@ -816,7 +950,7 @@ def fit(kind, train, opt):
                     opt.get("min_docs", 1), 0.0,
                     opt.get("min_sources", 1), opt.get("source_power", 0),
                     opt.get("bigrams", True), opt.get("average"),
-                    opt.get("orders", 1))
+                    opt.get("orders", 1), opt.get("solver", "sgd"))
 
 
 # --cv's settings: (kind, options); codes, prunes and thresholds are
@@ -894,7 +1028,8 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
                             preds[i] = m.predict(feats[i])
                 setting = " ".join(
                     "%s %s" % (n, ",".join(x for x in KINDS if x in v) or "-")
-                    if n == "norm" else "%s %g" % (n, v)
+                    if n == "norm" else ("%s %s" if isinstance(v, str)
+                                         else "%s %g") % (n, v)
                     for n, v in sorted(opt.items()))
                 for th in thresholds:
                     for tl in alone:
@@ -1310,7 +1445,8 @@ def cv_data(k, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
         out.flush()
 
 
-def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more, out=sys.stdout):
+def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more, out=sys.stdout,
+              which=(0, 1)):
     """How much the model's answers jitter with a small change of its
     training set: for source folds 0 and 1 of --cv 5, train on the other
     folds, and again with 1 % of the development rows (seeds 1, 2, 3) left
@@ -1323,14 +1459,14 @@ def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more, out=sys.stdout):
     folds, ex_out = cv_folds(5, "source", dev, dev_ex, ex_docs, ex_dev)
     pr_out = probe_folds(5, "source", folds, more)
     total = 0
-    for fold in (0, 1):
+    for fold in which:
         test = [i for i in range(n) if folds[i] == fold]
 
         def verdicts(drop):
             m = Logistic(assemble(DATA, dev, ex_docs, more, three, fold,
                                   folds, ex_out, pr_out, drop),
                          EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
-                         orders=ORDERS)
+                         orders=ORDERS, solver=SOLVER)
             return [final_class(m.predict(feats[i]), nr_ex[i], THRESHOLD,
                                 THRESHOLD_ALONE)[0] for i in test]
         base = verdicts(set())
@@ -1345,8 +1481,9 @@ def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more, out=sys.stdout):
               "1 2 3): %s" % (fold, len(test),
                               " ".join(str(f) for f in flips)), file=out)
         out.flush()
-    print("flips: %d (orders %d, data %s)" % (total, ORDERS, DATA or "-"),
-          file=out)
+    print("flips: %d (%s, data %s)" % (
+        total, "orders %d" % ORDERS if SOLVER == "sgd" else SOLVER,
+        DATA or "-"), file=out)
 
 
 def load(replyscan, rules, cv, probes=False):
@@ -1425,7 +1562,7 @@ def load(replyscan, rules, cv, probes=False):
 
 
 def main():
-    global ORDERS, DATA
+    global ORDERS, DATA, SOLVER, LBFGS_LOG
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
                                                         "replyscan"))
@@ -1456,6 +1593,9 @@ def main():
                     help="the flip rate: how many unseen development rows "
                          "change verdict when 1 %% of the rows leave "
                          "training (rules/README.md)")
+    ap.add_argument("--flip-fold", type=int, choices=(0, 1),
+                    help="with --flip: fold 0 or 1 only (to run the two "
+                         "in parallel)")
     ap.add_argument("--orders", type=int, metavar="K",
                     help="average K orders instead of %d (to compare with "
                          "--flip or --cv-variants; not for the model file)"
@@ -1470,7 +1610,25 @@ def main():
                     help="with --cv K: the chosen model trained on each "
                          "data SPEC against today's data, on the same "
                          "folds by source")
+    ap.add_argument("--solver", choices=("sgd", "lbfgs"), default=SOLVER,
+                    help="sgd: %d passes, %d orders averaged (the model "
+                         "file's); lbfgs: the same L2 objective minimised "
+                         "to convergence by full-batch L-BFGS (a study, "
+                         "rules/README.md 'Why three orders'; with --out, "
+                         "--flip, --cv-solvers; not for the model file)"
+                         % (EPOCHS, ORDERS))
+    ap.add_argument("--cv-solvers", action="store_true",
+                    help="with --cv K: the chosen settings trained by sgd "
+                         "and by lbfgs on the same folds by source, at the "
+                         "model's thresholds")
     a = ap.parse_args()
+    if a.solver != SOLVER:
+        if not (a.out or a.check or a.cv or a.flip):
+            ap.error("--solver %s is a study: give --out FILE, --check, "
+                     "--cv or --flip (rules/words.model is the SGD "
+                     "model's)" % a.solver)
+        SOLVER = a.solver
+        LBFGS_LOG = sys.stderr
     if a.orders:
         ORDERS = a.orders
     if a.data is not None:
@@ -1483,7 +1641,9 @@ def main():
     dev, dev_ex, nr_ex, ex_docs, ex_dev, more = load(
         a.replyscan, a.rules, a.cv or a.flip, probes)
     if a.flip:
-        flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
+        flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
+                  which=(a.flip_fold,) if a.flip_fold is not None
+                  else (0, 1))
         return 0
     if a.cv and a.cv_misses:
         cv_misses(a.cv, a.cv_misses, dev, dev_ex, ex_docs, ex_dev, more,
@@ -1491,6 +1651,14 @@ def main():
         return 0
     if a.cv and a.cv_data:
         cv_data(a.cv, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
+        return 0
+    if a.cv and a.cv_solvers:
+        chosen = {"epochs": EPOCHS, "rate": RATE, "l2": L2, "orders": ORDERS}
+        cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
+                       more, settings=[
+                           ("logistic", dict(chosen, solver=x))
+                           for x in ("sgd", "lbfgs")],
+                       thresholds=(THRESHOLD,), alone=(THRESHOLD_ALONE,))
         return 0
     if a.cv and a.cv_variants:
         cv_variants(a.cv, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
@@ -1505,7 +1673,7 @@ def main():
         docs = [([f for f in d[0] if b"+" not in f],) + d[1:]
                 for d in docs]
     m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
-                 orders=ORDERS)
+                 orders=ORDERS, solver=SOLVER)
     import io
     buf = io.StringIO()
     m.write(buf)
