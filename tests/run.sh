@@ -215,6 +215,8 @@ build/replyscan eval --quiet --min-accuracy 94.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r55.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r56.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r59.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics
