@@ -71,7 +71,7 @@ build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r10.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r11.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 95.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r12.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 83.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r12.tsv | tail -n 2
@@ -215,7 +215,7 @@ build/replyscan eval --quiet --min-accuracy 94.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r55.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r56.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r59.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
