@@ -1006,6 +1006,24 @@ static void test_precedence_overreach(void **state)
 	     "Received Recently",
 	     554, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_BLOCKLIST, RULE,
 	     "generic.blocklist.postfix_rbl", NULL},
+	    /* emailjs's refusal of a greeting that is not 220 is about the
+	     * greeting, not a lost connection (devcv32). */
+	    {"bad response on connection", 0, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_PROTOCOL_ERROR, RULE,
+	     "emailjs.protocol_error.bad_greeting", NULL},
+	    /* smtp_to_telegram quotes its own failed lookup of the bot API:
+	     * the receiver's back end, not the sender's DNS (devcv32). */
+	    {"554 Error: Post \"https://api.telegram.org/bot***/sendMessage\": "
+	     "dial tcp: lookup api.telegram.org on 192.0.2.53:53: read udp "
+	     "192.0.2.7:40000->192.0.2.53:53: i/o timeout",
+	     554, NULL, RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "smtp_to_telegram.service_unavailable.upstream_failed",
+	     NULL},
+	    /* avsmtpd's 554 greeting says its own back end is unreachable,
+	     * not that the client is refused (devcv32). */
+	    {"554 Sorry, can't forward connection", 554, NULL,
+	     RS_STAGE_GREETING, NULL, RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
+	     "avsmtpd.service_unavailable.cannot_forward", NULL},
 	    /* "malware" as a label of a listed host name is not a verdict. */
 	    {"550 Blacklisted URL in message: malware.example.net", 550, NULL,
 	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_CONTENT_SPAM, RULE,
