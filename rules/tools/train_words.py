@@ -37,7 +37,9 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --cv 10 --cv-misses FILE
   train_words.py --replyscan build/replyscan --solver lbfgs --out FILE
   train_words.py --replyscan build/replyscan --solver lbfgs --flip
-  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers
+  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers \
+                 --cv-decays 0.01 0.003 0.001 0.0003 0.0001
+  train_words.py --lbfgs build/words_lbfgs --lbfgs-check
 
 --cv-data SPEC... trains the chosen model on other data (a data spec,
 parse_data: the probe sets too, duplicate wordings sharing one weight,
@@ -75,13 +77,17 @@ reordered the pass and moved the answers on unrelated replies; the mean
 of three orders flips about 40 % fewer unseen replies (rules/README.md).
 --solver lbfgs (a study, not the model file's trainer: rules/README.md,
 "Why three orders") minimises the objective that SGD descends (the
-softmax cross-entropy plus L2 / 2 times each feature's occurrences times
-its squared weights, the biases free) to convergence instead, by
+softmax cross-entropy plus L2_LBFGS / 2 times each feature's occurrences
+times its squared weights, the biases free) to convergence instead, by
 full-batch L-BFGS from zero (lbfgs()), so that the optimum, unique,
 moves smoothly with the data; same features, rounding, pruning and
-output. Pure Python, it takes far longer than SGD. --cv K --cv-solvers
-scores both trainers on the same folds by source; --flip with --solver
-lbfgs gives its flip rate (--flip-fold F: one of the two folds).
+output. The solver is a C program, rules/tools/words_lbfgs.c, built
+next to replyscan (words_lbfgs; --lbfgs PATH to name another), which
+takes the steps of the Python reference lbfgs_reference() sum for sum
+(--lbfgs-check, ctest words_lbfgs). --cv K --cv-solvers scores both
+trainers on the same folds by source (--cv-decays D...: lbfgs at each
+decay D); --flip with --solver lbfgs gives its flip rate (--flip-fold F:
+one of the two folds; --decay D: at decay D).
 The weights are the same on every run; they are written
 rounded to four significant digits, and weights whose size is below
 PRUNE are left out (a feature with none left is not written). --cv also
@@ -134,10 +140,17 @@ L2 = 1e-2         # weight decay, applied to the features of each update
 # --solver: "sgd" (the model file's) or "lbfgs" (the same objective to
 # convergence, lbfgs(): a study, rules/README.md "Why three orders").
 SOLVER = "sgd"
+# The converged trainer's decay, chosen by --cv 5 --cv-solvers --cv-decays
+# among 0.01, 0.003, 0.001, 0.0003 and 0.0001 (rules/README.md, "The
+# converged trainer in C": the best, and still 4.7 points below SGD's
+# no-rules figure, so SGD stays the model file's trainer).
+L2_LBFGS = 1e-2
 LBFGS_HISTORY = 5   # pairs kept
 LBFGS_TOL = 1e-3    # stop when no gradient entry is larger
 LBFGS_MOST = 1000   # iterations at most
 LBFGS_LOG = None    # where lbfgs() reports progress (stderr with --solver)
+# rules/tools/words_lbfgs.c built: --lbfgs, else next to --replyscan.
+LBFGS_BIN = None
 PRUNE = 0.01      # weights of a smaller size are not written
 THRESHOLD = 0.3        # decides before the weaker code fallbacks
 THRESHOLD_ALONE = 0.05  # decides when no fallback would
@@ -478,39 +491,103 @@ def sgd(data, features, C, epochs, rate, l2, average):
     return bias, w
 
 
+def lbfgs_problem(data, features, C, l2):
+    """The objective lbfgs() minimises, in the form both solvers read:
+    the features in order, per reply (its features' indices, class index,
+    update weight), and per feature its L2 scale, l2 times its
+    occurrences in the replies."""
+    feats = sorted(features)
+    index = {f: j for j, f in enumerate(feats)}
+    occ = [0.0] * len(feats)
+    rows = []
+    for fs, y, _, dw in data:
+        idx = [index[f] for f in fs]
+        for j in idx:
+            occ[j] += 1.0
+        rows.append((idx, y, dw))
+    return feats, rows, [l2 * v for v in occ]
+
+
 def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
-          log=None):
-    """(bias, weights) minimising, to convergence, the objective the SGD
-    above descends: sum over replies of update weight times the softmax
-    cross-entropy, plus l2 / 2 times, for each feature, its occurrences in
-    the training replies times its squared weights (sgd decays a feature's
-    weights by 1 - rate * l2 at each occurrence it updates, so a frequent
-    feature is held l2 per occurrence); the biases are not decayed. The
-    objective is convex with one optimum; it is reached by L-BFGS
-    (a fixed history of HISTORY pairs, full batch, from zero, backtracking
-    line search on the sufficient-decrease condition), which stops when
-    no gradient entry is larger than tol, or after MOST iterations. Sums run in a fixed order, so the
-    result is the same on every run. The gradient of a reply touches only
-    its own features' rows."""
-    from operator import mul
+          log=None, solve=None):
+    """(bias, weights, iterations, objective) minimising, to convergence,
+    the objective the SGD above descends: sum over replies of update
+    weight times the softmax cross-entropy, plus l2 / 2 times, for each
+    feature, its occurrences in the training replies times its squared
+    weights (sgd decays a feature's weights by 1 - rate * l2 at each
+    occurrence it updates, so a frequent feature is held l2 per
+    occurrence); the biases are not decayed. The objective is convex with
+    one optimum; it is reached by L-BFGS (a fixed history of HISTORY
+    pairs, full batch, from zero, backtracking line search on the
+    sufficient-decrease condition), which stops when no gradient entry is
+    larger than tol, or after MOST iterations. solve: words_lbfgs (the
+    C program, rules/tools/words_lbfgs.c: the default) or
+    lbfgs_reference (the same steps in Python, only to check the C
+    program: --lbfgs-check). Sums run in a fixed order, so the result is
+    the same on every run."""
     history = LBFGS_HISTORY if history is None else history
     tol = LBFGS_TOL if tol is None else tol
     most = LBFGS_MOST if most is None else most
-    feats = sorted(features)
-    index = {f: j for j, f in enumerate(feats)}
-    P = C * (len(feats) + 1)            # the bias is the last row
-    occ = [0.0] * P
-    rows = []
-    for fs, y, _, dw in data:
-        offs = [C * index[f] for f in fs]
-        for o in offs:
-            occ[o] += 1.0
-        rows.append((offs, y, dw))
-    for j in range(len(feats)):
-        o = C * j
-        occ[o + 1:o + C] = [occ[o]] * (C - 1)
-    occ = [l2 * v for v in occ]
-    B = C * len(feats)
+    feats, rows, scale = lbfgs_problem(data, features, C, l2)
+    x, it, fx = (solve or words_lbfgs)(C, scale, rows, history, tol, most,
+                                       log)
+    w = {f: x[C * j:C * j + C] for j, f in enumerate(feats)}
+    return x[C * len(feats):], w, it, fx
+
+
+def words_lbfgs(C, scale, rows, history, tol, most, log=None):
+    """(x, iterations, objective) from the C solver LBFGS_BIN: the problem
+    (lbfgs_problem) written as its input (words_lbfgs.c's header says the
+    format; floats by repr(), which strtod() reads back exactly), the
+    weights read back as doubles (the feature rows, then the biases).
+    Its progress goes to log (None: nowhere)."""
+    from array import array
+    if not LBFGS_BIN or not os.access(LBFGS_BIN, os.X_OK):
+        sys.exit("train_words.py: the L-BFGS solver %s is missing: build it "
+                 "(cmake --build build makes words_lbfgs next to replyscan) "
+                 "or give --lbfgs PATH" % (LBFGS_BIN or "words_lbfgs"))
+    tmp = tempfile.mkdtemp(prefix="train_words.")
+    prob = os.path.join(tmp, "problem")
+    out = os.path.join(tmp, "weights")
+    try:
+        with open(prob, "w") as f:
+            f.write("replyscan-lbfgs 1\nclasses %d\nfeatures %d\n"
+                    "history %d\ntol %r\nmost %d\nscale\n"
+                    % (C, len(scale), history, float(tol), most))
+            f.write("".join("%r\n" % v for v in scale))
+            f.write("rows %d\n" % len(rows))
+            for idx, y, dw in rows:
+                f.write("%r %d %d%s\n" % (float(dw), y, len(idx),
+                                          "".join(" %d" % j for j in idx)))
+        p = subprocess.run([LBFGS_BIN, prob, out], stdout=subprocess.PIPE,
+                           stderr=log or subprocess.DEVNULL,
+                           universal_newlines=True)
+        if p.returncode != 0:
+            sys.exit("train_words.py: %s failed (exit %d)"
+                     % (LBFGS_BIN, p.returncode))
+        x = array("d")
+        with open(out, "rb") as f:
+            x.frombytes(f.read())
+    finally:
+        for name in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, name))
+        os.rmdir(tmp)
+    words = p.stdout.split()
+    if len(x) != C * (len(scale) + 1) or len(words) != 6 or \
+            words[0] != "iterations":
+        sys.exit("train_words.py: %s: unexpected output" % LBFGS_BIN)
+    return x.tolist(), int(words[1]), float(words[3])
+
+
+def lbfgs_reference(C, scale, rows, history, tol, most, log=None):
+    """words_lbfgs's steps in pure Python (far slower), the reference
+    that --lbfgs-check holds the C program to; the same arguments and
+    answer. The gradient of a reply touches only its own features' rows."""
+    from operator import mul
+    P = C * (len(scale) + 1)            # the bias is the last row
+    occ = [v for v in scale for _ in range(C)] + [0.0] * C
+    B = C * len(scale)
+    rows = [([C * j for j in idx], y, dw) for idx, y, dw in rows]
 
     def value_grad(x):
         g = list(map(mul, occ, x))
@@ -583,8 +660,46 @@ def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
     if log is not None:
         print("lbfgs: %d iterations, objective %.6f, largest gradient %.3g"
               % (it, fx, max(map(abs, g))), file=log)
-    w = {f: x[C * j:C * j + C] for j, f in enumerate(feats)}
-    return x[B:], w
+    return x, it, fx
+
+
+def lbfgs_check(out=sys.stdout):
+    """--lbfgs-check: the C solver against lbfgs_reference() on a small
+    made-up problem (words and classes drawn by a fixed seed, a class's
+    words more likely in its replies, update weights 0.5, 1 and 2): after
+    5 and 40 iterations and to convergence, the same iteration count, the
+    objective within 1e-6 (relative) and every weight within 1e-9; and
+    two runs of the C solver give the same weights. Returns the exit
+    status."""
+    import random
+    rng = random.Random(33)
+    C, F, l2 = 6, 300, 1e-2
+    data = []
+    for _ in range(400):
+        y = rng.randrange(C)
+        fs = [b"w%d" % (rng.randrange(F) if rng.random() < 0.5
+                        else (y * 37 + rng.randrange(20)) % F)
+              for _ in range(rng.randint(1, 12))]
+        data.append((fs, y, "", rng.choice((1.0, 0.5, 2.0))))
+    feats = {f for fs, _, _, _ in data for f in fs}
+    bad = 0
+    for most, tol in ((5, 0.0), (40, 0.0), (1000, 1e-4)):
+        b1, w1, i1, f1 = lbfgs(data, feats, C, l2, tol=tol, most=most,
+                               solve=lbfgs_reference)
+        b2, w2, i2, f2 = lbfgs(data, feats, C, l2, tol=tol, most=most)
+        b3, w3, i3, f3 = lbfgs(data, feats, C, l2, tol=tol, most=most)
+        diff = max(abs(a - b) for f in w1 for a, b in zip(w1[f], w2[f]))
+        diff = max([diff] + [abs(a - b) for a, b in zip(b1, b2)])
+        same = (b2, w2, i2, f2) == (b3, w3, i3, f3)
+        ok = (i1 == i2 and abs(f1 - f2) <= 1e-6 * max(1.0, abs(f1)) and
+              diff <= 1e-9 and same)
+        bad += not ok
+        print("lbfgs-check: at most %d iterations, tol %g: Python %d "
+              "iterations, objective %.10f; C %d, %.10f; largest weight "
+              "difference %.3g; C twice the same: %s: %s"
+              % (most, tol, i1, f1, i2, f2, diff, "yes" if same else "no",
+                 "ok" if ok else "FAILED"), file=out)
+    return 1 if bad else 0
 
 
 class Logistic:
@@ -639,22 +754,22 @@ class Logistic:
             data.append(([f for f in fs if f in w], ci[c],
                          hashlib.sha1(b" ".join(fs) + c.encode())
                          .hexdigest(), dw))
-        runs = []
         if solver == "lbfgs":
             data.sort(key=lambda d: (d[2], d[1]))
-            runs.append(lbfgs(data, w, C, l2, log=LBFGS_LOG))
-            orders = 1
-        for k in range(orders if solver != "lbfgs" else 0):
-            # Order 0 is the order of a single model; order k sorts by a
-            # hash of k and the order-0 key, so every order is fixed.
-            key = (lambda d: (d[2], d[1])) if k == 0 else (
-                lambda d, k=k: (hashlib.sha1(b"%d " % k + d[2].encode())
-                                .hexdigest(), d[1]))
-            runs.append(sgd(sorted(data, key=key), w, C, epochs, rate, l2,
-                            average))
-        bias = [sum(r[0][i] for r in runs) / orders for i in range(C)]
-        w = {f: [sum(r[1][f][i] for r in runs) / orders for i in range(C)]
-             for f in w}
+            bias, w, _, _ = lbfgs(data, w, C, l2, log=LBFGS_LOG)
+        else:
+            runs = []
+            for k in range(orders):
+                # Order 0 is the order of a single model; order k sorts by
+                # a hash of k and the order-0 key, so every order is fixed.
+                key = (lambda d: (d[2], d[1])) if k == 0 else (
+                    lambda d, k=k: (hashlib.sha1(b"%d " % k + d[2].encode())
+                                    .hexdigest(), d[1]))
+                runs.append(sgd(sorted(data, key=key), w, C, epochs, rate,
+                                l2, average))
+            bias = [sum(r[0][i] for r in runs) / orders for i in range(C)]
+            w = {f: [sum(r[1][f][i] for r in runs) / orders
+                     for i in range(C)] for f in w}
         self.raw = (bias, w)
         self.finish(prune)
 
@@ -913,6 +1028,54 @@ def probe_folds(k, by, folds, more):
             for (_, _, src, _), rows in zip(more["probe"], more["probe_dev"])]
 
 
+def cv_setup(k, by, dev, dev_ex, ex_docs, ex_dev, more, norm=None):
+    """k folds over the development rows, by row or by source, and the
+    features of every reply: (folds, ex_out, pr_out, feats), as cv_folds,
+    probe_folds and all_features give them."""
+    folds, ex_out = cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev)
+    return (folds, ex_out, probe_folds(k, by, folds, more),
+            all_features(more, dev_ex, ex_docs, norm))
+
+
+def decay(solver=None):
+    """The weight decay of a trainer (SOLVER's by default)."""
+    return L2_LBFGS if (solver or SOLVER) == "lbfgs" else L2
+
+
+def chosen_model(train):
+    """The model the constants above choose, trained on train."""
+    return Logistic(train, EPOCHS, RATE, decay(), MIN_DOCS, PRUNE,
+                    MIN_SOURCES, orders=ORDERS, solver=SOLVER)
+
+
+def fold_models(k, setup, spec, dev, ex_docs, more, make=chosen_model,
+                codes=True):
+    """One model per fold (setup: cv_setup's), make(training replies) on
+    the training replies of the data spec spec (assemble) with that fold
+    left out; and the number of training replies of each."""
+    folds, ex_out, pr_out, feats = setup
+    models, sizes = [], []
+    for f in range(k):
+        train = assemble(spec, dev, ex_docs, more, feats, f, folds, ex_out,
+                         pr_out, codes=codes)
+        sizes.append(len(train))
+        models.append(make(train))
+    return models, sizes
+
+
+def predict_out_of_fold(models, folds, feats):
+    """Each development row's prediction by its own fold's model."""
+    return [models[f].predict(fs) for f, fs in zip(folds, feats)]
+
+
+def out_of_fold(k, setup, spec, dev, ex_docs, more):
+    """Out-of-fold predictions of the chosen model (chosen_model) trained
+    on the data spec spec, per development row, and the training replies
+    of all folds together."""
+    models, sizes = fold_models(k, setup, spec, dev, ex_docs, more)
+    return predict_out_of_fold(models, setup[0], setup[3][0]), sum(sizes)
+
+
 def assemble(spec, dev, ex_docs, more, feats, fold=None, folds=None,
              ex_out=None, pr_out=None, drop=frozenset(), codes=True):
     """The training replies [(features, class, group[, weight])] under a
@@ -989,7 +1152,6 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
     base = sum(1 for (t, c, _), e in zip(dev, dev_ex) if e["cause"] == c)
     base_nr = sum(1 for (t, c, _), e in zip(dev, nr_ex) if e["cause"] == c)
     folds, ex_out = cv_folds(k, by, dev, dev_ex, ex_docs, ex_dev)
-    pr_out = probe_folds(k, by, folds, more)
     print("cv: %d folds by %s over %d development rows (%d sources; %d of "
           "the %d rule examples leave a fold's training with the rows "
           "they copy); data %s" % (
@@ -1005,27 +1167,22 @@ def cross_validate(k, by, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
     best = None
     rows = []
     for kind, opt in settings:
-        norm = opt.get("norm", NORM)
-        three = all_features(more, dev_ex, ex_docs, norm)
+        setup = cv_setup(k, by, dev, dev_ex, ex_docs, ex_dev, more,
+                         opt.get("norm", NORM))
         for codes in codes_opts:
-            feats = [without_codes(fs, codes) for fs in three[0]]
-            fitted = []
-            for f in range(k):
-                train = assemble(DATA, dev, ex_docs, more, three, f, folds,
-                                 ex_out, pr_out, codes=codes)
-                if kind == "nb":
-                    train = [t[:3] for t in train]
-                fitted.append(fit(kind, train, opt))
+            feats = [without_codes(fs, codes) for fs in setup[3][0]]
+            fitted, _ = fold_models(
+                k, setup, DATA, dev, ex_docs, more,
+                lambda t, kind=kind, opt=opt: fit(
+                    kind, [x[:3] for x in t] if kind == "nb" else t, opt),
+                codes)
             for prune in (prunes if kind == "logistic" else (0.0,)):
-                preds = [None] * n
                 entries = 0
-                for f, m in enumerate(fitted):
+                for m in fitted:
                     if kind == "logistic":
                         m.finish(prune)
                         entries += m.entries()
-                    for i in range(n):
-                        if folds[i] == f:
-                            preds[i] = m.predict(feats[i])
+                preds = predict_out_of_fold(fitted, folds, feats)
                 setting = " ".join(
                     "%s %s" % (n, ",".join(x for x in KINDS if x in v) or "-")
                     if n == "norm" else ("%s %s" if isinstance(v, str)
@@ -1183,9 +1340,8 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
     Then, for the rows the enhanced and basic fallbacks decide, how many
     they get right and how many the linear model's best class would."""
     n = len(dev)
-    folds, ex_out = cv_folds(k, "source", dev, dev_ex, ex_docs, ex_dev)
-    pr_out = probe_folds(k, "source", folds, more)
-    three = all_features(more, dev_ex, ex_docs)
+    folds, ex_out, pr_out, three = cv_setup(k, "source", dev, dev_ex,
+                                            ex_docs, ex_dev, more)
     feats = three[0]
     ex_feats = [(fs, c, g) for fs, (_, c, g) in zip(three[1], ex_docs)]
     grams = [char_grams(e) for e in dev_ex]
@@ -1202,8 +1358,7 @@ def cv_variants(k, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
         dev_in = [i for i in range(n) if folds[i] != f]
         train = assemble(DATA, dev, ex_docs, more, three, f, folds, ex_out,
                          pr_out)
-        m = Logistic(train, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
-                     orders=ORDERS)
+        m = chosen_model(train)
         mc = Logistic(assemble(DATA, dev, ex_docs, more, three_cjk, f, folds,
                                ex_out, pr_out),
                       EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES)
@@ -1337,19 +1492,8 @@ def cv_misses(k, path, dev, dev_ex, ex_docs, ex_dev, more, out=sys.stdout):
     parts and their rows, so the same inputs give the same bytes. out gets
     the totals: rows right, misses by step and by (label -> verdict)."""
     n = len(dev)
-    folds, ex_out = cv_folds(k, "source", dev, dev_ex, ex_docs, ex_dev)
-    pr_out = probe_folds(k, "source", folds, more)
-    three = all_features(more, dev_ex, ex_docs)
-    feats = three[0]
-    preds = [None] * n
-    for f in range(k):
-        m = Logistic(assemble(DATA, dev, ex_docs, more, three, f, folds,
-                              ex_out, pr_out),
-                     EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
-                     orders=ORDERS)
-        for i in range(n):
-            if folds[i] == f:
-                preds[i] = m.predict(feats[i])
+    setup = cv_setup(k, "source", dev, dev_ex, ex_docs, ex_dev, more)
+    preds, _ = out_of_fold(k, setup, DATA, dev, ex_docs, more)
     misses = []
     steps = {}
     for i, (text, c, _) in enumerate(dev):
@@ -1399,10 +1543,8 @@ def cv_data(k, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
     run's rows right less DATA's (the noise to beat). Test rows are
     development rows only; probe rows and rule examples only train."""
     n = len(dev)
-    folds, ex_out = cv_folds(k, "source", dev, dev_ex, ex_docs, ex_dev)
-    pr_out = probe_folds(k, "source", folds, more)
-    three = all_features(more, dev_ex, ex_docs)
-    feats = three[0]
+    setup = cv_setup(k, "source", dev, dev_ex, ex_docs, ex_dev, more)
+    folds = setup[0]
     print("cv-data: %d folds by source over %d development rows (%d "
           "sources), %d probe rows; threshold %g, threshold_alone %g, "
           "orders %d" % (k, n, len({source_group(s) for _, _, s in dev}),
@@ -1412,17 +1554,7 @@ def cv_data(k, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more,
           "step_precision\tpipeline per fold\tno_rules per fold", file=out)
     base = None
     for spec in [DATA] + [x for x in specs if x != DATA]:
-        preds = [None] * n
-        size = 0
-        for f in range(k):
-            train = assemble(spec, dev, ex_docs, more, three, f, folds,
-                             ex_out, pr_out)
-            size += len(train)
-            m = Logistic(train, EPOCHS, RATE, L2, MIN_DOCS, PRUNE,
-                         MIN_SOURCES, orders=ORDERS)
-            for i in range(n):
-                if folds[i] == f:
-                    preds[i] = m.predict(feats[i])
+        preds, size = out_of_fold(k, setup, spec, dev, ex_docs, more)
         fp = [0] * k
         fn = [0] * k
         step = right = 0
@@ -1454,19 +1586,16 @@ def flip_rate(dev, dev_ex, nr_ex, ex_docs, ex_dev, more, out=sys.stdout,
     another no-rules verdict (codes, then the word step), and the total."""
     import random
     n = len(dev)
-    three = all_features(more, dev_ex, ex_docs)
+    folds, ex_out, pr_out, three = cv_setup(5, "source", dev, dev_ex,
+                                            ex_docs, ex_dev, more)
     feats = three[0]
-    folds, ex_out = cv_folds(5, "source", dev, dev_ex, ex_docs, ex_dev)
-    pr_out = probe_folds(5, "source", folds, more)
     total = 0
     for fold in which:
         test = [i for i in range(n) if folds[i] == fold]
 
         def verdicts(drop):
-            m = Logistic(assemble(DATA, dev, ex_docs, more, three, fold,
-                                  folds, ex_out, pr_out, drop),
-                         EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
-                         orders=ORDERS, solver=SOLVER)
+            m = chosen_model(assemble(DATA, dev, ex_docs, more, three,
+                                      fold, folds, ex_out, pr_out, drop))
             return [final_class(m.predict(feats[i]), nr_ex[i], THRESHOLD,
                                 THRESHOLD_ALONE)[0] for i in test]
         base = verdicts(set())
@@ -1562,7 +1691,7 @@ def load(replyscan, rules, cv, probes=False):
 
 
 def main():
-    global ORDERS, DATA, SOLVER, LBFGS_LOG
+    global ORDERS, DATA, SOLVER, LBFGS_LOG, LBFGS_BIN, L2_LBFGS
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
                                                         "replyscan"))
@@ -1621,7 +1750,29 @@ def main():
                     help="with --cv K: the chosen settings trained by sgd "
                          "and by lbfgs on the same folds by source, at the "
                          "model's thresholds")
+    ap.add_argument("--cv-decays", nargs="+", type=float, metavar="D",
+                    help="with --cv K --cv-solvers: lbfgs at each decay D "
+                         "instead of at %g" % L2_LBFGS)
+    ap.add_argument("--decay", type=float, metavar="D",
+                    help="lbfgs's decay instead of %g (to compare with "
+                         "--flip; not for the model file)" % L2_LBFGS)
+    ap.add_argument("--lbfgs", metavar="PATH",
+                    help="the L-BFGS solver (rules/tools/words_lbfgs.c, "
+                         "built); default: words_lbfgs next to --replyscan")
+    ap.add_argument("--lbfgs-check", action="store_true",
+                    help="check the C solver against the same steps in "
+                         "Python on a small made-up problem; exit 1 when "
+                         "they differ")
     a = ap.parse_args()
+    LBFGS_BIN = a.lbfgs or os.path.join(os.path.dirname(
+        os.path.abspath(a.replyscan)), "words_lbfgs")
+    if a.lbfgs_check:
+        return lbfgs_check()
+    if a.decay is not None:
+        if not (a.out or a.cv or a.flip):
+            ap.error("--decay is for a study: give --out FILE, --cv or "
+                     "--flip")
+        L2_LBFGS = a.decay
     if a.solver != SOLVER:
         if not (a.out or a.check or a.cv or a.flip):
             ap.error("--solver %s is a study: give --out FILE, --check, "
@@ -1653,11 +1804,12 @@ def main():
         cv_data(a.cv, specs, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
         return 0
     if a.cv and a.cv_solvers:
-        chosen = {"epochs": EPOCHS, "rate": RATE, "l2": L2, "orders": ORDERS}
+        chosen = {"epochs": EPOCHS, "rate": RATE, "orders": ORDERS}
         cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
                        more, settings=[
-                           ("logistic", dict(chosen, solver=x))
-                           for x in ("sgd", "lbfgs")],
+                           ("logistic", dict(chosen, solver="sgd", l2=L2))] +
+                       [("logistic", dict(chosen, solver="lbfgs", l2=x))
+                        for x in a.cv_decays or [L2_LBFGS]],
                        thresholds=(THRESHOLD,), alone=(THRESHOLD_ALONE,))
         return 0
     if a.cv and a.cv_variants:
@@ -1672,7 +1824,7 @@ def main():
     if not BIGRAMS:
         docs = [([f for f in d[0] if b"+" not in f],) + d[1:]
                 for d in docs]
-    m = Logistic(docs, EPOCHS, RATE, L2, MIN_DOCS, PRUNE, MIN_SOURCES,
+    m = Logistic(docs, EPOCHS, RATE, decay(), MIN_DOCS, PRUNE, MIN_SOURCES,
                  orders=ORDERS, solver=SOLVER)
     import io
     buf = io.StringIO()
