@@ -203,6 +203,18 @@ static void read_problem(const char *path, struct problem *pb)
 	pb->d = alloc(pb->classes, sizeof(double));
 }
 
+static void free_problem(struct problem *pb)
+{
+	free(pb->scale);
+	free(pb->weight);
+	free(pb->label);
+	free(pb->start);
+	free(pb->offs);
+	free(pb->s);
+	free(pb->p);
+	free(pb->d);
+}
+
 /*
  * The objective at x and its gradient g; with r, x is first set to
  * x0 - step * r (the line search's point, in the same pass).
@@ -427,15 +439,35 @@ int main(int argc, char **argv)
 	        "lbfgs: %ld iterations, objective %.6f, largest gradient "
 	        "%.3g\n",
 	        it, fx, gmax);
+	int rc = 0;
 	FILE *out = fopen(argv[2], "wb");
 	if (out == NULL) {
-		perror(argv[2]);
-		return 2;
+		rc = 2;
+	} else {
+		size_t n = fwrite(x, sizeof(double), P, out);
+		if (fclose(out) != 0 || n != P)
+			rc = 2;
 	}
-	if (fwrite(x, sizeof(double), P, out) != P || fclose(out) != 0) {
+	if (rc != 0)
 		perror(argv[2]);
-		return 2;
+	else
+		printf("iterations %ld objective %.17g gradient %.17g\n", it,
+		       fx, gmax);
+	for (size_t k = 0; k <= H; k++) {
+		free(S[k]);
+		free(Y[k]);
 	}
-	printf("iterations %ld objective %.17g gradient %.17g\n", it, fx, gmax);
-	return 0;
+	free(S);
+	free(Y);
+	free(rho);
+	free(sy);
+	free(yy);
+	free(alpha);
+	free(x);
+	free(g);
+	free(xn);
+	free(gn);
+	free(r);
+	free_problem(&pb);
+	return rc;
 }
