@@ -47,15 +47,15 @@ build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 84 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 84.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-fresh.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r6.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 79.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r6.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r7.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 69.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 70.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r7.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 97.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r8.tsv | tail -n 2
@@ -79,11 +79,11 @@ build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r13.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 81 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r13.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 97 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r14.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 85.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r14.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 96 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r15.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 89 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r15.tsv | tail -n 2
@@ -97,9 +97,9 @@ build/replyscan eval --quiet --min-accuracy 88 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r17.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r18.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 81.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 85.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r18.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 95 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r19.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r19.tsv | tail -n 2
@@ -139,7 +139,7 @@ build/replyscan eval --quiet --min-accuracy 57 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r28.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 25 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r28.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 83 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 87.5 --max-uncategorized 1 \
 	tests/fixtures/replies/dev-r29.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 62.5 --max-uncategorized 1 \
 	tests/fixtures/replies/heldback-r29.tsv | tail -n 2

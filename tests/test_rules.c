@@ -295,8 +295,8 @@ static void test_labelled_accuracy(void **state)
 	(void)state;
 	eval_floor("replies/dev.tsv", 1800, 97.0, 1.0);
 	eval_floor("replies/heldback.tsv", 450, 87.5, 1.0);
-	eval_floor("replies/heldback-fresh.tsv", 550, 84.0, 1.0);
-	eval_floor("replies/dev-r6.tsv", 300, 96.5, 1.0);
+	eval_floor("replies/heldback-fresh.tsv", 550, 84.5, 1.0);
+	eval_floor("replies/dev-r6.tsv", 300, 97.0, 1.0);
 	eval_floor("replies/heldback-r6.tsv", 200, 79.5, 1.0);
 	eval_floor("replies/dev-r7.tsv", 270, 98.0, 1.0);
 	/* heldback-r7: the one floor ever lowered (72.5 -> 69.5 %, 2026-12-07,
@@ -305,8 +305,9 @@ static void test_labelled_accuracy(void **state)
 	 * the same changes fixed 26 development rows and broke 1 (dev-r7, the
 	 * same collection's development half, 12 -> 10 misses). Reset to the
 	 * policy's max(1.5 points, 3 rows) under today's figure; the rows were
-	 * never read. tests/fixtures/replies/README.md, "Floors". */
-	eval_floor("replies/heldback-r7.tsv", 180, 69.5, 1.0);
+	 * never read. Raised by the same policy to 70.5 % when later retrains
+	 * gave 135 (2026-12-08). tests/fixtures/replies/README.md, "Floors". */
+	eval_floor("replies/heldback-r7.tsv", 180, 70.5, 1.0);
 	eval_floor("replies/dev-r8.tsv", 210, 97.5, 1.0);
 	eval_floor("replies/heldback-r8.tsv", 120, 86.5, 1.0);
 	eval_floor("replies/dev-r9.tsv", 120, 96.5, 1.0);
@@ -318,17 +319,17 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/heldback-r12.tsv", 130, 83.5, 1.0);
 	eval_floor("replies/dev-r13.tsv", 140, 97.0, 1.0);
 	eval_floor("replies/heldback-r13.tsv", 105, 81.0, 1.0);
-	eval_floor("replies/dev-r14.tsv", 110, 96.5, 1.0);
+	eval_floor("replies/dev-r14.tsv", 110, 97.0, 1.0);
 	eval_floor("replies/heldback-r14.tsv", 130, 85.5, 1.0);
-	eval_floor("replies/dev-r15.tsv", 130, 96.0, 1.0);
+	eval_floor("replies/dev-r15.tsv", 130, 96.5, 1.0);
 	eval_floor("replies/heldback-r15.tsv", 120, 89.0, 1.0);
 	eval_floor("replies/dev-r16.tsv", 50, 94.0, 1.0);
 	eval_floor("replies/heldback-r16.tsv", 45, 83.5, 1.0);
 	eval_floor("replies/dev-r17.tsv", 105, 97.0, 1.0);
 	eval_floor("replies/heldback-r17.tsv", 95, 88.0, 1.0);
 	eval_floor("replies/dev-r18.tsv", 40, 93.0, 1.0);
-	eval_floor("replies/heldback-r18.tsv", 20, 81.5, 1.0);
-	eval_floor("replies/dev-r19.tsv", 60, 93.5, 1.0);
+	eval_floor("replies/heldback-r18.tsv", 20, 85.5, 1.0);
+	eval_floor("replies/dev-r19.tsv", 60, 95.0, 1.0);
 	eval_floor("replies/heldback-r19.tsv", 40, 87.5, 1.0);
 	eval_floor("replies/dev-r20.tsv", 18, 78.5, 1.0);
 	eval_floor("replies/heldback-r20.tsv", 13, 71.0, 1.0);
@@ -348,7 +349,7 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/heldback-r27.tsv", 19, 73.5, 1.0);
 	eval_floor("replies/dev-r28.tsv", 7, 57.0, 1.0);
 	eval_floor("replies/heldback-r28.tsv", 4, 25.0, 1.0);
-	eval_floor("replies/dev-r29.tsv", 24, 83.0, 1.0);
+	eval_floor("replies/dev-r29.tsv", 24, 87.5, 1.0);
 	eval_floor("replies/heldback-r29.tsv", 16, 62.5, 1.0);
 	eval_floor("replies/dev-r30.tsv", 7, 57.0, 1.0);
 	eval_floor("replies/heldback-r30.tsv", 13, 61.5, 1.0);
