@@ -39,6 +39,11 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --solver lbfgs --flip
   train_words.py --replyscan build/replyscan --cv 5 --cv-solvers \
                  --cv-decays 0.01 0.003 0.001 0.0003 0.0001
+  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers \
+                 --cv-iters 10 20 40 80 --cv-plain 0.03 0.1 0.3 1 \
+                 --cv-thresholds
+  train_words.py --replyscan build/replyscan --solver lbfgs \
+                 --lbfgs-most 40 --flip
   train_words.py --lbfgs build/words_lbfgs --lbfgs-check
 
 --cv-data SPEC... trains the chosen model on other data (a data spec,
@@ -87,7 +92,13 @@ takes the steps of the Python reference lbfgs_reference() sum for sum
 (--lbfgs-check, ctest words_lbfgs). --cv K --cv-solvers scores both
 trainers on the same folds by source (--cv-decays D...: lbfgs at each
 decay D); --flip with --solver lbfgs gives its flip rate (--flip-fold F:
-one of the two folds; --decay D: at decay D).
+one of the two folds; --decay D: at decay D). words34's variants (a
+study, rules/README.md "Why early-stopped SGD beats the converged
+model"): --cv-iters K... (lbfgs stopped after K iterations; --lbfgs-most
+K for --flip and --out), --cv-plain L... (a plain L2 penalty, L / 2
+times each feature's squared weights whatever its occurrences;
+--plain-l2 with --decay L for --flip and --out) and --cv-thresholds
+(every threshold pair of --cv, not only the model's).
 The weights are the same on every run; they are written
 rounded to four significant digits, and weights whose size is below
 PRUNE are left out (a feature with none left is not written). --cv also
@@ -148,6 +159,7 @@ L2_LBFGS = 1e-2
 LBFGS_HISTORY = 5   # pairs kept
 LBFGS_TOL = 1e-3    # stop when no gradient entry is larger
 LBFGS_MOST = 1000   # iterations at most
+LBFGS_PLAIN = False  # a plain L2 penalty instead (--plain-l2: a study)
 LBFGS_LOG = None    # where lbfgs() reports progress (stderr with --solver)
 # rules/tools/words_lbfgs.c built: --lbfgs, else next to --replyscan.
 LBFGS_BIN = None
@@ -491,11 +503,12 @@ def sgd(data, features, C, epochs, rate, l2, average):
     return bias, w
 
 
-def lbfgs_problem(data, features, C, l2):
+def lbfgs_problem(data, features, C, l2, plain=False):
     """The objective lbfgs() minimises, in the form both solvers read:
     the features in order, per reply (its features' indices, class index,
     update weight), and per feature its L2 scale, l2 times its
-    occurrences in the replies."""
+    occurrences in the replies (plain: l2 for every feature, whatever its
+    occurrences, a plain L2 penalty: words34's study)."""
     feats = sorted(features)
     index = {f: j for j, f in enumerate(feats)}
     occ = [0.0] * len(feats)
@@ -505,11 +518,13 @@ def lbfgs_problem(data, features, C, l2):
         for j in idx:
             occ[j] += 1.0
         rows.append((idx, y, dw))
+    if plain:
+        return feats, rows, [float(l2)] * len(feats)
     return feats, rows, [l2 * v for v in occ]
 
 
 def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
-          log=None, solve=None):
+          log=None, solve=None, plain=False):
     """(bias, weights, iterations, objective) minimising, to convergence,
     the objective the SGD above descends: sum over replies of update
     weight times the softmax cross-entropy, plus l2 / 2 times, for each
@@ -524,11 +539,13 @@ def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
     C program, rules/tools/words_lbfgs.c: the default) or
     lbfgs_reference (the same steps in Python, only to check the C
     program: --lbfgs-check). Sums run in a fixed order, so the result is
-    the same on every run."""
+    the same on every run. plain: l2 / 2 times each feature's squared
+    weights instead, whatever its occurrences (lbfgs_problem); most
+    small: L-BFGS stopped early (words34's study, rules/README.md)."""
     history = LBFGS_HISTORY if history is None else history
     tol = LBFGS_TOL if tol is None else tol
     most = LBFGS_MOST if most is None else most
-    feats, rows, scale = lbfgs_problem(data, features, C, l2)
+    feats, rows, scale = lbfgs_problem(data, features, C, l2, plain)
     x, it, fx = (solve or words_lbfgs)(C, scale, rows, history, tol, most,
                                        log)
     w = {f: x[C * j:C * j + C] for j, f in enumerate(feats)}
@@ -709,7 +726,8 @@ class Logistic:
 
     def __init__(self, docs, epochs, rate, l2, min_docs, prune,
                  min_sources=1, source_power=0.0, bigrams=True,
-                 average=None, orders=1, solver="sgd"):
+                 average=None, orders=1, solver="sgd", most=None,
+                 plain=False):
         """docs: [(features, class, source group)] or [(features, class,
         source group, weight)]. A reply's update weighs its weight when
         given (data_weights), else n ** -source_power, n the replies of
@@ -719,7 +737,8 @@ class Logistic:
         SGD); orders: how many models, each trained in its own fixed
         order, whose weights are averaged; solver "lbfgs": the same
         objective minimised to convergence instead (lbfgs(); epochs,
-        rate, average and orders do not apply)."""
+        rate, average and orders do not apply; most: its iterations at
+        most, LBFGS_MOST if None; plain: a plain L2 penalty, lbfgs())."""
         if docs and len(docs[0]) > 3:
             given = [d[3] for d in docs]
             docs = [d[:3] for d in docs]
@@ -756,7 +775,8 @@ class Logistic:
                          .hexdigest(), dw))
         if solver == "lbfgs":
             data.sort(key=lambda d: (d[2], d[1]))
-            bias, w, _, _ = lbfgs(data, w, C, l2, log=LBFGS_LOG)
+            bias, w, _, _ = lbfgs(data, w, C, l2, most=most, plain=plain,
+                                  log=LBFGS_LOG)
         else:
             runs = []
             for k in range(orders):
@@ -1045,7 +1065,8 @@ def decay(solver=None):
 def chosen_model(train):
     """The model the constants above choose, trained on train."""
     return Logistic(train, EPOCHS, RATE, decay(), MIN_DOCS, PRUNE,
-                    MIN_SOURCES, orders=ORDERS, solver=SOLVER)
+                    MIN_SOURCES, orders=ORDERS, solver=SOLVER,
+                    most=LBFGS_MOST, plain=LBFGS_PLAIN)
 
 
 def fold_models(k, setup, spec, dev, ex_docs, more, make=chosen_model,
@@ -1113,7 +1134,8 @@ def fit(kind, train, opt):
                     opt.get("min_docs", 1), 0.0,
                     opt.get("min_sources", 1), opt.get("source_power", 0),
                     opt.get("bigrams", True), opt.get("average"),
-                    opt.get("orders", 1), opt.get("solver", "sgd"))
+                    opt.get("orders", 1), opt.get("solver", "sgd"),
+                    opt.get("most"), bool(opt.get("plain")))
 
 
 # --cv's settings: (kind, options); codes, prunes and thresholds are
@@ -1692,6 +1714,7 @@ def load(replyscan, rules, cv, probes=False):
 
 def main():
     global ORDERS, DATA, SOLVER, LBFGS_LOG, LBFGS_BIN, L2_LBFGS
+    global LBFGS_MOST, LBFGS_PLAIN
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
                                                         "replyscan"))
@@ -1756,6 +1779,25 @@ def main():
     ap.add_argument("--decay", type=float, metavar="D",
                     help="lbfgs's decay instead of %g (to compare with "
                          "--flip; not for the model file)" % L2_LBFGS)
+    ap.add_argument("--cv-iters", nargs="+", type=int, metavar="K",
+                    help="with --cv K --cv-solvers: lbfgs stopped early, "
+                         "after K iterations, at each K (words34's study)")
+    ap.add_argument("--cv-plain", nargs="+", type=float, metavar="L",
+                    help="with --cv K --cv-solvers: lbfgs with a plain L2 "
+                         "penalty L / 2 times each feature's squared "
+                         "weights, whatever its occurrences, at each L")
+    ap.add_argument("--cv-thresholds", action="store_true",
+                    help="with --cv K --cv-solvers: every threshold pair "
+                         "of --cv, not only the model's %g / %g"
+                         % (THRESHOLD, THRESHOLD_ALONE))
+    ap.add_argument("--lbfgs-most", type=int, metavar="K",
+                    help="lbfgs stops after K iterations at most instead "
+                         "of %d (early stopping; a study, with --out, "
+                         "--flip)" % LBFGS_MOST)
+    ap.add_argument("--plain-l2", action="store_true",
+                    help="lbfgs with a plain L2 penalty, --decay D / 2 "
+                         "times each feature's squared weights whatever "
+                         "its occurrences (a study, with --out, --flip)")
     ap.add_argument("--lbfgs", metavar="PATH",
                     help="the L-BFGS solver (rules/tools/words_lbfgs.c, "
                          "built); default: words_lbfgs next to --replyscan")
@@ -1773,6 +1815,13 @@ def main():
             ap.error("--decay is for a study: give --out FILE, --cv or "
                      "--flip")
         L2_LBFGS = a.decay
+    if a.lbfgs_most is not None or a.plain_l2:
+        if not (a.out or a.cv or a.flip) or a.solver != "lbfgs":
+            ap.error("--lbfgs-most and --plain-l2 are for a study: give "
+                     "--solver lbfgs and --out FILE, --cv or --flip")
+        if a.lbfgs_most is not None:
+            LBFGS_MOST = a.lbfgs_most
+        LBFGS_PLAIN = a.plain_l2
     if a.solver != SOLVER:
         if not (a.out or a.check or a.cv or a.flip):
             ap.error("--solver %s is a study: give --out FILE, --check, "
@@ -1809,8 +1858,17 @@ def main():
                        more, settings=[
                            ("logistic", dict(chosen, solver="sgd", l2=L2))] +
                        [("logistic", dict(chosen, solver="lbfgs", l2=x))
-                        for x in a.cv_decays or [L2_LBFGS]],
-                       thresholds=(THRESHOLD,), alone=(THRESHOLD_ALONE,))
+                        for x in a.cv_decays or [L2_LBFGS]] +
+                       [("logistic", dict(chosen, solver="lbfgs",
+                                          l2=L2_LBFGS, most=x))
+                        for x in a.cv_iters or []] +
+                       [("logistic", dict(chosen, solver="lbfgs", l2=x,
+                                          plain=1))
+                        for x in a.cv_plain or []],
+                       thresholds=CV_THRESHOLDS if a.cv_thresholds
+                       else (THRESHOLD,),
+                       alone=CV_ALONE if a.cv_thresholds
+                       else (THRESHOLD_ALONE,))
         return 0
     if a.cv and a.cv_variants:
         cv_variants(a.cv, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
