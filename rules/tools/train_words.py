@@ -44,6 +44,10 @@ own training. Output is deterministic: same inputs, same bytes.
                  --cv-thresholds
   train_words.py --replyscan build/replyscan --solver lbfgs \
                  --lbfgs-most 40 --flip
+  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers \
+                 --cv-sqrt 0.03 0.1 0.3 --cv-mixed 0.001 0.003
+  train_words.py --replyscan build/replyscan --solver lbfgs --sqrt-l2 \
+                 --decay 0.1 --flip
   train_words.py --lbfgs build/words_lbfgs --lbfgs-check
 
 --cv-data SPEC... trains the chosen model on other data (a data spec,
@@ -98,7 +102,13 @@ model"): --cv-iters K... (lbfgs stopped after K iterations; --lbfgs-most
 K for --flip and --out), --cv-plain L... (a plain L2 penalty, L / 2
 times each feature's squared weights whatever its occurrences;
 --plain-l2 with --decay L for --flip and --out) and --cv-thresholds
-(every threshold pair of --cv, not only the model's).
+(every threshold pair of --cv, not only the model's). words35's (a
+study, rules/README.md "A penalty between plain and per-occurrence
+L2"): --cv-sqrt L... (L / 2 times the square root of each feature's
+occurrences times its squared weights; --sqrt-l2 with --decay L for
+--flip and --out) and --cv-mixed MU... ((PLAIN_L2 + MU times its
+occurrences) / 2 times its squared weights; --plain-l2 --decay L
+--mixed-mu MU for --flip and --out).
 The weights are the same on every run; they are written
 rounded to four significant digits, and weights whose size is below
 PRUNE are left out (a feature with none left is not written). --cv also
@@ -160,6 +170,8 @@ LBFGS_HISTORY = 5   # pairs kept
 LBFGS_TOL = 1e-3    # stop when no gradient entry is larger
 LBFGS_MOST = 1000   # iterations at most
 LBFGS_PLAIN = False  # a plain L2 penalty instead (--plain-l2: a study)
+LBFGS_MU = 0.0      # plus MU per occurrence with it (--mixed-mu: a study)
+PLAIN_L2 = 0.1      # the plain part of --cv-mixed (words34's chosen lambda)
 LBFGS_LOG = None    # where lbfgs() reports progress (stderr with --solver)
 # rules/tools/words_lbfgs.c built: --lbfgs, else next to --replyscan.
 LBFGS_BIN = None
@@ -503,12 +515,14 @@ def sgd(data, features, C, epochs, rate, l2, average):
     return bias, w
 
 
-def lbfgs_problem(data, features, C, l2, plain=False):
+def lbfgs_problem(data, features, C, l2, plain=False, mu=0.0):
     """The objective lbfgs() minimises, in the form both solvers read:
     the features in order, per reply (its features' indices, class index,
     update weight), and per feature its L2 scale, l2 times its
-    occurrences in the replies (plain: l2 for every feature, whatever its
-    occurrences, a plain L2 penalty: words34's study)."""
+    occurrences in the replies (plain: l2 + mu times its occurrences, a
+    plain L2 penalty when mu is 0: words34's and words35's studies;
+    plain "sqrt": l2 times the square root of its occurrences,
+    words35's)."""
     feats = sorted(features)
     index = {f: j for j, f in enumerate(feats)}
     occ = [0.0] * len(feats)
@@ -518,13 +532,15 @@ def lbfgs_problem(data, features, C, l2, plain=False):
         for j in idx:
             occ[j] += 1.0
         rows.append((idx, y, dw))
+    if plain == "sqrt":
+        return feats, rows, [l2 * math.sqrt(v) for v in occ]
     if plain:
-        return feats, rows, [float(l2)] * len(feats)
+        return feats, rows, [l2 + mu * v for v in occ]
     return feats, rows, [l2 * v for v in occ]
 
 
 def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
-          log=None, solve=None, plain=False):
+          log=None, solve=None, plain=False, mu=0.0):
     """(bias, weights, iterations, objective) minimising, to convergence,
     the objective the SGD above descends: sum over replies of update
     weight times the softmax cross-entropy, plus l2 / 2 times, for each
@@ -540,12 +556,13 @@ def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
     lbfgs_reference (the same steps in Python, only to check the C
     program: --lbfgs-check). Sums run in a fixed order, so the result is
     the same on every run. plain: l2 / 2 times each feature's squared
-    weights instead, whatever its occurrences (lbfgs_problem); most
-    small: L-BFGS stopped early (words34's study, rules/README.md)."""
+    weights instead, whatever its occurrences, or another scale
+    (plain, mu: lbfgs_problem); most small: L-BFGS stopped early
+    (words34's and words35's studies, rules/README.md)."""
     history = LBFGS_HISTORY if history is None else history
     tol = LBFGS_TOL if tol is None else tol
     most = LBFGS_MOST if most is None else most
-    feats, rows, scale = lbfgs_problem(data, features, C, l2, plain)
+    feats, rows, scale = lbfgs_problem(data, features, C, l2, plain, mu)
     x, it, fx = (solve or words_lbfgs)(C, scale, rows, history, tol, most,
                                        log)
     w = {f: x[C * j:C * j + C] for j, f in enumerate(feats)}
@@ -727,7 +744,7 @@ class Logistic:
     def __init__(self, docs, epochs, rate, l2, min_docs, prune,
                  min_sources=1, source_power=0.0, bigrams=True,
                  average=None, orders=1, solver="sgd", most=None,
-                 plain=False):
+                 plain=False, mu=0.0):
         """docs: [(features, class, source group)] or [(features, class,
         source group, weight)]. A reply's update weighs its weight when
         given (data_weights), else n ** -source_power, n the replies of
@@ -738,7 +755,8 @@ class Logistic:
         order, whose weights are averaged; solver "lbfgs": the same
         objective minimised to convergence instead (lbfgs(); epochs,
         rate, average and orders do not apply; most: its iterations at
-        most, LBFGS_MOST if None; plain: a plain L2 penalty, lbfgs())."""
+        most, LBFGS_MOST if None; plain, mu: another L2 penalty,
+        lbfgs())."""
         if docs and len(docs[0]) > 3:
             given = [d[3] for d in docs]
             docs = [d[:3] for d in docs]
@@ -776,7 +794,7 @@ class Logistic:
         if solver == "lbfgs":
             data.sort(key=lambda d: (d[2], d[1]))
             bias, w, _, _ = lbfgs(data, w, C, l2, most=most, plain=plain,
-                                  log=LBFGS_LOG)
+                                  mu=mu, log=LBFGS_LOG)
         else:
             runs = []
             for k in range(orders):
@@ -1066,7 +1084,7 @@ def chosen_model(train):
     """The model the constants above choose, trained on train."""
     return Logistic(train, EPOCHS, RATE, decay(), MIN_DOCS, PRUNE,
                     MIN_SOURCES, orders=ORDERS, solver=SOLVER,
-                    most=LBFGS_MOST, plain=LBFGS_PLAIN)
+                    most=LBFGS_MOST, plain=LBFGS_PLAIN, mu=LBFGS_MU)
 
 
 def fold_models(k, setup, spec, dev, ex_docs, more, make=chosen_model,
@@ -1135,7 +1153,9 @@ def fit(kind, train, opt):
                     opt.get("min_sources", 1), opt.get("source_power", 0),
                     opt.get("bigrams", True), opt.get("average"),
                     opt.get("orders", 1), opt.get("solver", "sgd"),
-                    opt.get("most"), bool(opt.get("plain")))
+                    opt.get("most"),
+                    opt["plain"] if opt.get("plain") == "sqrt"
+                    else bool(opt.get("plain")), opt.get("mu", 0.0))
 
 
 # --cv's settings: (kind, options); codes, prunes and thresholds are
@@ -1714,7 +1734,7 @@ def load(replyscan, rules, cv, probes=False):
 
 def main():
     global ORDERS, DATA, SOLVER, LBFGS_LOG, LBFGS_BIN, L2_LBFGS
-    global LBFGS_MOST, LBFGS_PLAIN
+    global LBFGS_MOST, LBFGS_PLAIN, LBFGS_MU
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
                                                         "replyscan"))
@@ -1798,6 +1818,21 @@ def main():
                     help="lbfgs with a plain L2 penalty, --decay D / 2 "
                          "times each feature's squared weights whatever "
                          "its occurrences (a study, with --out, --flip)")
+    ap.add_argument("--cv-sqrt", nargs="+", type=float, metavar="L",
+                    help="with --cv K --cv-solvers: lbfgs with L / 2 times "
+                         "the square root of each feature's occurrences "
+                         "times its squared weights, at each L (words35)")
+    ap.add_argument("--cv-mixed", nargs="+", type=float, metavar="MU",
+                    help="with --cv K --cv-solvers: lbfgs with (%g + MU "
+                         "times each feature's occurrences) / 2 times its "
+                         "squared weights, at each MU (words35)" % PLAIN_L2)
+    ap.add_argument("--sqrt-l2", action="store_true",
+                    help="lbfgs with --decay D / 2 times the square root of "
+                         "each feature's occurrences times its squared "
+                         "weights (a study, with --out, --flip)")
+    ap.add_argument("--mixed-mu", type=float, metavar="MU",
+                    help="with --plain-l2: plus MU times each feature's "
+                         "occurrences (a study, with --out, --flip)")
     ap.add_argument("--lbfgs", metavar="PATH",
                     help="the L-BFGS solver (rules/tools/words_lbfgs.c, "
                          "built); default: words_lbfgs next to --replyscan")
@@ -1815,13 +1850,20 @@ def main():
             ap.error("--decay is for a study: give --out FILE, --cv or "
                      "--flip")
         L2_LBFGS = a.decay
-    if a.lbfgs_most is not None or a.plain_l2:
+    if (a.lbfgs_most is not None or a.plain_l2 or a.sqrt_l2
+            or a.mixed_mu is not None):
         if not (a.out or a.cv or a.flip) or a.solver != "lbfgs":
-            ap.error("--lbfgs-most and --plain-l2 are for a study: give "
-                     "--solver lbfgs and --out FILE, --cv or --flip")
+            ap.error("--lbfgs-most, --plain-l2, --sqrt-l2 and --mixed-mu "
+                     "are for a study: give --solver lbfgs and --out FILE, "
+                     "--cv or --flip")
+        if a.plain_l2 and a.sqrt_l2:
+            ap.error("--plain-l2 or --sqrt-l2, not both")
+        if a.mixed_mu is not None and not a.plain_l2:
+            ap.error("--mixed-mu goes with --plain-l2")
         if a.lbfgs_most is not None:
             LBFGS_MOST = a.lbfgs_most
-        LBFGS_PLAIN = a.plain_l2
+        LBFGS_PLAIN = "sqrt" if a.sqrt_l2 else a.plain_l2
+        LBFGS_MU = a.mixed_mu or 0.0
     if a.solver != SOLVER:
         if not (a.out or a.check or a.cv or a.flip):
             ap.error("--solver %s is a study: give --out FILE, --check, "
@@ -1864,7 +1906,13 @@ def main():
                         for x in a.cv_iters or []] +
                        [("logistic", dict(chosen, solver="lbfgs", l2=x,
                                           plain=1))
-                        for x in a.cv_plain or []],
+                        for x in a.cv_plain or []] +
+                       [("logistic", dict(chosen, solver="lbfgs", l2=x,
+                                          plain="sqrt"))
+                        for x in a.cv_sqrt or []] +
+                       [("logistic", dict(chosen, solver="lbfgs",
+                                          l2=PLAIN_L2, plain=1, mu=x))
+                        for x in a.cv_mixed or []],
                        thresholds=CV_THRESHOLDS if a.cv_thresholds
                        else (THRESHOLD,),
                        alone=CV_ALONE if a.cv_thresholds
