@@ -1138,6 +1138,20 @@ static void test_precedence_overreach(void **state)
 	     451, "4.5.0", RS_STAGE_UNKNOWN, NULL,
 	     RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
 	     "amavis.service_unavailable.error_in_processing", NULL},
+	    /* Mailjet's bare event errors mean what its event API says,
+	     * not what their words say elsewhere (principle 1, devcv33):
+	     * the receiver refused Mailjet's hosts; a spam-filed sender
+	     * block. */
+	    {"relay/access denied", 0, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_IP_POLICY_BLOCK, RULE,
+	     "mailjet.ip_policy_block.relay_access_denied", NULL},
+	    {"sender blocked", 0, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_SENDER_REPUTATION, RULE,
+	     "mailjet.sender_reputation.sender_blocked", NULL},
+	    /* ... and only the bare value: an SMTP reply keeps its words. */
+	    {"554 5.7.1 <bob@example.net>: Relay access denied", 554, "5.7.1",
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_RELAY_DENIED, RULE,
+	     "generic.relay_denied", NULL},
 	};
 	struct fixture *f = *state;
 	rs_verdict_t v;
