@@ -1135,9 +1135,8 @@ static void test_precedence_overreach(void **state)
 	     * devcv33). */
 	    {"451 4.5.0 Error in processing, id=02364-03, fwd-connect FAILED: "
 	     "Can't connect to socket 127.0.0.1:10025: Connection refused",
-	     451, "4.5.0", RS_STAGE_UNKNOWN, NULL,
-	     RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
-	     "amavis.service_unavailable.error_in_processing", NULL},
+	     451, "4.5.0", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "amavis.service_unavailable.error_in_processing", NULL},
 	    /* Mailjet's bare event errors mean what its event API says,
 	     * not what their words say elsewhere (principle 1, devcv33):
 	     * the receiver refused Mailjet's hosts; a spam-filed sender
