@@ -223,6 +223,8 @@ build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r59.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r60.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 95.0 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r61.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r62.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \

@@ -1124,6 +1124,33 @@ static void test_precedence_overreach(void **state)
 	    {"451 4.7.1 Awaiting deep scan - try again later", 451, "4.7.1",
 	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE, RULE,
 	     "rspamd.service_unavailable.contextal_awaiting_deep_scan", NULL},
+	    /* SendGrid documents "Invalid/inactive user." as a malformed or
+	     * non-existent mailbox: not the disabled mailbox that "inactive
+	     * user" alone names (principle 1, devcv33). */
+	    {"553 Invalid/inactive user.", 553, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_USER_UNKNOWN, RULE,
+	     "sendgrid.user_unknown.invalid_inactive_user", NULL},
+	    /* amavisd's own processing failure stays service_unavailable
+	     * whatever network words its Perl error quotes (principle 5,
+	     * devcv33). */
+	    {"451 4.5.0 Error in processing, id=02364-03, fwd-connect FAILED: "
+	     "Can't connect to socket 127.0.0.1:10025: Connection refused",
+	     451, "4.5.0", RS_STAGE_UNKNOWN, NULL, RS_CAUSE_SERVICE_UNAVAILABLE,
+	     RULE, "amavis.service_unavailable.error_in_processing", NULL},
+	    /* Mailjet's bare event errors mean what its event API says
+	     * (principle 1, devcv33): a domain-filed refusal to relay
+	     * (conventions35); a spam-filed sender block, not the sender
+	     * words' invalid_sender. */
+	    {"relay/access denied", 0, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_RELAY_DENIED, RULE,
+	     "mailjet.relay_denied.relay_access_denied", NULL},
+	    {"sender blocked", 0, NULL, RS_STAGE_UNKNOWN, NULL,
+	     RS_CAUSE_SENDER_REPUTATION, RULE,
+	     "mailjet.sender_reputation.sender_blocked", NULL},
+	    /* ... and only the bare value: an SMTP reply keeps its words. */
+	    {"554 5.7.1 <bob@example.net>: Relay access denied", 554, "5.7.1",
+	     RS_STAGE_UNKNOWN, NULL, RS_CAUSE_RELAY_DENIED, RULE,
+	     "generic.relay_denied", NULL},
 	};
 	struct fixture *f = *state;
 	rs_verdict_t v;
