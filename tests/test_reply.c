@@ -106,6 +106,73 @@ static const row_t rows[] = {
      .enhanced = "5.7.1",
      .text = "5.7.1 <user@example.org>: Sender address rejected: Access "
              "denied (in reply to MAIL FROM command)"},
+    /* Lead-ins of bounce writers before a remote reply are peeled off
+     * when a reply code follows (real texts of the development parts):
+     * RFC 3464's Diagnostic-Code (pastebin.com/9ViZSXyu in dev-r12.tsv;
+     * docker-mailserver issue 640 in dev-r10.tsv, "SMTP;" in capitals),
+     * Exchange's "Remote Server returned '...'" (gitlab.com/stavros/
+     * Spamnesty work item 183 in dev-r12.tsv), Gmail's "The response from
+     * the remote server was:" (tiddlyhost-com issue 213 in dev-r8.tsv). */
+    {.input = "Diagnostic-Code: smtp; 421 Too many concurrent SMTP "
+              "connections from this IP address; please try again later.",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 421,
+     .text = "421 Too many concurrent SMTP connections from this IP "
+             "address; please try again later."},
+    {.input = "Diagnostic-Code: SMTP; 403 4.7.0 TLS handshake failed.",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 403,
+     .enhanced = "4.7.0",
+     .text = "403 4.7.0 TLS handshake failed."},
+    {.input = "Remote Server returned '550 5.7.520 Message blocked because "
+              "it contains content identified as spam. AS(4810)'",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .enhanced = "5.7.520",
+     .text = "550 5.7.520 Message blocked because it contains content "
+             "identified as spam. AS(4810)"},
+    /* Exchange quoting the remote reply inside its own "<host #X.Y.Z
+     * smtp; ...>" (hand-written in that form). */
+    {.input = "Remote Server returned '<mx.example.net #5.0.0 smtp; 550 "
+              "5.1.1 <a@example.net>: Recipient address rejected: User "
+              "unknown>'",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .enhanced = "5.1.1",
+     .text = "550 5.1.1 <a@example.net>: Recipient address rejected: User "
+             "unknown"},
+    {.input = "The response from the remote server was: 550 High "
+              "probability of spam",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .text = "550 High probability of spam"},
+    /* The whole reply in quotes, as pasted; nested lead-ins. */
+    {.input = "\"451 4.7.1 Please try again later\"",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 451,
+     .enhanced = "4.7.1",
+     .text = "451 4.7.1 Please try again later"},
+    {.input = "'Diagnostic-Code: smtp; 550 5.1.1 User unknown'",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .enhanced = "5.1.1",
+     .text = "550 5.1.1 User unknown"},
+    /* No reply code after the lead-in: the text stays whole. */
+    {.input = "Diagnostic-Code: smtp; Message rejected.",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .text = "Diagnostic-Code: smtp; Message rejected."},
+    {.input = "\"Connection timed out\"",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .text = "\"Connection timed out\""},
     {.input = "host mx.example.net[192.0.2.9] said: Service unavailable",
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_UNKNOWN,
