@@ -2,6 +2,8 @@
 /*
  * test_reply.c - the bare SMTP reply parser.
  *
+ * A reply's Postfix "(in reply to CMD command)" tail names the stage and
+ * is cut from reply_text, as the Postfix log parser cuts it.
  * Hand-written pastes, Postfix fragments from tests/fixtures/reply/
  * (postfix-msgonly.log, BSD-3-Clause) and the texts of the labelled
  * development replies (tests/fixtures/replies/dev.tsv). Every line must
@@ -68,8 +70,7 @@ static const row_t rows[] = {
      .stage = RS_STAGE_RCPT_TO,
      .code = 550,
      .enhanced = "5.1.1",
-     .text = "550 5.1.1 <x@y>: Recipient address rejected (in reply to RCPT "
-             "TO command)"},
+     .text = "550 5.1.1 <x@y>: Recipient address rejected"},
     {.input = "452 4.2.2 Mailbox full\r",
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_UNKNOWN,
@@ -202,7 +203,7 @@ static const row_t rows[] = {
      .host = "mx.example.net",
      .ip = "192.0.2.9",
      .text = "554 5.7.1 Service unavailable; Client host [198.51.100.1] "
-             "blocked (in reply to end of DATA command)"},
+             "blocked"},
     {.input = "",
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_UNKNOWN,
@@ -251,7 +252,7 @@ static const row_t rows[] = {
      .host = "mail2.example.com",
      .ip = "1.74.253.23",
      .text = "450 4.7.1 <user@example.com>: Recipient address rejected: "
-             "Greylisted for 5 minutes (in reply to RCPT TO command)"},
+             "Greylisted for 5 minutes"},
     {.line = 14,
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_GREETING,
@@ -267,7 +268,7 @@ static const row_t rows[] = {
      .host = "gmail-smtp-in.l.google.com",
      .ip = "74.125.136.26",
      .text = "421-4.7.0 [1.2.3.4      15] Our system",
-     .text_len = 437},
+     .text_len = 403},
     {.line = 16,
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_MAIL_FROM,
@@ -275,8 +276,7 @@ static const row_t rows[] = {
      .enhanced = "4.3.2",
      .host = "mta7.am0.yahoodns.net",
      .ip = "66.196.118.34",
-     .text = "451 4.3.2 Internal error reading data (in reply to MAIL FROM "
-             "command)"},
+     .text = "451 4.3.2 Internal error reading data"},
     {.line = 17,
      .status = RS_STATUS_DEFERRED,
      .stage = RS_STAGE_CONNECT,
@@ -513,8 +513,7 @@ static void test_megabyte(void **state)
 	assert_int_equal(rec.stage, RS_STAGE_RCPT_TO);
 	rs_test_check_str("remote_host", 0, rec.remote_host, "mx.example.net");
 	rs_test_check_str("reply_text", 0, rec.reply_text,
-	                  "452 4.5.3 Too many recipients (in reply to RCPT TO "
-	                  "command)");
+	                  "452 4.5.3 Too many recipients");
 	free(copy);
 	free(line);
 }

@@ -474,6 +474,11 @@ def read_rows(path):
     return rows
 
 
+def stage_decided(j):
+    """Was the verdict decided by the code's class and the stage?"""
+    return "SMTP stage" in j.get("decided_by", "")
+
+
 def step(j):
     if j.get("rule_id"):
         return j["rule_id"]
@@ -522,13 +527,13 @@ def run_all(replyscan, rules, files, sw):
             continue
         if j["cause"] != base["cause"]:
             k = kind
-            if kind in ("b-postfix", "b-exim") and step(j) == "code+stage":
+            if kind in ("b-postfix", "b-exim") and stage_decided(j):
                 k = kind + "-stage"
             flips.append({"file": name, "line": ln, "kind": k,
                           "label": cls, "before": base["cause"], "before_step": step(base),
                           "after": j["cause"], "after_step": step(j),
                           "text": base["reply"], "variant": text})
-    return nrows, len(texts) - nrows, flips
+    return nrows, [m[2] for m in meta if m[2] is not None], flips
 
 
 ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-exim", "b-exim-stage",
@@ -551,7 +556,8 @@ def main():
         if "heldback" in os.path.basename(f) or "collect" in os.path.basename(f):
             sys.exit("variants.py: %s: only development parts and probe sets" % f)
     sw = Swapper(load_rule_text(a.rules or os.path.join(ROOT, "rules")))
-    nrows, nvar, flips = run_all(a.replyscan, a.rules, files, sw)
+    nrows, nvar_kinds, flips = run_all(a.replyscan, a.rules, files, sw)
+    nvar = len(nvar_kinds)
     # a row counts once per kind
     per_kind = collections.defaultdict(set)
     for f in flips:
@@ -581,6 +587,19 @@ def main():
             for k in ALL_KINDS:
                 fh.write("%s %d\n" % (k, counts[k]))
     if a.check:
+        # the check itself must be able to fail: every kind makes variants,
+        # and a reply whose cause does change is seen to flip
+        made = collections.Counter(k for k in nvar_kinds)
+        empty = [k for k in ALL_KINDS if not k.endswith("-stage") and made[k] == 0]
+        for k in empty:
+            print("variants.py: kind %s made no variant" % k, file=sys.stderr)
+        canary = [json.loads(o)["cause"] for o in
+                  explain(a.replyscan, a.rules, ["452 4.2.2 Mailbox full", "550 5.1.1 User unknown"])]
+        if canary[0] == canary[1]:
+            print("variants.py: the canary did not flip: %s" % canary, file=sys.stderr)
+            return 1
+        if empty:
+            return 1
         allowed = {}
         with open(a.check) as fh:
             for line in fh:

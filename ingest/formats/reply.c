@@ -284,6 +284,23 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 			rec->reply_text = rs_str(lp, (size_t)(le - lp));
 		}
 	}
+	/*
+	 * Postfix's "(in reply to CMD command)" after a reply names the stage
+	 * (read from the whole line below), not the reply: cut it, as the
+	 * Postfix log parser does (postfix.c read_status_text), so that a
+	 * pasted fragment is matched as the same reply in a log line is.
+	 */
+	if (rs_smtpreply_codes(rec->reply_text.p, rec->reply_text.n, NULL) !=
+	    0) {
+		rs_str_t r = rs_str_trim(rec->reply_text);
+		const char *w = rs_str_rfind(r.p, r.n, " (in reply to ");
+
+		if (w != NULL && r.p[r.n - 1] == ')' &&
+		    rs_str_ends(r.p, r.n - 1, " command") &&
+		    memchr(w + 2, '(', (size_t)(r.p + r.n - w - 2)) == NULL) {
+			rec->reply_text = rs_str(r.p, (size_t)(w - r.p));
+		}
+	}
 	if (rs_smtpreply_find(rec->reply_text.p, rec->reply_text.n, &code,
 	                      &rec->enhanced_code) == NULL) {
 		/* "5.7.1 Access denied": an enhanced code without a basic one.
