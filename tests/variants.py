@@ -50,6 +50,12 @@ b. Wrappers that sending MTAs and bounce writers put around a remote reply,
                  e4ff9fd5ba6e6acffbf4b2b3f6d8b9a90bb6b5d4 is one copy; the
                  format is unchanged since Postfix 2.x), and "host %s refused
                  to talk to me: %s" for the greeting;
+     b-postfix-log  the whole Postfix smtp(8) delivery line, read by the
+                 Postfix log parser: "QID: to=<a>, relay=host[ip]:25, delay=,
+                 delays=, dsn=X.Y.Z, status=bounced|deferred (host ... said:
+                 ... (in reply to ... command))" (postfix src/global/log_adhoc.c
+                 writes to=, relay=, delay=, delays=, dsn=, status=; lines of
+                 tests/fixtures/postfix/ in this repository);
      b-exim      Exim's mainlog delivery line: "** addr R=dnslookup
                  T=remote_smtp H=host [ip]: SMTP error from remote mail server
                  after RCPT TO:<addr>: TEXT" ("==" and "defer (-44)" for a 4xx)
@@ -387,6 +393,16 @@ def wrappers(text, stage):
     elif stage in PF_CMD:
         out.append(("b-postfix", "host mx1.harborview.org[192.0.2.61] said: %s (in reply to %s command)"
                     % (t, PF_CMD[stage])))
+    if stage == "greeting" or stage in PF_CMD:
+        said = ("refused to talk to me: %s" % t if stage == "greeting" else
+                "said: %s (in reply to %s command)" % (t, PF_CMD[stage]))
+        enh = m.group(3) or (m.group(1)[0] + ".0.0")
+        out.append(("b-postfix-log",
+                    "Mar 17 13:47:09 mta1 postfix/smtp[20817]: 4XbK2m1Qz9z3J: "
+                    "to=<j.doe@harborview.org>, relay=mx1.harborview.org[192.0.2.61]:25, "
+                    "delay=1.4, delays=0.08/0.01/0.62/0.69, dsn=%s, status=%s "
+                    "(host mx1.harborview.org[192.0.2.61] %s)"
+                    % (enh, "bounced" if m.group(1)[0] == "5" else "deferred", said)))
     if stage in EXIM_CMD:
         if m.group(1)[0] == "4":
             lead = "== j.doe@harborview.org R=dnslookup T=remote_smtp defer (-44) "
@@ -527,7 +543,7 @@ def run_all(replyscan, rules, files, sw):
             continue
         if j["cause"] != base["cause"]:
             k = kind
-            if kind in ("b-postfix", "b-exim") and stage_decided(j):
+            if kind in ("b-postfix", "b-postfix-log", "b-exim") and stage_decided(j):
                 k = kind + "-stage"
             flips.append({"file": name, "line": ln, "kind": k,
                           "label": cls, "before": base["cause"], "before_step": step(base),
@@ -536,7 +552,8 @@ def run_all(replyscan, rules, files, sw):
     return nrows, [m[2] for m in meta if m[2] is not None], flips
 
 
-ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-exim", "b-exim-stage",
+ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-postfix-log",
+                                     "b-postfix-log-stage", "b-exim", "b-exim-stage",
                                      "b-dsn", "b-exchange", "b-gmail", "c-postfix", "c-exim",
                                      "d-space", "d-period", "d-quote"]
 
@@ -566,11 +583,11 @@ def main():
         nrows, nvar, len(flips), len({(f["file"], f["line"]) for f in flips})))
     print("\nrows flipped per kind")
     for k in ALL_KINDS:
-        print("  %-16s %5d" % (k, len(per_kind.get(k, ()))))
+        print("  %-20s %5d" % (k, len(per_kind.get(k, ()))))
     by_step = collections.Counter((f["kind"], f["before_step"], f["after_step"]) for f in flips)
     print("\nflips by kind and deciding step (before -> after)")
     for (k, b, af), n in sorted(by_step.items(), key=lambda x: (ALL_KINDS.index(x[0][0]), -x[1])):
-        print("  %-16s %4d  %s -> %s" % (k, n, b, af))
+        print("  %-20s %4d  %s -> %s" % (k, n, b, af))
     if a.verbose:
         print("\nflips")
         for f in sorted(flips, key=lambda f: (ALL_KINDS.index(f["kind"]), f["file"], f["line"])):
