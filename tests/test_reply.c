@@ -152,6 +152,34 @@ static const row_t rows[] = {
      .stage = RS_STAGE_UNKNOWN,
      .code = 550,
      .text = "550 High probability of spam"},
+    /* Exim's bounce lines joined (dev-r14.tsv line 24, a linux-mm list
+     * reply quoting an Exim bounce), and Exim before 4.50 logging the
+     * host after the command (hand-written in that form, as in
+     * tests/fixtures/exim/public.log). */
+    {.input = "host mx7.huawei.com [168.195.93.46] SMTP error from remote "
+              "mail server after pipelined DATA: 554 5.7.1 spf check result "
+              "is none",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_DATA,
+     .code = 554,
+     .enhanced = "5.7.1",
+     .text = "554 5.7.1 spf check result is none"},
+    {.input = "SMTP error from remote mailer after RCPT TO:<a@example.net>: "
+              "host mx.example.net [192.0.2.5]: 450 4.3.2 Too many mails",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 450,
+     .enhanced = "4.3.2",
+     .text = "450 4.3.2 Too many mails"},
+    /* A reply code before it: the wrapper is quoted inside that reply. */
+    {.input = "451 4.4.0 relay failed: SMTP error from remote mail server "
+              "after RCPT TO:<a@example.net>: 550 no",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_RCPT_TO,
+     .code = 451,
+     .enhanced = "4.4.0",
+     .text = "451 4.4.0 relay failed: SMTP error from remote mail server "
+             "after RCPT TO:<a@example.net>: 550 no"},
     /* The whole reply in quotes, as pasted; nested lead-ins. */
     {.input = "\"451 4.7.1 Please try again later\"",
      .status = RS_STATUS_DEFERRED,

@@ -61,6 +61,12 @@ b. Wrappers that sending MTAs and bounce writers put around a remote reply,
                  after RCPT TO:<addr>: TEXT" ("==" and "defer (-44)" for a 4xx)
                  (Exim src/transports/smtp.c and src/deliver.c; as logged in
                  tests/test_exim.c of this repository);
+     b-exim-bounce  Exim's bounce message, its lines joined: "host H [ip]
+                 SMTP error from remote mail server after CMD: TEXT" (Exim
+                 src/deliver.c writes "host %s [%s]" then "SMTP error from
+                 remote mail server after %s:" then the reply, each on its
+                 own line; dev-r14.tsv line 24 is one, from a linux-mm list
+                 reply);
      b-dsn       RFC 3464 section 2.3.6: "Diagnostic-Code: smtp; TEXT";
      b-exchange  Exchange's NDR: "Remote Server returned 'TEXT'"
                  (learn.microsoft.com/en-us/exchange/mail-flow/non-delivery-
@@ -411,6 +417,9 @@ def wrappers(text, stage):
         out.append(("b-exim", "2031-03-17 13:47:09 1qWDNd-0000000TOxJ-AtSg " + lead
                     + "H=mx1.harborview.org [192.0.2.61]: SMTP error from remote mail server after %s: %s"
                     % (EXIM_CMD[stage], t)))
+    if stage in EXIM_CMD:
+        out.append(("b-exim-bounce", "host mx1.harborview.org [192.0.2.61] SMTP error from remote "
+                    "mail server after %s: %s" % (EXIM_CMD[stage], t)))
     out.append(("b-dsn", "Diagnostic-Code: smtp; " + t))
     out.append(("b-exchange", "Remote Server returned '%s'" % t))
     out.append(("b-gmail", "The response from the remote server was: " + t))
@@ -543,7 +552,7 @@ def run_all(replyscan, rules, files, sw):
             continue
         if j["cause"] != base["cause"]:
             k = kind
-            if kind in ("b-postfix", "b-postfix-log", "b-exim") and stage_decided(j):
+            if kind in ("b-postfix", "b-postfix-log", "b-exim", "b-exim-bounce") and stage_decided(j):
                 k = kind + "-stage"
             flips.append({"file": name, "line": ln, "kind": k,
                           "label": cls, "before": base["cause"], "before_step": step(base),
@@ -554,6 +563,7 @@ def run_all(replyscan, rules, files, sw):
 
 ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-postfix-log",
                                      "b-postfix-log-stage", "b-exim", "b-exim-stage",
+                                     "b-exim-bounce", "b-exim-bounce-stage",
                                      "b-dsn", "b-exchange", "b-gmail", "c-postfix", "c-exim",
                                      "d-space", "d-period", "d-quote"]
 

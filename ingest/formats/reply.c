@@ -25,7 +25,8 @@
  * when a reply code follows them (peel_lead), so that the rules and the
  * word step see the reply as they see it bare: "Diagnostic-Code: smtp;"
  * (RFC 3464), "Remote Server returned '...'" (Exchange), "The response
- * from the remote server was:" (Gmail), and quotes around the whole text.
+ * from the remote server was:" (Gmail), quotes around the whole text, and
+ * Exim's "SMTP error from remote mail server after CMD: " (exim_lead).
  *
  * Ownership: slices point into the line; nothing is allocated.
  * @locality any thread; stateless.
@@ -235,6 +236,45 @@ static int peel_lead(const char **pp, const char **ep, int depth)
 	return 1;
 }
 
+/*
+ * Exim's "SMTP error from remote mail server after <command>: <reply>", as
+ * its bounce message writes it under "host H [ip]" (the lines joined) and
+ * as Exim before 4.50 logged it ("... after RCPT TO:<a@b>: host H [ip]:
+ * 450 ..."): the reply after the first ": " that a reply code follows.
+ * NULL when there is none, or when a reply code comes before the wrapper
+ * (the wrapper is then quoted inside that reply).
+ */
+static const char *exim_lead(const char *p, const char *e)
+{
+	static const char *const leads[] = {
+	    "SMTP error from remote mail server after ",
+	    "SMTP error from remote mailer after ",
+	};
+
+	for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++) {
+		const char *hit = rs_str_find(p, (size_t)(e - p), leads[i]);
+		const char *q;
+
+		if (hit == NULL || rs_smtpreply_find(p, (size_t)(hit - p), NULL,
+		                                     NULL) != NULL) {
+			continue;
+		}
+		q = hit + strlen(leads[i]);
+		while ((q = memchr(q, ':', (size_t)(e - q))) != NULL) {
+			q++;
+			if (q < e && *q == ' ') {
+				const char *r = skip_blanks(q, e);
+
+				if (rs_smtpreply_codes(r, (size_t)(e - r),
+				                       NULL) != 0) {
+					return r;
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
 /* One pasted reply per line; every line is an event. */
 static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
                                      const char **why)
@@ -275,7 +315,13 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 	}
 	if (reply == NULL) {
 		const char *lp = line, *le = e;
+		const char *ex = exim_lead(line, e);
 		int peeled = 0;
+
+		if (ex != NULL) {
+			lp = ex;
+			peeled = 1;
+		}
 
 		while (peeled < 4 && peel_lead(&lp, &le, 0)) {
 			peeled++;
