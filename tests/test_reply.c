@@ -153,9 +153,9 @@ static const row_t rows[] = {
      .code = 550,
      .text = "550 High probability of spam"},
     /* Exim's bounce lines joined (dev-r14.tsv line 24, a linux-mm list
-     * reply quoting an Exim bounce), and Exim before 4.50 logging the
-     * host after the command (hand-written in that form, as in
-     * tests/fixtures/exim/public.log). */
+     * reply quoting an Exim bounce), and the host after the command as
+     * in tests/fixtures/exim/exim-2012.log, with the "remote mailer"
+     * wording of Exim before 4.50 (hand-written in that form). */
     {.input = "host mx7.huawei.com [168.195.93.46] SMTP error from remote "
               "mail server after pipelined DATA: 554 5.7.1 spf check result "
               "is none",

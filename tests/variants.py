@@ -17,19 +17,22 @@ Variant kinds, and why none of them carries cause information:
 a. Variable parts swapped for others of the same shape.  A reply's IP
    addresses, mailbox addresses, host names, IDs, counts, URL paths and dates
    identify one message, one sender or one moment; the same receiver gives
-   the same refusal with any of them.  Names a rule keys on are kept: any
-   domain whose last two labels (three under a two-letter second level such
-   as co.uk) occur in the text of rules/*.yaml (providers such as gmail.com,
-   outlook.com, yahoo.com, blocklists such as spamhaus.org) stays, as does
-   any token that occurs literally in the rules; 127.0.0.x (DNSBL return
-   codes name the list's reason) stays.  Kinds:
+   the same refusal with any of them.  Names a rule keys on are kept:
+   a domain whose registrable part (last two labels, three under a short
+   second level such as co.uk) occurs in a rule's patterns or in
+   providers.yaml, or whose name ("gmail", "spamhaus") or a label before it
+   ("cbl" of cbl.abuseat.org) occurs there as a word; an address or token
+   that occurs in a pattern (delist@messaging.microsoft.com); codes of
+   letters then digits (AS77712344, S3140), which name causes; 127.0.0.x
+   (DNSBL return codes name the list's reason).  Examples, sources and
+   comments of the rules are not read, so example.com is swapped.  Kinds:
      a-ipv4, a-ipv6   another documentation address (RFC 5737 / RFC 3849);
      a-email          another local part and, unless kept, another domain;
      a-host           host and domain names (not kept) -> other names with the
                       same number of labels;
      a-id             queue, tracking and session IDs (>= 10 letters and
-                      digits mixed, or hex >= 10) -> the same character
-                      classes, other characters;
+                      digits in at least three runs, "E0F98106C46") -> the
+                      same character classes, other characters;
      a-count          a number before a unit of count or time (seconds,
                       minutes, messages, recipients, connections, bytes ...)
                       -> another number;
@@ -45,42 +48,49 @@ b. Wrappers that sending MTAs and bounce writers put around a remote reply,
    bare row lacked, so such a flip may be legitimate.
      b-postfix   Postfix smtp(8): "host %s said: %s (in reply to %s)", with
                  xfer_request "MAIL FROM command", "RCPT TO command", "DATA
-                 command", "end of DATA command" (postfix
-                 src/smtp/smtp_proto.c, vdukhovni/postfix at
-                 e4ff9fd5ba6e6acffbf4b2b3f6d8b9a90bb6b5d4 is one copy; the
-                 format is unchanged since Postfix 2.x), and "host %s refused
-                 to talk to me: %s" for the greeting;
+                 command", "end of DATA command" (vdukhovni/postfix
+                 postfix/src/smtp/smtp_proto.c at
+                 4a25a6b519d57a762089f505f48e07a53bf2eaed), and "host %s
+                 refused to talk to me: %s" for the greeting;
      b-postfix-log  the whole Postfix smtp(8) delivery line, read by the
                  Postfix log parser: "QID: to=<a>, relay=host[ip]:25, delay=,
                  delays=, dsn=X.Y.Z, status=bounced|deferred (host ... said:
                  ... (in reply to ... command))" (postfix src/global/log_adhoc.c
-                 writes to=, relay=, delay=, delays=, dsn=, status=; lines of
+                 writes to=, relay=, delay=, delays=, dsn=, status=:
+                 vdukhovni/postfix postfix/src/global/log_adhoc.c at
+                 1faaf294ea3a8cc4c74a47b4cac5bc30e3815fb2; lines of
                  tests/fixtures/postfix/ in this repository);
      b-exim      Exim's mainlog delivery line: "** addr R=dnslookup
                  T=remote_smtp H=host [ip]: SMTP error from remote mail server
                  after RCPT TO:<addr>: TEXT" ("==" and "defer (-44)" for a 4xx)
-                 (Exim src/transports/smtp.c and src/deliver.c; as logged in
-                 tests/test_exim.c of this repository);
+                 (as Exim's own test suite logs it: tests/fixtures/exim/
+                 exim-testsuite.log line 43 in this repository);
      b-exim-bounce  Exim's bounce message, its lines joined: "host H [ip]
-                 SMTP error from remote mail server after CMD: TEXT" (Exim
-                 src/deliver.c writes "host %s [%s]" then "SMTP error from
-                 remote mail server after %s:" then the reply, each on its
-                 own line; dev-r14.tsv line 24 is one, from a linux-mm list
-                 reply);
-     b-dsn       RFC 3464 section 2.3.6: "Diagnostic-Code: smtp; TEXT";
-     b-exchange  Exchange's NDR: "Remote Server returned 'TEXT'"
-                 (learn.microsoft.com/en-us/exchange/mail-flow/non-delivery-
-                 reports-and-bounce-messages/non-delivery-reports-and-bounce-
-                 messages shows "Remote Server returned '550 5.1.1 ...'");
+                 SMTP error from remote mail server after CMD: TEXT" (an Exim
+                 bounce writes "host H [ip]", "SMTP error from remote mail
+                 server after CMD:" and the reply on lines of their own;
+                 dev-r14.tsv line 24 is one such bounce quoted on the
+                 linux-mm list, its lines joined);
+     b-sendmail-log  sendmail's deferral line, 4xx rows only (sendmail puts
+                 the remote reply in stat= only when it defers): "QID:
+                 to=<a>, delay=, xdelay=, mailer=esmtp, pri=, relay=host.
+                 [ip], dsn=X.Y.Z, stat=Deferred: TEXT" (tests/fixtures/
+                 sendmail/ in this repository);
+     b-dsn       RFC 3464 section 2.3.6: "Diagnostic-Code: smtp; TEXT" (real
+                 ones in dev-r10.tsv line 46 and dev-r12.tsv line 29);
+     b-exchange  Exchange's NDR: "Remote Server returned 'TEXT'" (real ones
+                 in dev-r12.tsv lines 28, 81, 100: gitlab.com/stavros/
+                 Spamnesty work item 183, pastebin.com/BkSdGH0x,
+                 pastebin.com/ZkW4nRAU);
      b-gmail     Gmail's bounce: "The response from the remote server was:
-                 TEXT" (support.google.com/mail/answer/7720 quotes the
-                 bounce; rows of dev-r19.tsv quote it too).
+                 TEXT" (dev-r8.tsv line 206, github.com/tiddlyhost/
+                 tiddlyhost-com/issues/213).
 c. Multi-line replies folded as MTAs log them: the text (after its codes)
    cut at word boundaries into two or three lines, each with the code
    repeated ("550-5.7.1 first 550 5.7.1 rest" as Postfix logs it, Postfix
    translating each newline to a space; "550-5.7.1 first\\n550 5.7.1 rest"
-   with a literal backslash-n as Exim logs it, string_printing() in Exim's
-   src/string.c).  A server chooses its line breaks; the cause is the same.
+   with a literal backslash-n as Exim logs it; tests/fixtures/multiline/
+   postfix.log and tests/fixtures/exim/public.log hold real ones).  A server chooses its line breaks; the cause is the same.
    Only for rows that start with a basic code and are not folded already.
      c-postfix, c-exim
 d. Spacing and punctuation that no writer gives meaning to:
@@ -420,6 +430,12 @@ def wrappers(text, stage):
     if stage in EXIM_CMD:
         out.append(("b-exim-bounce", "host mx1.harborview.org [192.0.2.61] SMTP error from remote "
                     "mail server after %s: %s" % (EXIM_CMD[stage], t)))
+    if m.group(1)[0] == "4":
+        out.append(("b-sendmail-log",
+                    "Mar 17 13:47:09 mta1 sendmail[12566]: 2BHDl9Qd012566: to=<j.doe@harborview.org>, "
+                    "delay=00:00:15, xdelay=00:00:15, mailer=esmtp, pri=34527, "
+                    "relay=mx1.harborview.org. [192.0.2.61], dsn=%s, stat=Deferred: %s"
+                    % (m.group(3) or "4.0.0", t)))
     out.append(("b-dsn", "Diagnostic-Code: smtp; " + t))
     out.append(("b-exchange", "Remote Server returned '%s'" % t))
     out.append(("b-gmail", "The response from the remote server was: " + t))
@@ -564,7 +580,7 @@ def run_all(replyscan, rules, files, sw):
 ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-postfix-log",
                                      "b-postfix-log-stage", "b-exim", "b-exim-stage",
                                      "b-exim-bounce", "b-exim-bounce-stage",
-                                     "b-dsn", "b-exchange", "b-gmail", "c-postfix", "c-exim",
+                                     "b-sendmail-log", "b-dsn", "b-exchange", "b-gmail", "c-postfix", "c-exim",
                                      "d-space", "d-period", "d-quote"]
 
 

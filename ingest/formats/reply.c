@@ -238,9 +238,11 @@ static int peel_lead(const char **pp, const char **ep, int depth)
 
 /*
  * Exim's "SMTP error from remote mail server after <command>: <reply>", as
- * its bounce message writes it under "host H [ip]" (the lines joined) and
- * as Exim before 4.50 logged it ("... after RCPT TO:<a@b>: host H [ip]:
- * 450 ..."): the reply after the first ": " that a reply code follows.
+ * its bounce message writes it under "host H [ip]" (the lines joined,
+ * dev-r14.tsv line 24) and as Exim logged it in 2012 with the host after
+ * the command ("... after RCPT TO:<a@b>: host H [ip]: 450 ...",
+ * tests/fixtures/exim/exim-2012.log); "remote mailer" before Exim 4.50:
+ * the reply after the first ": " that a reply code follows.
  * NULL when there is none, or when a reply code comes before the wrapper
  * (the wrapper is then quoted inside that reply).
  */
