@@ -223,6 +223,10 @@ build/replyscan eval --quiet --min-accuracy 96.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r59.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r60.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r62.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r63.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics

@@ -396,6 +396,8 @@ static void test_labelled_accuracy(void **state)
 	eval_floor("replies/probe-r58.tsv", 80, 98.5, 1.0);
 	eval_floor("replies/probe-r59.tsv", 30, 96.5, 1.0);
 	eval_floor("replies/probe-r60.tsv", 94, 98.5, 1.0);
+	eval_floor("replies/probe-r62.tsv", 74, 98.5, 1.0);
+	eval_floor("replies/probe-r63.tsv", 9, 88.5, 1.0);
 }
 
 /* Scratch and set lifecycle, including NULL arguments. */
