@@ -337,6 +337,14 @@ static void test_fallbacks(void **state)
 	     ENH, "enhanced:5.7.x", NULL},
 	    {"451 4.3.9 Nope", 451, "4.3.9", 0, NULL,
 	     RS_CAUSE_SERVICE_UNAVAILABLE, ENH, "enhanced:4.3.x", NULL},
+	    /* A parser's default X.0.0 (sendmail's dsn=4.0.0) gives way to
+	     * the code the reply writes itself (qmail's "#4.4.3"); any other
+	     * code the parser read stays (tests/variants.py,
+	     * b-sendmail-log). */
+	    {"451 Nope (#4.4.3)", 451, "4.0.0", 0, NULL, RS_CAUSE_DNS_FAILURE,
+	     ENH, "enhanced:4.4.3", NULL},
+	    {"451 Nope (#4.4.3)", 451, "4.2.2", 0, NULL, RS_CAUSE_MAILBOX_FULL,
+	     ENH, "enhanced:4.2.2", NULL},
 	    /* X.0.0 says nothing: the basic code decides. */
 	    {"556 5.0.0 Nope", 556, "5.0.0", 0, NULL, RS_CAUSE_BAD_DOMAIN,
 	     BASIC, "basic:556", NULL},

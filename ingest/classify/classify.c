@@ -797,7 +797,7 @@ void rs_verdict_init(rs_verdict_t *out, rs_stage_t logged)
 /*
  * The input as the rules see it: the reply in its normal form (in the
  * scratch's buffer, grown when a reply is longer), and the leading codes
- * the normaliser read where the parser had none.
+ * the normaliser read where the parser had none (or only a default X.0.0).
  */
 static void normalise_input(rs_rules_scratch_t *scratch,
                             const rs_classify_in_t *in, rs_classify_in_t *eff)
@@ -828,7 +828,17 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 	if (eff->reply_code == 0 && nr.code != 0) {
 		eff->reply_code = nr.code;
 	}
-	if (eff->enhanced_code == NULL && nr.enhanced.p != NULL) {
+	/*
+	 * A parser's "X.0.0" (sendmail's and Postfix's dsn= default when the
+	 * reply named none) carries only the class digit; an enhanced code the
+	 * reply writes itself (qmail's and Exchange's "#4.3.0") says more.
+	 */
+	if (nr.enhanced.p != NULL &&
+	    (eff->enhanced_code == NULL ||
+	     (eff->enhanced_len == 5 &&
+	      memcmp(eff->enhanced_code + 1, ".0.0", 4) == 0 &&
+	      nr.enhanced.n > 0 &&
+	      nr.enhanced.p[0] == eff->enhanced_code[0]))) {
 		eff->enhanced_code = nr.enhanced.p;
 		eff->enhanced_len = nr.enhanced.n;
 	}

@@ -21,6 +21,12 @@
  *   "SSL_connect error to X[ip]:port", "certificate verification failed
  *   for X[ip]:port" (the same)
  *   "lost connection with X[ip] ...", "conversation with X[ip] ..."
+ * Lead-ins that bounce writers put before a remote reply are peeled off
+ * when a reply code follows them (peel_lead), so that the rules and the
+ * word step see the reply as they see it bare: "Diagnostic-Code: smtp;"
+ * (RFC 3464), "Remote Server returned '...'" (Exchange), "The response
+ * from the remote server was:" (Gmail), quotes around the whole text, and
+ * Exim's "SMTP error from remote mail server after CMD: " (exim_lead).
  *
  * Ownership: slices point into the line; nothing is allocated.
  * @locality any thread; stateless.
@@ -35,6 +41,8 @@
 
 /* Longest "[...]" read as an address: IPv6 with a zone, or a socket. */
 #define IP_MAX 64
+
+#define LIT_LEN(s) (sizeof(s) - 1)
 
 /* What a Postfix wrapper is followed by. */
 enum wrapper_kind {
@@ -131,6 +139,144 @@ static const char *read_wrapper(const char *p, const char *e, rs_record_t *rec)
 	return hit != NULL ? hit + sizeof(me) - 1 : NULL;
 }
 
+/* Case-insensitive: does [p, e) start with lit (lower case)? */
+static int istarts(const char *p, const char *e, const char *lit)
+{
+	size_t l = strlen(lit);
+
+	if ((size_t)(e - p) < l) {
+		return 0;
+	}
+	for (size_t i = 0; i < l; i++) {
+		if (rs_str_lower((unsigned char)p[i]) !=
+		    (unsigned char)lit[i]) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static const char *skip_blanks(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t')) {
+		p++;
+	}
+	return p;
+}
+
+/*
+ * Peel one lead-in that bounce writers put before a remote reply off
+ * [*p, *e), when a reply code follows it; 1 when one was peeled:
+ *   "Diagnostic-Code: smtp; <reply>"  (RFC 3464 section 2.3.6; also the
+ *                                      bare "smtp; <reply>")
+ *   "Remote Server returned '<reply>'" (Exchange's NDR; inside it,
+ *                                      "<host #X.Y.Z smtp; <reply>>")
+ *   "The response from the remote server was: <reply>" (Gmail's bounce)
+ *   "\"<reply>\"", "'<reply>'"        (the whole reply quoted)
+ */
+static int peel_lead(const char **pp, const char **ep, int depth)
+{
+	const char *p = skip_blanks(*pp, *ep), *e = *ep, *q = NULL;
+	int closing = 0, angle = 0;
+
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t')) {
+		e--;
+	}
+	if (istarts(p, e, "diagnostic-code:")) {
+		q = skip_blanks(p + LIT_LEN("diagnostic-code:"), e);
+		if (!istarts(q, e, "smtp;")) {
+			return 0;
+		}
+		q = skip_blanks(q + LIT_LEN("smtp;"), e);
+	} else if (istarts(p, e, "smtp;")) {
+		q = skip_blanks(p + LIT_LEN("smtp;"), e);
+	} else if (istarts(p, e, "remote server returned '")) {
+		q = p + LIT_LEN("remote server returned '");
+		closing = '\'';
+		/* "<mx.example #5.4.14 smtp; 554 5.4.14 ...>" */
+		if (q < e && *q == '<') {
+			const char *s =
+			    rs_str_ifind(q, (size_t)(e - q), " smtp;");
+			const char *gt = memchr(q, '>', (size_t)(e - q));
+			if (s != NULL &&
+			    memchr(q, '#', (size_t)(s - q)) != NULL &&
+			    (gt == NULL || gt > s)) {
+				q = skip_blanks(s + LIT_LEN(" smtp;"), e);
+				angle = 1;
+			}
+		}
+	} else if (istarts(p, e, "the response from the remote server was:")) {
+		q = skip_blanks(p + LIT_LEN("the response from the remote "
+		                            "server was:"),
+		                e);
+	} else if (e - p >= 2 && (*p == '"' || *p == '\'') && e[-1] == *p) {
+		q = p + 1;
+		e--;
+	}
+	if (q == NULL) {
+		return 0;
+	}
+	if (closing && e > q && e[-1] == closing) {
+		e--;
+	}
+	if (angle && e > q && e[-1] == '>') {
+		e--; /* the close of Exchange's "<host #... smtp; ...>" */
+	}
+	if (rs_smtpreply_codes(q, (size_t)(e - q), NULL) == 0) {
+		/* A quoted lead-in: "'Diagnostic-Code: smtp; 550 ...'". */
+		if (q == p + 1 && depth < 3 && peel_lead(&q, &e, depth + 1)) {
+			*pp = q;
+			*ep = e;
+			return 1;
+		}
+		return 0;
+	}
+	*pp = q;
+	*ep = e;
+	return 1;
+}
+
+/*
+ * Exim's "SMTP error from remote mail server after <command>: <reply>", as
+ * its bounce message writes it under "host H [ip]" (the lines joined,
+ * dev-r14.tsv line 24) and as Exim logged it in 2012 with the host after
+ * the command ("... after RCPT TO:<a@b>: host H [ip]: 450 ...",
+ * tests/fixtures/exim/exim-2012.log); "remote mailer" before Exim 4.50:
+ * the reply after the first ": " that a reply code follows.
+ * NULL when there is none, or when a reply code comes before the wrapper
+ * (the wrapper is then quoted inside that reply).
+ */
+static const char *exim_lead(const char *p, const char *e)
+{
+	static const char *const leads[] = {
+	    "SMTP error from remote mail server after ",
+	    "SMTP error from remote mailer after ",
+	};
+
+	for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++) {
+		const char *hit = rs_str_find(p, (size_t)(e - p), leads[i]);
+		const char *q;
+
+		if (hit == NULL || rs_smtpreply_find(p, (size_t)(hit - p), NULL,
+		                                     NULL) != NULL) {
+			continue;
+		}
+		q = hit + strlen(leads[i]);
+		while ((q = memchr(q, ':', (size_t)(e - q))) != NULL) {
+			q++;
+			if (q < e && *q == ' ') {
+				const char *r = skip_blanks(q, e);
+
+				if (rs_smtpreply_codes(r, (size_t)(e - r),
+				                       NULL) != 0) {
+					return r;
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
 /* One pasted reply per line; every line is an event. */
 static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
                                      const char **why)
@@ -168,6 +314,40 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 	if (reply != NULL &&
 	    rs_smtpreply_codes(reply, (size_t)(e - reply), NULL) != 0) {
 		rec->reply_text = rs_str(reply, (size_t)(e - reply));
+	}
+	if (reply == NULL) {
+		const char *lp = line, *le = e;
+		const char *ex = exim_lead(line, e);
+		int peeled = 0;
+
+		if (ex != NULL) {
+			lp = ex;
+			peeled = 1;
+		}
+
+		while (peeled < 4 && peel_lead(&lp, &le, 0)) {
+			peeled++;
+		}
+		if (peeled > 0) {
+			rec->reply_text = rs_str(lp, (size_t)(le - lp));
+		}
+	}
+	/*
+	 * Postfix's "(in reply to CMD command)" after a reply names the stage
+	 * (read from the whole line below), not the reply: cut it, as the
+	 * Postfix log parser does (postfix.c read_status_text), so that a
+	 * pasted fragment is matched as the same reply in a log line is.
+	 */
+	if (rs_smtpreply_codes(rec->reply_text.p, rec->reply_text.n, NULL) !=
+	    0) {
+		rs_str_t r = rs_str_trim(rec->reply_text);
+		const char *w = rs_str_rfind(r.p, r.n, " (in reply to ");
+
+		if (w != NULL && r.p[r.n - 1] == ')' &&
+		    rs_str_ends(r.p, r.n - 1, " command") &&
+		    memchr(w + 2, '(', (size_t)(r.p + r.n - w - 2)) == NULL) {
+			rec->reply_text = rs_str(r.p, (size_t)(w - r.p));
+		}
 	}
 	if (rs_smtpreply_find(rec->reply_text.p, rec->reply_text.n, &code,
 	                      &rec->enhanced_code) == NULL) {
