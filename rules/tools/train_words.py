@@ -37,17 +37,10 @@ own training. Output is deterministic: same inputs, same bytes.
   train_words.py --replyscan build/replyscan --cv 10 --cv-misses FILE
   train_words.py --replyscan build/replyscan --solver lbfgs --out FILE
   train_words.py --replyscan build/replyscan --solver lbfgs --flip
-  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers \
-                 --cv-decays 0.01 0.003 0.001 0.0003 0.0001
-  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers \
-                 --cv-iters 10 20 40 80 --cv-plain 0.03 0.1 0.3 1 \
-                 --cv-thresholds
   train_words.py --replyscan build/replyscan --solver lbfgs \
-                 --lbfgs-most 40 --flip
-  train_words.py --replyscan build/replyscan --cv 5 --cv-solvers \
-                 --cv-sqrt 0.03 0.1 0.3 --cv-mixed 0.001 0.003
-  train_words.py --replyscan build/replyscan --solver lbfgs --sqrt-l2 \
-                 --decay 0.1 --flip
+                 --mixed-mu 0.002 --flip
+  train_words.py --replyscan build/replyscan --cv 10 --cv-solvers \
+                 --cv-mixed 0.0005 0.001 0.002
   train_words.py --lbfgs build/words_lbfgs --lbfgs-check
 
 --cv-data SPEC... trains the chosen model on other data (a data spec,
@@ -85,30 +78,23 @@ order, and a small change of the training set (a row more or less)
 reordered the pass and moved the answers on unrelated replies; the mean
 of three orders flips about 40 % fewer unseen replies (rules/README.md).
 --solver lbfgs (a study, not the model file's trainer: rules/README.md,
-"Why three orders") minimises the objective that SGD descends (the
-softmax cross-entropy plus L2_LBFGS / 2 times each feature's occurrences
-times its squared weights, the biases free) to convergence instead, by
-full-batch L-BFGS from zero (lbfgs()), so that the optimum, unique,
-moves smoothly with the data; same features, rounding, pruning and
-output. The solver is a C program, rules/tools/words_lbfgs.c, built
-next to replyscan (words_lbfgs; --lbfgs PATH to name another), which
-takes the steps of the Python reference lbfgs_reference() sum for sum
-(--lbfgs-check, ctest words_lbfgs). --cv K --cv-solvers scores both
-trainers on the same folds by source (--cv-decays D...: lbfgs at each
-decay D); --flip with --solver lbfgs gives its flip rate (--flip-fold F:
-one of the two folds; --decay D: at decay D). words34's variants (a
-study, rules/README.md "Why early-stopped SGD beats the converged
-model"): --cv-iters K... (lbfgs stopped after K iterations; --lbfgs-most
-K for --flip and --out), --cv-plain L... (a plain L2 penalty, L / 2
-times each feature's squared weights whatever its occurrences;
---plain-l2 with --decay L for --flip and --out) and --cv-thresholds
-(every threshold pair of --cv, not only the model's). words35's (a
-study, rules/README.md "A penalty between plain and per-occurrence
-L2"): --cv-sqrt L... (L / 2 times the square root of each feature's
-occurrences times its squared weights; --sqrt-l2 with --decay L for
---flip and --out) and --cv-mixed MU... ((PLAIN_L2 + MU times its
-occurrences) / 2 times its squared weights; --plain-l2 --decay L
---mixed-mu MU for --flip and --out).
+"Deciding the word step's trainer") minimises, to convergence, the
+softmax cross-entropy plus (L2_LBFGS + LBFGS_MU times a feature's
+occurrences in the training replies) / 2 times its squared weights (the
+"mixed" penalty; the biases free) by full-batch L-BFGS from zero
+(lbfgs()), so that the optimum, unique, moves smoothly with the data;
+same features, rounding, pruning and output. The solver is a C program,
+rules/tools/words_lbfgs.c, built next to replyscan (words_lbfgs; --lbfgs
+PATH to name another), which takes the steps of the Python reference
+lbfgs_reference() sum for sum (--lbfgs-check, ctest words_lbfgs, on the
+objective SGD descends: L2 / 2 times each feature's occurrences times
+its squared weights). --cv K --cv-solvers scores both trainers on the
+same folds by source (--cv-mixed MU...: lbfgs at each MU); --flip with
+--solver lbfgs gives its flip rate (--flip-fold F: one of the two folds;
+--mixed-mu MU: at MU). The other trainers studied (L-BFGS with SGD's
+per-occurrence decay, stopped early, with a plain L2 or a square-root
+penalty; other thresholds for them) lost by --cv and their options are
+gone; their figures and commands are in rules/README.md.
 The weights are the same on every run; they are written
 rounded to four significant digits, and weights whose size is below
 PRUNE are left out (a feature with none left is not written). --cv also
@@ -158,20 +144,23 @@ EPOCHS = 15       # passes over the training replies
 ORDERS = 3        # models trained in their own fixed orders, averaged
 RATE = 0.5        # learning rate of pass e (0-based): RATE / (1 + e)
 L2 = 1e-2         # weight decay, applied to the features of each update
-# --solver: "sgd" (the model file's) or "lbfgs" (the same objective to
-# convergence, lbfgs(): a study, rules/README.md "Why three orders").
+# --solver: "sgd" (the model file's) or "lbfgs" (a penalised objective
+# minimised to convergence, lbfgs(): a study, rules/README.md "Deciding
+# the word step's trainer").
 SOLVER = "sgd"
-# The converged trainer's decay, chosen by --cv 5 --cv-solvers --cv-decays
-# among 0.01, 0.003, 0.001, 0.0003 and 0.0001 (rules/README.md, "The
-# converged trainer in C": the best, and still 4.7 points below SGD's
-# no-rules figure, so SGD stays the model file's trainer).
-L2_LBFGS = 1e-2
+# lbfgs's penalty, "mixed": (L2_LBFGS + LBFGS_MU times a feature's
+# occurrences in the training replies) / 2 times its squared weights, the
+# biases free (lbfgs_problem). L2_LBFGS is words34's plain L2 chosen by
+# --cv 5 (rules/README.md "Why early-stopped SGD beats the converged
+# model"), LBFGS_MU chosen by --cv 10 --cv-solvers --cv-mixed among
+# 0.0005, 0.001 and 0.002 ("Deciding the word step's trainer": the
+# trainer passed its four conditions but took a CI floor down, so SGD
+# stays the model file's trainer).
+L2_LBFGS = 0.1
+LBFGS_MU = 0.002
 LBFGS_HISTORY = 5   # pairs kept
 LBFGS_TOL = 1e-3    # stop when no gradient entry is larger
 LBFGS_MOST = 1000   # iterations at most
-LBFGS_PLAIN = False  # a plain L2 penalty instead (--plain-l2: a study)
-LBFGS_MU = 0.0      # plus MU per occurrence with it (--mixed-mu: a study)
-PLAIN_L2 = 0.1      # the plain part of --cv-mixed (words34's chosen lambda)
 LBFGS_LOG = None    # where lbfgs() reports progress (stderr with --solver)
 # rules/tools/words_lbfgs.c built: --lbfgs, else next to --replyscan.
 LBFGS_BIN = None
@@ -515,14 +504,13 @@ def sgd(data, features, C, epochs, rate, l2, average):
     return bias, w
 
 
-def lbfgs_problem(data, features, C, l2, plain=False, mu=0.0):
+def lbfgs_problem(data, features, C, l2, penalty="occurrences", mu=0.0):
     """The objective lbfgs() minimises, in the form both solvers read:
     the features in order, per reply (its features' indices, class index,
-    update weight), and per feature its L2 scale, l2 times its
-    occurrences in the replies (plain: l2 + mu times its occurrences, a
-    plain L2 penalty when mu is 0: words34's and words35's studies;
-    plain "sqrt": l2 times the square root of its occurrences,
-    words35's)."""
+    update weight), and per feature its L2 scale by the penalty:
+    "occurrences", l2 times its occurrences in the replies (the objective
+    SGD descends; --lbfgs-check's); "mixed", l2 + mu times its
+    occurrences (a plain L2 penalty when mu is 0)."""
     feats = sorted(features)
     index = {f: j for j, f in enumerate(feats)}
     occ = [0.0] * len(feats)
@@ -532,15 +520,15 @@ def lbfgs_problem(data, features, C, l2, plain=False, mu=0.0):
         for j in idx:
             occ[j] += 1.0
         rows.append((idx, y, dw))
-    if plain == "sqrt":
-        return feats, rows, [l2 * math.sqrt(v) for v in occ]
-    if plain:
+    if penalty == "mixed":
         return feats, rows, [l2 + mu * v for v in occ]
+    if penalty != "occurrences":
+        raise ValueError("penalty %r" % penalty)
     return feats, rows, [l2 * v for v in occ]
 
 
 def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
-          log=None, solve=None, plain=False, mu=0.0):
+          log=None, solve=None, penalty="occurrences", mu=0.0):
     """(bias, weights, iterations, objective) minimising, to convergence,
     the objective the SGD above descends: sum over replies of update
     weight times the softmax cross-entropy, plus l2 / 2 times, for each
@@ -555,14 +543,13 @@ def lbfgs(data, features, C, l2, history=None, tol=None, most=None,
     C program, rules/tools/words_lbfgs.c: the default) or
     lbfgs_reference (the same steps in Python, only to check the C
     program: --lbfgs-check). Sums run in a fixed order, so the result is
-    the same on every run. plain: l2 / 2 times each feature's squared
-    weights instead, whatever its occurrences, or another scale
-    (plain, mu: lbfgs_problem); most small: L-BFGS stopped early
-    (words34's and words35's studies, rules/README.md)."""
+    the same on every run. penalty "mixed": (l2 + mu times its
+    occurrences) / 2 times each feature's squared weights instead
+    (lbfgs_problem)."""
     history = LBFGS_HISTORY if history is None else history
     tol = LBFGS_TOL if tol is None else tol
     most = LBFGS_MOST if most is None else most
-    feats, rows, scale = lbfgs_problem(data, features, C, l2, plain, mu)
+    feats, rows, scale = lbfgs_problem(data, features, C, l2, penalty, mu)
     x, it, fx = (solve or words_lbfgs)(C, scale, rows, history, tol, most,
                                        log)
     w = {f: x[C * j:C * j + C] for j, f in enumerate(feats)}
@@ -743,8 +730,8 @@ class Logistic:
 
     def __init__(self, docs, epochs, rate, l2, min_docs, prune,
                  min_sources=1, source_power=0.0, bigrams=True,
-                 average=None, orders=1, solver="sgd", most=None,
-                 plain=False, mu=0.0):
+                 average=None, orders=1, solver="sgd",
+                 penalty="occurrences", mu=0.0):
         """docs: [(features, class, source group)] or [(features, class,
         source group, weight)]. A reply's update weighs its weight when
         given (data_weights), else n ** -source_power, n the replies of
@@ -754,9 +741,8 @@ class Logistic:
         SGD); orders: how many models, each trained in its own fixed
         order, whose weights are averaged; solver "lbfgs": the same
         objective minimised to convergence instead (lbfgs(); epochs,
-        rate, average and orders do not apply; most: its iterations at
-        most, LBFGS_MOST if None; plain, mu: another L2 penalty,
-        lbfgs())."""
+        rate, average and orders do not apply; penalty, mu: its L2
+        penalty, lbfgs_problem())."""
         if docs and len(docs[0]) > 3:
             given = [d[3] for d in docs]
             docs = [d[:3] for d in docs]
@@ -793,8 +779,8 @@ class Logistic:
                          .hexdigest(), dw))
         if solver == "lbfgs":
             data.sort(key=lambda d: (d[2], d[1]))
-            bias, w, _, _ = lbfgs(data, w, C, l2, most=most, plain=plain,
-                                  mu=mu, log=LBFGS_LOG)
+            bias, w, _, _ = lbfgs(data, w, C, l2, penalty=penalty, mu=mu,
+                                  log=LBFGS_LOG)
         else:
             runs = []
             for k in range(orders):
@@ -1080,11 +1066,19 @@ def decay(solver=None):
     return L2_LBFGS if (solver or SOLVER) == "lbfgs" else L2
 
 
+def penalty(solver=None):
+    """Logistic's penalty arguments for a trainer (SOLVER's by default):
+    SGD's decay is per occurrence; lbfgs's is "mixed"."""
+    if (solver or SOLVER) == "lbfgs":
+        return {"penalty": "mixed", "mu": LBFGS_MU}
+    return {"penalty": "occurrences", "mu": 0.0}
+
+
 def chosen_model(train):
     """The model the constants above choose, trained on train."""
     return Logistic(train, EPOCHS, RATE, decay(), MIN_DOCS, PRUNE,
                     MIN_SOURCES, orders=ORDERS, solver=SOLVER,
-                    most=LBFGS_MOST, plain=LBFGS_PLAIN, mu=LBFGS_MU)
+                    **penalty())
 
 
 def fold_models(k, setup, spec, dev, ex_docs, more, make=chosen_model,
@@ -1153,9 +1147,7 @@ def fit(kind, train, opt):
                     opt.get("min_sources", 1), opt.get("source_power", 0),
                     opt.get("bigrams", True), opt.get("average"),
                     opt.get("orders", 1), opt.get("solver", "sgd"),
-                    opt.get("most"),
-                    opt["plain"] if opt.get("plain") == "sqrt"
-                    else bool(opt.get("plain")), opt.get("mu", 0.0))
+                    opt.get("penalty", "occurrences"), opt.get("mu", 0.0))
 
 
 # --cv's settings: (kind, options); codes, prunes and thresholds are
@@ -1733,8 +1725,7 @@ def load(replyscan, rules, cv, probes=False):
 
 
 def main():
-    global ORDERS, DATA, SOLVER, LBFGS_LOG, LBFGS_BIN, L2_LBFGS
-    global LBFGS_MOST, LBFGS_PLAIN, LBFGS_MU
+    global ORDERS, DATA, SOLVER, LBFGS_LOG, LBFGS_BIN, LBFGS_MU
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--replyscan", default=os.path.join(ROOT, "build",
                                                         "replyscan"))
@@ -1784,55 +1775,22 @@ def main():
                          "folds by source")
     ap.add_argument("--solver", choices=("sgd", "lbfgs"), default=SOLVER,
                     help="sgd: %d passes, %d orders averaged (the model "
-                         "file's); lbfgs: the same L2 objective minimised "
-                         "to convergence by full-batch L-BFGS (a study, "
-                         "rules/README.md 'Why three orders'; with --out, "
-                         "--flip, --cv-solvers; not for the model file)"
-                         % (EPOCHS, ORDERS))
+                         "file's); lbfgs: full-batch L-BFGS to convergence "
+                         "with the penalty (%g + MU times a feature's "
+                         "occurrences) / 2 times its squared weights (a "
+                         "study, rules/README.md 'Deciding the word step's "
+                         "trainer'; with --out, --flip, --cv-solvers; not "
+                         "for the model file)" % (EPOCHS, ORDERS, L2_LBFGS))
     ap.add_argument("--cv-solvers", action="store_true",
                     help="with --cv K: the chosen settings trained by sgd "
                          "and by lbfgs on the same folds by source, at the "
                          "model's thresholds")
-    ap.add_argument("--cv-decays", nargs="+", type=float, metavar="D",
-                    help="with --cv K --cv-solvers: lbfgs at each decay D "
-                         "instead of at %g" % L2_LBFGS)
-    ap.add_argument("--decay", type=float, metavar="D",
-                    help="lbfgs's decay instead of %g (to compare with "
-                         "--flip; not for the model file)" % L2_LBFGS)
-    ap.add_argument("--cv-iters", nargs="+", type=int, metavar="K",
-                    help="with --cv K --cv-solvers: lbfgs stopped early, "
-                         "after K iterations, at each K (words34's study)")
-    ap.add_argument("--cv-plain", nargs="+", type=float, metavar="L",
-                    help="with --cv K --cv-solvers: lbfgs with a plain L2 "
-                         "penalty L / 2 times each feature's squared "
-                         "weights, whatever its occurrences, at each L")
-    ap.add_argument("--cv-thresholds", action="store_true",
-                    help="with --cv K --cv-solvers: every threshold pair "
-                         "of --cv, not only the model's %g / %g"
-                         % (THRESHOLD, THRESHOLD_ALONE))
-    ap.add_argument("--lbfgs-most", type=int, metavar="K",
-                    help="lbfgs stops after K iterations at most instead "
-                         "of %d (early stopping; a study, with --out, "
-                         "--flip)" % LBFGS_MOST)
-    ap.add_argument("--plain-l2", action="store_true",
-                    help="lbfgs with a plain L2 penalty, --decay D / 2 "
-                         "times each feature's squared weights whatever "
-                         "its occurrences (a study, with --out, --flip)")
-    ap.add_argument("--cv-sqrt", nargs="+", type=float, metavar="L",
-                    help="with --cv K --cv-solvers: lbfgs with L / 2 times "
-                         "the square root of each feature's occurrences "
-                         "times its squared weights, at each L (words35)")
     ap.add_argument("--cv-mixed", nargs="+", type=float, metavar="MU",
-                    help="with --cv K --cv-solvers: lbfgs with (%g + MU "
-                         "times each feature's occurrences) / 2 times its "
-                         "squared weights, at each MU (words35)" % PLAIN_L2)
-    ap.add_argument("--sqrt-l2", action="store_true",
-                    help="lbfgs with --decay D / 2 times the square root of "
-                         "each feature's occurrences times its squared "
-                         "weights (a study, with --out, --flip)")
+                    help="with --cv K --cv-solvers: lbfgs at each MU "
+                         "instead of at %g" % LBFGS_MU)
     ap.add_argument("--mixed-mu", type=float, metavar="MU",
-                    help="with --plain-l2: plus MU times each feature's "
-                         "occurrences (a study, with --out, --flip)")
+                    help="lbfgs's MU instead of %g (a study, with --out, "
+                         "--flip)" % LBFGS_MU)
     ap.add_argument("--lbfgs", metavar="PATH",
                     help="the L-BFGS solver (rules/tools/words_lbfgs.c, "
                          "built); default: words_lbfgs next to --replyscan")
@@ -1845,25 +1803,11 @@ def main():
         os.path.abspath(a.replyscan)), "words_lbfgs")
     if a.lbfgs_check:
         return lbfgs_check()
-    if a.decay is not None:
-        if not (a.out or a.cv or a.flip):
-            ap.error("--decay is for a study: give --out FILE, --cv or "
-                     "--flip")
-        L2_LBFGS = a.decay
-    if (a.lbfgs_most is not None or a.plain_l2 or a.sqrt_l2
-            or a.mixed_mu is not None):
-        if not (a.out or a.cv or a.flip) or a.solver != "lbfgs":
-            ap.error("--lbfgs-most, --plain-l2, --sqrt-l2 and --mixed-mu "
-                     "are for a study: give --solver lbfgs and --out FILE, "
-                     "--cv or --flip")
-        if a.plain_l2 and a.sqrt_l2:
-            ap.error("--plain-l2 or --sqrt-l2, not both")
-        if a.mixed_mu is not None and not a.plain_l2:
-            ap.error("--mixed-mu goes with --plain-l2")
-        if a.lbfgs_most is not None:
-            LBFGS_MOST = a.lbfgs_most
-        LBFGS_PLAIN = "sqrt" if a.sqrt_l2 else a.plain_l2
-        LBFGS_MU = a.mixed_mu or 0.0
+    if a.mixed_mu is not None:
+        if not (a.out or a.flip) or a.solver != "lbfgs":
+            ap.error("--mixed-mu is for a study: give --solver lbfgs and "
+                     "--out FILE or --flip")
+        LBFGS_MU = a.mixed_mu
     if a.solver != SOLVER:
         if not (a.out or a.check or a.cv or a.flip):
             ap.error("--solver %s is a study: give --out FILE, --check, "
@@ -1899,24 +1843,10 @@ def main():
         cross_validate(a.cv, a.cv_by, dev, dev_ex, nr_ex, ex_docs, ex_dev,
                        more, settings=[
                            ("logistic", dict(chosen, solver="sgd", l2=L2))] +
-                       [("logistic", dict(chosen, solver="lbfgs", l2=x))
-                        for x in a.cv_decays or [L2_LBFGS]] +
                        [("logistic", dict(chosen, solver="lbfgs",
-                                          l2=L2_LBFGS, most=x))
-                        for x in a.cv_iters or []] +
-                       [("logistic", dict(chosen, solver="lbfgs", l2=x,
-                                          plain=1))
-                        for x in a.cv_plain or []] +
-                       [("logistic", dict(chosen, solver="lbfgs", l2=x,
-                                          plain="sqrt"))
-                        for x in a.cv_sqrt or []] +
-                       [("logistic", dict(chosen, solver="lbfgs",
-                                          l2=PLAIN_L2, plain=1, mu=x))
-                        for x in a.cv_mixed or []],
-                       thresholds=CV_THRESHOLDS if a.cv_thresholds
-                       else (THRESHOLD,),
-                       alone=CV_ALONE if a.cv_thresholds
-                       else (THRESHOLD_ALONE,))
+                                          l2=L2_LBFGS, penalty="mixed", mu=x))
+                        for x in a.cv_mixed or [LBFGS_MU]],
+                       thresholds=(THRESHOLD,), alone=(THRESHOLD_ALONE,))
         return 0
     if a.cv and a.cv_variants:
         cv_variants(a.cv, dev, dev_ex, nr_ex, ex_docs, ex_dev, more)
@@ -1930,8 +1860,7 @@ def main():
     if not BIGRAMS:
         docs = [([f for f in d[0] if b"+" not in f],) + d[1:]
                 for d in docs]
-    m = Logistic(docs, EPOCHS, RATE, decay(), MIN_DOCS, PRUNE, MIN_SOURCES,
-                 orders=ORDERS, solver=SOLVER)
+    m = chosen_model(docs)
     import io
     buf = io.StringIO()
     m.write(buf)
