@@ -171,7 +171,7 @@ build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r33.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 93 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r34.tsv | tail -n 2
-build/replyscan eval --quiet --min-accuracy 92.5 --max-uncategorized 1 \
+build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r35.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r36.tsv | tail -n 2
@@ -231,6 +231,8 @@ build/replyscan eval --quiet --min-accuracy 88.5 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r63.tsv | tail -n 2
 build/replyscan eval --quiet --min-accuracy 98.0 --max-uncategorized 1 \
 	tests/fixtures/replies/probe-r64.tsv | tail -n 2
+build/replyscan eval --quiet --min-accuracy 93.5 --max-uncategorized 1 \
+	tests/fixtures/replies/probe-r65.tsv | tail -n 2
 
 echo "== an analytics engine reads the events (tests/analytics: ClickHouse embedded by chdb)"
 [ -x build/venv-analytics/bin/python ] || python3 -m venv build/venv-analytics
