@@ -373,6 +373,11 @@ def v_host(sw, t):
         host, tld = m.group(1), m.group(2)
         if tld.lower() not in TLDS or not re.search(r"[A-Za-z]", host[:-len(tld)]):
             return host
+        lead = re.match(r"[245]\d\d-", host)
+        if lead:
+            # a continuation line's reply code before the name
+            # ("554-kundenserver.de ..."): the code stays
+            return lead.group(0) + v_host(sw, host[4:])
         return swap_host(sw, host)
     # not inside e-mail addresses or URLs: those are their own kinds
     out, last = [], 0
