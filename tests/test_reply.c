@@ -245,6 +245,23 @@ static const row_t rows[] = {
      .stage = RS_STAGE_UNKNOWN,
      .code = 550,
      .text = "smtp04.domain.com #550 The domain does not exist. ##"},
+    /* Nothing between "#" and " ##": kept, no read past the end. */
+    {.input = "a@b.example ##",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .text = "a@b.example ##"},
+    {.input = "#550 ##",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .text = "550"},
+    /* A JSON string that does not close, an escape at the end: kept. */
+    {.input = "{\"reason\":\"550 5.1.1 unknown\\",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .enhanced = "5.1.1",
+     .text = "{\"reason\":\"550 5.1.1 unknown\\"},
     /* SendGrid's bounce list (dev-r12.tsv line 48, pastebin.com/YyqDGuTa)
      * and a Brevo webhook's field (dev-r17.tsv line 55). */
     {.input = "{\"created\":1487082934,\"email\":\"[email protected]\","

@@ -640,7 +640,9 @@ static const char *exchange_hash(const char *p, const char *e, const char **ep)
 	                            memchr(q, '@', (size_t)(h - q)) == NULL))) {
 		return NULL;
 	}
-	if (rs_smtpreply_codes(h + 1, (size_t)(e - 3 - h - 1), NULL) == 0) {
+	/* the reply between "#" and " ##": "a@b ##" has none */
+	if (h + 1 >= e - 3 ||
+	    rs_smtpreply_codes(h + 1, (size_t)(e - 3 - h - 1), NULL) == 0) {
 		return NULL;
 	}
 	*ep = e - 3;
