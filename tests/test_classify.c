@@ -1623,10 +1623,80 @@ static void test_foreign_scratch(void **state)
 	rs_rules_destroy(other);
 }
 
+/*
+ * The codes the classifier gave the word step (rs_rules_scratch_codes,
+ * which explain --json reports in "words" and train_words.py trains on):
+ * the parser's, completed by the normaliser's, a parser's default X.0.0
+ * that the reply does not write counting as none. variants34: explain had
+ * scored the words with the parser's codes alone, so for sendmail's
+ * "dsn=4.0.0" with a qmail-style "(#4.3.0)" the trainer saw code:x.0.0
+ * where the classifier used code:x.3.0.
+ */
+static void test_scratch_codes(void **state)
+{
+	struct fixture *f = *state;
+	rs_classify_in_t in;
+	rs_verdict_t v;
+	uint32_t code = 0;
+	const char *enh = NULL;
+	size_t enh_len = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.text = "451 unable to read controls (#4.3.0)";
+	in.text_len = strlen(in.text);
+	in.reply_code = 451;
+	in.enhanced_code = "4.0.0";
+	in.enhanced_len = 5;
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	rs_rules_scratch_codes(f->scratch, &code, &enh, &enh_len);
+	assert_int_equal(code, 451);
+	assert_non_null(enh);
+	assert_int_equal(enh_len, 5);
+	assert_memory_equal(enh, "4.3.0", 5);
+	/* No code from the parser: the normaliser's leading ones. */
+	memset(&in, 0, sizeof(in));
+	in.text = "550 5.1.1 User unknown";
+	in.text_len = strlen(in.text);
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	rs_rules_scratch_codes(f->scratch, &code, &enh, &enh_len);
+	assert_int_equal(code, 550);
+	assert_non_null(enh);
+	assert_memory_equal(enh, "5.1.1", 5);
+	/* A parser's default X.0.0 the reply does not write (Postfix's
+	 * dsn=4.0.0): none, as for the bare reply. */
+	memset(&in, 0, sizeof(in));
+	in.text = "450 Temporarily undeliverable: group/world writable";
+	in.text_len = strlen(in.text);
+	in.reply_code = 450;
+	in.enhanced_code = "4.0.0";
+	in.enhanced_len = 5;
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	rs_rules_scratch_codes(f->scratch, &code, &enh, &enh_len);
+	assert_int_equal(code, 450);
+	assert_null(enh);
+	/* ... and one it writes stays. */
+	in.text = "450 4.0.0 Temporarily undeliverable";
+	in.text_len = strlen(in.text);
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	rs_rules_scratch_codes(f->scratch, &code, &enh, &enh_len);
+	assert_non_null(enh);
+	assert_memory_equal(enh, "4.0.0", 5);
+	/* Nothing anywhere: none. */
+	memset(&in, 0, sizeof(in));
+	in.text = "Connection timed out";
+	in.text_len = strlen(in.text);
+	assert_int_equal(rs_classify(f->rules, f->scratch, &in, &v), 0);
+	rs_rules_scratch_codes(f->scratch, &code, &enh, &enh_len);
+	assert_int_equal(code, 0);
+	assert_null(enh);
+	assert_int_equal(enh_len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest shipped[] = {
 	    cmocka_unit_test(test_seed),
+	    cmocka_unit_test(test_scratch_codes),
 	    cmocka_unit_test(test_wording_first),
 	    cmocka_unit_test(test_non_replies),
 	    cmocka_unit_test(test_fallbacks),

@@ -331,6 +331,24 @@ static void test_explain_words(void **state)
 	                              "used up, sorry\",\"known\":"));
 	assert_non_null(strstr(r.out, "\"class\":\"mailbox_full\""));
 	assert_non_null(strstr(r.out, "\"decided\":true,\"top\":[{\"word\":"));
+	/* the codes the word step read, after its evidence (variants34) */
+	assert_non_null(strstr(r.out, "],\"reply_code\":550,"
+	                              "\"enhanced_code\":\"5.7.1\"}"));
+	run_free(&r);
+
+	/* sendmail's dsn=4.0.0 gives way to the reply's own "#4.3.0" for the
+	 * word step, as in the classifier; the top level keeps the parser's. */
+	r = run("explain --json --rules " RS_RULES_DIR
+	        " 'Mar 17 13:47:09 mta1 sendmail[12566]: 2BHDl9Qd012566: "
+	        "to=<a@example.org>, delay=00:00:15, xdelay=00:00:15, "
+	        "mailer=esmtp, pri=34527, relay=mx.example.org. [192.0.2.61], "
+	        "dsn=4.0.0, stat=Deferred: 451 unable to read controls "
+	        "(#4.3.0)'",
+	        "", 0);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "\"enhanced_code\":\"4.0.0\""));
+	assert_non_null(strstr(r.out, "],\"reply_code\":451,"
+	                              "\"enhanced_code\":\"4.3.0\"}"));
 	run_free(&r);
 
 	/* A wording rule decides: the model is not consulted. */

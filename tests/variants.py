@@ -85,6 +85,77 @@ b. Wrappers that sending MTAs and bounce writers put around a remote reply,
      b-gmail     Gmail's bounce: "The response from the remote server was:
                  TEXT" (dev-r8.tsv line 206, github.com/tiddlyhost/
                  tiddlyhost-com/issues/213).
+   variants34 adds, each as the writing program writes it around a remote
+   reply (lines of a multi-line bounce joined with a space):
+     b-qmail     qmail-remote's report as qmail-send's bounce quotes it:
+                 "IP does not like recipient. Remote host said: TEXT Giving
+                 up on IP." (RCPT), "Connected to IP but sender was rejected.
+                 Remote host said: TEXT" (MAIL), "IP failed after I sent the
+                 message. Remote host said: TEXT" (end of DATA), "Remote host
+                 said: TEXT" alone for a row with no stage (notqmail/notqmail
+                 qmail-remote.c at d15ee51c9ddb9d233ad5ebc28fddf1de8378657d:
+                 outsmtptext() writes "Remote host said: ", the RCPT loop
+                 " does not like recipient.\n", quit("DConnected to "," but
+                 sender was rejected"), quit("D"," failed after I sent the
+                 message"), quit("DGiving up on ",""));
+     b-exim-host Exim before 4.7x logged and bounced the host after the
+                 command: "SMTP error from remote mail server after RCPT
+                 TO:<a>: host H [ip]: TEXT" (tests/fixtures/exim/
+                 exim-2012.log in this repository);
+     b-sendmail-transcript  sendmail's DSN body: "----- Transcript of
+                 session follows ----- ... while talking to H.: >>> CMD
+                 <<< TEXT" (usersmtp.c echoes the command with ">>> " and a
+                 4xx/5xx answer with "<<< " into the transcript; a real one in
+                 dev-r8.tsv line 151, crisp-oss/email-bounce-parser fixture);
+     b-postfix-bounce  Postfix's bounce body: "<a>: host H[ip] said: TEXT
+                 (in reply to C command)" (bounce_notify_util.c writes the
+                 recipient, then the dsn text of smtp_proto.c above);
+     b-exchange-hash  Exchange 2007's NDR line "a #TEXT ##" (dev-r12.tsv
+                 line 97, pastebin.com/zeZFJvKs);
+     b-hmail     hMailServer's bounce: "Error Type: SMTP Remote server (IP)
+                 issued an error. hMailServer sent: CMD Remote server
+                 replied: TEXT" (hmailserver/hmailserver hmailserver/source/
+                 Server/SMTP/SMTPClientConnection.cpp at
+                 5ab27443aee313e5f8f4f5faf358e6c66e1d17ca);
+     b-ses, b-sendgrid, b-mailgun, b-postmark, b-sparkpost  the JSON field
+                 of an ESP's bounce event that carries the reply, the event
+                 as one line: Amazon SES bounce notification
+                 bouncedRecipients[].diagnosticCode "smtp; TEXT"
+                 (docs.aws.amazon.com/ses/latest/dg/notification-contents.html);
+                 SendGrid event webhook "reason" (docs.sendgrid.com/for-
+                 developers/tracking-events/event); Mailgun "delivery-status"
+                 {"code", "message"} (documentation.mailgun.com, events);
+                 Postmark bounce webhook "Details" "smtp;TEXT"
+                 (postmarkapp.com/developer/webhooks/bounce-webhook);
+                 SparkPost bounce event "raw_reason" (developers.sparkpost.com
+                 /api/events); JSON escapes applied;
+     b-thunderbird  "An error occurred while sending mail. The mail server
+                 responded: TEXT. Please check the message recipient A and
+                 try again." (RCPT), TEXT the reply after its basic code, as
+                 the client shows it; only for rows with an enhanced code,
+                 which keeps the class digit (the Mozilla mail client's
+                 MK_ERROR_SENDING_RCPT_COMMAND resource "An error occurred
+                 while sending mail. The mail server responded: %s Please
+                 check the message recipients and try again.", public code
+                 index file id 354000710; the recipient-naming form and the
+                 code-less reply as users paste it: "The mail server
+                 responded: 5.1.2 The recipient address <...> is not a valid
+                 RFC-5321 address. ... Please check the message recipient
+                 ... and try again." on qemu-devel, code index file id
+                 27925489318, and a Thunderbird user's "The mail server
+                 responded: 5.1.1 Recipient address rejected ...", id
+                 56831753904);
+     b-smtplib   Python's SMTPRecipientsRefused as a traceback prints it:
+                 "smtplib.SMTPRecipientsRefused: {'A': (CODE, b'REST')}"
+                 (RCPT; python/cpython Lib/smtplib.py at
+                 37bfecd2bc71961cbb30b28af3982159ca04601c: senderrs[each] =
+                 (code, resp), resp the bytes after the code);
+     b-nodemailer  "Can't send mail - all recipients were rejected: TEXT"
+                 (RCPT; nodemailer/nodemailer lib/smtp-connection/index.js at
+                 75a1504e10f20156ef2cecefc27e47e588ab2c80);
+     b-javamail  "com.sun.mail.smtp.SMTPAddressFailedException: TEXT" (RCPT;
+                 JavaMail's SMTPTransport throws it with the server's
+                 response as its message).
 c. Multi-line replies folded as MTAs log them: the text (after its codes)
    cut at word boundaries into two or three lines, each with the code
    repeated ("550-5.7.1 first 550 5.7.1 rest" as Postfix logs it, Postfix
@@ -302,6 +373,11 @@ def v_host(sw, t):
         host, tld = m.group(1), m.group(2)
         if tld.lower() not in TLDS or not re.search(r"[A-Za-z]", host[:-len(tld)]):
             return host
+        lead = re.match(r"[245]\d\d-", host)
+        if lead:
+            # a continuation line's reply code before the name
+            # ("554-kundenserver.de ..."): the code stays
+            return lead.group(0) + v_host(sw, host[4:])
         return swap_host(sw, host)
     # not inside e-mail addresses or URLs: those are their own kinds
     out, last = [], 0
@@ -436,10 +512,73 @@ def wrappers(text, stage):
                     "delay=00:00:15, xdelay=00:00:15, mailer=esmtp, pri=34527, "
                     "relay=mx1.harborview.org. [192.0.2.61], dsn=%s, stat=Deferred: %s"
                     % (m.group(3) or "4.0.0", t)))
+    out += wrappers34(t, m, stage)
     out.append(("b-dsn", "Diagnostic-Code: smtp; " + t))
     out.append(("b-exchange", "Remote Server returned '%s'" % t))
     out.append(("b-gmail", "The response from the remote server was: " + t))
     return out
+
+
+def jstr(t):
+    return json.dumps(t, ensure_ascii=False)
+
+
+def wrappers34(t, m, stage):
+    """The wrapper kinds of variants34 (see the docstring)."""
+    out = []
+    code, enh = m.group(1), m.group(3)
+    rest = t[len(code) + 1:].strip() if not enh else t[m.end():].strip()
+    rest_code = t[len(code) + 1:].strip()
+    if stage == "rcpt_to":
+        out.append(("b-qmail", "192.0.2.61 does not like recipient. Remote host said: %s "
+                    "Giving up on 192.0.2.61." % t))
+    elif stage == "mail_from":
+        out.append(("b-qmail", "Connected to 192.0.2.61 but sender was rejected. Remote host said: " + t))
+    elif stage == "end_of_data":
+        out.append(("b-qmail", "192.0.2.61 failed after I sent the message. Remote host said: " + t))
+    elif not stage:
+        out.append(("b-qmail", "Remote host said: " + t))
+    if stage in EXIM_CMD and stage != "greeting":
+        out.append(("b-exim-host", "SMTP error from remote mail server after %s: host mx1.harborview.org "
+                    "[192.0.2.61]: %s" % (EXIM_CMD[stage], t)))
+    if stage in PF_CMD:
+        cmd = {"mail_from": "MAIL From:<news@sender-co.net> SIZE=18234",
+               "rcpt_to": "RCPT To:<j.doe@harborview.org>", "data": "DATA",
+               "end_of_data": ".", "helo": "EHLO mta1.sender-co.net",
+               "starttls": "STARTTLS"}[stage]
+        out.append(("b-sendmail-transcript", "----- Transcript of session follows ----- ... while talking "
+                    "to mx1.harborview.org.: >>> %s <<< %s" % (cmd, t)))
+        out.append(("b-postfix-bounce", "<j.doe@harborview.org>: host mx1.harborview.org[192.0.2.61] said: "
+                    "%s (in reply to %s command)" % (t, PF_CMD[stage])))
+        hcmd = {"mail_from": "MAIL FROM:<news@sender-co.net>", "rcpt_to": "RCPT TO:<j.doe@harborview.org>",
+                "data": "DATA", "end_of_data": ".", "helo": "EHLO mta1.sender-co.net",
+                "starttls": "STARTTLS"}[stage]
+        out.append(("b-hmail", "Error Type: SMTP Remote server (192.0.2.61) issued an error. hMailServer "
+                    "sent: %s Remote server replied: %s" % (hcmd, t)))
+    out.append(("b-exchange-hash", "j.doe@harborview.org #%s ##" % t))
+    st = enh or (code[0] + ".0.0")
+    out.append(("b-ses", '{"bounceType":"%s","bouncedRecipients":[{"emailAddress":"j.doe@harborview.org",'
+                '"action":"failed","status":"%s","diagnosticCode":%s}]}'
+                % ("Permanent" if code[0] == "5" else "Transient", st, jstr("smtp; " + t))))
+    out.append(("b-sendgrid", '{"email":"j.doe@harborview.org","event":"%s","reason":%s,"status":"%s"}'
+                % ("bounce" if code[0] == "5" else "deferred", jstr(t), st)))
+    if m.group(2) == " ":  # a folded reply's first code joins its lines
+        out.append(("b-mailgun", '{"event":"failed","recipient":"j.doe@harborview.org","delivery-status":'
+                    '{"code":%s,"message":%s,"description":""}}' % (code, jstr(rest_code))))
+    out.append(("b-postmark", '{"RecordType":"Bounce","Email":"j.doe@harborview.org","Details":%s}'
+                % jstr("smtp;" + t)))
+    out.append(("b-sparkpost", '{"type":"bounce","rcpt_to":"j.doe@harborview.org","raw_reason":%s}'
+                % jstr(t)))
+    if stage == "rcpt_to" and enh:
+        out.append(("b-thunderbird", "An error occurred while sending mail. The mail server responded: %s. "
+                    "Please check the message recipient j.doe@harborview.org and try again."
+                    % rest_code.rstrip(".")))
+    if stage == "rcpt_to":
+        out.append(("b-smtplib", "smtplib.SMTPRecipientsRefused: {'j.doe@harborview.org': (%s, b%s)}"
+                    % (code, repr(rest_code)) if "\\" not in rest_code else None))
+        out.append(("b-nodemailer", "Can't send mail - all recipients were rejected: " + t))
+        out.append(("b-javamail", "com.sun.mail.smtp.SMTPAddressFailedException: " + t))
+    return [(k, v) for k, v in out if v]
 
 
 def folds(text):
@@ -568,7 +707,7 @@ def run_all(replyscan, rules, files, sw):
             continue
         if j["cause"] != base["cause"]:
             k = kind
-            if kind in ("b-postfix", "b-postfix-log", "b-exim", "b-exim-bounce") and stage_decided(j):
+            if kind in STAGE_KINDS and stage_decided(j):
                 k = kind + "-stage"
             flips.append({"file": name, "line": ln, "kind": k,
                           "label": cls, "before": base["cause"], "before_step": step(base),
@@ -577,10 +716,21 @@ def run_all(replyscan, rules, files, sw):
     return nrows, [m[2] for m in meta if m[2] is not None], flips
 
 
+# wrappers that name the command (the row's stage): a flip the stage
+# decides is counted apart, as "KIND-stage"
+STAGE_KINDS = ("b-postfix", "b-postfix-log", "b-exim", "b-exim-bounce", "b-exim-host",
+               "b-postfix-bounce", "b-qmail", "b-sendmail-transcript", "b-hmail")
+
 ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-postfix-log",
                                      "b-postfix-log-stage", "b-exim", "b-exim-stage",
                                      "b-exim-bounce", "b-exim-bounce-stage",
-                                     "b-sendmail-log", "b-dsn", "b-exchange", "b-gmail", "c-postfix", "c-exim",
+                                     "b-sendmail-log", "b-dsn", "b-exchange", "b-gmail",
+                                     "b-qmail", "b-qmail-stage", "b-exim-host", "b-exim-host-stage",
+                                     "b-sendmail-transcript", "b-sendmail-transcript-stage",
+                                     "b-postfix-bounce", "b-postfix-bounce-stage", "b-exchange-hash",
+                                     "b-hmail", "b-hmail-stage", "b-ses", "b-sendgrid", "b-mailgun", "b-postmark",
+                                     "b-sparkpost", "b-thunderbird", "b-smtplib",
+                                     "b-nodemailer", "b-javamail", "c-postfix", "c-exim",
                                      "d-space", "d-period", "d-quote"]
 
 

@@ -816,7 +816,11 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 		                 : scratch->norm_cap * 2;
 		char *p = realloc(scratch->norm, cap);
 		if (p == NULL) {
-			return; /* out of memory: match the text as it is */
+			/* out of memory: match the text as it is */
+			scratch->norm_code = eff->reply_code;
+			scratch->norm_enhanced = eff->enhanced_code;
+			scratch->norm_enhanced_len = eff->enhanced_len;
+			return;
 		}
 		scratch->norm = p;
 		scratch->norm_cap = cap;
@@ -842,20 +846,35 @@ static void normalise_input(rs_rules_scratch_t *scratch,
 		eff->enhanced_code = nr.enhanced.p;
 		eff->enhanced_len = nr.enhanced.n;
 	}
+	/*
+	 * The word step's codes: these, but a parser's default X.0.0 that the
+	 * reply does not write itself counts as none, as it does bare
+	 * (variants34: the same reply in Postfix's log line, dsn=4.0.0, and
+	 * pasted alone read code:x.0.0 against code:none).
+	 */
+	scratch->norm_code = eff->reply_code;
+	scratch->norm_enhanced = eff->enhanced_code;
+	scratch->norm_enhanced_len = eff->enhanced_len;
+	if (nr.enhanced.p == NULL && eff->enhanced_code != NULL &&
+	    eff->enhanced_len == 5 &&
+	    memcmp(eff->enhanced_code + 1, ".0.0", 4) == 0) {
+		scratch->norm_enhanced = NULL;
+		scratch->norm_enhanced_len = 0;
+	}
 }
 
 /*
- * The learned word evidence (words.h) for the normal form and the codes,
- * kept in the verdict; wr->known is 0 without a model or a known word.
+ * The learned word evidence (words.h) for the normal form and the codes
+ * the word step reads (normalise_input), kept in the verdict; wr->known is 0
+ * without a model or a known word.
  */
 static void score_words(const rs_rules_t *rules,
                         const rs_rules_scratch_t *scratch,
-                        const rs_classify_in_t *in, rs_words_result_t *wr,
-                        rs_verdict_t *out)
+                        rs_words_result_t *wr, rs_verdict_t *out)
 {
 	rs_words_score(rules->words, scratch->norm, scratch->norm_len,
-	               in->reply_code, in->enhanced_code, in->enhanced_len, 0,
-	               wr);
+	               scratch->norm_code, scratch->norm_enhanced,
+	               scratch->norm_enhanced_len, 0, wr);
 	out->words_known = wr->known;
 	out->words_cause = wr->cause;
 	out->words_posterior = wr->posterior;
@@ -922,7 +941,7 @@ static void decide_cause(const rs_rules_t *rules,
 		decide_basic(bm, out);
 		return;
 	}
-	score_words(rules, scratch, in, &wr, out);
+	score_words(rules, scratch, &wr, out);
 	if (wr.decides) {
 		decide_words(&wr, out);
 		return;

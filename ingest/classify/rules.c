@@ -219,6 +219,14 @@ const char *rs_rules_scratch_normal(const rs_rules_scratch_t *scratch,
 	return *len > 0 ? scratch->norm : "";
 }
 
+void rs_rules_scratch_codes(const rs_rules_scratch_t *scratch, uint32_t *code,
+                            const char **enhanced, size_t *enhanced_len)
+{
+	*code = scratch != NULL ? scratch->norm_code : 0;
+	*enhanced = scratch != NULL ? scratch->norm_enhanced : NULL;
+	*enhanced_len = *enhanced != NULL ? scratch->norm_enhanced_len : 0;
+}
+
 /* The directory the set was loaded from, without a trailing slash. */
 const char *rs_rules_dir(const rs_rules_t *rules)
 {

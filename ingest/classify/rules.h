@@ -16,6 +16,7 @@
 #define RS_RULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "event/taxonomy.h"
@@ -45,6 +46,13 @@ const rs_words_t *rs_rules_words(const rs_rules_t *rules);
  * explain: the text the rules and the word model read). */
 const char *rs_rules_scratch_normal(const rs_rules_scratch_t *scratch,
                                     size_t *len);
+
+/* The codes the classifier read with that normal form (the word step
+ * scores them): the parser's, completed by the codes the normaliser
+ * read where the parser had none or only a default X.0.0. *enhanced is
+ * NULL when there is none; valid until the scratch's next use. */
+void rs_rules_scratch_codes(const rs_rules_scratch_t *scratch, uint32_t *code,
+                            const char **enhanced, size_t *enhanced_len);
 
 /* The directory the set was loaded from. */
 const char *rs_rules_dir(const rs_rules_t *rules);

@@ -117,6 +117,11 @@ struct rs_rules_scratch {
 	char *norm; /* the normal form of the reply being classified */
 	size_t norm_cap;
 	size_t norm_len; /* its length */
+	/* The codes the classifier used with it (the parser's, completed by
+	 * the normaliser's; normalise_input in classify.c). */
+	uint32_t norm_code;
+	const char *norm_enhanced; /* NULL: none */
+	size_t norm_enhanced_len;
 };
 
 /* Read every rule file of rules->dir into the set (rules_yaml.c). 0, or

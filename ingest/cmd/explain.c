@@ -48,7 +48,10 @@ static void usage(FILE *out)
 	    "rules directory, words.model) is shown too: it is learned, not a "
 	    "rule, and\n"
 	    "decides only when no wording rule matched (JSON: the \"words\" "
-	    "object).\n"
+	    "object,\n"
+	    "with the normal form and the codes the classifier gave the word "
+	    "step in its\n"
+	    "\"text\", \"reply_code\" and \"enhanced_code\").\n"
 	    "\n"
 	    "  --json        one JSON object per reply\n"
 	    "  --rules DIR   rules directory (default: the bundled rules)\n"
@@ -215,10 +218,22 @@ static void json_field(rs_buf_t *b, const char *key, const char *v, size_t n)
 	rs_utf8_json_string(b, tmp, m);
 }
 
-/* ,"words":{...}: the text the model read and its evidence. */
+/* The codes the classifier gave the word step with the normal form. */
+struct word_codes {
+	uint32_t code;
+	const char *enhanced; /* NULL: none */
+	size_t enhanced_len;
+};
+
+/*
+ * ,"words":{...}: the text the model read, the codes it read with it
+ * (the classifier's: the parser's, completed by the normaliser's) and
+ * its evidence.
+ */
 static void json_words(rs_buf_t *b, const rs_verdict_t *v,
                        const rs_words_result_t *w, int have_model,
-                       const char *norm, size_t norm_len)
+                       const char *norm, size_t norm_len,
+                       const struct word_codes *wc)
 {
 	const char *s;
 	char num[32];
@@ -245,14 +260,20 @@ static void json_words(rs_buf_t *b, const rs_verdict_t *v,
 		rs_buf_puts(b, num);
 		rs_buf_putc(b, '}');
 	}
-	rs_buf_puts(b, "]}");
+	rs_buf_putc(b, ']');
+	rs_buf_puts(b, ",\"reply_code\":");
+	rs_buf_put_u64(b, wc->code);
+	json_field(b, ",\"enhanced_code\":", wc->enhanced,
+	           wc->enhanced != NULL ? wc->enhanced_len : 0);
+	rs_buf_putc(b, '}');
 }
 
 /* Print one explanation as a JSON object. */
 static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
                          const rs_words_result_t *w, int have_model,
                          const char *norm, size_t norm_len,
-                         const rs_format_t *fmt, const char *text, size_t len)
+                         const struct word_codes *wc, const rs_format_t *fmt,
+                         const char *text, size_t len)
 {
 	rs_buf_t b = {0};
 	const char *perm = rs_classify_permanence(
@@ -304,7 +325,7 @@ static void explain_json(const rs_record_t *rec, const rs_verdict_t *v,
 		rs_utf8_json_string(&b, v->tags[i], strlen(v->tags[i]));
 	}
 	rs_buf_puts(&b, "]");
-	json_words(&b, v, w, have_model, norm, norm_len);
+	json_words(&b, v, w, have_model, norm, norm_len, wc);
 	rs_buf_puts(&b, "}\n");
 	fwrite(b.data, 1, b.len, stdout);
 	rs_buf_free(&b);
@@ -377,6 +398,7 @@ int rs_cmd_explain(int argc, char **argv)
 			const rs_format_t *fmt;
 			const char *norm;
 			size_t norm_len;
+			struct word_codes wc;
 
 			if (from_stdin) {
 				n = getline(&line, &cap, stdin);
@@ -399,12 +421,16 @@ int rs_cmd_explain(int argc, char **argv)
 				break;
 			}
 			norm = rs_rules_scratch_normal(scratch, &norm_len);
+			/* The word step's evidence as the classifier had it:
+			 * the codes it used, not only the parser's. */
+			rs_rules_scratch_codes(scratch, &wc.code, &wc.enhanced,
+			                       &wc.enhanced_len);
 			rs_words_score(rs_rules_words(rules), norm, norm_len,
-			               rec.reply_code, rec.enhanced_code.p,
-			               rec.enhanced_code.n, 1, &w);
+			               wc.code, wc.enhanced, wc.enhanced_len, 1,
+			               &w);
 			if (json) {
 				explain_json(&rec, &v, &w, have_model, norm,
-				             norm_len, fmt, text, len);
+				             norm_len, &wc, fmt, text, len);
 				shown++;
 			} else {
 				if (shown > 0) {

@@ -277,6 +277,378 @@ static const char *exim_lead(const char *p, const char *e)
 	return NULL;
 }
 
+/* Append code point c as UTF-8 at *o. */
+static void put_utf8(char **o, unsigned long c)
+{
+	char *w = *o;
+
+	if (c < 0x80) {
+		*w++ = (char)c;
+	} else if (c < 0x800) {
+		*w++ = (char)(0xC0 | (c >> 6));
+		*w++ = (char)(0x80 | (c & 0x3F));
+	} else if (c < 0x10000) {
+		*w++ = (char)(0xE0 | (c >> 12));
+		*w++ = (char)(0x80 | ((c >> 6) & 0x3F));
+		*w++ = (char)(0x80 | (c & 0x3F));
+	} else {
+		*w++ = (char)(0xF0 | (c >> 18));
+		*w++ = (char)(0x80 | ((c >> 12) & 0x3F));
+		*w++ = (char)(0x80 | ((c >> 6) & 0x3F));
+		*w++ = (char)(0x80 | (c & 0x3F));
+	}
+	*o = w;
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/* n hex digits at p (bounded by e) as a number; -1 when not hex. */
+static long hexnum(const char *p, const char *e, int n)
+{
+	long v = 0;
+
+	if (e - p < n) {
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		int h = hexval((unsigned char)p[i]);
+		if (h < 0) {
+			return -1;
+		}
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * The string literal that starts at p (after its opening quote q), up to
+ * the unescaped closing q, decoded into rec's arena: JSON's escapes
+ * (python = 0) or a Python bytes literal's (python = 1); a newline
+ * escape becomes a space, as Postfix joins a multi-line reply. *endp is
+ * set to the closing quote. RS_STR_NULL when the arena is full or the
+ * literal does not close.
+ */
+static rs_str_t decode_literal(rs_record_t *rec, const char *p, const char *e,
+                               char q, int python, const char **endp)
+{
+	const char *s = p;
+	char *buf, *o;
+
+	while (s < e && *s != q) {
+		s += *s == '\\' && s + 1 < e ? 2 : 1;
+	}
+	if (s >= e) {
+		return RS_STR_NULL;
+	}
+	*endp = s;
+	/* a decoded escape is never longer than its source */
+	buf = rs_record_arena_alloc(rec, (size_t)(s - p) + 1);
+	if (buf == NULL) {
+		return RS_STR_NULL;
+	}
+	o = buf;
+	for (const char *r = p; r < s;) {
+		long v;
+
+		if (*r != '\\' || r + 1 >= s) {
+			*o++ = *r++;
+			continue;
+		}
+		r++;
+		switch (*r) {
+		case 'n':
+		case 'r':
+		case 't':
+			*o++ = ' ';
+			r++;
+			break;
+		case 'u':
+			v = python ? -1 : hexnum(r + 1, s, 4);
+			if (v < 0) {
+				*o++ = '\\';
+				break;
+			}
+			r += 5;
+			if (v >= 0xD800 && v < 0xDC00 && s - r >= 6 &&
+			    r[0] == '\\' && r[1] == 'u') {
+				long lo = hexnum(r + 2, s, 4);
+				if (lo >= 0xDC00 && lo < 0xE000) {
+					v = 0x10000 + ((v - 0xD800) << 10) +
+					    (lo - 0xDC00);
+					r += 6;
+				}
+			}
+			/* a lone surrogate: U+FFFD (3 bytes, 6 of source) */
+			put_utf8(&o, v >= 0xD800 && v < 0xE000
+			                 ? 0xFFFDul
+			                 : (unsigned long)v);
+			break;
+		case 'x':
+			v = python ? hexnum(r + 1, s, 2) : -1;
+			if (v < 0) {
+				*o++ = '\\';
+				break;
+			}
+			*o++ = (char)v;
+			r += 3;
+			break;
+		default: /* \" \' \\ \/ and the rest: the character */
+			*o++ = *r++;
+			break;
+		}
+	}
+	return rs_str(buf, (size_t)(o - buf));
+}
+
+/*
+ * Lead-ins of bounce writers, ESPs' event JSON and mail clients that quote
+ * a remote reply after a fixed marker, with what they write after it
+ * (tail, cut when the text ends with it; NULL: nothing). The sources are
+ * cited in tests/variants.py (variants34) and tests/test_reply.c.
+ */
+struct marker {
+	const char *lead; /* the reply follows it */
+	const char *tail; /* cut from here to the end, when found after */
+	int last;         /* the last occurrence of lead, not the first */
+	int json;         /* lead is a JSON key: the reply is its string */
+	int stage;        /* what names the stage before lead (STAGE_*) */
+};
+
+enum {
+	STAGE_NONE,  /* nothing */
+	STAGE_QMAIL, /* qmail-remote's words (rs_smtpreply_stage_of_failure) */
+	STAGE_SENT,  /* the command after "sent: " / the last ">>> " */
+	STAGE_RCPT,  /* the wrapper is written for RCPT TO only */
+};
+
+static const struct marker markers[] = {
+    /* qmail-remote outsmtptext(); "Giving up on IP." after it */
+    {"Remote host said: ", " Giving up on ", 0, 0, STAGE_QMAIL},
+    /* hMailServer SMTPClientConnection.cpp */
+    {"Remote server replied: ", NULL, 0, 0, STAGE_SENT},
+    /* sendmail's session transcript: "<<< " before each 4xx/5xx line */
+    {"<<< ", NULL, 1, 0, STAGE_SENT},
+    /* Thunderbird composeMsgs.properties */
+    {"The mail server responded: ", ". Please ", 0, 0, STAGE_NONE},
+    /* Nodemailer smtp-connection */
+    {"Can't send mail - all recipients were rejected: ", NULL, 0, 0,
+     STAGE_RCPT},
+    /* JavaMail SMTPTransport's exceptions */
+    {"SMTPAddressFailedException: ", NULL, 0, 0, STAGE_RCPT},
+    {"SMTPSendFailedException: ", NULL, 0, 0, STAGE_NONE},
+    /* ESP event JSON: SES, Postmark, SendGrid, SparkPost */
+    {"\"diagnosticCode\"", NULL, 0, 1, STAGE_NONE},
+    {"\"Details\"", NULL, 0, 1, STAGE_NONE},
+    {"\"reason\"", NULL, 0, 1, STAGE_NONE},
+    {"\"raw_reason\"", NULL, 0, 1, STAGE_NONE},
+};
+
+/* The stage the words before a marker name, else RS_STAGE_UNKNOWN. */
+static rs_stage_t marker_stage(const struct marker *m, const char *p,
+                               const char *hit)
+{
+	const char *c;
+
+	switch (m->stage) {
+	case STAGE_QMAIL:
+		return rs_smtpreply_stage_of_failure(p, (size_t)(hit - p));
+	case STAGE_SENT:
+		c = rs_str_rfind(p, (size_t)(hit - p), ">>> ");
+		if (c == NULL) {
+			c = rs_str_rfind(p, (size_t)(hit - p), " sent: ");
+			c = c != NULL ? c + 3 : NULL;
+		}
+		return c != NULL ? rs_smtpreply_stage_of_command(
+				       c + 4, (size_t)(hit - c - 4))
+		                 : RS_STAGE_UNKNOWN;
+	case STAGE_RCPT:
+		return RS_STAGE_RCPT_TO;
+	default:
+		return RS_STAGE_UNKNOWN;
+	}
+}
+
+/*
+ * The reply after a marker, when a reply code (after an optional "smtp;")
+ * follows it and none comes before it; *ep is moved back over the
+ * marker's tail or the JSON string's close. NULL when no marker fits.
+ */
+static const char *marker_lead(const char *p, const char *e, const char **ep,
+                               rs_stage_t *stage, rs_record_t *rec)
+{
+	for (size_t i = 0; i < sizeof(markers) / sizeof(markers[0]); i++) {
+		const struct marker *m = &markers[i];
+		const char *hit =
+		    m->last ? rs_str_rfind(p, (size_t)(e - p), m->lead)
+			    : rs_str_find(p, (size_t)(e - p), m->lead);
+		const char *q, *end = e;
+
+		if (hit == NULL || rs_smtpreply_find(p, (size_t)(hit - p), NULL,
+		                                     NULL) != NULL) {
+			continue;
+		}
+		q = hit + strlen(m->lead);
+		if (m->json) {
+			const char *close = NULL;
+			rs_str_t v;
+
+			/* "key": "value", blanks around the colon */
+			q = skip_blanks(q, e);
+			if (q >= e || *q != ':') {
+				continue;
+			}
+			q = skip_blanks(q + 1, e);
+			if (q >= e || *q != '"') {
+				continue;
+			}
+			v = decode_literal(rec, q + 1, e, '"', 0, &close);
+
+			if (v.p == NULL) {
+				continue;
+			}
+			q = v.p;
+			end = v.p + v.n;
+		} else if (m->tail != NULL) {
+			const char *t =
+			    rs_str_rfind(q, (size_t)(e - q), m->tail);
+
+			if (t != NULL) {
+				end = t;
+			}
+		}
+		if (istarts(q, end, "smtp;")) {
+			q = skip_blanks(q + LIT_LEN("smtp;"), end);
+		}
+		if (rs_smtpreply_codes(q, (size_t)(end - q), NULL) != 0 ||
+		    rs_smtpreply_enhanced_len(q, (size_t)(end - q)) > 0) {
+			*ep = end;
+			*stage = marker_stage(m, p, hit);
+			return q;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Replies whose basic code the writer keeps apart from the text, rebuilt
+ * as "<code> <text>" in rec's arena (*ep: its end; *stage: the command
+ * the wrapper names):
+ *   Mailgun's event JSON: "delivery-status": {"code": 550, "message":
+ *   "5.1.1 ..."} (the message without the code, or with it);
+ *   Python smtplib's SMTPRecipientsRefused as printed:
+ *   "{'a@b': (550, b'5.1.1 ...')}" (RCPT TO).
+ */
+static const char *split_lead(const char *p, const char *e, const char **ep,
+                              rs_stage_t *stage, rs_record_t *rec)
+{
+	const char *ds = rs_str_find(p, (size_t)(e - p), "\"delivery-status\"");
+	const char *c = NULL, *t = NULL, *close = NULL;
+	rs_str_t v = RS_STR_NULL;
+	int python = 0;
+	char *buf;
+
+	if (ds != NULL) {
+		const char *mc = rs_str_find(ds, (size_t)(e - ds), "\"code\":");
+		const char *mm =
+		    rs_str_find(ds, (size_t)(e - ds), "\"message\":\"");
+		if (mc == NULL || mm == NULL) {
+			return NULL;
+		}
+		c = skip_blanks(mc + LIT_LEN("\"code\":"), e);
+		t = mm + LIT_LEN("\"message\":\"");
+		v = decode_literal(rec, t, e, '"', 0, &close);
+	} else {
+		const char *x =
+		    rs_str_find(p, (size_t)(e - p), "SMTPRecipientsRefused");
+		const char *b;
+
+		/* the exception's name, or its argument alone: "{'a@b': (" */
+		if (x == NULL) {
+			x = skip_blanks(p, e);
+			if (e - x < 2 || x[0] != '{' || x[1] != '\'') {
+				return NULL;
+			}
+		}
+		c = rs_str_find(x, (size_t)(e - x), "': (");
+		if (c == NULL) {
+			return NULL;
+		}
+		c += LIT_LEN("': (");
+		b = c;
+		while (b < e && *b >= '0' && *b <= '9') {
+			b++;
+		}
+		if (e - b < 3 || b[0] != ',' || b[1] != ' ') {
+			return NULL;
+		}
+		b += 2;
+		if (*b == 'b' || *b == 'u') {
+			b++; /* Python 3's bytes, Python 2's unicode */
+		}
+		if (b >= e || (*b != '\'' && *b != '"')) {
+			return NULL;
+		}
+		python = 1;
+		v = decode_literal(rec, b + 1, e, *b, 1, &close);
+	}
+	if (v.p == NULL || e - c < 3 || c[0] < '2' || c[0] > '5' ||
+	    c[1] < '0' || c[1] > '9' || c[2] < '0' || c[2] > '9' ||
+	    (e - c > 3 && c[3] >= '0' && c[3] <= '9')) {
+		return NULL;
+	}
+	if (rs_smtpreply_codes(v.p, v.n, NULL) != 0 && v.n >= 3 &&
+	    memcmp(v.p, c, 3) == 0) {
+		*ep = v.p + v.n; /* the message carries its code */
+		*stage = python ? RS_STAGE_RCPT_TO : RS_STAGE_UNKNOWN;
+		return v.p;
+	}
+	buf = rs_record_arena_alloc(rec, v.n + 4);
+	if (buf == NULL) {
+		return NULL;
+	}
+	memcpy(buf, c, 3);
+	buf[3] = ' ';
+	memcpy(buf + 4, v.p, v.n);
+	*ep = buf + 4 + v.n;
+	*stage = python ? RS_STAGE_RCPT_TO : RS_STAGE_UNKNOWN;
+	return buf;
+}
+
+/*
+ * Exchange 2007's NDR line "<addr> #<reply> ##" (dev-r12.tsv line 97):
+ * the reply between " #" (or a leading "#") and the closing " ##", when
+ * only an address comes before it.
+ */
+static const char *exchange_hash(const char *p, const char *e, const char **ep)
+{
+	const char *q = skip_blanks(p, e), *h;
+
+	while (e > q && (e[-1] == ' ' || e[-1] == '\t')) {
+		e--;
+	}
+	if (!rs_str_ends(q, (size_t)(e - q), " ##")) {
+		return NULL;
+	}
+	h = memchr(q, '#', (size_t)(e - q));
+	if (h == NULL || (h > q && (memchr(q, ' ', (size_t)(h - q)) != h - 1 ||
+	                            memchr(q, '@', (size_t)(h - q)) == NULL))) {
+		return NULL;
+	}
+	/* the reply between "#" and " ##": "a@b ##" has none */
+	if (h + 1 >= e - 3 ||
+	    rs_smtpreply_codes(h + 1, (size_t)(e - 3 - h - 1), NULL) == 0) {
+		return NULL;
+	}
+	*ep = e - 3;
+	return h + 1;
+}
+
 /* One pasted reply per line; every line is an event. */
 static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
                                      const char **why)
@@ -284,6 +656,9 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 	static const char empty[1] = "";
 	const char *line = ll->p, *e, *reply;
 	size_t len = ll->n;
+	rs_stage_t wrapped_stage = RS_STAGE_UNKNOWN;
+	const char *whole;
+	size_t whole_len;
 	uint32_t code = 0;
 
 	if (line == NULL) {
@@ -294,7 +669,27 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 		len--;
 	}
 	e = line + len;
+	whole = line;
+	whole_len = len;
 	rec->mta = RS_MTA_REPLY;
+	/*
+	 * An ESP's event JSON: the reply in its field is the text; a
+	 * wrapper quoted inside that reply is the reply's own.
+	 */
+	if (skip_blanks(line, e) < e && *skip_blanks(line, e) == '{') {
+		const char *je = e;
+		const char *j = split_lead(line, e, &je, &wrapped_stage, rec);
+
+		if (j == NULL) {
+			je = e;
+			j = marker_lead(line, e, &je, &wrapped_stage, rec);
+		}
+		if (j != NULL) {
+			line = j;
+			e = je;
+			len = (size_t)(e - line);
+		}
+	}
 	rec->reply_text = rs_str(line, len);
 	reply = read_wrapper(line, e, rec);
 	/*
@@ -320,6 +715,15 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 		const char *ex = exim_lead(line, e);
 		int peeled = 0;
 
+		if (ex == NULL) {
+			ex = marker_lead(line, e, &le, &wrapped_stage, rec);
+		}
+		if (ex == NULL) {
+			ex = exchange_hash(line, e, &le);
+		}
+		if (ex == NULL) {
+			ex = split_lead(line, e, &le, &wrapped_stage, rec);
+		}
 		if (ex != NULL) {
 			lp = ex;
 			peeled = 1;
@@ -368,7 +772,13 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 	} else {
 		rec->status = RS_STATUS_DEFERRED;
 	}
-	rec->stage = rs_smtpreply_stage_in_text(line, len);
+	rec->stage = rs_smtpreply_stage_in_text(whole, whole_len);
+	/* The command a wrapper names before the reply (qmail's "does not
+	 * like recipient.", hMailServer's "hMailServer sent: RCPT TO:<a>",
+	 * sendmail's ">>> RCPT To:<a>", a client's RCPT-only report). */
+	if (rec->stage == RS_STAGE_UNKNOWN) {
+		rec->stage = wrapped_stage;
+	}
 	(void)why;
 	return RS_PARSE_EVENT;
 }

@@ -323,9 +323,14 @@ def code_features(code, enh):
 
 
 def doc_features(e, norm=None):
-    """The features of an explain --json answer: words, pairs, codes."""
-    return (features(e["words"]["text"], True, norm) +
-            code_features(e["reply_code"], e["enhanced_code"]))
+    """The features of an explain --json answer: words, pairs, codes.
+    The codes are the ones the classifier gave the word step ("words":
+    {"reply_code", "enhanced_code"}: the parser's, completed by the
+    normaliser's, such as a qmail-style "#4.3.0"), so that the trainer
+    sees what the classifier sees (variants34)."""
+    w = e["words"]
+    return (features(w["text"], True, norm) +
+            code_features(w["reply_code"], w["enhanced_code"]))
 
 
 def read_tsv(path):
