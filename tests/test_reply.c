@@ -150,6 +150,34 @@ static const row_t rows[] = {
      .enhanced = "5.1.1",
      .text = "550 5.1.1 <a@example.net>: Recipient address rejected: User "
              "unknown"},
+    /* Exchange's NDR block for administrators, its lines joined, as
+     * Microsoft's support article on RESOLVER.RST.SenderNotAuthenticated-
+     * ForGroup shows it (MicrosoftDocs/SupportArticles-docs, code index
+     * file id 56699105176): the reply inside "Remote Server returned
+     * '...'" after the generating server and the recipient, before the
+     * original headers. */
+    {.input = "Diagnostic information for administrators: Generating "
+              "server: Exch3.contoso.com mygroup@groups.contoso.com Remote "
+              "Server returned '550 5.7.133 "
+              "RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication "
+              "required; Delivery restriction check failed because the "
+              "sender was not authenticated when sending to this group' "
+              "Original message headers:",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .enhanced = "5.7.133",
+     .text = "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; "
+             "authentication required; Delivery restriction check failed "
+             "because the sender was not authenticated when sending to "
+             "this group"},
+    /* The lead-in with no closing quote, or nothing after it: kept. */
+    {.input = "Generating server: h.example a@b.example Remote Server "
+              "returned '",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .text = "Generating server: h.example a@b.example Remote Server "
+             "returned '"},
     {.input = "The response from the remote server was: 550 High "
               "probability of spam",
      .status = RS_STATUS_BOUNCED,

@@ -156,6 +156,17 @@ b. Wrappers that sending MTAs and bounce writers put around a remote reply,
      b-javamail  "com.sun.mail.smtp.SMTPAddressFailedException: TEXT" (RCPT;
                  JavaMail's SMTPTransport throws it with the server's
                  response as its message).
+   variants35 adds:
+     b-exchange-diag  Exchange / Office 365's NDR block for administrators,
+                 its lines joined: "Diagnostic information for
+                 administrators: Generating server: H A Remote Server
+                 returned 'TEXT' Original message headers:" (Microsoft's
+                 support article on 5.7.133 RESOLVER.RST.SenderNotAuthent-
+                 icatedForGroup, MicrosoftDocs/SupportArticles-docs, code
+                 index file id 56699105176; the same block in Microsoft's
+                 KB 3076419 article, "Remote Server returned '550 5.2.0
+                 RESOLVER.ADR.BadPrimary; ...'", code index file id
+                 3987476016).
 c. Multi-line replies folded as MTAs log them: the text (after its codes)
    cut at word boundaries into two or three lines, each with the code
    repeated ("550-5.7.1 first 550 5.7.1 rest" as Postfix logs it, Postfix
@@ -515,6 +526,9 @@ def wrappers(text, stage):
     out += wrappers34(t, m, stage)
     out.append(("b-dsn", "Diagnostic-Code: smtp; " + t))
     out.append(("b-exchange", "Remote Server returned '%s'" % t))
+    out.append(("b-exchange-diag", "Diagnostic information for administrators: Generating server: "
+                "mail.sender-co.net j.doe@harborview.org Remote Server returned '%s' "
+                "Original message headers:" % t))
     out.append(("b-gmail", "The response from the remote server was: " + t))
     return out
 
@@ -724,7 +738,8 @@ STAGE_KINDS = ("b-postfix", "b-postfix-log", "b-exim", "b-exim-bounce", "b-exim-
 ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-postfix-log",
                                      "b-postfix-log-stage", "b-exim", "b-exim-stage",
                                      "b-exim-bounce", "b-exim-bounce-stage",
-                                     "b-sendmail-log", "b-dsn", "b-exchange", "b-gmail",
+                                     "b-sendmail-log", "b-dsn", "b-exchange", "b-exchange-diag",
+                                     "b-gmail",
                                      "b-qmail", "b-qmail-stage", "b-exim-host", "b-exim-host-stage",
                                      "b-sendmail-transcript", "b-sendmail-transcript-stage",
                                      "b-postfix-bounce", "b-postfix-bounce-stage", "b-exchange-hash",

@@ -649,6 +649,41 @@ static const char *exchange_hash(const char *p, const char *e, const char **ep)
 	return h + 1;
 }
 
+/*
+ * Exchange / Office 365's NDR block for administrators, its lines joined:
+ * "Diagnostic information for administrators: Generating server: H <addr>
+ * Remote Server returned '<reply>' Original message headers: ..." (the
+ * Microsoft support article on 5.7.133 RESOLVER.RST.SenderNotAuthenticated-
+ * ForGroup, MicrosoftDocs/SupportArticles-docs, code index file id
+ * 56699105176): the "Remote Server returned '...'" lead-in, when no reply
+ * code comes before it, up to its closing quote at the end of the line or
+ * before "Original message headers:"; peel_lead then takes the reply out.
+ * NULL when there is none.
+ */
+static const char *exchange_diag(const char *p, const char *e, const char **ep)
+{
+	static const char lead[] = "remote server returned '";
+	static const char tail[] = "original message headers:";
+	const char *hit = rs_str_ifind(p, (size_t)(e - p), lead);
+	const char *q;
+
+	if (hit == NULL ||
+	    rs_smtpreply_find(p, (size_t)(hit - p), NULL, NULL) != NULL) {
+		return NULL;
+	}
+	q = hit + LIT_LEN(lead);
+	while ((q = memchr(q, '\'', (size_t)(e - q))) != NULL) {
+		const char *r = skip_blanks(q + 1, e);
+
+		if (r == e || istarts(r, e, tail)) {
+			*ep = q + 1;
+			return hit;
+		}
+		q++;
+	}
+	return NULL;
+}
+
 /* One pasted reply per line; every line is an event. */
 static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
                                      const char **why)
@@ -727,6 +762,8 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 		if (ex != NULL) {
 			lp = ex;
 			peeled = 1;
+		} else if ((ex = exchange_diag(line, e, &le)) != NULL) {
+			lp = ex; /* peel_lead takes "Remote Server returned" */
 		}
 
 		while (peeled < 4 && peel_lead(&lp, &le, 0)) {
