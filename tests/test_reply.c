@@ -178,6 +178,41 @@ static const row_t rows[] = {
      .stage = RS_STAGE_UNKNOWN,
      .text = "Generating server: h.example a@b.example Remote Server "
              "returned '"},
+    /* PHPMailer's ErrorInfo at the end of DATA, its words between the
+     * marker and the reply and the codes after it (PHPMailer/PHPMailer
+     * src/PHPMailer.php setError at 4a489474): as pasted in a comment of
+     * a PHP project (code index file id 12387514353, Zoho's reply) and in
+     * a saved page (id 29474512891, Amazon SES's, no enhanced code; its
+     * line break before "SMTP code:" joined with a space). */
+    {.input = "Message could not be sent. Mailer Error: SMTP Error: data "
+              "not accepted.SMTP server error: DATA END command failed "
+              "Detail: Unusual sending activity detected. Learn more. Use "
+              "the link mail.zoho.in/UnblockMe to unblock SMTP code: 550 "
+              "Additional SMTP info: 5.4.6",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 550,
+     .enhanced = "5.4.6",
+     .text = "550 5.4.6 Unusual sending activity detected. Learn more. Use "
+             "the link mail.zoho.in/UnblockMe to unblock"},
+    {.input = "Unexpected error encountered. SMTP Error: data not "
+              "accepted.SMTP server error: DATA END command failed Detail: "
+              "Message rejected: Sending paused for this account. For more "
+              "information, please check the inbox of the email address "
+              "associated with your AWS account. SMTP code: 554",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 554,
+     .text = "554 Message rejected: Sending paused for this account. For "
+             "more information, please check the inbox of the email "
+             "address associated with your AWS account."},
+    /* A frame cut short: no code after "SMTP code:", kept. */
+    {.input = "SMTP server error: DATA END command failed Detail: x SMTP "
+              "code: 55",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .text = "SMTP server error: DATA END command failed Detail: x SMTP "
+             "code: 55"},
     {.input = "The response from the remote server was: 550 High "
               "probability of spam",
      .status = RS_STATUS_BOUNCED,
