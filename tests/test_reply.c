@@ -150,6 +150,69 @@ static const row_t rows[] = {
      .enhanced = "5.1.1",
      .text = "550 5.1.1 <a@example.net>: Recipient address rejected: User "
              "unknown"},
+    /* Exchange's NDR block for administrators, its lines joined, as
+     * Microsoft's support article on RESOLVER.RST.SenderNotAuthenticated-
+     * ForGroup shows it (MicrosoftDocs/SupportArticles-docs, code index
+     * file id 56699105176): the reply inside "Remote Server returned
+     * '...'" after the generating server and the recipient, before the
+     * original headers. */
+    {.input = "Diagnostic information for administrators: Generating "
+              "server: Exch3.contoso.com mygroup@groups.contoso.com Remote "
+              "Server returned '550 5.7.133 "
+              "RESOLVER.RST.SenderNotAuthenticatedForGroup; authentication "
+              "required; Delivery restriction check failed because the "
+              "sender was not authenticated when sending to this group' "
+              "Original message headers:",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_UNKNOWN,
+     .code = 550,
+     .enhanced = "5.7.133",
+     .text = "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup; "
+             "authentication required; Delivery restriction check failed "
+             "because the sender was not authenticated when sending to "
+             "this group"},
+    /* The lead-in with no closing quote, or nothing after it: kept. */
+    {.input = "Generating server: h.example a@b.example Remote Server "
+              "returned '",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .text = "Generating server: h.example a@b.example Remote Server "
+             "returned '"},
+    /* PHPMailer's ErrorInfo at the end of DATA, its words between the
+     * marker and the reply and the codes after it (PHPMailer/PHPMailer
+     * src/PHPMailer.php setError at 4a489474): as pasted in a comment of
+     * a PHP project (code index file id 12387514353, Zoho's reply) and in
+     * a saved page (id 29474512891, Amazon SES's, no enhanced code; its
+     * line break before "SMTP code:" joined with a space). */
+    {.input = "Message could not be sent. Mailer Error: SMTP Error: data "
+              "not accepted.SMTP server error: DATA END command failed "
+              "Detail: Unusual sending activity detected. Learn more. Use "
+              "the link mail.zoho.in/UnblockMe to unblock SMTP code: 550 "
+              "Additional SMTP info: 5.4.6",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 550,
+     .enhanced = "5.4.6",
+     .text = "550 5.4.6 Unusual sending activity detected. Learn more. Use "
+             "the link mail.zoho.in/UnblockMe to unblock"},
+    {.input = "Unexpected error encountered. SMTP Error: data not "
+              "accepted.SMTP server error: DATA END command failed Detail: "
+              "Message rejected: Sending paused for this account. For more "
+              "information, please check the inbox of the email address "
+              "associated with your AWS account. SMTP code: 554",
+     .status = RS_STATUS_BOUNCED,
+     .stage = RS_STAGE_END_OF_DATA,
+     .code = 554,
+     .text = "554 Message rejected: Sending paused for this account. For "
+             "more information, please check the inbox of the email "
+             "address associated with your AWS account."},
+    /* A frame cut short: no code after "SMTP code:", kept. */
+    {.input = "SMTP server error: DATA END command failed Detail: x SMTP "
+              "code: 55",
+     .status = RS_STATUS_DEFERRED,
+     .stage = RS_STAGE_UNKNOWN,
+     .text = "SMTP server error: DATA END command failed Detail: x SMTP "
+             "code: 55"},
     {.input = "The response from the remote server was: 550 High "
               "probability of spam",
      .status = RS_STATUS_BOUNCED,

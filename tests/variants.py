@@ -156,6 +156,32 @@ b. Wrappers that sending MTAs and bounce writers put around a remote reply,
      b-javamail  "com.sun.mail.smtp.SMTPAddressFailedException: TEXT" (RCPT;
                  JavaMail's SMTPTransport throws it with the server's
                  response as its message).
+   variants35 adds:
+     b-exchange-diag  Exchange / Office 365's NDR block for administrators,
+                 its lines joined: "Diagnostic information for
+                 administrators: Generating server: H A Remote Server
+                 returned 'TEXT' Original message headers:" (Microsoft's
+                 support article on 5.7.133 RESOLVER.RST.SenderNotAuthent-
+                 icatedForGroup, MicrosoftDocs/SupportArticles-docs, code
+                 index file id 56699105176; the same block in Microsoft's
+                 KB 3076419 article, "Remote Server returned '550 5.2.0
+                 RESOLVER.ADR.BadPrimary; ...'", code index file id
+                 3987476016).
+     b-phpmailer  PHPMailer's ErrorInfo when the server refuses the
+                 message at the end of DATA: "SMTP Error: data not
+                 accepted. SMTP server error: DATA END command failed
+                 Detail: DETAIL SMTP code: CODE Additional SMTP info:
+                 X.Y.Z", DETAIL the reply with SMTP::sendCommand's cut of
+                 "CODE " and a "d.d.d{1,2} " code from each line (the last
+                 part only when such a code was cut); end of DATA rows
+                 only (PHPMailer/PHPMailer at
+                 4a489474e7ef8bbf03c1cb219d8939ea76a7fb40: src/SMTP.php
+                 sendCommand and data()'s 'DATA END', src/PHPMailer.php
+                 smtpSend's data_not_accepted, setError and the
+                 smtp_error, smtp_detail, smtp_code, smtp_code_ex strings).
+                 Its refused-recipient text ("SMTP Error: The following
+                 recipients failed: A: DETAIL") keeps no code (quit()'s
+                 QUIT clears the SMTP error first) and is not made.
 c. Multi-line replies folded as MTAs log them: the text (after its codes)
    cut at word boundaries into two or three lines, each with the code
    repeated ("550-5.7.1 first 550 5.7.1 rest" as Postfix logs it, Postfix
@@ -515,6 +541,9 @@ def wrappers(text, stage):
     out += wrappers34(t, m, stage)
     out.append(("b-dsn", "Diagnostic-Code: smtp; " + t))
     out.append(("b-exchange", "Remote Server returned '%s'" % t))
+    out.append(("b-exchange-diag", "Diagnostic information for administrators: Generating server: "
+                "mail.sender-co.net j.doe@harborview.org Remote Server returned '%s' "
+                "Original message headers:" % t))
     out.append(("b-gmail", "The response from the remote server was: " + t))
     return out
 
@@ -578,6 +607,16 @@ def wrappers34(t, m, stage):
                     % (code, repr(rest_code)) if "\\" not in rest_code else None))
         out.append(("b-nodemailer", "Can't send mail - all recipients were rejected: " + t))
         out.append(("b-javamail", "com.sun.mail.smtp.SMTPAddressFailedException: " + t))
+    if stage == "end_of_data":
+        # SMTP.php's sendCommand cuts "CODE " and a "d.d.d{1,2} " code
+        # after it off each line: the detail; the codes come after it
+        pm = re.match(r"(\d{3})[ -](?:(\d\.\d\.\d{1,2}) )?", t)
+        if pm:
+            cut = r"(?m)%s[ -]" % pm.group(1) + (re.escape(pm.group(2)) + " " if pm.group(2) else "")
+            detail = re.sub(cut, "", t)
+            out.append(("b-phpmailer", "SMTP Error: data not accepted. SMTP server error: DATA END command "
+                        "failed Detail: %s SMTP code: %s%s" % (detail, pm.group(1), " Additional SMTP info: "
+                                                                + pm.group(2) if pm.group(2) else "")))
     return [(k, v) for k, v in out if v]
 
 
@@ -719,18 +758,20 @@ def run_all(replyscan, rules, files, sw):
 # wrappers that name the command (the row's stage): a flip the stage
 # decides is counted apart, as "KIND-stage"
 STAGE_KINDS = ("b-postfix", "b-postfix-log", "b-exim", "b-exim-bounce", "b-exim-host",
-               "b-postfix-bounce", "b-qmail", "b-sendmail-transcript", "b-hmail")
+               "b-postfix-bounce", "b-qmail", "b-sendmail-transcript", "b-hmail", "b-phpmailer")
 
 ALL_KINDS = [k for k, _ in KIND_A] + ["b-postfix", "b-postfix-stage", "b-postfix-log",
                                      "b-postfix-log-stage", "b-exim", "b-exim-stage",
                                      "b-exim-bounce", "b-exim-bounce-stage",
-                                     "b-sendmail-log", "b-dsn", "b-exchange", "b-gmail",
+                                     "b-sendmail-log", "b-dsn", "b-exchange", "b-exchange-diag",
+                                     "b-gmail",
                                      "b-qmail", "b-qmail-stage", "b-exim-host", "b-exim-host-stage",
                                      "b-sendmail-transcript", "b-sendmail-transcript-stage",
                                      "b-postfix-bounce", "b-postfix-bounce-stage", "b-exchange-hash",
                                      "b-hmail", "b-hmail-stage", "b-ses", "b-sendgrid", "b-mailgun", "b-postmark",
                                      "b-sparkpost", "b-thunderbird", "b-smtplib",
-                                     "b-nodemailer", "b-javamail", "c-postfix", "c-exim",
+                                     "b-nodemailer", "b-javamail", "b-phpmailer", "b-phpmailer-stage",
+                                     "c-postfix", "c-exim",
                                      "d-space", "d-period", "d-quote"]
 
 

@@ -649,6 +649,141 @@ static const char *exchange_hash(const char *p, const char *e, const char **ep)
 	return h + 1;
 }
 
+/*
+ * PHPMailer's ErrorInfo, which puts its own words between its marker and
+ * the reply and the codes after it: "SMTP Error: data not accepted. SMTP
+ * server error: DATA END command failed Detail: <detail> SMTP code: <code>
+ * Additional SMTP info: <x.y.z>" (PHPMailer/PHPMailer at
+ * 4a489474e7ef8bbf03c1cb219d8939ea76a7fb40: src/PHPMailer.php setError
+ * and its smtp_error, smtp_detail, smtp_code, smtp_code_ex strings;
+ * src/SMTP.php sendCommand cuts the codes off each line of the reply into
+ * the detail), rebuilt as "<code> [<x.y.z> ]<detail>" in rec's arena
+ * (*ep: its end; *stage: the command named before "command failed").
+ * NULL when the frame is not whole or a reply code comes before it.
+ */
+static const char *phpmailer_lead(const char *p, const char *e, const char **ep,
+                                  rs_stage_t *stage, rs_record_t *rec)
+{
+	static const char lead[] = "SMTP server error: ";
+	static const char det[] = " command failed Detail: ";
+	static const char sc[] = " SMTP code: ";
+	static const char ex[] = " Additional SMTP info: ";
+	static const struct {
+		const char *name;
+		rs_stage_t stage;
+	} cmds[] = {
+	    {"DATA END", RS_STAGE_END_OF_DATA},
+	    {"RCPT TO", RS_STAGE_RCPT_TO},
+	    {"MAIL FROM", RS_STAGE_MAIL_FROM},
+	    {"DATA", RS_STAGE_DATA},
+	};
+	const char *hit, *cmd, *d, *c, *x = NULL, *dp, *de;
+	size_t xlen = 0;
+	char *buf, *w;
+
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t')) {
+		e--;
+	}
+	hit = rs_str_find(p, (size_t)(e - p), lead);
+	if (hit == NULL ||
+	    rs_smtpreply_find(p, (size_t)(hit - p), NULL, NULL) != NULL) {
+		return NULL;
+	}
+	cmd = hit + LIT_LEN(lead);
+	d = rs_str_find(cmd, (size_t)(e - cmd), det);
+	if (d == NULL) {
+		return NULL;
+	}
+	dp = d + LIT_LEN(det);
+	c = rs_str_rfind(dp, (size_t)(e - dp), sc);
+	if (c == NULL) {
+		return NULL;
+	}
+	c += LIT_LEN(sc);
+	if (e - c < 3 || c[0] < '2' || c[0] > '5' || c[1] < '0' || c[1] > '9' ||
+	    c[2] < '0' || c[2] > '9') {
+		return NULL;
+	}
+	if (c + 3 < e) {
+		if ((size_t)(e - (c + 3)) <= LIT_LEN(ex) ||
+		    memcmp(c + 3, ex, LIT_LEN(ex)) != 0) {
+			return NULL;
+		}
+		x = c + 3 + LIT_LEN(ex);
+		xlen = rs_smtpreply_enhanced_len(x, (size_t)(e - x));
+		if (xlen == 0 || x + xlen != e) {
+			return NULL;
+		}
+	}
+	de = c - LIT_LEN(sc);
+	while (de > dp && (de[-1] == ' ' || de[-1] == '\t' || de[-1] == '\r' ||
+	                   de[-1] == '\n')) {
+		de--;
+	}
+	buf = rs_record_arena_alloc(rec, 4 + xlen + 1 + (size_t)(de - dp));
+	if (buf == NULL) {
+		return NULL;
+	}
+	w = buf;
+	memcpy(w, c, 3);
+	w += 3;
+	*w++ = ' ';
+	if (xlen > 0) {
+		memcpy(w, x, xlen);
+		w += xlen;
+		*w++ = ' ';
+	}
+	memcpy(w, dp, (size_t)(de - dp));
+	w += de - dp;
+	*stage = RS_STAGE_UNKNOWN;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		size_t n = strlen(cmds[i].name);
+
+		if ((size_t)(d - cmd) == n &&
+		    memcmp(cmd, cmds[i].name, n) == 0) {
+			*stage = cmds[i].stage;
+			break;
+		}
+	}
+	*ep = w;
+	return buf;
+}
+
+/*
+ * Exchange / Office 365's NDR block for administrators, its lines joined:
+ * "Diagnostic information for administrators: Generating server: H <addr>
+ * Remote Server returned '<reply>' Original message headers: ..." (the
+ * Microsoft support article on 5.7.133 RESOLVER.RST.SenderNotAuthenticated-
+ * ForGroup, MicrosoftDocs/SupportArticles-docs, code index file id
+ * 56699105176): the "Remote Server returned '...'" lead-in, when no reply
+ * code comes before it, up to its closing quote at the end of the line or
+ * before "Original message headers:"; peel_lead then takes the reply out.
+ * NULL when there is none.
+ */
+static const char *exchange_diag(const char *p, const char *e, const char **ep)
+{
+	static const char lead[] = "remote server returned '";
+	static const char tail[] = "original message headers:";
+	const char *hit = rs_str_ifind(p, (size_t)(e - p), lead);
+	const char *q;
+
+	if (hit == NULL ||
+	    rs_smtpreply_find(p, (size_t)(hit - p), NULL, NULL) != NULL) {
+		return NULL;
+	}
+	q = hit + LIT_LEN(lead);
+	while ((q = memchr(q, '\'', (size_t)(e - q))) != NULL) {
+		const char *r = skip_blanks(q + 1, e);
+
+		if (r == e || istarts(r, e, tail)) {
+			*ep = q + 1;
+			return hit;
+		}
+		q++;
+	}
+	return NULL;
+}
+
 /* One pasted reply per line; every line is an event. */
 static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
                                      const char **why)
@@ -724,9 +859,14 @@ static rs_parse_result_t reply_parse(rs_logline_t *ll, rs_record_t *rec,
 		if (ex == NULL) {
 			ex = split_lead(line, e, &le, &wrapped_stage, rec);
 		}
+		if (ex == NULL) {
+			ex = phpmailer_lead(line, e, &le, &wrapped_stage, rec);
+		}
 		if (ex != NULL) {
 			lp = ex;
 			peeled = 1;
+		} else if ((ex = exchange_diag(line, e, &le)) != NULL) {
+			lp = ex; /* peel_lead takes "Remote Server returned" */
 		}
 
 		while (peeled < 4 && peel_lead(&lp, &le, 0)) {
